@@ -1,7 +1,7 @@
 package dev.sluice.wire.generator;
 
 /** The type of a schema field: a primitive, a struct, or an array of either. */
-sealed interface FieldType {
+public sealed interface FieldType {
     static FieldType parse(String text) {
         if (text.startsWith("[]")) {
             FieldType element = parse(text.substring(2));
@@ -21,7 +21,7 @@ sealed interface FieldType {
         return new Struct(text);
     }
 
-    enum Primitive implements FieldType {
+    public enum Primitive implements FieldType {
         BOOL("bool", "boolean", "Boolean", 1),
         INT8("int8", "byte", "Byte", 1),
         INT16("int16", "short", "Short", 2),
@@ -35,11 +35,11 @@ sealed interface FieldType {
         BYTES("bytes", "byte[]", "byte[]", -1),
         RECORDS("records", "Records", "Records", -1);
 
-        final String schemaName;
-        final String javaType;
-        final String boxedType;
+        public final String schemaName;
+        public final String javaType;
+        public final String boxedType;
         /** Fixed size on the wire, or -1 for length-prefixed types. */
-        final int fixedSize;
+        public final int fixedSize;
 
         Primitive(String schemaName, String javaType, String boxedType, int fixedSize) {
             this.schemaName = schemaName;
@@ -58,9 +58,9 @@ sealed interface FieldType {
         }
     }
 
-    record Struct(String name) implements FieldType {
+    public record Struct(String name) implements FieldType {
     }
 
-    record Array(FieldType element) implements FieldType {
+    public record Array(FieldType element) implements FieldType {
     }
 }

@@ -11,8 +11,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-/** The parsed content of one Kafka message schema file, with every struct it defines resolved. */
-record Schema(
+/**
+ * The parsed content of one Kafka message schema file, with every struct it defines resolved.
+ * Public so that wire-protocol's tests can walk the same model the generator used.
+ */
+public record Schema(
         String name,
         String type,
         Optional<Short> apiKey,
@@ -29,7 +32,7 @@ record Schema(
         .build();
 
     /** One field as the schema declares it. */
-    record Field(
+    public record Field(
             String name,
             FieldType type,
             Versions versions,
@@ -41,24 +44,24 @@ record Schema(
             boolean ignorable,
             boolean zeroCopy) {
 
-        boolean isTagged() {
+        public boolean isTagged() {
             return tag.isPresent();
         }
 
-        String javaName() {
+        public String javaName() {
             return Character.toLowerCase(name.charAt(0)) + name.substring(1);
         }
 
-        String capitalized() {
+        public String capitalized() {
             return Character.toUpperCase(name.charAt(0)) + name.substring(1);
         }
     }
 
     /** A struct type: inline in a field, or one of the schema's common structs. */
-    record Struct(String name, Versions versions, List<Field> fields) {
+    public record Struct(String name, Versions versions, List<Field> fields) {
     }
 
-    static Schema load(Path file) throws IOException {
+    public static Schema load(Path file) throws IOException {
         JsonNode root = JSON.readTree(file.toFile());
         String name = text(root, "name");
         Versions valid = Versions.parse(text(root, "validVersions"), null);

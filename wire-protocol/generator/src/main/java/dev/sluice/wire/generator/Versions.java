@@ -4,11 +4,11 @@ package dev.sluice.wire.generator;
  * An inclusive range of versions as written in the schemas: {@code "3+"}, {@code "0-4"},
  * {@code "5"} or {@code "none"}. An empty range has {@code lowest > highest}.
  */
-record Versions(short lowest, short highest) {
-    static final Versions NONE = new Versions((short) 0, (short) -1);
-    static final Versions ALL = new Versions((short) 0, Short.MAX_VALUE);
+public record Versions(short lowest, short highest) {
+    public static final Versions NONE = new Versions((short) 0, (short) -1);
+    public static final Versions ALL = new Versions((short) 0, Short.MAX_VALUE);
 
-    static Versions parse(String text, Versions absent) {
+    public static Versions parse(String text, Versions absent) {
         if (text == null) {
             return absent;
         }
@@ -27,11 +27,11 @@ record Versions(short lowest, short highest) {
         return new Versions(v, v);
     }
 
-    boolean isEmpty() {
+    public boolean isEmpty() {
         return lowest > highest;
     }
 
-    boolean contains(int version) {
+    public boolean contains(int version) {
         return version >= lowest && version <= highest;
     }
 
