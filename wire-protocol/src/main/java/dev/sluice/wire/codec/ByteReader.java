@@ -35,7 +35,7 @@ public final class ByteReader {
     }
 
     private void require(int n, String what) {
-        if (buffer.remaining() < n) {
+        if (n < 0 || buffer.remaining() < n) {
             throw new MalformedDataException("needed " + n + " bytes for " + what + " but only "
                 + buffer.remaining() + " remain");
         }
