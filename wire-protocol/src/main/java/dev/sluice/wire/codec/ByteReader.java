@@ -101,10 +101,14 @@ public final class ByteReader {
         buffer.position(buffer.position() + n);
     }
 
-    /** The next {@code length} bytes as a read-only view, without copying. */
+    /**
+     * The next {@code length} bytes as a view, without copying. The view shares the input's bytes
+     * (and its writability): a broker that owns the frame may, for example, assign offsets to a
+     * produced batch in place.
+     */
     public ByteBuffer readSlice(int length) {
         require(length, "a slice");
-        ByteBuffer slice = buffer.slice(buffer.position(), length).asReadOnlyBuffer();
+        ByteBuffer slice = buffer.slice(buffer.position(), length);
         buffer.position(buffer.position() + length);
         return slice;
     }

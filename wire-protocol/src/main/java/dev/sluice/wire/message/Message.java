@@ -28,6 +28,13 @@ public interface Message {
     /** Tagged fields read that this version of Sluice does not know; written back unchanged. */
     List<RawTaggedField> unknownTaggedFields();
 
+    /**
+     * Passes every error code the message holds (each {@code ErrorCode} field, nested structs
+     * included) to {@code sink}; messages without one pass nothing. Used to count errors per code.
+     */
+    default void forEachErrorCode(java.util.function.IntConsumer sink) {
+    }
+
     /** The message written at {@code version} into a new heap buffer, flipped for reading. */
     default ByteBuffer serialize(short version) {
         ByteBuffer buffer = ByteBuffer.allocate(size(version));

@@ -122,6 +122,7 @@ final class MessageClassWriter {
         writeSize(src, ctx, fields);
         writeWrite(src, name, ctx, fields);
         writeAccessors(src, name, fields);
+        writeErrorCodeVisitor(src, fields);
         writeEquals(src, name, fields);
         writeToString(src, name, fields);
 
@@ -700,6 +701,54 @@ final class MessageClassWriter {
     }
 
     // ---------------------------------------------------------------- accessors, equals, toString
+
+    /** Whether a struct holds, directly or nested, an int16 field named ErrorCode. */
+    private boolean holdsErrorCode(java.util.List<Field> fields, java.util.Set<String> visiting) {
+        for (Field f : fields) {
+            if (f.name().equals("ErrorCode") && f.type() == Primitive.INT16) {
+                return true;
+            }
+            FieldType t = f.type() instanceof Array a ? a.element() : f.type();
+            if (t instanceof FieldType.Struct s && visiting.add(s.name())
+                && holdsErrorCode(schema.structs().get(s.name()).fields(), visiting)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void writeErrorCodeVisitor(JavaSource src, List<Field> fields) {
+        if (!holdsErrorCode(fields, new java.util.HashSet<>())) {
+            return;
+        }
+        src.line("@Override");
+        src.open("public void forEachErrorCode(java.util.function.IntConsumer sink)");
+        for (Field f : fields) {
+            String v = "this." + f.javaName();
+            if (f.name().equals("ErrorCode") && f.type() == Primitive.INT16) {
+                src.line("sink.accept(" + v + ");");
+                continue;
+            }
+            FieldType t = f.type() instanceof Array a ? a.element() : f.type();
+            if (!(t instanceof FieldType.Struct s) || !holdsErrorCode(schema.structs().get(s.name()).fields(),
+                new java.util.HashSet<>(java.util.Set.of(s.name())))) {
+                continue;
+            }
+            if (f.type() instanceof Array) {
+                src.open("if (" + v + " != null)");
+                src.open("for (" + s.name() + " _e : " + v + ")");
+                src.line("_e.forEachErrorCode(sink);");
+                src.close();
+                src.close();
+            } else {
+                src.open("if (" + v + " != null)");
+                src.line(v + ".forEachErrorCode(sink);");
+                src.close();
+            }
+        }
+        src.close();
+        src.line("");
+    }
 
     private void writeAccessors(JavaSource src, String name, List<Field> fields) {
         for (Field f : fields) {

@@ -1,0 +1,182 @@
+package dev.sluice.broker.config;
+
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The broker's static configuration: every known key parsed and checked once at start-up, so an
+ * invalid value stops the broker with a message that names the key. Immutable.
+ */
+public final class BrokerConfig {
+    private final Map<String, String> originals;
+    private final Map<String, Object> values;
+    private final Set<String> unknownKeys;
+
+    private BrokerConfig(Map<String, String> originals, Map<String, Object> values, Set<String> unknownKeys) {
+        this.originals = originals;
+        this.values = values;
+        this.unknownKeys = unknownKeys;
+    }
+
+    /** Parses server.properties-style keys; unknown keys are kept aside, not rejected. */
+    public static BrokerConfig parse(Map<String, String> properties) {
+        Map<String, String> originals = Collections.unmodifiableMap(new LinkedHashMap<>(properties));
+        Map<String, Object> values = new LinkedHashMap<>();
+        Set<String> unknown = new TreeSet<>();
+        for (Map.Entry<String, String> e : properties.entrySet()) {
+            if (BrokerConfigKeys.find(e.getKey()).isEmpty() && !BrokerConfigKeys.IGNORED_KAFKA_KEYS.contains(e.getKey())) {
+                unknown.add(e.getKey());
+            }
+        }
+        for (ConfigDef def : BrokerConfigKeys.all().values()) {
+            Object value = def.parse(properties.get(def.name()));
+            if (value != null) {
+                values.put(def.name(), value);
+            }
+        }
+        BrokerConfig config = new BrokerConfig(originals, Collections.unmodifiableMap(values),
+            Collections.unmodifiableSet(unknown));
+        config.validate();
+        return config;
+    }
+
+    private void validate() {
+        listeners();
+        advertisedListeners();
+        if (!"PLAINTEXT".equals(listeners().get(0).securityProtocol())) {
+            throw new ConfigException(BrokerConfigKeys.LISTENERS, originals.get(BrokerConfigKeys.LISTENERS),
+                "only PLAINTEXT listeners are supported so far");
+        }
+        for (Listener l : listeners()) {
+            if (!"PLAINTEXT".equals(l.securityProtocol())) {
+                throw new ConfigException(BrokerConfigKeys.LISTENERS, l.toString(),
+                    l.securityProtocol() + " listeners are not supported yet; use PLAINTEXT");
+            }
+        }
+    }
+
+    /** Keys given that neither Sluice nor Kafka's broker configuration define. */
+    public Set<String> unknownKeys() {
+        return unknownKeys;
+    }
+
+    /** The keys and values exactly as given. */
+    public Map<String, String> originals() {
+        return originals;
+    }
+
+    public boolean isSet(String key) {
+        return originals.containsKey(key);
+    }
+
+    /** The parsed value of a known key (its default when not set), or null if it has neither. */
+    public Object value(String key) {
+        return values.get(key);
+    }
+
+    public int getInt(String key) {
+        return ((Number) values.get(key)).intValue();
+    }
+
+    public long getLong(String key) {
+        return ((Number) values.get(key)).longValue();
+    }
+
+    public double getDouble(String key) {
+        return ((Number) values.get(key)).doubleValue();
+    }
+
+    public boolean getBoolean(String key) {
+        return (Boolean) values.get(key);
+    }
+
+    public String getString(String key) {
+        Object v = values.get(key);
+        return v == null ? null : v.toString();
+    }
+
+    @SuppressWarnings("unchecked")
+    public List<String> getList(String key) {
+        Object v = values.get(key);
+        return v == null ? List.of() : (List<String>) v;
+    }
+
+    public int nodeId() {
+        if (!isSet(BrokerConfigKeys.NODE_ID) && isSet(BrokerConfigKeys.BROKER_ID)
+            && getInt(BrokerConfigKeys.BROKER_ID) >= 0) {
+            return getInt(BrokerConfigKeys.BROKER_ID);
+        }
+        return getInt(BrokerConfigKeys.NODE_ID);
+    }
+
+    public List<Listener> listeners() {
+        List<Listener> listeners = Listener.parseAll(BrokerConfigKeys.LISTENERS, getList(BrokerConfigKeys.LISTENERS),
+            getList(BrokerConfigKeys.LISTENER_SECURITY_PROTOCOL_MAP));
+        if (listeners.isEmpty()) {
+            throw new ConfigException(BrokerConfigKeys.LISTENERS, "", "at least one listener is needed");
+        }
+        return listeners;
+    }
+
+    /** The advertised listeners; defaults to the bound listeners. */
+    public List<Listener> advertisedListeners() {
+        if (!isSet(BrokerConfigKeys.ADVERTISED_LISTENERS)) {
+            return listeners();
+        }
+        List<Listener> advertised = Listener.parseAll(BrokerConfigKeys.ADVERTISED_LISTENERS,
+            getList(BrokerConfigKeys.ADVERTISED_LISTENERS), getList(BrokerConfigKeys.LISTENER_SECURITY_PROTOCOL_MAP));
+        for (Listener a : advertised) {
+            if (listeners().stream().noneMatch(l -> l.name().equals(a.name()))) {
+                throw new ConfigException(BrokerConfigKeys.ADVERTISED_LISTENERS, a.toString(),
+                    "no listener named " + a.name() + " in " + BrokerConfigKeys.LISTENERS);
+            }
+        }
+        return advertised;
+    }
+
+    /** The data directory: the first of log.dirs, else log.dir. */
+    public Path logDir() {
+        List<String> dirs = getList(BrokerConfigKeys.LOG_DIRS);
+        return Path.of(dirs.isEmpty() ? getString(BrokerConfigKeys.LOG_DIR) : dirs.get(0));
+    }
+
+    /** log.retention.ms, else minutes, else hours, as Kafka resolves them. */
+    public long retentionMs() {
+        if (values.containsKey(BrokerConfigKeys.LOG_RETENTION_MS)) {
+            return getLong(BrokerConfigKeys.LOG_RETENTION_MS);
+        }
+        if (values.containsKey(BrokerConfigKeys.LOG_RETENTION_MINUTES)) {
+            return getInt(BrokerConfigKeys.LOG_RETENTION_MINUTES) * 60_000L;
+        }
+        return getInt(BrokerConfigKeys.LOG_RETENTION_HOURS) * 3_600_000L;
+    }
+
+    /** log.roll.ms, else log.roll.hours. */
+    public long segmentMs() {
+        if (values.containsKey(BrokerConfigKeys.LOG_ROLL_MS)) {
+            return getLong(BrokerConfigKeys.LOG_ROLL_MS);
+        }
+        return getInt(BrokerConfigKeys.LOG_ROLL_HOURS) * 3_600_000L;
+    }
+
+    /** log.roll.jitter.ms, else log.roll.jitter.hours. */
+    public long segmentJitterMs() {
+        if (values.containsKey(BrokerConfigKeys.LOG_ROLL_JITTER_MS)) {
+            return getLong(BrokerConfigKeys.LOG_ROLL_JITTER_MS);
+        }
+        return getInt(BrokerConfigKeys.LOG_ROLL_JITTER_HOURS) * 3_600_000L;
+    }
+
+    /** log.flush.interval.ms, else log.flush.scheduler.interval.ms. */
+    public long flushMs() {
+        if (values.containsKey(BrokerConfigKeys.LOG_FLUSH_INTERVAL_MS)) {
+            return getLong(BrokerConfigKeys.LOG_FLUSH_INTERVAL_MS);
+        }
+        return getLong(BrokerConfigKeys.LOG_FLUSH_SCHEDULER_INTERVAL_MS);
+    }
+}

@@ -1,0 +1,228 @@
+package dev.sluice.broker.config;
+
+import static dev.sluice.broker.config.ConfigDef.Check.NONE;
+import static dev.sluice.broker.config.ConfigDef.Check.atLeast;
+import static dev.sluice.broker.config.ConfigDef.Check.between;
+import static dev.sluice.broker.config.ConfigDef.Check.eachOf;
+import static dev.sluice.broker.config.ConfigDef.Check.oneOf;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The broker configuration keys Sluice understands, with Kafka's names, types and defaults. Keys
+ * Kafka defines that do not apply to Sluice (ZooKeeper, KRaft quorum wiring) are listed in
+ * {@link #IGNORED_KAFKA_KEYS} so that a server.properties written for Kafka starts without complaint.
+ */
+public final class BrokerConfigKeys {
+    public static final String LISTENERS = "listeners";
+    public static final String ADVERTISED_LISTENERS = "advertised.listeners";
+    public static final String LISTENER_SECURITY_PROTOCOL_MAP = "listener.security.protocol.map";
+    public static final String LOG_DIRS = "log.dirs";
+    public static final String LOG_DIR = "log.dir";
+    public static final String NODE_ID = "node.id";
+    public static final String BROKER_ID = "broker.id";
+    public static final String BROKER_RACK = "broker.rack";
+    public static final String NUM_PARTITIONS = "num.partitions";
+    public static final String DEFAULT_REPLICATION_FACTOR = "default.replication.factor";
+    public static final String AUTO_CREATE_TOPICS_ENABLE = "auto.create.topics.enable";
+    public static final String DELETE_TOPIC_ENABLE = "delete.topic.enable";
+    public static final String MESSAGE_MAX_BYTES = "message.max.bytes";
+    public static final String SOCKET_REQUEST_MAX_BYTES = "socket.request.max.bytes";
+    public static final String SOCKET_SEND_BUFFER_BYTES = "socket.send.buffer.bytes";
+    public static final String SOCKET_RECEIVE_BUFFER_BYTES = "socket.receive.buffer.bytes";
+    public static final String CONNECTIONS_MAX_IDLE_MS = "connections.max.idle.ms";
+    public static final String NUM_NETWORK_THREADS = "num.network.threads";
+    public static final String NUM_IO_THREADS = "num.io.threads";
+    public static final String LOG_SEGMENT_BYTES = "log.segment.bytes";
+    public static final String LOG_ROLL_MS = "log.roll.ms";
+    public static final String LOG_ROLL_HOURS = "log.roll.hours";
+    public static final String LOG_ROLL_JITTER_MS = "log.roll.jitter.ms";
+    public static final String LOG_ROLL_JITTER_HOURS = "log.roll.jitter.hours";
+    public static final String LOG_RETENTION_MS = "log.retention.ms";
+    public static final String LOG_RETENTION_MINUTES = "log.retention.minutes";
+    public static final String LOG_RETENTION_HOURS = "log.retention.hours";
+    public static final String LOG_RETENTION_BYTES = "log.retention.bytes";
+    public static final String LOG_RETENTION_CHECK_INTERVAL_MS = "log.retention.check.interval.ms";
+    public static final String LOG_CLEANUP_POLICY = "log.cleanup.policy";
+    public static final String LOG_INDEX_INTERVAL_BYTES = "log.index.interval.bytes";
+    public static final String LOG_INDEX_SIZE_MAX_BYTES = "log.index.size.max.bytes";
+    public static final String LOG_FLUSH_INTERVAL_MESSAGES = "log.flush.interval.messages";
+    public static final String LOG_FLUSH_INTERVAL_MS = "log.flush.interval.ms";
+    public static final String LOG_FLUSH_SCHEDULER_INTERVAL_MS = "log.flush.scheduler.interval.ms";
+    public static final String LOG_SEGMENT_DELETE_DELAY_MS = "log.segment.delete.delay.ms";
+    public static final String LOG_PREALLOCATE = "log.preallocate";
+    public static final String LOG_MESSAGE_TIMESTAMP_TYPE = "log.message.timestamp.type";
+    public static final String LOG_MESSAGE_TIMESTAMP_BEFORE_MAX_MS = "log.message.timestamp.before.max.ms";
+    public static final String LOG_MESSAGE_TIMESTAMP_AFTER_MAX_MS = "log.message.timestamp.after.max.ms";
+    public static final String LOG_CLEANER_DELETE_RETENTION_MS = "log.cleaner.delete.retention.ms";
+    public static final String LOG_CLEANER_MIN_COMPACTION_LAG_MS = "log.cleaner.min.compaction.lag.ms";
+    public static final String LOG_CLEANER_MAX_COMPACTION_LAG_MS = "log.cleaner.max.compaction.lag.ms";
+    public static final String LOG_CLEANER_MIN_CLEANABLE_RATIO = "log.cleaner.min.cleanable.ratio";
+    public static final String LOG_CLEANER_ENABLE = "log.cleaner.enable";
+    public static final String LOG_CLEANER_THREADS = "log.cleaner.threads";
+    public static final String LOG_CLEANER_IO_BUFFER_SIZE = "log.cleaner.io.buffer.size";
+    public static final String LOG_CLEANER_DEDUPE_BUFFER_SIZE = "log.cleaner.dedupe.buffer.size";
+    public static final String LOG_CLEANER_BACKOFF_MS = "log.cleaner.backoff.ms";
+    public static final String LOG_LOCAL_RETENTION_MS = "log.local.retention.ms";
+    public static final String LOG_LOCAL_RETENTION_BYTES = "log.local.retention.bytes";
+    public static final String COMPRESSION_TYPE = "compression.type";
+    public static final String COMPRESSION_GZIP_LEVEL = "compression.gzip.level";
+    public static final String COMPRESSION_LZ4_LEVEL = "compression.lz4.level";
+    public static final String COMPRESSION_ZSTD_LEVEL = "compression.zstd.level";
+    public static final String MIN_INSYNC_REPLICAS = "min.insync.replicas";
+    public static final String UNCLEAN_LEADER_ELECTION_ENABLE = "unclean.leader.election.enable";
+    public static final String PRODUCER_ID_EXPIRATION_MS = "producer.id.expiration.ms";
+    public static final String TRANSACTIONAL_ID_EXPIRATION_MS = "transactional.id.expiration.ms";
+    public static final String MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS = "max.incremental.fetch.session.cache.slots";
+    public static final String FETCH_MAX_BYTES = "fetch.max.bytes";
+    public static final String REMOTE_LOG_STORAGE_SYSTEM_ENABLE = "remote.log.storage.system.enable";
+    public static final String METRICS_PORT = "sluice.metrics.port";
+    public static final String METRICS_HOST = "sluice.metrics.host";
+    public static final String CLUSTER_ID = "sluice.cluster.id";
+
+    /**
+     * Kafka keys that have no meaning for a Sluice broker (its metadata quorum and controller are
+     * built in). They are accepted silently so a Kafka server.properties can be used as is.
+     */
+    public static final Set<String> IGNORED_KAFKA_KEYS = Set.of(
+        "process.roles", "controller.quorum.voters", "controller.quorum.bootstrap.servers",
+        "controller.listener.names", "inter.broker.listener.name", "num.recovery.threads.per.data.dir",
+        "offsets.topic.replication.factor", "transaction.state.log.replication.factor",
+        "transaction.state.log.min.isr", "share.coordinator.state.topic.replication.factor",
+        "share.coordinator.state.topic.min.isr",
+        "zookeeper.connect", "zookeeper.connection.timeout.ms", "metadata.log.dir");
+
+    private static final Map<String, ConfigDef> DEFS;
+
+    static {
+        Map<String, ConfigDef> m = new LinkedHashMap<>();
+        ConfigType t;
+        // Identity and network
+        def(m, NODE_ID, ConfigType.INT, "1", atLeast(0), false, "This broker's id in the cluster.");
+        def(m, BROKER_ID, ConfigType.INT, null, atLeast(-1), false, "Older name of node.id; node.id wins when both are set.");
+        def(m, BROKER_RACK, ConfigType.STRING, null, NONE, false, "Rack of this broker, reported in metadata.");
+        def(m, LISTENERS, ConfigType.LIST, "PLAINTEXT://localhost:9092", NONE, false,
+            "Comma-separated listeners the broker binds, as NAME://host:port. Port 0 picks a free port.");
+        def(m, ADVERTISED_LISTENERS, ConfigType.LIST, null, NONE, false,
+            "Addresses handed to clients in metadata, when they differ from the bound listeners.");
+        def(m, LISTENER_SECURITY_PROTOCOL_MAP, ConfigType.LIST,
+            "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL", NONE, false,
+            "Security protocol of each listener name.");
+        def(m, SOCKET_REQUEST_MAX_BYTES, ConfigType.INT, "104857600", atLeast(1), false,
+            "Largest request frame accepted; a larger one closes the connection.");
+        def(m, SOCKET_SEND_BUFFER_BYTES, ConfigType.INT, "102400", NONE, false, "SO_SNDBUF of client sockets; -1 keeps the OS default.");
+        def(m, SOCKET_RECEIVE_BUFFER_BYTES, ConfigType.INT, "102400", NONE, false, "SO_RCVBUF of client sockets; -1 keeps the OS default.");
+        def(m, CONNECTIONS_MAX_IDLE_MS, ConfigType.LONG, "600000", NONE, false,
+            "Connections idle longer than this are closed.");
+        def(m, NUM_NETWORK_THREADS, ConfigType.INT, "3", atLeast(1), false, "Threads that serve client connections.");
+        def(m, NUM_IO_THREADS, ConfigType.INT, "8", atLeast(1), false, "Threads that run request handlers and disk work.");
+        // Topics
+        def(m, NUM_PARTITIONS, ConfigType.INT, "1", atLeast(1), true, "Partitions of an automatically created topic.");
+        def(m, DEFAULT_REPLICATION_FACTOR, ConfigType.SHORT, "1", atLeast(1), false, "Replication factor of automatically created topics.");
+        def(m, AUTO_CREATE_TOPICS_ENABLE, ConfigType.BOOLEAN, "true", NONE, false,
+            "Create a topic when a client asks for metadata of one that does not exist.");
+        def(m, DELETE_TOPIC_ENABLE, ConfigType.BOOLEAN, "true", NONE, false, "Whether DeleteTopics is allowed.");
+        def(m, MESSAGE_MAX_BYTES, ConfigType.INT, "1048588", atLeast(0), true,
+            "Largest record batch a topic accepts unless the topic sets max.message.bytes.");
+        // Log
+        def(m, LOG_DIRS, ConfigType.LIST, null, NONE, false, "Directories holding partition data; the first is used.");
+        def(m, LOG_DIR, ConfigType.STRING, "./sluice-data", NONE, false, "Data directory when log.dirs is not set.");
+        def(m, LOG_SEGMENT_BYTES, ConfigType.INT, "1073741824", atLeast(14), true, "Size at which a segment rolls.");
+        def(m, LOG_ROLL_MS, ConfigType.LONG, null, atLeast(1), true, "Age at which a segment rolls; wins over log.roll.hours.");
+        def(m, LOG_ROLL_HOURS, ConfigType.INT, "168", atLeast(1), false, "Age in hours at which a segment rolls.");
+        def(m, LOG_ROLL_JITTER_MS, ConfigType.LONG, null, atLeast(0), true, "Random jitter subtracted from the roll age.");
+        def(m, LOG_ROLL_JITTER_HOURS, ConfigType.INT, "0", atLeast(0), false, "Roll jitter in hours.");
+        def(m, LOG_RETENTION_MS, ConfigType.LONG, null, NONE, true,
+            "Time to keep data; -1 keeps it forever. Wins over the minutes and hours forms.");
+        def(m, LOG_RETENTION_MINUTES, ConfigType.INT, null, NONE, false, "Retention in minutes.");
+        def(m, LOG_RETENTION_HOURS, ConfigType.INT, "168", NONE, false, "Retention in hours.");
+        def(m, LOG_RETENTION_BYTES, ConfigType.LONG, "-1", NONE, true, "Bytes to keep per partition; -1 for no limit.");
+        def(m, LOG_RETENTION_CHECK_INTERVAL_MS, ConfigType.LONG, "300000", atLeast(1), false,
+            "How often retention is enforced.");
+        def(m, LOG_CLEANUP_POLICY, ConfigType.LIST, "delete", eachOf("delete", "compact"), true,
+            "delete, compact, or both: what happens to old data.");
+        def(m, LOG_INDEX_INTERVAL_BYTES, ConfigType.INT, "4096", atLeast(0), true,
+            "Bytes of log between two offset index entries.");
+        def(m, LOG_INDEX_SIZE_MAX_BYTES, ConfigType.INT, "10485760", atLeast(4), true, "Largest size of an index file.");
+        def(m, LOG_FLUSH_INTERVAL_MESSAGES, ConfigType.LONG, Long.toString(Long.MAX_VALUE), atLeast(1), true,
+            "Records appended before a partition is forced to disk.");
+        def(m, LOG_FLUSH_INTERVAL_MS, ConfigType.LONG, null, NONE, true, "Time before appended data is forced to disk.");
+        def(m, LOG_FLUSH_SCHEDULER_INTERVAL_MS, ConfigType.LONG, Long.toString(Long.MAX_VALUE), NONE, false,
+            "How often the flusher checks whether a partition needs flushing.");
+        def(m, LOG_SEGMENT_DELETE_DELAY_MS, ConfigType.LONG, "60000", atLeast(0), true,
+            "Delay between retiring a segment and deleting its files.");
+        def(m, LOG_PREALLOCATE, ConfigType.BOOLEAN, "false", NONE, true, "Preallocate segment files.");
+        def(m, LOG_MESSAGE_TIMESTAMP_TYPE, ConfigType.STRING, "CreateTime", oneOf("createtime", "logappendtime"), true,
+            "CreateTime keeps producer timestamps; LogAppendTime stamps records with the broker's clock.");
+        def(m, LOG_MESSAGE_TIMESTAMP_BEFORE_MAX_MS, ConfigType.LONG, Long.toString(Long.MAX_VALUE), atLeast(0), true,
+            "How far in the past a CreateTime timestamp may be.");
+        def(m, LOG_MESSAGE_TIMESTAMP_AFTER_MAX_MS, ConfigType.LONG, "3600000", atLeast(0), true,
+            "How far in the future a CreateTime timestamp may be.");
+        def(m, LOG_CLEANER_ENABLE, ConfigType.BOOLEAN, "true", NONE, false, "Run the log cleaner for compacted topics.");
+        def(m, LOG_CLEANER_THREADS, ConfigType.INT, "1", atLeast(0), true, "Threads that compact logs.");
+        def(m, LOG_CLEANER_IO_BUFFER_SIZE, ConfigType.INT, "524288", atLeast(0), true, "I/O buffer of each cleaner thread.");
+        def(m, LOG_CLEANER_DEDUPE_BUFFER_SIZE, ConfigType.LONG, "134217728", NONE, true,
+            "Memory all cleaner threads use for key de-duplication.");
+        def(m, LOG_CLEANER_BACKOFF_MS, ConfigType.LONG, "15000", atLeast(0), true, "Pause when there is nothing to clean.");
+        def(m, LOG_CLEANER_DELETE_RETENTION_MS, ConfigType.LONG, "86400000", atLeast(0), true,
+            "How long tombstones stay in a compacted log.");
+        def(m, LOG_CLEANER_MIN_COMPACTION_LAG_MS, ConfigType.LONG, "0", atLeast(0), true,
+            "Minimum age of a record before it may be compacted.");
+        def(m, LOG_CLEANER_MAX_COMPACTION_LAG_MS, ConfigType.LONG, Long.toString(Long.MAX_VALUE), atLeast(1), true,
+            "Maximum age of a record before it must be eligible for compaction.");
+        def(m, LOG_CLEANER_MIN_CLEANABLE_RATIO, ConfigType.DOUBLE, "0.5", between(0, 1), true,
+            "Share of a log that must be dirty before it is compacted.");
+        def(m, LOG_LOCAL_RETENTION_MS, ConfigType.LONG, "-2", atLeast(-2), true,
+            "Time tiered data stays on local disk; -2 uses log.retention.ms.");
+        def(m, LOG_LOCAL_RETENTION_BYTES, ConfigType.LONG, "-2", atLeast(-2), true,
+            "Bytes of tiered data kept on local disk; -2 uses log.retention.bytes.");
+        def(m, REMOTE_LOG_STORAGE_SYSTEM_ENABLE, ConfigType.BOOLEAN, "false", NONE, false,
+            "Allow topics to tier their segments to the object store.");
+        def(m, COMPRESSION_TYPE, ConfigType.STRING, "producer",
+            oneOf("uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"), true,
+            "Compression of stored batches; producer keeps what the producer sent.");
+        def(m, COMPRESSION_GZIP_LEVEL, ConfigType.INT, "-1", between(-1, 9), true, "gzip level when the broker recompresses.");
+        def(m, COMPRESSION_LZ4_LEVEL, ConfigType.INT, "9", between(1, 17), true, "lz4 level when the broker recompresses.");
+        def(m, COMPRESSION_ZSTD_LEVEL, ConfigType.INT, "3", between(-131072, 22), true, "zstd level when the broker recompresses.");
+        def(m, MIN_INSYNC_REPLICAS, ConfigType.INT, "1", atLeast(1), true,
+            "In-sync replicas an acks=all write needs.");
+        def(m, UNCLEAN_LEADER_ELECTION_ENABLE, ConfigType.BOOLEAN, "false", NONE, true,
+            "Allow a replica outside the ISR to become leader, at the risk of losing data.");
+        // Producers and fetch
+        def(m, PRODUCER_ID_EXPIRATION_MS, ConfigType.INT, "86400000", atLeast(1), true,
+            "How long an idle producer id's de-duplication state is kept.");
+        def(m, TRANSACTIONAL_ID_EXPIRATION_MS, ConfigType.INT, "604800000", atLeast(1), false,
+            "How long an idle transactional id is kept.");
+        def(m, MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS, ConfigType.INT, "1000", atLeast(0), false,
+            "Incremental fetch sessions the broker keeps.");
+        def(m, FETCH_MAX_BYTES, ConfigType.INT, "57671680", atLeast(1024), false, "Largest fetch response the broker builds.");
+        // Sluice's own
+        def(m, METRICS_PORT, ConfigType.INT, "-1", between(-1, 65535), false,
+            "Port of the Prometheus scrape endpoint (/metrics); -1 turns it off, 0 picks a free port.");
+        def(m, METRICS_HOST, ConfigType.STRING, "localhost", NONE, false, "Address the metrics endpoint binds.");
+        def(m, CLUSTER_ID, ConfigType.STRING, null, NONE, false,
+            "Cluster id for a new data directory; by default one is generated and kept in meta.properties.");
+        DEFS = Collections.unmodifiableMap(m);
+    }
+
+    private static void def(Map<String, ConfigDef> m, String name, ConfigType type, String defaultValue,
+                            ConfigDef.Check check, boolean dynamic, String doc) {
+        m.put(name, new ConfigDef(name, type, defaultValue, check, dynamic, doc));
+    }
+
+    private BrokerConfigKeys() {
+    }
+
+    public static Optional<ConfigDef> find(String name) {
+        return Optional.ofNullable(DEFS.get(name));
+    }
+
+    /** Every broker key, in a stable order. */
+    public static Map<String, ConfigDef> all() {
+        return DEFS;
+    }
+}

@@ -1,0 +1,145 @@
+package dev.sluice.broker.handler;
+
+import dev.sluice.broker.metrics.RequestMetrics;
+import dev.sluice.wire.codec.MalformedDataException;
+import dev.sluice.wire.codec.UnsupportedVersionException;
+import dev.sluice.wire.message.ApiKey;
+import dev.sluice.wire.message.ApiMessage;
+import dev.sluice.wire.message.ErrorCode;
+import dev.sluice.wire.message.Frames;
+import dev.sluice.wire.message.RequestHeader;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns one request frame into its response frame. Decoding problems are decided here, as Kafka
+ * decides them:
+ * <ul>
+ *   <li>an undecodable header or body, an unknown API key or an API this broker does not serve:
+ *       the connection is closed ({@link CloseConnectionException});</li>
+ *   <li>ApiVersions at a version newer than served: a v0 response with UNSUPPORTED_VERSION;</li>
+ *   <li>another API at a schema version outside the handler's range: the handler's error response
+ *       with UNSUPPORTED_VERSION;</li>
+ *   <li>a handler failure: logged once with the client and API, answered with UNKNOWN_SERVER_ERROR.</li>
+ * </ul>
+ * Thread-safe; holds no per-connection state.
+ */
+public final class RequestDispatcher {
+    private static final Logger log = LoggerFactory.getLogger(RequestDispatcher.class);
+
+    private final HandlerTable table;
+    private final RequestMetrics metrics;
+
+    public RequestDispatcher(HandlerTable table, RequestMetrics metrics) {
+        this.table = table;
+        this.metrics = metrics;
+    }
+
+    public HandlerTable table() {
+        return table;
+    }
+
+    /**
+     * Handles a frame (the bytes after its size prefix). Completes with the response frame, size
+     * prefix included, with {@code null} when the request gets no response, or exceptionally with
+     * {@link CloseConnectionException}.
+     */
+    public CompletableFuture<ByteBuffer> dispatch(ByteBuffer frame, SocketAddress client, String listener) {
+        long start = System.nanoTime();
+        int frameBytes = frame.remaining();
+        RequestHeader header;
+        try {
+            header = Frames.readRequestHeader(frame);
+        } catch (MalformedDataException e) {
+            return close("malformed request header: " + e.getMessage());
+        }
+        Optional<ApiKey> key = Frames.apiKey(header);
+        if (key.isEmpty()) {
+            return close("unknown API key " + header.requestApiKey());
+        }
+        ApiKey api = key.get();
+        short version = header.requestApiVersion();
+        Optional<ApiHandler<?, ?>> found = table.handler(api);
+        if (found.isEmpty()) {
+            return close(api.displayName() + " (key " + api.id() + ") is not served by this broker");
+        }
+        ApiHandler<?, ?> handler = found.get();
+        if (!handler.servesVersion(version)) {
+            if (api == ApiKey.API_VERSIONS) {
+                ApiMessage response = ((ApiVersionsHandler) handler).unsupportedVersionResponse();
+                return respond(api, (short) 0, header, start, frameBytes, response);
+            }
+            if (!api.hasVersion(version)) {
+                return close(api.displayName() + " v" + version + " is not a version of the protocol");
+            }
+        }
+        ApiMessage request;
+        try {
+            request = Frames.readRequestBody(header, frame);
+        } catch (MalformedDataException | UnsupportedVersionException e) {
+            return close("malformed " + api.displayName() + " v" + version + " request: " + e.getMessage());
+        }
+        if (!handler.servesVersion(version)) {
+            return respond(api, version, header, start, frameBytes, handler.errorFor(request, ErrorCode.UNSUPPORTED_VERSION));
+        }
+        RequestContext context = new RequestContext(header, api, version, client, listener, start);
+        CompletableFuture<ApiMessage> result;
+        try {
+            result = handler.dispatch(context, request);
+        } catch (RuntimeException e) {
+            result = CompletableFuture.failedFuture(e);
+        }
+        return result.handle((response, error) -> {
+            if (error != null) {
+                log.error("{} v{} from {} (client id '{}', correlation id {}) failed", api.displayName(), version, client,
+                    context.clientId(), header.correlationId(), error);
+                response = handler.errorFor(request, ErrorCode.UNKNOWN_SERVER_ERROR);
+            }
+            if (response == null) {
+                metrics.record(api, version, start, frameBytes, 0, null);
+                return null;
+            }
+            return encode(api, version, header, start, frameBytes, response, handler, request);
+        });
+    }
+
+    private ByteBuffer encode(ApiKey api, short version, RequestHeader header, long start, int frameBytes,
+                              ApiMessage response, ApiHandler<?, ?> handler, ApiMessage request) {
+        try {
+            ByteBuffer out = Frames.writeResponse(header.correlationId(), response, version);
+            metrics.record(api, version, start, frameBytes, out.remaining(), response);
+            return out;
+        } catch (RuntimeException e) {
+            log.error("could not encode the {} v{} response to correlation id {}", api.displayName(), version,
+                header.correlationId(), e);
+            ApiMessage fallback = handler.errorFor(request, ErrorCode.UNKNOWN_SERVER_ERROR);
+            ByteBuffer out = Frames.writeResponse(header.correlationId(), fallback, version);
+            metrics.record(api, version, start, frameBytes, out.remaining(), fallback);
+            return out;
+        }
+    }
+
+    private CompletableFuture<ByteBuffer> respond(ApiKey api, short version, RequestHeader header, long start,
+                                                  int frameBytes, ApiMessage response) {
+        ByteBuffer out = Frames.writeResponse(header.correlationId(), response, version);
+        metrics.record(api, version, start, frameBytes, out.remaining(), response);
+        return CompletableFuture.completedFuture(out);
+    }
+
+    private static CompletableFuture<ByteBuffer> close(String reason) {
+        return CompletableFuture.failedFuture(new CloseConnectionException(reason));
+    }
+
+    /** The request cannot be answered; the connection it came on must be closed. */
+    public static final class CloseConnectionException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        public CloseConnectionException(String reason) {
+            super(reason, null, false, false);
+        }
+    }
+}

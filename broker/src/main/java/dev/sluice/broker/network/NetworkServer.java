@@ -1,0 +1,134 @@
+package dev.sluice.broker.network;
+
+import dev.sluice.broker.config.BrokerConfig;
+import dev.sluice.broker.config.BrokerConfigKeys;
+import dev.sluice.broker.config.Listener;
+import dev.sluice.broker.handler.RequestDispatcher;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Kafka protocol listeners: one server socket per configured listener, served by a shared
+ * group of event loops (native epoll where the platform has it). Each connection's pipeline is
+ * idle timer, {@link FrameDecoder}, {@link ConnectionHandler}.
+ */
+public final class NetworkServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(NetworkServer.class);
+
+    private final BrokerConfig config;
+    private final RequestDispatcher dispatcher;
+    private final ConnectionTracker tracker = new ConnectionTracker();
+    private final List<Channel> serverChannels = new ArrayList<>();
+    private EventLoopGroup acceptors;
+    private EventLoopGroup workers;
+
+    public NetworkServer(BrokerConfig config, RequestDispatcher dispatcher) {
+        this.config = config;
+        this.dispatcher = dispatcher;
+    }
+
+    /** Binds every listener; returns them with the ports actually bound. */
+    public List<Listener> start() throws InterruptedException {
+        boolean epoll = Epoll.isAvailable();
+        int threads = config.getInt(BrokerConfigKeys.NUM_NETWORK_THREADS);
+        acceptors = epoll ? new EpollEventLoopGroup(1, new DefaultThreadFactory("sluice-accept", true))
+            : new NioEventLoopGroup(1, new DefaultThreadFactory("sluice-accept", true));
+        workers = epoll ? new EpollEventLoopGroup(threads, new DefaultThreadFactory("sluice-network", true))
+            : new NioEventLoopGroup(threads, new DefaultThreadFactory("sluice-network", true));
+        Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        int maxFrame = config.getInt(BrokerConfigKeys.SOCKET_REQUEST_MAX_BYTES);
+        long idleMs = config.getLong(BrokerConfigKeys.CONNECTIONS_MAX_IDLE_MS);
+        int sendBuffer = config.getInt(BrokerConfigKeys.SOCKET_SEND_BUFFER_BYTES);
+        int receiveBuffer = config.getInt(BrokerConfigKeys.SOCKET_RECEIVE_BUFFER_BYTES);
+
+        List<Listener> bound = new ArrayList<>();
+        for (Listener listener : config.listeners()) {
+            ServerBootstrap bootstrap = new ServerBootstrap().group(acceptors, workers).channel(channelType)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        if (idleMs > 0) {
+                            ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, idleMs, TimeUnit.MILLISECONDS));
+                        }
+                        ch.pipeline().addLast("frames", new FrameDecoder(maxFrame));
+                        ch.pipeline().addLast("requests", new ConnectionHandler(dispatcher, listener.name(), tracker));
+                    }
+                });
+            if (sendBuffer > 0) {
+                bootstrap.childOption(ChannelOption.SO_SNDBUF, sendBuffer);
+            }
+            if (receiveBuffer > 0) {
+                bootstrap.childOption(ChannelOption.SO_RCVBUF, receiveBuffer);
+            }
+            InetSocketAddress address = listener.host().isEmpty() ? new InetSocketAddress(listener.port())
+                : new InetSocketAddress(listener.host(), listener.port());
+            Channel channel = bootstrap.bind(address).sync().channel();
+            serverChannels.add(channel);
+            bound.add(listener.withPort(((InetSocketAddress) channel.localAddress()).getPort()));
+        }
+        return bound;
+    }
+
+    public int connectionCount() {
+        return tracker.count();
+    }
+
+    /**
+     * Stops accepting, stops reading new requests, lets in-flight requests finish (up to
+     * {@code graceMs}), then closes every connection and the event loops.
+     */
+    public void shutdown(long graceMs) {
+        for (Channel c : serverChannels) {
+            c.close().awaitUninterruptibly();
+        }
+        for (Channel c : tracker.open()) {
+            c.eventLoop().execute(() -> c.config().setAutoRead(false));
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(graceMs);
+        while (tracker.anyBusy() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (tracker.anyBusy()) {
+            log.warn("closing connections with requests still in flight after {} ms", graceMs);
+        }
+        for (Channel c : tracker.open()) {
+            c.close().awaitUninterruptibly();
+        }
+        if (workers != null) {
+            workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+            acceptors.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+        }
+    }
+
+    @Override
+    public void close() {
+        shutdown(5_000);
+    }
+}
