@@ -14,7 +14,9 @@ import java.util.Set;
  * (unpacked from the pinned kafka-clients artifact) and writes one Java class per schema plus the
  * {@code ApiKey} table into the generated-sources directory.
  *
- * <p>Usage: {@code MessageGenerator <schema-dir> <output-dir>}.
+ * <p>Usage: {@code MessageGenerator <schema-dir> <output-dir> [package]}. The package defaults to
+ * {@code dev.sluice.wire.message}; the {@code ApiKey} table is written only when the schemas
+ * include requests and responses.
  */
 public final class MessageGenerator {
     /** Names the generated classes already use; a struct with one of these names would shadow it. */
@@ -26,11 +28,12 @@ public final class MessageGenerator {
     }
 
     public static void main(String[] args) throws IOException {
-        if (args.length != 2) {
-            throw new IllegalArgumentException("usage: MessageGenerator <schema-dir> <output-dir>");
+        if (args.length != 2 && args.length != 3) {
+            throw new IllegalArgumentException("usage: MessageGenerator <schema-dir> <output-dir> [package]");
         }
         Path schemaDir = Path.of(args[0]);
-        Path packageDir = Path.of(args[1]).resolve(MessageClassWriter.PACKAGE.replace('.', '/'));
+        String packageName = args.length == 3 ? args[2] : MessageClassWriter.PACKAGE;
+        Path packageDir = Path.of(args[1]).resolve(packageName.replace('.', '/'));
         List<Schema> schemas = new ArrayList<>();
         try (DirectoryStream<Path> files = Files.newDirectoryStream(schemaDir, "*.json")) {
             for (Path file : files) {
@@ -52,10 +55,15 @@ public final class MessageGenerator {
                         + ", a name the generated code already uses");
                 }
             }
-            MessageClassWriter writer = new MessageClassWriter(schema);
+            MessageClassWriter writer = new MessageClassWriter(schema, packageName);
             writeIfChanged(packageDir.resolve(writer.className() + ".java"), writer.write());
         }
-        writeIfChanged(packageDir.resolve("ApiKey.java"), new ApiKeyWriter(schemas).write());
+        if (schemas.stream().anyMatch(s -> s.type().equals("request"))) {
+            if (!packageName.equals(MessageClassWriter.PACKAGE)) {
+                throw new IllegalArgumentException("request and response schemas belong in " + MessageClassWriter.PACKAGE);
+            }
+            writeIfChanged(packageDir.resolve("ApiKey.java"), new ApiKeyWriter(schemas).write());
+        }
     }
 
     /** Leaves unchanged files untouched so incremental compilation has nothing to redo. */

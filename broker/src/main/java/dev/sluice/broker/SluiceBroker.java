@@ -1,0 +1,273 @@
+package dev.sluice.broker;
+
+import dev.sluice.broker.config.BrokerConfig;
+import dev.sluice.broker.config.BrokerConfigKeys;
+import dev.sluice.broker.config.ConfigResolver;
+import dev.sluice.broker.config.Listener;
+import dev.sluice.broker.handler.ApiHandler;
+import dev.sluice.broker.handler.CreatePartitionsHandler;
+import dev.sluice.broker.handler.CreateTopicsHandler;
+import dev.sluice.broker.handler.DeleteTopicsHandler;
+import dev.sluice.broker.handler.DescribeClusterHandler;
+import dev.sluice.broker.handler.DescribeTopicPartitionsHandler;
+import dev.sluice.broker.handler.HandlerTable;
+import dev.sluice.broker.handler.MetadataHandler;
+import dev.sluice.broker.handler.RequestDispatcher;
+import dev.sluice.broker.metadata.BrokerIdentity;
+import dev.sluice.broker.metadata.Controller;
+import dev.sluice.broker.metrics.MetricsEndpoint;
+import dev.sluice.broker.metrics.RequestMetrics;
+import dev.sluice.broker.network.NetworkServer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running Sluice broker: for {@code main} and for tests that want a real broker in-process.
+ *
+ * <pre>{@code
+ * try (SluiceBroker broker = SluiceBroker.builder().config("num.partitions", "3").start()) {
+ *     Properties props = new Properties();
+ *     props.put("bootstrap.servers", broker.bootstrapServers());
+ *     // ... any Kafka client ...
+ * }
+ * }</pre>
+ *
+ * The builder's defaults suit tests: a free port on localhost and a fresh temporary data directory
+ * that {@link #close()} deletes. Every other setting is Kafka's default unless configured.
+ */
+public final class SluiceBroker implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(SluiceBroker.class);
+
+    private final BrokerConfig config;
+    private final DataDirectory dataDirectory;
+    private final Controller controller;
+    private final NetworkServer network;
+    private final MetricsEndpoint metricsEndpoint;
+    private final PrometheusMeterRegistry registry;
+    private final BrokerIdentity identity;
+    private final Path deleteOnClose;
+    private volatile boolean closed;
+
+    private SluiceBroker(BrokerConfig config, DataDirectory dataDirectory, Controller controller, NetworkServer network,
+                         MetricsEndpoint metricsEndpoint, PrometheusMeterRegistry registry, BrokerIdentity identity,
+                         Path deleteOnClose) {
+        this.config = config;
+        this.dataDirectory = dataDirectory;
+        this.controller = controller;
+        this.network = network;
+        this.metricsEndpoint = metricsEndpoint;
+        this.registry = registry;
+        this.identity = identity;
+        this.deleteOnClose = deleteOnClose;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Configures an in-process broker. */
+    public static final class Builder {
+        private final Map<String, String> properties = new LinkedHashMap<>();
+        private Path dataDir;
+
+        private Builder() {
+        }
+
+        /** Sets any server.properties key. */
+        public Builder config(String key, String value) {
+            properties.put(key, value);
+            return this;
+        }
+
+        public Builder configs(Map<String, String> values) {
+            properties.putAll(values);
+            return this;
+        }
+
+        /** Keeps data in {@code dir} (not deleted on close) instead of a temporary directory. */
+        public Builder dataDir(Path dir) {
+            this.dataDir = dir;
+            return this;
+        }
+
+        /** Listens on {@code port} of localhost instead of a free port. */
+        public Builder port(int port) {
+            properties.put(BrokerConfigKeys.LISTENERS, "PLAINTEXT://localhost:" + port);
+            return this;
+        }
+
+        public SluiceBroker start() {
+            Map<String, String> props = new LinkedHashMap<>(properties);
+            props.putIfAbsent(BrokerConfigKeys.LISTENERS, "PLAINTEXT://localhost:0");
+            Path temp = null;
+            if (dataDir != null) {
+                props.put(BrokerConfigKeys.LOG_DIRS, dataDir.toString());
+            } else if (!props.containsKey(BrokerConfigKeys.LOG_DIRS) && !props.containsKey(BrokerConfigKeys.LOG_DIR)) {
+                try {
+                    temp = Files.createTempDirectory("sluice-");
+                } catch (IOException e) {
+                    throw new UncheckedIOException("cannot create a temporary data directory", e);
+                }
+                props.put(BrokerConfigKeys.LOG_DIRS, temp.toString());
+            }
+            return SluiceBroker.start(BrokerConfig.parse(props), temp);
+        }
+    }
+
+    /** Starts a broker with a parsed configuration; the caller owns the data directory. */
+    public static SluiceBroker start(BrokerConfig config) {
+        return start(config, null);
+    }
+
+    private static SluiceBroker start(BrokerConfig config, Path deleteOnClose) {
+        long started = System.nanoTime();
+        if (!config.unknownKeys().isEmpty()) {
+            log.warn("ignoring configuration keys Sluice does not know: {}", String.join(", ", config.unknownKeys()));
+        }
+        List<AutoCloseable> opened = new ArrayList<>();
+        try {
+            int nodeId = config.nodeId();
+            DataDirectory dir = DataDirectory.open(config.logDir(), nodeId, config.getString(BrokerConfigKeys.CLUSTER_ID));
+            opened.add(dir);
+            Controller controller = Controller.open(dir.path().resolve("__cluster_metadata-0"), dir.clusterId(), nodeId,
+                () -> new Controller.TopicDefaults(config.getInt(BrokerConfigKeys.NUM_PARTITIONS),
+                    (short) config.getInt(BrokerConfigKeys.DEFAULT_REPLICATION_FACTOR),
+                    config.getBoolean(BrokerConfigKeys.DELETE_TOPIC_ENABLE)));
+            opened.add(controller);
+
+            PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            BrokerIdentity identity = new BrokerIdentity(nodeId, config.getString(BrokerConfigKeys.BROKER_RACK),
+                config.advertisedListeners());
+            ConfigResolver resolver = new ConfigResolver(config);
+            List<ApiHandler<?, ?>> handlers = List.of(
+                new MetadataHandler(controller, identity, config.getBoolean(BrokerConfigKeys.AUTO_CREATE_TOPICS_ENABLE)),
+                new CreateTopicsHandler(controller, resolver),
+                new DeleteTopicsHandler(controller),
+                new CreatePartitionsHandler(controller),
+                new DescribeClusterHandler(controller, identity),
+                new DescribeTopicPartitionsHandler(controller));
+            RequestDispatcher dispatcher = new RequestDispatcher(new HandlerTable(handlers), new RequestMetrics(registry));
+            NetworkServer network = new NetworkServer(config, dispatcher);
+            opened.add(network);
+            List<Listener> bound = network.start();
+            identity.bound(bound);
+
+            MetricsEndpoint metrics = null;
+            int metricsPort = config.getInt(BrokerConfigKeys.METRICS_PORT);
+            if (metricsPort >= 0) {
+                metrics = MetricsEndpoint.start(config.getString(BrokerConfigKeys.METRICS_HOST), metricsPort, registry);
+                opened.add(metrics);
+            }
+            SluiceBroker broker = new SluiceBroker(config, dir, controller, network, metrics, registry, identity, deleteOnClose);
+            log.info("Sluice broker {} ready in {} ms on {} (cluster {}, data in {}{})", nodeId,
+                (System.nanoTime() - started) / 1_000_000,
+                bound.stream().map(Listener::toString).collect(Collectors.joining(", ")), dir.clusterId(),
+                dir.path().toAbsolutePath().normalize(), metrics == null ? "" : ", metrics on port " + metrics.port());
+            return broker;
+        } catch (Exception e) {
+            for (int i = opened.size() - 1; i >= 0; i--) {
+                try {
+                    opened.get(i).close();
+                } catch (Exception suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            if (e instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new UncheckedIOException("broker failed to start: " + e.getMessage(),
+                e instanceof IOException io ? io : new IOException(e));
+        }
+    }
+
+    /** {@code host:port} of the first listener, for a client's {@code bootstrap.servers}. */
+    public String bootstrapServers() {
+        Listener first = identity.advertised().get(0);
+        return BrokerIdentity.reachableHost(first) + ":" + first.port();
+    }
+
+    /** The port the first listener is bound to. */
+    public int port() {
+        return identity.advertised().get(0).port();
+    }
+
+    public int nodeId() {
+        return identity.nodeId();
+    }
+
+    public String clusterId() {
+        return dataDirectory.clusterId();
+    }
+
+    public Path dataDir() {
+        return dataDirectory.path();
+    }
+
+    public BrokerConfig config() {
+        return config;
+    }
+
+    /** The meter registry behind {@code /metrics}. */
+    public PrometheusMeterRegistry meterRegistry() {
+        return registry;
+    }
+
+    /** Stops accepting, answers requests in flight, closes files; deletes a temporary data directory. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        long started = System.nanoTime();
+        network.shutdown(10_000);
+        if (metricsEndpoint != null) {
+            metricsEndpoint.close();
+        }
+        controller.close();
+        registry.close();
+        try {
+            dataDirectory.close();
+        } catch (IOException e) {
+            log.warn("could not release the lock of {}: {}", dataDirectory.path(), e.toString());
+        }
+        if (deleteOnClose != null) {
+            deleteRecursively(deleteOnClose);
+        }
+        log.info("Sluice broker {} stopped in {} ms", identity.nodeId(), (System.nanoTime() - started) / 1_000_000);
+    }
+
+    private static void deleteRecursively(Path root) {
+        try {
+            Files.walkFileTree(root, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                    Files.deleteIfExists(file);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
+                    Files.deleteIfExists(dir);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (IOException e) {
+            log.warn("could not delete temporary data directory {}: {}", root, e.toString());
+        }
+    }
+}

@@ -1,0 +1,82 @@
+package dev.sluice.broker.handler;
+
+import dev.sluice.broker.metadata.Controller;
+import dev.sluice.wire.message.ApiKey;
+import dev.sluice.wire.message.CreatePartitionsRequest;
+import dev.sluice.wire.message.CreatePartitionsResponse;
+import dev.sluice.wire.message.ErrorCode;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * CreatePartitions (key 37), v0-3.
+ *
+ * <p>Grows a topic to {@code count} partitions: UNKNOWN_TOPIC_OR_PARTITION for a missing topic,
+ * INVALID_PARTITIONS when the count does not grow it, INVALID_REPLICA_ASSIGNMENT for assignments of
+ * the wrong number or naming other brokers, INVALID_REQUEST for a topic listed twice.
+ * {@code validate_only} changes nothing.
+ */
+public final class CreatePartitionsHandler extends ApiHandler<CreatePartitionsRequest, CreatePartitionsResponse> {
+    private final Controller controller;
+
+    public CreatePartitionsHandler(Controller controller) {
+        super(ApiKey.CREATE_PARTITIONS, 0, 3);
+        this.controller = controller;
+    }
+
+    @Override
+    public CompletableFuture<CreatePartitionsResponse> handle(RequestContext context, CreatePartitionsRequest request) {
+        Set<String> seen = new HashSet<>();
+        Set<String> duplicates = new HashSet<>();
+        for (CreatePartitionsRequest.CreatePartitionsTopic t : request.topics()) {
+            if (!seen.add(t.name())) {
+                duplicates.add(t.name());
+            }
+        }
+        List<CompletableFuture<CreatePartitionsResponse.CreatePartitionsTopicResult>> results = new ArrayList<>();
+        Set<String> answered = new HashSet<>();
+        for (CreatePartitionsRequest.CreatePartitionsTopic t : request.topics()) {
+            if (!answered.add(t.name())) {
+                continue;
+            }
+            if (duplicates.contains(t.name())) {
+                results.add(CompletableFuture.completedFuture(result(t.name(), ErrorCode.INVALID_REQUEST,
+                    "topic " + t.name() + " is listed more than once in the request")));
+                continue;
+            }
+            List<List<Integer>> assignments = null;
+            if (t.assignments() != null) {
+                assignments = new ArrayList<>();
+                for (CreatePartitionsRequest.CreatePartitionsAssignment a : t.assignments()) {
+                    assignments.add(a.brokerIds());
+                }
+            }
+            results.add(controller.createPartitions(t.name(), t.count(), assignments, request.validateOnly())
+                .thenApply(o -> result(t.name(), o.error(), o.message())));
+        }
+        return CompletableFuture.allOf(results.toArray(new CompletableFuture<?>[0])).thenApply(v -> {
+            List<CreatePartitionsResponse.CreatePartitionsTopicResult> list = new ArrayList<>();
+            for (CompletableFuture<CreatePartitionsResponse.CreatePartitionsTopicResult> f : results) {
+                list.add(f.join());
+            }
+            return new CreatePartitionsResponse().setResults(list);
+        });
+    }
+
+    private static CreatePartitionsResponse.CreatePartitionsTopicResult result(String name, ErrorCode error, String message) {
+        return new CreatePartitionsResponse.CreatePartitionsTopicResult().setName(name).setErrorCode(error.code())
+            .setErrorMessage(message);
+    }
+
+    @Override
+    public CreatePartitionsResponse errorResponse(CreatePartitionsRequest request, ErrorCode error) {
+        List<CreatePartitionsResponse.CreatePartitionsTopicResult> list = new ArrayList<>();
+        for (CreatePartitionsRequest.CreatePartitionsTopic t : request.topics()) {
+            list.add(result(t.name(), error, null));
+        }
+        return new CreatePartitionsResponse().setResults(list);
+    }
+}

@@ -1,0 +1,129 @@
+package dev.sluice.broker.handler;
+
+import dev.sluice.broker.config.ConfigResolver;
+import dev.sluice.broker.metadata.Controller;
+import dev.sluice.broker.metadata.MetadataImage;
+import dev.sluice.broker.metadata.TopicImage;
+import dev.sluice.wire.message.ApiKey;
+import dev.sluice.wire.message.CreateTopicsRequest;
+import dev.sluice.wire.message.CreateTopicsResponse;
+import dev.sluice.wire.message.ErrorCode;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * CreateTopics (key 19), v2-7.
+ *
+ * <p>Per topic: INVALID_TOPIC_EXCEPTION for an illegal or colliding name, TOPIC_ALREADY_EXISTS,
+ * INVALID_PARTITIONS / INVALID_REPLICATION_FACTOR for counts that cannot be (this single broker
+ * holds one replica at most), INVALID_REPLICA_ASSIGNMENT for explicit assignments that name other
+ * brokers or are inconsistent, INVALID_CONFIG for unknown keys or bad values, and INVALID_REQUEST for
+ * a topic listed twice or a null config value. {@code validate_only} checks everything and changes
+ * nothing. From v5 the result carries the topic's partition count, replication factor and every
+ * config in force with its source; from v7 its id.
+ */
+public final class CreateTopicsHandler extends ApiHandler<CreateTopicsRequest, CreateTopicsResponse> {
+    private final Controller controller;
+    private final ConfigResolver resolver;
+
+    public CreateTopicsHandler(Controller controller, ConfigResolver resolver) {
+        super(ApiKey.CREATE_TOPICS, 2, 7);
+        this.controller = controller;
+        this.resolver = resolver;
+    }
+
+    @Override
+    public CompletableFuture<CreateTopicsResponse> handle(RequestContext context, CreateTopicsRequest request) {
+        Set<String> seen = new HashSet<>();
+        Set<String> duplicates = new HashSet<>();
+        for (CreateTopicsRequest.CreatableTopic t : request.topics()) {
+            if (!seen.add(t.name())) {
+                duplicates.add(t.name());
+            }
+        }
+        Map<String, CreateTopicsResponse.CreatableTopicResult> early = new HashMap<>();
+        List<Controller.NewTopic> toCreate = new ArrayList<>();
+        for (CreateTopicsRequest.CreatableTopic t : request.topics()) {
+            if (duplicates.contains(t.name())) {
+                early.put(t.name(), failed(t.name(), ErrorCode.INVALID_REQUEST,
+                    "topic " + t.name() + " is listed more than once in the request"));
+                continue;
+            }
+            Map<String, String> configs = new LinkedHashMap<>();
+            boolean nullValue = false;
+            for (CreateTopicsRequest.CreatableTopicConfig c : t.configs()) {
+                nullValue |= c.value() == null;
+                configs.put(c.name(), c.value());
+            }
+            if (nullValue) {
+                early.put(t.name(), failed(t.name(), ErrorCode.INVALID_REQUEST, "null config values are not allowed"));
+                continue;
+            }
+            Map<Integer, List<Integer>> assignments = new LinkedHashMap<>();
+            for (CreateTopicsRequest.CreatableReplicaAssignment a : t.assignments()) {
+                assignments.put(a.partitionIndex(), a.brokerIds());
+            }
+            toCreate.add(new Controller.NewTopic(t.name(), t.numPartitions(), t.replicationFactor(), assignments, configs));
+        }
+        return controller.createTopics(toCreate, request.validateOnly()).thenApply(outcomes -> {
+            Map<String, Controller.TopicOutcome> byName = new HashMap<>();
+            for (Controller.TopicOutcome o : outcomes) {
+                byName.put(o.name(), o);
+            }
+            MetadataImage image = controller.image();
+            List<CreateTopicsResponse.CreatableTopicResult> results = new ArrayList<>();
+            Set<String> answered = new HashSet<>();
+            for (CreateTopicsRequest.CreatableTopic t : request.topics()) {
+                if (!answered.add(t.name())) {
+                    continue;
+                }
+                CreateTopicsResponse.CreatableTopicResult result = early.get(t.name());
+                if (result == null) {
+                    Controller.TopicOutcome o = byName.get(t.name());
+                    result = o.error() == ErrorCode.NONE ? created(o.topic(), image)
+                        : failed(t.name(), o.error(), o.message());
+                }
+                results.add(result);
+            }
+            return new CreateTopicsResponse().setTopics(results);
+        });
+    }
+
+    private CreateTopicsResponse.CreatableTopicResult created(TopicImage topic, MetadataImage image) {
+        List<CreateTopicsResponse.CreatableTopicConfigs> configs = new ArrayList<>();
+        String node = Integer.toString(controller.nodeId());
+        for (ConfigResolver.Resolution r : resolver.allTopic(topic.configs(), image.brokerConfigs(node),
+                image.brokerConfigs("")).values()) {
+            configs.add(new CreateTopicsResponse.CreatableTopicConfigs().setName(r.def().name())
+                .setValue(r.effective().value()).setReadOnly(false)
+                .setConfigSource(r.effective().source().wireId()).setIsSensitive(false));
+        }
+        return new CreateTopicsResponse.CreatableTopicResult().setName(topic.name()).setTopicId(topic.id())
+            .setNumPartitions(topic.partitions().size())
+            .setReplicationFactor((short) topic.partitions().get(0).replicas().size())
+            .setConfigs(configs);
+    }
+
+    private static CreateTopicsResponse.CreatableTopicResult failed(String name, ErrorCode error, String message) {
+        return new CreateTopicsResponse.CreatableTopicResult().setName(name).setErrorCode(error.code())
+            .setErrorMessage(message);
+    }
+
+    @Override
+    public CreateTopicsResponse errorResponse(CreateTopicsRequest request, ErrorCode error) {
+        List<CreateTopicsResponse.CreatableTopicResult> results = new ArrayList<>();
+        Set<String> answered = new HashSet<>();
+        for (CreateTopicsRequest.CreatableTopic t : request.topics()) {
+            if (answered.add(t.name())) {
+                results.add(failed(t.name(), error, null));
+            }
+        }
+        return new CreateTopicsResponse().setTopics(results);
+    }
+}

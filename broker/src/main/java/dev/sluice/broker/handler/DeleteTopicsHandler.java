@@ -1,0 +1,90 @@
+package dev.sluice.broker.handler;
+
+import dev.sluice.broker.metadata.Controller;
+import dev.sluice.wire.codec.Uuid;
+import dev.sluice.wire.message.ApiKey;
+import dev.sluice.wire.message.DeleteTopicsRequest;
+import dev.sluice.wire.message.DeleteTopicsResponse;
+import dev.sluice.wire.message.ErrorCode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * DeleteTopics (key 20), v1-6.
+ *
+ * <p>Topics are named by name (v1-5: {@code topic_names}) or, from v6, by name or id. An unknown
+ * name is UNKNOWN_TOPIC_OR_PARTITION, an unknown id UNKNOWN_TOPIC_ID, a v6 entry with both or
+ * neither INVALID_REQUEST; with {@code delete.topic.enable=false} every entry is
+ * TOPIC_DELETION_DISABLED. A deleted topic's partition data is removed in the background.
+ */
+public final class DeleteTopicsHandler extends ApiHandler<DeleteTopicsRequest, DeleteTopicsResponse> {
+    private final Controller controller;
+
+    public DeleteTopicsHandler(Controller controller) {
+        super(ApiKey.DELETE_TOPICS, 1, 6);
+        this.controller = controller;
+    }
+
+    @Override
+    public CompletableFuture<DeleteTopicsResponse> handle(RequestContext context, DeleteTopicsRequest request) {
+        List<String> names = new ArrayList<>();
+        List<Uuid> ids = new ArrayList<>();
+        List<DeleteTopicsResponse.DeletableTopicResult> invalid = new ArrayList<>();
+        List<Integer> positions = new ArrayList<>();
+        int position = 0;
+        if (context.version() < 6) {
+            for (String name : request.topicNames()) {
+                names.add(name);
+                ids.add(Uuid.ZERO);
+                positions.add(position++);
+            }
+        } else {
+            for (DeleteTopicsRequest.DeleteTopicState t : request.topics()) {
+                boolean hasName = t.name() != null;
+                boolean hasId = !Uuid.ZERO.equals(t.topicId());
+                if (hasName == hasId) {
+                    invalid.add(new DeleteTopicsResponse.DeletableTopicResult().setName(t.name()).setTopicId(t.topicId())
+                        .setErrorCode(ErrorCode.INVALID_REQUEST.code())
+                        .setErrorMessage("name a topic by exactly one of name and id"));
+                    position++;
+                    continue;
+                }
+                names.add(hasName ? t.name() : null);
+                ids.add(hasName ? Uuid.ZERO : t.topicId());
+                positions.add(position++);
+            }
+        }
+        return controller.deleteTopics(names, ids).thenApply(outcomes -> {
+            List<DeleteTopicsResponse.DeletableTopicResult> results = new ArrayList<>(invalid);
+            for (int i = 0; i < outcomes.size(); i++) {
+                Controller.TopicOutcome o = outcomes.get(i);
+                DeleteTopicsResponse.DeletableTopicResult r = new DeleteTopicsResponse.DeletableTopicResult()
+                    .setErrorCode(o.error().code()).setErrorMessage(o.message());
+                if (o.topic() != null) {
+                    r.setName(o.topic().name()).setTopicId(o.topic().id());
+                } else {
+                    r.setName(names.get(i)).setTopicId(ids.get(i));
+                }
+                if (r.name() == null && context.version() < 6) {
+                    r.setName("");
+                }
+                results.add(r);
+            }
+            return new DeleteTopicsResponse().setResponses(results);
+        });
+    }
+
+    @Override
+    public DeleteTopicsResponse errorResponse(DeleteTopicsRequest request, ErrorCode error) {
+        List<DeleteTopicsResponse.DeletableTopicResult> results = new ArrayList<>();
+        for (String name : request.topicNames()) {
+            results.add(new DeleteTopicsResponse.DeletableTopicResult().setName(name).setErrorCode(error.code()));
+        }
+        for (DeleteTopicsRequest.DeleteTopicState t : request.topics()) {
+            results.add(new DeleteTopicsResponse.DeletableTopicResult().setName(t.name()).setTopicId(t.topicId())
+                .setErrorCode(error.code()));
+        }
+        return new DeleteTopicsResponse().setResponses(results);
+    }
+}

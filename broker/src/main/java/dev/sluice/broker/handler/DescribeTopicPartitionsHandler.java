@@ -1,0 +1,94 @@
+package dev.sluice.broker.handler;
+
+import dev.sluice.broker.metadata.Controller;
+import dev.sluice.broker.metadata.MetadataImage;
+import dev.sluice.broker.metadata.PartitionImage;
+import dev.sluice.broker.metadata.TopicImage;
+import dev.sluice.wire.message.ApiKey;
+import dev.sluice.wire.message.DescribeTopicPartitionsRequest;
+import dev.sluice.wire.message.DescribeTopicPartitionsResponse;
+import dev.sluice.wire.message.ErrorCode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * DescribeTopicPartitions (key 75), v0 (KIP-966). Topics in name order (all of them when the
+ * request names none), at most {@code response_partition_limit} partitions per response; when the
+ * limit cuts a listing short, {@code next_cursor} says where the next request should start. Named
+ * topics that do not exist are reported with UNKNOWN_TOPIC_OR_PARTITION. Eligible leader replicas
+ * (KIP-966) are not tracked: those lists are sent empty, which clients read as "none".
+ */
+public final class DescribeTopicPartitionsHandler
+        extends ApiHandler<DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse> {
+    private final Controller controller;
+
+    public DescribeTopicPartitionsHandler(Controller controller) {
+        super(ApiKey.DESCRIBE_TOPIC_PARTITIONS, 0, 0);
+        this.controller = controller;
+    }
+
+    @Override
+    public CompletableFuture<DescribeTopicPartitionsResponse> handle(RequestContext context,
+                                                                      DescribeTopicPartitionsRequest request) {
+        MetadataImage image = controller.image();
+        TreeSet<String> names = new TreeSet<>();
+        if (request.topics().isEmpty()) {
+            for (TopicImage t : image.topics()) {
+                names.add(t.name());
+            }
+        } else {
+            for (DescribeTopicPartitionsRequest.TopicRequest t : request.topics()) {
+                names.add(t.name());
+            }
+        }
+        String cursorTopic = request.cursor() == null ? null : request.cursor().topicName();
+        int cursorPartition = request.cursor() == null ? 0 : Math.max(0, request.cursor().partitionIndex());
+        int budget = Math.max(1, request.responsePartitionLimit());
+
+        List<DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponseTopic> topics = new ArrayList<>();
+        DescribeTopicPartitionsResponse.Cursor next = null;
+        for (String name : cursorTopic == null ? names : names.tailSet(cursorTopic, true)) {
+            TopicImage topic = image.topic(name).orElse(null);
+            if (topic == null) {
+                topics.add(new DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponseTopic().setName(name)
+                    .setErrorCode(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION.code()));
+                continue;
+            }
+            if (budget == 0) {
+                next = new DescribeTopicPartitionsResponse.Cursor().setTopicName(name).setPartitionIndex(0);
+                break;
+            }
+            int from = name.equals(cursorTopic) ? cursorPartition : 0;
+            List<DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponsePartition> partitions = new ArrayList<>();
+            int p = from;
+            for (; p < topic.partitions().size() && budget > 0; p++, budget--) {
+                PartitionImage partition = topic.partitions().get(p);
+                partitions.add(new DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponsePartition()
+                    .setPartitionIndex(partition.partition()).setLeaderId(partition.leader())
+                    .setLeaderEpoch(partition.leaderEpoch()).setReplicaNodes(new ArrayList<>(partition.replicas()))
+                    .setIsrNodes(new ArrayList<>(partition.isr())).setOfflineReplicas(new ArrayList<>())
+                    .setEligibleLeaderReplicas(new ArrayList<>()).setLastKnownElr(new ArrayList<>()));
+            }
+            topics.add(new DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponseTopic().setName(name)
+                .setTopicId(topic.id()).setIsInternal(topic.isInternal()).setPartitions(partitions)
+                .setTopicAuthorizedOperations(AuthorizedOperations.TOPIC));
+            if (p < topic.partitions().size()) {
+                next = new DescribeTopicPartitionsResponse.Cursor().setTopicName(name).setPartitionIndex(p);
+                break;
+            }
+        }
+        return CompletableFuture.completedFuture(new DescribeTopicPartitionsResponse().setTopics(topics).setNextCursor(next));
+    }
+
+    @Override
+    public DescribeTopicPartitionsResponse errorResponse(DescribeTopicPartitionsRequest request, ErrorCode error) {
+        List<DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponseTopic> topics = new ArrayList<>();
+        for (DescribeTopicPartitionsRequest.TopicRequest t : request.topics()) {
+            topics.add(new DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponseTopic().setName(t.name())
+                .setErrorCode(error.code()));
+        }
+        return new DescribeTopicPartitionsResponse().setTopics(topics);
+    }
+}

@@ -1,0 +1,172 @@
+package dev.sluice.broker.handler;
+
+import dev.sluice.broker.config.Listener;
+import dev.sluice.broker.metadata.BrokerIdentity;
+import dev.sluice.broker.metadata.Controller;
+import dev.sluice.broker.metadata.MetadataImage;
+import dev.sluice.broker.metadata.PartitionImage;
+import dev.sluice.broker.metadata.TopicImage;
+import dev.sluice.broker.metadata.TopicNames;
+import dev.sluice.wire.codec.Uuid;
+import dev.sluice.wire.message.ApiKey;
+import dev.sluice.wire.message.ErrorCode;
+import dev.sluice.wire.message.MetadataRequest;
+import dev.sluice.wire.message.MetadataResponse;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Metadata (key 3), v0-13.
+ *
+ * <p>Lists this broker at the address advertised for the listener the client came in on, and the
+ * requested topics (all of them for a null list, or from v0 an empty one). A missing topic is
+ * created with the broker defaults when {@code auto.create.topics.enable} is on, the request
+ * allows it (v4+) and the name is legal; the new topic is returned at once, with its leader.
+ * Topics may be named by id from v10 (UNKNOWN_TOPIC_ID when there is none). Authorized operations
+ * are reported when asked for; with no authorizer, every operation is allowed.
+ */
+public final class MetadataHandler extends ApiHandler<MetadataRequest, MetadataResponse> {
+    private final Controller controller;
+    private final BrokerIdentity identity;
+    private final boolean autoCreate;
+
+    public MetadataHandler(Controller controller, BrokerIdentity identity, boolean autoCreateTopicsEnable) {
+        super(ApiKey.METADATA, 0, 13);
+        this.controller = controller;
+        this.identity = identity;
+        this.autoCreate = autoCreateTopicsEnable;
+    }
+
+    @Override
+    public CompletableFuture<MetadataResponse> handle(RequestContext context, MetadataRequest request) {
+        MetadataImage image = controller.image();
+        short version = context.version();
+        boolean allTopics = request.topics() == null || (version == 0 && request.topics().isEmpty());
+        if (!allTopics && version < 12 && request.topics().stream().anyMatch(t -> !Uuid.ZERO.equals(t.topicId()))) {
+            // Topics may be named only by id from v12 on; earlier versions cannot even encode the answer.
+            return CompletableFuture.completedFuture(errorResponse(request, ErrorCode.INVALID_REQUEST));
+        }
+        boolean includeTopicOps = request.includeTopicAuthorizedOperations();
+
+        List<MetadataResponse.MetadataResponseTopic> results = new ArrayList<>();
+        Set<String> toCreate = new LinkedHashSet<>();
+        if (allTopics) {
+            for (TopicImage topic : image.topics()) {
+                results.add(describe(topic, includeTopicOps));
+            }
+        } else {
+            boolean mayCreate = autoCreate && request.allowAutoTopicCreation();
+            for (MetadataRequest.MetadataRequestTopic wanted : request.topics()) {
+                // A topic id wins: clients asking by id leave the name empty or null.
+                if (!Uuid.ZERO.equals(wanted.topicId())) {
+                    Uuid id = wanted.topicId();
+                    results.add(image.topic(id).map(t -> describe(t, includeTopicOps)).orElseGet(() ->
+                        new MetadataResponse.MetadataResponseTopic().setTopicId(id).setName(null)
+                            .setErrorCode(ErrorCode.UNKNOWN_TOPIC_ID.code())));
+                    continue;
+                }
+                String name = wanted.name();
+                if (name == null) {
+                    results.add(error("", ErrorCode.INVALID_REQUEST));
+                    continue;
+                }
+                TopicImage topic = image.topic(name).orElse(null);
+                if (topic != null) {
+                    results.add(describe(topic, includeTopicOps));
+                } else if (TopicNames.problem(name) != null) {
+                    results.add(error(name, ErrorCode.INVALID_TOPIC_EXCEPTION));
+                } else if (mayCreate) {
+                    toCreate.add(name);
+                    results.add(null);
+                } else {
+                    results.add(error(name, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+                }
+            }
+        }
+        if (toCreate.isEmpty()) {
+            return CompletableFuture.completedFuture(response(context, image, results, request));
+        }
+        List<Controller.NewTopic> newTopics = new ArrayList<>();
+        for (String name : toCreate) {
+            newTopics.add(new Controller.NewTopic(name, -1, (short) -1, Map.of(), Map.of()));
+        }
+        return controller.createTopics(newTopics, false).thenApply(outcomes -> {
+            MetadataImage after = controller.image();
+            List<MetadataResponse.MetadataResponseTopic> filled = new ArrayList<>();
+            int i = 0;
+            for (MetadataResponse.MetadataResponseTopic t : results) {
+                if (t != null) {
+                    filled.add(t);
+                    continue;
+                }
+                while (!Uuid.ZERO.equals(request.topics().get(i).topicId())
+                    || !toCreate.contains(request.topics().get(i).name())) {
+                    i++;
+                }
+                String name = request.topics().get(i++).name();
+                filled.add(after.topic(name).map(topic -> describe(topic, includeTopicOps))
+                    .orElseGet(() -> error(name, outcomes.stream().filter(o -> o.name().equals(name))
+                        .map(o -> o.error() == ErrorCode.TOPIC_ALREADY_EXISTS ? ErrorCode.LEADER_NOT_AVAILABLE : o.error())
+                        .findFirst().orElse(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION))));
+            }
+            return response(context, after, filled, request);
+        });
+    }
+
+    private MetadataResponse response(RequestContext context, MetadataImage image,
+                                      List<MetadataResponse.MetadataResponseTopic> topics, MetadataRequest request) {
+        List<MetadataResponse.MetadataResponseBroker> brokers = new ArrayList<>();
+        identity.endpoint(context.listenerName()).ifPresent(endpoint -> brokers.add(broker(endpoint)));
+        return new MetadataResponse()
+            .setBrokers(brokers)
+            .setClusterId(image.clusterId())
+            .setControllerId(identity.nodeId())
+            .setTopics(topics)
+            .setClusterAuthorizedOperations(AuthorizedOperations.cluster(request.includeClusterAuthorizedOperations()));
+    }
+
+    private MetadataResponse.MetadataResponseBroker broker(Listener endpoint) {
+        return new MetadataResponse.MetadataResponseBroker().setNodeId(identity.nodeId())
+            .setHost(BrokerIdentity.reachableHost(endpoint)).setPort(endpoint.port()).setRack(identity.rack());
+    }
+
+    static MetadataResponse.MetadataResponseTopic describe(TopicImage topic, boolean includeOps) {
+        List<MetadataResponse.MetadataResponsePartition> partitions = new ArrayList<>();
+        for (PartitionImage p : topic.partitions()) {
+            partitions.add(new MetadataResponse.MetadataResponsePartition()
+                .setPartitionIndex(p.partition())
+                .setLeaderId(p.leader())
+                .setLeaderEpoch(p.leaderEpoch())
+                .setReplicaNodes(new ArrayList<>(p.replicas()))
+                .setIsrNodes(new ArrayList<>(p.isr()))
+                .setOfflineReplicas(new ArrayList<>()));
+        }
+        return new MetadataResponse.MetadataResponseTopic()
+            .setName(topic.name())
+            .setTopicId(topic.id())
+            .setIsInternal(topic.isInternal())
+            .setPartitions(partitions)
+            .setTopicAuthorizedOperations(AuthorizedOperations.topic(includeOps));
+    }
+
+    private static MetadataResponse.MetadataResponseTopic error(String name, ErrorCode error) {
+        return new MetadataResponse.MetadataResponseTopic().setName(name).setErrorCode(error.code());
+    }
+
+    @Override
+    public MetadataResponse errorResponse(MetadataRequest request, ErrorCode error) {
+        List<MetadataResponse.MetadataResponseTopic> topics = new ArrayList<>();
+        if (request.topics() != null) {
+            for (MetadataRequest.MetadataRequestTopic t : request.topics()) {
+                topics.add(new MetadataResponse.MetadataResponseTopic().setName(t.name() == null ? "" : t.name())
+                    .setTopicId(t.topicId())
+                    .setErrorCode(error.code()));
+            }
+        }
+        return new MetadataResponse().setTopics(topics).setErrorCode(error.code());
+    }
+}

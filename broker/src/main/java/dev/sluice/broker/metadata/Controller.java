@@ -1,0 +1,458 @@
+package dev.sluice.broker.metadata;
+
+import dev.sluice.broker.config.ConfigException;
+import dev.sluice.broker.config.TopicConfigKeys;
+import dev.sluice.broker.metadata.records.ConfigRecord;
+import dev.sluice.broker.metadata.records.PartitionRecord;
+import dev.sluice.broker.metadata.records.RemoveTopicRecord;
+import dev.sluice.broker.metadata.records.TopicRecord;
+import dev.sluice.wire.codec.Uuid;
+import dev.sluice.wire.message.ErrorCode;
+import dev.sluice.wire.message.Message;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The single-node controller: the only writer of cluster metadata. Every change is validated,
+ * written to the {@link MetadataJournal} (forced to disk), applied to a new {@link MetadataImage}
+ * and published; then the {@link MetadataListener}s see the old and new image.
+ *
+ * <p>Threading: all changes run one at a time on the controller's own thread (a state machine fed
+ * by requests, no locks); {@link #image()} may be read from any thread.
+ */
+public final class Controller implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Controller.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    /** Config resource types, numbered as DescribeConfigs numbers them. */
+    public static final byte TOPIC_RESOURCE = 2;
+    public static final byte BROKER_RESOURCE = 4;
+
+    private final int nodeId;
+    private final Supplier<TopicDefaults> defaults;
+    private final ExecutorService thread;
+    private final MetadataJournal journal;
+    private final List<MetadataListener> listeners = new CopyOnWriteArrayList<>();
+    private volatile MetadataImage image;
+
+    /** What a topic gets when a request leaves a setting to the broker. */
+    public record TopicDefaults(int numPartitions, short replicationFactor, boolean deleteTopicEnable) {
+    }
+
+    /** A topic to create. -1 partitions or replication factor means the broker default. */
+    public record NewTopic(String name, int numPartitions, short replicationFactor,
+                           Map<Integer, List<Integer>> assignments, Map<String, String> configs) {
+    }
+
+    /** What happened to one topic of a request: the error (NONE on success) and the topic as it now is. */
+    public record TopicOutcome(String name, ErrorCode error, String message, TopicImage topic) {
+        static TopicOutcome failed(String name, ErrorCode error, String message) {
+            return new TopicOutcome(name, error, message, null);
+        }
+    }
+
+    private Controller(int nodeId, Supplier<TopicDefaults> defaults, MetadataJournal journal, MetadataImage image) {
+        this.nodeId = nodeId;
+        this.defaults = defaults;
+        this.journal = journal;
+        this.image = image;
+        this.thread = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "sluice-controller");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Opens the journal in {@code dir}, replays it and compacts it if it has grown long. */
+    public static Controller open(Path dir, String clusterId, int nodeId, Supplier<TopicDefaults> defaults)
+            throws IOException {
+        MetadataJournal journal = MetadataJournal.open(dir);
+        MetadataImage.Builder builder = new MetadataImage.Builder(MetadataImage.empty(clusterId));
+        List<List<Message>> changes = journal.replay();
+        for (List<Message> change : changes) {
+            for (Message record : change) {
+                apply(builder, record);
+            }
+        }
+        MetadataImage image = builder.build();
+        Controller controller = new Controller(nodeId, defaults, journal, image);
+        if (changes.size() > 64 && changes.size() > 2 * (image.topics().size() + 1)) {
+            journal.rewrite(snapshot(image));
+        }
+        return controller;
+    }
+
+    public MetadataImage image() {
+        return image;
+    }
+
+    public int nodeId() {
+        return nodeId;
+    }
+
+    public void addListener(MetadataListener listener) {
+        listeners.add(listener);
+    }
+
+    // ------------------------------------------------------------------ topics
+
+    public CompletableFuture<List<TopicOutcome>> createTopics(List<NewTopic> topics, boolean validateOnly) {
+        return submit(() -> {
+            List<TopicOutcome> outcomes = new ArrayList<>();
+            MetadataImage.Builder builder = new MetadataImage.Builder(image);
+            List<Message> records = new ArrayList<>();
+            Set<String> seen = new HashSet<>();
+            for (NewTopic topic : topics) {
+                if (!seen.add(topic.name())) {
+                    outcomes.add(TopicOutcome.failed(topic.name(), ErrorCode.INVALID_REQUEST,
+                        "topic " + topic.name() + " appears more than once in the request"));
+                    continue;
+                }
+                TopicOutcome outcome = planTopic(builder, topic, records);
+                outcomes.add(outcome);
+                if (outcome.error() == ErrorCode.NONE) {
+                    builder.putTopic(outcome.topic());
+                }
+            }
+            if (!validateOnly && !records.isEmpty()) {
+                commit(records);
+            }
+            return outcomes;
+        });
+    }
+
+    private TopicOutcome planTopic(MetadataImage.Builder builder, NewTopic topic, List<Message> records) {
+        String name = topic.name();
+        String invalid = TopicNames.problem(name);
+        if (invalid != null) {
+            return TopicOutcome.failed(name, ErrorCode.INVALID_TOPIC_EXCEPTION, invalid);
+        }
+        if (builder.topic(name).isPresent()) {
+            return TopicOutcome.failed(name, ErrorCode.TOPIC_ALREADY_EXISTS, "topic '" + name + "' already exists");
+        }
+        for (TopicImage other : image.topics()) {
+            if (TopicNames.collide(other.name(), name)) {
+                return TopicOutcome.failed(name, ErrorCode.INVALID_TOPIC_EXCEPTION, "topic '" + name
+                    + "' collides with existing topic '" + other.name() + "': '.' and '_' mean the same in metric names");
+            }
+        }
+        TopicDefaults d = defaults.get();
+        List<List<Integer>> assignment = new ArrayList<>();
+        if (topic.assignments() != null && !topic.assignments().isEmpty()) {
+            if (topic.numPartitions() != -1 || topic.replicationFactor() != -1) {
+                return TopicOutcome.failed(name, ErrorCode.INVALID_REQUEST,
+                    "both a replica assignment and a partition count or replication factor were given");
+            }
+            String problem = checkAssignments(topic.assignments(), 0, assignment);
+            if (problem != null) {
+                return TopicOutcome.failed(name, ErrorCode.INVALID_REPLICA_ASSIGNMENT, problem);
+            }
+        } else {
+            int partitions = topic.numPartitions() == -1 ? d.numPartitions() : topic.numPartitions();
+            int replication = topic.replicationFactor() == -1 ? d.replicationFactor() : topic.replicationFactor();
+            if (partitions <= 0) {
+                return TopicOutcome.failed(name, ErrorCode.INVALID_PARTITIONS, "number of partitions must be larger than 0");
+            }
+            if (replication <= 0) {
+                return TopicOutcome.failed(name, ErrorCode.INVALID_REPLICATION_FACTOR,
+                    "replication factor must be larger than 0");
+            }
+            if (replication > 1) {
+                return TopicOutcome.failed(name, ErrorCode.INVALID_REPLICATION_FACTOR,
+                    "replication factor " + replication + " is larger than the 1 available broker");
+            }
+            for (int p = 0; p < partitions; p++) {
+                assignment.add(List.of(nodeId));
+            }
+        }
+        Map<String, String> configs = topic.configs() == null ? Map.of() : topic.configs();
+        try {
+            TopicConfigKeys.validate(configs);
+        } catch (ConfigException e) {
+            return TopicOutcome.failed(name, ErrorCode.INVALID_CONFIG, e.getMessage());
+        }
+        Uuid id = randomId();
+        records.add(new TopicRecord().setName(name).setTopicId(id));
+        List<PartitionImage> partitions = new ArrayList<>();
+        for (int p = 0; p < assignment.size(); p++) {
+            PartitionImage partition = new PartitionImage(p, assignment.get(p), assignment.get(p),
+                assignment.get(p).get(0), 0, 0);
+            partitions.add(partition);
+            records.add(partitionRecord(id, partition));
+        }
+        for (Map.Entry<String, String> e : new TreeMap<>(configs).entrySet()) {
+            records.add(new ConfigRecord().setResourceType(TOPIC_RESOURCE).setResourceName(name)
+                .setName(e.getKey()).setValue(e.getValue()));
+        }
+        return new TopicOutcome(name, ErrorCode.NONE, null, new TopicImage(name, id, partitions, configs));
+    }
+
+    /** Checks explicit assignments for partitions {@code first..}; fills {@code out}; returns a problem or null. */
+    private String checkAssignments(Map<Integer, List<Integer>> assignments, int first, List<List<Integer>> out) {
+        int replication = -1;
+        for (int p = first; p < first + assignments.size(); p++) {
+            List<Integer> replicas = assignments.get(p);
+            if (replicas == null) {
+                return "partitions must be numbered consecutively from " + first + "; " + p + " is missing";
+            }
+            if (replicas.isEmpty()) {
+                return "partition " + p + " has no replicas";
+            }
+            if (new HashSet<>(replicas).size() != replicas.size()) {
+                return "partition " + p + " lists a broker twice: " + replicas;
+            }
+            if (replication != -1 && replicas.size() != replication) {
+                return "all partitions must have the same number of replicas";
+            }
+            replication = replicas.size();
+            for (int broker : replicas) {
+                if (broker != nodeId) {
+                    return "broker " + broker + " in the assignment of partition " + p + " is not a registered broker";
+                }
+            }
+            out.add(List.copyOf(replicas));
+        }
+        return null;
+    }
+
+    /** Deletes topics given by name or id (exactly one of the two per entry). */
+    public CompletableFuture<List<TopicOutcome>> deleteTopics(List<String> names, List<Uuid> ids) {
+        return submit(() -> {
+            List<TopicOutcome> outcomes = new ArrayList<>();
+            boolean allowed = defaults.get().deleteTopicEnable();
+            MetadataImage.Builder builder = new MetadataImage.Builder(image);
+            List<Message> records = new ArrayList<>();
+            for (int i = 0; i < names.size(); i++) {
+                String name = names.get(i);
+                Uuid id = ids.get(i);
+                TopicImage topic = name != null ? builder.topic(name).orElse(null) : builder.topic(id).orElse(null);
+                String label = name != null ? name : null;
+                if (!allowed) {
+                    outcomes.add(TopicOutcome.failed(label, ErrorCode.TOPIC_DELETION_DISABLED,
+                        "topic deletion is disabled (delete.topic.enable=false)"));
+                } else if (topic == null) {
+                    outcomes.add(name != null
+                        ? TopicOutcome.failed(name, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '" + name + "' does not exist")
+                        : TopicOutcome.failed(null, ErrorCode.UNKNOWN_TOPIC_ID, "no topic has id " + id));
+                } else {
+                    records.add(new RemoveTopicRecord().setTopicId(topic.id()));
+                    builder.removeTopic(topic.id());
+                    outcomes.add(new TopicOutcome(topic.name(), ErrorCode.NONE, null, topic));
+                }
+            }
+            if (!records.isEmpty()) {
+                commit(records);
+            }
+            return outcomes;
+        });
+    }
+
+    /** Grows topics to {@code count} partitions; {@code assignments} (may be null) places the new ones. */
+    public CompletableFuture<TopicOutcome> createPartitions(String name, int count, List<List<Integer>> assignments,
+                                                            boolean validateOnly) {
+        return submit(() -> {
+            TopicImage topic = image.topic(name).orElse(null);
+            if (topic == null) {
+                return TopicOutcome.failed(name, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '" + name + "' does not exist");
+            }
+            int current = topic.partitions().size();
+            if (count < current) {
+                return TopicOutcome.failed(name, ErrorCode.INVALID_PARTITIONS, "topic currently has " + current
+                    + " partitions, which is higher than the requested " + count);
+            }
+            if (count == current) {
+                return TopicOutcome.failed(name, ErrorCode.INVALID_PARTITIONS, "topic already has " + current + " partitions");
+            }
+            List<List<Integer>> placement = new ArrayList<>();
+            if (assignments != null) {
+                if (assignments.size() != count - current) {
+                    return TopicOutcome.failed(name, ErrorCode.INVALID_REPLICA_ASSIGNMENT, "increasing the partition count by "
+                        + (count - current) + " needs as many assignments, but " + assignments.size() + " were given");
+                }
+                Map<Integer, List<Integer>> byIndex = new LinkedHashMap<>();
+                for (int i = 0; i < assignments.size(); i++) {
+                    byIndex.put(current + i, assignments.get(i));
+                }
+                String problem = checkAssignments(byIndex, current, placement);
+                if (problem == null && placement.get(0).size() != topic.partitions().get(0).replicas().size()) {
+                    problem = "the new partitions must have as many replicas as the existing ones";
+                }
+                if (problem != null) {
+                    return TopicOutcome.failed(name, ErrorCode.INVALID_REPLICA_ASSIGNMENT, problem);
+                }
+            } else {
+                for (int p = current; p < count; p++) {
+                    placement.add(topic.partitions().get(0).replicas());
+                }
+            }
+            List<PartitionImage> partitions = new ArrayList<>(topic.partitions());
+            List<Message> records = new ArrayList<>();
+            for (int i = 0; i < placement.size(); i++) {
+                PartitionImage p = new PartitionImage(current + i, placement.get(i), placement.get(i),
+                    placement.get(i).get(0), 0, 0);
+                partitions.add(p);
+                records.add(partitionRecord(topic.id(), p));
+            }
+            TopicImage grown = topic.withPartitions(partitions);
+            if (!validateOnly) {
+                commit(records);
+            }
+            return new TopicOutcome(name, ErrorCode.NONE, null, grown);
+        });
+    }
+
+    // ------------------------------------------------------------------ configs
+
+    /**
+     * Sets ({@code value} non-null) or removes ({@code value} null) config overrides of one
+     * resource. The caller has validated keys and values.
+     */
+    public CompletableFuture<Void> alterConfigs(byte resourceType, String resourceName, Map<String, String> changes) {
+        return submit(() -> {
+            List<Message> records = new ArrayList<>();
+            for (Map.Entry<String, String> e : changes.entrySet()) {
+                records.add(new ConfigRecord().setResourceType(resourceType).setResourceName(resourceName)
+                    .setName(e.getKey()).setValue(e.getValue()));
+            }
+            if (!records.isEmpty()) {
+                commit(records);
+            }
+            return null;
+        });
+    }
+
+    // ------------------------------------------------------------------ machinery
+
+    private <T> CompletableFuture<T> submit(Supplier<T> work) {
+        return CompletableFuture.supplyAsync(work, thread);
+    }
+
+    private void commit(List<Message> records) {
+        try {
+            journal.append(records);
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not write the metadata journal", e);
+        }
+        MetadataImage.Builder builder = new MetadataImage.Builder(image);
+        for (Message record : records) {
+            apply(builder, record);
+        }
+        MetadataImage previous = image;
+        MetadataImage next = builder.build();
+        image = next;
+        for (MetadataListener listener : listeners) {
+            try {
+                listener.onChange(previous, next);
+            } catch (RuntimeException e) {
+                log.error("metadata listener {} failed to apply version {}", listener, next.version(), e);
+            }
+        }
+    }
+
+    private static void apply(MetadataImage.Builder builder, Message record) {
+        if (record instanceof TopicRecord t) {
+            builder.putTopic(new TopicImage(t.name(), t.topicId(), List.of(), Map.of()));
+        } else if (record instanceof PartitionRecord p) {
+            TopicImage topic = builder.topic(p.topicId()).orElseThrow(
+                () -> new IllegalStateException("partition record for unknown topic " + p.topicId()));
+            List<PartitionImage> partitions = new ArrayList<>(topic.partitions());
+            PartitionImage partition = new PartitionImage(p.partitionId(), p.replicas(), p.isr(), p.leader(),
+                p.leaderEpoch(), p.partitionEpoch());
+            if (p.partitionId() < partitions.size()) {
+                partitions.set(p.partitionId(), partition);
+            } else if (p.partitionId() == partitions.size()) {
+                partitions.add(partition);
+            } else {
+                throw new IllegalStateException("partition " + p.partitionId() + " of " + topic.name() + " out of order");
+            }
+            builder.putTopic(topic.withPartitions(partitions));
+        } else if (record instanceof RemoveTopicRecord r) {
+            builder.removeTopic(r.topicId());
+        } else if (record instanceof ConfigRecord c) {
+            if (c.resourceType() == TOPIC_RESOURCE) {
+                builder.topic(c.resourceName()).ifPresent(topic -> {
+                    Map<String, String> configs = new TreeMap<>(topic.configs());
+                    if (c.value() == null) {
+                        configs.remove(c.name());
+                    } else {
+                        configs.put(c.name(), c.value());
+                    }
+                    builder.putTopic(topic.withConfigs(configs));
+                });
+            } else {
+                builder.setBrokerConfig(c.resourceName(), c.name(), c.value());
+            }
+        }
+    }
+
+    private static PartitionRecord partitionRecord(Uuid topicId, PartitionImage p) {
+        return new PartitionRecord().setTopicId(topicId).setPartitionId(p.partition())
+            .setReplicas(new ArrayList<>(p.replicas())).setIsr(new ArrayList<>(p.isr())).setLeader(p.leader())
+            .setLeaderEpoch(p.leaderEpoch()).setPartitionEpoch(p.partitionEpoch());
+    }
+
+    /** Records that rebuild {@code image} from nothing. */
+    private static List<Message> snapshot(MetadataImage image) {
+        List<Message> records = new ArrayList<>();
+        for (TopicImage topic : image.topics()) {
+            records.add(new TopicRecord().setName(topic.name()).setTopicId(topic.id()));
+            for (PartitionImage p : topic.partitions()) {
+                records.add(partitionRecord(topic.id(), p));
+            }
+            for (Map.Entry<String, String> e : topic.configs().entrySet()) {
+                records.add(new ConfigRecord().setResourceType(TOPIC_RESOURCE).setResourceName(topic.name())
+                    .setName(e.getKey()).setValue(e.getValue()));
+            }
+        }
+        for (Map.Entry<String, Map<String, String>> resource : image.brokerConfigs().entrySet()) {
+            for (Map.Entry<String, String> e : resource.getValue().entrySet()) {
+                records.add(new ConfigRecord().setResourceType(BROKER_RESOURCE).setResourceName(resource.getKey())
+                    .setName(e.getKey()).setValue(e.getValue()));
+            }
+        }
+        return records;
+    }
+
+    /** A random id that is neither zero nor Kafka's reserved metadata topic id. */
+    public static Uuid randomId() {
+        while (true) {
+            Uuid id = new Uuid(RANDOM.nextLong(), RANDOM.nextLong());
+            if (!id.equals(Uuid.ZERO) && !(id.mostSignificantBits() == 0 && id.leastSignificantBits() == 1)
+                && !id.toString().startsWith("-")) {
+                return id;
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        thread.shutdown();
+        try {
+            if (!thread.awaitTermination(10, TimeUnit.SECONDS)) {
+                log.warn("controller did not finish its work within 10 s of shutdown");
+            }
+            journal.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (IOException e) {
+            log.warn("could not close the metadata journal: {}", e.toString());
+        }
+    }
+}

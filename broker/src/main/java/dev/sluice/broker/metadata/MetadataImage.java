@@ -1,0 +1,103 @@
+package dev.sluice.broker.metadata;
+
+import dev.sluice.wire.codec.Uuid;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * A consistent snapshot of the cluster metadata: topics by name and id, and dynamic broker configs.
+ * Immutable; the controller publishes a new image for every change, and readers (handlers on any
+ * thread) take whichever image is current without locking.
+ *
+ * @param brokerConfigs dynamic broker config overrides: the resource name (broker id, or "" for the
+ *                      cluster-wide default) to its key/value overrides
+ */
+public record MetadataImage(String clusterId, long version, Map<String, TopicImage> topicsByName,
+                            Map<Uuid, TopicImage> topicsById, Map<String, Map<String, String>> brokerConfigs) {
+
+    public static MetadataImage empty(String clusterId) {
+        return new MetadataImage(clusterId, 0, Map.of(), Map.of(), Map.of());
+    }
+
+    public Optional<TopicImage> topic(String name) {
+        return Optional.ofNullable(topicsByName.get(name));
+    }
+
+    public Optional<TopicImage> topic(Uuid id) {
+        return Optional.ofNullable(topicsById.get(id));
+    }
+
+    /** Every topic, sorted by name. */
+    public Collection<TopicImage> topics() {
+        return topicsByName.values();
+    }
+
+    public Map<String, String> brokerConfigs(String resource) {
+        return brokerConfigs.getOrDefault(resource, Map.of());
+    }
+
+    /** Builds a new image from a base by applying changes; used by the controller and on replay. */
+    static final class Builder {
+        private final String clusterId;
+        private long version;
+        private final TreeMap<String, TopicImage> byName;
+        private final Map<Uuid, TopicImage> byId;
+        private final Map<String, Map<String, String>> brokerConfigs;
+
+        Builder(MetadataImage base) {
+            this.clusterId = base.clusterId();
+            this.version = base.version();
+            this.byName = new TreeMap<>(base.topicsByName());
+            this.byId = new java.util.HashMap<>(base.topicsById());
+            this.brokerConfigs = new java.util.HashMap<>(base.brokerConfigs());
+        }
+
+        Optional<TopicImage> topic(Uuid id) {
+            return Optional.ofNullable(byId.get(id));
+        }
+
+        Optional<TopicImage> topic(String name) {
+            return Optional.ofNullable(byName.get(name));
+        }
+
+        void putTopic(TopicImage topic) {
+            TopicImage old = byId.put(topic.id(), topic);
+            if (old != null && !old.name().equals(topic.name())) {
+                byName.remove(old.name());
+            }
+            byName.put(topic.name(), topic);
+            version++;
+        }
+
+        void removeTopic(Uuid id) {
+            TopicImage old = byId.remove(id);
+            if (old != null) {
+                byName.remove(old.name());
+            }
+            version++;
+        }
+
+        void setBrokerConfig(String resource, String key, String value) {
+            Map<String, String> current = new TreeMap<>(brokerConfigs.getOrDefault(resource, Map.of()));
+            if (value == null) {
+                current.remove(key);
+            } else {
+                current.put(key, value);
+            }
+            if (current.isEmpty()) {
+                brokerConfigs.remove(resource);
+            } else {
+                brokerConfigs.put(resource, Collections.unmodifiableMap(current));
+            }
+            version++;
+        }
+
+        MetadataImage build() {
+            return new MetadataImage(clusterId, version, Collections.unmodifiableMap(new TreeMap<>(byName)),
+                Map.copyOf(byId), Map.copyOf(brokerConfigs));
+        }
+    }
+}
