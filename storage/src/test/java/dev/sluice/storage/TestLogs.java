@@ -17,14 +17,18 @@ final class TestLogs {
     private TestLogs() {
     }
 
-    /** A batch of {@code count} records from {@code baseOffset}, timestamps {@code timestamp}, +1 per record. */
+    /**
+     * A batch of {@code count} records from {@code baseOffset}, timestamps {@code timestamp}, +1 per
+     * record. Keys are fixed-width, so batches of the same shape have the same size at any offset.
+     */
     static RecordBatch batch(long baseOffset, int count, long timestamp, int valueSize) {
         RecordBatchBuilder builder = new RecordBatchBuilder(baseOffset);
         for (int i = 0; i < count; i++) {
             byte[] value = new byte[valueSize];
-            byte[] label = ("v" + (baseOffset + i)).getBytes(StandardCharsets.US_ASCII);
+            byte[] label = String.format("v%012d", baseOffset + i).getBytes(StandardCharsets.US_ASCII);
             System.arraycopy(label, 0, value, 0, Math.min(label.length, valueSize));
-            builder.append(timestamp + i, ("k" + (baseOffset + i)).getBytes(StandardCharsets.US_ASCII), value);
+            builder.append(timestamp + i, String.format("k%012d", baseOffset + i).getBytes(StandardCharsets.US_ASCII),
+                value);
         }
         return builder.build();
     }
