@@ -1,0 +1,20 @@
+package dev.sluice.storage;
+
+import java.util.OptionalLong;
+
+/**
+ * What the broker remembered about a log when it last checkpointed it, handed to
+ * {@link PartitionLog#open}. This is the seam for the checkpoint files (Kafka's
+ * {@code recovery-point-offset-checkpoint} and {@code log-start-offset-checkpoint}, one per log
+ * directory), which the durability work writes; until then the broker passes {@link #NONE}.
+ *
+ * @param recoveryPoint every offset below this was flushed to disk ({@link PartitionLog#recoveryPoint()}
+ *     when checkpointed): after a crash, segments from the one holding it onward are scanned.
+ *     Without it only the last segment is scanned.
+ * @param logStartOffset the log start offset ({@link PartitionLog#logStartOffset()}) when
+ *     checkpointed. Without it the log starts at its first segment's base offset, which may undo a
+ *     DeleteRecords inside that segment.
+ */
+public record LogCheckpoint(OptionalLong recoveryPoint, OptionalLong logStartOffset) {
+    public static final LogCheckpoint NONE = new LogCheckpoint(OptionalLong.empty(), OptionalLong.empty());
+}

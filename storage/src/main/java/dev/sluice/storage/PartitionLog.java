@@ -1,0 +1,901 @@
+package dev.sluice.storage;
+
+import dev.sluice.storage.LogSegment.TimestampOffset;
+import dev.sluice.wire.record.MemoryRecords;
+import dev.sluice.wire.record.RecordBatch;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The log of one partition: a directory of {@link LogSegment}s, each a {@code .log} file of record
+ * batches with its {@code .index} and {@code .timeindex}, named by base offset as Kafka names them.
+ * Offsets run from the log start offset to the log end offset (exclusive); only the last segment,
+ * the active one, takes appends.
+ *
+ * <h2>Threading contract</h2>
+ * <ul>
+ *   <li><b>One writer.</b> {@link #append}, {@link #roll}, {@link #truncateTo},
+ *       {@link #setLogStartOffset}, {@link #flush}, {@link #updateConfig}, {@link #close} and
+ *       {@link #deleteAll} must be called by one thread at a time, in practice the partition's
+ *       serial executor. They are not synchronized; two writers would corrupt the log.</li>
+ *   <li><b>Any number of readers</b> on any threads: {@link #read}, {@link #offsetForTimestamp},
+ *       {@link #maxTimestampAndOffset} and the accessors. Readers take no lock and never block the
+ *       writer. After each append the writer publishes the new end (end offset, active segment,
+ *       byte position) in one volatile write; a reader takes that snapshot once and never looks past
+ *       it, so it sees only whole, written batches. The segment list is a
+ *       {@link ConcurrentSkipListMap}, and a segment removed from it stays readable (its files
+ *       renamed {@code .deleted}) for {@code file.delete.delay.ms}.</li>
+ *   <li>Truncation ({@link #truncateTo}) is the exception: it happens only on a follower or a
+ *       leader change, and a reader racing it may get batches that are being removed, or
+ *       {@link LogStorageException} if the bytes are gone when it copies them, as in Kafka.</li>
+ * </ul>
+ *
+ * <h2>Files and recovery</h2>
+ * A directory holds {@code <20-digit base offset>.log}, {@code .index} and {@code .timeindex}
+ * per segment (layouts in {@link LogSegment}, {@link OffsetIndex}, {@link TimeIndex}) and, while
+ * the log is closed cleanly, {@value #CLEAN_SHUTDOWN_FILE}, whose content is the log end offset
+ * in decimal ASCII. {@link #open} does, in order:
+ * <ol>
+ *   <li>deletes {@code *.deleted} files (segments deleted before the process stopped) and
+ *       {@code *.cleaned} files (unfinished compaction output);</li>
+ *   <li>completes an interrupted segment swap: a {@code <base>.log.swap} file replaces the
+ *       segments whose offsets it covers and becomes {@code <base>.log}, its index rebuilt;</li>
+ *   <li>deletes {@code .index}/{@code .timeindex} files without a {@code .log};</li>
+ *   <li>recovers ({@link LogSegment#recover}: CRC check, cut at the first bad batch, indexes
+ *       rebuilt) every segment whose index is missing or fails a sanity check, and, unless the
+ *       clean-shutdown marker is present and agrees with the files, the last segment, or with a
+ *       {@link LogCheckpoint} every segment from the recovery point on. A segment cut short
+ *       that is not the last makes every later segment unreachable (offsets must be contiguous),
+ *       so those are deleted;</li>
+ *   <li>removes the clean-shutdown marker and syncs the directory, so a crash from here on is
+ *       seen as one.</li>
+ * </ol>
+ * {@link #close()} flushes everything, cuts the active segment's indexes to size and then writes
+ * the marker. Producer-state snapshots, leader-epoch checkpoints, the transaction index and
+ * retention are not kept here yet.
+ */
+public final class PartitionLog implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(PartitionLog.class);
+
+    /** Present only while the log is cleanly closed. */
+    public static final String CLEAN_SHUTDOWN_FILE = ".sluice-clean-shutdown";
+    static final String CLEANED_SUFFIX = ".cleaned";
+    static final String SWAP_SUFFIX = ".swap";
+    /** Suffix of a log directory renamed by {@link #deleteAll()}, as Kafka marks one. */
+    public static final String DELETE_DIR_SUFFIX = "-delete";
+
+    /** The reader-visible end of the log, published in one volatile write after each change. */
+    private record LogEnd(long nextOffset, long segmentBaseOffset, int segmentPosition, TimestampOffset activeMax) {
+    }
+
+    private final Path dir;
+    private final Scheduler scheduler;
+    private final InstantSource clock;
+    private final ConcurrentSkipListMap<Long, LogSegment> segments = new ConcurrentSkipListMap<>();
+    private volatile LogConfig config;
+    private volatile LogEnd end;
+    private volatile long logStartOffset;
+    private volatile long recoveryPoint;
+    private volatile long lastFlushMs;
+    private volatile boolean closed;
+
+    // Writer-only state.
+    private LogSegment active;
+    private boolean failed;
+    private boolean directoryDirty;
+
+    private PartitionLog(Path dir, LogConfig config, Scheduler scheduler, InstantSource clock) {
+        this.dir = dir;
+        this.config = config;
+        this.scheduler = scheduler;
+        this.clock = clock;
+    }
+
+    /** Opens (or creates) the log in {@code dir} with the system clock and no checkpoint. */
+    public static PartitionLog open(Path dir, LogConfig config, Scheduler scheduler) {
+        return open(dir, config, scheduler, InstantSource.system(), LogCheckpoint.NONE);
+    }
+
+    /**
+     * Opens the log in {@code dir}, creating the directory and a first segment if there are none,
+     * and recovers it as described in the class comment.
+     *
+     * @param clock the time for segment age ({@code segment.ms}) and flush bookkeeping
+     * @param checkpoint what the broker last checkpointed about this log, or {@link LogCheckpoint#NONE}
+     * @throws LogStorageException if the files cannot be read or repaired
+     */
+    public static PartitionLog open(Path dir, LogConfig config, Scheduler scheduler, InstantSource clock,
+                                    LogCheckpoint checkpoint) {
+        PartitionLog partitionLog = new PartitionLog(dir, config, scheduler, clock);
+        try {
+            partitionLog.load(checkpoint);
+        } catch (IOException | RuntimeException e) {
+            partitionLog.closeSegmentsQuietly();
+            if (e instanceof IOException io) {
+                throw new LogStorageException("cannot open the log in " + dir, io);
+            }
+            throw (RuntimeException) e;
+        }
+        return partitionLog;
+    }
+
+    private void load(LogCheckpoint checkpoint) throws IOException {
+        Files.createDirectories(dir);
+        Path marker = dir.resolve(CLEAN_SHUTDOWN_FILE);
+        long cleanEndOffset = readCleanShutdownMarker(marker);
+        removeLeftovers();
+        completeSwaps();
+        removeStrayIndexes();
+
+        long now = clock.millis();
+        List<Long> baseOffsets = listBaseOffsets();
+        long lastBase = baseOffsets.isEmpty() ? -1 : baseOffsets.get(baseOffsets.size() - 1);
+        for (long base : baseOffsets) {
+            segments.put(base, LogSegment.open(dir, base, config, now, base == lastBase));
+        }
+        long recoverFrom = recoverFrom(cleanEndOffset >= 0, checkpoint, lastBase);
+        List<LogSegment> recovered = new ArrayList<>();
+        for (LogSegment segment : List.copyOf(segments.values())) {
+            boolean isLast = segment.baseOffset() == lastBase;
+            boolean recover = segment.indexesLost() || segment.baseOffset() >= recoverFrom;
+            if (!recover) {
+                try {
+                    segment.sanityCheckIndexes();
+                } catch (MappedIndex.CorruptIndexException e) {
+                    log.warn("Rebuilding the indexes of {}: {}", segment.logFile(), e.getMessage());
+                    recover = true;
+                }
+            }
+            if (!recover && isLast) {
+                recover = !segment.loadTail() || segment.nextOffset() != cleanEndOffset;
+                if (recover) {
+                    log.warn("{} was closed cleanly but its last segment does not end as recorded; recovering it", dir);
+                }
+            }
+            if (!recover) {
+                continue;
+            }
+            long truncated = segment.recover();
+            recovered.add(segment);
+            if (!isLast) {
+                segment.makeInactive();
+            }
+            if (truncated > 0 && !isLast) {
+                dropSegmentsAfter(segment);
+                break;
+            }
+        }
+        if (segments.isEmpty()) {
+            long base = checkpoint.logStartOffset().orElse(0);
+            segments.put(base, LogSegment.create(dir, base, config, now));
+            directoryDirty = true;
+        }
+        active = segments.lastEntry().getValue();
+        active.makeActive();
+        long endOffset = active.nextOffset();
+        long firstBase = segments.firstKey();
+        long start = Math.max(checkpoint.logStartOffset().orElse(firstBase), firstBase);
+        logStartOffset = Math.min(start, endOffset);
+        publishEnd(endOffset);
+        for (LogSegment segment : recovered) {
+            segment.flush();
+        }
+        recoveryPoint = endOffset;
+        lastFlushMs = now;
+        Files.deleteIfExists(marker);
+        syncDirectory();
+        directoryDirty = false;
+        log.debug("Opened {}: offsets {} to {}, {} segments, {} recovered", dir, logStartOffset, endOffset,
+            segments.size(), recovered.size());
+    }
+
+    /** The log end offset a clean-shutdown marker records, or -1 without a (readable) marker. */
+    private static long readCleanShutdownMarker(Path marker) throws IOException {
+        if (!Files.exists(marker)) {
+            return -1;
+        }
+        try {
+            return Long.parseLong(Files.readString(marker, StandardCharsets.US_ASCII).trim());
+        } catch (NumberFormatException e) {
+            log.warn("Ignoring unreadable clean-shutdown marker {}", marker);
+            return -1;
+        }
+    }
+
+    private long recoverFrom(boolean clean, LogCheckpoint checkpoint, long lastBase) {
+        if (clean) {
+            return Long.MAX_VALUE;
+        }
+        if (checkpoint.recoveryPoint().isPresent()) {
+            Long floor = segments.floorKey(checkpoint.recoveryPoint().getAsLong());
+            return floor == null ? Long.MIN_VALUE : floor;
+        }
+        return lastBase < 0 ? Long.MAX_VALUE : lastBase;
+    }
+
+    private void dropSegmentsAfter(LogSegment segment) throws IOException {
+        for (LogSegment later : List.copyOf(segments.tailMap(segment.baseOffset(), false).values())) {
+            log.warn("Deleting {}: an earlier segment of {} was cut short by recovery", later.logFile(), dir);
+            segments.remove(later.baseOffset());
+            later.closeAndDelete();
+        }
+    }
+
+    private void removeLeftovers() throws IOException {
+        for (Path file : listFiles()) {
+            String name = file.getFileName().toString();
+            if (name.endsWith(LogSegment.DELETED_SUFFIX) || name.endsWith(CLEANED_SUFFIX)) {
+                Files.deleteIfExists(file);
+            }
+        }
+    }
+
+    /**
+     * Finishes a swap a crash interrupted: compaction writes a replacement segment as
+     * {@code <base>.log.swap} and only then removes the segments it replaces, so a swap file holds
+     * complete data and wins over any segment whose offsets it covers. Its index swap files are
+     * dropped and the index rebuilt by recovery.
+     */
+    private void completeSwaps() throws IOException {
+        List<Path> swaps = new ArrayList<>();
+        for (Path file : listFiles()) {
+            String name = file.getFileName().toString();
+            if (name.endsWith(LogSegment.LOG_SUFFIX + SWAP_SUFFIX) && LogSegment.parseBaseOffset(name) >= 0) {
+                swaps.add(file);
+            } else if (name.endsWith(SWAP_SUFFIX)) {
+                Files.deleteIfExists(file);
+            }
+        }
+        swaps.sort(Comparator.naturalOrder());
+        for (Path swap : swaps) {
+            long base = LogSegment.parseBaseOffset(swap.getFileName().toString());
+            long next = nextOffsetOf(swap, base);
+            for (long replaced : listBaseOffsets()) {
+                if (replaced >= base && replaced < next || replaced == base) {
+                    Files.deleteIfExists(LogSegment.logFile(dir, replaced));
+                    Files.deleteIfExists(LogSegment.offsetIndexFile(dir, replaced));
+                    Files.deleteIfExists(LogSegment.timeIndexFile(dir, replaced));
+                }
+            }
+            Files.deleteIfExists(LogSegment.offsetIndexFile(dir, base));
+            Files.deleteIfExists(LogSegment.timeIndexFile(dir, base));
+            Files.move(swap, LogSegment.logFile(dir, base), StandardCopyOption.ATOMIC_MOVE);
+            log.warn("Completed the interrupted swap of {} (offsets {} to {})", swap, base, next);
+        }
+    }
+
+    private static long nextOffsetOf(Path file, long base) throws IOException {
+        long next = base;
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            BatchScanner scanner = new BatchScanner(channel, 0, (int) Math.min(channel.size(), Integer.MAX_VALUE));
+            while (scanner.next()) {
+                next = scanner.lastOffset() + 1;
+            }
+        } catch (BatchScanner.CorruptBatchHeaderException e) {
+            log.warn("{} ends in a corrupt batch; recovery will cut it", file);
+        }
+        return next;
+    }
+
+    private void removeStrayIndexes() throws IOException {
+        for (Path file : listFiles()) {
+            String name = file.getFileName().toString();
+            long base = LogSegment.parseBaseOffset(name);
+            boolean index = name.endsWith(LogSegment.INDEX_SUFFIX) || name.endsWith(LogSegment.TIME_INDEX_SUFFIX);
+            if (index && base >= 0 && !Files.exists(LogSegment.logFile(dir, base))) {
+                log.info("Deleting {}, an index without a log", file);
+                Files.deleteIfExists(file);
+            }
+        }
+    }
+
+    private List<Long> listBaseOffsets() throws IOException {
+        List<Long> bases = new ArrayList<>();
+        for (Path file : listFiles()) {
+            String name = file.getFileName().toString();
+            long base = LogSegment.parseBaseOffset(name);
+            if (base >= 0 && name.endsWith(LogSegment.LOG_SUFFIX)) {
+                bases.add(base);
+            }
+        }
+        bases.sort(Comparator.naturalOrder());
+        return bases;
+    }
+
+    private List<Path> listFiles() throws IOException {
+        List<Path> files = new ArrayList<>();
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir)) {
+            for (Path file : stream) {
+                if (Files.isRegularFile(file)) {
+                    files.add(file);
+                }
+            }
+        }
+        return files;
+    }
+
+    private void publishEnd(long nextOffset) {
+        end = new LogEnd(nextOffset, active.baseOffset(), active.size(), active.maxTimestampSoFar());
+    }
+
+    /**
+     * Appends batches the caller has validated and assigned offsets to, writing their bytes as
+     * they are. The active segment is rolled first if the append would take it past
+     * {@code segment.bytes}, it is older than {@code segment.ms} (less jitter), or an index is
+     * full; the log is flushed if {@code flush.messages} messages are then unflushed.
+     *
+     * @param records one or more v2 batches; the first's base offset must be {@link #logEndOffset()}
+     *     and each later batch must start after the one before
+     * @throws IllegalArgumentException if the offsets do not follow on, there are no batches, or
+     *     they are larger than {@code segment.bytes}
+     * @throws dev.sluice.wire.record.CorruptRecordException if the batch framing is broken
+     * @throws LogStorageException if the write fails; the log then takes no more writes
+     */
+    public AppendResult append(MemoryRecords records) {
+        ensureWritable();
+        long expected = end.nextOffset();
+        long firstOffset = -1;
+        long lastOffset = -1;
+        long maxTimestamp = RecordBatch.NO_TIMESTAMP;
+        long offsetOfMaxTimestamp = -1;
+        for (RecordBatch batch : records.batches()) {
+            if (firstOffset < 0 && batch.baseOffset() != expected) {
+                throw new IllegalArgumentException("first batch starts at offset " + batch.baseOffset()
+                    + " but the log ends at " + expected + " in " + dir);
+            }
+            if (batch.baseOffset() < expected || batch.lastOffset() < batch.baseOffset()) {
+                throw new IllegalArgumentException("batch with offsets " + batch.baseOffset() + "-"
+                    + batch.lastOffset() + " does not follow offset " + (expected - 1) + " in " + dir);
+            }
+            if (firstOffset < 0) {
+                firstOffset = batch.baseOffset();
+            }
+            if (batch.maxTimestamp() > maxTimestamp) {
+                maxTimestamp = batch.maxTimestamp();
+                offsetOfMaxTimestamp = batch.lastOffset();
+            }
+            lastOffset = batch.lastOffset();
+            expected = lastOffset + 1;
+        }
+        if (firstOffset < 0) {
+            throw new IllegalArgumentException("nothing to append: no record batches");
+        }
+        int size = records.sizeInBytes();
+        LogConfig current = config;
+        if (size > current.segmentBytes()) {
+            throw new IllegalArgumentException(size + " bytes of batches cannot fit in a segment of segment.bytes="
+                + current.segmentBytes());
+        }
+        if (lastOffset - firstOffset > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("offsets " + firstOffset + "-" + lastOffset + " span too many offsets"
+                + " for one segment");
+        }
+        try {
+            long now = clock.millis();
+            if (active.shouldRoll(current, size, lastOffset, now)) {
+                rollAt(now);
+            }
+            int position = active.size();
+            active.append(records);
+            publishEnd(lastOffset + 1);
+            if (lastOffset + 1 - recoveryPoint >= current.flushIntervalMessages()) {
+                flushInternal();
+            }
+            return new AppendResult(firstOffset, lastOffset, maxTimestamp, offsetOfMaxTimestamp, logStartOffset,
+                active.baseOffset(), position, size);
+        } catch (IOException e) {
+            failed = true;
+            throw new LogStorageException("cannot append to " + active.logFile(), e);
+        }
+    }
+
+    /**
+     * Reads whole batches from {@code fetchOffset} on, as Fetch needs them.
+     *
+     * <ul>
+     *   <li>If {@code fetchOffset} lies inside a batch the whole batch is returned, from its start.</li>
+     *   <li>Batches are added while their total stays within {@code maxBytes}; with
+     *       {@code minOneBatch} the first batch is returned even if it alone is larger (KIP-74).</li>
+     *   <li>No batch holding an offset at or above {@code maxOffsetExclusive} (the high watermark
+     *       or last stable offset) is returned.</li>
+     *   <li>Batches come from one segment; the read moves on to the next segment only when the
+     *       first has nothing at or after {@code fetchOffset}.</li>
+     * </ul>
+     *
+     * @return no records if {@code fetchOffset} is the log end offset or nothing may be returned
+     * @throws OffsetOutOfRangeException if {@code fetchOffset} is below the log start offset or
+     *     above the log end offset
+     * @throws LogStorageException if a segment file cannot be read
+     */
+    public LogReadResult read(long fetchOffset, int maxBytes, long maxOffsetExclusive, boolean minOneBatch) {
+        LogEnd snapshot = end;
+        long start = logStartOffset;
+        if (fetchOffset < start || fetchOffset > snapshot.nextOffset()) {
+            throw new OffsetOutOfRangeException(fetchOffset, start, snapshot.nextOffset());
+        }
+        if (fetchOffset == snapshot.nextOffset() || fetchOffset >= maxOffsetExclusive) {
+            return new LogReadResult(MemoryRecords.EMPTY, start, snapshot.nextOffset());
+        }
+        long offsetLimit = maxOffsetExclusive >= snapshot.nextOffset() ? Long.MAX_VALUE : maxOffsetExclusive;
+        Map.Entry<Long, LogSegment> entry = segments.floorEntry(fetchOffset);
+        if (entry == null) {
+            // Segments below the start were deleted after the range check.
+            throw new OffsetOutOfRangeException(fetchOffset, logStartOffset, snapshot.nextOffset());
+        }
+        try {
+            while (entry != null && entry.getKey() <= snapshot.segmentBaseOffset()) {
+                LogSegment segment = entry.getValue();
+                Optional<FileRecords> found = segment.read(fetchOffset, maxBytes, offsetLimit,
+                    visibleSize(segment, snapshot), minOneBatch);
+                if (found.isPresent()) {
+                    FileRecords records = found.get();
+                    return new LogReadResult(records.sizeInBytes() == 0 ? MemoryRecords.EMPTY : records, start,
+                        snapshot.nextOffset());
+                }
+                entry = segments.higherEntry(entry.getKey());
+            }
+        } catch (ClosedChannelException e) {
+            throw new SegmentClosedException("a segment of " + dir + " was closed during a read at offset "
+                + fetchOffset, e);
+        } catch (IOException e) {
+            throw new LogStorageException("cannot read " + dir + " at offset " + fetchOffset, e);
+        }
+        return new LogReadResult(MemoryRecords.EMPTY, start, snapshot.nextOffset());
+    }
+
+    /** Bytes of {@code segment} a reader holding {@code snapshot} may see. */
+    private static int visibleSize(LogSegment segment, LogEnd snapshot) {
+        long base = segment.baseOffset();
+        if (base == snapshot.segmentBaseOffset()) {
+            return snapshot.segmentPosition();
+        }
+        return base < snapshot.segmentBaseOffset() ? segment.size() : 0;
+    }
+
+    private static TimestampOffset visibleMax(LogSegment segment, LogEnd snapshot) {
+        return segment.baseOffset() == snapshot.segmentBaseOffset() ? snapshot.activeMax()
+            : segment.maxTimestampSoFar();
+    }
+
+    /**
+     * ListOffsets by timestamp: the first record, at or after the log start offset, whose
+     * timestamp is at least {@code timestamp}. Batches are found by their max timestamp through
+     * the time index; the record is then found by reading that batch's records.
+     *
+     * @return empty if no record has such a timestamp
+     */
+    public Optional<TimestampAndOffset> offsetForTimestamp(long timestamp) {
+        LogEnd snapshot = end;
+        long start = logStartOffset;
+        Long from = segments.floorKey(start);
+        NavigableMap<Long, LogSegment> candidates = from == null ? segments : segments.tailMap(from, true);
+        try {
+            for (LogSegment segment : candidates.values()) {
+                if (segment.baseOffset() > snapshot.segmentBaseOffset()) {
+                    break;
+                }
+                if (visibleMax(segment, snapshot).timestamp() < timestamp) {
+                    continue;
+                }
+                Optional<TimestampAndOffset> found = segment.findOffsetByTimestamp(timestamp, start,
+                    visibleSize(segment, snapshot), snapshot.nextOffset());
+                if (found.isPresent()) {
+                    return found;
+                }
+            }
+        } catch (IOException e) {
+            throw new LogStorageException("cannot search " + dir + " for timestamp " + timestamp, e);
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * ListOffsets MAX_TIMESTAMP: the record with the largest timestamp (the first, if several
+     * share it) and its offset.
+     *
+     * @return empty if the log has no records with a timestamp
+     */
+    public Optional<TimestampAndOffset> maxTimestampAndOffset() {
+        LogEnd snapshot = end;
+        LogSegment best = null;
+        TimestampOffset bestMax = TimestampOffset.NONE;
+        for (LogSegment segment : segments.headMap(snapshot.segmentBaseOffset(), true).values()) {
+            TimestampOffset max = visibleMax(segment, snapshot);
+            if (max.timestamp() > bestMax.timestamp()) {
+                best = segment;
+                bestMax = max;
+            }
+        }
+        if (best == null) {
+            return Optional.empty();
+        }
+        try {
+            return best.recordWithTimestamp(bestMax.offset(), bestMax.timestamp(), visibleSize(best, snapshot));
+        } catch (IOException e) {
+            throw new LogStorageException("cannot read the max timestamp record of " + dir, e);
+        }
+    }
+
+    /** The first offset a consumer may read. */
+    public long logStartOffset() {
+        return logStartOffset;
+    }
+
+    /** The offset the next append gets. */
+    public long logEndOffset() {
+        return end.nextOffset();
+    }
+
+    /** Every offset below this has been flushed to disk; what a recovery-point checkpoint records. */
+    public long recoveryPoint() {
+        return recoveryPoint;
+    }
+
+    /** When the log was last flushed ({@link InstantSource#millis()}), for a {@code flush.ms} scheduler. */
+    public long lastFlushMs() {
+        return lastFlushMs;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public LogConfig config() {
+        return config;
+    }
+
+    /** Bytes of all segments. */
+    public long size() {
+        long total = 0;
+        for (LogSegment segment : segments.values()) {
+            total += segment.size();
+        }
+        return total;
+    }
+
+    public int segmentCount() {
+        return segments.size();
+    }
+
+    /** Base offsets of the segments, in order. */
+    public List<Long> segmentBaseOffsets() {
+        return List.copyOf(segments.keySet());
+    }
+
+    /** Writer only: takes a new config; index sizes and jitter apply to segments created from now on. */
+    public void updateConfig(LogConfig newConfig) {
+        this.config = newConfig;
+    }
+
+    /**
+     * Moves the log start offset up (DeleteRecords) and deletes the segments wholly below it. The
+     * active segment is kept even if all of it is below. A lower offset than the current start is
+     * ignored.
+     *
+     * @throws OffsetOutOfRangeException if {@code offset} is past the log end offset
+     */
+    public void setLogStartOffset(long offset) {
+        ensureWritable();
+        long endOffset = end.nextOffset();
+        if (offset > endOffset) {
+            throw new OffsetOutOfRangeException(offset, logStartOffset, endOffset);
+        }
+        if (offset <= logStartOffset) {
+            return;
+        }
+        logStartOffset = offset;
+        List<LogSegment> deletable = new ArrayList<>();
+        for (Map.Entry<Long, LogSegment> entry : segments.entrySet()) {
+            Long nextBase = segments.higherKey(entry.getKey());
+            if (nextBase == null || nextBase > offset) {
+                break;
+            }
+            deletable.add(entry.getValue());
+        }
+        deleteSegments(deletable);
+    }
+
+    /** Rolls a new active segment at the log end offset, unless the active segment is empty. */
+    public void roll() {
+        ensureWritable();
+        try {
+            rollAt(clock.millis());
+        } catch (IOException e) {
+            failed = true;
+            throw new LogStorageException("cannot roll " + dir, e);
+        }
+    }
+
+    private void rollAt(long now) throws IOException {
+        if (active.size() == 0) {
+            return;
+        }
+        long next = end.nextOffset();
+        active.makeInactive();
+        LogSegment segment = LogSegment.create(dir, next, config, now);
+        segments.put(next, segment);
+        active = segment;
+        directoryDirty = true;
+        publishEnd(next);
+        log.debug("Rolled {} at offset {}", dir, next);
+    }
+
+    /**
+     * Removes every offset at and above {@code offset}, as a follower does when it diverged from
+     * its leader. A batch holding {@code offset} is removed whole, so the log end offset becomes
+     * the start of that batch. Truncating below the log start offset empties the log and starts
+     * it again at {@code offset}.
+     *
+     * @return whether anything was removed
+     */
+    public boolean truncateTo(long offset) {
+        ensureWritable();
+        if (offset < 0) {
+            throw new IllegalArgumentException("cannot truncate to negative offset " + offset);
+        }
+        if (offset >= end.nextOffset()) {
+            return false;
+        }
+        try {
+            if (offset < logStartOffset) {
+                truncateFullyAndStartAt(offset);
+                return true;
+            }
+            long keepBase = segments.floorKey(offset);
+            List<LogSegment> removed = new ArrayList<>(segments.tailMap(keepBase, false).values());
+            LogSegment keep = segments.get(keepBase);
+            keep.truncateTo(offset);
+            if (keep != active) {
+                keep.makeActive();
+                active = keep;
+            }
+            long endOffset = keep.nextOffset();
+            publishEnd(endOffset);
+            deleteSegments(removed);
+            logStartOffset = Math.min(logStartOffset, endOffset);
+            recoveryPoint = Math.min(recoveryPoint, endOffset);
+            return true;
+        } catch (IOException e) {
+            failed = true;
+            throw new LogStorageException("cannot truncate " + dir + " to offset " + offset, e);
+        }
+    }
+
+    private void truncateFullyAndStartAt(long offset) throws IOException {
+        List<LogSegment> removed = new ArrayList<>(segments.values());
+        for (LogSegment segment : removed) {
+            segments.remove(segment.baseOffset());
+            segment.renameToDeleted();
+        }
+        LogSegment segment = LogSegment.create(dir, offset, config, clock.millis());
+        segments.put(offset, segment);
+        active = segment;
+        directoryDirty = true;
+        logStartOffset = offset;
+        publishEnd(offset);
+        recoveryPoint = offset;
+        scheduleFileDeletion(removed);
+    }
+
+    /** Writer only: takes segments out of the log and schedules their files' removal. */
+    private void deleteSegments(List<LogSegment> doomed) {
+        if (doomed.isEmpty()) {
+            return;
+        }
+        try {
+            for (LogSegment segment : doomed) {
+                segments.remove(segment.baseOffset());
+                segment.renameToDeleted();
+                directoryDirty = true;
+            }
+        } catch (IOException e) {
+            failed = true;
+            throw new LogStorageException("cannot delete segments of " + dir, e);
+        }
+        scheduleFileDeletion(doomed);
+    }
+
+    private void scheduleFileDeletion(List<LogSegment> doomed) {
+        Runnable task = () -> {
+            for (LogSegment segment : doomed) {
+                try {
+                    segment.closeAndDelete();
+                } catch (IOException e) {
+                    log.warn("Cannot delete the files of {}", segment, e);
+                }
+            }
+        };
+        String name = "delete-segments-" + dir.getFileName();
+        try {
+            scheduler.schedule(name, task, config.fileDeleteDelayMs());
+        } catch (RejectedExecutionException e) {
+            task.run();
+        }
+    }
+
+    /** Forces every segment holding unflushed data to disk and advances the recovery point. */
+    public void flush() {
+        ensureWritable();
+        try {
+            flushInternal();
+        } catch (IOException e) {
+            failed = true;
+            throw new LogStorageException("cannot flush " + dir, e);
+        }
+    }
+
+    private void flushInternal() throws IOException {
+        long endOffset = end.nextOffset();
+        if (endOffset > recoveryPoint || directoryDirty) {
+            Long from = segments.floorKey(recoveryPoint);
+            for (LogSegment segment : (from == null ? segments : segments.tailMap(from, true)).values()) {
+                segment.flush();
+            }
+            if (directoryDirty) {
+                syncDirectory();
+                directoryDirty = false;
+            }
+            recoveryPoint = endOffset;
+        }
+        lastFlushMs = clock.millis();
+    }
+
+    /**
+     * Flushes the log, cuts the active segment's indexes to size, closes the files and writes the
+     * clean-shutdown marker, which lets the next {@link #open} skip scanning the last segment.
+     * A log that failed a write is closed without the marker. Records already handed to readers
+     * can no longer be copied.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        try {
+            if (!failed) {
+                flushInternal();
+                active.makeInactive();
+                active.flush();
+                writeCleanShutdownMarker(end.nextOffset());
+            }
+        } catch (IOException e) {
+            throw new LogStorageException("cannot close " + dir + " cleanly", e);
+        } finally {
+            closed = true;
+            closeSegmentsQuietly();
+        }
+    }
+
+    private void writeCleanShutdownMarker(long endOffset) throws IOException {
+        Path marker = dir.resolve(CLEAN_SHUTDOWN_FILE);
+        try (FileChannel channel = FileChannel.open(marker, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+            StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer content = ByteBuffer.wrap(Long.toString(endOffset).getBytes(StandardCharsets.US_ASCII));
+            while (content.hasRemaining()) {
+                channel.write(content);
+            }
+            channel.force(true);
+        }
+        syncDirectory();
+    }
+
+    private void closeSegmentsQuietly() {
+        for (LogSegment segment : segments.values()) {
+            try {
+                segment.close();
+            } catch (IOException e) {
+                log.warn("Cannot close {}", segment, e);
+            }
+        }
+    }
+
+    /**
+     * Deletes the whole log, for topic deletion: the directory is renamed to
+     * {@code <name>.<uuid>-delete} at once (so a new log can be created under the old name) and
+     * removed after {@code file.delete.delay.ms}, so readers still holding records can finish.
+     * The log is closed afterwards. A broker should remove {@code *-delete} directories a crash
+     * left behind when it starts.
+     */
+    public void deleteAll() {
+        if (closed) {
+            throw new IllegalStateException("the log in " + dir + " is closed");
+        }
+        closed = true;
+        List<LogSegment> all = new ArrayList<>(segments.values());
+        segments.clear();
+        Path doomed = dir.resolveSibling(dir.getFileName() + "." + UUID.randomUUID().toString().replace("-", "")
+            + DELETE_DIR_SUFFIX);
+        try {
+            Files.move(dir, doomed, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            closeSegmentsQuietly(all);
+            throw new LogStorageException("cannot rename " + dir + " for deletion", e);
+        }
+        Runnable task = () -> {
+            closeSegmentsQuietly(all);
+            try {
+                deleteRecursively(doomed);
+            } catch (IOException e) {
+                log.warn("Cannot delete {}", doomed, e);
+            }
+        };
+        try {
+            scheduler.schedule("delete-log-" + dir.getFileName(), task, config.fileDeleteDelayMs());
+        } catch (RejectedExecutionException e) {
+            task.run();
+        }
+    }
+
+    private static void closeSegmentsQuietly(List<LogSegment> all) {
+        for (LogSegment segment : all) {
+            try {
+                segment.close();
+            } catch (IOException e) {
+                log.warn("Cannot close {}", segment, e);
+            }
+        }
+    }
+
+    private static void deleteRecursively(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(root)) {
+            List<Path> paths = walk.sorted(Comparator.reverseOrder()).toList();
+            for (Path path : paths) {
+                try {
+                    Files.deleteIfExists(path);
+                } catch (NoSuchFileException ignored) {
+                    // Already gone: the goal.
+                }
+            }
+        }
+    }
+
+    private void ensureWritable() {
+        if (closed) {
+            throw new IllegalStateException("the log in " + dir + " is closed");
+        }
+        if (failed) {
+            throw new LogStorageException("the log in " + dir + " failed an earlier write and takes no more");
+        }
+    }
+
+    /** Makes file creations, renames and deletions in the directory durable. */
+    private void syncDirectory() {
+        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+            channel.force(true);
+        } catch (IOException e) {
+            // Some platforms cannot open or sync a directory; file data is still synced.
+            log.debug("Cannot sync directory {}: {}", dir, e.toString());
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "PartitionLog(" + dir + ", offsets " + logStartOffset + " to " + logEndOffset() + ")";
+    }
+}
