@@ -7,12 +7,22 @@ import dev.sluice.broker.config.Listener;
 import dev.sluice.broker.handler.ApiHandler;
 import dev.sluice.broker.handler.CreatePartitionsHandler;
 import dev.sluice.broker.handler.CreateTopicsHandler;
+import dev.sluice.broker.handler.DeleteRecordsHandler;
 import dev.sluice.broker.handler.DeleteTopicsHandler;
 import dev.sluice.broker.handler.DescribeClusterHandler;
+import dev.sluice.broker.handler.DescribeLogDirsHandler;
+import dev.sluice.broker.handler.DescribeProducersHandler;
 import dev.sluice.broker.handler.DescribeTopicPartitionsHandler;
+import dev.sluice.broker.handler.FetchHandler;
 import dev.sluice.broker.handler.HandlerTable;
+import dev.sluice.broker.handler.InitProducerIdHandler;
+import dev.sluice.broker.handler.ListOffsetsHandler;
 import dev.sluice.broker.handler.MetadataHandler;
+import dev.sluice.broker.handler.OffsetForLeaderEpochHandler;
+import dev.sluice.broker.handler.ProduceHandler;
 import dev.sluice.broker.handler.RequestDispatcher;
+import dev.sluice.broker.log.DelayedFetches;
+import dev.sluice.broker.log.Partitions;
 import dev.sluice.broker.metadata.BrokerIdentity;
 import dev.sluice.broker.metadata.Controller;
 import dev.sluice.broker.metrics.MetricsEndpoint;
@@ -55,6 +65,8 @@ public final class SluiceBroker implements AutoCloseable {
     private final BrokerConfig config;
     private final DataDirectory dataDirectory;
     private final Controller controller;
+    private final Partitions partitions;
+    private final DelayedFetches delayedFetches;
     private final NetworkServer network;
     private final MetricsEndpoint metricsEndpoint;
     private final PrometheusMeterRegistry registry;
@@ -62,12 +74,14 @@ public final class SluiceBroker implements AutoCloseable {
     private final Path deleteOnClose;
     private volatile boolean closed;
 
-    private SluiceBroker(BrokerConfig config, DataDirectory dataDirectory, Controller controller, NetworkServer network,
-                         MetricsEndpoint metricsEndpoint, PrometheusMeterRegistry registry, BrokerIdentity identity,
-                         Path deleteOnClose) {
+    private SluiceBroker(BrokerConfig config, DataDirectory dataDirectory, Controller controller, Partitions partitions,
+                         DelayedFetches delayedFetches, NetworkServer network, MetricsEndpoint metricsEndpoint,
+                         PrometheusMeterRegistry registry, BrokerIdentity identity, Path deleteOnClose) {
         this.config = config;
         this.dataDirectory = dataDirectory;
         this.controller = controller;
+        this.partitions = partitions;
+        this.delayedFetches = delayedFetches;
         this.network = network;
         this.metricsEndpoint = metricsEndpoint;
         this.registry = registry;
@@ -148,12 +162,29 @@ public final class SluiceBroker implements AutoCloseable {
                     (short) config.getInt(BrokerConfigKeys.DEFAULT_REPLICATION_FACTOR),
                     config.getBoolean(BrokerConfigKeys.DELETE_TOPIC_ENABLE)));
             opened.add(controller);
+            ConfigResolver resolver = new ConfigResolver(config);
+            Partitions partitions = new Partitions(dir.path(), nodeId, resolver, config.getInt(BrokerConfigKeys.NUM_IO_THREADS),
+                config.getLong(BrokerConfigKeys.PRODUCER_ID_EXPIRATION_MS));
+            opened.add(partitions);
+            partitions.load(controller.image());
+            controller.addListener(partitions);
+            DelayedFetches delayedFetches = new DelayedFetches(partitions.ioExecutor());
+            partitions.addAppendListener(delayedFetches);
 
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             BrokerIdentity identity = new BrokerIdentity(nodeId, config.getString(BrokerConfigKeys.BROKER_RACK),
                 config.advertisedListeners());
-            ConfigResolver resolver = new ConfigResolver(config);
             List<ApiHandler<?, ?>> handlers = List.of(
+                new ProduceHandler(controller, partitions),
+                new FetchHandler(controller, partitions, delayedFetches,
+                    config.getInt(BrokerConfigKeys.MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS),
+                    config.getInt(BrokerConfigKeys.FETCH_MAX_BYTES)),
+                new ListOffsetsHandler(controller, partitions),
+                new OffsetForLeaderEpochHandler(controller, partitions),
+                new InitProducerIdHandler(controller),
+                new DeleteRecordsHandler(controller, partitions),
+                new DescribeLogDirsHandler(partitions),
+                new DescribeProducersHandler(controller, partitions),
                 new MetadataHandler(controller, identity, config.getBoolean(BrokerConfigKeys.AUTO_CREATE_TOPICS_ENABLE)),
                 new CreateTopicsHandler(controller, resolver),
                 new DeleteTopicsHandler(controller),
@@ -172,7 +203,8 @@ public final class SluiceBroker implements AutoCloseable {
                 metrics = MetricsEndpoint.start(config.getString(BrokerConfigKeys.METRICS_HOST), metricsPort, registry);
                 opened.add(metrics);
             }
-            SluiceBroker broker = new SluiceBroker(config, dir, controller, network, metrics, registry, identity, deleteOnClose);
+            SluiceBroker broker = new SluiceBroker(config, dir, controller, partitions, delayedFetches, network, metrics,
+                registry, identity, deleteOnClose);
             log.info("Sluice broker {} ready in {} ms on {} (cluster {}, data in {}{})", nodeId,
                 (System.nanoTime() - started) / 1_000_000,
                 bound.stream().map(Listener::toString).collect(Collectors.joining(", ")), dir.clusterId(),
@@ -234,11 +266,14 @@ public final class SluiceBroker implements AutoCloseable {
         }
         closed = true;
         long started = System.nanoTime();
+        // Waiting fetches are answered at once, so that in-flight requests drain quickly.
+        delayedFetches.close();
         network.shutdown(10_000);
         if (metricsEndpoint != null) {
             metricsEndpoint.close();
         }
         controller.close();
+        partitions.close();
         registry.close();
         try {
             dataDirectory.close();

@@ -4,6 +4,7 @@ import dev.sluice.broker.config.ConfigException;
 import dev.sluice.broker.config.TopicConfigKeys;
 import dev.sluice.broker.metadata.records.ConfigRecord;
 import dev.sluice.broker.metadata.records.PartitionRecord;
+import dev.sluice.broker.metadata.records.ProducerIdsRecord;
 import dev.sluice.broker.metadata.records.RemoveTopicRecord;
 import dev.sluice.broker.metadata.records.TopicRecord;
 import dev.sluice.wire.codec.Uuid;
@@ -338,6 +339,17 @@ public final class Controller implements AutoCloseable {
         });
     }
 
+    // ------------------------------------------------------------------ producer ids
+
+    /** Reserves {@code size} producer ids; completes with the first. Never hands out an id twice, restarts included. */
+    public CompletableFuture<Long> allocateProducerIds(int size) {
+        return submit(() -> {
+            long first = image.nextProducerId();
+            commit(List.of(new ProducerIdsRecord().setNextProducerId(first + size)));
+            return first;
+        });
+    }
+
     // ------------------------------------------------------------------ machinery
 
     private <T> CompletableFuture<T> submit(Supplier<T> work) {
@@ -385,6 +397,8 @@ public final class Controller implements AutoCloseable {
             builder.putTopic(topic.withPartitions(partitions));
         } else if (record instanceof RemoveTopicRecord r) {
             builder.removeTopic(r.topicId());
+        } else if (record instanceof ProducerIdsRecord ids) {
+            builder.nextProducerId(ids.nextProducerId());
         } else if (record instanceof ConfigRecord c) {
             if (c.resourceType() == TOPIC_RESOURCE) {
                 builder.topic(c.resourceName()).ifPresent(topic -> {
@@ -420,6 +434,9 @@ public final class Controller implements AutoCloseable {
                 records.add(new ConfigRecord().setResourceType(TOPIC_RESOURCE).setResourceName(topic.name())
                     .setName(e.getKey()).setValue(e.getValue()));
             }
+        }
+        if (image.nextProducerId() > 0) {
+            records.add(new ProducerIdsRecord().setNextProducerId(image.nextProducerId()));
         }
         for (Map.Entry<String, Map<String, String>> resource : image.brokerConfigs().entrySet()) {
             for (Map.Entry<String, String> e : resource.getValue().entrySet()) {

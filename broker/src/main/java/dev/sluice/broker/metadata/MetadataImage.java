@@ -14,12 +14,14 @@ import java.util.TreeMap;
  *
  * @param brokerConfigs dynamic broker config overrides: the resource name (broker id, or "" for the
  *                      cluster-wide default) to its key/value overrides
+ * @param nextProducerId the first producer id not yet handed out in a block
  */
 public record MetadataImage(String clusterId, long version, Map<String, TopicImage> topicsByName,
-                            Map<Uuid, TopicImage> topicsById, Map<String, Map<String, String>> brokerConfigs) {
+                            Map<Uuid, TopicImage> topicsById, Map<String, Map<String, String>> brokerConfigs,
+                            long nextProducerId) {
 
     public static MetadataImage empty(String clusterId) {
-        return new MetadataImage(clusterId, 0, Map.of(), Map.of(), Map.of());
+        return new MetadataImage(clusterId, 0, Map.of(), Map.of(), Map.of(), 0);
     }
 
     public Optional<TopicImage> topic(String name) {
@@ -46,6 +48,7 @@ public record MetadataImage(String clusterId, long version, Map<String, TopicIma
         private final TreeMap<String, TopicImage> byName;
         private final Map<Uuid, TopicImage> byId;
         private final Map<String, Map<String, String>> brokerConfigs;
+        private long nextProducerId;
 
         Builder(MetadataImage base) {
             this.clusterId = base.clusterId();
@@ -53,6 +56,12 @@ public record MetadataImage(String clusterId, long version, Map<String, TopicIma
             this.byName = new TreeMap<>(base.topicsByName());
             this.byId = new java.util.HashMap<>(base.topicsById());
             this.brokerConfigs = new java.util.HashMap<>(base.brokerConfigs());
+            this.nextProducerId = base.nextProducerId();
+        }
+
+        void nextProducerId(long next) {
+            nextProducerId = Math.max(nextProducerId, next);
+            version++;
         }
 
         Optional<TopicImage> topic(Uuid id) {
@@ -97,7 +106,7 @@ public record MetadataImage(String clusterId, long version, Map<String, TopicIma
 
         MetadataImage build() {
             return new MetadataImage(clusterId, version, Collections.unmodifiableMap(new TreeMap<>(byName)),
-                Map.copyOf(byId), Map.copyOf(brokerConfigs));
+                Map.copyOf(byId), Map.copyOf(brokerConfigs), nextProducerId);
         }
     }
 }

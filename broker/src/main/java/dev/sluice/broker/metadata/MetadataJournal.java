@@ -2,6 +2,7 @@ package dev.sluice.broker.metadata;
 
 import dev.sluice.broker.metadata.records.ConfigRecord;
 import dev.sluice.broker.metadata.records.PartitionRecord;
+import dev.sluice.broker.metadata.records.ProducerIdsRecord;
 import dev.sluice.broker.metadata.records.RemoveTopicRecord;
 import dev.sluice.broker.metadata.records.TopicRecord;
 import dev.sluice.wire.codec.ByteReader;
@@ -31,7 +32,7 @@ import org.slf4j.LoggerFactory;
  *            crc    uint32     CRC-32C of everything after this field
  *            count  int32      records in the entry
  *            record*
- * record  := type int16 (1 topic, 2 partition, 3 remove topic, 4 config)
+ * record  := type int16 (1 topic, 2 partition, 3 remove topic, 4 config, 5 producer ids)
  *            version int16
  *            size int32
  *            body   (the record class's own encoding at that version)
@@ -127,6 +128,7 @@ final class MetadataJournal implements Closeable {
                 case 2 -> new PartitionRecord(recordIn, version);
                 case 3 -> new RemoveTopicRecord(recordIn, version);
                 case 4 -> new ConfigRecord(recordIn, version);
+                case 5 -> new ProducerIdsRecord(recordIn, version);
                 default -> throw new MalformedDataException("unknown metadata record type " + type);
             });
         }
@@ -145,6 +147,9 @@ final class MetadataJournal implements Closeable {
         }
         if (record instanceof ConfigRecord) {
             return 4;
+        }
+        if (record instanceof ProducerIdsRecord) {
+            return 5;
         }
         throw new IllegalArgumentException("not a metadata record: " + record.getClass());
     }

@@ -1,0 +1,110 @@
+package dev.sluice.broker.handler;
+
+import dev.sluice.broker.log.Partition;
+import dev.sluice.broker.log.Partitions;
+import dev.sluice.broker.metadata.Controller;
+import dev.sluice.storage.TimestampAndOffset;
+import dev.sluice.wire.message.ApiKey;
+import dev.sluice.wire.message.ErrorCode;
+import dev.sluice.wire.message.ListOffsetsRequest;
+import dev.sluice.wire.message.ListOffsetsResponse;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * ListOffsets (key 2), v1-10.
+ *
+ * <p>Special timestamps: -1 latest (the high watermark, which is also the last stable offset while
+ * there are no transactions), -2 earliest (log start), -3 the record with the largest timestamp
+ * (v7+), -4 earliest local (v8+; the log start, as no segment has left local disk yet), -5 latest
+ * tiered (v9+; offset -1, nothing is tiered). A timestamp of 0 or more finds the first record at or
+ * after it, or offset -1 when there is none. A partition listed twice is INVALID_REQUEST.
+ */
+public final class ListOffsetsHandler extends ApiHandler<ListOffsetsRequest, ListOffsetsResponse> {
+    static final long LATEST = -1;
+    static final long EARLIEST = -2;
+    static final long MAX_TIMESTAMP = -3;
+    static final long EARLIEST_LOCAL = -4;
+    static final long LATEST_TIERED = -5;
+
+    private final PartitionLookup lookup;
+
+    public ListOffsetsHandler(Controller controller, Partitions partitions) {
+        super(ApiKey.LIST_OFFSETS, 1, 10);
+        this.lookup = new PartitionLookup(controller, partitions);
+    }
+
+    @Override
+    public CompletableFuture<ListOffsetsResponse> handle(RequestContext context, ListOffsetsRequest request) {
+        Set<String> seen = new HashSet<>();
+        Set<String> duplicates = new HashSet<>();
+        for (ListOffsetsRequest.ListOffsetsTopic t : request.topics()) {
+            for (ListOffsetsRequest.ListOffsetsPartition p : t.partitions()) {
+                String key = t.name() + "-" + p.partitionIndex();
+                if (!seen.add(key)) {
+                    duplicates.add(key);
+                }
+            }
+        }
+        List<ListOffsetsResponse.ListOffsetsTopicResponse> topics = new ArrayList<>();
+        for (ListOffsetsRequest.ListOffsetsTopic t : request.topics()) {
+            List<ListOffsetsResponse.ListOffsetsPartitionResponse> results = new ArrayList<>();
+            for (ListOffsetsRequest.ListOffsetsPartition p : t.partitions()) {
+                ListOffsetsResponse.ListOffsetsPartitionResponse r = new ListOffsetsResponse.ListOffsetsPartitionResponse()
+                    .setPartitionIndex(p.partitionIndex()).setTimestamp(-1).setOffset(-1).setLeaderEpoch(-1);
+                results.add(r);
+                if (duplicates.contains(t.name() + "-" + p.partitionIndex())) {
+                    r.setErrorCode(ErrorCode.INVALID_REQUEST.code());
+                    continue;
+                }
+                PartitionLookup.Found found = lookup.find(t.name(), p.partitionIndex(), p.currentLeaderEpoch());
+                if (found.error() != ErrorCode.NONE) {
+                    r.setErrorCode(found.error().code());
+                    continue;
+                }
+                answer(found.partition(), p.timestamp(), context.version(), r);
+            }
+            topics.add(new ListOffsetsResponse.ListOffsetsTopicResponse().setName(t.name()).setPartitions(results));
+        }
+        return CompletableFuture.completedFuture(new ListOffsetsResponse().setTopics(topics));
+    }
+
+    private static void answer(Partition partition, long timestamp, short version,
+                               ListOffsetsResponse.ListOffsetsPartitionResponse r) {
+        int epoch = partition.leaderEpoch();
+        if (timestamp == LATEST) {
+            r.setOffset(partition.lastStableOffset()).setLeaderEpoch(epoch);
+        } else if (timestamp == EARLIEST || (timestamp == EARLIEST_LOCAL && version >= 8)) {
+            r.setOffset(partition.logStartOffset()).setLeaderEpoch(epoch);
+        } else if (timestamp == MAX_TIMESTAMP && version >= 7) {
+            Optional<TimestampAndOffset> max = partition.maxTimestampAndOffset();
+            max.ifPresent(m -> r.setTimestamp(m.timestamp()).setOffset(m.offset()).setLeaderEpoch(epoch));
+        } else if (timestamp == LATEST_TIERED && version >= 9) {
+            r.setOffset(-1).setTimestamp(-1);
+        } else if (timestamp < 0) {
+            r.setErrorCode(ErrorCode.INVALID_REQUEST.code());
+        } else {
+            Optional<TimestampAndOffset> found = partition.offsetForTimestamp(timestamp);
+            found.filter(f -> f.offset() < partition.highWatermark())
+                .ifPresent(f -> r.setTimestamp(f.timestamp()).setOffset(f.offset()).setLeaderEpoch(epoch));
+        }
+    }
+
+    @Override
+    public ListOffsetsResponse errorResponse(ListOffsetsRequest request, ErrorCode error) {
+        List<ListOffsetsResponse.ListOffsetsTopicResponse> topics = new ArrayList<>();
+        for (ListOffsetsRequest.ListOffsetsTopic t : request.topics()) {
+            List<ListOffsetsResponse.ListOffsetsPartitionResponse> results = new ArrayList<>();
+            for (ListOffsetsRequest.ListOffsetsPartition p : t.partitions()) {
+                results.add(new ListOffsetsResponse.ListOffsetsPartitionResponse().setPartitionIndex(p.partitionIndex())
+                    .setErrorCode(error.code()).setTimestamp(-1).setOffset(-1).setLeaderEpoch(-1));
+            }
+            topics.add(new ListOffsetsResponse.ListOffsetsTopicResponse().setName(t.name()).setPartitions(results));
+        }
+        return new ListOffsetsResponse().setTopics(topics);
+    }
+}

@@ -1,0 +1,74 @@
+package dev.sluice.broker.handler;
+
+import dev.sluice.broker.log.Partitions;
+import dev.sluice.broker.metadata.Controller;
+import dev.sluice.wire.message.ApiKey;
+import dev.sluice.wire.message.ErrorCode;
+import dev.sluice.wire.message.OffsetForLeaderEpochRequest;
+import dev.sluice.wire.message.OffsetForLeaderEpochResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * OffsetForLeaderEpoch (key 23), v2-4: the end offset of the largest leader epoch not greater than
+ * the one asked for, which consumers use to detect log truncation after a leader change. A
+ * single-node partition has only ever had its current epoch: that epoch ends at the log end offset,
+ * an older one at the log start offset, and a newer or negative one is undefined (-1, -1), as Kafka
+ * answers.
+ */
+public final class OffsetForLeaderEpochHandler
+        extends ApiHandler<OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse> {
+    private final PartitionLookup lookup;
+
+    public OffsetForLeaderEpochHandler(Controller controller, Partitions partitions) {
+        super(ApiKey.OFFSET_FOR_LEADER_EPOCH, 2, 4);
+        this.lookup = new PartitionLookup(controller, partitions);
+    }
+
+    @Override
+    public CompletableFuture<OffsetForLeaderEpochResponse> handle(RequestContext context,
+                                                                   OffsetForLeaderEpochRequest request) {
+        List<OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult> topics = new ArrayList<>();
+        for (OffsetForLeaderEpochRequest.OffsetForLeaderTopic t : request.topics()) {
+            List<OffsetForLeaderEpochResponse.EpochEndOffset> results = new ArrayList<>();
+            for (OffsetForLeaderEpochRequest.OffsetForLeaderPartition p : t.partitions()) {
+                OffsetForLeaderEpochResponse.EpochEndOffset r = new OffsetForLeaderEpochResponse.EpochEndOffset()
+                    .setPartition(p.partition()).setLeaderEpoch(-1).setEndOffset(-1);
+                results.add(r);
+                PartitionLookup.Found found = lookup.find(t.topic(), p.partition(), p.currentLeaderEpoch());
+                if (found.error() != ErrorCode.NONE) {
+                    r.setErrorCode(found.error().code());
+                    continue;
+                }
+                int current = found.partition().leaderEpoch();
+                int requested = p.leaderEpoch();
+                if (requested == current) {
+                    r.setLeaderEpoch(current).setEndOffset(found.partition().logEndOffset());
+                } else if (requested >= 0 && requested < current) {
+                    // Older than any epoch this log has seen: it ended where the log's first epoch starts.
+                    r.setLeaderEpoch(requested).setEndOffset(found.partition().logStartOffset());
+                }
+                // Anything else (negative, or newer than the leader's) stays undefined: -1, -1.
+            }
+            topics.add(new OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult().setTopic(t.topic())
+                .setPartitions(results));
+        }
+        return CompletableFuture.completedFuture(new OffsetForLeaderEpochResponse().setTopics(topics));
+    }
+
+    @Override
+    public OffsetForLeaderEpochResponse errorResponse(OffsetForLeaderEpochRequest request, ErrorCode error) {
+        List<OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult> topics = new ArrayList<>();
+        for (OffsetForLeaderEpochRequest.OffsetForLeaderTopic t : request.topics()) {
+            List<OffsetForLeaderEpochResponse.EpochEndOffset> results = new ArrayList<>();
+            for (OffsetForLeaderEpochRequest.OffsetForLeaderPartition p : t.partitions()) {
+                results.add(new OffsetForLeaderEpochResponse.EpochEndOffset().setPartition(p.partition())
+                    .setErrorCode(error.code()).setLeaderEpoch(-1).setEndOffset(-1));
+            }
+            topics.add(new OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult().setTopic(t.topic())
+                .setPartitions(results));
+        }
+        return new OffsetForLeaderEpochResponse().setTopics(topics);
+    }
+}

@@ -1,0 +1,132 @@
+package dev.sluice.broker.handler;
+
+import dev.sluice.broker.log.Partition;
+import dev.sluice.broker.log.Partitions;
+import dev.sluice.broker.metadata.Controller;
+import dev.sluice.broker.metadata.TopicImage;
+import dev.sluice.storage.append.AppendException;
+import dev.sluice.wire.codec.Uuid;
+import dev.sluice.wire.message.ApiKey;
+import dev.sluice.wire.message.ErrorCode;
+import dev.sluice.wire.message.ProduceRequest;
+import dev.sluice.wire.message.ProduceResponse;
+import dev.sluice.wire.record.MemoryRecords;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Produce (key 0), v3-13.
+ *
+ * <p>Each partition's records are validated and appended by the partition's own writer, so
+ * partitions of one request proceed in parallel and each partition sees requests in arrival order.
+ * Per-partition errors: UNKNOWN_TOPIC_OR_PARTITION (UNKNOWN_TOPIC_ID when named by id, v13),
+ * CORRUPT_MESSAGE, INVALID_RECORD and INVALID_TIMESTAMP with record errors (KIP-467),
+ * MESSAGE_TOO_LARGE, INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER (a retried batch among a
+ * producer's last five is answered with its original offset), NOT_ENOUGH_REPLICAS for
+ * {@code acks=all} when the topic wants more in-sync replicas than exist, and
+ * INVALID_TOPIC_EXCEPTION for writes to internal topics. {@code acks} other than -1, 0 and 1 is
+ * INVALID_REQUIRED_ACKS. With {@code acks=0} no response is sent. Transactional writes are not
+ * supported yet and get INVALID_TXN_STATE.
+ */
+public final class ProduceHandler extends ApiHandler<ProduceRequest, ProduceResponse> {
+    private final Controller controller;
+    private final Partitions partitions;
+
+    public ProduceHandler(Controller controller, Partitions partitions) {
+        super(ApiKey.PRODUCE, 3, 13);
+        this.controller = controller;
+        this.partitions = partitions;
+    }
+
+    @Override
+    public CompletableFuture<ProduceResponse> handle(RequestContext context, ProduceRequest request) {
+        short acks = request.acks();
+        boolean byId = context.version() >= 13;
+        ErrorCode requestError = null;
+        if (acks != -1 && acks != 0 && acks != 1) {
+            requestError = ErrorCode.INVALID_REQUIRED_ACKS;
+        } else if (request.transactionalId() != null) {
+            requestError = ErrorCode.INVALID_TXN_STATE;
+        }
+        List<ProduceResponse.TopicProduceResponse> topics = new ArrayList<>();
+        List<CompletableFuture<?>> pending = new ArrayList<>();
+        for (ProduceRequest.TopicProduceData topicData : request.topicData()) {
+            TopicImage topic = byId ? controller.image().topic(topicData.topicId()).orElse(null)
+                : controller.image().topic(topicData.name()).orElse(null);
+            ProduceResponse.TopicProduceResponse topicResponse = new ProduceResponse.TopicProduceResponse()
+                .setName(byId ? "" : topicData.name()).setTopicId(byId ? topicData.topicId() : Uuid.ZERO);
+            List<ProduceResponse.PartitionProduceResponse> results = new ArrayList<>();
+            for (ProduceRequest.PartitionProduceData data : topicData.partitionData()) {
+                ProduceResponse.PartitionProduceResponse result = new ProduceResponse.PartitionProduceResponse()
+                    .setIndex(data.index()).setBaseOffset(-1).setLogAppendTimeMs(-1).setLogStartOffset(-1);
+                results.add(result);
+                ErrorCode error = requestError;
+                Partition partition = null;
+                if (error == null) {
+                    if (topic == null) {
+                        error = byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+                    } else if (topic.isInternal() && !"__admin_client".equals(context.clientId())) {
+                        error = ErrorCode.INVALID_TOPIC_EXCEPTION;
+                    } else {
+                        partition = partitions.get(topic.name(), data.index()).orElse(null);
+                        if (partition == null) {
+                            error = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+                        } else if (!(data.records() instanceof MemoryRecords)) {
+                            error = ErrorCode.INVALID_RECORD;
+                        } else if (acks == -1 && partition.minInsyncReplicas() > 1) {
+                            error = ErrorCode.NOT_ENOUGH_REPLICAS;
+                        }
+                    }
+                }
+                if (error != null) {
+                    result.setErrorCode(error.code());
+                    continue;
+                }
+                pending.add(partition.append((MemoryRecords) data.records()).handle((outcome, failure) -> {
+                    if (failure != null) {
+                        Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
+                        if (cause instanceof AppendException ae) {
+                            result.setErrorCode(ae.error().code()).setErrorMessage(ae.getMessage());
+                        } else {
+                            result.setErrorCode(ErrorCode.KAFKA_STORAGE_ERROR.code())
+                                .setErrorMessage("the partition could not append: " + cause.getMessage());
+                        }
+                        return null;
+                    }
+                    result.setErrorCode(outcome.error().code()).setErrorMessage(outcome.message())
+                        .setBaseOffset(outcome.baseOffset()).setLogAppendTimeMs(outcome.logAppendTime())
+                        .setLogStartOffset(outcome.logStartOffset());
+                    List<ProduceResponse.BatchIndexAndErrorMessage> recordErrors = new ArrayList<>();
+                    for (AppendException.RecordError e : outcome.recordErrors()) {
+                        recordErrors.add(new ProduceResponse.BatchIndexAndErrorMessage().setBatchIndex(e.batchIndex())
+                            .setBatchIndexErrorMessage(e.message()));
+                    }
+                    result.setRecordErrors(recordErrors);
+                    return null;
+                }));
+            }
+            topics.add(topicResponse.setPartitionResponses(results));
+        }
+        if (acks == 0) {
+            return CompletableFuture.completedFuture(null);
+        }
+        ProduceResponse response = new ProduceResponse().setResponses(topics);
+        return CompletableFuture.allOf(pending.toArray(new CompletableFuture<?>[0])).thenApply(v -> response);
+    }
+
+    @Override
+    public ProduceResponse errorResponse(ProduceRequest request, ErrorCode error) {
+        List<ProduceResponse.TopicProduceResponse> topics = new ArrayList<>();
+        for (ProduceRequest.TopicProduceData t : request.topicData()) {
+            List<ProduceResponse.PartitionProduceResponse> results = new ArrayList<>();
+            for (ProduceRequest.PartitionProduceData p : t.partitionData()) {
+                results.add(new ProduceResponse.PartitionProduceResponse().setIndex(p.index()).setErrorCode(error.code())
+                    .setBaseOffset(-1).setLogAppendTimeMs(-1).setLogStartOffset(-1));
+            }
+            topics.add(new ProduceResponse.TopicProduceResponse().setName(t.name()).setTopicId(t.topicId())
+                .setPartitionResponses(results));
+        }
+        return new ProduceResponse().setResponses(topics);
+    }
+}

@@ -1,0 +1,282 @@
+package dev.sluice.broker.log;
+
+import dev.sluice.storage.AppendResult;
+import dev.sluice.storage.LogReadResult;
+import dev.sluice.storage.PartitionLog;
+import dev.sluice.storage.TimestampAndOffset;
+import dev.sluice.storage.append.AppendException;
+import dev.sluice.storage.append.BatchValidator;
+import dev.sluice.storage.producer.ProducerEntry;
+import dev.sluice.storage.producer.ProducerStateException;
+import dev.sluice.storage.producer.ProducerStateManager;
+import dev.sluice.wire.codec.Uuid;
+import dev.sluice.wire.message.ErrorCode;
+import dev.sluice.wire.record.MemoryRecords;
+import dev.sluice.wire.record.RecordBatch;
+import dev.sluice.wire.record.TimestampType;
+import java.nio.ByteBuffer;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.function.Supplier;
+
+/**
+ * One partition this broker leads: its log, its idempotent-producer state and its high watermark.
+ *
+ * <p>Threading: every change (append, DeleteRecords, config, close) runs on the partition's
+ * {@link SerialExecutor}, one at a time, in arrival order; results come back as futures. Reads run
+ * on the caller's thread against the log's published end and never wait for a writer. With one
+ * replica the high watermark is the log end offset as soon as an append completes.
+ */
+public final class Partition {
+    private final String topic;
+    private final Uuid topicId;
+    private final int index;
+    private final PartitionLog log;
+    private final ProducerStateManager producers = new ProducerStateManager();
+    private final SerialExecutor writer;
+    private final InstantSource clock;
+    private final AppendListener listener;
+    private volatile BatchValidator.Rules rules;
+    private volatile int minInsyncReplicas;
+    private volatile long highWatermark;
+    private volatile int leaderEpoch;
+
+    /** Told after records are appended, so waiting fetches can complete. */
+    @FunctionalInterface
+    public interface AppendListener {
+        void appended(Partition partition, int bytes);
+    }
+
+    /** The outcome of appending one partition's records of a Produce request. */
+    public record AppendOutcome(ErrorCode error, String message, List<AppendException.RecordError> recordErrors,
+                                long baseOffset, long logAppendTime, long logStartOffset) {
+        static AppendOutcome failed(ErrorCode error, String message, List<AppendException.RecordError> recordErrors) {
+            return new AppendOutcome(error, message, recordErrors, -1, -1, -1);
+        }
+    }
+
+    Partition(String topic, Uuid topicId, int index, PartitionLog log, TopicSettings settings, int leaderEpoch,
+              Executor pool, InstantSource clock, AppendListener listener) {
+        this.topic = topic;
+        this.topicId = topicId;
+        this.index = index;
+        this.log = log;
+        this.rules = settings.rules();
+        this.minInsyncReplicas = settings.minInsyncReplicas();
+        this.leaderEpoch = leaderEpoch;
+        this.clock = clock;
+        this.listener = listener;
+        this.writer = new SerialExecutor(pool, topic + "-" + index);
+        this.highWatermark = log.logEndOffset();
+    }
+
+    public String topic() {
+        return topic;
+    }
+
+    public Uuid topicId() {
+        return topicId;
+    }
+
+    public int index() {
+        return index;
+    }
+
+    public int leaderEpoch() {
+        return leaderEpoch;
+    }
+
+    public long highWatermark() {
+        return highWatermark;
+    }
+
+    /** Without transactions every record below the high watermark is stable. */
+    public long lastStableOffset() {
+        return highWatermark;
+    }
+
+    /** The topic's {@code min.insync.replicas}: what an {@code acks=all} write needs. */
+    public int minInsyncReplicas() {
+        return minInsyncReplicas;
+    }
+
+    public long logStartOffset() {
+        return log.logStartOffset();
+    }
+
+    public long logEndOffset() {
+        return log.logEndOffset();
+    }
+
+    public long sizeInBytes() {
+        return log.size();
+    }
+
+    PartitionLog log() {
+        return log;
+    }
+
+    private <T> CompletableFuture<T> onWriter(Supplier<T> work) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        writer.execute(() -> {
+            try {
+                result.complete(work.get());
+            } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+            }
+        });
+        return result;
+    }
+
+    /** Rebuilds producer state from the batches in the log; runs once, before the partition serves. */
+    void recoverProducerState() {
+        long offset = log.logStartOffset();
+        long end = log.logEndOffset();
+        ByteBuffer buffer = ByteBuffer.allocate(1 << 20);
+        while (offset < end) {
+            LogReadResult read = log.read(offset, buffer.capacity(), end, true);
+            int size = read.records().sizeInBytes();
+            if (size == 0) {
+                break;
+            }
+            if (size > buffer.capacity()) {
+                buffer = ByteBuffer.allocate(size);
+            }
+            buffer.clear();
+            read.records().writeTo(buffer);
+            buffer.flip();
+            long next = offset;
+            for (RecordBatch batch : MemoryRecords.readableRecords(buffer).completeBatches()) {
+                producers.replay(batch);
+                next = batch.nextOffset();
+            }
+            if (next == offset) {
+                break;
+            }
+            offset = next;
+        }
+    }
+
+    /** Validates and appends one partition's records of a Produce request. */
+    public CompletableFuture<AppendOutcome> append(MemoryRecords records) {
+        return onWriter(() -> {
+            long now = clock.millis();
+            BatchValidator.Validated validated;
+            try {
+                validated = BatchValidator.validate(records, rules, now);
+            } catch (AppendException e) {
+                return AppendOutcome.failed(e.error(), e.getMessage(), e.recordErrors());
+            }
+            RecordBatch batch = validated.batch();
+            if (batch.isTransactional()) {
+                return AppendOutcome.failed(ErrorCode.INVALID_TXN_STATE, "transactional writes are not supported yet",
+                    List.of());
+            }
+            ProducerStateManager.Check check;
+            try {
+                check = producers.check(batch);
+            } catch (ProducerStateException e) {
+                return AppendOutcome.failed(e.error(), e.getMessage(), List.of());
+            }
+            if (check.duplicate()) {
+                return new AppendOutcome(ErrorCode.NONE, null, List.of(), check.firstOffset(),
+                    logAppendTime(batch), log.logStartOffset());
+            }
+            batch.setBaseOffset(log.logEndOffset());
+            batch.setPartitionLeaderEpoch(leaderEpoch);
+            AppendResult result = log.append(MemoryRecords.readableRecords(batch.buffer()));
+            producers.update(batch);
+            highWatermark = log.logEndOffset();
+            listener.appended(this, batch.sizeInBytes());
+            return new AppendOutcome(ErrorCode.NONE, null, List.of(), result.firstOffset(), logAppendTime(batch),
+                log.logStartOffset());
+        });
+    }
+
+    private static long logAppendTime(RecordBatch batch) {
+        return batch.timestampType() == TimestampType.LOG_APPEND_TIME ? batch.maxTimestamp() : -1;
+    }
+
+    /**
+     * Reads from {@code offset} up to the high watermark.
+     *
+     * @throws dev.sluice.storage.OffsetOutOfRangeException if the offset is outside the log
+     */
+    public LogReadResult read(long offset, int maxBytes, boolean minOneBatch) {
+        long hw = highWatermark;
+        if (offset > hw && offset <= log.logEndOffset()) {
+            // Above the high watermark but inside the log: nothing visible yet, not an error.
+            return new LogReadResult(MemoryRecords.EMPTY, log.logStartOffset(), log.logEndOffset());
+        }
+        return log.read(offset, maxBytes, hw, minOneBatch);
+    }
+
+    public Optional<TimestampAndOffset> offsetForTimestamp(long timestamp) {
+        return log.offsetForTimestamp(timestamp);
+    }
+
+    public Optional<TimestampAndOffset> maxTimestampAndOffset() {
+        return log.maxTimestampAndOffset();
+    }
+
+    /**
+     * Moves the log start offset up to {@code offset} (DeleteRecords); -1 means the high watermark.
+     * Completes with the new log start offset.
+     */
+    public CompletableFuture<Long> deleteRecordsBefore(long offset) {
+        return onWriter(() -> {
+            long target = offset == -1 ? highWatermark : offset;
+            if (target < 0 || target > highWatermark) {
+                throw new AppendException(ErrorCode.OFFSET_OUT_OF_RANGE, "cannot delete records before offset " + target
+                    + ": the high watermark is " + highWatermark);
+            }
+            if (target > log.logStartOffset()) {
+                log.setLogStartOffset(target);
+            }
+            return log.logStartOffset();
+        });
+    }
+
+    /** A copy of the producer state, taken on the writer thread (DescribeProducers). */
+    public CompletableFuture<List<ProducerEntry>> producers() {
+        return onWriter(() -> new ArrayList<>(producers.producers()));
+    }
+
+    /** Forgets producers idle for longer than {@code expirationMs}. */
+    void expireProducers(long expirationMs) {
+        writer.execute(() -> producers.expire(clock.millis(), expirationMs));
+    }
+
+    void updateConfig(TopicSettings settings) {
+        writer.execute(() -> {
+            log.updateConfig(settings.logConfig());
+            rules = settings.rules();
+            minInsyncReplicas = settings.minInsyncReplicas();
+        });
+    }
+
+    /** Flushes and closes the log on the writer thread; completes when done. */
+    CompletableFuture<Void> close() {
+        return onWriter(() -> {
+            log.close();
+            return null;
+        });
+    }
+
+    /** Closes the log and deletes its files (topic deletion). */
+    CompletableFuture<Void> delete() {
+        return onWriter(() -> {
+            log.deleteAll();
+            return null;
+        });
+    }
+
+    @Override
+    public String toString() {
+        return topic + "-" + index;
+    }
+}

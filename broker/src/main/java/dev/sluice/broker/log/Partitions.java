@@ -1,0 +1,274 @@
+package dev.sluice.broker.log;
+
+import dev.sluice.broker.config.ConfigResolver;
+import dev.sluice.broker.metadata.MetadataImage;
+import dev.sluice.broker.metadata.MetadataListener;
+import dev.sluice.broker.metadata.PartitionImage;
+import dev.sluice.broker.metadata.TopicImage;
+import dev.sluice.storage.PartitionLog;
+import dev.sluice.storage.Scheduler;
+import dev.sluice.wire.codec.Uuid;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The partitions this broker holds, kept in step with the cluster metadata: logs are opened at
+ * start-up, created when a topic or partition appears, reconfigured when a topic's or the broker's
+ * settings change, and deleted with their topic.
+ *
+ * <p>Each partition lives in {@code <data dir>/<topic>-<partition>}, with a
+ * {@code partition.metadata} file naming its topic id ({@code version: 0} and
+ * {@code topic_id: <id>} lines), so that a directory left over from a deleted topic of the same
+ * name is recognised and removed rather than served.
+ *
+ * <p>Threading: metadata changes arrive on the controller thread; lookups may come from any thread.
+ */
+public final class Partitions implements MetadataListener, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Partitions.class);
+    private static final String PARTITION_METADATA = "partition.metadata";
+    private static final long PRODUCER_EXPIRATION_CHECK_MS = 600_000;
+
+    /** A topic name and partition index. */
+    public record Key(String topic, int partition) {
+    }
+
+    private final Path dataDir;
+    private final int nodeId;
+    private final ConfigResolver resolver;
+    private final long producerIdExpirationMs;
+    private final ExecutorService io;
+    private final ScheduledExecutorService housekeeping;
+    private final InstantSource clock = InstantSource.system();
+    private final Map<Key, Partition> partitions = new ConcurrentHashMap<>();
+    private final List<Partition.AppendListener> appendListeners = new CopyOnWriteArrayList<>();
+
+    public Partitions(Path dataDir, int nodeId, ConfigResolver resolver, int ioThreads, long producerIdExpirationMs) {
+        this.dataDir = dataDir;
+        this.nodeId = nodeId;
+        this.resolver = resolver;
+        this.producerIdExpirationMs = producerIdExpirationMs;
+        this.io = Executors.newFixedThreadPool(ioThreads, threads("sluice-io"));
+        this.housekeeping = Executors.newSingleThreadScheduledExecutor(threads("sluice-housekeeping"));
+        housekeeping.scheduleWithFixedDelay(this::expireProducers, PRODUCER_EXPIRATION_CHECK_MS,
+            PRODUCER_EXPIRATION_CHECK_MS, TimeUnit.MILLISECONDS);
+    }
+
+    private static ThreadFactory threads(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    public void addAppendListener(Partition.AppendListener listener) {
+        appendListeners.add(listener);
+    }
+
+    public Optional<Partition> get(String topic, int partition) {
+        return Optional.ofNullable(partitions.get(new Key(topic, partition)));
+    }
+
+    public Collection<Partition> all() {
+        return partitions.values();
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    /** The pool that runs partition writers; also suitable for other disk-bound work. */
+    public java.util.concurrent.Executor ioExecutor() {
+        return io;
+    }
+
+    /** Opens every partition this broker leads in {@code image} and removes directories of topics that are gone. */
+    public void load(MetadataImage image) {
+        Map<String, Uuid> expected = new HashMap<>();
+        List<CompletableFuture<Void>> opening = new ArrayList<>();
+        for (TopicImage topic : image.topics()) {
+            for (PartitionImage p : topic.partitions()) {
+                if (p.leader() == nodeId) {
+                    expected.put(topic.name() + "-" + p.partition(), topic.id());
+                    opening.add(CompletableFuture.runAsync(() -> open(image, topic, p, true), io));
+                }
+            }
+        }
+        removeStrays(expected);
+        CompletableFuture.allOf(opening.toArray(new CompletableFuture<?>[0])).join();
+    }
+
+    private void removeStrays(Map<String, Uuid> expected) {
+        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(dataDir, Files::isDirectory)) {
+            for (Path dir : dirs) {
+                String name = dir.getFileName().toString();
+                if (name.endsWith(PartitionLog.DELETE_DIR_SUFFIX)) {
+                    // A deleted topic's partition whose removal the last run did not finish.
+                    deleteTree(dir);
+                    continue;
+                }
+                if (name.startsWith("__cluster_metadata") || !Files.exists(dir.resolve(PARTITION_METADATA))) {
+                    continue;
+                }
+                Uuid want = expected.get(name);
+                if (want == null || !want.equals(readTopicId(dir))) {
+                    log.info("removing {}: its topic no longer exists", dir);
+                    PartitionLog.open(dir, dev.sluice.storage.LogConfig.defaults(), Scheduler.of(housekeeping)).deleteAll();
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + dataDir, e);
+        }
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (java.util.stream.Stream<Path> paths = Files.walk(root)) {
+            for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
+            }
+        }
+    }
+
+    private Partition open(MetadataImage image, TopicImage topic, PartitionImage p, boolean recover) {
+        Path dir = dataDir.resolve(topic.name() + "-" + p.partition());
+        TopicSettings settings = settings(image, topic);
+        try {
+            Files.createDirectories(dir);
+            Path meta = dir.resolve(PARTITION_METADATA);
+            if (!Files.exists(meta)) {
+                Files.writeString(meta, "version: 0\ntopic_id: " + topic.id() + "\n", StandardCharsets.UTF_8);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create partition directory " + dir, e);
+        }
+        PartitionLog partitionLog = PartitionLog.open(dir, settings.logConfig(), Scheduler.of(housekeeping));
+        Partition partition = new Partition(topic.name(), topic.id(), p.partition(), partitionLog, settings,
+            p.leaderEpoch(), io, clock, this::appended);
+        if (recover) {
+            partition.recoverProducerState();
+        }
+        partitions.put(new Key(topic.name(), p.partition()), partition);
+        return partition;
+    }
+
+    private static Uuid readTopicId(Path dir) {
+        try {
+            for (String line : Files.readAllLines(dir.resolve(PARTITION_METADATA), StandardCharsets.UTF_8)) {
+                if (line.startsWith("topic_id:")) {
+                    return Uuid.fromString(line.substring("topic_id:".length()).trim());
+                }
+            }
+        } catch (IOException | IllegalArgumentException e) {
+            log.warn("unreadable {} in {}: {}", PARTITION_METADATA, dir, e.toString());
+        }
+        return null;
+    }
+
+    private TopicSettings settings(MetadataImage image, TopicImage topic) {
+        return TopicSettings.resolve(resolver, topic.configs(), image.brokerConfigs(Integer.toString(nodeId)),
+            image.brokerConfigs(""));
+    }
+
+    private void appended(Partition partition, int bytes) {
+        for (Partition.AppendListener l : appendListeners) {
+            l.appended(partition, bytes);
+        }
+    }
+
+    @Override
+    public void onChange(MetadataImage previous, MetadataImage next) {
+        for (TopicImage old : previous.topics()) {
+            TopicImage now = next.topic(old.id()).orElse(null);
+            if (now == null) {
+                for (PartitionImage p : old.partitions()) {
+                    Partition removed = partitions.remove(new Key(old.name(), p.partition()));
+                    if (removed != null) {
+                        // Waits so that a topic re-created under the same name finds the directory free.
+                        removed.delete().join();
+                    }
+                }
+            }
+        }
+        boolean brokerConfigsChanged = !Objects.equals(previous.brokerConfigs(), next.brokerConfigs());
+        for (TopicImage topic : next.topics()) {
+            TopicImage before = previous.topic(topic.id()).orElse(null);
+            for (PartitionImage p : topic.partitions()) {
+                if (p.leader() == nodeId && !partitions.containsKey(new Key(topic.name(), p.partition()))) {
+                    open(next, topic, p, false);
+                }
+            }
+            if (before != null && (brokerConfigsChanged || !before.configs().equals(topic.configs()))) {
+                TopicSettings settings = settings(next, topic);
+                for (PartitionImage p : topic.partitions()) {
+                    Partition partition = partitions.get(new Key(topic.name(), p.partition()));
+                    if (partition != null) {
+                        partition.updateConfig(settings);
+                    }
+                }
+            }
+        }
+    }
+
+    private void expireProducers() {
+        for (Partition p : partitions.values()) {
+            p.expireProducers(producerIdExpirationMs);
+        }
+    }
+
+    /** Flushes and closes every log (writing clean-shutdown markers), then stops the threads. */
+    @Override
+    public void close() {
+        List<CompletableFuture<Void>> closing = new ArrayList<>();
+        for (Partition p : partitions.values()) {
+            closing.add(p.close().exceptionally(e -> {
+                log.warn("closing {} failed: {}", p, e.toString());
+                return null;
+            }));
+        }
+        CompletableFuture.allOf(closing.toArray(new CompletableFuture<?>[0])).join();
+        partitions.clear();
+        io.shutdown();
+        // Deferred deletions only wait for readers to let go of old segments; with the broker
+        // stopping there are none left, so run them now instead of abandoning or waiting for them.
+        for (Runnable pending : housekeeping.shutdownNow()) {
+            if (pending instanceof java.util.concurrent.Future<?> f && f.isCancelled()) {
+                continue;
+            }
+            try {
+                pending.run();
+            } catch (RuntimeException e) {
+                log.warn("deferred housekeeping failed at shutdown: {}", e.toString());
+            }
+        }
+        try {
+            io.awaitTermination(10, TimeUnit.SECONDS);
+            housekeeping.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
