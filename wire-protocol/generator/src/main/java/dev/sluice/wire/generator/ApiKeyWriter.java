@@ -55,7 +55,6 @@ final class ApiKeyWriter {
         src.line("package " + MessageClassWriter.PACKAGE + ";");
         src.line("");
         src.line("import java.util.Optional;");
-        src.line("import java.util.function.Supplier;");
         src.line("");
         src.line("/**");
         src.line(" * Every API key the schemas define, with the versions they describe. What a broker actually");
@@ -75,8 +74,7 @@ final class ApiKeyWriter {
                 + (v.isEmpty() ? "0, -1" : v.lowest() + ", " + v.highest()) + ", "
                 + flexibleFrom(req) + ", " + flexibleFrom(resp) + ", "
                 + (req.latestVersionUnstable() || resp.latestVersionUnstable()) + ", "
-                + req.listeners().contains("broker") + ", " + req.listeners().contains("controller") + ", "
-                + req.name() + "::new, " + resp.name() + "::new";
+                + req.listeners().contains("broker") + ", " + req.listeners().contains("controller");
             src.line(constantName(req) + "(" + args + ")" + (++i == requests.size() ? ";" : ","));
         }
         src.line("");
@@ -101,12 +99,10 @@ final class ApiKeyWriter {
         src.line("private final boolean latestVersionUnstable;");
         src.line("private final boolean brokerListener;");
         src.line("private final boolean controllerListener;");
-        src.line("private final Supplier<ApiMessage> requestFactory;");
-        src.line("private final Supplier<ApiMessage> responseFactory;");
         src.line("");
         src.open("ApiKey(int id, String displayName, int lowestVersion, int highestVersion, int requestFlexibleFrom,\n"
             + "           int responseFlexibleFrom, boolean latestVersionUnstable, boolean brokerListener,\n"
-            + "           boolean controllerListener, Supplier<ApiMessage> requestFactory, Supplier<ApiMessage> responseFactory)");
+            + "           boolean controllerListener)");
         src.line("this.id = (short) id;");
         src.line("this.displayName = displayName;");
         src.line("this.lowestVersion = (short) lowestVersion;");
@@ -116,8 +112,6 @@ final class ApiKeyWriter {
         src.line("this.latestVersionUnstable = latestVersionUnstable;");
         src.line("this.brokerListener = brokerListener;");
         src.line("this.controllerListener = controllerListener;");
-        src.line("this.requestFactory = requestFactory;");
-        src.line("this.responseFactory = responseFactory;");
         src.close();
         src.line("");
         src.line("/** The API key for {@code id}, if the schemas define one. */");
@@ -161,14 +155,26 @@ final class ApiKeyWriter {
         src.line("return isResponseFlexible(version) ? (short) 1 : (short) 0;");
         src.close();
         src.line("");
+        // Plain switches rather than constructor references: those would spin a lambda per API when
+        // the enum initialises and load every message class at start-up, used or not.
         src.line("/** A new request body with every field at its default. */");
         src.open("public ApiMessage newRequest()");
-        src.line("return requestFactory.get();");
+        src.open("switch (this)");
+        for (Schema req : requests.values()) {
+            src.line("case " + constantName(req) + ": return new " + req.name() + "();");
+        }
+        src.line("default: throw new IllegalStateException(name());");
+        src.close();
         src.close();
         src.line("");
         src.line("/** A new response body with every field at its default. */");
         src.open("public ApiMessage newResponse()");
-        src.line("return responseFactory.get();");
+        src.open("switch (this)");
+        for (Schema resp : responses.values()) {
+            src.line("case " + constantName(resp) + ": return new " + resp.name() + "();");
+        }
+        src.line("default: throw new IllegalStateException(name());");
+        src.close();
         src.close();
         src.close();
         return src.toString();
