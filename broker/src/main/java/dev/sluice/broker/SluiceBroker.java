@@ -4,6 +4,7 @@ import dev.sluice.broker.config.BrokerConfig;
 import dev.sluice.broker.config.BrokerConfigKeys;
 import dev.sluice.broker.config.ConfigResolver;
 import dev.sluice.broker.config.Listener;
+import dev.sluice.broker.handler.AlterConfigsHandler;
 import dev.sluice.broker.handler.ApiHandler;
 import dev.sluice.broker.handler.CreatePartitionsHandler;
 import dev.sluice.broker.handler.CreateTopicsHandler;
@@ -12,11 +13,13 @@ import dev.sluice.broker.handler.DeleteTopicsHandler;
 import dev.sluice.broker.handler.DescribeClusterHandler;
 import dev.sluice.broker.handler.DescribeLogDirsHandler;
 import dev.sluice.broker.handler.DescribeProducersHandler;
+import dev.sluice.broker.handler.DescribeConfigsHandler;
 import dev.sluice.broker.handler.DescribeTopicPartitionsHandler;
 import dev.sluice.broker.handler.FetchHandler;
 import dev.sluice.broker.handler.HandlerTable;
 import dev.sluice.broker.handler.InitProducerIdHandler;
 import dev.sluice.broker.handler.ListOffsetsHandler;
+import dev.sluice.broker.handler.IncrementalAlterConfigsHandler;
 import dev.sluice.broker.handler.MetadataHandler;
 import dev.sluice.broker.handler.OffsetForLeaderEpochHandler;
 import dev.sluice.broker.handler.ProduceHandler;
@@ -190,7 +193,10 @@ public final class SluiceBroker implements AutoCloseable {
                 new DeleteTopicsHandler(controller),
                 new CreatePartitionsHandler(controller),
                 new DescribeClusterHandler(controller, identity),
-                new DescribeTopicPartitionsHandler(controller));
+                new DescribeTopicPartitionsHandler(controller),
+                new DescribeConfigsHandler(controller, resolver),
+                new AlterConfigsHandler(controller),
+                new IncrementalAlterConfigsHandler(controller));
             RequestDispatcher dispatcher = new RequestDispatcher(new HandlerTable(handlers), new RequestMetrics(registry));
             NetworkServer network = new NetworkServer(config, dispatcher);
             opened.add(network);

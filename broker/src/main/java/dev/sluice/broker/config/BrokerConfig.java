@@ -1,6 +1,7 @@
 package dev.sluice.broker.config;
 
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -100,9 +101,13 @@ public final class BrokerConfig {
         return v == null ? null : v.toString();
     }
 
+    /** A comma-separated value as a list; Kafka types some of these (listeners, log.dirs) as strings. */
     @SuppressWarnings("unchecked")
     public List<String> getList(String key) {
         Object v = values.get(key);
+        if (v instanceof String s) {
+            return Arrays.stream(s.split(",")).map(String::trim).filter(part -> !part.isEmpty()).toList();
+        }
         return v == null ? List.of() : (List<String>) v;
     }
 

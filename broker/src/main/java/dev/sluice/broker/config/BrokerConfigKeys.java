@@ -8,6 +8,7 @@ import static dev.sluice.broker.config.ConfigDef.Check.oneOf;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -98,18 +99,20 @@ public final class BrokerConfigKeys {
 
     private static final Map<String, ConfigDef> DEFS;
 
+    /** Keys that stand in for one another, by the key asked about; see {@link #synonyms}. */
+    private static final Map<String, List<String>> SYNONYMS;
+
     static {
         Map<String, ConfigDef> m = new LinkedHashMap<>();
-        ConfigType t;
         // Identity and network
         def(m, NODE_ID, ConfigType.INT, "1", atLeast(0), false, "This broker's id in the cluster.");
-        def(m, BROKER_ID, ConfigType.INT, null, atLeast(-1), false, "Older name of node.id; node.id wins when both are set.");
+        def(m, BROKER_ID, ConfigType.INT, "-1", atLeast(-1), false, "Older name of node.id; node.id wins when both are set.");
         def(m, BROKER_RACK, ConfigType.STRING, null, NONE, false, "Rack of this broker, reported in metadata.");
-        def(m, LISTENERS, ConfigType.LIST, "PLAINTEXT://localhost:9092", NONE, false,
+        def(m, LISTENERS, ConfigType.STRING, "PLAINTEXT://localhost:9092", NONE, false,
             "Comma-separated listeners the broker binds, as NAME://host:port. Port 0 picks a free port.");
-        def(m, ADVERTISED_LISTENERS, ConfigType.LIST, null, NONE, false,
+        def(m, ADVERTISED_LISTENERS, ConfigType.STRING, null, NONE, false,
             "Addresses handed to clients in metadata, when they differ from the bound listeners.");
-        def(m, LISTENER_SECURITY_PROTOCOL_MAP, ConfigType.LIST,
+        def(m, LISTENER_SECURITY_PROTOCOL_MAP, ConfigType.STRING,
             "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL", NONE, false,
             "Security protocol of each listener name.");
         def(m, SOCKET_REQUEST_MAX_BYTES, ConfigType.INT, "104857600", atLeast(1), false,
@@ -121,17 +124,17 @@ public final class BrokerConfigKeys {
         def(m, NUM_NETWORK_THREADS, ConfigType.INT, "3", atLeast(1), false, "Threads that serve client connections.");
         def(m, NUM_IO_THREADS, ConfigType.INT, "8", atLeast(1), false, "Threads that run request handlers and disk work.");
         // Topics
-        def(m, NUM_PARTITIONS, ConfigType.INT, "1", atLeast(1), true, "Partitions of an automatically created topic.");
-        def(m, DEFAULT_REPLICATION_FACTOR, ConfigType.SHORT, "1", atLeast(1), false, "Replication factor of automatically created topics.");
+        def(m, NUM_PARTITIONS, ConfigType.INT, "1", atLeast(1), false, "Partitions of an automatically created topic.");
+        def(m, DEFAULT_REPLICATION_FACTOR, ConfigType.INT, "1", atLeast(1), false, "Replication factor of automatically created topics.");
         def(m, AUTO_CREATE_TOPICS_ENABLE, ConfigType.BOOLEAN, "true", NONE, false,
             "Create a topic when a client asks for metadata of one that does not exist.");
         def(m, DELETE_TOPIC_ENABLE, ConfigType.BOOLEAN, "true", NONE, false, "Whether DeleteTopics is allowed.");
         def(m, MESSAGE_MAX_BYTES, ConfigType.INT, "1048588", atLeast(0), true,
             "Largest record batch a topic accepts unless the topic sets max.message.bytes.");
         // Log
-        def(m, LOG_DIRS, ConfigType.LIST, null, NONE, false, "Directories holding partition data; the first is used.");
+        def(m, LOG_DIRS, ConfigType.STRING, null, NONE, false, "Directories holding partition data; the first is used.");
         def(m, LOG_DIR, ConfigType.STRING, "./sluice-data", NONE, false, "Data directory when log.dirs is not set.");
-        def(m, LOG_SEGMENT_BYTES, ConfigType.INT, "1073741824", atLeast(14), true, "Size at which a segment rolls.");
+        def(m, LOG_SEGMENT_BYTES, ConfigType.INT, "1073741824", atLeast(1048576), true, "Size at which a segment rolls.");
         def(m, LOG_ROLL_MS, ConfigType.LONG, null, atLeast(1), true, "Age at which a segment rolls; wins over log.roll.hours.");
         def(m, LOG_ROLL_HOURS, ConfigType.INT, "168", atLeast(1), false, "Age in hours at which a segment rolls.");
         def(m, LOG_ROLL_JITTER_MS, ConfigType.LONG, null, atLeast(0), true, "Random jitter subtracted from the roll age.");
@@ -144,7 +147,7 @@ public final class BrokerConfigKeys {
         def(m, LOG_RETENTION_CHECK_INTERVAL_MS, ConfigType.LONG, "300000", atLeast(1), false,
             "How often retention is enforced.");
         def(m, LOG_CLEANUP_POLICY, ConfigType.LIST, "delete", eachOf("delete", "compact"), true,
-            "delete, compact, or both: what happens to old data.");
+            "delete, compact, both, or empty for neither: what happens to old data.");
         def(m, LOG_INDEX_INTERVAL_BYTES, ConfigType.INT, "4096", atLeast(0), true,
             "Bytes of log between two offset index entries.");
         def(m, LOG_INDEX_SIZE_MAX_BYTES, ConfigType.INT, "10485760", atLeast(4), true, "Largest size of an index file.");
@@ -185,7 +188,7 @@ public final class BrokerConfigKeys {
         def(m, COMPRESSION_TYPE, ConfigType.STRING, "producer",
             oneOf("uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"), true,
             "Compression of stored batches; producer keeps what the producer sent.");
-        def(m, COMPRESSION_GZIP_LEVEL, ConfigType.INT, "-1", between(-1, 9), true, "gzip level when the broker recompresses.");
+        def(m, COMPRESSION_GZIP_LEVEL, ConfigType.INT, "-1", TopicConfigKeys.GZIP_LEVEL, true, "gzip level when the broker recompresses.");
         def(m, COMPRESSION_LZ4_LEVEL, ConfigType.INT, "9", between(1, 17), true, "lz4 level when the broker recompresses.");
         def(m, COMPRESSION_ZSTD_LEVEL, ConfigType.INT, "3", between(-131072, 22), true, "zstd level when the broker recompresses.");
         def(m, MIN_INSYNC_REPLICAS, ConfigType.INT, "1", atLeast(1), true,
@@ -207,6 +210,17 @@ public final class BrokerConfigKeys {
         def(m, CLUSTER_ID, ConfigType.STRING, null, NONE, false,
             "Cluster id for a new data directory; by default one is generated and kept in meta.properties.");
         DEFS = Collections.unmodifiableMap(m);
+
+        Map<String, List<String>> synonyms = new LinkedHashMap<>();
+        for (List<String> group : List.of(List.of(LOG_RETENTION_MS, LOG_RETENTION_MINUTES, LOG_RETENTION_HOURS),
+                List.of(LOG_ROLL_MS, LOG_ROLL_HOURS), List.of(LOG_ROLL_JITTER_MS, LOG_ROLL_JITTER_HOURS))) {
+            for (String key : group) {
+                synonyms.put(key, group);
+            }
+        }
+        // The scheduler interval stands in for an unset flush interval, but nothing stands in for it.
+        synonyms.put(LOG_FLUSH_INTERVAL_MS, List.of(LOG_FLUSH_INTERVAL_MS, LOG_FLUSH_SCHEDULER_INTERVAL_MS));
+        SYNONYMS = Collections.unmodifiableMap(synonyms);
     }
 
     private static void def(Map<String, ConfigDef> m, String name, ConfigType type, String defaultValue,
@@ -215,6 +229,15 @@ public final class BrokerConfigKeys {
     }
 
     private BrokerConfigKeys() {
+    }
+
+    /**
+     * The keys that set the same thing as {@code name}, in the order Kafka lets them win (the
+     * finest unit first): {@code log.retention.ms}, {@code .minutes}, {@code .hours}, and the like.
+     * A key outside such a group is its own only synonym.
+     */
+    public static List<String> synonyms(String name) {
+        return SYNONYMS.getOrDefault(name, List.of(name));
     }
 
     public static Optional<ConfigDef> find(String name) {

@@ -40,15 +40,12 @@ public record ConfigDef(String name, ConfigType type, String defaultValue, Check
             return v -> set.contains(String.valueOf(v).toLowerCase(Locale.ROOT)) ? null : "must be one of " + Arrays.toString(allowed);
         }
 
-        /** For lists: every element must be one of {@code allowed}, and the list non-empty. */
+        /** For lists: every element must be one of {@code allowed}; an empty list is fine. */
         static Check eachOf(String... allowed) {
             Set<String> set = Set.of(allowed);
             return v -> {
                 @SuppressWarnings("unchecked")
                 List<String> list = (List<String>) v;
-                if (list.isEmpty()) {
-                    return "must not be empty";
-                }
                 for (String s : list) {
                     if (!set.contains(s.toLowerCase(Locale.ROOT))) {
                         return "'" + s + "' is not one of " + Arrays.toString(allowed);

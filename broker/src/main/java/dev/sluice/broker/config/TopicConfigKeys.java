@@ -40,6 +40,8 @@ public final class TopicConfigKeys {
     public static final String MIN_COMPACTION_LAG_MS = "min.compaction.lag.ms";
     public static final String MIN_INSYNC_REPLICAS = "min.insync.replicas";
     public static final String PREALLOCATE = "preallocate";
+    public static final String REMOTE_LOG_COPY_DISABLE = "remote.log.copy.disable";
+    public static final String REMOTE_LOG_DELETE_ON_DISABLE = "remote.log.delete.on.disable";
     public static final String REMOTE_STORAGE_ENABLE = "remote.storage.enable";
     public static final String RETENTION_BYTES = "retention.bytes";
     public static final String RETENTION_MS = "retention.ms";
@@ -51,6 +53,12 @@ public final class TopicConfigKeys {
     public static final String LEADER_REPLICATION_THROTTLED_REPLICAS = "leader.replication.throttled.replicas";
     public static final String FOLLOWER_REPLICATION_THROTTLED_REPLICAS = "follower.replication.throttled.replicas";
 
+    /** gzip levels: -1 for the codec's default, else 1 (fastest) to 9 (smallest). */
+    static final ConfigDef.Check GZIP_LEVEL = v -> {
+        int level = ((Number) v).intValue();
+        return level == -1 || (level >= 1 && level <= 9) ? null : "must be -1 or between 1 and 9";
+    };
+
     /** A topic key: its definition and the broker keys that supply its default, first match wins. */
     public record TopicKey(ConfigDef def, List<String> brokerSynonyms) {
     }
@@ -60,12 +68,12 @@ public final class TopicConfigKeys {
     static {
         Map<String, TopicKey> m = new LinkedHashMap<>();
         key(m, CLEANUP_POLICY, ConfigType.LIST, "delete", eachOf("delete", "compact"),
-            "delete removes old segments by retention; compact keeps the latest record per key.",
+            "delete removes old segments by retention; compact keeps the latest record per key; empty does neither.",
             BrokerConfigKeys.LOG_CLEANUP_POLICY);
         key(m, COMPRESSION_TYPE, ConfigType.STRING, "producer",
             oneOf("uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"),
             "Compression of stored batches; producer keeps what the producer sent.", BrokerConfigKeys.COMPRESSION_TYPE);
-        key(m, COMPRESSION_GZIP_LEVEL, ConfigType.INT, "-1", between(-1, 9), "gzip level when the broker recompresses.",
+        key(m, COMPRESSION_GZIP_LEVEL, ConfigType.INT, "-1", GZIP_LEVEL, "gzip level when the broker recompresses.",
             BrokerConfigKeys.COMPRESSION_GZIP_LEVEL);
         key(m, COMPRESSION_LZ4_LEVEL, ConfigType.INT, "9", between(1, 17), "lz4 level when the broker recompresses.",
             BrokerConfigKeys.COMPRESSION_LZ4_LEVEL);
@@ -107,12 +115,16 @@ public final class TopicConfigKeys {
         key(m, MIN_INSYNC_REPLICAS, ConfigType.INT, "1", atLeast(1),
             "In-sync replicas an acks=all write needs.", BrokerConfigKeys.MIN_INSYNC_REPLICAS);
         key(m, PREALLOCATE, ConfigType.BOOLEAN, "false", NONE, "Preallocate segment files.", BrokerConfigKeys.LOG_PREALLOCATE);
+        key(m, REMOTE_LOG_COPY_DISABLE, ConfigType.BOOLEAN, "false", NONE,
+            "Stop copying new segments of a tiered topic to the object store; what is there stays readable.");
+        key(m, REMOTE_LOG_DELETE_ON_DISABLE, ConfigType.BOOLEAN, "false", NONE,
+            "Must be true to turn remote.storage.enable off; the topic's tiered data is then deleted.");
         key(m, REMOTE_STORAGE_ENABLE, ConfigType.BOOLEAN, "false", NONE, "Tier this topic's segments to the object store.");
         key(m, RETENTION_BYTES, ConfigType.LONG, "-1", NONE, "Bytes to keep per partition; -1 for no limit.",
             BrokerConfigKeys.LOG_RETENTION_BYTES);
         key(m, RETENTION_MS, ConfigType.LONG, "604800000", atLeast(-1), "Time to keep data; -1 keeps it forever.",
             BrokerConfigKeys.LOG_RETENTION_MS, BrokerConfigKeys.LOG_RETENTION_MINUTES, BrokerConfigKeys.LOG_RETENTION_HOURS);
-        key(m, SEGMENT_BYTES, ConfigType.INT, "1073741824", atLeast(14), "Size at which a segment rolls.",
+        key(m, SEGMENT_BYTES, ConfigType.INT, "1073741824", atLeast(1048576), "Size at which a segment rolls.",
             BrokerConfigKeys.LOG_SEGMENT_BYTES);
         key(m, SEGMENT_INDEX_BYTES, ConfigType.INT, "10485760", atLeast(4), "Largest size of a segment's index.",
             BrokerConfigKeys.LOG_INDEX_SIZE_MAX_BYTES);

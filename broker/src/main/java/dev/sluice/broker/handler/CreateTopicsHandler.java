@@ -99,10 +99,10 @@ public final class CreateTopicsHandler extends ApiHandler<CreateTopicsRequest, C
         List<CreateTopicsResponse.CreatableTopicConfigs> configs = new ArrayList<>();
         String node = Integer.toString(controller.nodeId());
         for (ConfigResolver.Resolution r : resolver.allTopic(topic.configs(), image.brokerConfigs(node),
-                image.brokerConfigs("")).values()) {
-            configs.add(new CreateTopicsResponse.CreatableTopicConfigs().setName(r.def().name())
-                .setValue(r.effective().value()).setReadOnly(false)
-                .setConfigSource(r.effective().source().wireId()).setIsSensitive(false));
+                image.brokerConfigs(""))) {
+            configs.add(new CreateTopicsResponse.CreatableTopicConfigs().setName(r.name())
+                .setValue(r.value()).setReadOnly(false)
+                .setConfigSource(r.source().wireId()).setIsSensitive(false));
         }
         return new CreateTopicsResponse.CreatableTopicResult().setName(topic.name()).setTopicId(topic.id())
             .setNumPartitions(topic.partitions().size())

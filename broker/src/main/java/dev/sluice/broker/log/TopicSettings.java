@@ -21,7 +21,10 @@ record TopicSettings(LogConfig logConfig, BatchValidator.Rules rules, int minIns
 
     static TopicSettings resolve(ConfigResolver resolver, Map<String, String> overrides, Map<String, String> dynamicBroker,
                                  Map<String, String> dynamicDefault) {
-        Map<String, ConfigResolver.Resolution> all = resolver.allTopic(overrides, dynamicBroker, dynamicDefault);
+        Map<String, ConfigResolver.Resolution> all = new java.util.HashMap<>();
+        for (ConfigResolver.Resolution r : resolver.allTopic(overrides, dynamicBroker, dynamicDefault)) {
+            all.put(r.name(), r);
+        }
         Values v = new Values(all);
         @SuppressWarnings("unchecked")
         List<String> policy = (List<String>) v.get(TopicConfigKeys.CLEANUP_POLICY);
@@ -77,7 +80,7 @@ record TopicSettings(LogConfig logConfig, BatchValidator.Rules rules, int minIns
         Object get(String key) {
             ConfigResolver.Resolution r = all.get(key);
             try {
-                return r.def().parse(r.effective().value());
+                return r.def().parse(r.value());
             } catch (RuntimeException e) {
                 return r.def().parse(null);
             }

@@ -350,6 +350,89 @@ public final class Controller implements AutoCloseable {
         });
     }
 
+    /**
+     * Computes the complete new set of config overrides of one resource from its current set. Runs
+     * on the controller thread, so a read-modify-write (an APPEND to a list) cannot lose a change
+     * made at the same time.
+     */
+    @FunctionalInterface
+    public interface ConfigEdit {
+        /**
+         * @param current the resource's overrides now (empty if it has none); not to be modified
+         * @return the overrides it should have
+         * @throws ConfigEditRefused when the change must not be made
+         */
+        Map<String, String> apply(Map<String, String> current);
+    }
+
+    /** Why a {@link ConfigEdit} cannot be made, as the error the client should see. */
+    public static final class ConfigEditRefused extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final ErrorCode error;
+
+        public ConfigEditRefused(ErrorCode error, String message) {
+            super(message, null, false, false);
+            this.error = error;
+        }
+
+        public ErrorCode error() {
+            return error;
+        }
+    }
+
+    /** The result of a config edit: NONE, or the error and why. */
+    public record ConfigOutcome(ErrorCode error, String message) {
+        public static final ConfigOutcome OK = new ConfigOutcome(ErrorCode.NONE, null);
+    }
+
+    /**
+     * Replaces the config overrides of one resource (a topic, a broker id, or "" for the cluster
+     * default of brokers) with what {@code edit} makes of the current ones, writing only the keys
+     * that change. A topic that does not exist gives UNKNOWN_TOPIC_OR_PARTITION. With
+     * {@code validateOnly} everything is checked and nothing written.
+     */
+    public CompletableFuture<ConfigOutcome> editConfigs(byte resourceType, String resourceName, ConfigEdit edit,
+                                                        boolean validateOnly) {
+        return submit(() -> {
+            Map<String, String> current;
+            if (resourceType == TOPIC_RESOURCE) {
+                TopicImage topic = image.topic(resourceName).orElse(null);
+                if (topic == null) {
+                    return new ConfigOutcome(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+                        "topic '" + resourceName + "' does not exist");
+                }
+                current = topic.configs();
+            } else {
+                current = image.brokerConfigs(resourceName);
+            }
+            Map<String, String> next;
+            try {
+                next = edit.apply(current);
+            } catch (ConfigEditRefused e) {
+                return new ConfigOutcome(e.error(), e.getMessage());
+            }
+            List<Message> records = new ArrayList<>();
+            for (Map.Entry<String, String> e : new TreeMap<>(next).entrySet()) {
+                if (!e.getValue().equals(current.get(e.getKey()))) {
+                    records.add(configRecord(resourceType, resourceName, e.getKey(), e.getValue()));
+                }
+            }
+            for (String key : new TreeMap<>(current).keySet()) {
+                if (!next.containsKey(key)) {
+                    records.add(configRecord(resourceType, resourceName, key, null));
+                }
+            }
+            if (!validateOnly && !records.isEmpty()) {
+                commit(records);
+            }
+            return ConfigOutcome.OK;
+        });
+    }
+
+    private static ConfigRecord configRecord(byte resourceType, String resourceName, String key, String value) {
+        return new ConfigRecord().setResourceType(resourceType).setResourceName(resourceName).setName(key).setValue(value);
+    }
+
     // ------------------------------------------------------------------ machinery
 
     private <T> CompletableFuture<T> submit(Supplier<T> work) {
