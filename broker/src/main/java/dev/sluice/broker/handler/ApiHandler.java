@@ -56,6 +56,19 @@ public abstract class ApiHandler<Q extends ApiMessage, R extends ApiMessage> {
     /** A response that reports {@code error} for everything the request asked about. */
     public abstract R errorResponse(Q request, ErrorCode error);
 
+    /**
+     * Bytes of records in {@code response} that are not in memory and can be sent straight from
+     * their files; 0 (the default) has the whole response encoded into one buffer.
+     */
+    protected int fileBackedBytes(R response) {
+        return 0;
+    }
+
+    @SuppressWarnings("unchecked")
+    final int fileBackedBytesOf(ApiMessage response) {
+        return fileBackedBytes((R) response);
+    }
+
     @SuppressWarnings("unchecked")
     final CompletableFuture<ApiMessage> dispatch(RequestContext context, ApiMessage request) {
         return (CompletableFuture<ApiMessage>) (CompletableFuture<?>) handle(context, (Q) request);

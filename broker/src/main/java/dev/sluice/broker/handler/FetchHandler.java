@@ -262,6 +262,20 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
         return new FetchResponse().setSessionId(plan.session() == null ? 0 : plan.session().id).setResponses(topics);
     }
 
+    @Override
+    protected int fileBackedBytes(FetchResponse response) {
+        int bytes = 0;
+        for (FetchResponse.FetchableTopicResponse t : response.responses()) {
+            for (FetchResponse.PartitionData p : t.partitions()) {
+                Records records = p.records();
+                if (records != null && !(records instanceof MemoryRecords)) {
+                    bytes += records.sizeInBytes();
+                }
+            }
+        }
+        return bytes;
+    }
+
     private static FetchResponse sessionError(ErrorCode error) {
         return new FetchResponse().setErrorCode(error.code()).setSessionId(0);
     }

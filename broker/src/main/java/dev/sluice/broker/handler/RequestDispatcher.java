@@ -10,6 +10,7 @@ import dev.sluice.wire.message.Frames;
 import dev.sluice.wire.message.RequestHeader;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
@@ -45,10 +46,10 @@ public final class RequestDispatcher {
 
     /**
      * Handles a frame (the bytes after its size prefix). Completes with the response frame, size
-     * prefix included, with {@code null} when the request gets no response, or exceptionally with
-     * {@link CloseConnectionException}.
+     * prefix included (file-backed records spliced in rather than copied), with {@code null} when
+     * the request gets no response, or exceptionally with {@link CloseConnectionException}.
      */
-    public CompletableFuture<ByteBuffer> dispatch(ByteBuffer frame, SocketAddress client, String listener) {
+    public CompletableFuture<Frames.SplicedFrame> dispatch(ByteBuffer frame, SocketAddress client, String listener) {
         long start = System.nanoTime();
         int frameBytes = frame.remaining();
         RequestHeader header;
@@ -107,11 +108,14 @@ public final class RequestDispatcher {
         });
     }
 
-    private ByteBuffer encode(ApiKey api, short version, RequestHeader header, long start, int frameBytes,
-                              ApiMessage response, ApiHandler<?, ?> handler, ApiMessage request) {
+    private Frames.SplicedFrame encode(ApiKey api, short version, RequestHeader header, long start, int frameBytes,
+                                       ApiMessage response, ApiHandler<?, ?> handler, ApiMessage request) {
         try {
-            ByteBuffer out = Frames.writeResponse(header.correlationId(), response, version);
-            metrics.record(api, version, start, frameBytes, out.remaining(), response);
+            int fileBacked = handler.fileBackedBytesOf(response);
+            Frames.SplicedFrame out = fileBacked > 0
+                ? Frames.writeSplicedResponse(header.correlationId(), response, version, fileBacked)
+                : unspliced(Frames.writeResponse(header.correlationId(), response, version));
+            metrics.record(api, version, start, frameBytes, out.sizeInBytes(), response);
             return out;
         } catch (RuntimeException e) {
             log.error("could not encode the {} v{} response to correlation id {}", api.displayName(), version,
@@ -119,18 +123,22 @@ public final class RequestDispatcher {
             ApiMessage fallback = handler.errorFor(request, ErrorCode.UNKNOWN_SERVER_ERROR);
             ByteBuffer out = Frames.writeResponse(header.correlationId(), fallback, version);
             metrics.record(api, version, start, frameBytes, out.remaining(), fallback);
-            return out;
+            return unspliced(out);
         }
     }
 
-    private CompletableFuture<ByteBuffer> respond(ApiKey api, short version, RequestHeader header, long start,
-                                                  int frameBytes, ApiMessage response) {
-        ByteBuffer out = Frames.writeResponse(header.correlationId(), response, version);
-        metrics.record(api, version, start, frameBytes, out.remaining(), response);
-        return CompletableFuture.completedFuture(out);
+    private static Frames.SplicedFrame unspliced(ByteBuffer buffer) {
+        return new Frames.SplicedFrame(buffer, List.of());
     }
 
-    private static CompletableFuture<ByteBuffer> close(String reason) {
+    private CompletableFuture<Frames.SplicedFrame> respond(ApiKey api, short version, RequestHeader header, long start,
+                                                           int frameBytes, ApiMessage response) {
+        ByteBuffer out = Frames.writeResponse(header.correlationId(), response, version);
+        metrics.record(api, version, start, frameBytes, out.remaining(), response);
+        return CompletableFuture.completedFuture(unspliced(out));
+    }
+
+    private static CompletableFuture<Frames.SplicedFrame> close(String reason) {
         return CompletableFuture.failedFuture(new CloseConnectionException(reason));
     }
 

@@ -2,6 +2,9 @@ package dev.sluice.broker.network;
 
 import dev.sluice.broker.handler.RequestDispatcher;
 import dev.sluice.broker.handler.RequestDispatcher.CloseConnectionException;
+import dev.sluice.storage.FileRecords;
+import dev.sluice.wire.codec.ByteWriter;
+import dev.sluice.wire.message.Frames;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -42,7 +45,7 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ByteBuffer> {
     /** A request's place in the response order. */
     private static final class Slot {
         boolean done;
-        ByteBuffer response;
+        Frames.SplicedFrame response;
         Throwable error;
     }
 
@@ -63,7 +66,7 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ByteBuffer> {
         if (pending.size() >= MAX_IN_FLIGHT) {
             ctx.channel().config().setAutoRead(false);
         }
-        CompletableFuture<ByteBuffer> result = dispatcher.dispatch(frame, ctx.channel().remoteAddress(), listener);
+        CompletableFuture<Frames.SplicedFrame> result = dispatcher.dispatch(frame, ctx.channel().remoteAddress(), listener);
         result.whenComplete((response, error) -> {
             if (ctx.executor().inEventLoop()) {
                 complete(ctx, slot, response, error);
@@ -73,7 +76,7 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ByteBuffer> {
         });
     }
 
-    private void complete(ChannelHandlerContext ctx, Slot slot, ByteBuffer response, Throwable error) {
+    private void complete(ChannelHandlerContext ctx, Slot slot, Frames.SplicedFrame response, Throwable error) {
         slot.done = true;
         slot.response = response;
         slot.error = error;
@@ -87,7 +90,7 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ByteBuffer> {
                 break;
             }
             if (head.response != null) {
-                ctx.write(Unpooled.wrappedBuffer(head.response), ctx.voidPromise());
+                write(ctx, head.response);
                 wrote = true;
             }
         }
@@ -98,6 +101,35 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ByteBuffer> {
             ctx.channel().config().setAutoRead(true);
         }
         tracker.drained(ctx.channel(), pending.isEmpty());
+    }
+
+    /**
+     * Writes a response: the buffer's bytes, with each spliced segment slice sent from its file
+     * (sendfile on plaintext connections) at its place.
+     */
+    private static void write(ChannelHandlerContext ctx, Frames.SplicedFrame frame) {
+        ByteBuffer buffer = frame.buffer();
+        if (frame.splices().isEmpty()) {
+            ctx.write(Unpooled.wrappedBuffer(buffer), ctx.voidPromise());
+            return;
+        }
+        int from = buffer.position();
+        for (ByteWriter.Splice splice : frame.splices()) {
+            if (splice.position() > from) {
+                ctx.write(Unpooled.wrappedBuffer(buffer.slice(from, splice.position() - from)), ctx.voidPromise());
+            }
+            if (splice.records() instanceof FileRecords file) {
+                ctx.write(new SegmentRegion(file), ctx.voidPromise());
+            } else {
+                ByteBuffer copy = ByteBuffer.allocate(splice.records().sizeInBytes());
+                splice.records().writeTo(copy);
+                ctx.write(Unpooled.wrappedBuffer(copy.flip()), ctx.voidPromise());
+            }
+            from = splice.position();
+        }
+        if (buffer.limit() > from) {
+            ctx.write(Unpooled.wrappedBuffer(buffer.slice(from, buffer.limit() - from)), ctx.voidPromise());
+        }
     }
 
     private void closeWith(ChannelHandlerContext ctx, Throwable cause) {

@@ -8,12 +8,28 @@ import java.util.List;
  * Writes protocol primitives into a {@link ByteBuffer} sized beforehand from the message's
  * {@code size(version)}; the writer itself never grows the buffer. The length-prefixed forms
  * mirror {@link ByteReader}. Not thread-safe.
+ *
+ * <p>A writer made with a splice list leaves out the bytes of {@code records} fields that are not
+ * in memory (for instance a slice of a log segment): it writes their length prefix, notes where
+ * their bytes belong in the {@link Splice} list and moves on, so the transport can send the file
+ * bytes straight from the file (zero copy) between the buffer's pieces.
  */
 public final class ByteWriter {
+    /** Records left out of the buffer: their bytes belong at {@code position} of the written buffer. */
+    public record Splice(int position, Records records) {
+    }
+
     private final ByteBuffer buffer;
+    private final List<Splice> splices;
 
     public ByteWriter(ByteBuffer buffer) {
+        this(buffer, null);
+    }
+
+    /** A writer that leaves non-memory records out of the buffer and lists them in {@code splices}. */
+    public ByteWriter(ByteBuffer buffer, List<Splice> splices) {
         this.buffer = buffer;
+        this.splices = splices;
     }
 
     public ByteBuffer buffer() {
@@ -123,7 +139,11 @@ public final class ByteWriter {
             writeLength(-1, compact);
         } else {
             writeLength(value.sizeInBytes(), compact);
-            value.writeTo(buffer);
+            if (splices != null && !(value instanceof dev.sluice.wire.record.MemoryRecords) && value.sizeInBytes() > 0) {
+                splices.add(new Splice(buffer.position(), value));
+            } else {
+                value.writeTo(buffer);
+            }
         }
     }
 

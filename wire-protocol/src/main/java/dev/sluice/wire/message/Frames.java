@@ -5,6 +5,8 @@ import dev.sluice.wire.codec.ByteWriter;
 import dev.sluice.wire.codec.MalformedDataException;
 import dev.sluice.wire.codec.UnsupportedVersionException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -74,6 +76,47 @@ public final class Frames {
     public static ByteBuffer writeResponse(int correlationId, ApiMessage body, short version) {
         ResponseHeader header = new ResponseHeader().setCorrelationId(correlationId);
         return frame(header, body.apiKey().responseHeaderVersion(version), body, version);
+    }
+
+    /**
+     * A response frame whose records that are not in memory are left out of the buffer, to be
+     * sent from where they are: the frame is the buffer with each splice's records inserted at its
+     * position. The size prefix counts the spliced bytes.
+     *
+     * @param splicedBytes the total size of the records that will be left out; the caller knows
+     *                     them (they are what it put in the response), and the buffer is sized
+     *                     without them
+     */
+    public static SplicedFrame writeSplicedResponse(int correlationId, ApiMessage body, short version, int splicedBytes) {
+        ResponseHeader header = new ResponseHeader().setCorrelationId(correlationId);
+        short headerVersion = body.apiKey().responseHeaderVersion(version);
+        int size = header.size(headerVersion) + body.size(version);
+        ByteBuffer buffer = ByteBuffer.allocate(SIZE_PREFIX + size - splicedBytes);
+        buffer.putInt(size);
+        List<ByteWriter.Splice> splices = new ArrayList<>();
+        ByteWriter out = new ByteWriter(buffer, splices);
+        header.write(out, headerVersion);
+        body.write(out, version);
+        int spliced = 0;
+        for (ByteWriter.Splice s : splices) {
+            spliced += s.records().sizeInBytes();
+        }
+        if (spliced != splicedBytes || buffer.hasRemaining()) {
+            throw new IllegalStateException("spliced " + spliced + " bytes where " + splicedBytes + " were announced");
+        }
+        return new SplicedFrame(buffer.flip(), List.copyOf(splices));
+    }
+
+    /** A response buffer plus the records to insert into it, in position order. */
+    public record SplicedFrame(ByteBuffer buffer, List<ByteWriter.Splice> splices) {
+        /** Bytes on the wire, spliced records included. */
+        public int sizeInBytes() {
+            int size = buffer.remaining();
+            for (ByteWriter.Splice s : splices) {
+                size += s.records().sizeInBytes();
+            }
+            return size;
+        }
     }
 
     /** Reads a response header of the version {@code key} uses at {@code version}, leaving the buffer at the body. */

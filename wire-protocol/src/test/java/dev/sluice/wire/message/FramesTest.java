@@ -130,4 +130,55 @@ class FramesTest {
         assertEquals(header, readHeader);
         assertEquals(body, Frames.readRequestBody(readHeader, frame));
     }
+
+    /** Records that are not in memory, as a log segment slice would be. */
+    private record OutsideRecords(byte[] bytes) implements dev.sluice.wire.record.Records {
+        @Override
+        public int sizeInBytes() {
+            return bytes.length;
+        }
+
+        @Override
+        public void writeTo(ByteBuffer out) {
+            out.put(bytes);
+        }
+    }
+
+    @Test
+    void splicedResponsesReassembleToTheOrdinaryEncoding() {
+        java.util.Random random = new java.util.Random(3);
+        java.util.List<FetchResponse.PartitionData> partitions = new java.util.ArrayList<>();
+        int outside = 0;
+        for (int p = 0; p < 5; p++) {
+            byte[] bytes = new byte[100 + random.nextInt(1000)];
+            random.nextBytes(bytes);
+            dev.sluice.wire.record.Records records;
+            if (p % 2 == 0) {
+                records = new OutsideRecords(bytes);
+                outside += bytes.length;
+            } else {
+                records = dev.sluice.wire.record.MemoryRecords.readableRecords(ByteBuffer.wrap(bytes));
+            }
+            partitions.add(new FetchResponse.PartitionData().setPartitionIndex(p).setHighWatermark(p * 10L)
+                .setRecords(records));
+        }
+        FetchResponse response = new FetchResponse().setSessionId(9).setResponses(new java.util.ArrayList<>(java.util.List.of(
+            new FetchResponse.FetchableTopicResponse().setTopicId(new dev.sluice.wire.codec.Uuid(1, 2))
+                .setPartitions(partitions))));
+        for (short version : new short[] {13, 16, 18}) {
+            ByteBuffer ordinary = Frames.writeResponse(5, response, version);
+            Frames.SplicedFrame spliced = Frames.writeSplicedResponse(5, response, version, outside);
+            assertEquals(3, spliced.splices().size());
+            assertEquals(ordinary.remaining(), spliced.sizeInBytes());
+            ByteBuffer assembled = ByteBuffer.allocate(spliced.sizeInBytes());
+            int from = 0;
+            for (dev.sluice.wire.codec.ByteWriter.Splice splice : spliced.splices()) {
+                assembled.put(spliced.buffer().slice(from, splice.position() - from));
+                splice.records().writeTo(assembled);
+                from = splice.position();
+            }
+            assembled.put(spliced.buffer().slice(from, spliced.buffer().limit() - from));
+            assertEquals(ordinary, assembled.flip(), "version " + version);
+        }
+    }
 }
