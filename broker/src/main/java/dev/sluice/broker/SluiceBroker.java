@@ -252,7 +252,8 @@ public final class SluiceBroker implements AutoCloseable {
                 bytes += p.sizeInBytes();
             }
             return bytes;
-        }).strongReference(true).description("Bytes of all partition logs on local disk (bytes)").register(registry);
+        }).strongReference(true).baseUnit("bytes").description("Bytes of all partition logs on local disk")
+            .register(registry);
         Gauge.builder("sluice.fetch.waiting", delayedFetches::waitingCount).strongReference(true)
             .description("Fetch requests parked until data arrives or their wait time passes").register(registry);
         Gauge.builder("sluice.fetch.sessions", fetch::sessionCount).strongReference(true)
