@@ -25,12 +25,16 @@ import dev.sluice.broker.handler.OffsetForLeaderEpochHandler;
 import dev.sluice.broker.handler.ProduceHandler;
 import dev.sluice.broker.handler.RequestDispatcher;
 import dev.sluice.broker.log.DelayedFetches;
+import dev.sluice.broker.log.Partition;
 import dev.sluice.broker.log.Partitions;
 import dev.sluice.broker.metadata.BrokerIdentity;
 import dev.sluice.broker.metadata.Controller;
 import dev.sluice.broker.metrics.MetricsEndpoint;
 import dev.sluice.broker.metrics.RequestMetrics;
+import dev.sluice.broker.metrics.TopicMetrics;
 import dev.sluice.broker.network.NetworkServer;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -44,6 +48,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -175,13 +180,18 @@ public final class SluiceBroker implements AutoCloseable {
             partitions.addAppendListener(delayedFetches);
 
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            TopicMetrics topicMetrics = new TopicMetrics(registry, name -> controller.image().topic(name).isPresent());
+            partitions.addAppendListener(topicMetrics);
+            // After partitions: a deleted topic's logs are gone before its meters are removed.
+            controller.addListener(topicMetrics);
             BrokerIdentity identity = new BrokerIdentity(nodeId, config.getString(BrokerConfigKeys.BROKER_RACK),
                 config.advertisedListeners());
+            FetchHandler fetchHandler = new FetchHandler(controller, partitions, delayedFetches,
+                config.getInt(BrokerConfigKeys.MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS),
+                config.getInt(BrokerConfigKeys.FETCH_MAX_BYTES), topicMetrics);
             List<ApiHandler<?, ?>> handlers = List.of(
                 new ProduceHandler(controller, partitions),
-                new FetchHandler(controller, partitions, delayedFetches,
-                    config.getInt(BrokerConfigKeys.MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS),
-                    config.getInt(BrokerConfigKeys.FETCH_MAX_BYTES)),
+                fetchHandler,
                 new ListOffsetsHandler(controller, partitions),
                 new OffsetForLeaderEpochHandler(controller, partitions),
                 new InitProducerIdHandler(controller),
@@ -202,6 +212,7 @@ public final class SluiceBroker implements AutoCloseable {
             opened.add(network);
             List<Listener> bound = network.start();
             identity.bound(bound);
+            registerGauges(registry, network, controller, partitions, delayedFetches, fetchHandler);
 
             MetricsEndpoint metrics = null;
             int metricsPort = config.getInt(BrokerConfigKeys.METRICS_PORT);
@@ -232,6 +243,29 @@ public final class SluiceBroker implements AutoCloseable {
         }
     }
 
+    /** Broker-wide gauges, read at scrape time only; none costs anything on a request path. */
+    private static void registerGauges(MeterRegistry registry, NetworkServer network, Controller controller,
+                                       Partitions partitions, DelayedFetches delayedFetches, FetchHandler fetch) {
+        Gauge.builder("sluice.connections", network::connectionCount).strongReference(true)
+            .description("Open client connections on all listeners").register(registry);
+        Gauge.builder("sluice.topics", () -> controller.image().topics().size()).strongReference(true)
+            .description("Topics in the cluster metadata, internal ones included").register(registry);
+        Gauge.builder("sluice.partitions", () -> partitions.all().size()).strongReference(true)
+            .description("Partitions whose log this broker holds").register(registry);
+        Gauge.builder("sluice.log.size", () -> {
+            long bytes = 0;
+            for (Partition p : partitions.all()) {
+                bytes += p.sizeInBytes();
+            }
+            return bytes;
+        }).strongReference(true).baseUnit("bytes").description("Bytes of all partition logs on local disk")
+            .register(registry);
+        Gauge.builder("sluice.fetch.waiting", delayedFetches::waitingCount).strongReference(true)
+            .description("Fetch requests parked until data arrives or their wait time passes").register(registry);
+        Gauge.builder("sluice.fetch.sessions", fetch::sessionCount).strongReference(true)
+            .description("Incremental fetch sessions cached").register(registry);
+    }
+
     /** {@code host:port} of the first listener, for a client's {@code bootstrap.servers}. */
     public String bootstrapServers() {
         Listener first = identity.advertised().get(0);
@@ -257,6 +291,14 @@ public final class SluiceBroker implements AutoCloseable {
 
     public BrokerConfig config() {
         return config;
+    }
+
+    /**
+     * The port the Prometheus endpoint ({@code /metrics}) is bound to; empty when
+     * {@code sluice.metrics.port} is -1 (the default).
+     */
+    public OptionalInt metricsPort() {
+        return metricsEndpoint == null ? OptionalInt.empty() : OptionalInt.of(metricsEndpoint.port());
     }
 
     /** The meter registry behind {@code /metrics}. */

@@ -6,6 +6,8 @@ import dev.sluice.broker.log.Partitions;
 import dev.sluice.broker.metadata.Controller;
 import dev.sluice.broker.metadata.MetadataImage;
 import dev.sluice.broker.metadata.TopicImage;
+import dev.sluice.broker.metrics.RecordCounts;
+import dev.sluice.broker.metrics.TopicMetrics;
 import dev.sluice.storage.LogReadResult;
 import dev.sluice.storage.OffsetOutOfRangeException;
 import dev.sluice.wire.codec.Uuid;
@@ -46,15 +48,22 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
     private final DelayedFetches delayed;
     private final FetchSessions sessions;
     private final int brokerMaxBytes;
+    private final TopicMetrics topicMetrics;
 
     public FetchHandler(Controller controller, Partitions partitions, DelayedFetches delayed, int sessionSlots,
-                        int brokerMaxBytes) {
+                        int brokerMaxBytes, TopicMetrics topicMetrics) {
         super(ApiKey.FETCH, 4, 18);
         this.controller = controller;
         this.partitions = partitions;
         this.delayed = delayed;
         this.sessions = new FetchSessions(sessionSlots);
         this.brokerMaxBytes = brokerMaxBytes;
+        this.topicMetrics = topicMetrics;
+    }
+
+    /** Incremental fetch sessions currently cached (a gauge). */
+    public int sessionCount() {
+        return sessions.size();
     }
 
     /** What to read this time: the partitions, and the session they belong to, if any. */
@@ -236,6 +245,7 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
             }
             if (hasData) {
                 returnedData.add(e.key);
+                topicMetrics.fetched(r.partition().topic(), r.records().sizeInBytes(), RecordCounts.of(r.records()));
             }
             Object topicKey = byId ? e.key.topicId() : e.key.topic();
             if (current == null || !Objects.equals(currentTopic, topicKey)) {

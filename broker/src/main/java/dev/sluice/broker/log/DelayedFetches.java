@@ -84,7 +84,7 @@ public final class DelayedFetches implements Partition.AppendListener, AutoClose
     }
 
     @Override
-    public void appended(Partition partition, int bytes) {
+    public void appended(Partition partition, int bytes, int records) {
         Set<Waiter> set = waiting.get(partition);
         if (set == null || set.isEmpty()) {
             return;

@@ -45,10 +45,13 @@ public final class Partition {
     private volatile long highWatermark;
     private volatile int leaderEpoch;
 
-    /** Told after records are appended, so waiting fetches can complete. */
+    /**
+     * Told after records are appended (so waiting fetches can complete, and traffic be counted).
+     * Called on the partition's writer: must be quick and must not block.
+     */
     @FunctionalInterface
     public interface AppendListener {
-        void appended(Partition partition, int bytes);
+        void appended(Partition partition, int bytes, int records);
     }
 
     /** The outcome of appending one partition's records of a Produce request. */
@@ -191,7 +194,7 @@ public final class Partition {
             AppendResult result = log.append(MemoryRecords.readableRecords(batch.buffer()));
             producers.update(batch);
             highWatermark = log.logEndOffset();
-            listener.appended(this, batch.sizeInBytes());
+            listener.appended(this, batch.sizeInBytes(), batch.recordCount());
             return new AppendOutcome(ErrorCode.NONE, null, List.of(), result.firstOffset(), logAppendTime(batch),
                 log.logStartOffset());
         });

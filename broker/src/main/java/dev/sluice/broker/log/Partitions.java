@@ -193,9 +193,9 @@ public final class Partitions implements MetadataListener, AutoCloseable {
             image.brokerConfigs(""));
     }
 
-    private void appended(Partition partition, int bytes) {
+    private void appended(Partition partition, int bytes, int records) {
         for (Partition.AppendListener l : appendListeners) {
-            l.appended(partition, bytes);
+            l.appended(partition, bytes, records);
         }
     }
 
