@@ -12,8 +12,8 @@ import org.apache.kafka.common.utils.Exit;
 /**
  * Runs one of Kafka's command-line tools in this JVM, through its own {@code main}, exactly as its
  * shell script would, but with {@link Exit} intercepted (so the tool cannot end the test JVM) and
- * its standard output and error captured. Not thread-safe: tools write to the process-wide
- * {@code System.out}, so one tool runs at a time.
+ * its standard output and error captured, and no shutdown hooks left behind. Not thread-safe:
+ * tools write to the process-wide {@code System.out}, so one tool runs at a time.
  */
 final class KafkaTool {
     private KafkaTool() {
@@ -54,6 +54,8 @@ final class KafkaTool {
             exitCode.compareAndSet(null, code);
             throw new ToolExit(code);
         });
+        // Hooks a tool registers for Ctrl-C (the console consumer's) would outlive it in this JVM.
+        Exit.setShutdownHookAdder((name, hook) -> { });
         PrintStream originalOut = System.out;
         PrintStream originalErr = System.err;
         ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -77,6 +79,7 @@ final class KafkaTool {
             System.setErr(originalErr);
             Exit.resetExitProcedure();
             Exit.resetHaltProcedure();
+            Exit.resetShutdownHookAdder();
         }
         Integer code = exitCode.get();
         return new Result(code == null ? 0 : code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
