@@ -75,7 +75,8 @@ public final class ListOffsetsHandler extends ApiHandler<ListOffsetsRequest, Lis
 
     private static void answer(Partition partition, long timestamp, short version,
                                ListOffsetsResponse.ListOffsetsPartitionResponse r) {
-        int epoch = partition.leaderEpoch();
+        // LeaderEpoch exists from v4; the default (-1) is the only value older versions can carry.
+        int epoch = version >= 4 ? partition.leaderEpoch() : -1;
         if (timestamp == LATEST) {
             r.setOffset(partition.lastStableOffset()).setLeaderEpoch(epoch);
         } else if (timestamp == EARLIEST || (timestamp == EARLIEST_LOCAL && version >= 8)) {

@@ -1,0 +1,143 @@
+package dev.sluice.compat;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The packaged broker jar running in its own JVM, as an operator would start it. Its output is
+ * collected so that a failure can show what the broker said.
+ */
+final class BrokerProcess implements AutoCloseable {
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+
+    private final Process process;
+    private final int port;
+    private final List<String> output = new ArrayList<>();
+    private final CompletableFuture<Void> ready = new CompletableFuture<>();
+
+    private BrokerProcess(Process process, int port) {
+        this.process = process;
+        this.port = port;
+    }
+
+    /** The jar {@code mvn package} builds in the broker module, next to this module. */
+    static Path packagedJar() {
+        Path basedir = Path.of(System.getProperty("basedir", System.getProperty("user.dir")));
+        Path jar = basedir.resolveSibling("broker").resolve("target").resolve("sluice.jar").normalize();
+        if (!Files.isRegularFile(jar)) {
+            fail("the packaged broker " + jar + " does not exist; build it first with `mvn verify` "
+                + "(or `mvn package -DskipTests`) from the repository root");
+        }
+        return jar;
+    }
+
+    static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Starts {@code java -jar sluice.jar} on a free port with data in {@code dataDir}, and waits until it is ready. */
+    static BrokerProcess start(Path dataDir) throws IOException, InterruptedException {
+        int port = freePort();
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ProcessBuilder builder = new ProcessBuilder(java, "-Xmx256m", "-jar", packagedJar().toString(),
+            "--override", "listeners=PLAINTEXT://localhost:" + port,
+            "--override", "log.dirs=" + dataDir)
+            .redirectErrorStream(true);
+        BrokerProcess broker = new BrokerProcess(builder.start(), port);
+        broker.collectOutput();
+        broker.awaitReady();
+        return broker;
+    }
+
+    private void collectOutput() {
+        Thread reader = new Thread(() -> {
+            try (BufferedReader in = new BufferedReader(
+                new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = in.readLine()) != null) {
+                    synchronized (output) {
+                        output.add(line);
+                    }
+                    if (line.contains("ready")) {
+                        ready.complete(null);
+                    }
+                }
+            } catch (IOException e) {
+                // The process went away; its exit is what the test looks at.
+            }
+            ready.completeExceptionally(new IllegalStateException("the broker's output ended before it was ready"));
+        }, "broker-output-" + port);
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    private void awaitReady() throws InterruptedException {
+        try {
+            ready.get(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            process.destroyForcibly();
+            fail("the broker did not log 'ready' within " + START_TIMEOUT.toSeconds() + " s:\n" + output());
+        } catch (java.util.concurrent.ExecutionException e) {
+            fail("the broker stopped before it was ready (exit " + exitCodeOrRunning() + "):\n" + output());
+        }
+    }
+
+    private String exitCodeOrRunning() {
+        return process.isAlive() ? "still running" : String.valueOf(process.exitValue());
+    }
+
+    String bootstrapServers() {
+        return "localhost:" + port;
+    }
+
+    String output() {
+        synchronized (output) {
+            return String.join("\n", output);
+        }
+    }
+
+    /** Sends SIGTERM and returns the exit code, failing if the broker does not exit within {@code timeout}. */
+    int terminate(Duration timeout) throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            process.destroyForcibly();
+            fail("the broker did not exit within " + timeout.toSeconds() + " s of SIGTERM:\n" + output());
+        }
+        return process.exitValue();
+    }
+
+    /** Sends SIGKILL and waits for the process to be gone. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+            fail("the broker survived SIGKILL for 10 s");
+        }
+    }
+
+    /** Kills the process if a test left it running. */
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            process.destroyForcibly();
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+}
