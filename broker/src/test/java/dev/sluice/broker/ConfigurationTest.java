@@ -83,6 +83,7 @@ class ConfigurationTest {
             IllegalStateException busy = assertThrows(IllegalStateException.class,
                 () -> SluiceBroker.builder().dataDir(dir).start());
             assertTrue(busy.getMessage().contains("in use"), busy.getMessage());
+            assertTrue(first.port() > 0, "the first broker keeps serving");
         }
         IllegalStateException otherNode = assertThrows(IllegalStateException.class,
             () -> SluiceBroker.builder().dataDir(dir).config("node.id", "7").start());
