@@ -8,14 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.broker.SluiceBroker;
+import dev.sluice.broker.junit.SluiceTest;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.CreateTopicsOptions;
 import org.apache.kafka.clients.admin.CreateTopicsResult;
 import org.apache.kafka.clients.admin.DescribeClusterResult;
@@ -36,22 +35,19 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Topic administration with the official Admin client against an embedded broker. */
+@SluiceTest
 class AdminTopicsTest {
-    private static SluiceBroker broker;
+    static SluiceBroker broker;
     private static Admin admin;
 
     @BeforeAll
     static void start() {
-        broker = SluiceBroker.builder().start();
-        Properties props = new Properties();
-        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
-        admin = Admin.create(props);
+        admin = KafkaClients.admin(broker);
     }
 
     @AfterAll
     static void stop() {
         admin.close();
-        broker.close();
     }
 
     private static Throwable cause(ExecutionException e) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.broker.SluiceBroker;
+import dev.sluice.broker.junit.SluiceTest;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,7 +16,6 @@ import java.util.Properties;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
@@ -33,22 +33,19 @@ import org.junit.jupiter.api.io.TempDir;
  * Kafka's own command-line tools, run in-process through their {@code main} as their scripts run
  * them, against an embedded broker; each test asserts on what the tool prints.
  */
+@SluiceTest
 class CliToolsTest {
-    private static SluiceBroker broker;
+    static SluiceBroker broker;
     private static Admin admin;
 
     @BeforeAll
     static void start() {
-        broker = SluiceBroker.builder().start();
-        Properties props = new Properties();
-        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
-        admin = Admin.create(props);
+        admin = KafkaClients.admin(broker);
     }
 
     @AfterAll
     static void stop() {
         admin.close();
-        broker.close();
     }
 
     private static KafkaTool.Result tool(String mainClass, String... args) {

@@ -3,19 +3,12 @@ package dev.sluice.compat;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.sluice.broker.SluiceBroker;
-import dev.sluice.wire.message.ApiKey;
-import dev.sluice.wire.message.ApiVersionsRequest;
-import dev.sluice.wire.message.ApiVersionsResponse;
+import dev.sluice.broker.junit.SluiceTest;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import java.util.Set;
-import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -23,40 +16,24 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Kafka's tools that read or change configuration: {@code kafka-configs} (ConfigCommand) and
- * {@code kafka-topics --describe}, which shows each topic's configs. They need DescribeConfigs (key
- * 32) and IncrementalAlterConfigs (key 44); until the broker advertises those, each test is
- * skipped by an assumption rather than failed, and starts running by itself once they are served.
+ * {@code kafka-topics --describe}, which shows each topic's configs (through DescribeConfigs and
+ * IncrementalAlterConfigs).
  */
+@SluiceTest
 class ConfigCommandTest {
-    private static SluiceBroker broker;
+    static SluiceBroker broker;
     private static Admin admin;
-    private static Set<Short> servedApis;
 
     @BeforeAll
     static void start() throws Exception {
-        broker = SluiceBroker.builder().start();
-        Properties props = new Properties();
-        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
-        admin = Admin.create(props);
-        try (RawConnection connection = new RawConnection(broker.port())) {
-            ApiVersionsResponse versions = connection.roundTrip(new ApiVersionsRequest()
-                .setClientSoftwareName("compat-test").setClientSoftwareVersion("1"), 3, ApiVersionsResponse.class);
-            servedApis = versions.apiKeys().stream().map(ApiVersionsResponse.ApiVersion::apiKey)
-                .collect(Collectors.toSet());
-        }
+        admin = KafkaClients.admin(broker);
     }
 
     @AfterAll
     static void stop() {
         admin.close();
-        broker.close();
     }
 
-    private static void assumeServed(ApiKey... apis) {
-        for (ApiKey api : apis) {
-            assumeTrue(servedApis.contains(api.id()), api.displayName() + " is not served yet");
-        }
-    }
 
     private static KafkaTool.Result configs(String... args) {
         String[] all = new String[args.length + 2];
@@ -76,7 +53,6 @@ class ConfigCommandTest {
 
     @Test
     void kafkaConfigsDescribesATopicsDynamicConfigs() throws Exception {
-        assumeServed(ApiKey.DESCRIBE_CONFIGS);
         String topic = "configs-describe";
         admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1).configs(Map.of("retention.ms", "3600000"))))
             .all().get();
@@ -96,7 +72,6 @@ class ConfigCommandTest {
 
     @Test
     void kafkaConfigsAddsAndDeletesTopicConfigs() throws Exception {
-        assumeServed(ApiKey.DESCRIBE_CONFIGS, ApiKey.INCREMENTAL_ALTER_CONFIGS);
         String topic = "configs-alter";
         admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
 
@@ -125,7 +100,6 @@ class ConfigCommandTest {
 
     @Test
     void kafkaConfigsDescribesTheBroker() {
-        assumeServed(ApiKey.DESCRIBE_CONFIGS);
         String id = String.valueOf(broker.nodeId());
         KafkaTool.Result dynamic = configs("--entity-type", "brokers", "--entity-name", id, "--describe")
             .assertSuccess();
@@ -140,7 +114,6 @@ class ConfigCommandTest {
 
     @Test
     void kafkaTopicsDescribeShowsPartitionsLeadersAndConfigs() throws Exception {
-        assumeServed(ApiKey.DESCRIBE_CONFIGS);
         String topic = "configs-topics-describe";
         admin.createTopics(List.of(new NewTopic(topic, 3, (short) 1).configs(Map.of("retention.ms", "3600000"))))
             .all().get();

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.sluice.broker.SluiceBroker;
+import dev.sluice.broker.junit.SluiceTest;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,11 +16,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.common.TopicPartition;
@@ -35,28 +34,23 @@ import org.junit.jupiter.params.provider.ValueSource;
  * the end of the partition. Skipped where kcat is not installed ({@code .ci/run} installs it when
  * it can).
  */
+@SluiceTest
 class KcatTest {
     private static final long TIMEOUT_SECONDS = 30;
 
-    private static SluiceBroker broker;
+    static SluiceBroker broker;
     private static Admin admin;
 
     @BeforeAll
     static void start() {
         assumeTrue(kcatInstalled(), "kcat not installed");
-        broker = SluiceBroker.builder().start();
-        Properties props = new Properties();
-        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
-        admin = Admin.create(props);
+        admin = KafkaClients.admin(broker);
     }
 
     @AfterAll
     static void stop() {
         if (admin != null) {
             admin.close();
-        }
-        if (broker != null) {
-            broker.close();
         }
     }
 

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.broker.SluiceBroker;
+import dev.sluice.broker.junit.SluiceTest;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,7 +18,6 @@ import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.RecordsToDelete;
@@ -45,22 +45,19 @@ import org.junit.jupiter.api.Test;
  * setting, idempotence on and off, every compression codec, seek and offsetsForTimes, headers and
  * tombstones, record deletion, and oversized records.
  */
+@SluiceTest
 class ProduceConsumeTest {
-    private static SluiceBroker broker;
+    static SluiceBroker broker;
     private static Admin admin;
 
     @BeforeAll
     static void start() {
-        broker = SluiceBroker.builder().start();
-        Properties props = new Properties();
-        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
-        admin = Admin.create(props);
+        admin = KafkaClients.admin(broker);
     }
 
     @AfterAll
     static void stop() {
         admin.close();
-        broker.close();
     }
 
     static KafkaProducer<byte[], byte[]> producer(Map<String, Object> overrides) {

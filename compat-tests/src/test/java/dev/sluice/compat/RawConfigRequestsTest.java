@@ -4,11 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.broker.SluiceBroker;
+import dev.sluice.broker.junit.SluiceTest;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -30,6 +29,7 @@ import org.junit.jupiter.api.Test;
  * resource named twice, other brokers' ids, unknown resource types and operations. Written and read
  * with kafka-clients' serializers; checked against what a Kafka 4.1.2 broker answers.
  */
+@SluiceTest(lifecycle = SluiceTest.Lifecycle.PER_TEST)
 class RawConfigRequestsTest {
     private static final byte TOPIC = 2;
     private static final byte BROKER = 4;
@@ -41,10 +41,7 @@ class RawConfigRequestsTest {
 
     @BeforeEach
     void start() throws Exception {
-        broker = SluiceBroker.builder().start();
-        Properties props = new Properties();
-        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
-        admin = Admin.create(props);
+        admin = KafkaClients.admin(broker);
         raw = new RawKafkaConnection("localhost", broker.port());
         nodeId = Integer.toString(broker.nodeId());
         admin.createTopics(List.of(new NewTopic("legacy", 1, (short) 1)
@@ -55,7 +52,6 @@ class RawConfigRequestsTest {
     void stop() throws Exception {
         raw.close();
         admin.close();
-        broker.close();
     }
 
     private static AlterConfigsRequestData.AlterConfigsResource legacyResource(byte type, String name,
