@@ -277,6 +277,10 @@ public final class Partition {
      * {@code nowMs}; completes with whether it flushed.
      */
     CompletableFuture<Boolean> flushIfDue(long nowMs) {
+        if (offline || nowMs - log.lastFlushMs() < log.config().flushMs()) {
+            // The common case (flush.ms unset): no task for the writer at all.
+            return CompletableFuture.completedFuture(false);
+        }
         return onWriter(() -> guarded(() -> {
             if (offline || nowMs - log.lastFlushMs() < log.config().flushMs()) {
                 return false;
