@@ -175,6 +175,12 @@ public final class SluiceBroker implements AutoCloseable {
                 config.getLong(BrokerConfigKeys.PRODUCER_ID_EXPIRATION_MS));
             opened.add(partitions);
             partitions.load(controller.image());
+            partitions.startMaintenance(new Partitions.Maintenance(
+                config.getLong(BrokerConfigKeys.LOG_RETENTION_CHECK_INTERVAL_MS),
+                Math.min(1000, config.getLong(BrokerConfigKeys.LOG_FLUSH_SCHEDULER_INTERVAL_MS)),
+                config.getInt(BrokerConfigKeys.LOG_FLUSH_OFFSET_CHECKPOINT_INTERVAL_MS),
+                config.getInt(BrokerConfigKeys.LOG_FLUSH_START_OFFSET_CHECKPOINT_INTERVAL_MS),
+                config.getLong(BrokerConfigKeys.REPLICA_HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS)));
             controller.addListener(partitions);
             DelayedFetches delayedFetches = new DelayedFetches(partitions.ioExecutor());
             partitions.addAppendListener(delayedFetches);

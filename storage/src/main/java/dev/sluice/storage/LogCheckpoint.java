@@ -6,7 +6,7 @@ import java.util.OptionalLong;
  * What the broker remembered about a log when it last checkpointed it, handed to
  * {@link PartitionLog#open}. This is the seam for the checkpoint files (Kafka's
  * {@code recovery-point-offset-checkpoint} and {@code log-start-offset-checkpoint}, one per log
- * directory), which the durability work writes; until then the broker passes {@link #NONE}.
+ * directory), which {@link OffsetCheckpointFile} reads and writes.
  *
  * @param recoveryPoint every offset below this was flushed to disk ({@link PartitionLog#recoveryPoint()}
  *     when checkpointed): after a crash, segments from the one holding it onward are scanned.

@@ -20,8 +20,8 @@ package dev.sluice.storage;
  * @param preallocate {@code preallocate}: create segment files at their full size
  * @param fileDeleteDelayMs {@code file.delete.delay.ms}: how long a deleted segment's files stay
  *     (renamed {@code .deleted}) so readers still holding them can finish
- * @param retentionMs {@code retention.ms}, -1 for unlimited (enforced by the retention issue)
- * @param retentionBytes {@code retention.bytes}, -1 for unlimited (enforced by the retention issue)
+ * @param retentionMs {@code retention.ms}, -1 for unlimited (see {@link PartitionLog#deleteRetainedSegments})
+ * @param retentionBytes {@code retention.bytes}, -1 for unlimited (see {@link PartitionLog#deleteRetainedSegments})
  * @param compact {@code cleanup.policy} contains {@code compact}
  * @param delete {@code cleanup.policy} contains {@code delete}
  * @param maxMessageBytes {@code max.message.bytes}: the largest batch a producer may append

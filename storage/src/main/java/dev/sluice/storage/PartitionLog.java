@@ -38,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * <h2>Threading contract</h2>
  * <ul>
  *   <li><b>One writer.</b> {@link #append}, {@link #roll}, {@link #truncateTo},
- *       {@link #setLogStartOffset}, {@link #flush}, {@link #updateConfig}, {@link #close} and
+ *       {@link #setLogStartOffset}, {@link #deleteRetainedSegments}, {@link #flush}, {@link #updateConfig}, {@link #close} and
  *       {@link #deleteAll} must be called by one thread at a time, in practice the partition's
  *       serial executor. They are not synchronized; two writers would corrupt the log.</li>
  *   <li><b>Any number of readers</b> on any threads: {@link #read}, {@link #offsetForTimestamp},
@@ -74,8 +74,8 @@ import org.slf4j.LoggerFactory;
  *       seen as one.</li>
  * </ol>
  * {@link #close()} flushes everything, cuts the active segment's indexes to size and then writes
- * the marker. Producer-state snapshots, leader-epoch checkpoints, the transaction index and
- * retention are not kept here yet.
+ * the marker. Retention ({@link #deleteRetainedSegments}) is run by the broker on the writer.
+ * Producer-state snapshots, leader-epoch checkpoints and the transaction index are not kept here yet.
  */
 public final class PartitionLog implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PartitionLog.class);
@@ -616,6 +616,75 @@ public final class PartitionLog implements AutoCloseable {
             deletable.add(entry.getValue());
         }
         deleteSegments(deletable);
+    }
+
+    /**
+     * Writer only: enforces {@code retention.ms} and {@code retention.bytes} by deleting whole
+     * segments from the oldest on, if {@code cleanup.policy} contains {@code delete}. A segment goes
+     * while it is past either limit:
+     * <ul>
+     *   <li>time: its largest timestamp (or, with no timestamps, its file's modification time) is
+     *       more than {@code retention.ms} before the log's clock; -1 keeps data forever;</li>
+     *   <li>size: the log without it would still hold at least {@code retention.bytes}; -1 sets no
+     *       limit.</li>
+     * </ul>
+     * The first segment that is within both limits stops the walk, so the log keeps a contiguous
+     * tail. A segment holding any offset at or above {@code maxOffsetExclusive} (the high
+     * watermark) is never deleted. If the active segment qualifies too, the log rolls first, so
+     * the log start offset moves to the log end offset and an empty segment remains. Files are
+     * renamed {@code .deleted} and removed after {@code file.delete.delay.ms}.
+     *
+     * @return how many segments were deleted
+     * @throws LogStorageException if a roll or rename fails; the log then takes no more writes
+     */
+    public int deleteRetainedSegments(long maxOffsetExclusive) {
+        ensureWritable();
+        LogConfig current = config;
+        if (!current.delete() || current.retentionMs() < 0 && current.retentionBytes() < 0) {
+            return 0;
+        }
+        long now = clock.millis();
+        long excess = current.retentionBytes() < 0 ? -1 : size() - current.retentionBytes();
+        long endOffset = end.nextOffset();
+        List<LogSegment> doomed = new ArrayList<>();
+        try {
+            for (LogSegment segment : segments.values()) {
+                Long nextBase = segments.higherKey(segment.baseOffset());
+                long upper = nextBase == null ? endOffset : nextBase;
+                if (upper > maxOffsetExclusive || segment.size() == 0) {
+                    break;
+                }
+                boolean byTime = current.retentionMs() >= 0 && now - largestTimestamp(segment) > current.retentionMs();
+                boolean bySize = excess >= 0 && excess - segment.size() >= 0;
+                if (!byTime && !bySize) {
+                    break;
+                }
+                excess -= segment.size();
+                doomed.add(segment);
+            }
+            if (doomed.isEmpty()) {
+                return 0;
+            }
+            if (doomed.get(doomed.size() - 1) == active) {
+                rollAt(now);
+            }
+        } catch (IOException e) {
+            failed = true;
+            throw new LogStorageException("cannot apply retention to " + dir, e);
+        }
+        long newStart = segments.higherKey(doomed.get(doomed.size() - 1).baseOffset());
+        if (newStart > logStartOffset) {
+            logStartOffset = newStart;
+        }
+        deleteSegments(doomed);
+        log.info("Retention deleted {} segments of {}; the log now starts at offset {}", doomed.size(), dir,
+            logStartOffset);
+        return doomed.size();
+    }
+
+    private static long largestTimestamp(LogSegment segment) throws IOException {
+        long max = segment.maxTimestampSoFar().timestamp();
+        return max >= 0 ? max : Files.getLastModifiedTime(segment.logFile()).toMillis();
     }
 
     /** Rolls a new active segment at the log end offset, unless the active segment is empty. */

@@ -55,6 +55,11 @@ public final class BrokerConfigKeys {
     public static final String LOG_FLUSH_INTERVAL_MS = "log.flush.interval.ms";
     public static final String LOG_FLUSH_SCHEDULER_INTERVAL_MS = "log.flush.scheduler.interval.ms";
     public static final String LOG_SEGMENT_DELETE_DELAY_MS = "log.segment.delete.delay.ms";
+    public static final String LOG_FLUSH_OFFSET_CHECKPOINT_INTERVAL_MS = "log.flush.offset.checkpoint.interval.ms";
+    public static final String LOG_FLUSH_START_OFFSET_CHECKPOINT_INTERVAL_MS =
+        "log.flush.start.offset.checkpoint.interval.ms";
+    public static final String REPLICA_HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS =
+        "replica.high.watermark.checkpoint.interval.ms";
     public static final String LOG_PREALLOCATE = "log.preallocate";
     public static final String LOG_MESSAGE_TIMESTAMP_TYPE = "log.message.timestamp.type";
     public static final String LOG_MESSAGE_TIMESTAMP_BEFORE_MAX_MS = "log.message.timestamp.before.max.ms";
@@ -156,6 +161,12 @@ public final class BrokerConfigKeys {
         def(m, LOG_FLUSH_INTERVAL_MS, ConfigType.LONG, null, NONE, true, "Time before appended data is forced to disk.");
         def(m, LOG_FLUSH_SCHEDULER_INTERVAL_MS, ConfigType.LONG, Long.toString(Long.MAX_VALUE), NONE, false,
             "How often the flusher checks whether a partition needs flushing.");
+        def(m, LOG_FLUSH_OFFSET_CHECKPOINT_INTERVAL_MS, ConfigType.INT, "60000", atLeast(0), false,
+            "How often the recovery points are written to recovery-point-offset-checkpoint.");
+        def(m, LOG_FLUSH_START_OFFSET_CHECKPOINT_INTERVAL_MS, ConfigType.INT, "60000", atLeast(0), false,
+            "How often the log start offsets are written to log-start-offset-checkpoint.");
+        def(m, REPLICA_HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS, ConfigType.LONG, "5000", atLeast(1), false,
+            "How often the high watermarks are written to replication-offset-checkpoint.");
         def(m, LOG_SEGMENT_DELETE_DELAY_MS, ConfigType.LONG, "60000", atLeast(0), true,
             "Delay between retiring a segment and deleting its files.");
         def(m, LOG_PREALLOCATE, ConfigType.BOOLEAN, "false", NONE, true, "Preallocate segment files.");

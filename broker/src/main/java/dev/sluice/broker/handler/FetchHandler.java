@@ -9,6 +9,7 @@ import dev.sluice.broker.metadata.TopicImage;
 import dev.sluice.broker.metrics.RecordCounts;
 import dev.sluice.broker.metrics.TopicMetrics;
 import dev.sluice.storage.LogReadResult;
+import dev.sluice.storage.LogStorageException;
 import dev.sluice.storage.OffsetOutOfRangeException;
 import dev.sluice.wire.codec.Uuid;
 import dev.sluice.wire.message.ApiKey;
@@ -193,6 +194,10 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
                     : ErrorCode.FENCED_LEADER_EPOCH));
                 continue;
             }
+            if (partition.isOffline()) {
+                results.add(failed(e, ErrorCode.KAFKA_STORAGE_ERROR));
+                continue;
+            }
             Records records = MemoryRecords.EMPTY;
             ErrorCode error = ErrorCode.NONE;
             long hw = partition.highWatermark();
@@ -205,6 +210,8 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
                     start = read.logStartOffset();
                 } catch (OffsetOutOfRangeException oor) {
                     error = ErrorCode.OFFSET_OUT_OF_RANGE;
+                } catch (LogStorageException storage) {
+                    error = ErrorCode.KAFKA_STORAGE_ERROR;
                 }
             } else if (e.fetchOffset < start || e.fetchOffset > partition.logEndOffset()) {
                 error = ErrorCode.OFFSET_OUT_OF_RANGE;

@@ -2,6 +2,8 @@ package dev.sluice.broker.log;
 
 import dev.sluice.storage.AppendResult;
 import dev.sluice.storage.LogReadResult;
+import dev.sluice.storage.LogStorageException;
+import dev.sluice.storage.SegmentClosedException;
 import dev.sluice.storage.PartitionLog;
 import dev.sluice.storage.TimestampAndOffset;
 import dev.sluice.storage.append.AppendException;
@@ -22,6 +24,8 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One partition this broker leads: its log, its idempotent-producer state and its high watermark.
@@ -32,6 +36,7 @@ import java.util.function.Supplier;
  * replica the high watermark is the log end offset as soon as an append completes.
  */
 public final class Partition {
+    private static final Logger logger = LoggerFactory.getLogger(Partition.class);
     private final String topic;
     private final Uuid topicId;
     private final int index;
@@ -44,6 +49,7 @@ public final class Partition {
     private volatile int minInsyncReplicas;
     private volatile long highWatermark;
     private volatile int leaderEpoch;
+    private volatile boolean offline;
 
     /**
      * Told after records are appended (so waiting fetches can complete, and traffic be counted).
@@ -167,6 +173,10 @@ public final class Partition {
     /** Validates and appends one partition's records of a Produce request. */
     public CompletableFuture<AppendOutcome> append(MemoryRecords records) {
         return onWriter(() -> {
+            if (offline) {
+                return AppendOutcome.failed(ErrorCode.KAFKA_STORAGE_ERROR, this + " is offline after a storage error",
+                    List.of());
+            }
             long now = clock.millis();
             BatchValidator.Validated validated;
             try {
@@ -191,7 +201,13 @@ public final class Partition {
             }
             batch.setBaseOffset(log.logEndOffset());
             batch.setPartitionLeaderEpoch(leaderEpoch);
-            AppendResult result = log.append(MemoryRecords.readableRecords(batch.buffer()));
+            AppendResult result;
+            try {
+                result = log.append(MemoryRecords.readableRecords(batch.buffer()));
+            } catch (LogStorageException e) {
+                markOffline(e);
+                return AppendOutcome.failed(ErrorCode.KAFKA_STORAGE_ERROR, e.getMessage(), List.of());
+            }
             producers.update(batch);
             highWatermark = log.logEndOffset();
             listener.appended(this, batch.sizeInBytes(), batch.recordCount());
@@ -208,14 +224,18 @@ public final class Partition {
      * Reads from {@code offset} up to the high watermark.
      *
      * @throws dev.sluice.storage.OffsetOutOfRangeException if the offset is outside the log
+     * @throws LogStorageException if the partition is offline or the read fails (it then goes offline)
      */
     public LogReadResult read(long offset, int maxBytes, boolean minOneBatch) {
+        if (offline) {
+            throw new LogStorageException(this + " is offline after a storage error");
+        }
         long hw = highWatermark;
         if (offset > hw && offset <= log.logEndOffset()) {
             // Above the high watermark but inside the log: nothing visible yet, not an error.
             return new LogReadResult(MemoryRecords.EMPTY, log.logStartOffset(), log.logEndOffset());
         }
-        return log.read(offset, maxBytes, hw, minOneBatch);
+        return guarded(() -> log.read(offset, maxBytes, hw, minOneBatch));
     }
 
     public Optional<TimestampAndOffset> offsetForTimestamp(long timestamp) {
@@ -242,6 +262,82 @@ public final class Partition {
             }
             return log.logStartOffset();
         });
+    }
+
+    /**
+     * Enforces {@code retention.ms} and {@code retention.bytes} on the writer, never past the high
+     * watermark. Completes with the number of segments deleted.
+     */
+    CompletableFuture<Integer> applyRetention() {
+        return onWriter(() -> guarded(() -> log.deleteRetainedSegments(highWatermark)));
+    }
+
+    /**
+     * Flushes the log on the writer if it has been unflushed for its {@code flush.ms} or longer at
+     * {@code nowMs}; completes with whether it flushed.
+     */
+    CompletableFuture<Boolean> flushIfDue(long nowMs) {
+        if (offline || nowMs - log.lastFlushMs() < log.config().flushMs()) {
+            // The common case (flush.ms unset): no task for the writer at all.
+            return CompletableFuture.completedFuture(false);
+        }
+        return onWriter(() -> guarded(() -> {
+            if (offline || nowMs - log.lastFlushMs() < log.config().flushMs()) {
+                return false;
+            }
+            log.flush();
+            return true;
+        }));
+    }
+
+    /** Every offset below this is on disk: what {@code recovery-point-offset-checkpoint} records. */
+    long recoveryPoint() {
+        return log.recoveryPoint();
+    }
+
+    /**
+     * Takes the high watermark checkpointed before a restart, never above the log end. Called once,
+     * before the partition serves. A leader that is its own only in-sync replica (every partition
+     * until replication arrives) then advances it to the log end, as a Kafka leader does on
+     * election, so nothing acknowledged stays hidden behind a stale checkpoint.
+     */
+    void restoreHighWatermark(long checkpointed) {
+        highWatermark = Math.min(checkpointed, log.logEndOffset());
+        advanceHighWatermark();
+    }
+
+    /** With this broker the only in-sync replica, everything in its log is committed. */
+    private void advanceHighWatermark() {
+        highWatermark = log.logEndOffset();
+    }
+
+    /**
+     * Whether a disk error (a failed append, flush, roll or read) took this partition offline.
+     * Produce and Fetch then answer KAFKA_STORAGE_ERROR for it, while other partitions carry on;
+     * the log refuses further writes, so what is on disk stays as it was, and the next start
+     * recovers it.
+     */
+    public boolean isOffline() {
+        return offline;
+    }
+
+    private <T> T guarded(Supplier<T> work) {
+        try {
+            return work.get();
+        } catch (SegmentClosedException e) {
+            // A reader racing a deletion: nothing is wrong with the disk.
+            throw e;
+        } catch (LogStorageException e) {
+            markOffline(e);
+            throw e;
+        }
+    }
+
+    private void markOffline(LogStorageException cause) {
+        if (!offline) {
+            offline = true;
+            logger.error("{} is offline after a storage error; it serves nothing until the broker restarts", this, cause);
+        }
     }
 
     /** A copy of the producer state, taken on the writer thread (DescribeProducers). */

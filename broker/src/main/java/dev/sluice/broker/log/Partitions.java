@@ -5,6 +5,8 @@ import dev.sluice.broker.metadata.MetadataImage;
 import dev.sluice.broker.metadata.MetadataListener;
 import dev.sluice.broker.metadata.PartitionImage;
 import dev.sluice.broker.metadata.TopicImage;
+import dev.sluice.storage.LogCheckpoint;
+import dev.sluice.storage.OffsetCheckpointFile;
 import dev.sluice.storage.PartitionLog;
 import dev.sluice.storage.Scheduler;
 import dev.sluice.wire.codec.Uuid;
@@ -28,6 +30,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -43,6 +46,11 @@ import org.slf4j.LoggerFactory;
  * {@code partition.metadata} file naming its topic id ({@code version: 0} and
  * {@code topic_id: <id>} lines), so that a directory left over from a deleted topic of the same
  * name is recognised and removed rather than served.
+ *
+ * <p>The data directory also holds {@code recovery-point-offset-checkpoint},
+ * {@code log-start-offset-checkpoint} and {@code replication-offset-checkpoint} (high watermarks),
+ * format and crash behaviour in {@link OffsetCheckpointFile}: read when the logs are loaded,
+ * written periodically ({@link #startMaintenance}) and at {@link #close()}.
  *
  * <p>Threading: metadata changes arrive on the controller thread; lookups may come from any thread.
  */
@@ -64,6 +72,14 @@ public final class Partitions implements MetadataListener, AutoCloseable {
     private final InstantSource clock = InstantSource.system();
     private final Map<Key, Partition> partitions = new ConcurrentHashMap<>();
     private final List<Partition.AppendListener> appendListeners = new CopyOnWriteArrayList<>();
+    private final OffsetCheckpointFile recoveryPoints;
+    private final OffsetCheckpointFile logStartOffsets;
+    private final OffsetCheckpointFile highWatermarks;
+    private final List<ScheduledFuture<?>> maintenance = new CopyOnWriteArrayList<>();
+    /** The checkpoints as read at start-up, for the logs {@link #load} opens; empty if unreadable. */
+    private volatile Optional<Map<OffsetCheckpointFile.TopicPartition, Long>> startupRecoveryPoints = Optional.empty();
+    private volatile Optional<Map<OffsetCheckpointFile.TopicPartition, Long>> startupLogStartOffsets = Optional.empty();
+    private volatile Optional<Map<OffsetCheckpointFile.TopicPartition, Long>> startupHighWatermarks = Optional.empty();
 
     public Partitions(Path dataDir, int nodeId, ConfigResolver resolver, int ioThreads, long producerIdExpirationMs) {
         this.dataDir = dataDir;
@@ -72,6 +88,9 @@ public final class Partitions implements MetadataListener, AutoCloseable {
         this.producerIdExpirationMs = producerIdExpirationMs;
         this.io = Executors.newFixedThreadPool(ioThreads, threads("sluice-io"));
         this.housekeeping = Executors.newSingleThreadScheduledExecutor(threads("sluice-housekeeping"));
+        this.recoveryPoints = new OffsetCheckpointFile(dataDir.resolve(OffsetCheckpointFile.RECOVERY_POINT));
+        this.logStartOffsets = new OffsetCheckpointFile(dataDir.resolve(OffsetCheckpointFile.LOG_START_OFFSET));
+        this.highWatermarks = new OffsetCheckpointFile(dataDir.resolve(OffsetCheckpointFile.HIGH_WATERMARK));
         housekeeping.scheduleWithFixedDelay(this::expireProducers, PRODUCER_EXPIRATION_CHECK_MS,
             PRODUCER_EXPIRATION_CHECK_MS, TimeUnit.MILLISECONDS);
     }
@@ -108,6 +127,9 @@ public final class Partitions implements MetadataListener, AutoCloseable {
 
     /** Opens every partition this broker leads in {@code image} and removes directories of topics that are gone. */
     public void load(MetadataImage image) {
+        startupRecoveryPoints = recoveryPoints.read();
+        startupLogStartOffsets = logStartOffsets.read();
+        startupHighWatermarks = highWatermarks.read();
         Map<String, Uuid> expected = new HashMap<>();
         List<CompletableFuture<Void>> opening = new ArrayList<>();
         for (TopicImage topic : image.topics()) {
@@ -165,9 +187,20 @@ public final class Partitions implements MetadataListener, AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create partition directory " + dir, e);
         }
-        PartitionLog partitionLog = PartitionLog.open(dir, settings.logConfig(), Scheduler.of(housekeeping));
+        OffsetCheckpointFile.TopicPartition tp = new OffsetCheckpointFile.TopicPartition(topic.name(), p.partition());
+        LogCheckpoint checkpoint = recover
+            ? OffsetCheckpointFile.logCheckpoint(startupRecoveryPoints, startupLogStartOffsets, tp)
+            : LogCheckpoint.NONE;
+        PartitionLog partitionLog = PartitionLog.open(dir, settings.logConfig(), Scheduler.of(housekeeping), clock,
+            checkpoint);
         Partition partition = new Partition(topic.name(), topic.id(), p.partition(), partitionLog, settings,
             p.leaderEpoch(), io, clock, this::appended);
+        if (recover) {
+            Long hw = startupHighWatermarks.map(m -> m.get(tp)).orElse(null);
+            if (hw != null) {
+                partition.restoreHighWatermark(hw);
+            }
+        }
         if (recover) {
             partition.recoverProducerState();
         }
@@ -233,6 +266,90 @@ public final class Partitions implements MetadataListener, AutoCloseable {
         }
     }
 
+    /**
+     * How often the periodic durability work runs; Kafka's keys and defaults.
+     *
+     * @param retentionCheckMs {@code log.retention.check.interval.ms}
+     * @param flushCheckMs how often to look for partitions unflushed for their {@code flush.ms}
+     *     ({@code min(1000, log.flush.scheduler.interval.ms)})
+     * @param recoveryPointCheckpointMs {@code log.flush.offset.checkpoint.interval.ms}, 0 for never
+     * @param logStartCheckpointMs {@code log.flush.start.offset.checkpoint.interval.ms}, 0 for never
+     * @param highWatermarkCheckpointMs {@code replica.high.watermark.checkpoint.interval.ms}
+     */
+    public record Maintenance(long retentionCheckMs, long flushCheckMs, long recoveryPointCheckpointMs,
+                              long logStartCheckpointMs, long highWatermarkCheckpointMs) {
+    }
+
+    /**
+     * Starts retention, the {@code flush.ms} flusher and the checkpoint writers on the
+     * housekeeping thread. Retention and flushes run on each partition's writer; the checkpoints
+     * read offsets the logs publish for any thread. All three files are written again by
+     * {@link #close()}, after the logs are closed.
+     */
+    public void startMaintenance(Maintenance m) {
+        every(m.retentionCheckMs(), this::applyRetention);
+        every(m.flushCheckMs(), this::flushDueLogs);
+        every(m.recoveryPointCheckpointMs(), () -> checkpoint(recoveryPoints, Partition::recoveryPoint));
+        every(m.logStartCheckpointMs(), () -> checkpoint(logStartOffsets, Partition::logStartOffset));
+        every(m.highWatermarkCheckpointMs(), () -> checkpoint(highWatermarks, Partition::highWatermark));
+    }
+
+    private void every(long periodMs, Runnable task) {
+        if (periodMs <= 0) {
+            return;
+        }
+        maintenance.add(housekeeping.scheduleWithFixedDelay(() -> {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                // An exception would cancel the schedule; the next round may succeed.
+                log.warn("periodic log maintenance failed: {}", e.toString());
+            }
+        }, periodMs, periodMs, TimeUnit.MILLISECONDS));
+    }
+
+    private void applyRetention() {
+        for (Partition p : partitions.values()) {
+            if (!p.isOffline()) {
+                p.applyRetention().exceptionally(e -> logFailure("retention", p, e));
+            }
+        }
+    }
+
+    private void flushDueLogs() {
+        long now = clock.millis();
+        for (Partition p : partitions.values()) {
+            p.flushIfDue(now).exceptionally(e -> logFailure("flush", p, e));
+        }
+    }
+
+    private static <T> T logFailure(String what, Partition p, Throwable e) {
+        Throwable cause = e.getCause() != null ? e.getCause() : e;
+        if (!(cause instanceof IllegalStateException)) {
+            // A closed log (topic deleted meanwhile) is not worth a warning.
+            log.warn("{} of {} failed: {}", what, p, cause.toString());
+        }
+        return null;
+    }
+
+    /** Synchronized: the periodic writers and {@link #close()} share the files' temporary names. */
+    private synchronized void checkpoint(OffsetCheckpointFile file, java.util.function.ToLongFunction<Partition> offset) {
+        checkpoint(file, partitions.values(), offset);
+    }
+
+    private synchronized void checkpoint(OffsetCheckpointFile file, Collection<Partition> which,
+                                         java.util.function.ToLongFunction<Partition> offset) {
+        Map<OffsetCheckpointFile.TopicPartition, Long> offsets = new HashMap<>();
+        for (Partition p : which) {
+            offsets.put(new OffsetCheckpointFile.TopicPartition(p.topic(), p.index()), offset.applyAsLong(p));
+        }
+        try {
+            file.write(offsets);
+        } catch (IOException e) {
+            log.error("cannot write checkpoint {}: {}", file.file(), e.toString());
+        }
+    }
+
     private void expireProducers() {
         for (Partition p : partitions.values()) {
             p.expireProducers(producerIdExpirationMs);
@@ -242,6 +359,8 @@ public final class Partitions implements MetadataListener, AutoCloseable {
     /** Flushes and closes every log (writing clean-shutdown markers), then stops the threads. */
     @Override
     public void close() {
+        maintenance.forEach(f -> f.cancel(false));
+        List<Partition> closed = new ArrayList<>(partitions.values());
         List<CompletableFuture<Void>> closing = new ArrayList<>();
         for (Partition p : partitions.values()) {
             closing.add(p.close().exceptionally(e -> {
@@ -250,6 +369,10 @@ public final class Partitions implements MetadataListener, AutoCloseable {
             }));
         }
         CompletableFuture.allOf(closing.toArray(new CompletableFuture<?>[0])).join();
+        // After the logs are closed (and so flushed), the recovery points are their log ends.
+        checkpoint(recoveryPoints, closed, Partition::recoveryPoint);
+        checkpoint(logStartOffsets, closed, Partition::logStartOffset);
+        checkpoint(highWatermarks, closed, Partition::highWatermark);
         partitions.clear();
         io.shutdown();
         // Deferred deletions only wait for readers to let go of old segments; with the broker
