@@ -90,14 +90,19 @@ final class LogSegment {
 
     private LogSegment(Path dir, long baseOffset, LogConfig config, long nowMs, boolean active, boolean create)
         throws IOException {
+        this(dir, baseOffset, config, nowMs, active, create, "");
+    }
+
+    private LogSegment(Path dir, long baseOffset, LogConfig config, long nowMs, boolean active, boolean create,
+                       String suffix) throws IOException {
         this.baseOffset = baseOffset;
         this.indexIntervalBytes = config.indexIntervalBytes();
         this.rollJitterMs = config.segmentJitterMs() == 0 ? 0
             : ThreadLocalRandom.current().nextLong(Math.min(config.segmentJitterMs(), config.segmentMs()));
-        this.logFile = logFile(dir, baseOffset);
+        this.logFile = withSuffix(logFile(dir, baseOffset), suffix);
         this.createdMs = nowMs;
-        Path offsetIndexFile = offsetIndexFile(dir, baseOffset);
-        Path timeIndexFile = timeIndexFile(dir, baseOffset);
+        Path offsetIndexFile = withSuffix(offsetIndexFile(dir, baseOffset), suffix);
+        Path timeIndexFile = withSuffix(timeIndexFile(dir, baseOffset), suffix);
         this.offsetIndexFile = offsetIndexFile;
         this.timeIndexFile = timeIndexFile;
         if (create) {
@@ -154,6 +159,45 @@ final class LogSegment {
     /** Creates a new, empty segment; its files must not exist (stale index files are removed). */
     static LogSegment create(Path dir, long baseOffset, LogConfig config, long nowMs) throws IOException {
         return new LogSegment(dir, baseOffset, config, nowMs, true, true);
+    }
+
+    /**
+     * Creates a new, empty segment whose three files carry {@code suffix} after their usual names
+     * ({@code <base>.log.cleaned}...): the log cleaner's output, which is not part of any log until
+     * {@link PartitionLog} renames the files to their plain names and opens them again.
+     */
+    static LogSegment createWithSuffix(Path dir, long baseOffset, LogConfig config, long nowMs, String suffix)
+        throws IOException {
+        Path log = withSuffix(logFile(dir, baseOffset), suffix);
+        Files.deleteIfExists(log);
+        return new LogSegment(dir, baseOffset, config.toBuilder().preallocate(false).build(), nowMs, true, true,
+            suffix);
+    }
+
+    static Path withSuffix(Path file, String suffix) {
+        return suffix.isEmpty() ? file : file.resolveSibling(file.getFileName() + suffix);
+    }
+
+    /** Receives the batches of {@link #forEachBatch}. */
+    interface BatchVisitor {
+        void visit(RecordBatch batch) throws IOException;
+    }
+
+    /**
+     * Reads every whole batch ending at or before {@code maxPosition}, in order, each into its own
+     * heap buffer: the log cleaner's way through an inactive segment. Safe on any thread.
+     */
+    void forEachBatch(int maxPosition, BatchVisitor visitor) throws IOException {
+        BatchScanner scanner = new BatchScanner(channel, 0, maxPosition);
+        while (scanner.next()) {
+            visitor.visit(readBatch(info(scanner)));
+        }
+    }
+
+    /** The max timestamp of the first batch, or -1 for an empty segment; reads one header. */
+    long firstBatchMaxTimestamp(int maxPosition) throws IOException {
+        BatchScanner scanner = new BatchScanner(channel, 0, maxPosition);
+        return scanner.next() ? scanner.maxTimestamp() : RecordBatch.NO_TIMESTAMP;
     }
 
     /**

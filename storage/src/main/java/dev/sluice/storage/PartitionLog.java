@@ -736,6 +736,63 @@ public final class PartitionLog implements AutoCloseable {
         }
     }
 
+    /** Base offset of the active segment, as readers see it. */
+    long activeBaseOffset() {
+        return end.segmentBaseOffset();
+    }
+
+    /** For the {@link LogCleaner}: every segment below the active one, in offset order; any thread. */
+    List<LogSegment> inactiveSegments() {
+        return List.copyOf(segments.headMap(end.segmentBaseOffset(), false).values());
+    }
+
+    /**
+     * Writer only, for the {@link LogCleaner}: puts the cleaned copy of {@code old} (written as
+     * {@code <base>.log.cleaned}, {@code .index.cleaned}, {@code .timeindex.cleaned}, flushed) in
+     * its place. Refused, with the cleaned files left for the caller to delete, if {@code old} is
+     * no longer the inactive segment at its base offset holding {@code expectedSize} bytes (it was
+     * deleted by retention, truncated, or the log closed while the cleaner worked).
+     *
+     * <p>The steps and what a crash after each leaves (see {@link #completeSwaps}): (1) the
+     * cleaned log file is renamed {@code <base>.log.swap}, the commit point: from here on open
+     * finishes the swap; (2) the old segment's files are renamed {@code .deleted}; (3) the cleaned
+     * index files take their plain names; (4) the swap file becomes {@code <base>.log}. Readers
+     * holding the old segment keep reading it until {@code file.delete.delay.ms} has passed; new
+     * reads find the replacement, which holds the same offsets' surviving records.
+     *
+     * @return whether the swap happened
+     */
+    boolean replaceSegment(LogSegment old, int expectedSize) {
+        if (closed || failed) {
+            return false;
+        }
+        long base = old.baseOffset();
+        if (segments.get(base) != old || old == active || old.size() != expectedSize) {
+            return false;
+        }
+        Path cleanedLog = LogSegment.withSuffix(LogSegment.logFile(dir, base), CLEANED_SUFFIX);
+        try {
+            Files.move(cleanedLog, LogSegment.withSuffix(LogSegment.logFile(dir, base), SWAP_SUFFIX),
+                StandardCopyOption.ATOMIC_MOVE);
+            old.renameToDeleted();
+            Files.move(LogSegment.withSuffix(LogSegment.offsetIndexFile(dir, base), CLEANED_SUFFIX),
+                LogSegment.offsetIndexFile(dir, base), StandardCopyOption.ATOMIC_MOVE);
+            Files.move(LogSegment.withSuffix(LogSegment.timeIndexFile(dir, base), CLEANED_SUFFIX),
+                LogSegment.timeIndexFile(dir, base), StandardCopyOption.ATOMIC_MOVE);
+            Files.move(LogSegment.withSuffix(LogSegment.logFile(dir, base), SWAP_SUFFIX),
+                LogSegment.logFile(dir, base), StandardCopyOption.ATOMIC_MOVE);
+            LogSegment replacement = LogSegment.open(dir, base, config, clock.millis(), false);
+            segments.put(base, replacement);
+            directoryDirty = true;
+            syncDirectory();
+        } catch (IOException e) {
+            failed = true;
+            throw new LogStorageException("cannot swap the cleaned segment " + base + " into " + dir, e);
+        }
+        scheduleFileDeletion(List.of(old));
+        return true;
+    }
+
     /** Forces every segment holding unflushed data to disk and advances the recovery point. */
     public void flush() {
         ensureWritable();

@@ -31,6 +31,7 @@ public final class RecordBatchBuilder {
     private boolean control;
     private int partitionLeaderEpoch = RecordBatch.NO_PARTITION_LEADER_EPOCH;
     private long deleteHorizonMs = RecordBatch.NO_TIMESTAMP;
+    private long rangeEnd = -1;
 
     private ByteBuffer records = ByteBuffer.allocate(INITIAL_CAPACITY);
     private int recordCount;
@@ -109,6 +110,20 @@ public final class RecordBatchBuilder {
             throw new IllegalStateException("set the delete horizon before appending records");
         }
         this.deleteHorizonMs = deleteHorizonMs;
+        return this;
+    }
+
+    /**
+     * Makes the batch's offset range (its last offset delta) reach {@code lastOffset} even if no
+     * record has that offset: compaction keeps a batch's original range when it removes its last
+     * records, so the producer sequence range the batch covers, and so idempotent producer state
+     * rebuilt from the log, stays the same.
+     */
+    public RecordBatchBuilder retainOffsetRangeTo(long lastOffset) {
+        if (lastOffset < baseOffset || lastOffset - baseOffset > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("offset " + lastOffset + " cannot end a batch from " + baseOffset);
+        }
+        this.rangeEnd = lastOffset;
         return this;
     }
 
@@ -249,7 +264,7 @@ public final class RecordBatchBuilder {
             .put(RecordBatch.MAGIC)
             .putInt(0) // CRC, written once the rest is in place
             .putShort((short) attributes)
-            .putInt((int) (lastOffset - baseOffset))
+            .putInt((int) (Math.max(lastOffset, rangeEnd) - baseOffset))
             .putLong(baseTimestamp)
             .putLong(batchMaxTimestamp)
             .putLong(producerId)
