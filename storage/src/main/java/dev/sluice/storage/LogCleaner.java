@@ -73,10 +73,10 @@ import org.slf4j.LoggerFactory;
  *       offset.</li>
  *   <li>Every cleanable segment up to that point, from the log start (the clean part too: its
  *       records may be superseded by the new dirty ones, and its tombstones may have expired), is
- *       read and its surviving batches written to a new segment under the same base offset, files
- *       suffixed {@code .cleaned}, with its indexes built as it is written, then flushed. A segment
+ *       read and its surviving batches written to a new segment under the base offset of the first
+ *       segment of its run (see below), files suffixed {@code .cleaned}, with its indexes built as it is written, then flushed. A segment
  *       in which nothing changes is left alone.</li>
- *   <li>The swap is a short task on the partition's writer ({@link PartitionLog#replaceSegment}):
+ *   <li>The swap is a short task on the partition's writer ({@link PartitionLog#replaceSegments}):
  *       it renames the files (the {@code .swap} rename is the commit point), replaces the segment
  *       in the log's segment map and hands the old one to the deferred deletion. Appends queue
  *       behind it only for those renames; fetches never wait, and a fetch that already holds the
@@ -85,8 +85,11 @@ import org.slf4j.LoggerFactory;
  *   <li>The first dirty offset moves up and the checkpoint is rewritten.</li>
  * </ol>
  * A crash leaves either the old segment or the new one: {@code .cleaned} files are deleted when
- * the log opens, and a {@code .swap} file replaces the segment it was made from. Cleaning one
- * segment into one keeps that rule simple; merging small cleaned segments is not done yet.
+ * the log opens, and a {@code .swap} file replaces every segment whose base offset lies in its
+ * offset range. Runs of adjacent segments whose sizes add up to at most {@code segment.bytes} are
+ * cleaned into one segment, so compacted segments merge; a run is only merged if its copy ends at
+ * or after its last segment's base offset (which keeps that rule exact), otherwise its segments
+ * are cleaned one by one.
  *
  * <h2>Threading</h2>
  * {@link #register}, {@link #unregister}, {@link #firstDirtyOffset} and {@link #close} may be
@@ -336,31 +339,76 @@ public final class LogCleaner implements AutoCloseable {
         long bytesAfter = 0;
         int rewritten = 0;
         LogConfig logConfig = partitionLog.config();
-        for (int i = 0; i < range.segments().size(); i++) {
-            LogSegment segment = range.segments().get(i);
-            if (segment.baseOffset() >= mapEnd || !running && !threads.isEmpty()) {
-                break;
+        List<List<Integer>> groups = groups(range, mapEnd, logConfig);
+        for (int g = 0; g < groups.size(); g++) {
+            if (!running && !threads.isEmpty()) {
+                return new PassResult(range.firstDirty(), range.firstDirty(), rewritten, bytesBefore, bytesAfter);
             }
-            int size = range.sizes().get(i);
-            bytesBefore += size;
-            Optional<LogSegment> cleaned = cleanSegment(partitionLog, segment, size, map, mapEnd, now, logConfig);
+            List<Integer> group = groups.get(g);
+            List<LogSegment> olds = new ArrayList<>();
+            List<Integer> sizes = new ArrayList<>();
+            for (int i : group) {
+                olds.add(range.segments().get(i));
+                sizes.add(range.sizes().get(i));
+                bytesBefore += range.sizes().get(i);
+            }
+            Optional<LogSegment> cleaned = cleanSegments(partitionLog, olds, sizes, map, mapEnd, now, logConfig);
+            if (cleaned.isEmpty() && olds.size() > 1) {
+                // The copy would end before the last segment's base offset, so after a crash its
+                // offsets could not tell which segments it replaced: clean these one by one.
+                groups.addAll(g + 1, group.stream().map(List::of).toList());
+                bytesBefore -= sizes.stream().mapToLong(Integer::longValue).sum();
+                continue;
+            }
             if (cleaned.isEmpty()) {
-                bytesAfter += size;
+                bytesAfter += sizes.get(0);
                 continue;
             }
             bytesAfter += cleaned.get().size();
-            if (!swap(r, segment, size)) {
+            if (!swap(r, olds, sizes)) {
                 log.info("Stopped cleaning {}: segment {} changed while it was cleaned", partitionLog.dir(),
-                    segment.baseOffset());
+                    olds.get(0).baseOffset());
                 return new PassResult(range.firstDirty(), range.firstDirty(), rewritten, bytesBefore, bytesAfter);
             }
-            rewritten++;
+            rewritten += olds.size();
         }
         firstDirty.put(r.key(), mapEnd);
         writeCheckpoint();
         log.info("Cleaned {} up to offset {}: {} segments rewritten, {} bytes to {}", partitionLog.dir(), mapEnd,
             rewritten, bytesBefore, bytesAfter);
         return new PassResult(range.firstDirty(), mapEnd, rewritten, bytesBefore, bytesAfter);
+    }
+
+    /**
+     * Indexes of the cleanable segments below {@code mapEnd}, in runs of adjacent segments whose
+     * sizes add up to at most {@code segment.bytes} and whose offsets fit one segment: each run is
+     * cleaned into one segment, so segments that compaction shrank merge again.
+     */
+    private static List<List<Integer>> groups(Cleanable range, long mapEnd, LogConfig logConfig) {
+        List<List<Integer>> groups = new ArrayList<>();
+        List<Integer> current = new ArrayList<>();
+        long bytes = 0;
+        for (int i = 0; i < range.segments().size(); i++) {
+            LogSegment segment = range.segments().get(i);
+            if (segment.baseOffset() >= mapEnd) {
+                break;
+            }
+            long next = i + 1 < range.segments().size() ? range.segments().get(i + 1).baseOffset() : range.end();
+            int size = range.sizes().get(i);
+            boolean fits = !current.isEmpty() && bytes + size <= logConfig.segmentBytes()
+                && next - 1 - range.segments().get(current.get(0)).baseOffset() <= Integer.MAX_VALUE;
+            if (!current.isEmpty() && !fits) {
+                groups.add(current);
+                current = new ArrayList<>();
+                bytes = 0;
+            }
+            current.add(i);
+            bytes += size;
+        }
+        if (!current.isEmpty()) {
+            groups.add(current);
+        }
+        return groups;
     }
 
     /**
@@ -399,28 +447,35 @@ public final class LogCleaner implements AutoCloseable {
     }
 
     /**
-     * Writes the surviving batches of {@code segment} to {@code <base>.*.cleaned} files.
+     * Writes the surviving batches of the adjacent segments {@code olds} to
+     * {@code <first base>.*.cleaned} files.
      *
-     * @return the new segment, closed and flushed, or empty if nothing would change
+     * @return the new segment, closed and flushed; empty if nothing would change (a single
+     *     segment), or if the copy of several would end before the last one's base offset
      */
-    private Optional<LogSegment> cleanSegment(PartitionLog partitionLog, LogSegment segment, int size, OffsetMap map,
-                                              long mapEnd, long now, LogConfig logConfig) throws IOException {
+    private Optional<LogSegment> cleanSegments(PartitionLog partitionLog, List<LogSegment> olds, List<Integer> sizes,
+                                               OffsetMap map, long mapEnd, long now, LogConfig logConfig)
+        throws IOException {
         Path dir = partitionLog.dir();
-        LogSegment out = LogSegment.createWithSuffix(dir, segment.baseOffset(), logConfig, now,
-            PartitionLog.CLEANED_SUFFIX);
-        boolean[] changed = {false};
+        long base = olds.get(0).baseOffset();
+        LogSegment out = LogSegment.createWithSuffix(dir, base, logConfig, now, PartitionLog.CLEANED_SUFFIX);
+        boolean[] changed = {olds.size() > 1};
+        long[] lastKept = {-1};
         boolean done = false;
         try {
-            segment.forEachBatch(size, batch -> {
-                Optional<RecordBatch> kept = filterBatch(batch, map, mapEnd, now, logConfig.deleteRetentionMs());
-                if (kept.isEmpty() || kept.get() != batch) {
-                    changed[0] = true;
-                }
-                if (kept.isPresent()) {
-                    out.append(MemoryRecords.withBatches(kept.get()));
-                }
-            });
-            if (!changed[0]) {
+            for (int i = 0; i < olds.size(); i++) {
+                olds.get(i).forEachBatch(sizes.get(i), batch -> {
+                    Optional<RecordBatch> kept = filterBatch(batch, map, mapEnd, now, logConfig.deleteRetentionMs());
+                    if (kept.isEmpty() || kept.get() != batch) {
+                        changed[0] = true;
+                    }
+                    if (kept.isPresent()) {
+                        out.append(MemoryRecords.withBatches(kept.get()));
+                        lastKept[0] = kept.get().lastOffset();
+                    }
+                });
+            }
+            if (!changed[0] || olds.size() > 1 && lastKept[0] < olds.get(olds.size() - 1).baseOffset()) {
                 return Optional.empty();
             }
             out.makeInactive();
@@ -430,7 +485,7 @@ public final class LogCleaner implements AutoCloseable {
         } finally {
             out.close();
             if (!done) {
-                deleteCleaned(dir, segment.baseOffset());
+                deleteCleaned(dir, base);
             }
         }
     }
@@ -504,11 +559,11 @@ public final class LogCleaner implements AutoCloseable {
     }
 
     /** Runs the swap on the log's writer and waits for it; false if refused or impossible. */
-    private boolean swap(Registered r, LogSegment old, int size) {
+    private boolean swap(Registered r, List<LogSegment> olds, List<Integer> sizes) {
         Path dir = r.log().dir();
         boolean swapped;
         try {
-            swapped = CompletableFuture.supplyAsync(() -> r.log().replaceSegment(old, size), r.writer()).get();
+            swapped = CompletableFuture.supplyAsync(() -> r.log().replaceSegments(olds, sizes), r.writer()).get();
         } catch (RejectedExecutionException e) {
             swapped = false;
         } catch (ExecutionException e) {
@@ -519,7 +574,7 @@ public final class LogCleaner implements AutoCloseable {
             swapped = false;
         }
         if (!swapped) {
-            deleteCleaned(dir, old.baseOffset());
+            deleteCleaned(dir, olds.get(0).baseOffset());
         }
         return swapped;
     }

@@ -747,34 +747,43 @@ public final class PartitionLog implements AutoCloseable {
     }
 
     /**
-     * Writer only, for the {@link LogCleaner}: puts the cleaned copy of {@code old} (written as
-     * {@code <base>.log.cleaned}, {@code .index.cleaned}, {@code .timeindex.cleaned}, flushed) in
-     * its place. Refused, with the cleaned files left for the caller to delete, if {@code old} is
-     * no longer the inactive segment at its base offset holding {@code expectedSize} bytes (it was
-     * deleted by retention, truncated, or the log closed while the cleaner worked).
+     * Writer only, for the {@link LogCleaner}: puts the cleaned copy of the adjacent segments
+     * {@code olds} (written under the first one's base offset as {@code <base>.log.cleaned},
+     * {@code .index.cleaned}, {@code .timeindex.cleaned}, flushed) in their place. The copy must
+     * end at or after the last old segment's base offset, so that after a crash its offsets show
+     * which segments it replaces. Refused, with the cleaned files left for the caller to delete,
+     * if any old segment is no longer the inactive segment at its base offset holding the expected
+     * bytes (it was deleted by retention, truncated, or the log closed while the cleaner worked).
      *
      * <p>The steps and what a crash after each leaves (see {@link #completeSwaps}): (1) the
      * cleaned log file is renamed {@code <base>.log.swap}, the commit point: from here on open
-     * finishes the swap; (2) the old segment's files are renamed {@code .deleted}; (3) the cleaned
-     * index files take their plain names; (4) the swap file becomes {@code <base>.log}. Readers
-     * holding the old segment keep reading it until {@code file.delete.delay.ms} has passed; new
-     * reads find the replacement, which holds the same offsets' surviving records.
+     * finishes the swap, replacing every segment whose base offset the swap file covers; (2) the
+     * old segments' files are renamed {@code .deleted}; (3) the cleaned index files take their
+     * plain names; (4) the swap file becomes {@code <base>.log}. In the segment map the
+     * replacement goes in before the old segments come out, so a reader always finds the offsets
+     * it looks for; a reader holding an old segment keeps reading it until
+     * {@code file.delete.delay.ms} has passed.
      *
      * @return whether the swap happened
      */
-    boolean replaceSegment(LogSegment old, int expectedSize) {
-        if (closed || failed) {
+    boolean replaceSegments(List<LogSegment> olds, List<Integer> expectedSizes) {
+        if (closed || failed || olds.isEmpty()) {
             return false;
         }
-        long base = old.baseOffset();
-        if (segments.get(base) != old || old == active || old.size() != expectedSize) {
-            return false;
+        for (int i = 0; i < olds.size(); i++) {
+            LogSegment old = olds.get(i);
+            if (segments.get(old.baseOffset()) != old || old == active || old.size() != expectedSizes.get(i)) {
+                return false;
+            }
         }
+        long base = olds.get(0).baseOffset();
         Path cleanedLog = LogSegment.withSuffix(LogSegment.logFile(dir, base), CLEANED_SUFFIX);
         try {
             Files.move(cleanedLog, LogSegment.withSuffix(LogSegment.logFile(dir, base), SWAP_SUFFIX),
                 StandardCopyOption.ATOMIC_MOVE);
-            old.renameToDeleted();
+            for (LogSegment old : olds) {
+                old.renameToDeleted();
+            }
             Files.move(LogSegment.withSuffix(LogSegment.offsetIndexFile(dir, base), CLEANED_SUFFIX),
                 LogSegment.offsetIndexFile(dir, base), StandardCopyOption.ATOMIC_MOVE);
             Files.move(LogSegment.withSuffix(LogSegment.timeIndexFile(dir, base), CLEANED_SUFFIX),
@@ -783,13 +792,16 @@ public final class PartitionLog implements AutoCloseable {
                 LogSegment.logFile(dir, base), StandardCopyOption.ATOMIC_MOVE);
             LogSegment replacement = LogSegment.open(dir, base, config, clock.millis(), false);
             segments.put(base, replacement);
+            for (LogSegment old : olds.subList(1, olds.size())) {
+                segments.remove(old.baseOffset());
+            }
             directoryDirty = true;
             syncDirectory();
         } catch (IOException e) {
             failed = true;
             throw new LogStorageException("cannot swap the cleaned segment " + base + " into " + dir, e);
         }
-        scheduleFileDeletion(List.of(old));
+        scheduleFileDeletion(List.copyOf(olds));
         return true;
     }
 

@@ -396,4 +396,98 @@ class LogCleanerTest {
         assertNull(failure.get());
         assertEquals(31, contents(log).size());
     }
+
+    @Test
+    void mergesSegmentsThatCompactionShrank() {
+        open(compacted().build());
+        writeRounds(20, 10);
+        log.roll();
+        append("other", "x");
+        int segmentsBefore = log.segmentCount();
+        assertTrue(segmentsBefore > 3);
+        // Runs are sized by their segments before cleaning, so the full segments stay apart once...
+        cleaner(1 << 20).cleanOnce();
+        assertEquals(segmentsBefore, log.segmentCount());
+
+        // ...and the shrunken ones merge on the next pass.
+        writeRounds(20, 1);
+        log.roll();
+        append("other", "y");
+        cleaner.cleanOnce();
+        assertEquals(2, log.segmentCount(), "one cleaned segment and the active one");
+        // other=x stays: the other=y that supersedes it is in the active segment, never mapped.
+        assertEquals(22, contents(log).size());
+    }
+
+    @Test
+    void aRewrittenBatchKeepsItsProducerFieldsOffsetRangeAndCompression() {
+        open(compacted().build());
+        RecordBatch idempotent = new RecordBatchBuilder(0)
+            .compression(dev.sluice.wire.compress.CompressionType.GZIP)
+            .producer(42, (short) 3, 100)
+            .partitionLeaderEpoch(7)
+            .append(START, bytes("a"), bytes("1"))
+            .append(START, bytes("b"), bytes("1"))
+            .append(START, bytes("c"), bytes("1"))
+            .build();
+        log.append(MemoryRecords.withBatches(idempotent));
+        append("c", "2");
+        log.roll();
+        append("other", "x");
+        cleaner(1 << 20).cleanOnce();
+
+        List<RecordBatch> batches = TestLogs.batchesOf(log.read(0, 1 << 20, Long.MAX_VALUE, true).records());
+        RecordBatch cleaned = batches.get(0);
+        assertEquals(0, cleaned.baseOffset());
+        assertEquals(2, cleaned.lastOffset(), "offset range kept though offset 2 was removed");
+        assertEquals(2, cleaned.recordCount());
+        assertEquals(42, cleaned.producerId());
+        assertEquals(3, cleaned.producerEpoch());
+        assertEquals(100, cleaned.baseSequence());
+        assertEquals(102, cleaned.lastSequence());
+        assertEquals(7, cleaned.partitionLeaderEpoch());
+        assertEquals(dev.sluice.wire.compress.CompressionType.GZIP, cleaned.compressionType());
+        assertEquals(Map.of(0L, "a=1", 1L, "b=1", 3L, "c=2", 4L, "other=x"), contents(log));
+    }
+
+    @Test
+    void aCrashAfterAMergedSwapsCommitPointReplacesEverySegmentItCovers() throws Exception {
+        open(compacted().build());
+        writeRounds(20, 10);
+        log.roll();
+        append("other", "x");
+        cleaner(1 << 20).cleanOnce();
+        writeRounds(20, 1);
+        log.roll();
+        append("other", "y");
+        int segmentsBefore = log.segmentCount();
+        Path dir = log.dir();
+        cleaner.unregister("t", 0);
+        cleaner.register("t", 0, log, task -> {
+            try {
+                for (Path f : filesEndingWith(".log.cleaned")) {
+                    // The commit point, then the crash.
+                    Files.copy(f, f.resolveSibling(f.getFileName().toString().replace(".cleaned", ".swap")));
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+            throw new java.util.concurrent.RejectedExecutionException("crash");
+        });
+        cleaner.cleanOnce();
+        assertEquals(1, filesEndingWith(".log.swap").size());
+        log.close();
+        log = null;
+
+        open(compacted().build());
+        assertTrue(segmentsBefore > 2);
+        assertEquals(2, log.segmentCount(), "the swap replaced every segment it covers");
+        Map<Long, String> after = contents(log);
+        assertEquals(22, after.size());
+        for (int k = 0; k < 20; k++) {
+            assertTrue(after.containsValue("k" + k + "=k" + k + "-0"), "latest value of k" + k);
+        }
+        assertTrue(filesEndingWith(".swap").isEmpty());
+        assertTrue(Files.exists(dir.resolve(LogSegment.fileNamePrefix(0) + ".log")));
+    }
 }
