@@ -74,8 +74,9 @@ import org.slf4j.LoggerFactory;
  *       seen as one.</li>
  * </ol>
  * {@link #close()} flushes everything, cuts the active segment's indexes to size and then writes
- * the marker. Producer-state snapshots, leader-epoch checkpoints, the transaction index and
- * retention are not kept here yet.
+ * the marker. Compaction is done by the {@link LogCleaner}, which swaps cleaned segments in
+ * through {@link #replaceSegments} on the writer. Producer-state snapshots, leader-epoch
+ * checkpoints, the transaction index and retention are not kept here yet.
  */
 public final class PartitionLog implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PartitionLog.class);
