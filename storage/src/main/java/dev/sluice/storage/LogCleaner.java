@@ -44,9 +44,9 @@ import org.slf4j.LoggerFactory;
  *       for byte. A batch that lost records is rewritten with its base offset, last offset
  *       (offset range), partition leader epoch, compression, timestamp type, transactional flag and
  *       producer id, epoch and base sequence, so producer state rebuilt from the log sees the same
- *       sequence ranges. A batch that lost every record is dropped; so a producer whose every
- *       record was superseded leaves no trace for a rebuild from the log (its snapshot still has
- *       it). Kafka keeps an empty batch for the last batch of each producer; Sluice does not yet.</li>
+ *       sequence ranges. A batch that lost every record is dropped, unless it is a producer's last batch
+ *       (see {@link #keepsProducerState}): then an empty batch with the same header fields stays,
+ *       so producer state can still be rebuilt from the log.</li>
  *   <li>Control batches (transaction markers) are kept as they are. <b>Where transactions plug
  *       in</b>: {@link #buildMap} must skip records of aborted transactions (found through the
  *       transaction index) so they never count as a key's latest value; {@link #filterBatch} must
@@ -334,7 +334,8 @@ public final class LogCleaner implements AutoCloseable {
 
     private PassResult clean(Registered r, Cleanable range, OffsetMap map, long now) throws IOException {
         PartitionLog partitionLog = r.log();
-        long mapEnd = buildMap(range, map);
+        MapResult mapped = buildMap(range, map);
+        long mapEnd = mapped.end();
         long bytesBefore = 0;
         long bytesAfter = 0;
         int rewritten = 0;
@@ -352,7 +353,7 @@ public final class LogCleaner implements AutoCloseable {
                 sizes.add(range.sizes().get(i));
                 bytesBefore += range.sizes().get(i);
             }
-            Optional<LogSegment> cleaned = cleanSegments(partitionLog, olds, sizes, map, mapEnd, now, logConfig);
+            Optional<LogSegment> cleaned = cleanSegments(partitionLog, olds, sizes, map, mapped, now, logConfig);
             if (cleaned.isEmpty() && olds.size() > 1) {
                 // The copy would end before the last segment's base offset, so after a crash its
                 // offsets could not tell which segments it replaced: clean these one by one.
@@ -414,19 +415,25 @@ public final class LogCleaner implements AutoCloseable {
     /**
      * Puts the latest offset of each key in the dirty range into {@code map}.
      *
-     * @return the offset up to which the map is complete: the end of the cleanable range, or the
-     *     first record that did not fit
+     * @return the offset up to which the map is complete (the end of the cleanable range, or the
+     *     first record that did not fit), and the last batch of each producer before it
      */
-    private long buildMap(Cleanable range, OffsetMap map) throws IOException {
+    private MapResult buildMap(Cleanable range, OffsetMap map) throws IOException {
         long[] stop = {-1};
+        Map<Long, Long> lastBatchOfProducer = new java.util.HashMap<>();
         for (int i = 0; i < range.segments().size() && stop[0] < 0; i++) {
             LogSegment segment = range.segments().get(i);
             long next = i + 1 < range.segments().size() ? range.segments().get(i + 1).baseOffset() : range.end();
             if (next <= range.firstDirty()) {
+                // The clean part: only batch headers, to know each producer's last batch.
+                segment.forEachProducerBatch(range.sizes().get(i), lastBatchOfProducer::put);
                 continue;
             }
             segment.forEachBatch(range.sizes().get(i), batch -> {
                 // Transactions: skip control batches here, and also aborted transactional data.
+                if (batch.hasProducerId() && !batch.isControlBatch()) {
+                    lastBatchOfProducer.put(batch.producerId(), batch.baseOffset());
+                }
                 if (stop[0] >= 0 || batch.lastOffset() < range.firstDirty() || batch.isControlBatch()) {
                     return;
                 }
@@ -443,7 +450,16 @@ public final class LogCleaner implements AutoCloseable {
                 }
             });
         }
-        return stop[0] >= 0 ? stop[0] : range.end();
+        return new MapResult(stop[0] >= 0 ? stop[0] : range.end(), lastBatchOfProducer);
+    }
+
+    /**
+     * What a pass learnt from the dirty range.
+     *
+     * @param end the offset up to which the key map is complete
+     * @param lastBatchOfProducer base offset of each producer's last batch up to {@code end}
+     */
+    private record MapResult(long end, Map<Long, Long> lastBatchOfProducer) {
     }
 
     /**
@@ -454,7 +470,7 @@ public final class LogCleaner implements AutoCloseable {
      *     segment), or if the copy of several would end before the last one's base offset
      */
     private Optional<LogSegment> cleanSegments(PartitionLog partitionLog, List<LogSegment> olds, List<Integer> sizes,
-                                               OffsetMap map, long mapEnd, long now, LogConfig logConfig)
+                                               OffsetMap map, MapResult mapped, long now, LogConfig logConfig)
         throws IOException {
         Path dir = partitionLog.dir();
         long base = olds.get(0).baseOffset();
@@ -465,7 +481,7 @@ public final class LogCleaner implements AutoCloseable {
         try {
             for (int i = 0; i < olds.size(); i++) {
                 olds.get(i).forEachBatch(sizes.get(i), batch -> {
-                    Optional<RecordBatch> kept = filterBatch(batch, map, mapEnd, now, logConfig.deleteRetentionMs());
+                    Optional<RecordBatch> kept = filterBatch(batch, map, mapped, now, logConfig.deleteRetentionMs());
                     if (kept.isEmpty() || kept.get() != batch) {
                         changed[0] = true;
                     }
@@ -494,8 +510,9 @@ public final class LogCleaner implements AutoCloseable {
      * The batch as it should be after cleaning: itself when every record stays and its delete
      * horizon needs no change, a rebuilt batch with the survivors, or empty if none survive.
      */
-    private static Optional<RecordBatch> filterBatch(RecordBatch batch, OffsetMap map, long mapEnd, long now,
+    private static Optional<RecordBatch> filterBatch(RecordBatch batch, OffsetMap map, MapResult mapped, long now,
                                                      long deleteRetentionMs) {
+        long mapEnd = mapped.end();
         if (batch.isControlBatch()) {
             // Transactions: drop a marker here once past its delete horizon with no data of its
             // transaction left before it.
@@ -527,11 +544,16 @@ public final class LogCleaner implements AutoCloseable {
             kept.add(record);
         }
         boolean needsHorizon = keptTombstone && !batch.hasDeleteHorizon();
+        if (total == 0) {
+            // An empty batch an earlier pass kept for its producer: kept while nothing newer of
+            // that producer has been seen.
+            return keepsProducerState(batch, mapped) ? Optional.of(batch) : Optional.empty();
+        }
         if (kept.size() == total && !needsHorizon) {
             return Optional.of(batch);
         }
         if (kept.isEmpty()) {
-            return Optional.empty();
+            return keepsProducerState(batch, mapped) ? Optional.of(emptyCopy(batch)) : Optional.empty();
         }
         RecordBatchBuilder builder = new RecordBatchBuilder(batch.baseOffset())
             .compression(batch.compressionType())
@@ -551,6 +573,33 @@ public final class LogCleaner implements AutoCloseable {
                 record.headers());
         }
         return Optional.of(builder.build());
+    }
+
+    /**
+     * Whether a batch that lost every record must stay as an empty batch: it is an idempotent or
+     * transactional producer's last batch in the range the pass mapped, so rebuilding producer
+     * state from the log still finds the producer's epoch, last sequence and last write time. A
+     * producer whose later batches lie past that range keeps one extra empty batch until a later
+     * pass. Empty batches cost 61 bytes each and are not dropped when the producer expires (Kafka
+     * drops them once the producer id has left its producer state; Sluice's cleaner does not see
+     * producer state yet).
+     */
+    private static boolean keepsProducerState(RecordBatch batch, MapResult mapped) {
+        if (!batch.hasProducerId()) {
+            return false;
+        }
+        Long last = mapped.lastBatchOfProducer().get(batch.producerId());
+        return last == null || last == batch.baseOffset();
+    }
+
+    private static RecordBatch emptyCopy(RecordBatch batch) {
+        return new RecordBatchBuilder(batch.baseOffset())
+            .partitionLeaderEpoch(batch.partitionLeaderEpoch())
+            .producer(batch.producerId(), batch.producerEpoch(), batch.baseSequence())
+            .transactional(batch.isTransactional())
+            .retainOffsetRangeTo(batch.lastOffset())
+            .emptyBatchTimestamp(batch.maxTimestamp())
+            .build();
     }
 
     private static long saturatedAdd(long a, long b) {

@@ -194,6 +194,29 @@ final class LogSegment {
         }
     }
 
+    /** Receives the producer id of each batch of {@link #forEachProducerBatch}. */
+    interface ProducerBatchVisitor {
+        void visit(long baseOffset, long producerId);
+    }
+
+    /**
+     * Reads only the header of each whole batch ending at or before {@code maxPosition} and reports
+     * the data batches (not control batches) that carry a producer id. Safe on any thread.
+     */
+    void forEachProducerBatch(int maxPosition, ProducerBatchVisitor visitor) throws IOException {
+        BatchScanner scanner = new BatchScanner(channel, 0, maxPosition);
+        ByteBuffer header = ByteBuffer.allocate(RecordBatch.HEADER_SIZE);
+        while (scanner.next()) {
+            header.clear();
+            readFully(header, scanner.position());
+            boolean control = (header.getShort(21) & 0x20) != 0;
+            long producerId = header.getLong(43);
+            if (!control && producerId != RecordBatch.NO_PRODUCER_ID) {
+                visitor.visit(scanner.baseOffset(), producerId);
+            }
+        }
+    }
+
     /** The max timestamp of the first batch, or -1 for an empty segment; reads one header. */
     long firstBatchMaxTimestamp(int maxPosition) throws IOException {
         BatchScanner scanner = new BatchScanner(channel, 0, maxPosition);

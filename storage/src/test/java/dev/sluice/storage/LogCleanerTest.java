@@ -490,4 +490,42 @@ class LogCleanerTest {
         assertTrue(filesEndingWith(".swap").isEmpty());
         assertTrue(Files.exists(dir.resolve(LogSegment.fileNamePrefix(0) + ".log")));
     }
+
+    private void appendFromProducer(long producerId, int sequence, String key, String value) {
+        RecordBatch batch = new RecordBatchBuilder(log.logEndOffset())
+            .producer(producerId, (short) 0, sequence)
+            .append(clock.millis(), bytes(key), bytes(value))
+            .build();
+        log.append(MemoryRecords.withBatches(batch));
+    }
+
+    @Test
+    void keepsAnEmptyBatchForAProducersLastBatchOnly() {
+        open(compacted().build());
+        appendFromProducer(7, 0, "a", "1");
+        appendFromProducer(7, 1, "b", "1");
+        appendFromProducer(8, 0, "a", "2");
+        appendFromProducer(8, 1, "b", "2");
+        log.roll();
+        append("other", "x");
+        cleaner(1 << 20).cleanOnce();
+
+        List<RecordBatch> batches = TestLogs.batchesOf(log.read(0, 1 << 20, Long.MAX_VALUE, true).records());
+        assertEquals(List.of(1L, 2L, 3L), batches.stream().map(RecordBatch::baseOffset).toList());
+        RecordBatch empty = batches.get(0);
+        assertEquals(0, empty.recordCount());
+        assertEquals(7, empty.producerId());
+        assertEquals(1, empty.lastSequence());
+        assertEquals(START, empty.maxTimestamp());
+        assertEquals(Map.of(2L, "a=2", 3L, "b=2", 4L, "other=x"), contents(log));
+
+        // A later pass keeps the empty batch while it is still producer 7's last.
+        appendFromProducer(9, 0, "c", "1");
+        log.roll();
+        append("other", "y");
+        cleaner.cleanOnce();
+        List<Long> bases = TestLogs.batchesOf(log.read(0, 1 << 20, Long.MAX_VALUE, true).records()).stream()
+            .map(RecordBatch::baseOffset).toList();
+        assertTrue(bases.contains(1L), bases.toString());
+    }
 }

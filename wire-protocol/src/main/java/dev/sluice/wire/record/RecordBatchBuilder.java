@@ -32,6 +32,7 @@ public final class RecordBatchBuilder {
     private int partitionLeaderEpoch = RecordBatch.NO_PARTITION_LEADER_EPOCH;
     private long deleteHorizonMs = RecordBatch.NO_TIMESTAMP;
     private long rangeEnd = -1;
+    private long emptyBatchTimestamp = RecordBatch.NO_TIMESTAMP;
 
     private ByteBuffer records = ByteBuffer.allocate(INITIAL_CAPACITY);
     private int recordCount;
@@ -124,6 +125,17 @@ public final class RecordBatchBuilder {
             throw new IllegalArgumentException("offset " + lastOffset + " cannot end a batch from " + baseOffset);
         }
         this.rangeEnd = lastOffset;
+        return this;
+    }
+
+    /**
+     * Lets the batch be built with no records when {@link #retainOffsetRangeTo} gives its range,
+     * with this as its base and max timestamp: compaction keeps such an empty batch where a
+     * producer's last batch lost every record, so the producer's sequence and last write time can
+     * still be rebuilt from the log. An empty batch is written uncompressed.
+     */
+    public RecordBatchBuilder emptyBatchTimestamp(long timestamp) {
+        this.emptyBatchTimestamp = timestamp;
         return this;
     }
 
@@ -224,14 +236,20 @@ public final class RecordBatchBuilder {
     /**
      * Writes the batch into a new heap buffer.
      *
-     * @throws IllegalStateException if no record was appended, or the batch was already built
+     * @throws IllegalStateException if no record was appended (and no offset range was retained),
+     *     or the batch was already built
      */
     public RecordBatch build() {
         if (built) {
             throw new IllegalStateException("the batch has been built");
         }
-        if (recordCount == 0) {
+        if (recordCount == 0 && rangeEnd < 0) {
             throw new IllegalStateException("a record batch needs at least one record");
+        }
+        if (recordCount == 0) {
+            codec = CompressionType.NONE.codec();
+            firstTimestamp = emptyBatchTimestamp;
+            maxTimestamp = emptyBatchTimestamp;
         }
         built = true;
         builtRecordsSize = records.position();
