@@ -62,9 +62,10 @@ class CompactionTest {
                 long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
                 Map<String, String> seen;
                 int records;
+                List<ConsumerRecord<String, String>> all;
                 do {
                     producer.send(new ProducerRecord<>(TOPIC, "marker", "m")).get();
-                    List<ConsumerRecord<String, String>> all = readAll(broker);
+                    all = readAll(broker);
                     records = all.size();
                     seen = new HashMap<>();
                     for (ConsumerRecord<String, String> r : all) {
@@ -73,10 +74,27 @@ class CompactionTest {
                     seen.remove("marker");
                 } while (records > KEYS * 11 / 10 && System.nanoTime() < deadline);
 
-                assertTrue(records <= KEYS * 11 / 10, records + " records left of " + (KEYS * ROUNDS) + " written");
+                assertTrue(records <= KEYS * 11 / 10, records + " records left of " + (KEYS * ROUNDS) + " written: "
+                    + describe(all));
                 assertEquals(latest, seen);
             }
         }
+    }
+
+    /** Offsets of the first records that are not their key's last, for a failure message. */
+    private static String describe(List<ConsumerRecord<String, String>> all) {
+        Map<String, Long> last = new HashMap<>();
+        for (ConsumerRecord<String, String> r : all) {
+            last.put(r.key(), r.offset());
+        }
+        StringBuilder out = new StringBuilder("superseded records at");
+        int shown = 0;
+        for (ConsumerRecord<String, String> r : all) {
+            if (last.get(r.key()) != r.offset() && shown++ < 20) {
+                out.append(' ').append(r.offset()).append('(').append(r.key()).append(')');
+            }
+        }
+        return out.append(", last offset ").append(all.isEmpty() ? -1 : all.get(all.size() - 1).offset()).toString();
     }
 
     private static KafkaProducer<String, String> producer(SluiceBroker broker) {

@@ -67,8 +67,8 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>A pass</h2>
  * <ol>
- *   <li>The dirty range is read and each key's latest offset put in an {@link OffsetMap} whose
- *       entry limit is {@code dedupeBufferSize / threads / 24}. If the map fills, the pass only
+ *   <li>The dirty range is read and each key's latest offset put in an {@link OffsetMap} held
+ *       within {@code dedupeBufferSize / threads} bytes (24 bytes a slot, filled to 90%). If the map fills, the pass only
  *       counts as cleaning up to the record that did not fit, which becomes the next first dirty
  *       offset.</li>
  *   <li>Every cleanable segment up to that point, from the log start (the clean part too: its
@@ -197,7 +197,7 @@ public final class LogCleaner implements AutoCloseable {
     }
 
     private void run() {
-        OffsetMap map = new OffsetMap(entriesPerThread());
+        OffsetMap map = new OffsetMap(bytesPerThread());
         while (running) {
             boolean worked = false;
             try {
@@ -218,8 +218,8 @@ public final class LogCleaner implements AutoCloseable {
         }
     }
 
-    private int entriesPerThread() {
-        return OffsetMap.entriesFor(config.dedupeBufferSize() / Math.max(1, config.threads()));
+    private long bytesPerThread() {
+        return config.dedupeBufferSize() / Math.max(1, config.threads());
     }
 
     /**
@@ -229,7 +229,7 @@ public final class LogCleaner implements AutoCloseable {
      * @return what the pass did, or empty if no log was eligible
      */
     public Optional<PassResult> cleanOnce() {
-        return cleanDirtiest(new OffsetMap(entriesPerThread()));
+        return cleanDirtiest(new OffsetMap(bytesPerThread()));
     }
 
     private Optional<PassResult> cleanDirtiest(OffsetMap map) {
@@ -288,7 +288,10 @@ public final class LogCleaner implements AutoCloseable {
     private Optional<Cleanable> cleanable(Registered r, long now) {
         PartitionLog partitionLog = r.log();
         LogConfig logConfig = partitionLog.config();
-        List<LogSegment> inactive = partitionLog.inactiveSegments();
+        // One read of the active base: a roll between reading the segments and their end would
+        // count the just-rolled segment's offsets as cleaned without mapping them.
+        long activeBase = partitionLog.activeBaseOffset();
+        List<LogSegment> inactive = partitionLog.segmentsBelow(activeBase);
         long start = partitionLog.logStartOffset();
         long dirtyFrom = Math.max(firstDirty.getOrDefault(r.key(), start), start);
         List<LogSegment> segments = new ArrayList<>();
@@ -300,7 +303,7 @@ public final class LogCleaner implements AutoCloseable {
         try {
             for (int i = 0; i < inactive.size(); i++) {
                 LogSegment segment = inactive.get(i);
-                long next = i + 1 < inactive.size() ? inactive.get(i + 1).baseOffset() : partitionLog.activeBaseOffset();
+                long next = i + 1 < inactive.size() ? inactive.get(i + 1).baseOffset() : activeBase;
                 if (next <= start) {
                     continue;
                 }

@@ -742,9 +742,13 @@ public final class PartitionLog implements AutoCloseable {
         return end.segmentBaseOffset();
     }
 
-    /** For the {@link LogCleaner}: every segment below the active one, in offset order; any thread. */
-    List<LogSegment> inactiveSegments() {
-        return List.copyOf(segments.headMap(end.segmentBaseOffset(), false).values());
+    /**
+     * For the {@link LogCleaner}, on any thread: the segments below {@code activeBase} (a value of
+     * {@link #activeBaseOffset()}), in offset order. The last one ends where {@code activeBase}
+     * begins; asking with one value read once keeps the two consistent across a roll.
+     */
+    List<LogSegment> segmentsBelow(long activeBase) {
+        return List.copyOf(segments.headMap(activeBase, false).values());
     }
 
     /**
