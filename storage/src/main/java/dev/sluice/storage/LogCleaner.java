@@ -134,6 +134,8 @@ public final class LogCleaner implements AutoCloseable {
     private final Map<CleanerCheckpoint.Entry, Registered> logs = new ConcurrentHashMap<>();
     private final Map<CleanerCheckpoint.Entry, Long> firstDirty = new ConcurrentHashMap<>();
     private final Set<CleanerCheckpoint.Entry> inProgress = new HashSet<>();
+    /** Logs a pass failed on for a reason other than I/O (e.g. a corrupt batch): skipped until registered again. */
+    private final Set<CleanerCheckpoint.Entry> uncleanable = ConcurrentHashMap.newKeySet();
     private final List<Thread> threads = new ArrayList<>();
     private final Object wakeUp = new Object();
     private volatile boolean running;
@@ -171,6 +173,7 @@ public final class LogCleaner implements AutoCloseable {
     public void register(String topic, int partition, PartitionLog partitionLog, Executor writer) {
         CleanerCheckpoint.Entry key = new CleanerCheckpoint.Entry(topic, partition);
         logs.put(key, new Registered(key, partitionLog, writer));
+        uncleanable.remove(key);
     }
 
     /**
@@ -181,6 +184,8 @@ public final class LogCleaner implements AutoCloseable {
         CleanerCheckpoint.Entry key = new CleanerCheckpoint.Entry(topic, partition);
         logs.remove(key);
         firstDirty.remove(key);
+        uncleanable.remove(key);
+        writeCheckpoint();
     }
 
     /** The first offset not yet compacted, if the cleaner has a record of the log. */
@@ -238,7 +243,7 @@ public final class LogCleaner implements AutoCloseable {
         synchronized (inProgress) {
             double best = -1;
             for (Registered r : logs.values()) {
-                if (inProgress.contains(r.key()) || !r.log().config().compact()) {
+                if (inProgress.contains(r.key()) || uncleanable.contains(r.key()) || !r.log().config().compact()) {
                     continue;
                 }
                 Optional<Cleanable> range = cleanable(r, now);
@@ -265,6 +270,11 @@ public final class LogCleaner implements AutoCloseable {
             return Optional.of(clean(chosen, range.get(), map, now));
         } catch (IOException | LogStorageException e) {
             log.warn("Cannot clean {}: {}", chosen.log().dir(), e.toString());
+            return Optional.empty();
+        } catch (RuntimeException e) {
+            // Not a passing I/O problem: trying again would fail again and starve other logs.
+            log.error("Cannot clean {}; it is skipped until the broker opens it again", chosen.log().dir(), e);
+            uncleanable.add(chosen.key());
             return Optional.empty();
         } finally {
             synchronized (inProgress) {
@@ -293,7 +303,9 @@ public final class LogCleaner implements AutoCloseable {
         long activeBase = partitionLog.activeBaseOffset();
         List<LogSegment> inactive = partitionLog.segmentsBelow(activeBase);
         long start = partitionLog.logStartOffset();
-        long dirtyFrom = Math.max(firstDirty.getOrDefault(r.key(), start), start);
+        long recorded = firstDirty.getOrDefault(r.key(), start);
+        // Past the log end, the entry belongs to an earlier log of the same name: start over.
+        long dirtyFrom = recorded > partitionLog.logEndOffset() ? start : Math.max(recorded, start);
         List<LogSegment> segments = new ArrayList<>();
         List<Integer> sizes = new ArrayList<>();
         long dirtyBytes = 0;
@@ -376,8 +388,10 @@ public final class LogCleaner implements AutoCloseable {
             }
             rewritten += olds.size();
         }
-        firstDirty.put(r.key(), mapEnd);
-        writeCheckpoint();
+        if (logs.get(r.key()) == r) {
+            firstDirty.put(r.key(), mapEnd);
+            writeCheckpoint();
+        }
         log.info("Cleaned {} up to offset {}: {} segments rewritten, {} bytes to {}", partitionLog.dir(), mapEnd,
             rewritten, bytesBefore, bytesAfter);
         return new PassResult(range.firstDirty(), mapEnd, rewritten, bytesBefore, bytesAfter);

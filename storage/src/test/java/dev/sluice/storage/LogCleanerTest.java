@@ -534,4 +534,33 @@ class LogCleanerTest {
             .map(RecordBatch::baseOffset).toList();
         assertTrue(bases.contains(1L), bases.toString());
     }
+
+    @Test
+    void aCheckpointEntryPastTheLogEndIsTakenForAnEarlierLogOfTheSameName() throws Exception {
+        Files.writeString(dataDir.resolve(CleanerCheckpoint.FILE_NAME), "0\n1\nt 0 5000\n");
+        open(compacted().build());
+        writeRounds(20, 10);
+        log.roll();
+        cleaner(1 << 20);
+        assertEquals(5000L, cleaner.firstDirtyOffset("t", 0).getAsLong());
+
+        assertTrue(cleaner.cleanOnce().isPresent());
+        assertEquals(20, contents(log).size());
+        assertEquals(200L, cleaner.firstDirtyOffset("t", 0).getAsLong());
+    }
+
+    @Test
+    void unregisteringForgetsTheLogAndItsCheckpointEntry() throws Exception {
+        open(compacted().build());
+        writeRounds(20, 10);
+        log.roll();
+        cleaner(1 << 20).cleanOnce();
+        cleaner.unregister("t", 0);
+
+        assertTrue(cleaner.firstDirtyOffset("t", 0).isEmpty());
+        assertEquals(List.of("0", "0"), Files.readAllLines(dataDir.resolve(CleanerCheckpoint.FILE_NAME)));
+        writeRounds(20, 2);
+        log.roll();
+        assertTrue(cleaner.cleanOnce().isEmpty());
+    }
 }
