@@ -81,6 +81,55 @@ class CompactionTest {
         }
     }
 
+    @Test
+    void tombstonesRemoveTheirKeysAndThemselvesAfterDeleteRetention() throws Exception {
+        String topic = "compacted-deletes";
+        try (SluiceBroker broker = SluiceBroker.builder().config("log.cleaner.backoff.ms", "100").start();
+             Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()));
+             KafkaProducer<String, String> producer = producer(broker)) {
+            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1).configs(Map.of(
+                "cleanup.policy", "compact",
+                "min.cleanable.dirty.ratio", "0.01",
+                "segment.ms", "200",
+                "delete.retention.ms", "3000")))).all().get();
+            for (int k = 0; k < 100; k++) {
+                producer.send(new ProducerRecord<>(topic, "key-" + k, "value-" + k));
+            }
+            for (int k = 0; k < 50; k++) {
+                producer.send(new ProducerRecord<>(topic, "key-" + k, null));
+            }
+            producer.flush();
+
+            // First the old values of deleted keys go while their tombstones stay...
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            List<ConsumerRecord<String, String>> all;
+            do {
+                producer.send(new ProducerRecord<>(topic, "marker", "m")).get();
+                all = readAll(broker, topic);
+            } while (all.stream().anyMatch(r -> r.value() != null && r.key().startsWith("key-")
+                && Integer.parseInt(r.key().substring(4)) < 50) && System.nanoTime() < deadline);
+            long tombstones = all.stream().filter(r -> r.value() == null).count();
+            assertTrue(tombstones > 0, "tombstones kept within delete.retention.ms: " + describe(all));
+
+            // ...then, delete.retention.ms after their first cleaning, the tombstones too.
+            do {
+                producer.send(new ProducerRecord<>(topic, "marker", "m")).get();
+                all = readAll(broker, topic);
+            } while (all.stream().anyMatch(r -> r.value() == null) && System.nanoTime() < deadline);
+            Map<String, String> seen = new HashMap<>();
+            for (ConsumerRecord<String, String> r : all) {
+                assertTrue(r.value() != null, "a tombstone outlived delete.retention.ms at " + r.offset());
+                seen.put(r.key(), r.value());
+            }
+            seen.remove("marker");
+            Map<String, String> expected = new HashMap<>();
+            for (int k = 50; k < 100; k++) {
+                expected.put("key-" + k, "value-" + k);
+            }
+            assertEquals(expected, seen);
+        }
+    }
+
     /** Offsets of the first records that are not their key's last, for a failure message. */
     private static String describe(List<ConsumerRecord<String, String>> all) {
         Map<String, Long> last = new HashMap<>();
@@ -107,12 +156,16 @@ class CompactionTest {
     }
 
     private static List<ConsumerRecord<String, String>> readAll(SluiceBroker broker) {
+        return readAll(broker, TOPIC);
+    }
+
+    private static List<ConsumerRecord<String, String>> readAll(SluiceBroker broker, String topic) {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
         props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        TopicPartition tp = new TopicPartition(TOPIC, 0);
+        TopicPartition tp = new TopicPartition(topic, 0);
         try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props)) {
             consumer.assign(List.of(tp));
             consumer.seekToBeginning(List.of(tp));
