@@ -357,7 +357,8 @@ final class LogSegment {
     /**
      * Whether the segment should be rolled before appending {@code appendSize} bytes whose last
      * offset is {@code lastOffset}: it would pass {@code segment.bytes}, it is older than
-     * {@code segment.ms} less its jitter (by its first batch's max timestamp, or its creation if
+     * {@code segment.ms} (for a compacted log, or {@code max.compaction.lag.ms} if smaller) less its
+     * jitter (by its first batch's max timestamp, or its creation if
      * it has none), an index is full, or the offsets would not fit relative to its base.
      */
     boolean shouldRoll(LogConfig config, int appendSize, long lastOffset, long nowMs) throws IOException {
@@ -365,7 +366,10 @@ final class LogSegment {
             return false;
         }
         boolean full = size > config.segmentBytes() - appendSize;
-        boolean old = nowMs - rollingBaseTimestamp() > config.segmentMs() - rollJitterMs;
+        // A compacted log also rolls by max.compaction.lag.ms, or its newest records, which stay
+        // in the active segment, could wait past that lag for the cleaner.
+        long rollMs = config.compact() ? Math.min(config.segmentMs(), config.maxCompactionLagMs()) : config.segmentMs();
+        boolean old = nowMs - rollingBaseTimestamp() > rollMs - rollJitterMs;
         boolean indexFull = offsetIndex.isFull() || timeIndex.isFull();
         boolean offsetsOverflow = lastOffset - baseOffset > Integer.MAX_VALUE;
         return full || old || indexFull || offsetsOverflow;

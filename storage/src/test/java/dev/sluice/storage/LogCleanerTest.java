@@ -563,4 +563,18 @@ class LogCleanerTest {
         log.roll();
         assertTrue(cleaner.cleanOnce().isEmpty());
     }
+
+    @Test
+    void aCompactedLogRollsByMaxCompactionLagSoItsNewestRecordsGetCleaned() {
+        open(compacted().segmentBytes(1 << 20).maxCompactionLagMs(60_000).build());
+        writeRounds(5, 4);
+        assertEquals(1, log.segmentCount());
+        clock.advance(60_001);
+        append("other", "x");
+
+        assertEquals(2, log.segmentCount());
+        cleaner(1 << 20);
+        assertTrue(cleaner.cleanOnce().isPresent());
+        assertEquals(6, contents(log).size());
+    }
 }
