@@ -577,4 +577,30 @@ class LogCleanerTest {
         assertTrue(cleaner.cleanOnce().isPresent());
         assertEquals(6, contents(log).size());
     }
+
+    @Test
+    void cleanerThreadsCleanInTheBackgroundAndStopOnClose() throws Exception {
+        open(compacted().build());
+        writeRounds(20, 10);
+        log.roll();
+        java.util.concurrent.ExecutorService writer = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            cleaner = new LogCleaner(dataDir, new LogCleaner.Config(1, 1 << 20, 10), clock);
+            cleaner.register("t", 0, log, writer);
+            cleaner.start();
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (cleaner.firstDirtyOffset("t", 0).orElse(0) < 200 && System.nanoTime() < deadline) {
+                cleaner.wakeUp();
+                Thread.onSpinWait();
+            }
+            assertEquals(200L, cleaner.firstDirtyOffset("t", 0).getAsLong());
+            cleaner.close();
+            cleaner = null;
+            assertEquals(20, writer.submit(() -> contents(log).size()).get().intValue());
+            assertEquals(List.of("0", "1", "t 0 200"),
+                Files.readAllLines(dataDir.resolve(CleanerCheckpoint.FILE_NAME)));
+        } finally {
+            writer.shutdown();
+        }
+    }
 }
