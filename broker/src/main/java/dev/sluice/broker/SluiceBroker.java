@@ -33,6 +33,7 @@ import dev.sluice.broker.metrics.MetricsEndpoint;
 import dev.sluice.broker.metrics.RequestMetrics;
 import dev.sluice.broker.metrics.TopicMetrics;
 import dev.sluice.broker.network.NetworkServer;
+import dev.sluice.storage.LogCleaner;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -174,6 +175,11 @@ public final class SluiceBroker implements AutoCloseable {
             Partitions partitions = new Partitions(dir.path(), nodeId, resolver, config.getInt(BrokerConfigKeys.NUM_IO_THREADS),
                 config.getLong(BrokerConfigKeys.PRODUCER_ID_EXPIRATION_MS));
             opened.add(partitions);
+            if (config.getBoolean(BrokerConfigKeys.LOG_CLEANER_ENABLE) && config.getInt(BrokerConfigKeys.LOG_CLEANER_THREADS) > 0) {
+                partitions.startLogCleaner(new LogCleaner.Config(config.getInt(BrokerConfigKeys.LOG_CLEANER_THREADS),
+                    config.getLong(BrokerConfigKeys.LOG_CLEANER_DEDUPE_BUFFER_SIZE),
+                    config.getLong(BrokerConfigKeys.LOG_CLEANER_BACKOFF_MS)));
+            }
             partitions.load(controller.image());
             partitions.startMaintenance(new Partitions.Maintenance(
                 config.getLong(BrokerConfigKeys.LOG_RETENTION_CHECK_INTERVAL_MS),

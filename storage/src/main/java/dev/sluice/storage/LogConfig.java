@@ -26,6 +26,14 @@ package dev.sluice.storage;
  * @param delete {@code cleanup.policy} contains {@code delete}
  * @param maxMessageBytes {@code max.message.bytes}: the largest batch a producer may append
  *     (checked by the broker's produce path)
+ * @param minCleanableDirtyRatio {@code min.cleanable.dirty.ratio}: the share of a compacted log's
+ *     cleanable bytes that must be dirty (not yet compacted) before the {@link LogCleaner} cleans it
+ * @param minCompactionLagMs {@code min.compaction.lag.ms}: a segment holding a record younger than
+ *     this (by batch max timestamp) is not compacted yet
+ * @param maxCompactionLagMs {@code max.compaction.lag.ms}: a log whose oldest dirty record is older
+ *     than this is compacted whatever its dirty ratio
+ * @param deleteRetentionMs {@code delete.retention.ms}: how long a tombstone stays after the
+ *     cleaner first kept it (its batch's delete horizon)
  */
 public record LogConfig(
     int segmentBytes,
@@ -41,7 +49,11 @@ public record LogConfig(
     long retentionBytes,
     boolean compact,
     boolean delete,
-    int maxMessageBytes) {
+    int maxMessageBytes,
+    double minCleanableDirtyRatio,
+    long minCompactionLagMs,
+    long maxCompactionLagMs,
+    long deleteRetentionMs) {
 
     public static final int DEFAULT_SEGMENT_BYTES = 1024 * 1024 * 1024;
     public static final long DEFAULT_SEGMENT_MS = 7L * 24 * 60 * 60 * 1000;
@@ -50,6 +62,8 @@ public record LogConfig(
     public static final long DEFAULT_FILE_DELETE_DELAY_MS = 60_000;
     public static final long DEFAULT_RETENTION_MS = 7L * 24 * 60 * 60 * 1000;
     public static final int DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024 + 12;
+    public static final double DEFAULT_MIN_CLEANABLE_DIRTY_RATIO = 0.5;
+    public static final long DEFAULT_DELETE_RETENTION_MS = 24L * 60 * 60 * 1000;
 
     /** The smallest usable index: room for one time index entry. */
     static final int MIN_INDEX_SIZE = 12;
@@ -70,6 +84,13 @@ public record LogConfig(
             throw new IllegalArgumentException("retention.ms must be -1 or more, not " + retentionMs);
         }
         requireNonNegative("max.message.bytes", maxMessageBytes);
+        if (!(minCleanableDirtyRatio >= 0 && minCleanableDirtyRatio <= 1)) {
+            throw new IllegalArgumentException("min.cleanable.dirty.ratio must be between 0 and 1, not "
+                + minCleanableDirtyRatio);
+        }
+        requireNonNegative("min.compaction.lag.ms", minCompactionLagMs);
+        requirePositive("max.compaction.lag.ms", maxCompactionLagMs);
+        requireNonNegative("delete.retention.ms", deleteRetentionMs);
     }
 
     /** Kafka's defaults: {@code cleanup.policy=delete}, 1 GiB segments rolled weekly, no forced fsync. */
@@ -98,7 +119,7 @@ public record LogConfig(
         }
     }
 
-    /** Fourteen settings, nearly all left at their defaults: a builder reads better than a constructor. */
+    /** Eighteen settings, nearly all left at their defaults: a builder reads better than a constructor. */
     public static final class Builder {
         private int segmentBytes = DEFAULT_SEGMENT_BYTES;
         private long segmentMs = DEFAULT_SEGMENT_MS;
@@ -114,6 +135,10 @@ public record LogConfig(
         private boolean compact;
         private boolean delete = true;
         private int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
+        private double minCleanableDirtyRatio = DEFAULT_MIN_CLEANABLE_DIRTY_RATIO;
+        private long minCompactionLagMs;
+        private long maxCompactionLagMs = Long.MAX_VALUE;
+        private long deleteRetentionMs = DEFAULT_DELETE_RETENTION_MS;
 
         private Builder() {
         }
@@ -133,6 +158,10 @@ public record LogConfig(
             compact = c.compact;
             delete = c.delete;
             maxMessageBytes = c.maxMessageBytes;
+            minCleanableDirtyRatio = c.minCleanableDirtyRatio;
+            minCompactionLagMs = c.minCompactionLagMs;
+            maxCompactionLagMs = c.maxCompactionLagMs;
+            deleteRetentionMs = c.deleteRetentionMs;
         }
 
         public Builder segmentBytes(int value) {
@@ -202,10 +231,31 @@ public record LogConfig(
             return this;
         }
 
+        public Builder minCleanableDirtyRatio(double value) {
+            minCleanableDirtyRatio = value;
+            return this;
+        }
+
+        public Builder minCompactionLagMs(long value) {
+            minCompactionLagMs = value;
+            return this;
+        }
+
+        public Builder maxCompactionLagMs(long value) {
+            maxCompactionLagMs = value;
+            return this;
+        }
+
+        public Builder deleteRetentionMs(long value) {
+            deleteRetentionMs = value;
+            return this;
+        }
+
         public LogConfig build() {
             return new LogConfig(segmentBytes, segmentMs, segmentJitterMs, indexIntervalBytes, maxIndexSize,
                 flushIntervalMessages, flushMs, preallocate, fileDeleteDelayMs, retentionMs, retentionBytes, compact,
-                delete, maxMessageBytes);
+                delete, maxMessageBytes, minCleanableDirtyRatio, minCompactionLagMs, maxCompactionLagMs,
+                deleteRetentionMs);
         }
     }
 }

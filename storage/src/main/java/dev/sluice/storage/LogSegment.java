@@ -90,14 +90,19 @@ final class LogSegment {
 
     private LogSegment(Path dir, long baseOffset, LogConfig config, long nowMs, boolean active, boolean create)
         throws IOException {
+        this(dir, baseOffset, config, nowMs, active, create, "");
+    }
+
+    private LogSegment(Path dir, long baseOffset, LogConfig config, long nowMs, boolean active, boolean create,
+                       String suffix) throws IOException {
         this.baseOffset = baseOffset;
         this.indexIntervalBytes = config.indexIntervalBytes();
         this.rollJitterMs = config.segmentJitterMs() == 0 ? 0
             : ThreadLocalRandom.current().nextLong(Math.min(config.segmentJitterMs(), config.segmentMs()));
-        this.logFile = logFile(dir, baseOffset);
+        this.logFile = withSuffix(logFile(dir, baseOffset), suffix);
         this.createdMs = nowMs;
-        Path offsetIndexFile = offsetIndexFile(dir, baseOffset);
-        Path timeIndexFile = timeIndexFile(dir, baseOffset);
+        Path offsetIndexFile = withSuffix(offsetIndexFile(dir, baseOffset), suffix);
+        Path timeIndexFile = withSuffix(timeIndexFile(dir, baseOffset), suffix);
         this.offsetIndexFile = offsetIndexFile;
         this.timeIndexFile = timeIndexFile;
         if (create) {
@@ -154,6 +159,68 @@ final class LogSegment {
     /** Creates a new, empty segment; its files must not exist (stale index files are removed). */
     static LogSegment create(Path dir, long baseOffset, LogConfig config, long nowMs) throws IOException {
         return new LogSegment(dir, baseOffset, config, nowMs, true, true);
+    }
+
+    /**
+     * Creates a new, empty segment whose three files carry {@code suffix} after their usual names
+     * ({@code <base>.log.cleaned}...): the log cleaner's output, which is not part of any log until
+     * {@link PartitionLog} renames the files to their plain names and opens them again.
+     */
+    static LogSegment createWithSuffix(Path dir, long baseOffset, LogConfig config, long nowMs, String suffix)
+        throws IOException {
+        Path log = withSuffix(logFile(dir, baseOffset), suffix);
+        Files.deleteIfExists(log);
+        return new LogSegment(dir, baseOffset, config.toBuilder().preallocate(false).build(), nowMs, true, true,
+            suffix);
+    }
+
+    static Path withSuffix(Path file, String suffix) {
+        return suffix.isEmpty() ? file : file.resolveSibling(file.getFileName() + suffix);
+    }
+
+    /** Receives the batches of {@link #forEachBatch}. */
+    interface BatchVisitor {
+        void visit(RecordBatch batch) throws IOException;
+    }
+
+    /**
+     * Reads every whole batch ending at or before {@code maxPosition}, in order, each into its own
+     * heap buffer: the log cleaner's way through an inactive segment. Safe on any thread.
+     */
+    void forEachBatch(int maxPosition, BatchVisitor visitor) throws IOException {
+        BatchScanner scanner = new BatchScanner(channel, 0, maxPosition);
+        while (scanner.next()) {
+            visitor.visit(readBatch(info(scanner)));
+        }
+    }
+
+    /** Receives the producer id of each batch of {@link #forEachProducerBatch}. */
+    interface ProducerBatchVisitor {
+        void visit(long baseOffset, long producerId);
+    }
+
+    /**
+     * Reads only the header of each whole batch ending at or before {@code maxPosition} and reports
+     * the data batches (not control batches) that carry a producer id. Safe on any thread.
+     */
+    void forEachProducerBatch(int maxPosition, ProducerBatchVisitor visitor) throws IOException {
+        BatchScanner scanner = new BatchScanner(channel, 0, maxPosition);
+        ByteBuffer header = ByteBuffer.allocate(RecordBatch.HEADER_SIZE);
+        while (scanner.next()) {
+            header.clear();
+            readFully(header, scanner.position());
+            boolean control = (header.getShort(21) & 0x20) != 0;
+            long producerId = header.getLong(43);
+            if (!control && producerId != RecordBatch.NO_PRODUCER_ID) {
+                visitor.visit(scanner.baseOffset(), producerId);
+            }
+        }
+    }
+
+    /** The max timestamp of the first batch, or -1 for an empty segment; reads one header. */
+    long firstBatchMaxTimestamp(int maxPosition) throws IOException {
+        BatchScanner scanner = new BatchScanner(channel, 0, maxPosition);
+        return scanner.next() ? scanner.maxTimestamp() : RecordBatch.NO_TIMESTAMP;
     }
 
     /**
@@ -290,7 +357,8 @@ final class LogSegment {
     /**
      * Whether the segment should be rolled before appending {@code appendSize} bytes whose last
      * offset is {@code lastOffset}: it would pass {@code segment.bytes}, it is older than
-     * {@code segment.ms} less its jitter (by its first batch's max timestamp, or its creation if
+     * {@code segment.ms} (for a compacted log, or {@code max.compaction.lag.ms} if smaller) less its
+     * jitter (by its first batch's max timestamp, or its creation if
      * it has none), an index is full, or the offsets would not fit relative to its base.
      */
     boolean shouldRoll(LogConfig config, int appendSize, long lastOffset, long nowMs) throws IOException {
@@ -298,7 +366,10 @@ final class LogSegment {
             return false;
         }
         boolean full = size > config.segmentBytes() - appendSize;
-        boolean old = nowMs - rollingBaseTimestamp() > config.segmentMs() - rollJitterMs;
+        // A compacted log also rolls by max.compaction.lag.ms, or its newest records, which stay
+        // in the active segment, could wait past that lag for the cleaner.
+        long rollMs = config.compact() ? Math.min(config.segmentMs(), config.maxCompactionLagMs()) : config.segmentMs();
+        boolean old = nowMs - rollingBaseTimestamp() > rollMs - rollJitterMs;
         boolean indexFull = offsetIndex.isFull() || timeIndex.isFull();
         boolean offsetsOverflow = lastOffset - baseOffset > Integer.MAX_VALUE;
         return full || old || indexFull || offsetsOverflow;

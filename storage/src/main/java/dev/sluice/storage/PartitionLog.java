@@ -75,7 +75,9 @@ import org.slf4j.LoggerFactory;
  * </ol>
  * {@link #close()} flushes everything, cuts the active segment's indexes to size and then writes
  * the marker. Retention ({@link #deleteRetainedSegments}) is run by the broker on the writer.
- * Producer-state snapshots, leader-epoch checkpoints and the transaction index are not kept here yet.
+ * Compaction is done by the {@link LogCleaner}, which swaps cleaned segments in through
+ * {@link #replaceSegments} on the writer. Producer-state snapshots, leader-epoch checkpoints and
+ * the transaction index are not kept here yet.
  */
 public final class PartitionLog implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PartitionLog.class);
@@ -803,6 +805,79 @@ public final class PartitionLog implements AutoCloseable {
         } catch (RejectedExecutionException e) {
             task.run();
         }
+    }
+
+    /** Base offset of the active segment, as readers see it. */
+    long activeBaseOffset() {
+        return end.segmentBaseOffset();
+    }
+
+    /**
+     * For the {@link LogCleaner}, on any thread: the segments below {@code activeBase} (a value of
+     * {@link #activeBaseOffset()}), in offset order. The last one ends where {@code activeBase}
+     * begins; asking with one value read once keeps the two consistent across a roll.
+     */
+    List<LogSegment> segmentsBelow(long activeBase) {
+        return List.copyOf(segments.headMap(activeBase, false).values());
+    }
+
+    /**
+     * Writer only, for the {@link LogCleaner}: puts the cleaned copy of the adjacent segments
+     * {@code olds} (written under the first one's base offset as {@code <base>.log.cleaned},
+     * {@code .index.cleaned}, {@code .timeindex.cleaned}, flushed) in their place. The copy must
+     * end at or after the last old segment's base offset, so that after a crash its offsets show
+     * which segments it replaces. Refused, with the cleaned files left for the caller to delete,
+     * if any old segment is no longer the inactive segment at its base offset holding the expected
+     * bytes (it was deleted by retention, truncated, or the log closed while the cleaner worked).
+     *
+     * <p>The steps and what a crash after each leaves (see {@link #completeSwaps}): (1) the
+     * cleaned log file is renamed {@code <base>.log.swap}, the commit point: from here on open
+     * finishes the swap, replacing every segment whose base offset the swap file covers; (2) the
+     * old segments' files are renamed {@code .deleted}; (3) the cleaned index files take their
+     * plain names; (4) the swap file becomes {@code <base>.log}. In the segment map the
+     * replacement goes in before the old segments come out, so a reader always finds the offsets
+     * it looks for; a reader holding an old segment keeps reading it until
+     * {@code file.delete.delay.ms} has passed.
+     *
+     * @return whether the swap happened
+     */
+    boolean replaceSegments(List<LogSegment> olds, List<Integer> expectedSizes) {
+        if (closed || failed || olds.isEmpty()) {
+            return false;
+        }
+        for (int i = 0; i < olds.size(); i++) {
+            LogSegment old = olds.get(i);
+            if (segments.get(old.baseOffset()) != old || old == active || old.size() != expectedSizes.get(i)) {
+                return false;
+            }
+        }
+        long base = olds.get(0).baseOffset();
+        Path cleanedLog = LogSegment.withSuffix(LogSegment.logFile(dir, base), CLEANED_SUFFIX);
+        try {
+            Files.move(cleanedLog, LogSegment.withSuffix(LogSegment.logFile(dir, base), SWAP_SUFFIX),
+                StandardCopyOption.ATOMIC_MOVE);
+            for (LogSegment old : olds) {
+                old.renameToDeleted();
+            }
+            Files.move(LogSegment.withSuffix(LogSegment.offsetIndexFile(dir, base), CLEANED_SUFFIX),
+                LogSegment.offsetIndexFile(dir, base), StandardCopyOption.ATOMIC_MOVE);
+            Files.move(LogSegment.withSuffix(LogSegment.timeIndexFile(dir, base), CLEANED_SUFFIX),
+                LogSegment.timeIndexFile(dir, base), StandardCopyOption.ATOMIC_MOVE);
+            Files.move(LogSegment.withSuffix(LogSegment.logFile(dir, base), SWAP_SUFFIX),
+                LogSegment.logFile(dir, base), StandardCopyOption.ATOMIC_MOVE);
+            LogSegment replacement = LogSegment.open(dir, base, config, clock.millis(), false);
+            segments.put(base, replacement);
+            for (LogSegment old : olds.subList(1, olds.size())) {
+                segments.remove(old.baseOffset());
+            }
+            directoryDirty = true;
+            syncDirectory();
+        } catch (IOException e) {
+            failed = true;
+            throw new LogStorageException("cannot swap the cleaned segment " + base + " into " + dir, e);
+        }
+        scheduleFileDeletion(List.copyOf(olds));
+        return true;
     }
 
     /** Forces every segment holding unflushed data to disk and advances the recovery point. */

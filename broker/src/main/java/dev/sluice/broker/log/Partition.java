@@ -129,6 +129,11 @@ public final class Partition {
         return log;
     }
 
+    /** The partition's single writer, for work that must not race appends (the log cleaner's swaps). */
+    Executor writer() {
+        return writer;
+    }
+
     private <T> CompletableFuture<T> onWriter(Supplier<T> work) {
         CompletableFuture<T> result = new CompletableFuture<>();
         writer.execute(() -> {

@@ -7,6 +7,7 @@ import dev.sluice.broker.metadata.PartitionImage;
 import dev.sluice.broker.metadata.TopicImage;
 import dev.sluice.storage.LogCheckpoint;
 import dev.sluice.storage.OffsetCheckpointFile;
+import dev.sluice.storage.LogCleaner;
 import dev.sluice.storage.PartitionLog;
 import dev.sluice.storage.Scheduler;
 import dev.sluice.wire.codec.Uuid;
@@ -80,6 +81,7 @@ public final class Partitions implements MetadataListener, AutoCloseable {
     private volatile Optional<Map<OffsetCheckpointFile.TopicPartition, Long>> startupRecoveryPoints = Optional.empty();
     private volatile Optional<Map<OffsetCheckpointFile.TopicPartition, Long>> startupLogStartOffsets = Optional.empty();
     private volatile Optional<Map<OffsetCheckpointFile.TopicPartition, Long>> startupHighWatermarks = Optional.empty();
+    private volatile LogCleaner cleaner;
 
     public Partitions(Path dataDir, int nodeId, ConfigResolver resolver, int ioThreads, long producerIdExpirationMs) {
         this.dataDir = dataDir;
@@ -102,6 +104,19 @@ public final class Partitions implements MetadataListener, AutoCloseable {
             t.setDaemon(true);
             return t;
         };
+    }
+
+    /**
+     * Starts the log cleaner, which compacts every partition whose {@code cleanup.policy} contains
+     * {@code compact} (it follows policy changes by itself). Call before {@link #load}.
+     */
+    public void startLogCleaner(LogCleaner.Config config) {
+        LogCleaner started = new LogCleaner(dataDir, config, clock);
+        for (Partition p : partitions.values()) {
+            started.register(p.topic(), p.index(), p.log(), p.writer());
+        }
+        cleaner = started;
+        started.start();
     }
 
     public void addAppendListener(Partition.AppendListener listener) {
@@ -205,6 +220,10 @@ public final class Partitions implements MetadataListener, AutoCloseable {
             partition.recoverProducerState();
         }
         partitions.put(new Key(topic.name(), p.partition()), partition);
+        LogCleaner logCleaner = cleaner;
+        if (logCleaner != null) {
+            logCleaner.register(topic.name(), p.partition(), partitionLog, partition.writer());
+        }
         return partition;
     }
 
@@ -239,6 +258,10 @@ public final class Partitions implements MetadataListener, AutoCloseable {
             if (now == null) {
                 for (PartitionImage p : old.partitions()) {
                     Partition removed = partitions.remove(new Key(old.name(), p.partition()));
+                    LogCleaner logCleaner = cleaner;
+                    if (logCleaner != null) {
+                        logCleaner.unregister(old.name(), p.partition());
+                    }
                     if (removed != null) {
                         // Waits so that a topic re-created under the same name finds the directory free.
                         removed.delete().join();
@@ -261,6 +284,10 @@ public final class Partitions implements MetadataListener, AutoCloseable {
                     if (partition != null) {
                         partition.updateConfig(settings);
                     }
+                }
+                LogCleaner logCleaner = cleaner;
+                if (logCleaner != null && settings.logConfig().compact()) {
+                    logCleaner.wakeUp();
                 }
             }
         }
@@ -361,6 +388,11 @@ public final class Partitions implements MetadataListener, AutoCloseable {
     public void close() {
         maintenance.forEach(f -> f.cancel(false));
         List<Partition> closed = new ArrayList<>(partitions.values());
+        LogCleaner logCleaner = cleaner;
+        if (logCleaner != null) {
+            // First: a pass waiting on a partition's writer must finish before the writers stop.
+            logCleaner.close();
+        }
         List<CompletableFuture<Void>> closing = new ArrayList<>();
         for (Partition p : partitions.values()) {
             closing.add(p.close().exceptionally(e -> {

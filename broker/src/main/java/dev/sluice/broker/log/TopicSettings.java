@@ -43,7 +43,11 @@ record TopicSettings(LogConfig logConfig, BatchValidator.Rules rules, int minIns
             v.longValue(TopicConfigKeys.RETENTION_BYTES),
             compact,
             policy.contains("delete"),
-            v.integer(TopicConfigKeys.MAX_MESSAGE_BYTES));
+            v.integer(TopicConfigKeys.MAX_MESSAGE_BYTES),
+            ((Number) v.get(TopicConfigKeys.MIN_CLEANABLE_DIRTY_RATIO)).doubleValue(),
+            v.longValue(TopicConfigKeys.MIN_COMPACTION_LAG_MS),
+            v.longValue(TopicConfigKeys.MAX_COMPACTION_LAG_MS),
+            v.longValue(TopicConfigKeys.DELETE_RETENTION_MS));
         String timestampType = (String) v.get(TopicConfigKeys.MESSAGE_TIMESTAMP_TYPE);
         BatchValidator.Rules rules = new BatchValidator.Rules(
             v.integer(TopicConfigKeys.MAX_MESSAGE_BYTES),

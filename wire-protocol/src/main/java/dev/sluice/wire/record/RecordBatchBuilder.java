@@ -31,6 +31,8 @@ public final class RecordBatchBuilder {
     private boolean control;
     private int partitionLeaderEpoch = RecordBatch.NO_PARTITION_LEADER_EPOCH;
     private long deleteHorizonMs = RecordBatch.NO_TIMESTAMP;
+    private long rangeEnd = -1;
+    private long emptyBatchTimestamp = RecordBatch.NO_TIMESTAMP;
 
     private ByteBuffer records = ByteBuffer.allocate(INITIAL_CAPACITY);
     private int recordCount;
@@ -109,6 +111,31 @@ public final class RecordBatchBuilder {
             throw new IllegalStateException("set the delete horizon before appending records");
         }
         this.deleteHorizonMs = deleteHorizonMs;
+        return this;
+    }
+
+    /**
+     * Makes the batch's offset range (its last offset delta) reach {@code lastOffset} even if no
+     * record has that offset: compaction keeps a batch's original range when it removes its last
+     * records, so the producer sequence range the batch covers, and so idempotent producer state
+     * rebuilt from the log, stays the same.
+     */
+    public RecordBatchBuilder retainOffsetRangeTo(long lastOffset) {
+        if (lastOffset < baseOffset || lastOffset - baseOffset > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("offset " + lastOffset + " cannot end a batch from " + baseOffset);
+        }
+        this.rangeEnd = lastOffset;
+        return this;
+    }
+
+    /**
+     * Lets the batch be built with no records when {@link #retainOffsetRangeTo} gives its range,
+     * with this as its base and max timestamp: compaction keeps such an empty batch where a
+     * producer's last batch lost every record, so the producer's sequence and last write time can
+     * still be rebuilt from the log. An empty batch is written uncompressed.
+     */
+    public RecordBatchBuilder emptyBatchTimestamp(long timestamp) {
+        this.emptyBatchTimestamp = timestamp;
         return this;
     }
 
@@ -209,14 +236,20 @@ public final class RecordBatchBuilder {
     /**
      * Writes the batch into a new heap buffer.
      *
-     * @throws IllegalStateException if no record was appended, or the batch was already built
+     * @throws IllegalStateException if no record was appended (and no offset range was retained),
+     *     or the batch was already built
      */
     public RecordBatch build() {
         if (built) {
             throw new IllegalStateException("the batch has been built");
         }
-        if (recordCount == 0) {
+        if (recordCount == 0 && rangeEnd < 0) {
             throw new IllegalStateException("a record batch needs at least one record");
+        }
+        if (recordCount == 0) {
+            codec = CompressionType.NONE.codec();
+            firstTimestamp = emptyBatchTimestamp;
+            maxTimestamp = emptyBatchTimestamp;
         }
         built = true;
         builtRecordsSize = records.position();
@@ -249,7 +282,7 @@ public final class RecordBatchBuilder {
             .put(RecordBatch.MAGIC)
             .putInt(0) // CRC, written once the rest is in place
             .putShort((short) attributes)
-            .putInt((int) (lastOffset - baseOffset))
+            .putInt((int) (Math.max(lastOffset, rangeEnd) - baseOffset))
             .putLong(baseTimestamp)
             .putLong(batchMaxTimestamp)
             .putLong(producerId)

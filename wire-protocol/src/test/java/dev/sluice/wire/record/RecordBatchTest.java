@@ -193,4 +193,38 @@ class RecordBatchTest {
             assertArrayEquals(utf8("the same value, over and over 1"), records.get(4).valueArray());
         }
     }
+
+    @Test
+    void aBatchCanKeepItsOffsetRangeWithFewerRecordsOrNone() {
+        RecordBatch partial = new RecordBatchBuilder(10)
+            .compression(CompressionType.GZIP)
+            .producer(5, (short) 1, 20)
+            .retainOffsetRangeTo(14)
+            .appendWithOffset(11, 1000, ByteBuffer.wrap(new byte[] {1}), null, List.of())
+            .build();
+        assertEquals(14, partial.lastOffset());
+        assertEquals(24, partial.lastSequence());
+        assertEquals(1, partial.recordCount());
+
+        RecordBatch empty = new RecordBatchBuilder(10)
+            .compression(CompressionType.GZIP)
+            .producer(5, (short) 1, 20)
+            .retainOffsetRangeTo(14)
+            .emptyBatchTimestamp(1000)
+            .build();
+        empty.ensureValid();
+        assertEquals(0, empty.recordCount());
+        assertEquals(CompressionType.NONE, empty.compressionType());
+        assertEquals(1000, empty.maxTimestamp());
+
+        // The official client reads it as the same empty batch.
+        org.apache.kafka.common.record.RecordBatch kafka = org.apache.kafka.common.record.MemoryRecords
+            .readableRecords(empty.buffer().duplicate()).batches().iterator().next();
+        assertTrue(kafka.isValid());
+        assertEquals(10, kafka.baseOffset());
+        assertEquals(14, kafka.lastOffset());
+        assertEquals(24, kafka.lastSequence());
+        assertEquals(0, kafka.countOrNull());
+        assertThrows(IllegalStateException.class, () -> new RecordBatchBuilder(0).build());
+    }
 }
