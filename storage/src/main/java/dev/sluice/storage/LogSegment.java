@@ -72,8 +72,12 @@ final class LogSegment {
     private final int indexIntervalBytes;
     private final long rollJitterMs;
     private final FileChannel channel;
-    private final OffsetIndex offsetIndex;
-    private final TimeIndex timeIndex;
+    // Null until first used for a segment opened as an inactive part of an existing log: start-up
+    // then opens no index files, and a log's old segments cost nothing until they are read.
+    private volatile OffsetIndex offsetIndex;
+    private volatile TimeIndex timeIndex;
+    private volatile boolean indexesLoaded;
+    private final int maxIndexSize;
     private boolean indexesLost;
     private volatile Path logFile;
     private volatile Path offsetIndexFile;
@@ -126,14 +130,90 @@ final class LogSegment {
             this.size = (int) length;
         }
         this.indexesLost = !create && (!Files.exists(offsetIndexFile) || !Files.exists(timeIndexFile));
-        this.offsetIndex = openIndex(offsetIndexFile, () -> new OffsetIndex(offsetIndexFile, baseOffset,
-            config.maxIndexSize(), active));
-        this.timeIndex = openIndex(timeIndexFile, () -> new TimeIndex(timeIndexFile, baseOffset,
-            config.maxIndexSize(), active));
+        this.maxIndexSize = config.maxIndexSize();
         this.nextOffset = baseOffset;
-        if (!create && !indexesLost) {
-            maxTimestampSoFar = fromIndex(timeIndex.lastEntry());
+        if (active || create || indexesLost) {
+            this.offsetIndex = openIndex(offsetIndexFile, () -> new OffsetIndex(offsetIndexFile, baseOffset,
+                config.maxIndexSize(), active));
+            this.timeIndex = openIndex(timeIndexFile, () -> new TimeIndex(timeIndexFile, baseOffset,
+                config.maxIndexSize(), active));
+            this.indexesLoaded = true;
+            if (!create && !indexesLost) {
+                maxTimestampSoFar = fromIndex(timeIndex().lastEntry());
+            }
         }
+    }
+
+    /**
+     * Opens the indexes of a segment opened lazily, on first use by any thread. They are checked
+     * then rather than at start-up; indexes that fail the check (or were unreadable) are rebuilt
+     * from the batch headers in the file, which is only read: an inactive segment's data is never
+     * changed by a reader.
+     */
+    private void ensureIndexes() {
+        if (indexesLoaded) {
+            return;
+        }
+        synchronized (this) {
+            if (indexesLoaded) {
+                return;
+            }
+            try {
+                boolean lostBefore = indexesLost;
+                OffsetIndex offsets = openIndex(offsetIndexFile, () -> new OffsetIndex(offsetIndexFile, baseOffset,
+                    maxIndexSize, false));
+                TimeIndex times = openIndex(timeIndexFile, () -> new TimeIndex(timeIndexFile, baseOffset,
+                    maxIndexSize, false));
+                boolean rebuild = indexesLost && !lostBefore;
+                if (!rebuild) {
+                    try {
+                        offsets.sanityCheck(size);
+                        times.sanityCheck(size);
+                    } catch (MappedIndex.CorruptIndexException e) {
+                        log.warn("Rebuilding the indexes of {}: {}", logFile, e.getMessage());
+                        rebuild = true;
+                    }
+                }
+                if (rebuild) {
+                    maxTimestampSoFar = rebuildFromHeaders(offsets, times);
+                } else {
+                    maxTimestampSoFar = fromIndex(times.lastEntry());
+                }
+                offsetIndex = offsets;
+                timeIndex = times;
+                indexesLoaded = true;
+            } catch (IOException e) {
+                throw new LogStorageException("cannot open the indexes of " + logFile, e);
+            }
+        }
+    }
+
+    /** Rebuilds an inactive segment's indexes from its batch headers; returns its largest timestamp. */
+    private TimestampOffset rebuildFromHeaders(OffsetIndex offsets, TimeIndex times) throws IOException {
+        offsets.reset();
+        times.reset();
+        BatchScanner scanner = new BatchScanner(channel, 0, size);
+        TimestampOffset max = TimestampOffset.NONE;
+        int sinceLastEntry = 0;
+        while (scanner.next()) {
+            if (scanner.maxTimestamp() > max.timestamp()) {
+                max = new TimestampOffset(scanner.maxTimestamp(), scanner.lastOffset());
+            }
+            if (sinceLastEntry >= indexIntervalBytes && scanner.position() > 0) {
+                if (!offsets.isFull()) {
+                    offsets.append(scanner.lastOffset(), scanner.position());
+                }
+                if (!times.isFull()) {
+                    times.maybeAppend(max.timestamp(), max.offset(), false);
+                }
+                sinceLastEntry = 0;
+            }
+            sinceLastEntry += scanner.size();
+        }
+        times.maybeAppend(max.timestamp(), max.offset(), true);
+        offsets.trimToEntries();
+        times.trimToEntries();
+        return max;
     }
 
     private interface IndexOpener<T extends MappedIndex> {
@@ -291,15 +371,23 @@ final class LogSegment {
     }
 
     TimestampOffset maxTimestampSoFar() {
+        ensureIndexes();
         return maxTimestampSoFar;
     }
 
     OffsetIndex offsetIndex() {
+        ensureIndexes();
         return offsetIndex;
     }
 
     TimeIndex timeIndex() {
+        ensureIndexes();
         return timeIndex;
+    }
+
+    /** Whether the indexes are open (a lazily opened segment's are not until first used). */
+    boolean indexesLoaded() {
+        return indexesLoaded;
     }
 
     /**
@@ -345,11 +433,11 @@ final class LogSegment {
         }
         // A full index only makes the segment roll before the next append; entries are hints, so
         // skipping some in a large multi-batch append costs scan time, not correctness.
-        if (!offsetIndex.isFull()) {
-            offsetIndex.append(lastOffset, position);
+        if (!offsetIndex().isFull()) {
+            offsetIndex().append(lastOffset, position);
         }
-        if (!timeIndex.isFull()) {
-            timeIndex.maybeAppend(max.timestamp(), max.offset(), false);
+        if (!timeIndex().isFull()) {
+            timeIndex().maybeAppend(max.timestamp(), max.offset(), false);
         }
         bytesSinceLastIndexEntry = 0;
     }
@@ -370,7 +458,7 @@ final class LogSegment {
         // in the active segment, could wait past that lag for the cleaner.
         long rollMs = config.compact() ? Math.min(config.segmentMs(), config.maxCompactionLagMs()) : config.segmentMs();
         boolean old = nowMs - rollingBaseTimestamp() > rollMs - rollJitterMs;
-        boolean indexFull = offsetIndex.isFull() || timeIndex.isFull();
+        boolean indexFull = offsetIndex().isFull() || timeIndex().isFull();
         boolean offsetsOverflow = lastOffset - baseOffset > Integer.MAX_VALUE;
         return full || old || indexFull || offsetsOverflow;
     }
@@ -390,7 +478,7 @@ final class LogSegment {
      * least {@code target}.
      */
     Optional<BatchInfo> findBatch(long target, int maxPosition) throws IOException {
-        int start = offsetIndex.lookup(target).position();
+        int start = offsetIndex().lookup(target).position();
         BatchScanner scanner = new BatchScanner(channel, start, maxPosition);
         while (scanner.next()) {
             if (scanner.lastOffset() >= target) {
@@ -439,7 +527,7 @@ final class LogSegment {
             return Optional.of(slice(first.position(), minOneBatch ? first.size() : 0));
         }
         // Jump close to the byte limit with the index, then walk the few headers left.
-        int scanFrom = Math.max(first.endPosition(), offsetIndex.lookupPosition(sizeLimit));
+        int scanFrom = Math.max(first.endPosition(), offsetIndex().lookupPosition(sizeLimit));
         int end = scanFrom;
         BatchScanner scanner = new BatchScanner(channel, scanFrom, sizeLimit);
         while (scanner.next()) {
@@ -460,8 +548,8 @@ final class LogSegment {
      */
     Optional<TimestampAndOffset> findOffsetByTimestamp(long timestamp, long startingOffset, int maxPosition,
                                                        long offsetBound) throws IOException {
-        TimeIndex.Entry entry = timeIndex.lookup(timestamp, offsetBound);
-        int start = offsetIndex.lookup(Math.max(entry.offset(), startingOffset)).position();
+        TimeIndex.Entry entry = timeIndex().lookup(timestamp, offsetBound);
+        int start = offsetIndex().lookup(Math.max(entry.offset(), startingOffset)).position();
         BatchScanner scanner = new BatchScanner(channel, start, maxPosition);
         while (scanner.next()) {
             if (scanner.maxTimestamp() >= timestamp && scanner.lastOffset() >= startingOffset) {
@@ -526,8 +614,8 @@ final class LogSegment {
      * @return bytes cut from the end of the file
      */
     long recover() throws IOException {
-        offsetIndex.reset();
-        timeIndex.reset();
+        offsetIndex().reset();
+        timeIndex().reset();
         long fileSize = channel.size();
         int position = 0;
         long next = baseOffset;
@@ -606,8 +694,8 @@ final class LogSegment {
      * @return false if the tail does not end in a whole batch, so the segment must be recovered
      */
     boolean loadTail() throws IOException {
-        int start = offsetIndex.lastEntry().position();
-        TimestampOffset max = fromIndex(timeIndex.lastEntry());
+        int start = offsetIndex().lastEntry().position();
+        TimestampOffset max = fromIndex(timeIndex().lastEntry());
         BatchScanner scanner = new BatchScanner(channel, start, size);
         int end = start;
         long next = start == 0 ? baseOffset : -1;
@@ -636,8 +724,8 @@ final class LogSegment {
 
     /** Checks the index files of a segment not being recovered. */
     void sanityCheckIndexes() {
-        offsetIndex.sanityCheck(size);
-        timeIndex.sanityCheck(size);
+        offsetIndex().sanityCheck(size);
+        timeIndex().sanityCheck(size);
     }
 
     /**
@@ -656,8 +744,8 @@ final class LogSegment {
             return Optional.empty();
         }
         BatchInfo cut = found.get();
-        offsetIndex.truncateToPosition(cut.position());
-        timeIndex.truncateToOffset(cut.baseOffset());
+        offsetIndex().truncateToPosition(cut.position());
+        timeIndex().truncateToOffset(cut.baseOffset());
         channel.truncate(cut.position());
         size = cut.position();
         preallocated = false;
@@ -674,8 +762,8 @@ final class LogSegment {
 
     /** Writer only: the segment takes appends again (after a truncation into it); indexes regain their room. */
     void makeActive() throws IOException {
-        offsetIndex.makeAppendable();
-        timeIndex.makeAppendable();
+        offsetIndex().makeAppendable();
+        timeIndex().makeAppendable();
     }
 
     /**
@@ -685,9 +773,9 @@ final class LogSegment {
      */
     void makeInactive() throws IOException {
         TimestampOffset max = maxTimestampSoFar;
-        timeIndex.maybeAppend(max.timestamp(), max.offset(), true);
-        offsetIndex.trimToEntries();
-        timeIndex.trimToEntries();
+        timeIndex().maybeAppend(max.timestamp(), max.offset(), true);
+        offsetIndex().trimToEntries();
+        timeIndex().trimToEntries();
         if (channel.size() > size) {
             channel.truncate(size);
         }
@@ -697,8 +785,10 @@ final class LogSegment {
     /** Forces the file and both indexes to disk. */
     void flush() throws IOException {
         channel.force(true);
-        offsetIndex.flush();
-        timeIndex.flush();
+        if (indexesLoaded) {
+            offsetIndex.flush();
+            timeIndex.flush();
+        }
     }
 
     /**
