@@ -1,6 +1,7 @@
 package dev.sluice.broker.log;
 
 import dev.sluice.storage.AppendResult;
+import dev.sluice.storage.LeaderEpochCheckpoint;
 import dev.sluice.storage.LogReadResult;
 import dev.sluice.storage.PartitionLog;
 import dev.sluice.storage.TimestampAndOffset;
@@ -75,6 +76,8 @@ public final class Partition {
         this.listener = listener;
         this.writer = new SerialExecutor(pool, topic + "-" + index);
         this.highWatermark = log.logEndOffset();
+        // As a leader does on election: its epoch starts at the log end. Nothing else writes yet.
+        log.assignLeaderEpoch(leaderEpoch);
     }
 
     public String topic() {
@@ -109,6 +112,11 @@ public final class Partition {
 
     public long logStartOffset() {
         return log.logStartOffset();
+    }
+
+    /** OffsetForLeaderEpoch from the partition's leader-epoch checkpoint. */
+    public LeaderEpochCheckpoint.EpochEnd endOffsetForEpoch(int requestedEpoch) {
+        return log.endOffsetForEpoch(requestedEpoch);
     }
 
     public long logEndOffset() {
