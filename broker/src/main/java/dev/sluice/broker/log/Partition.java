@@ -15,14 +15,17 @@ import dev.sluice.wire.message.ErrorCode;
 import dev.sluice.wire.record.MemoryRecords;
 import dev.sluice.wire.record.RecordBatch;
 import dev.sluice.wire.record.TimestampType;
-import java.nio.ByteBuffer;
+import java.io.IOException;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One partition this broker leads: its log, its idempotent-producer state and its high watermark.
@@ -33,6 +36,7 @@ import java.util.function.Supplier;
  * replica the high watermark is the log end offset as soon as an append completes.
  */
 public final class Partition {
+    private static final Logger LOG = LoggerFactory.getLogger(Partition.class);
     private final String topic;
     private final Uuid topicId;
     private final int index;
@@ -78,6 +82,7 @@ public final class Partition {
         this.highWatermark = log.logEndOffset();
         // As a leader does on election: its epoch starts at the log end. Nothing else writes yet.
         log.assignLeaderEpoch(leaderEpoch);
+        log.onRoll(this::snapshotProducers);
     }
 
     public String topic() {
@@ -143,32 +148,34 @@ public final class Partition {
         return result;
     }
 
-    /** Rebuilds producer state from the batches in the log; runs once, before the partition serves. */
+    /**
+     * Rebuilds producer state: the newest usable snapshot, then the batches after it; without a
+     * snapshot, every batch in the log. Runs once, before the partition serves.
+     */
     void recoverProducerState() {
-        long offset = log.logStartOffset();
-        long end = log.logEndOffset();
-        ByteBuffer buffer = ByteBuffer.allocate(1 << 20);
-        while (offset < end) {
-            LogReadResult read = log.read(offset, buffer.capacity(), end, true);
-            int size = read.records().sizeInBytes();
-            if (size == 0) {
-                break;
+        long from = log.logStartOffset();
+        try {
+            OptionalLong snapshot = producers.loadSnapshot(log.dir(), log.logEndOffset());
+            if (snapshot.isPresent()) {
+                from = Math.max(from, snapshot.getAsLong());
             }
-            if (size > buffer.capacity()) {
-                buffer = ByteBuffer.allocate(size);
-            }
-            buffer.clear();
-            read.records().writeTo(buffer);
-            buffer.flip();
-            long next = offset;
-            for (RecordBatch batch : MemoryRecords.readableRecords(buffer).completeBatches()) {
-                producers.replay(batch);
-                next = batch.nextOffset();
-            }
-            if (next == offset) {
-                break;
-            }
-            offset = next;
+        } catch (IOException e) {
+            LOG.warn("Cannot read the producer-state snapshots of {}; rebuilding from the whole log: {}", this,
+                e.toString());
+            producers.clear();
+        }
+        LOG.debug("Recovering producer state of {} from offset {} to {}", this, from, log.logEndOffset());
+        log.scanBatches(from, producers::replay);
+    }
+
+    /** On the writer, at a roll: the state now describes everything before {@code offset}. */
+    private void snapshotProducers(long offset) {
+        try {
+            List<Long> bases = log.segmentBaseOffsets();
+            producers.writeSnapshot(log.dir(), offset, bases.isEmpty() ? offset : bases.get(0));
+        } catch (IOException e) {
+            // Without this snapshot a restart replays more of the log; nothing is lost.
+            LOG.warn("Cannot write a producer-state snapshot of {} at offset {}: {}", this, offset, e.toString());
         }
     }
 
@@ -273,6 +280,7 @@ public final class Partition {
     /** Flushes and closes the log on the writer thread; completes when done. */
     CompletableFuture<Void> close() {
         return onWriter(() -> {
+            snapshotProducers(log.logEndOffset());
             log.close();
             return null;
         });
