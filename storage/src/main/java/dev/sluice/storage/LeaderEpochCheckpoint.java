@@ -106,14 +106,12 @@ public final class LeaderEpochCheckpoint {
     }
 
     /**
-     * A history built from entries found in the log, written to disk at once unless it is empty
-     * (a log whose batches carry no epoch has nothing to remember).
+     * A history built from entries found in the log, written to disk at once, even if empty (a log
+     * whose batches carry no epoch), so the next open does not scan the log again.
      */
     static LeaderEpochCheckpoint rebuilt(Path dir, List<Entry> found) throws IOException {
         LeaderEpochCheckpoint checkpoint = new LeaderEpochCheckpoint(dir.resolve(FILE_NAME), found);
-        if (!found.isEmpty()) {
-            checkpoint.write(checkpoint.entries);
-        }
+        checkpoint.write(checkpoint.entries);
         return checkpoint;
     }
 
