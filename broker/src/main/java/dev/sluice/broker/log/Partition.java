@@ -168,6 +168,16 @@ public final class Partition {
         log.scanBatches(from, producers::replay);
     }
 
+    /** On the writer, after segments were deleted: their producer-state snapshots go too. */
+    private void deleteOldSnapshots() {
+        try {
+            List<Long> bases = log.segmentBaseOffsets();
+            ProducerStateManager.deleteSnapshotsBelow(log.dir(), bases.isEmpty() ? 0 : bases.get(0));
+        } catch (IOException e) {
+            LOG.warn("Cannot delete old producer-state snapshots of {}: {}", this, e.toString());
+        }
+    }
+
     /** On the writer, at a roll: the state now describes everything before {@code offset}. */
     private void snapshotProducers(long offset) {
         try {
@@ -254,6 +264,7 @@ public final class Partition {
             }
             if (target > log.logStartOffset()) {
                 log.setLogStartOffset(target);
+                deleteOldSnapshots();
             }
             return log.logStartOffset();
         });

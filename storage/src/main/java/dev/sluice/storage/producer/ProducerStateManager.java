@@ -151,6 +151,14 @@ public final class ProducerStateManager {
      */
     public void writeSnapshot(Path dir, long offset, long oldestUseful) throws IOException {
         ProducerSnapshotFile.write(dir, offset, producers.values());
+        deleteSnapshotsBelow(dir, oldestUseful);
+    }
+
+    /**
+     * Deletes snapshots below {@code oldestUseful} (the base offset of the first segment left),
+     * except the newest {@value #SNAPSHOTS_KEPT} snapshots of all.
+     */
+    public static void deleteSnapshotsBelow(Path dir, long oldestUseful) throws IOException {
         List<Long> offsets = ProducerSnapshotFile.list(dir);
         for (int i = 0; i < offsets.size() - SNAPSHOTS_KEPT; i++) {
             if (offsets.get(i) < oldestUseful) {

@@ -141,4 +141,14 @@ class ProducerSnapshotFileTest {
         state.writeSnapshot(dir, 50, 0);
         assertEquals(List.of(30L, 40L, 50L), ProducerSnapshotFile.list(dir), "all still above the oldest segment");
     }
+
+    @Test
+    void deletingSegmentsDeletesTheirSnapshotsButNotTheNewestTwo() throws IOException {
+        ProducerStateManager state = stateWithTwoProducers();
+        for (long offset : new long[] {10, 20, 30}) {
+            state.writeSnapshot(dir, offset, 0);
+        }
+        ProducerStateManager.deleteSnapshotsBelow(dir, 100);
+        assertEquals(List.of(20L, 30L), ProducerSnapshotFile.list(dir));
+    }
 }
