@@ -35,8 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
  * exactly once, at the offset it was acknowledged with, and no offset was acknowledged twice.
  *
  * <p>Rounds: {@value #DEFAULT_ROUNDS} by default; more with {@code -Dsluice.crash.rounds=N}
- * (see docs/durability.md). The seed is printed so a failing round can be replayed with
- * {@code -Dsluice.crash.seed=S}.
+ * (see docs/durability.md). The seed is printed; {@code -Dsluice.crash.seed=S} repeats the same
+ * amounts of traffic before each kill.
  */
 class CrashRecoveryTest {
     private static final int DEFAULT_ROUNDS = 3;

@@ -34,6 +34,10 @@ import org.slf4j.LoggerFactory;
  * {@link SerialExecutor}, one at a time, in arrival order; results come back as futures. Reads run
  * on the caller's thread against the log's published end and never wait for a writer. With one
  * replica the high watermark is the log end offset as soon as an append completes.
+ *
+ * <p>Producer state is snapshotted ({@code <offset>.snapshot}) whenever the log rolls and when the
+ * partition closes, and rebuilt at start-up from the newest usable snapshot plus the batches after
+ * it (docs/durability.md).
  */
 public final class Partition {
     private static final Logger LOG = LoggerFactory.getLogger(Partition.class);
