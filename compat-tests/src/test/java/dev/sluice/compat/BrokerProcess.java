@@ -55,7 +55,14 @@ final class BrokerProcess implements AutoCloseable {
 
     /** Starts {@code java -jar sluice.jar} on a free port with data in {@code dataDir}, and waits until it is ready. */
     static BrokerProcess start(Path dataDir) throws IOException, InterruptedException {
-        int port = freePort();
+        return start(dataDir, freePort());
+    }
+
+    /**
+     * Starts the broker on {@code port}, so that clients still holding the address of a broker
+     * killed there reconnect to its successor.
+     */
+    static BrokerProcess start(Path dataDir, int port) throws IOException, InterruptedException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder builder = new ProcessBuilder(java, "-Xmx256m", "-jar", packagedJar().toString(),
             "--override", "listeners=PLAINTEXT://localhost:" + port,
@@ -102,6 +109,10 @@ final class BrokerProcess implements AutoCloseable {
 
     private String exitCodeOrRunning() {
         return process.isAlive() ? "still running" : String.valueOf(process.exitValue());
+    }
+
+    int port() {
+        return port;
     }
 
     String bootstrapServers() {

@@ -61,7 +61,7 @@ class PackagedBrokerTest {
         return broker;
     }
 
-    private static Admin admin(BrokerProcess broker) {
+    static Admin admin(BrokerProcess broker) {
         Properties props = new Properties();
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
         return Admin.create(props);
@@ -84,7 +84,7 @@ class PackagedBrokerTest {
     }
 
     /** Every record of {@code tp} from offset 0 up to the partition's end offset. */
-    private static List<ConsumerRecord<String, String>> readAll(BrokerProcess broker, TopicPartition tp) {
+    static List<ConsumerRecord<String, String>> readAll(BrokerProcess broker, TopicPartition tp) {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
         props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
@@ -104,7 +104,7 @@ class PackagedBrokerTest {
         return records;
     }
 
-    private static Map<Long, String> byOffset(List<ConsumerRecord<String, String>> records) {
+    static Map<Long, String> byOffset(List<ConsumerRecord<String, String>> records) {
         Map<Long, String> map = new TreeMap<>();
         for (ConsumerRecord<String, String> r : records) {
             map.put(r.offset(), r.key() + "=" + r.value());

@@ -2,6 +2,7 @@ package dev.sluice.storage;
 
 import dev.sluice.storage.LogSegment.TimestampOffset;
 import dev.sluice.wire.record.MemoryRecords;
+import dev.sluice.wire.record.Records;
 import dev.sluice.wire.record.RecordBatch;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -24,7 +25,10 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -76,8 +80,15 @@ import org.slf4j.LoggerFactory;
  * {@link #close()} flushes everything, cuts the active segment's indexes to size and then writes
  * the marker. Retention ({@link #deleteRetainedSegments}) is run by the broker on the writer.
  * Compaction is done by the {@link LogCleaner}, which swaps cleaned segments in through
- * {@link #replaceSegments} on the writer. Producer-state snapshots, leader-epoch checkpoints and
- * the transaction index are not kept here yet.
+ * {@link #replaceSegments} on the writer. The transaction index is not kept yet.
+ *
+ * <p>The log also keeps the partition's leader-epoch history in a {@link LeaderEpochCheckpoint}
+ * ({@value LeaderEpochCheckpoint#FILE_NAME}): a batch whose {@code partitionLeaderEpoch} is newer
+ * than the latest known epoch records that epoch's start offset before the batch is written; the
+ * history is cut with {@link #truncateTo} and moved up with {@link #setLogStartOffset}, cut to the
+ * recovered log end by {@link #open}, and rebuilt from the batches there if the file is missing or
+ * unreadable. Producer state is not kept here: the partition owning it writes its snapshots when
+ * told of a roll ({@link #onRoll}).
  */
 public final class PartitionLog implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PartitionLog.class);
@@ -103,6 +114,8 @@ public final class PartitionLog implements AutoCloseable {
     private volatile long recoveryPoint;
     private volatile long lastFlushMs;
     private volatile boolean closed;
+    private LeaderEpochCheckpoint epochs;
+    private final List<LongConsumer> rollListeners = new CopyOnWriteArrayList<>();
 
     // Writer-only state.
     private LogSegment active;
@@ -208,11 +221,70 @@ public final class PartitionLog implements AutoCloseable {
         }
         recoveryPoint = endOffset;
         lastFlushMs = now;
+        epochs = loadLeaderEpochs(endOffset);
         Files.deleteIfExists(marker);
         syncDirectory();
         directoryDirty = false;
         log.debug("Opened {}: offsets {} to {}, {} segments, {} recovered", dir, logStartOffset, endOffset,
             segments.size(), recovered.size());
+    }
+
+    /** Reads the leader-epoch checkpoint, cut to {@code endOffset}, or rebuilds it from the batches. */
+    private LeaderEpochCheckpoint loadLeaderEpochs(long endOffset) throws IOException {
+        Optional<LeaderEpochCheckpoint> stored = LeaderEpochCheckpoint.read(dir);
+        if (stored.isPresent()) {
+            LeaderEpochCheckpoint checkpoint = stored.get();
+            checkpoint.truncateFromEnd(endOffset);
+            checkpoint.truncateFromStart(logStartOffset);
+            return checkpoint;
+        }
+        if (endOffset == logStartOffset) {
+            // Written even though empty: a log that never gets a batch with an epoch must not be
+            // scanned for one at every open.
+            return LeaderEpochCheckpoint.rebuilt(dir, List.of());
+        }
+        List<LeaderEpochCheckpoint.Entry> found = new ArrayList<>();
+        scanBatches(logStartOffset, batch -> {
+            int epoch = batch.partitionLeaderEpoch();
+            if (epoch >= 0 && (found.isEmpty() || epoch > found.get(found.size() - 1).epoch())) {
+                found.add(new LeaderEpochCheckpoint.Entry(epoch, batch.baseOffset()));
+            }
+        });
+        log.info("Rebuilt the leader-epoch checkpoint of {} from the log: {} epochs", dir, found.size());
+        return LeaderEpochCheckpoint.rebuilt(dir, found);
+    }
+
+    /**
+     * Hands every batch from the one holding {@code from} to the log end offset to
+     * {@code visitor}, copied into memory a megabyte or so at a time. For recovery work (rebuilding
+     * producer state or epochs), not for serving reads.
+     */
+    public void scanBatches(long from, Consumer<RecordBatch> visitor) {
+        long offset = Math.max(from, logStartOffset);
+        long endOffset = end.nextOffset();
+        ByteBuffer buffer = ByteBuffer.allocate(1 << 20);
+        while (offset < endOffset) {
+            Records records = read(offset, buffer.capacity(), endOffset, true).records();
+            int size = records.sizeInBytes();
+            if (size == 0) {
+                break;
+            }
+            if (size > buffer.capacity()) {
+                buffer = ByteBuffer.allocate(size);
+            }
+            buffer.clear();
+            records.writeTo(buffer);
+            buffer.flip();
+            long next = offset;
+            for (RecordBatch batch : MemoryRecords.readableRecords(buffer).completeBatches()) {
+                visitor.accept(batch);
+                next = batch.nextOffset();
+            }
+            if (next <= offset) {
+                break;
+            }
+            offset = next;
+        }
     }
 
     /** The log end offset a clean-shutdown marker records, or -1 without a (readable) marker. */
@@ -401,6 +473,9 @@ public final class PartitionLog implements AutoCloseable {
             if (active.shouldRoll(current, size, lastOffset, now)) {
                 rollAt(now);
             }
+            for (RecordBatch batch : records.batches()) {
+                epochs.assign(batch.partitionLeaderEpoch(), batch.baseOffset());
+            }
             int position = active.size();
             active.append(records);
             publishEnd(lastOffset + 1);
@@ -542,6 +617,39 @@ public final class PartitionLog implements AutoCloseable {
         }
     }
 
+    /**
+     * Writer only: registers {@code listener} to be told, on the writer thread, the base offset of
+     * each new active segment right after a roll and before the batch that caused it is written.
+     * It must be quick; an exception from it fails the append.
+     */
+    public void onRoll(LongConsumer listener) {
+        rollListeners.add(listener);
+    }
+
+    /** The leader-epoch history; readable from any thread. */
+    public LeaderEpochCheckpoint leaderEpochs() {
+        return epochs;
+    }
+
+    /**
+     * Writer only: a new leader's epoch starts at the log end offset (as a leader records on
+     * election, before it appends). An epoch not newer than the latest known changes nothing.
+     */
+    public void assignLeaderEpoch(int epoch) {
+        ensureWritable();
+        try {
+            epochs.assign(epoch, end.nextOffset());
+        } catch (IOException e) {
+            failed = true;
+            throw new LogStorageException("cannot write the leader-epoch checkpoint of " + dir, e);
+        }
+    }
+
+    /** OffsetForLeaderEpoch against this log; see {@link LeaderEpochCheckpoint#endOffsetFor}. */
+    public LeaderEpochCheckpoint.EpochEnd endOffsetForEpoch(int requestedEpoch) {
+        return epochs.endOffsetFor(requestedEpoch, end.nextOffset());
+    }
+
     /** The first offset a consumer may read. */
     public long logStartOffset() {
         return logStartOffset;
@@ -615,6 +723,12 @@ public final class PartitionLog implements AutoCloseable {
             return;
         }
         logStartOffset = offset;
+        try {
+            epochs.truncateFromStart(offset);
+        } catch (IOException e) {
+            failed = true;
+            throw new LogStorageException("cannot write the leader-epoch checkpoint of " + dir, e);
+        }
         List<LogSegment> deletable = new ArrayList<>();
         for (Map.Entry<Long, LogSegment> entry : segments.entrySet()) {
             Long nextBase = segments.higherKey(entry.getKey());
@@ -718,6 +832,9 @@ public final class PartitionLog implements AutoCloseable {
         directoryDirty = true;
         publishEnd(next);
         log.debug("Rolled {} at offset {}", dir, next);
+        for (LongConsumer listener : rollListeners) {
+            listener.accept(next);
+        }
     }
 
     /**
@@ -751,6 +868,7 @@ public final class PartitionLog implements AutoCloseable {
             }
             long endOffset = keep.nextOffset();
             publishEnd(endOffset);
+            epochs.truncateFromEnd(endOffset);
             deleteSegments(removed);
             logStartOffset = Math.min(logStartOffset, endOffset);
             recoveryPoint = Math.min(recoveryPoint, endOffset);
@@ -774,6 +892,7 @@ public final class PartitionLog implements AutoCloseable {
         logStartOffset = offset;
         publishEnd(offset);
         recoveryPoint = offset;
+        epochs.clear();
         scheduleFileDeletion(removed);
     }
 

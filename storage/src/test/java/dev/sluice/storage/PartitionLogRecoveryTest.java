@@ -313,7 +313,8 @@ class PartitionLogRecoveryTest {
             List<String> names = files.map(p -> p.getFileName().toString()).sorted().toList();
             assertEquals(List.of(PartitionLog.CLEAN_SHUTDOWN_FILE,
                 "00000000000000000000.index", "00000000000000000000.log", "00000000000000000000.timeindex",
-                "00000000000000000040.index", "00000000000000000040.log", "00000000000000000040.timeindex"), names);
+                "00000000000000000040.index", "00000000000000000040.log", "00000000000000000040.timeindex",
+                LeaderEpochCheckpoint.FILE_NAME), names);
         }
     }
 

@@ -2,6 +2,7 @@ package dev.sluice.broker.handler;
 
 import dev.sluice.broker.log.Partitions;
 import dev.sluice.broker.metadata.Controller;
+import dev.sluice.storage.LeaderEpochCheckpoint;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.ErrorCode;
 import dev.sluice.wire.message.OffsetForLeaderEpochRequest;
@@ -12,10 +13,11 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * OffsetForLeaderEpoch (key 23), v2-4: the end offset of the largest leader epoch not greater than
- * the one asked for, which consumers use to detect log truncation after a leader change. A
- * single-node partition has only ever had its current epoch: that epoch ends at the log end offset,
- * an older one at the log start offset, and a newer or negative one is undefined (-1, -1), as Kafka
- * answers.
+ * the one asked for, which consumers use to detect log truncation after a leader change. Answered
+ * from the partition's leader-epoch checkpoint by Kafka's rules: the latest epoch ends at the log
+ * end offset; an older one where the next higher epoch starts; one older than every known epoch
+ * (requested epoch, first epoch's start offset); a newer or negative one is undefined (-1, -1).
+ * Requests from replicas (replica id) are answered the same way.
  */
 public final class OffsetForLeaderEpochHandler
         extends ApiHandler<OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse> {
@@ -41,15 +43,8 @@ public final class OffsetForLeaderEpochHandler
                     r.setErrorCode(found.error().code());
                     continue;
                 }
-                int current = found.partition().leaderEpoch();
-                int requested = p.leaderEpoch();
-                if (requested == current) {
-                    r.setLeaderEpoch(current).setEndOffset(found.partition().logEndOffset());
-                } else if (requested >= 0 && requested < current) {
-                    // Older than any epoch this log has seen: it ended where the log's first epoch starts.
-                    r.setLeaderEpoch(requested).setEndOffset(found.partition().logStartOffset());
-                }
-                // Anything else (negative, or newer than the leader's) stays undefined: -1, -1.
+                LeaderEpochCheckpoint.EpochEnd end = found.partition().endOffsetForEpoch(p.leaderEpoch());
+                r.setLeaderEpoch(end.epoch()).setEndOffset(end.endOffset());
             }
             topics.add(new OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult().setTopic(t.topic())
                 .setPartitions(results));

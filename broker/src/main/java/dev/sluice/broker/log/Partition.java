@@ -1,6 +1,7 @@
 package dev.sluice.broker.log;
 
 import dev.sluice.storage.AppendResult;
+import dev.sluice.storage.LeaderEpochCheckpoint;
 import dev.sluice.storage.LogReadResult;
 import dev.sluice.storage.LogStorageException;
 import dev.sluice.storage.SegmentClosedException;
@@ -16,11 +17,12 @@ import dev.sluice.wire.message.ErrorCode;
 import dev.sluice.wire.record.MemoryRecords;
 import dev.sluice.wire.record.RecordBatch;
 import dev.sluice.wire.record.TimestampType;
-import java.nio.ByteBuffer;
+import java.io.IOException;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.Supplier;
@@ -34,6 +36,10 @@ import org.slf4j.LoggerFactory;
  * {@link SerialExecutor}, one at a time, in arrival order; results come back as futures. Reads run
  * on the caller's thread against the log's published end and never wait for a writer. With one
  * replica the high watermark is the log end offset as soon as an append completes.
+ *
+ * <p>Producer state is snapshotted ({@code <offset>.snapshot}) whenever the log rolls and when the
+ * partition closes, and rebuilt at start-up from the newest usable snapshot plus the batches after
+ * it (docs/durability.md).
  */
 public final class Partition {
     private static final Logger logger = LoggerFactory.getLogger(Partition.class);
@@ -81,6 +87,9 @@ public final class Partition {
         this.listener = listener;
         this.writer = new SerialExecutor(pool, topic + "-" + index);
         this.highWatermark = log.logEndOffset();
+        // As a leader does on election: its epoch starts at the log end. Nothing else writes yet.
+        log.assignLeaderEpoch(leaderEpoch);
+        log.onRoll(this::snapshotProducers);
     }
 
     public String topic() {
@@ -117,6 +126,11 @@ public final class Partition {
         return log.logStartOffset();
     }
 
+    /** OffsetForLeaderEpoch from the partition's leader-epoch checkpoint. */
+    public LeaderEpochCheckpoint.EpochEnd endOffsetForEpoch(int requestedEpoch) {
+        return log.endOffsetForEpoch(requestedEpoch);
+    }
+
     public long logEndOffset() {
         return log.logEndOffset();
     }
@@ -146,32 +160,44 @@ public final class Partition {
         return result;
     }
 
-    /** Rebuilds producer state from the batches in the log; runs once, before the partition serves. */
+    /**
+     * Rebuilds producer state: the newest usable snapshot, then the batches after it; without a
+     * snapshot, every batch in the log. Runs once, before the partition serves.
+     */
     void recoverProducerState() {
-        long offset = log.logStartOffset();
-        long end = log.logEndOffset();
-        ByteBuffer buffer = ByteBuffer.allocate(1 << 20);
-        while (offset < end) {
-            LogReadResult read = log.read(offset, buffer.capacity(), end, true);
-            int size = read.records().sizeInBytes();
-            if (size == 0) {
-                break;
+        long from = log.logStartOffset();
+        try {
+            OptionalLong snapshot = producers.loadSnapshot(log.dir(), log.logEndOffset());
+            if (snapshot.isPresent()) {
+                from = Math.max(from, snapshot.getAsLong());
             }
-            if (size > buffer.capacity()) {
-                buffer = ByteBuffer.allocate(size);
-            }
-            buffer.clear();
-            read.records().writeTo(buffer);
-            buffer.flip();
-            long next = offset;
-            for (RecordBatch batch : MemoryRecords.readableRecords(buffer).completeBatches()) {
-                producers.replay(batch);
-                next = batch.nextOffset();
-            }
-            if (next == offset) {
-                break;
-            }
-            offset = next;
+        } catch (IOException e) {
+            logger.warn("Cannot read the producer-state snapshots of {}; rebuilding from the whole log: {}", this,
+                e.toString());
+            producers.clear();
+        }
+        logger.debug("Recovering producer state of {} from offset {} to {}", this, from, log.logEndOffset());
+        log.scanBatches(from, producers::replay);
+    }
+
+    /** On the writer, after segments were deleted: their producer-state snapshots go too. */
+    private void deleteOldSnapshots() {
+        try {
+            List<Long> bases = log.segmentBaseOffsets();
+            ProducerStateManager.deleteSnapshotsBelow(log.dir(), bases.isEmpty() ? 0 : bases.get(0));
+        } catch (IOException e) {
+            logger.warn("Cannot delete old producer-state snapshots of {}: {}", this, e.toString());
+        }
+    }
+
+    /** On the writer, at a roll: the state now describes everything before {@code offset}. */
+    private void snapshotProducers(long offset) {
+        try {
+            List<Long> bases = log.segmentBaseOffsets();
+            producers.writeSnapshot(log.dir(), offset, bases.isEmpty() ? offset : bases.get(0));
+        } catch (IOException e) {
+            // Without this snapshot a restart replays more of the log; nothing is lost.
+            logger.warn("Cannot write a producer-state snapshot of {} at offset {}: {}", this, offset, e.toString());
         }
     }
 
@@ -264,6 +290,7 @@ public final class Partition {
             }
             if (target > log.logStartOffset()) {
                 log.setLogStartOffset(target);
+                deleteOldSnapshots();
             }
             return log.logStartOffset();
         });
@@ -366,6 +393,7 @@ public final class Partition {
     /** Flushes and closes the log on the writer thread; completes when done. */
     CompletableFuture<Void> close() {
         return onWriter(() -> {
+            snapshotProducers(log.logEndOffset());
             log.close();
             return null;
         });

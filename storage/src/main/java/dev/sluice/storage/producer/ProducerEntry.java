@@ -81,6 +81,13 @@ public final class ProducerEntry {
         return null;
     }
 
+    /** Sets what a snapshot remembers beyond the batches (which {@link #add} already restored). */
+    void restore(int coordinatorEpoch, long currentTxnFirstOffset, long lastTimestamp) {
+        this.coordinatorEpoch = coordinatorEpoch;
+        this.currentTxnFirstOffset = currentTxnFirstOffset;
+        this.lastTimestamp = lastTimestamp;
+    }
+
     void touch(long timestamp) {
         lastTimestamp = Math.max(lastTimestamp, timestamp);
     }

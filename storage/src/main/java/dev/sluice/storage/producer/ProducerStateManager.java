@@ -2,12 +2,19 @@ package dev.sluice.storage.producer;
 
 import dev.sluice.wire.message.ErrorCode;
 import dev.sluice.wire.record.RecordBatch;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Idempotent-producer state of one partition: for each producer id, its epoch and its last five
@@ -21,12 +28,17 @@ import java.util.Optional;
  * else OUT_OF_ORDER_SEQUENCE_NUMBER. A producer the partition has no state for (new, or expired
  * after {@code producer.id.expiration.ms}) may start at any sequence.
  *
- * <p>Not thread-safe: owned by the partition's writer. State is rebuilt after a restart by
- * {@link #replay} over the log's batches.
+ * <p>Not thread-safe: owned by the partition's writer. The owner writes a snapshot
+ * ({@link ProducerSnapshotFile}) at each segment roll and at a clean shutdown; after a restart the
+ * state is the newest usable snapshot ({@link #loadSnapshot}) plus {@link #replay} of the batches
+ * after it, or a replay of the whole log without one.
  */
 public final class ProducerStateManager {
     /** Batches remembered per producer: the producer keeps at most five requests in flight. */
     public static final int WINDOW = 5;
+    /** Snapshots kept below the oldest useful offset, newest first, as fallbacks. */
+    public static final int SNAPSHOTS_KEPT = 2;
+    private static final Logger log = LoggerFactory.getLogger(ProducerStateManager.class);
 
     private final Map<Long, ProducerEntry> producers = new HashMap<>();
 
@@ -130,5 +142,60 @@ public final class ProducerStateManager {
 
     public void clear() {
         producers.clear();
+    }
+
+    /**
+     * Writes the current state as the snapshot for {@code offset} (the log end offset it
+     * describes) in {@code dir}, then deletes snapshots below {@code oldestUseful} except the
+     * newest {@value #SNAPSHOTS_KEPT}, so a corrupt newest one still has a fallback.
+     */
+    public void writeSnapshot(Path dir, long offset, long oldestUseful) throws IOException {
+        ProducerSnapshotFile.write(dir, offset, producers.values());
+        deleteSnapshotsBelow(dir, oldestUseful);
+    }
+
+    /**
+     * Deletes snapshots below {@code oldestUseful} (the base offset of the first segment left),
+     * except the newest {@value #SNAPSHOTS_KEPT} snapshots of all.
+     */
+    public static void deleteSnapshotsBelow(Path dir, long oldestUseful) throws IOException {
+        List<Long> offsets = ProducerSnapshotFile.list(dir);
+        for (int i = 0; i < offsets.size() - SNAPSHOTS_KEPT; i++) {
+            if (offsets.get(i) < oldestUseful) {
+                Files.deleteIfExists(ProducerSnapshotFile.path(dir, offsets.get(i)));
+            }
+        }
+    }
+
+    /**
+     * Replaces the state with the newest readable snapshot in {@code dir} at or below
+     * {@code logEndOffset}. Snapshots above the log end (the log lost data they describe) are
+     * deleted; corrupt ones are skipped, logged and deleted.
+     *
+     * @return the offset the loaded snapshot describes, from which the log must be replayed;
+     *     empty (and no state) if no snapshot could be used
+     */
+    public OptionalLong loadSnapshot(Path dir, long logEndOffset) throws IOException {
+        producers.clear();
+        List<Long> offsets = ProducerSnapshotFile.list(dir);
+        for (int i = offsets.size() - 1; i >= 0; i--) {
+            long offset = offsets.get(i);
+            Path file = ProducerSnapshotFile.path(dir, offset);
+            if (offset > logEndOffset) {
+                Files.deleteIfExists(file);
+                continue;
+            }
+            try {
+                for (ProducerEntry entry : ProducerSnapshotFile.read(dir, offset)) {
+                    producers.put(entry.producerId(), entry);
+                }
+                return OptionalLong.of(offset);
+            } catch (ProducerSnapshotFile.CorruptSnapshotException e) {
+                log.warn("Ignoring producer-state snapshot {}: {}", file, e.getMessage());
+                producers.clear();
+                Files.deleteIfExists(file);
+            }
+        }
+        return OptionalLong.empty();
     }
 }
