@@ -59,7 +59,7 @@ class LeaderEpochCheckpointTest {
         assertEquals(new EpochEnd(1, 10), epochs.endOffsetFor(1, logEnd), "older than all: asked epoch, first start");
         assertEquals(LeaderEpochCheckpoint.UNDEFINED, epochs.endOffsetFor(8, logEnd), "newer than latest");
         assertEquals(LeaderEpochCheckpoint.UNDEFINED, epochs.endOffsetFor(-1, logEnd), "undefined epoch");
-        assertEquals(LeaderEpochCheckpoint.UNDEFINED, LeaderEpochCheckpoint.empty(dir).endOffsetFor(0, logEnd));
+        assertEquals(LeaderEpochCheckpoint.UNDEFINED, LeaderEpochCheckpoint.rebuilt(dir, List.of()).endOffsetFor(0, logEnd));
     }
 
     @Test
