@@ -353,6 +353,21 @@ class BadInputTest {
         assertOthersUnaffected();
     }
 
+    @Test
+    void aFailedAcksZeroWriteClosesTheConnection() throws IOException {
+        long before = logEndOffset(healthy, TOPIC);
+        ByteBuffer corrupt = MemoryRecords.withBatches(batch("lost", "on", "purpose")).buffer();
+        int lastByte = corrupt.limit() - 1;
+        corrupt.put(lastByte, (byte) (corrupt.get(lastByte) ^ 0x5a));
+        try (RawConnection client = new RawConnection(broker.port())) {
+            // Without a response, closing the connection is how an acks=0 producer learns of the failure.
+            client.send(produce(TOPIC, (short) 0, MemoryRecords.readableRecords(corrupt)), PRODUCE_VERSION);
+            client.assertClosedByBroker("a CRC-corrupt acks=0 batch");
+        }
+        assertEquals(before, logEndOffset(healthy, TOPIC), "nothing was appended");
+        assertOthersUnaffected();
+    }
+
     /** One request of the pipeline: what was sent, at which version, under which correlation id. */
     private record Sent(int correlationId, ApiKey key, short version) {
     }

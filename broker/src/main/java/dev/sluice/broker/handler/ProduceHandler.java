@@ -26,8 +26,9 @@ import java.util.concurrent.CompletableFuture;
  * producer's last five is answered with its original offset), NOT_ENOUGH_REPLICAS for
  * {@code acks=all} when the topic wants more in-sync replicas than exist, and
  * INVALID_TOPIC_EXCEPTION for writes to internal topics. {@code acks} other than -1, 0 and 1 is
- * INVALID_REQUIRED_ACKS. With {@code acks=0} no response is sent. Transactional writes are not
- * supported yet and get INVALID_TXN_STATE.
+ * INVALID_REQUIRED_ACKS. With {@code acks=0} no response is sent, and a write that fails closes
+ * the connection (as Kafka does). Transactional writes are not supported yet and get
+ * INVALID_TXN_STATE.
  */
 public final class ProduceHandler extends ApiHandler<ProduceRequest, ProduceResponse> {
     private final Controller controller;
@@ -108,11 +109,31 @@ public final class ProduceHandler extends ApiHandler<ProduceRequest, ProduceResp
             }
             topics.add(topicResponse.setPartitionResponses(results));
         }
-        if (acks == 0) {
-            return CompletableFuture.completedFuture(null);
-        }
         ProduceResponse response = new ProduceResponse().setResponses(topics);
+        if (acks == 0) {
+            // No response, but a failed write closes the connection, as Kafka does: it is the only
+            // way an acks=0 producer learns to refresh its metadata.
+            return CompletableFuture.allOf(pending.toArray(new CompletableFuture<?>[0])).thenApply(v -> {
+                String failure = firstError(response);
+                if (failure != null) {
+                    throw new RequestDispatcher.CloseConnectionException("acks=0 produce failed: " + failure);
+                }
+                return null;
+            });
+        }
         return CompletableFuture.allOf(pending.toArray(new CompletableFuture<?>[0])).thenApply(v -> response);
+    }
+
+    private static String firstError(ProduceResponse response) {
+        for (ProduceResponse.TopicProduceResponse t : response.responses()) {
+            for (ProduceResponse.PartitionProduceResponse p : t.partitionResponses()) {
+                if (p.errorCode() != 0) {
+                    return ErrorCode.forCode(p.errorCode()) + " for " + (t.name().isEmpty() ? t.topicId() : t.name())
+                        + "-" + p.index();
+                }
+            }
+        }
+        return null;
     }
 
     @Override

@@ -25,7 +25,9 @@ import org.slf4j.LoggerFactory;
  *   <li>ApiVersions at a version newer than served: a v0 response with UNSUPPORTED_VERSION;</li>
  *   <li>another API at a schema version outside the handler's range: the handler's error response
  *       with UNSUPPORTED_VERSION;</li>
- *   <li>a handler failure: logged once with the client and API, answered with UNKNOWN_SERVER_ERROR.</li>
+ *   <li>a handler failure: logged once with the client and API, answered with UNKNOWN_SERVER_ERROR;</li>
+ *   <li>a handler that completes with {@link CloseConnectionException} (an acks=0 write that
+ *       failed): no response, the connection is closed.</li>
  * </ul>
  * Thread-safe; holds no per-connection state.
  */
@@ -95,6 +97,13 @@ public final class RequestDispatcher {
             result = CompletableFuture.failedFuture(e);
         }
         return result.handle((response, error) -> {
+            Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                ? error.getCause() : error;
+            if (cause instanceof CloseConnectionException close) {
+                // A handler's decision (an acks=0 write failed): no response, the connection closes.
+                metrics.record(api, version, start, frameBytes, 0, null);
+                throw close;
+            }
             if (error != null) {
                 log.error("{} v{} from {} (client id '{}', correlation id {}) failed", api.displayName(), version, client,
                     context.clientId(), header.correlationId(), error);
