@@ -126,6 +126,14 @@ class BadInputTest {
         return header.flip();
     }
 
+    /** The batch's bytes with its last byte flipped, so its CRC no longer matches. */
+    private static ByteBuffer withBadCrc(RecordBatch batch) {
+        ByteBuffer corrupt = MemoryRecords.withBatches(batch).buffer();
+        int lastByte = corrupt.limit() - 1;
+        corrupt.put(lastByte, (byte) (corrupt.get(lastByte) ^ 0x5a));
+        return corrupt;
+    }
+
     private static ProduceRequest produce(String topic, short acks, MemoryRecords records) {
         return new ProduceRequest().setAcks(acks).setTimeoutMs(5_000).setTopicData(List.of(
             new ProduceRequest.TopicProduceData().setName(topic).setPartitionData(List.of(
@@ -276,9 +284,7 @@ class BadInputTest {
     @Test
     void batchWithABadCrcIsRejectedAsCorruptAndNotAppended() throws IOException {
         long before = logEndOffset(healthy, TOPIC);
-        ByteBuffer corrupt = MemoryRecords.withBatches(batch("one", "two", "three")).buffer();
-        int lastByte = corrupt.limit() - 1;
-        corrupt.put(lastByte, (byte) (corrupt.get(lastByte) ^ 0x5a));
+        ByteBuffer corrupt = withBadCrc(batch("one", "two", "three"));
         try (RawConnection client = new RawConnection(broker.port())) {
             ProduceResponse response = client.roundTrip(produce(TOPIC, (short) 1, MemoryRecords.readableRecords(corrupt)),
                 PRODUCE_VERSION, ProduceResponse.class);
@@ -356,9 +362,7 @@ class BadInputTest {
     @Test
     void aFailedAcksZeroWriteClosesTheConnection() throws IOException {
         long before = logEndOffset(healthy, TOPIC);
-        ByteBuffer corrupt = MemoryRecords.withBatches(batch("lost", "on", "purpose")).buffer();
-        int lastByte = corrupt.limit() - 1;
-        corrupt.put(lastByte, (byte) (corrupt.get(lastByte) ^ 0x5a));
+        ByteBuffer corrupt = withBadCrc(batch("lost", "on", "purpose"));
         try (RawConnection client = new RawConnection(broker.port())) {
             // Without a response, closing the connection is how an acks=0 producer learns of the failure.
             client.send(produce(TOPIC, (short) 0, MemoryRecords.readableRecords(corrupt)), PRODUCE_VERSION);
