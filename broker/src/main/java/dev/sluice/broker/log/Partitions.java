@@ -174,7 +174,8 @@ public final class Partitions implements MetadataListener, AutoCloseable {
                 Uuid want = expected.get(name);
                 if (want == null || !want.equals(readTopicId(dir))) {
                     log.info("removing {}: its topic no longer exists", dir);
-                    PartitionLog.open(dir, dev.sluice.storage.LogConfig.defaults(), Scheduler.of(housekeeping)).deleteAll();
+                    // Nothing serves it, so there are no readers to wait for: remove it outright.
+                    deleteTree(dir);
                 }
             }
         } catch (IOException e) {
