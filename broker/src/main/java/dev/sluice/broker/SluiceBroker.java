@@ -4,7 +4,22 @@ import dev.sluice.broker.config.BrokerConfig;
 import dev.sluice.broker.config.BrokerConfigKeys;
 import dev.sluice.broker.config.ConfigResolver;
 import dev.sluice.broker.config.Listener;
+import dev.sluice.broker.group.GroupConfig;
+import dev.sluice.broker.group.GroupCoordinator;
 import dev.sluice.broker.handler.AlterConfigsHandler;
+import dev.sluice.broker.handler.ConsumerGroupDescribeHandler;
+import dev.sluice.broker.handler.ConsumerGroupHeartbeatHandler;
+import dev.sluice.broker.handler.DeleteGroupsHandler;
+import dev.sluice.broker.handler.DescribeGroupsHandler;
+import dev.sluice.broker.handler.FindCoordinatorHandler;
+import dev.sluice.broker.handler.HeartbeatHandler;
+import dev.sluice.broker.handler.JoinGroupHandler;
+import dev.sluice.broker.handler.LeaveGroupHandler;
+import dev.sluice.broker.handler.ListGroupsHandler;
+import dev.sluice.broker.handler.OffsetCommitHandler;
+import dev.sluice.broker.handler.OffsetDeleteHandler;
+import dev.sluice.broker.handler.OffsetFetchHandler;
+import dev.sluice.broker.handler.SyncGroupHandler;
 import dev.sluice.broker.handler.ApiHandler;
 import dev.sluice.broker.handler.CreatePartitionsHandler;
 import dev.sluice.broker.handler.CreateTopicsHandler;
@@ -76,6 +91,7 @@ public final class SluiceBroker implements AutoCloseable {
     private final Controller controller;
     private final Partitions partitions;
     private final DelayedFetches delayedFetches;
+    private final GroupCoordinator groups;
     private final NetworkServer network;
     private final MetricsEndpoint metricsEndpoint;
     private final PrometheusMeterRegistry registry;
@@ -84,13 +100,14 @@ public final class SluiceBroker implements AutoCloseable {
     private volatile boolean closed;
 
     private SluiceBroker(BrokerConfig config, DataDirectory dataDirectory, Controller controller, Partitions partitions,
-                         DelayedFetches delayedFetches, NetworkServer network, MetricsEndpoint metricsEndpoint,
+                         DelayedFetches delayedFetches, GroupCoordinator groups, NetworkServer network, MetricsEndpoint metricsEndpoint,
                          PrometheusMeterRegistry registry, BrokerIdentity identity, Path deleteOnClose) {
         this.config = config;
         this.dataDirectory = dataDirectory;
         this.controller = controller;
         this.partitions = partitions;
         this.delayedFetches = delayedFetches;
+        this.groups = groups;
         this.network = network;
         this.metricsEndpoint = metricsEndpoint;
         this.registry = registry;
@@ -190,6 +207,12 @@ public final class SluiceBroker implements AutoCloseable {
             controller.addListener(partitions);
             DelayedFetches delayedFetches = new DelayedFetches(partitions.ioExecutor());
             partitions.addAppendListener(delayedFetches);
+            GroupCoordinator groups = new GroupCoordinator(GroupConfig.from(config), controller, partitions,
+                partitions.ioExecutor());
+            opened.add(groups);
+            // After partitions: a new __consumer_offsets partition is open before its shard loads.
+            controller.addListener(groups);
+            groups.start();
 
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             TopicMetrics topicMetrics = new TopicMetrics(registry, name -> controller.image().topic(name).isPresent());
@@ -218,7 +241,20 @@ public final class SluiceBroker implements AutoCloseable {
                 new DescribeTopicPartitionsHandler(controller),
                 new DescribeConfigsHandler(controller, resolver),
                 new AlterConfigsHandler(controller),
-                new IncrementalAlterConfigsHandler(controller));
+                new IncrementalAlterConfigsHandler(controller),
+                new FindCoordinatorHandler(groups, identity),
+                new JoinGroupHandler(groups),
+                new SyncGroupHandler(groups),
+                new HeartbeatHandler(groups),
+                new LeaveGroupHandler(groups),
+                new OffsetCommitHandler(groups, controller),
+                new OffsetFetchHandler(groups, controller),
+                new OffsetDeleteHandler(groups, controller),
+                new DescribeGroupsHandler(groups),
+                new ListGroupsHandler(groups),
+                new DeleteGroupsHandler(groups),
+                new ConsumerGroupHeartbeatHandler(groups),
+                new ConsumerGroupDescribeHandler(groups));
             RequestDispatcher dispatcher = new RequestDispatcher(new HandlerTable(handlers), new RequestMetrics(registry));
             NetworkServer network = new NetworkServer(config, dispatcher);
             opened.add(network);
@@ -232,7 +268,8 @@ public final class SluiceBroker implements AutoCloseable {
                 metrics = MetricsEndpoint.start(config.getString(BrokerConfigKeys.METRICS_HOST), metricsPort, registry);
                 opened.add(metrics);
             }
-            SluiceBroker broker = new SluiceBroker(config, dir, controller, partitions, delayedFetches, network, metrics,
+            SluiceBroker broker = new SluiceBroker(config, dir, controller, partitions, delayedFetches, groups, network,
+                metrics,
                 registry, identity, deleteOnClose);
             log.info("Sluice broker {} ready in {} ms on {} (cluster {}, data in {}{})", nodeId,
                 (System.nanoTime() - started) / 1_000_000,
@@ -328,6 +365,8 @@ public final class SluiceBroker implements AutoCloseable {
         long started = System.nanoTime();
         // Waiting fetches are answered at once, so that in-flight requests drain quickly.
         delayedFetches.close();
+        // Waiting JoinGroup and SyncGroup requests are answered NOT_COORDINATOR, as Kafka does.
+        groups.close();
         network.shutdown(10_000);
         if (metricsEndpoint != null) {
             metricsEndpoint.close();

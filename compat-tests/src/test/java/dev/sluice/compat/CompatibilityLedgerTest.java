@@ -55,22 +55,22 @@ class CompatibilityLedgerTest {
         Map<Integer, Row> edited = new TreeMap<>(ledger);
         Row produce = edited.get(0);
         edited.put(0, new Row(0, produce.name(), produce.kafka(), "3-12"));       // a range that is not the served one
-        Row joinGroup = edited.get(11);
-        edited.put(11, new Row(11, joinGroup.name(), joinGroup.kafka(), "0-9")); // listed as served, but is not
+        Row addPartitions = edited.get(24);
+        edited.put(24, new Row(24, addPartitions.name(), addPartitions.kafka(), "0-5")); // listed as served, but is not
         Row fetch = edited.get(1);
         edited.put(1, new Row(1, fetch.name(), fetch.kafka(), NOT_SERVED));      // served, but listed as not
         edited.remove(3);                                                         // a broker API with no row
         edited.put(7, new Row(7, "ControlledShutdown", "0-3", NOT_SERVED));      // a row Kafka 4.1 does not have
-        edited.put(15, new Row(15, "DescribeGroup", "0-5", NOT_SERVED));          // wrong name and Kafka range
+        edited.put(29, new Row(29, "DescribeAcl", "1-2", NOT_SERVED));            // wrong name and Kafka range
 
         List<String> problems = disagreements(edited, served);
         assertEquals(7, problems.size(), String.join("\n", problems));
         assertTrue(problems.stream().anyMatch(p -> p.startsWith("Produce")), String.join("\n", problems));
-        assertTrue(problems.stream().anyMatch(p -> p.startsWith("JoinGroup")), String.join("\n", problems));
+        assertTrue(problems.stream().anyMatch(p -> p.startsWith("AddPartitionsToTxn")), String.join("\n", problems));
         assertTrue(problems.stream().anyMatch(p -> p.startsWith("Fetch")), String.join("\n", problems));
         assertTrue(problems.stream().anyMatch(p -> p.startsWith("Metadata")), String.join("\n", problems));
         assertTrue(problems.stream().anyMatch(p -> p.startsWith("key 7")), String.join("\n", problems));
-        assertEquals(2, problems.stream().filter(p -> p.startsWith("DescribeGroup ") || p.startsWith("DescribeGroup:"))
+        assertEquals(2, problems.stream().filter(p -> p.startsWith("DescribeAcl ") || p.startsWith("DescribeAcl:"))
             .count(), String.join("\n", problems));
     }
 

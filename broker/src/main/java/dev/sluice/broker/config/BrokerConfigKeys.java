@@ -86,6 +86,28 @@ public final class BrokerConfigKeys {
     public static final String MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS = "max.incremental.fetch.session.cache.slots";
     public static final String FETCH_MAX_BYTES = "fetch.max.bytes";
     public static final String REMOTE_LOG_STORAGE_SYSTEM_ENABLE = "remote.log.storage.system.enable";
+    public static final String OFFSETS_TOPIC_NUM_PARTITIONS = "offsets.topic.num.partitions";
+    public static final String OFFSETS_TOPIC_REPLICATION_FACTOR = "offsets.topic.replication.factor";
+    public static final String OFFSETS_TOPIC_SEGMENT_BYTES = "offsets.topic.segment.bytes";
+    public static final String OFFSETS_TOPIC_COMPRESSION_CODEC = "offsets.topic.compression.codec";
+    public static final String OFFSETS_RETENTION_MINUTES = "offsets.retention.minutes";
+    public static final String OFFSETS_RETENTION_CHECK_INTERVAL_MS = "offsets.retention.check.interval.ms";
+    public static final String OFFSETS_LOAD_BUFFER_SIZE = "offsets.load.buffer.size";
+    public static final String OFFSETS_COMMIT_TIMEOUT_MS = "offsets.commit.timeout.ms";
+    public static final String OFFSET_METADATA_MAX_BYTES = "offset.metadata.max.bytes";
+    public static final String GROUP_MIN_SESSION_TIMEOUT_MS = "group.min.session.timeout.ms";
+    public static final String GROUP_MAX_SESSION_TIMEOUT_MS = "group.max.session.timeout.ms";
+    public static final String GROUP_INITIAL_REBALANCE_DELAY_MS = "group.initial.rebalance.delay.ms";
+    public static final String GROUP_MAX_SIZE = "group.max.size";
+    public static final String GROUP_COORDINATOR_REBALANCE_PROTOCOLS = "group.coordinator.rebalance.protocols";
+    public static final String GROUP_CONSUMER_SESSION_TIMEOUT_MS = "group.consumer.session.timeout.ms";
+    public static final String GROUP_CONSUMER_MIN_SESSION_TIMEOUT_MS = "group.consumer.min.session.timeout.ms";
+    public static final String GROUP_CONSUMER_MAX_SESSION_TIMEOUT_MS = "group.consumer.max.session.timeout.ms";
+    public static final String GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS = "group.consumer.heartbeat.interval.ms";
+    public static final String GROUP_CONSUMER_MIN_HEARTBEAT_INTERVAL_MS = "group.consumer.min.heartbeat.interval.ms";
+    public static final String GROUP_CONSUMER_MAX_HEARTBEAT_INTERVAL_MS = "group.consumer.max.heartbeat.interval.ms";
+    public static final String GROUP_CONSUMER_MAX_SIZE = "group.consumer.max.size";
+    public static final String GROUP_CONSUMER_ASSIGNORS = "group.consumer.assignors";
     public static final String METRICS_PORT = "sluice.metrics.port";
     public static final String METRICS_HOST = "sluice.metrics.host";
     public static final String CLUSTER_ID = "sluice.cluster.id";
@@ -97,7 +119,7 @@ public final class BrokerConfigKeys {
     public static final Set<String> IGNORED_KAFKA_KEYS = Set.of(
         "process.roles", "controller.quorum.voters", "controller.quorum.bootstrap.servers",
         "controller.listener.names", "inter.broker.listener.name", "num.recovery.threads.per.data.dir",
-        "offsets.topic.replication.factor", "transaction.state.log.replication.factor",
+        "transaction.state.log.replication.factor",
         "transaction.state.log.min.isr", "share.coordinator.state.topic.replication.factor",
         "share.coordinator.state.topic.min.isr",
         "zookeeper.connect", "zookeeper.connection.timeout.ms", "metadata.log.dir");
@@ -214,6 +236,50 @@ public final class BrokerConfigKeys {
         def(m, MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS, ConfigType.INT, "1000", atLeast(0), false,
             "Incremental fetch sessions the broker keeps.");
         def(m, FETCH_MAX_BYTES, ConfigType.INT, "57671680", atLeast(1024), false, "Largest fetch response the broker builds.");
+        // Group coordinator
+        def(m, OFFSETS_TOPIC_NUM_PARTITIONS, ConfigType.INT, "50", atLeast(1), false,
+            "Partitions of __consumer_offsets; fixed once the topic exists.");
+        def(m, OFFSETS_TOPIC_REPLICATION_FACTOR, ConfigType.INT, "3", atLeast(1), false,
+            "Replication factor of __consumer_offsets, capped at the number of brokers.");
+        def(m, OFFSETS_TOPIC_SEGMENT_BYTES, ConfigType.INT, "104857600", atLeast(1048576), false,
+            "Segment size of __consumer_offsets.");
+        def(m, OFFSETS_TOPIC_COMPRESSION_CODEC, ConfigType.INT, "0", between(0, 4), false,
+            "Codec of batches the coordinator writes: 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd.");
+        def(m, OFFSETS_RETENTION_MINUTES, ConfigType.INT, "10080", atLeast(1), false,
+            "How long the committed offsets of an empty group are kept.");
+        def(m, OFFSETS_RETENTION_CHECK_INTERVAL_MS, ConfigType.LONG, "600000", atLeast(1), false,
+            "How often expired offsets are looked for.");
+        def(m, OFFSETS_LOAD_BUFFER_SIZE, ConfigType.INT, "5242880", atLeast(1), false,
+            "Bytes read at a time when loading group state.");
+        def(m, OFFSETS_COMMIT_TIMEOUT_MS, ConfigType.INT, "5000", atLeast(1), false,
+            "How long a commit may wait for its write.");
+        def(m, OFFSET_METADATA_MAX_BYTES, ConfigType.INT, "4096", atLeast(0), false,
+            "Longest metadata string a committed offset may carry.");
+        def(m, GROUP_MIN_SESSION_TIMEOUT_MS, ConfigType.INT, "6000", atLeast(0), false,
+            "Shortest session timeout a classic group member may ask for.");
+        def(m, GROUP_MAX_SESSION_TIMEOUT_MS, ConfigType.INT, "1800000", atLeast(0), false,
+            "Longest session timeout a classic group member may ask for.");
+        def(m, GROUP_INITIAL_REBALANCE_DELAY_MS, ConfigType.INT, "3000", atLeast(0), false,
+            "How long the first rebalance of an empty classic group waits for more members.");
+        def(m, GROUP_MAX_SIZE, ConfigType.INT, "2147483647", atLeast(1), false, "Members a classic group may have.");
+        def(m, GROUP_COORDINATOR_REBALANCE_PROTOCOLS, ConfigType.LIST, "classic,consumer", eachOf("classic", "consumer", "streams", "share"),
+            false, "Rebalance protocols served: classic (JoinGroup/SyncGroup) and consumer (KIP-848); streams and share are not served yet.");
+        def(m, GROUP_CONSUMER_SESSION_TIMEOUT_MS, ConfigType.INT, "45000", atLeast(1), false,
+            "Session timeout of consumer (KIP-848) group members.");
+        def(m, GROUP_CONSUMER_MIN_SESSION_TIMEOUT_MS, ConfigType.INT, "45000", atLeast(1), false,
+            "Lower bound of a consumer group's session timeout.");
+        def(m, GROUP_CONSUMER_MAX_SESSION_TIMEOUT_MS, ConfigType.INT, "60000", atLeast(1), false,
+            "Upper bound of a consumer group's session timeout.");
+        def(m, GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS, ConfigType.INT, "5000", atLeast(1), false,
+            "Heartbeat interval handed to consumer (KIP-848) group members.");
+        def(m, GROUP_CONSUMER_MIN_HEARTBEAT_INTERVAL_MS, ConfigType.INT, "5000", atLeast(1), false,
+            "Lower bound of a consumer group's heartbeat interval.");
+        def(m, GROUP_CONSUMER_MAX_HEARTBEAT_INTERVAL_MS, ConfigType.INT, "15000", atLeast(1), false,
+            "Upper bound of a consumer group's heartbeat interval.");
+        def(m, GROUP_CONSUMER_MAX_SIZE, ConfigType.INT, "2147483647", atLeast(1), false,
+            "Members a consumer (KIP-848) group may have.");
+        def(m, GROUP_CONSUMER_ASSIGNORS, ConfigType.LIST, "uniform,range", eachOf("uniform", "range"), false,
+            "Server-side assignors; the first is the default.");
         // Sluice's own
         def(m, METRICS_PORT, ConfigType.INT, "-1", between(-1, 65535), false,
             "Port of the Prometheus scrape endpoint (/metrics); -1 turns it off, 0 picks a free port.");

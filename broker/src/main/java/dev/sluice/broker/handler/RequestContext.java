@@ -15,6 +15,14 @@ public record RequestContext(RequestHeader header, ApiKey apiKey, short version,
         return header.clientId() == null ? "" : header.clientId();
     }
 
+    /** The client's address as Kafka reports it in group descriptions ("/127.0.0.1"). */
+    public String clientHost() {
+        if (clientAddress instanceof java.net.InetSocketAddress inet && inet.getAddress() != null) {
+            return "/" + inet.getAddress().getHostAddress();
+        }
+        return clientAddress == null ? "" : clientAddress.toString();
+    }
+
     public int correlationId() {
         return header.correlationId();
     }

@@ -269,6 +269,17 @@ public final class Partition {
         return guarded(() -> log.read(offset, maxBytes, hw, minOneBatch));
     }
 
+    /**
+     * Hands every batch from {@code from} to the log end to {@code visitor}, a megabyte or so read
+     * at a time: for loading state kept in a log (the group coordinator's). Runs on the caller.
+     */
+    public void scan(long from, java.util.function.Consumer<RecordBatch> visitor) {
+        guarded(() -> {
+            log.scanBatches(from, visitor);
+            return null;
+        });
+    }
+
     public Optional<TimestampAndOffset> offsetForTimestamp(long timestamp) {
         return log.offsetForTimestamp(timestamp);
     }

@@ -12,7 +12,7 @@ import org.slf4j.LoggerFactory;
  * partition's writes. Many serial executors share a few threads, and no task of one partition
  * ever waits for a lock held by another.
  */
-final class SerialExecutor implements Executor {
+public final class SerialExecutor implements Executor {
     private static final Logger log = LoggerFactory.getLogger(SerialExecutor.class);
 
     private final Executor pool;
@@ -20,7 +20,7 @@ final class SerialExecutor implements Executor {
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final String name;
 
-    SerialExecutor(Executor pool, String name) {
+    public SerialExecutor(Executor pool, String name) {
         this.pool = pool;
         this.name = name;
     }

@@ -1,0 +1,718 @@
+package dev.sluice.broker.group;
+
+import dev.sluice.broker.group.records.ConsumerGroupCurrentMemberAssignmentValue;
+import dev.sluice.broker.group.records.ConsumerGroupMemberMetadataValue;
+import dev.sluice.broker.group.records.ConsumerGroupTargetAssignmentMemberValue;
+import dev.sluice.broker.metadata.MetadataImage;
+import dev.sluice.broker.metadata.TopicImage;
+import dev.sluice.wire.codec.Uuid;
+import dev.sluice.wire.message.ConsumerGroupDescribeResponse;
+import dev.sluice.wire.message.ConsumerGroupHeartbeatRequest;
+import dev.sluice.wire.message.ConsumerGroupHeartbeatResponse;
+import dev.sluice.wire.message.ErrorCode;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A group of the consumer rebalance protocol (KIP-848): members heartbeat their subscription, the
+ * coordinator computes the assignment itself and moves each member towards it in steps.
+ *
+ * <p>Every change of membership, subscription or subscribed topics' partitions bumps the group
+ * epoch; a new target assignment is then computed for that epoch with the server-side assignor
+ * (uniform or range). A member moves to the target epoch only after it has given up the partitions
+ * it must lose: first it is told to revoke them (it keeps its epoch and the partitions it keeps),
+ * and once a heartbeat shows it no longer owns them it gets its new partitions, minus any that
+ * another member has not released yet, which follow on a later heartbeat. A member that does not
+ * heartbeat for the session timeout, or does not revoke within its rebalance timeout, is removed.
+ *
+ * <p>Not thread-safe: owned by its shard's executor.
+ */
+final class ConsumerGroup implements Group {
+    private static final Logger log = LoggerFactory.getLogger(ConsumerGroup.class);
+    static final byte STABLE = 0;
+    static final byte UNREVOKED_PARTITIONS = 1;
+    static final byte UNRELEASED_PARTITIONS = 2;
+
+    static final class Member {
+        final String memberId;
+        String instanceId;
+        String rackId;
+        String clientId = "";
+        String clientHost = "";
+        List<String> subscribedTopicNames = List.of();
+        String subscribedTopicRegex;
+        int rebalanceTimeoutMs = -1;
+        String serverAssignor;
+        int memberEpoch;
+        int previousMemberEpoch = -1;
+        byte state = STABLE;
+        Map<Uuid, Set<Integer>> assigned = new HashMap<>();
+        Map<Uuid, Set<Integer>> pendingRevocation = new HashMap<>();
+
+        Member(String memberId) {
+            this.memberId = memberId;
+        }
+
+        ConsumerGroupMemberMetadataValue metadataRecord() {
+            return new ConsumerGroupMemberMetadataValue().setInstanceId(instanceId).setRackId(rackId)
+                .setClientId(clientId).setClientHost(clientHost).setSubscribedTopicNames(subscribedTopicNames)
+                .setSubscribedTopicRegex(subscribedTopicRegex).setRebalanceTimeoutMs(rebalanceTimeoutMs)
+                .setServerAssignor(serverAssignor);
+        }
+
+        ConsumerGroupCurrentMemberAssignmentValue assignmentRecord() {
+            List<ConsumerGroupCurrentMemberAssignmentValue.TopicPartitions> a = new ArrayList<>();
+            assigned.forEach((id, ps) -> a.add(new ConsumerGroupCurrentMemberAssignmentValue.TopicPartitions()
+                .setTopicId(id).setPartitions(new ArrayList<>(new TreeSet<>(ps)))));
+            List<ConsumerGroupCurrentMemberAssignmentValue.TopicPartitions> r = new ArrayList<>();
+            pendingRevocation.forEach((id, ps) -> r.add(new ConsumerGroupCurrentMemberAssignmentValue.TopicPartitions()
+                .setTopicId(id).setPartitions(new ArrayList<>(new TreeSet<>(ps)))));
+            return new ConsumerGroupCurrentMemberAssignmentValue().setMemberEpoch(memberEpoch)
+                .setPreviousMemberEpoch(previousMemberEpoch).setState(state).setAssignedPartitions(a)
+                .setPartitionsPendingRevocation(r);
+        }
+    }
+
+    private final String groupId;
+    private final GroupShard shard;
+    private int groupEpoch;
+    private int assignmentEpoch;
+    private long stateTimestamp;
+    private final LinkedHashMap<String, Member> members = new LinkedHashMap<>();
+    private final Map<String, Map<Uuid, Set<Integer>>> target = new HashMap<>();
+    /** Subscribed topics with their partition counts when the target was last computed. */
+    private Map<Uuid, Integer> assignedTopics = Map.of();
+
+    ConsumerGroup(String groupId, GroupShard shard) {
+        this.groupId = groupId;
+        this.shard = shard;
+        this.stateTimestamp = shard.now();
+    }
+
+    @Override
+    public String groupId() {
+        return groupId;
+    }
+
+    @Override
+    public String stateName() {
+        if (members.isEmpty()) {
+            return "Empty";
+        }
+        if (groupEpoch > assignmentEpoch) {
+            return "Assigning";
+        }
+        for (Member m : members.values()) {
+            if (m.memberEpoch != assignmentEpoch || m.state != STABLE) {
+                return "Reconciling";
+            }
+        }
+        return "Stable";
+    }
+
+    @Override
+    public String typeName() {
+        return "consumer";
+    }
+
+    @Override
+    public String protocolType() {
+        return "consumer";
+    }
+
+    @Override
+    public boolean isEmpty() {
+        return members.isEmpty();
+    }
+
+    @Override
+    public long stateTimestamp() {
+        return stateTimestamp;
+    }
+
+    int groupEpoch() {
+        return groupEpoch;
+    }
+
+    Map<String, Member> members() {
+        return members;
+    }
+
+    // ------------------------------------------------------------------ loading
+
+    void replayEpoch(int epoch) {
+        groupEpoch = epoch;
+    }
+
+    void replayTargetEpoch(int epoch) {
+        assignmentEpoch = epoch;
+    }
+
+    void replayMember(String memberId, ConsumerGroupMemberMetadataValue value) {
+        if (value == null) {
+            members.remove(memberId);
+            return;
+        }
+        Member m = members.computeIfAbsent(memberId, Member::new);
+        m.instanceId = value.instanceId();
+        m.rackId = value.rackId();
+        m.clientId = value.clientId();
+        m.clientHost = value.clientHost();
+        m.subscribedTopicNames = List.copyOf(value.subscribedTopicNames());
+        m.subscribedTopicRegex = value.subscribedTopicRegex();
+        m.rebalanceTimeoutMs = value.rebalanceTimeoutMs();
+        m.serverAssignor = value.serverAssignor();
+    }
+
+    void replayTarget(String memberId, ConsumerGroupTargetAssignmentMemberValue value) {
+        if (value == null) {
+            target.remove(memberId);
+            return;
+        }
+        Map<Uuid, Set<Integer>> a = new HashMap<>();
+        for (ConsumerGroupTargetAssignmentMemberValue.TopicPartitions tp : value.topicPartitions()) {
+            a.put(tp.topicId(), new HashSet<>(tp.partitions()));
+        }
+        target.put(memberId, a);
+    }
+
+    void replayCurrent(String memberId, ConsumerGroupCurrentMemberAssignmentValue value) {
+        Member m = members.get(memberId);
+        if (m == null) {
+            if (value == null) {
+                return;
+            }
+            m = members.computeIfAbsent(memberId, Member::new);
+        }
+        if (value == null) {
+            m.assigned = new HashMap<>();
+            m.pendingRevocation = new HashMap<>();
+            return;
+        }
+        m.memberEpoch = value.memberEpoch();
+        m.previousMemberEpoch = value.previousMemberEpoch();
+        m.state = value.state();
+        m.assigned = toMap(value.assignedPartitions());
+        m.pendingRevocation = toMap(value.partitionsPendingRevocation());
+    }
+
+    private static Map<Uuid, Set<Integer>> toMap(List<ConsumerGroupCurrentMemberAssignmentValue.TopicPartitions> list) {
+        Map<Uuid, Set<Integer>> m = new HashMap<>();
+        for (ConsumerGroupCurrentMemberAssignmentValue.TopicPartitions tp : list) {
+            m.put(tp.topicId(), new HashSet<>(tp.partitions()));
+        }
+        return m;
+    }
+
+    /** After loading: the subscribed topics as the loaded target saw them, and a session for each member. */
+    void loaded() {
+        assignedTopics = subscribedTopicPartitions(shard.image());
+        for (Member m : members.values()) {
+            scheduleSession(m);
+        }
+    }
+
+    // ------------------------------------------------------------------ heartbeat
+
+    CompletableFuture<ConsumerGroupHeartbeatResponse> heartbeat(ConsumerGroupHeartbeatRequest request, String clientId,
+                                                                 String clientHost) {
+        List<GroupRecords.Entry> records = new ArrayList<>();
+        int epoch = request.memberEpoch();
+        String memberId = request.memberId();
+        if (epoch < 0) {
+            Member m = members.get(memberId);
+            if (m == null) {
+                return failed(ErrorCode.UNKNOWN_MEMBER_ID, "member " + memberId + " is not in group " + groupId);
+            }
+            log.info("Member {} of consumer group {} left", memberId, groupId);
+            removeMember(m, records);
+            bumpEpoch(records);
+            computeTarget(records);
+            return write(records, new ConsumerGroupHeartbeatResponse().setMemberId(memberId).setMemberEpoch(epoch)
+                .setHeartbeatIntervalMs(shard.config().consumerHeartbeatIntervalMs()));
+        }
+        Member member = members.get(memberId);
+        boolean changed = false;
+        if (epoch == 0) {
+            if (member == null) {
+                if (request.instanceId() != null) {
+                    Member previous = staticMember(request.instanceId());
+                    if (previous != null) {
+                        removeMember(previous, records);
+                    }
+                }
+                if (members.size() >= shard.config().consumerMaxSize()) {
+                    return failed(ErrorCode.GROUP_MAX_SIZE_REACHED, "group " + groupId + " has reached its maximum size");
+                }
+                member = new Member(memberId);
+                members.put(memberId, member);
+                changed = true;
+            }
+        } else if (member == null) {
+            return failed(ErrorCode.UNKNOWN_MEMBER_ID, "member " + memberId + " is not in group " + groupId);
+        } else if (epoch != member.memberEpoch
+            && !(epoch == member.previousMemberEpoch && ownsOnly(request.topicPartitions(), member.assigned))) {
+            return failed(ErrorCode.FENCED_MEMBER_EPOCH, "member epoch " + epoch + " of " + memberId
+                + " is not its current epoch " + member.memberEpoch);
+        }
+        changed |= updateMember(member, request, clientId, clientHost);
+        if (changed) {
+            records.add(GroupRecords.member(groupId, memberId, member.metadataRecord()));
+        }
+        Map<Uuid, Integer> subscribed = subscribedTopicPartitions(shard.image());
+        if (changed || !subscribed.equals(assignedTopics)) {
+            bumpEpoch(records);
+        }
+        if (groupEpoch > assignmentEpoch) {
+            computeTarget(records);
+        }
+        Map<Uuid, Set<Integer>> before = copy(member.assigned);
+        int epochBefore = member.memberEpoch;
+        byte stateBefore = member.state;
+        reconcile(member, request.topicPartitions());
+        boolean assignmentChanged = !before.equals(member.assigned);
+        if (assignmentChanged || epochBefore != member.memberEpoch || stateBefore != member.state || epoch == 0) {
+            records.add(GroupRecords.currentAssignment(groupId, memberId, member.assignmentRecord()));
+        }
+        scheduleSession(member);
+        ConsumerGroupHeartbeatResponse response = new ConsumerGroupHeartbeatResponse().setMemberId(memberId)
+            .setMemberEpoch(member.memberEpoch).setHeartbeatIntervalMs(shard.config().consumerHeartbeatIntervalMs());
+        if (epoch == 0 || assignmentChanged || request.topicPartitions() != null
+            && !owned(request.topicPartitions()).equals(member.assigned)) {
+            response.setAssignment(assignment(member.assigned));
+        }
+        return write(records, response);
+    }
+
+    private CompletableFuture<ConsumerGroupHeartbeatResponse> write(List<GroupRecords.Entry> records,
+                                                                    ConsumerGroupHeartbeatResponse response) {
+        return shard.write(records).handle((v, failure) -> {
+            if (failure != null) {
+                return new ConsumerGroupHeartbeatResponse().setErrorCode(GroupShard.writeError(failure).code())
+                    .setErrorMessage("the group state could not be written");
+            }
+            return response;
+        });
+    }
+
+    private static CompletableFuture<ConsumerGroupHeartbeatResponse> failed(ErrorCode error, String message) {
+        return CompletableFuture.completedFuture(
+            new ConsumerGroupHeartbeatResponse().setErrorCode(error.code()).setErrorMessage(message).setMemberEpoch(-1));
+    }
+
+    /** Validates a heartbeat that no member state depends on; null if fine. */
+    static ErrorCode validate(ConsumerGroupHeartbeatRequest request, GroupConfig config, StringBuilder message) {
+        if (request.groupId() == null || request.groupId().isEmpty()) {
+            message.append("the group id is empty");
+            return ErrorCode.INVALID_REQUEST;
+        }
+        if (request.memberEpoch() == 0) {
+            if (request.rebalanceTimeoutMs() == -1) {
+                message.append("a joining member must give its rebalance timeout");
+                return ErrorCode.INVALID_REQUEST;
+            }
+            if (request.topicPartitions() == null || !request.topicPartitions().isEmpty()) {
+                message.append("a joining member must send an empty list of owned partitions");
+                return ErrorCode.INVALID_REQUEST;
+            }
+            if (request.subscribedTopicNames() == null && request.subscribedTopicRegex() == null) {
+                message.append("a joining member must give its subscription");
+                return ErrorCode.INVALID_REQUEST;
+            }
+        }
+        if (request.memberId().isEmpty() && request.memberEpoch() != 0) {
+            message.append("the member id is empty");
+            return ErrorCode.UNKNOWN_MEMBER_ID;
+        }
+        if (request.memberEpoch() < -2) {
+            message.append("member epoch " + request.memberEpoch() + " is not valid");
+            return ErrorCode.INVALID_REQUEST;
+        }
+        if (request.serverAssignor() != null && !config.assignors().contains(request.serverAssignor())) {
+            message.append("assignor " + request.serverAssignor() + " is not one of " + config.assignors());
+            return ErrorCode.UNSUPPORTED_ASSIGNOR;
+        }
+        if (request.subscribedTopicRegex() != null) {
+            try {
+                Pattern.compile(request.subscribedTopicRegex());
+            } catch (PatternSyntaxException e) {
+                message.append("invalid subscription pattern: " + e.getDescription());
+                return ErrorCode.INVALID_REGULAR_EXPRESSION;
+            }
+        }
+        return null;
+    }
+
+    private Member staticMember(String instanceId) {
+        for (Member m : members.values()) {
+            if (instanceId.equals(m.instanceId)) {
+                return m;
+            }
+        }
+        return null;
+    }
+
+    private static boolean ownsOnly(List<ConsumerGroupHeartbeatRequest.TopicPartitions> owned,
+                                    Map<Uuid, Set<Integer>> assigned) {
+        if (owned == null) {
+            return false;
+        }
+        for (ConsumerGroupHeartbeatRequest.TopicPartitions tp : owned) {
+            Set<Integer> a = assigned.getOrDefault(tp.topicId(), Set.of());
+            if (!a.containsAll(tp.partitions())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static Map<Uuid, Set<Integer>> owned(List<ConsumerGroupHeartbeatRequest.TopicPartitions> list) {
+        Map<Uuid, Set<Integer>> m = new HashMap<>();
+        for (ConsumerGroupHeartbeatRequest.TopicPartitions tp : list) {
+            if (!tp.partitions().isEmpty()) {
+                m.computeIfAbsent(tp.topicId(), k -> new HashSet<>()).addAll(tp.partitions());
+            }
+        }
+        return m;
+    }
+
+    /** Applies the fields a heartbeat sets (null means unchanged); whether anything that matters changed. */
+    private boolean updateMember(Member m, ConsumerGroupHeartbeatRequest r, String clientId, String clientHost) {
+        boolean changed = false;
+        m.clientId = clientId;
+        m.clientHost = clientHost;
+        if (r.instanceId() != null && !r.instanceId().equals(m.instanceId)) {
+            m.instanceId = r.instanceId();
+            changed = true;
+        }
+        if (r.rackId() != null && !r.rackId().equals(m.rackId)) {
+            m.rackId = r.rackId();
+            changed = true;
+        }
+        if (r.rebalanceTimeoutMs() > 0 && r.rebalanceTimeoutMs() != m.rebalanceTimeoutMs) {
+            m.rebalanceTimeoutMs = r.rebalanceTimeoutMs();
+        }
+        if (r.subscribedTopicNames() != null && !new TreeSet<>(r.subscribedTopicNames()).equals(
+            new TreeSet<>(m.subscribedTopicNames))) {
+            m.subscribedTopicNames = List.copyOf(new TreeSet<>(r.subscribedTopicNames()));
+            changed = true;
+        }
+        if (r.subscribedTopicRegex() != null && !r.subscribedTopicRegex().equals(m.subscribedTopicRegex)) {
+            m.subscribedTopicRegex = r.subscribedTopicRegex().isEmpty() ? null : r.subscribedTopicRegex();
+            changed = true;
+        }
+        if (r.serverAssignor() != null && !r.serverAssignor().equals(m.serverAssignor)) {
+            m.serverAssignor = r.serverAssignor();
+            changed = true;
+        }
+        return changed;
+    }
+
+    private void bumpEpoch(List<GroupRecords.Entry> records) {
+        groupEpoch++;
+        records.add(GroupRecords.consumerGroupEpoch(groupId, groupEpoch));
+    }
+
+    private void removeMember(Member m, List<GroupRecords.Entry> records) {
+        members.remove(m.memberId);
+        target.remove(m.memberId);
+        shard.cancel(sessionKey(m.memberId));
+        shard.cancel(revocationKey(m.memberId));
+        records.add(GroupRecords.memberTombstone(GroupRecords.CONSUMER_GROUP_CURRENT_MEMBER_ASSIGNMENT, groupId,
+            m.memberId));
+        records.add(GroupRecords.memberTombstone(GroupRecords.CONSUMER_GROUP_TARGET_ASSIGNMENT_MEMBER, groupId,
+            m.memberId));
+        records.add(GroupRecords.memberTombstone(GroupRecords.CONSUMER_GROUP_MEMBER_METADATA, groupId, m.memberId));
+        if (members.isEmpty()) {
+            stateTimestamp = shard.now();
+        }
+    }
+
+    // ------------------------------------------------------------------ assignment
+
+    /** Topics some member subscribes to (by name or pattern), with their partition counts. */
+    private Map<Uuid, Integer> subscribedTopicPartitions(MetadataImage image) {
+        Map<Uuid, Integer> topics = new TreeMap<>((a, b) -> a.toString().compareTo(b.toString()));
+        for (Member m : members.values()) {
+            for (TopicImage t : subscribedTopics(m, image)) {
+                topics.put(t.id(), t.partitions().size());
+            }
+        }
+        return topics;
+    }
+
+    private static List<TopicImage> subscribedTopics(Member m, MetadataImage image) {
+        List<TopicImage> topics = new ArrayList<>();
+        for (String name : m.subscribedTopicNames) {
+            image.topic(name).ifPresent(topics::add);
+        }
+        if (m.subscribedTopicRegex != null) {
+            Pattern pattern = Pattern.compile(m.subscribedTopicRegex);
+            for (TopicImage t : image.topics()) {
+                if (!t.isInternal() && !m.subscribedTopicNames.contains(t.name()) && pattern.matcher(t.name()).matches()) {
+                    topics.add(t);
+                }
+            }
+        }
+        return topics;
+    }
+
+    private String assignorName() {
+        Map<String, Integer> votes = new HashMap<>();
+        for (Member m : members.values()) {
+            if (m.serverAssignor != null) {
+                votes.merge(m.serverAssignor, 1, Integer::sum);
+            }
+        }
+        return votes.entrySet().stream().max(Map.Entry.<String, Integer>comparingByValue()
+                .thenComparing(Map.Entry.comparingByKey()))
+            .map(Map.Entry::getKey).orElse(shard.config().assignors().get(0));
+    }
+
+    /** Computes the target assignment for the current group epoch and records what changed. */
+    private void computeTarget(List<GroupRecords.Entry> records) {
+        MetadataImage image = shard.image();
+        Map<String, List<TopicImage>> subscriptions = new LinkedHashMap<>();
+        for (Member m : members.values()) {
+            subscriptions.put(m.memberId, subscribedTopics(m, image));
+        }
+        Map<String, Map<Uuid, Set<Integer>>> next = ServerAssignor.assign(assignorName(), subscriptions, target);
+        for (Map.Entry<String, Map<Uuid, Set<Integer>>> e : next.entrySet()) {
+            if (!e.getValue().equals(target.get(e.getKey()))) {
+                List<ConsumerGroupTargetAssignmentMemberValue.TopicPartitions> tps = new ArrayList<>();
+                e.getValue().forEach((id, ps) -> tps.add(new ConsumerGroupTargetAssignmentMemberValue.TopicPartitions()
+                    .setTopicId(id).setPartitions(new ArrayList<>(new TreeSet<>(ps)))));
+                records.add(GroupRecords.targetAssignment(groupId, e.getKey(),
+                    new ConsumerGroupTargetAssignmentMemberValue().setTopicPartitions(tps)));
+            }
+        }
+        target.clear();
+        target.putAll(next);
+        assignmentEpoch = groupEpoch;
+        assignedTopics = subscribedTopicPartitions(image);
+        records.add(GroupRecords.targetAssignmentEpoch(groupId, assignmentEpoch));
+    }
+
+    /**
+     * Moves {@code m} towards its target: first it must revoke what it loses; then it takes the
+     * target epoch and whatever of its new partitions no other member still holds.
+     */
+    private void reconcile(Member m, List<ConsumerGroupHeartbeatRequest.TopicPartitions> owned) {
+        if (m.state == UNREVOKED_PARTITIONS) {
+            if (owned == null || intersects(owned(owned), m.pendingRevocation)) {
+                return;
+            }
+            m.pendingRevocation = new HashMap<>();
+            shard.cancel(revocationKey(m.memberId));
+        }
+        if (m.memberEpoch == assignmentEpoch && m.state == STABLE) {
+            return;
+        }
+        Map<Uuid, Set<Integer>> goal = target.getOrDefault(m.memberId, Map.of());
+        Map<Uuid, Set<Integer>> keep = new HashMap<>();
+        Map<Uuid, Set<Integer>> revoke = new HashMap<>();
+        m.assigned.forEach((id, ps) -> {
+            for (int p : ps) {
+                (goal.getOrDefault(id, Set.of()).contains(p) ? keep : revoke).computeIfAbsent(id, k -> new HashSet<>()).add(p);
+            }
+        });
+        if (!revoke.isEmpty()) {
+            m.assigned = keep;
+            m.pendingRevocation = revoke;
+            m.state = UNREVOKED_PARTITIONS;
+            String memberId = m.memberId;
+            int epoch = m.memberEpoch;
+            shard.schedule(revocationKey(memberId), Math.max(m.rebalanceTimeoutMs, 1),
+                () -> revocationExpired(memberId, epoch));
+            return;
+        }
+        Set<String> held = new HashSet<>();
+        for (Member other : members.values()) {
+            if (other != m) {
+                other.assigned.forEach((id, ps) -> ps.forEach(p -> held.add(id + ":" + p)));
+                other.pendingRevocation.forEach((id, ps) -> ps.forEach(p -> held.add(id + ":" + p)));
+            }
+        }
+        boolean unreleased = false;
+        Map<Uuid, Set<Integer>> next = copy(keep);
+        for (Map.Entry<Uuid, Set<Integer>> e : goal.entrySet()) {
+            for (int p : e.getValue()) {
+                if (keep.getOrDefault(e.getKey(), Set.of()).contains(p)) {
+                    continue;
+                }
+                if (held.contains(e.getKey() + ":" + p)) {
+                    unreleased = true;
+                } else {
+                    next.computeIfAbsent(e.getKey(), k -> new HashSet<>()).add(p);
+                }
+            }
+        }
+        if (m.memberEpoch != assignmentEpoch) {
+            m.previousMemberEpoch = m.memberEpoch;
+            m.memberEpoch = assignmentEpoch;
+        }
+        m.assigned = next;
+        m.state = unreleased ? UNRELEASED_PARTITIONS : STABLE;
+    }
+
+    private static boolean intersects(Map<Uuid, Set<Integer>> a, Map<Uuid, Set<Integer>> b) {
+        for (Map.Entry<Uuid, Set<Integer>> e : a.entrySet()) {
+            Set<Integer> other = b.get(e.getKey());
+            if (other != null) {
+                for (int p : e.getValue()) {
+                    if (other.contains(p)) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    private static Map<Uuid, Set<Integer>> copy(Map<Uuid, Set<Integer>> m) {
+        Map<Uuid, Set<Integer>> c = new HashMap<>();
+        m.forEach((k, v) -> c.put(k, new HashSet<>(v)));
+        return c;
+    }
+
+    private static ConsumerGroupHeartbeatResponse.Assignment assignment(Map<Uuid, Set<Integer>> assigned) {
+        List<ConsumerGroupHeartbeatResponse.TopicPartitions> list = new ArrayList<>();
+        assigned.forEach((id, ps) -> {
+            if (!ps.isEmpty()) {
+                list.add(new ConsumerGroupHeartbeatResponse.TopicPartitions().setTopicId(id)
+                    .setPartitions(new ArrayList<>(new TreeSet<>(ps))));
+            }
+        });
+        return new ConsumerGroupHeartbeatResponse.Assignment().setTopicPartitions(list);
+    }
+
+    // ------------------------------------------------------------------ timers
+
+    private void scheduleSession(Member m) {
+        String memberId = m.memberId;
+        shard.schedule(sessionKey(memberId), shard.config().consumerSessionTimeoutMs(), () -> {
+            Member gone = members.get(memberId);
+            if (gone != null) {
+                log.info("Member {} of consumer group {} has failed (session timeout of {} ms expired); removing it",
+                    memberId, groupId, shard.config().consumerSessionTimeoutMs());
+                fence(gone);
+            }
+        });
+    }
+
+    private void revocationExpired(String memberId, int epoch) {
+        Member m = members.get(memberId);
+        if (m != null && m.state == UNREVOKED_PARTITIONS && m.memberEpoch == epoch) {
+            log.info("Member {} of consumer group {} did not revoke its partitions within {} ms; removing it", memberId,
+                groupId, m.rebalanceTimeoutMs);
+            fence(m);
+        }
+    }
+
+    private void fence(Member m) {
+        List<GroupRecords.Entry> records = new ArrayList<>();
+        removeMember(m, records);
+        bumpEpoch(records);
+        computeTarget(records);
+        shard.write(records);
+    }
+
+    void cancelTimers() {
+        for (String id : members.keySet()) {
+            shard.cancel(sessionKey(id));
+            shard.cancel(revocationKey(id));
+        }
+    }
+
+    private String sessionKey(String memberId) {
+        return "consumer-session:" + groupId + ":" + memberId;
+    }
+
+    private String revocationKey(String memberId) {
+        return "consumer-revoke:" + groupId + ":" + memberId;
+    }
+
+    // ------------------------------------------------------------------ offsets and describe
+
+    /** NONE if a commit or fetch by {@code memberId} at {@code epoch} may proceed. */
+    ErrorCode validateMember(String memberId, int epoch, boolean staleIsIllegalGeneration) {
+        if ((memberId == null || memberId.isEmpty()) && epoch < 0) {
+            return members.isEmpty() ? ErrorCode.NONE : ErrorCode.UNKNOWN_MEMBER_ID;
+        }
+        Member m = members.get(memberId);
+        if (m == null) {
+            return ErrorCode.UNKNOWN_MEMBER_ID;
+        }
+        if (epoch != m.memberEpoch) {
+            return staleIsIllegalGeneration ? ErrorCode.ILLEGAL_GENERATION : ErrorCode.STALE_MEMBER_EPOCH;
+        }
+        return ErrorCode.NONE;
+    }
+
+    /** Names of the topics the members subscribe to (for OffsetDelete). */
+    Set<String> subscribedTopicNames() {
+        Set<String> names = new HashSet<>();
+        MetadataImage image = shard.image();
+        for (Member m : members.values()) {
+            names.addAll(m.subscribedTopicNames);
+            for (TopicImage t : subscribedTopics(m, image)) {
+                names.add(t.name());
+            }
+        }
+        return names;
+    }
+
+    ConsumerGroupDescribeResponse.DescribedGroup describe(MetadataImage image) {
+        List<ConsumerGroupDescribeResponse.Member> list = new ArrayList<>();
+        for (Member m : members.values()) {
+            list.add(new ConsumerGroupDescribeResponse.Member().setMemberId(m.memberId).setInstanceId(m.instanceId)
+                .setRackId(m.rackId).setMemberEpoch(m.memberEpoch).setClientId(m.clientId).setClientHost(m.clientHost)
+                .setSubscribedTopicNames(m.subscribedTopicNames).setSubscribedTopicRegex(m.subscribedTopicRegex)
+                .setAssignment(describeAssignment(m.assigned, image))
+                .setTargetAssignment(describeAssignment(target.getOrDefault(m.memberId, Map.of()), image))
+                .setMemberType((byte) 0));
+        }
+        return new ConsumerGroupDescribeResponse.DescribedGroup().setGroupId(groupId).setGroupState(stateName())
+            .setGroupEpoch(groupEpoch).setAssignmentEpoch(assignmentEpoch).setAssignorName(assignorName())
+            .setMembers(list);
+    }
+
+    private static ConsumerGroupDescribeResponse.Assignment describeAssignment(Map<Uuid, Set<Integer>> a,
+                                                                               MetadataImage image) {
+        List<ConsumerGroupDescribeResponse.TopicPartitions> list = new ArrayList<>();
+        a.forEach((id, ps) -> {
+            String name = image.topic(id).map(TopicImage::name).orElse("");
+            list.add(new ConsumerGroupDescribeResponse.TopicPartitions().setTopicId(id).setTopicName(name)
+                .setPartitions(new ArrayList<>(new TreeSet<>(ps))));
+        });
+        return new ConsumerGroupDescribeResponse.Assignment().setTopicPartitions(list);
+    }
+
+    /** Tombstones for everything the group wrote (DeleteGroups of an empty group). */
+    List<GroupRecords.Entry> tombstones() {
+        List<GroupRecords.Entry> records = new ArrayList<>();
+        for (String id : target.keySet()) {
+            records.add(GroupRecords.memberTombstone(GroupRecords.CONSUMER_GROUP_TARGET_ASSIGNMENT_MEMBER, groupId, id));
+        }
+        records.add(GroupRecords.consumerGroupTombstone(GroupRecords.CONSUMER_GROUP_TARGET_ASSIGNMENT_METADATA, groupId));
+        records.add(GroupRecords.consumerGroupTombstone(GroupRecords.CONSUMER_GROUP_METADATA, groupId));
+        return records;
+    }
+
+    @Override
+    public String toString() {
+        return "consumer group " + groupId + " (epoch " + groupEpoch + ", " + members.size() + " members)";
+    }
+}

@@ -1,0 +1,54 @@
+package dev.sluice.broker.group;
+
+import dev.sluice.broker.config.BrokerConfig;
+import dev.sluice.broker.config.BrokerConfigKeys;
+import java.util.List;
+
+/**
+ * The group coordinator's settings, read once at start-up; Kafka's keys and defaults.
+ *
+ * @param offsetsTopicPartitions {@code offsets.topic.num.partitions}
+ * @param offsetsTopicSegmentBytes {@code offsets.topic.segment.bytes}
+ * @param compressionCodec {@code offsets.topic.compression.codec} (0 none … 4 zstd)
+ * @param offsetsRetentionMs {@code offsets.retention.minutes} in ms
+ * @param offsetsRetentionCheckMs {@code offsets.retention.check.interval.ms}
+ * @param offsetMetadataMaxBytes {@code offset.metadata.max.bytes}
+ * @param minSessionTimeoutMs {@code group.min.session.timeout.ms}
+ * @param maxSessionTimeoutMs {@code group.max.session.timeout.ms}
+ * @param initialRebalanceDelayMs {@code group.initial.rebalance.delay.ms}
+ * @param maxSize {@code group.max.size}
+ * @param classicEnabled whether {@code group.coordinator.rebalance.protocols} holds classic
+ * @param consumerEnabled whether it holds consumer (KIP-848)
+ * @param consumerSessionTimeoutMs {@code group.consumer.session.timeout.ms}
+ * @param consumerHeartbeatIntervalMs {@code group.consumer.heartbeat.interval.ms}
+ * @param consumerMaxSize {@code group.consumer.max.size}
+ * @param assignors {@code group.consumer.assignors}, the first being the default
+ */
+public record GroupConfig(int offsetsTopicPartitions, int offsetsTopicSegmentBytes, int compressionCodec,
+                          long offsetsRetentionMs, long offsetsRetentionCheckMs, int offsetMetadataMaxBytes,
+                          int minSessionTimeoutMs, int maxSessionTimeoutMs, int initialRebalanceDelayMs, int maxSize,
+                          boolean classicEnabled, boolean consumerEnabled, int consumerSessionTimeoutMs,
+                          int consumerHeartbeatIntervalMs, int consumerMaxSize, List<String> assignors) {
+
+    /** A member of a classic group that has not finished joining is dropped after this long (Kafka's value). */
+    static final int NEW_MEMBER_JOIN_TIMEOUT_MS = 5 * 60 * 1000;
+
+    public static GroupConfig from(BrokerConfig c) {
+        List<String> protocols = c.getList(BrokerConfigKeys.GROUP_COORDINATOR_REBALANCE_PROTOCOLS);
+        return new GroupConfig(c.getInt(BrokerConfigKeys.OFFSETS_TOPIC_NUM_PARTITIONS),
+            c.getInt(BrokerConfigKeys.OFFSETS_TOPIC_SEGMENT_BYTES),
+            c.getInt(BrokerConfigKeys.OFFSETS_TOPIC_COMPRESSION_CODEC),
+            c.getInt(BrokerConfigKeys.OFFSETS_RETENTION_MINUTES) * 60_000L,
+            c.getLong(BrokerConfigKeys.OFFSETS_RETENTION_CHECK_INTERVAL_MS),
+            c.getInt(BrokerConfigKeys.OFFSET_METADATA_MAX_BYTES),
+            c.getInt(BrokerConfigKeys.GROUP_MIN_SESSION_TIMEOUT_MS),
+            c.getInt(BrokerConfigKeys.GROUP_MAX_SESSION_TIMEOUT_MS),
+            c.getInt(BrokerConfigKeys.GROUP_INITIAL_REBALANCE_DELAY_MS),
+            c.getInt(BrokerConfigKeys.GROUP_MAX_SIZE),
+            protocols.contains("classic"), protocols.contains("consumer"),
+            c.getInt(BrokerConfigKeys.GROUP_CONSUMER_SESSION_TIMEOUT_MS),
+            c.getInt(BrokerConfigKeys.GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS),
+            c.getInt(BrokerConfigKeys.GROUP_CONSUMER_MAX_SIZE),
+            List.copyOf(c.getList(BrokerConfigKeys.GROUP_CONSUMER_ASSIGNORS)));
+    }
+}

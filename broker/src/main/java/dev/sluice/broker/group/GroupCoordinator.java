@@ -1,0 +1,305 @@
+package dev.sluice.broker.group;
+
+import dev.sluice.broker.log.Partition;
+import dev.sluice.broker.log.Partitions;
+import dev.sluice.broker.metadata.Controller;
+import dev.sluice.broker.metadata.MetadataImage;
+import dev.sluice.broker.metadata.MetadataListener;
+import dev.sluice.broker.metadata.PartitionImage;
+import dev.sluice.broker.metadata.TopicImage;
+import dev.sluice.wire.message.ConsumerGroupDescribeResponse;
+import dev.sluice.wire.message.ConsumerGroupHeartbeatRequest;
+import dev.sluice.wire.message.ConsumerGroupHeartbeatResponse;
+import dev.sluice.wire.message.DescribeGroupsResponse;
+import dev.sluice.wire.message.ErrorCode;
+import dev.sluice.wire.message.HeartbeatRequest;
+import dev.sluice.wire.message.HeartbeatResponse;
+import dev.sluice.wire.message.JoinGroupRequest;
+import dev.sluice.wire.message.JoinGroupResponse;
+import dev.sluice.wire.message.LeaveGroupRequest;
+import dev.sluice.wire.message.LeaveGroupResponse;
+import dev.sluice.wire.message.ListGroupsResponse;
+import dev.sluice.wire.message.SyncGroupRequest;
+import dev.sluice.wire.message.SyncGroupResponse;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The group coordinator: routes each group to the shard of its {@code __consumer_offsets}
+ * partition (Kafka's hash of the group id, so a group lands on the same partition as in Kafka),
+ * creates that topic on the first FindCoordinator, and loads a shard whenever a partition of it
+ * appears in the metadata.
+ *
+ * <p>Threading: the entry points may be called from any thread; each runs on its group's shard.
+ * The shards share one timer thread, which only hands expired timers back to their shard.
+ */
+public final class GroupCoordinator implements MetadataListener, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(GroupCoordinator.class);
+    public static final String TOPIC = "__consumer_offsets";
+
+    /** A committed offset's topic and partition. */
+    public record PartitionKey(String topic, int partition) {
+    }
+
+    /** One partition of an OffsetCommit, with its topic name resolved. */
+    public record OffsetToCommit(String topic, int partition, long offset, int leaderEpoch, String metadata) {
+    }
+
+    /** A committed offset; -1 with empty metadata when the group has none for the partition. */
+    public record CommittedOffset(String topic, int partition, long offset, int leaderEpoch, String metadata) {
+    }
+
+    /** What an OffsetFetch found for one group: an error for the whole group, or its offsets. */
+    public record GroupOffsets(ErrorCode error, List<CommittedOffset> offsets) {
+    }
+
+    /** What OffsetDelete did: an error for the whole group, or each partition's outcome. */
+    public record DeletedOffsets(ErrorCode error, Map<PartitionKey, ErrorCode> partitions) {
+    }
+
+    private final GroupConfig config;
+    private final Controller controller;
+    private final Partitions partitions;
+    private final Executor pool;
+    private final ScheduledThreadPoolExecutor timer;
+    private final InstantSource clock = InstantSource.system();
+    private final Map<Integer, GroupShard> shards = new ConcurrentHashMap<>();
+    private CompletableFuture<Void> creating;
+
+    public GroupCoordinator(GroupConfig config, Controller controller, Partitions partitions, Executor pool) {
+        this.config = config;
+        this.controller = controller;
+        this.partitions = partitions;
+        this.pool = pool;
+        this.timer = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "sluice-group-timer");
+            t.setDaemon(true);
+            return t;
+        });
+        timer.setRemoveOnCancelPolicy(true);
+    }
+
+    /** Loads the shards of the partitions that exist now; later ones load as they appear. */
+    public void start() {
+        onChange(MetadataImage.empty(controller.image().clusterId()), controller.image());
+    }
+
+    public GroupConfig config() {
+        return config;
+    }
+
+    @Override
+    public void onChange(MetadataImage previous, MetadataImage next) {
+        TopicImage before = previous.topic(TOPIC).orElse(null);
+        TopicImage now = next.topic(TOPIC).orElse(null);
+        if (before != null && (now == null || !now.id().equals(before.id()))) {
+            for (GroupShard shard : List.copyOf(shards.values())) {
+                shard.close();
+            }
+            shards.clear();
+        }
+        if (now == null) {
+            return;
+        }
+        for (PartitionImage p : now.partitions()) {
+            if (shards.containsKey(p.partition())) {
+                continue;
+            }
+            Partition partition = partitions.get(TOPIC, p.partition()).orElse(null);
+            if (partition != null) {
+                GroupShard shard = new GroupShard(partition, pool, timer, config, controller::image, clock);
+                shards.put(p.partition(), shard);
+                shard.load();
+            }
+        }
+    }
+
+    /** Kafka's placement: the group id's hash modulo the partition count of {@code __consumer_offsets}. */
+    public int partitionFor(String groupId) {
+        int count = controller.image().topic(TOPIC).map(t -> t.partitions().size())
+            .orElse(config.offsetsTopicPartitions());
+        return (groupId.hashCode() & 0x7fffffff) % count;
+    }
+
+    /**
+     * Whether this broker coordinates {@code groupId} now: NONE, COORDINATOR_NOT_AVAILABLE (no
+     * {@code __consumer_offsets} yet), NOT_COORDINATOR or COORDINATOR_LOAD_IN_PROGRESS.
+     */
+    public ErrorCode status(String groupId) {
+        if (controller.image().topic(TOPIC).isEmpty()) {
+            return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+        }
+        GroupShard shard = shards.get(partitionFor(groupId));
+        if (shard == null) {
+            return ErrorCode.NOT_COORDINATOR;
+        }
+        return shard.isLoaded() ? ErrorCode.NONE : ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
+    }
+
+    /**
+     * FindCoordinator: creates {@code __consumer_offsets} when it does not exist yet (as Kafka
+     * does), then answers with {@link #status}.
+     */
+    public CompletableFuture<ErrorCode> locate(String groupId) {
+        if (controller.image().topic(TOPIC).isPresent()) {
+            return CompletableFuture.completedFuture(status(groupId));
+        }
+        return createTopic().handle((v, failure) -> status(groupId));
+    }
+
+    private synchronized CompletableFuture<Void> createTopic() {
+        if (creating != null && !creating.isDone()) {
+            return creating;
+        }
+        Map<String, String> configs = Map.of("cleanup.policy", "compact", "compression.type", "producer",
+            "segment.bytes", Integer.toString(config.offsetsTopicSegmentBytes()));
+        // One broker: the replication factor is capped at 1 (Kafka would refuse to create the topic).
+        creating = controller.createTopics(List.of(new Controller.NewTopic(TOPIC, config.offsetsTopicPartitions(),
+            (short) 1, null, configs)), false).thenAccept(outcomes -> {
+                Controller.TopicOutcome o = outcomes.get(0);
+                if (o.error() == ErrorCode.NONE) {
+                    log.info("Created {} with {} partitions", TOPIC, config.offsetsTopicPartitions());
+                } else if (o.error() != ErrorCode.TOPIC_ALREADY_EXISTS) {
+                    log.error("Cannot create {}: {} {}", TOPIC, o.error(), o.message());
+                }
+            });
+        return creating;
+    }
+
+    private <T> CompletableFuture<T> route(String groupId, Function<GroupShard, CompletableFuture<T>> op,
+                                           Function<ErrorCode, T> onError) {
+        ErrorCode error = status(groupId);
+        if (error != ErrorCode.NONE) {
+            return CompletableFuture.completedFuture(onError.apply(error));
+        }
+        GroupShard shard = shards.get(partitionFor(groupId));
+        if (shard == null) {
+            return CompletableFuture.completedFuture(onError.apply(ErrorCode.NOT_COORDINATOR));
+        }
+        return op.apply(shard);
+    }
+
+    // ------------------------------------------------------------------ classic protocol
+
+    public CompletableFuture<JoinGroupResponse> joinGroup(JoinGroupRequest request, short version, String clientId,
+                                                          String clientHost) {
+        if (!config.classicEnabled()) {
+            return CompletableFuture.completedFuture(ClassicGroup.joinError(request.memberId(),
+                ErrorCode.UNSUPPORTED_VERSION));
+        }
+        return route(request.groupId(), s -> s.join(request, version, clientId, clientHost),
+            e -> ClassicGroup.joinError(request.memberId(), e));
+    }
+
+    public CompletableFuture<SyncGroupResponse> syncGroup(SyncGroupRequest request) {
+        return route(request.groupId(), s -> s.sync(request), ClassicGroup::syncError);
+    }
+
+    public CompletableFuture<HeartbeatResponse> heartbeat(HeartbeatRequest request) {
+        return route(request.groupId(), s -> s.heartbeat(request),
+            e -> new HeartbeatResponse().setErrorCode(e.code()));
+    }
+
+    public CompletableFuture<LeaveGroupResponse> leaveGroup(LeaveGroupRequest request, short version) {
+        return route(request.groupId(), s -> s.leave(request, version),
+            e -> new LeaveGroupResponse().setErrorCode(e.code()));
+    }
+
+    // ------------------------------------------------------------------ consumer protocol
+
+    public CompletableFuture<ConsumerGroupHeartbeatResponse> consumerGroupHeartbeat(
+            ConsumerGroupHeartbeatRequest request, String clientId, String clientHost) {
+        StringBuilder message = new StringBuilder();
+        ErrorCode invalid = ConsumerGroup.validate(request, config, message);
+        if (invalid != null) {
+            return CompletableFuture.completedFuture(new ConsumerGroupHeartbeatResponse().setErrorCode(invalid.code())
+                .setErrorMessage(message.toString()).setMemberEpoch(-1));
+        }
+        return route(request.groupId(), s -> s.consumerHeartbeat(request, clientId, clientHost),
+            e -> new ConsumerGroupHeartbeatResponse().setErrorCode(e.code()).setMemberEpoch(-1));
+    }
+
+    public CompletableFuture<ConsumerGroupDescribeResponse.DescribedGroup> describeConsumerGroup(String groupId) {
+        return route(groupId, s -> s.describeConsumerGroup(groupId),
+            e -> new ConsumerGroupDescribeResponse.DescribedGroup().setGroupId(groupId).setErrorCode(e.code())
+                .setGroupState("").setAssignorName(""));
+    }
+
+    // ------------------------------------------------------------------ offsets
+
+    public CompletableFuture<List<ErrorCode>> commitOffsets(String groupId, String memberId, String instanceId,
+                                                            int generation, short version, long retentionMs,
+                                                            List<OffsetToCommit> offsets) {
+        return route(groupId, s -> s.commit(groupId, memberId, instanceId, generation, version, retentionMs, offsets),
+            e -> offsets.stream().map(o -> e).toList());
+    }
+
+    /** {@code wanted} null fetches every committed offset of the group. */
+    public CompletableFuture<GroupOffsets> fetchOffsets(String groupId, String memberId, int memberEpoch,
+                                                        List<PartitionKey> wanted) {
+        return route(groupId, s -> s.fetchOffsets(groupId, memberId, memberEpoch, wanted),
+            e -> new GroupOffsets(e, List.of()));
+    }
+
+    public CompletableFuture<DeletedOffsets> deleteOffsets(String groupId, List<PartitionKey> partitionsToDelete) {
+        return route(groupId, s -> s.deleteOffsets(groupId, partitionsToDelete), e -> new DeletedOffsets(e, Map.of()));
+    }
+
+    // ------------------------------------------------------------------ groups
+
+    public CompletableFuture<DescribeGroupsResponse.DescribedGroup> describeGroup(String groupId, short version) {
+        return route(groupId, s -> s.describe(groupId, version),
+            e -> new DescribeGroupsResponse.DescribedGroup().setGroupId(groupId).setErrorCode(e.code())
+                .setGroupState("").setProtocolType("").setProtocolData("").setMembers(List.of()));
+    }
+
+    public CompletableFuture<ErrorCode> deleteGroup(String groupId) {
+        return route(groupId, s -> s.deleteGroup(groupId), e -> e);
+    }
+
+    /** Every group on every shard passing the filters; an error if some shard is still loading. */
+    public CompletableFuture<Map.Entry<ErrorCode, List<ListGroupsResponse.ListedGroup>>> listGroups(
+            Set<String> states, Set<String> types) {
+        List<CompletableFuture<List<ListGroupsResponse.ListedGroup>>> parts = new ArrayList<>();
+        ErrorCode error = ErrorCode.NONE;
+        for (GroupShard shard : shards.values()) {
+            if (!shard.isLoaded()) {
+                error = ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
+                continue;
+            }
+            parts.add(shard.list(states, types));
+        }
+        ErrorCode finalError = error;
+        return CompletableFuture.allOf(parts.toArray(new CompletableFuture<?>[0])).thenApply(v -> {
+            List<ListGroupsResponse.ListedGroup> all = new ArrayList<>();
+            parts.forEach(p -> all.addAll(p.join()));
+            return Map.entry(finalError, all);
+        });
+    }
+
+    @Override
+    public void close() {
+        List<CompletableFuture<Void>> closing = new ArrayList<>();
+        for (GroupShard shard : shards.values()) {
+            closing.add(shard.close());
+        }
+        shards.clear();
+        try {
+            CompletableFuture.allOf(closing.toArray(new CompletableFuture<?>[0])).get(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            log.warn("Group coordinator shards did not close in time: {}", e.toString());
+        }
+        timer.shutdownNow();
+    }
+}

@@ -1,0 +1,139 @@
+package dev.sluice.broker.group;
+
+import dev.sluice.broker.group.records.ConsumerGroupCurrentMemberAssignmentValue;
+import dev.sluice.broker.group.records.ConsumerGroupMemberMetadataKey;
+import dev.sluice.broker.group.records.ConsumerGroupMemberMetadataValue;
+import dev.sluice.broker.group.records.ConsumerGroupMetadataKey;
+import dev.sluice.broker.group.records.ConsumerGroupMetadataValue;
+import dev.sluice.broker.group.records.ConsumerGroupTargetAssignmentMemberValue;
+import dev.sluice.broker.group.records.ConsumerGroupTargetAssignmentMetadataValue;
+import dev.sluice.broker.group.records.GroupMetadataKey;
+import dev.sluice.broker.group.records.GroupMetadataValue;
+import dev.sluice.broker.group.records.OffsetCommitKey;
+import dev.sluice.broker.group.records.OffsetCommitValue;
+import dev.sluice.wire.codec.ByteReader;
+import dev.sluice.wire.codec.ByteWriter;
+import dev.sluice.wire.message.Message;
+import java.nio.ByteBuffer;
+
+/**
+ * The records the group coordinator keeps in {@code __consumer_offsets}, in Kafka's layout so that
+ * the topic can be read by Kafka's own tools.
+ *
+ * <p>A key is an int16 key type followed by the key struct; a value is an int16 version followed
+ * by the value struct at that version; a null value (tombstone) deletes what the key names, and
+ * compaction keeps only the newest record of each key. Key types:
+ * <ul>
+ *   <li>0, 1: a committed offset ({@link OffsetCommitKey} → {@link OffsetCommitValue}, written at
+ *       version 3, or 1 when it carries an explicit expiry time);</li>
+ *   <li>2: a classic group ({@link GroupMetadataKey} → {@link GroupMetadataValue}, version 3);</li>
+ *   <li>3: a consumer group's epoch; 5: one of its members' subscription; 6: the epoch of its
+ *       target assignment; 7: one member's target assignment; 8: one member's current assignment
+ *       (KIP-848; values at version 0). Type 4 (subscription metadata) is read and ignored.</li>
+ * </ul>
+ */
+final class GroupRecords {
+    static final short OFFSET_COMMIT_V0 = 0;
+    static final short OFFSET_COMMIT = 1;
+    static final short GROUP_METADATA = 2;
+    static final short CONSUMER_GROUP_METADATA = 3;
+    static final short CONSUMER_GROUP_PARTITION_METADATA = 4;
+    static final short CONSUMER_GROUP_MEMBER_METADATA = 5;
+    static final short CONSUMER_GROUP_TARGET_ASSIGNMENT_METADATA = 6;
+    static final short CONSUMER_GROUP_TARGET_ASSIGNMENT_MEMBER = 7;
+    static final short CONSUMER_GROUP_CURRENT_MEMBER_ASSIGNMENT = 8;
+
+    /** One record to write: a key and a value, or a null value for a tombstone. */
+    record Entry(byte[] key, byte[] value) {
+    }
+
+    private GroupRecords() {
+    }
+
+    static Entry offset(String group, String topic, int partition, OffsetAndMetadata offset) {
+        short version = offset.expireTimestamp() >= 0 ? (short) 1 : (short) 3;
+        OffsetCommitValue value = new OffsetCommitValue().setOffset(offset.offset())
+            .setLeaderEpoch(version >= 3 ? offset.leaderEpoch() : -1)
+            .setMetadata(offset.metadata() == null ? "" : offset.metadata())
+            .setCommitTimestamp(offset.commitTimestamp())
+            .setExpireTimestamp(version == 1 ? offset.expireTimestamp() : -1);
+        return new Entry(offsetKey(group, topic, partition), encode(version, value));
+    }
+
+    static Entry offsetTombstone(String group, String topic, int partition) {
+        return new Entry(offsetKey(group, topic, partition), null);
+    }
+
+    private static byte[] offsetKey(String group, String topic, int partition) {
+        return encode(OFFSET_COMMIT, new OffsetCommitKey().setGroup(group).setTopic(topic).setPartition(partition),
+            (short) 0);
+    }
+
+    static Entry classicGroup(String group, GroupMetadataValue value) {
+        return new Entry(groupKey(group), encode((short) 3, value));
+    }
+
+    static Entry classicGroupTombstone(String group) {
+        return new Entry(groupKey(group), null);
+    }
+
+    private static byte[] groupKey(String group) {
+        return encode(GROUP_METADATA, new GroupMetadataKey().setGroup(group), (short) 0);
+    }
+
+    static Entry consumerGroupEpoch(String group, int epoch) {
+        return new Entry(consumerGroupKey(CONSUMER_GROUP_METADATA, group),
+            encode((short) 0, new ConsumerGroupMetadataValue().setEpoch(epoch)));
+    }
+
+    static Entry targetAssignmentEpoch(String group, int epoch) {
+        return new Entry(consumerGroupKey(CONSUMER_GROUP_TARGET_ASSIGNMENT_METADATA, group),
+            encode((short) 0, new ConsumerGroupTargetAssignmentMetadataValue().setAssignmentEpoch(epoch)));
+    }
+
+    static Entry consumerGroupTombstone(short type, String group) {
+        return new Entry(consumerGroupKey(type, group), null);
+    }
+
+    static Entry member(String group, String member, ConsumerGroupMemberMetadataValue value) {
+        return new Entry(memberKey(CONSUMER_GROUP_MEMBER_METADATA, group, member), encode((short) 0, value));
+    }
+
+    static Entry targetAssignment(String group, String member, ConsumerGroupTargetAssignmentMemberValue value) {
+        return new Entry(memberKey(CONSUMER_GROUP_TARGET_ASSIGNMENT_MEMBER, group, member), encode((short) 0, value));
+    }
+
+    static Entry currentAssignment(String group, String member, ConsumerGroupCurrentMemberAssignmentValue value) {
+        return new Entry(memberKey(CONSUMER_GROUP_CURRENT_MEMBER_ASSIGNMENT, group, member), encode((short) 0, value));
+    }
+
+    static Entry memberTombstone(short type, String group, String member) {
+        return new Entry(memberKey(type, group, member), null);
+    }
+
+    private static byte[] consumerGroupKey(short type, String group) {
+        return encode(type, new ConsumerGroupMetadataKey().setGroupId(group), (short) 0);
+    }
+
+    private static byte[] memberKey(short type, String group, String member) {
+        return encode(type, new ConsumerGroupMemberMetadataKey().setGroupId(group).setMemberId(member), (short) 0);
+    }
+
+    private static byte[] encode(short version, Message message) {
+        return encode(version, message, version);
+    }
+
+    /** {@code prefix} (a key type or a value version), then {@code message} at {@code version}. */
+    private static byte[] encode(short prefix, Message message, short version) {
+        ByteBuffer buffer = ByteBuffer.allocate(2 + message.size(version));
+        ByteWriter out = new ByteWriter(buffer);
+        out.writeShort(prefix);
+        message.write(out, version);
+        return buffer.array();
+    }
+
+    /** Reads the int16 that starts a key or a value and leaves the reader after it. */
+    static short readPrefix(ByteReader in) {
+        return in.readShort();
+    }
+}

@@ -1,0 +1,794 @@
+package dev.sluice.broker.group;
+
+import dev.sluice.broker.group.records.ConsumerGroupCurrentMemberAssignmentValue;
+import dev.sluice.broker.group.records.ConsumerGroupMemberMetadataKey;
+import dev.sluice.broker.group.records.ConsumerGroupMemberMetadataValue;
+import dev.sluice.broker.group.records.ConsumerGroupMetadataKey;
+import dev.sluice.broker.group.records.ConsumerGroupMetadataValue;
+import dev.sluice.broker.group.records.ConsumerGroupTargetAssignmentMemberValue;
+import dev.sluice.broker.group.records.ConsumerGroupTargetAssignmentMetadataValue;
+import dev.sluice.broker.group.records.GroupMetadataKey;
+import dev.sluice.broker.group.records.GroupMetadataValue;
+import dev.sluice.broker.group.records.OffsetCommitKey;
+import dev.sluice.broker.group.records.OffsetCommitValue;
+import dev.sluice.broker.group.GroupCoordinator.CommittedOffset;
+import dev.sluice.broker.group.GroupCoordinator.DeletedOffsets;
+import dev.sluice.broker.group.GroupCoordinator.GroupOffsets;
+import dev.sluice.broker.group.GroupCoordinator.OffsetToCommit;
+import dev.sluice.broker.group.GroupCoordinator.PartitionKey;
+import dev.sluice.broker.log.Partition;
+import dev.sluice.broker.log.SerialExecutor;
+import dev.sluice.broker.metadata.MetadataImage;
+import dev.sluice.broker.metadata.TopicImage;
+import dev.sluice.wire.codec.ByteReader;
+import dev.sluice.wire.codec.MalformedDataException;
+import dev.sluice.wire.codec.UnsupportedVersionException;
+import dev.sluice.wire.codec.Uuid;
+import dev.sluice.wire.compress.CompressionType;
+import dev.sluice.wire.message.ConsumerGroupDescribeResponse;
+import dev.sluice.wire.message.ConsumerGroupHeartbeatRequest;
+import dev.sluice.wire.message.ConsumerGroupHeartbeatResponse;
+import dev.sluice.wire.message.DescribeGroupsResponse;
+import dev.sluice.wire.message.ErrorCode;
+import dev.sluice.wire.message.HeartbeatRequest;
+import dev.sluice.wire.message.HeartbeatResponse;
+import dev.sluice.wire.message.JoinGroupRequest;
+import dev.sluice.wire.message.JoinGroupResponse;
+import dev.sluice.wire.message.LeaveGroupRequest;
+import dev.sluice.wire.message.LeaveGroupResponse;
+import dev.sluice.wire.message.ListGroupsResponse;
+import dev.sluice.wire.message.SyncGroupRequest;
+import dev.sluice.wire.message.SyncGroupResponse;
+import dev.sluice.wire.record.BatchRecord;
+import dev.sluice.wire.record.MemoryRecords;
+import dev.sluice.wire.record.RecordBatch;
+import dev.sluice.wire.record.RecordBatchBuilder;
+import java.nio.ByteBuffer;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.Comparator;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The groups and committed offsets of one {@code __consumer_offsets} partition: a state machine fed
+ * by requests and timers, one at a time, on the shard's own serial executor.
+ *
+ * <p>Every change is written to the partition as one batch (records as {@link GroupRecords}
+ * describes) before the request that caused it is answered, so an acknowledged commit or
+ * assignment survives a restart. At start-up the shard replays its partition from the log start
+ * (COORDINATOR_LOAD_IN_PROGRESS until done); compaction keeps the partition as small as the live
+ * state.
+ *
+ * <p>Threading: all state is owned by the executor; public entry points hop onto it and hand their
+ * results back as futures.
+ */
+final class GroupShard {
+    private static final Logger log = LoggerFactory.getLogger(GroupShard.class);
+
+    /** A write to {@code __consumer_offsets} failed with {@code error}. */
+    static final class WriteException extends RuntimeException {
+        final ErrorCode error;
+
+        WriteException(ErrorCode error, String message) {
+            super(message, null, false, false);
+            this.error = error;
+        }
+    }
+
+    private record Timer(Object token, ScheduledFuture<?> future) {
+    }
+
+    private final Partition partition;
+    private final SerialExecutor executor;
+    private final ScheduledExecutorService timer;
+    private final GroupConfig config;
+    private final Supplier<MetadataImage> image;
+    private final InstantSource clock;
+    private final Map<String, Group> groups = new HashMap<>();
+    private final Map<String, Map<PartitionKey, OffsetAndMetadata>> offsets = new HashMap<>();
+    private final Map<String, Timer> timers = new HashMap<>();
+    private volatile boolean loaded;
+    private boolean closed;
+
+    GroupShard(Partition partition, Executor pool, ScheduledExecutorService timer, GroupConfig config,
+               Supplier<MetadataImage> image, InstantSource clock) {
+        this.partition = partition;
+        this.executor = new SerialExecutor(pool, "group-coordinator-" + partition.index());
+        this.timer = timer;
+        this.config = config;
+        this.image = image;
+        this.clock = clock;
+    }
+
+    int partitionIndex() {
+        return partition.index();
+    }
+
+    boolean isLoaded() {
+        return loaded;
+    }
+
+    long now() {
+        return clock.millis();
+    }
+
+    GroupConfig config() {
+        return config;
+    }
+
+    MetadataImage image() {
+        return image.get();
+    }
+
+    /** Runs {@code work} on the shard's executor; its result completes the returned future. */
+    <T> CompletableFuture<T> call(Supplier<CompletableFuture<T>> work) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        executor.execute(() -> {
+            try {
+                work.get().whenComplete((v, e) -> {
+                    if (e != null) {
+                        result.completeExceptionally(e);
+                    } else {
+                        result.complete(v);
+                    }
+                });
+            } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+            }
+        });
+        return result;
+    }
+
+    // ------------------------------------------------------------------ timers
+
+    /** Runs {@code task} on the executor after {@code delayMs}, replacing any timer under {@code key}. */
+    void schedule(String key, long delayMs, Runnable task) {
+        if (closed) {
+            return;
+        }
+        Object token = new Object();
+        ScheduledFuture<?> future = timer.schedule(() -> executor.execute(() -> {
+            Timer current = timers.get(key);
+            if (current != null && current.token() == token) {
+                timers.remove(key);
+                task.run();
+            }
+        }), Math.max(delayMs, 0), TimeUnit.MILLISECONDS);
+        Timer old = timers.put(key, new Timer(token, future));
+        if (old != null) {
+            old.future().cancel(false);
+        }
+    }
+
+    void cancel(String key) {
+        Timer old = timers.remove(key);
+        if (old != null) {
+            old.future().cancel(false);
+        }
+    }
+
+    // ------------------------------------------------------------------ writing
+
+    /**
+     * Appends {@code entries} as one batch; the future completes on the executor once the batch is
+     * in the log, or fails with a {@link WriteException}.
+     */
+    CompletableFuture<Void> write(List<GroupRecords.Entry> entries) {
+        if (entries.isEmpty()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        long now = now();
+        RecordBatchBuilder builder = new RecordBatchBuilder(0)
+            .compression(CompressionType.forId(config.compressionCodec()));
+        for (GroupRecords.Entry e : entries) {
+            builder.append(now, e.key(), e.value());
+        }
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        partition.append(MemoryRecords.withBatches(builder.build())).whenComplete((outcome, failure) ->
+            executor.execute(() -> {
+                if (failure != null) {
+                    log.error("Cannot write group state to {}", partition, failure);
+                    done.completeExceptionally(new WriteException(ErrorCode.UNKNOWN_SERVER_ERROR, failure.toString()));
+                } else if (outcome.error() != ErrorCode.NONE) {
+                    log.error("Cannot write group state to {}: {} {}", partition, outcome.error(), outcome.message());
+                    done.completeExceptionally(new WriteException(outcome.error(), outcome.message()));
+                } else {
+                    done.complete(null);
+                }
+            }));
+        return done;
+    }
+
+    /** The error a client is told when the write behind its request failed. */
+    static ErrorCode writeError(Throwable failure) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        if (!(cause instanceof WriteException w)) {
+            return ErrorCode.UNKNOWN_SERVER_ERROR;
+        }
+        return switch (w.error) {
+            case KAFKA_STORAGE_ERROR, NOT_LEADER_OR_FOLLOWER -> ErrorCode.NOT_COORDINATOR;
+            case MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE, INVALID_FETCH_SIZE -> ErrorCode.UNKNOWN_SERVER_ERROR;
+            default -> ErrorCode.COORDINATOR_NOT_AVAILABLE;
+        };
+    }
+
+    // ------------------------------------------------------------------ loading
+
+    /** Replays the partition on the executor; the shard serves once it is done. */
+    void load() {
+        executor.execute(() -> {
+            long started = System.nanoTime();
+            long from = partition.logStartOffset();
+            int[] records = {0};
+            try {
+                partition.scan(from, batch -> records[0] += replay(batch));
+            } catch (RuntimeException e) {
+                log.error("Cannot load group state from {}; its groups stay unavailable", partition, e);
+                return;
+            }
+            for (Group g : groups.values()) {
+                if (g instanceof ClassicGroup c) {
+                    c.startSessionTimers();
+                } else if (g instanceof ConsumerGroup cg) {
+                    cg.loaded();
+                }
+            }
+            loaded = true;
+            schedule("expire-offsets", config.offsetsRetentionCheckMs(), this::expireOffsets);
+            if (records[0] > 0) {
+                log.info("Loaded {} groups and the offsets of {} groups from {} ({} records) in {} ms", groups.size(),
+                    offsets.size(), partition, records[0], (System.nanoTime() - started) / 1_000_000);
+            }
+        });
+    }
+
+    private int replay(RecordBatch batch) {
+        if (batch.isControlBatch()) {
+            return 0;
+        }
+        int n = 0;
+        Iterator<BatchRecord> it = batch.records(Integer.MAX_VALUE);
+        while (it.hasNext()) {
+            BatchRecord r = it.next();
+            if (r.hasKey()) {
+                try {
+                    replay(r.key(), r.hasValue() ? r.value() : null);
+                    n++;
+                } catch (MalformedDataException | UnsupportedVersionException e) {
+                    log.warn("Skipping an unreadable record at offset {} of {}: {}", r.offset(), partition, e.getMessage());
+                }
+            }
+        }
+        return n;
+    }
+
+    private void replay(ByteBuffer keyBytes, ByteBuffer valueBytes) {
+        ByteReader key = new ByteReader(keyBytes.duplicate());
+        short type = GroupRecords.readPrefix(key);
+        ByteReader value = valueBytes == null ? null : new ByteReader(valueBytes.duplicate());
+        short version = value == null ? -1 : GroupRecords.readPrefix(value);
+        switch (type) {
+            case GroupRecords.OFFSET_COMMIT_V0, GroupRecords.OFFSET_COMMIT -> {
+                OffsetCommitKey k = new OffsetCommitKey(key, (short) 0);
+                PartitionKey tp = new PartitionKey(k.topic(), k.partition());
+                if (value == null) {
+                    Map<PartitionKey, OffsetAndMetadata> m = offsets.get(k.group());
+                    if (m != null) {
+                        m.remove(tp);
+                        if (m.isEmpty()) {
+                            offsets.remove(k.group());
+                        }
+                    }
+                } else {
+                    OffsetCommitValue v = new OffsetCommitValue(value, version);
+                    offsets.computeIfAbsent(k.group(), g -> new HashMap<>()).put(tp, new OffsetAndMetadata(v.offset(),
+                        v.leaderEpoch(), v.metadata(), v.commitTimestamp(), v.expireTimestamp()));
+                    groups.computeIfAbsent(k.group(), g -> new ClassicGroup(g, this));
+                }
+            }
+            case GroupRecords.GROUP_METADATA -> {
+                GroupMetadataKey k = new GroupMetadataKey(key, (short) 0);
+                if (value == null) {
+                    if (groups.get(k.group()) instanceof ClassicGroup) {
+                        groups.remove(k.group());
+                    }
+                } else {
+                    GroupMetadataValue v = new GroupMetadataValue(value, version);
+                    Group g = groups.get(k.group());
+                    ClassicGroup c = g instanceof ClassicGroup existing ? existing : new ClassicGroup(k.group(), this);
+                    groups.put(k.group(), c);
+                    c.replay(v);
+                }
+            }
+            case GroupRecords.CONSUMER_GROUP_METADATA -> {
+                ConsumerGroupMetadataKey k = new ConsumerGroupMetadataKey(key, (short) 0);
+                if (value == null) {
+                    if (groups.get(k.groupId()) instanceof ConsumerGroup) {
+                        groups.remove(k.groupId());
+                    }
+                } else {
+                    consumerGroup(k.groupId()).replayEpoch(new ConsumerGroupMetadataValue(value, version).epoch());
+                }
+            }
+            case GroupRecords.CONSUMER_GROUP_TARGET_ASSIGNMENT_METADATA -> {
+                ConsumerGroupMetadataKey k = new ConsumerGroupMetadataKey(key, (short) 0);
+                if (value != null) {
+                    consumerGroup(k.groupId()).replayTargetEpoch(
+                        new ConsumerGroupTargetAssignmentMetadataValue(value, version).assignmentEpoch());
+                }
+            }
+            case GroupRecords.CONSUMER_GROUP_MEMBER_METADATA, GroupRecords.CONSUMER_GROUP_TARGET_ASSIGNMENT_MEMBER,
+                 GroupRecords.CONSUMER_GROUP_CURRENT_MEMBER_ASSIGNMENT -> {
+                ConsumerGroupMemberMetadataKey k = new ConsumerGroupMemberMetadataKey(key, (short) 0);
+                if (value == null && !(groups.get(k.groupId()) instanceof ConsumerGroup)) {
+                    return;
+                }
+                ConsumerGroup cg = consumerGroup(k.groupId());
+                switch (type) {
+                    case GroupRecords.CONSUMER_GROUP_MEMBER_METADATA -> cg.replayMember(k.memberId(),
+                        value == null ? null : new ConsumerGroupMemberMetadataValue(value, version));
+                    case GroupRecords.CONSUMER_GROUP_TARGET_ASSIGNMENT_MEMBER -> cg.replayTarget(k.memberId(),
+                        value == null ? null : new ConsumerGroupTargetAssignmentMemberValue(value, version));
+                    default -> cg.replayCurrent(k.memberId(),
+                        value == null ? null : new ConsumerGroupCurrentMemberAssignmentValue(value, version));
+                }
+            }
+            case GroupRecords.CONSUMER_GROUP_PARTITION_METADATA -> {
+                // Subscription metadata: recomputed from the cluster metadata instead.
+            }
+            default -> log.debug("Ignoring a record of unknown key type {} in {}", type, partition);
+        }
+    }
+
+    private ConsumerGroup consumerGroup(String groupId) {
+        Group g = groups.get(groupId);
+        if (g instanceof ConsumerGroup cg) {
+            return cg;
+        }
+        ConsumerGroup cg = new ConsumerGroup(groupId, this);
+        groups.put(groupId, cg);
+        return cg;
+    }
+
+    // ------------------------------------------------------------------ classic protocol
+
+    CompletableFuture<JoinGroupResponse> join(JoinGroupRequest request, short version, String clientId, String host) {
+        return call(() -> {
+            String groupId = request.groupId();
+            if (request.sessionTimeoutMs() < config.minSessionTimeoutMs()
+                || request.sessionTimeoutMs() > config.maxSessionTimeoutMs()) {
+                return done(ClassicGroup.joinError(request.memberId(), ErrorCode.INVALID_SESSION_TIMEOUT));
+            }
+            Group g = groups.get(groupId);
+            if (g instanceof ConsumerGroup cg) {
+                if (!cg.isEmpty()) {
+                    return done(ClassicGroup.joinError(request.memberId(), ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
+                }
+                // An empty consumer group becomes a classic one; its committed offsets stay.
+                cg.cancelTimers();
+                write(cg.tombstones());
+                g = null;
+            }
+            if (g == null) {
+                if (!request.memberId().isEmpty()) {
+                    return done(ClassicGroup.joinError(request.memberId(), ErrorCode.UNKNOWN_MEMBER_ID));
+                }
+                g = new ClassicGroup(groupId, this);
+                groups.put(groupId, g);
+            }
+            return ((ClassicGroup) g).join(request, version, clientId, host);
+        });
+    }
+
+    CompletableFuture<SyncGroupResponse> sync(SyncGroupRequest request) {
+        return call(() -> groups.get(request.groupId()) instanceof ClassicGroup c ? c.sync(request)
+            : done(ClassicGroup.syncError(ErrorCode.UNKNOWN_MEMBER_ID)));
+    }
+
+    CompletableFuture<HeartbeatResponse> heartbeat(HeartbeatRequest request) {
+        return call(() -> done(groups.get(request.groupId()) instanceof ClassicGroup c ? c.heartbeat(request)
+            : new HeartbeatResponse().setErrorCode(ErrorCode.UNKNOWN_MEMBER_ID.code())));
+    }
+
+    CompletableFuture<LeaveGroupResponse> leave(LeaveGroupRequest request, short version) {
+        return call(() -> done(groups.get(request.groupId()) instanceof ClassicGroup c ? c.leave(request, version)
+            : new LeaveGroupResponse().setErrorCode(ErrorCode.UNKNOWN_MEMBER_ID.code())));
+    }
+
+    // ------------------------------------------------------------------ consumer protocol
+
+    CompletableFuture<ConsumerGroupHeartbeatResponse> consumerHeartbeat(ConsumerGroupHeartbeatRequest request,
+                                                                        String clientId, String host) {
+        return call(() -> {
+            Group g = groups.get(request.groupId());
+            if (g instanceof ClassicGroup c) {
+                if (!c.isEmpty()) {
+                    return done(new ConsumerGroupHeartbeatResponse().setErrorCode(ErrorCode.GROUP_ID_NOT_FOUND.code())
+                        .setErrorMessage("group " + request.groupId() + " is a classic group with members")
+                        .setMemberEpoch(-1));
+                }
+                if (request.memberEpoch() != 0) {
+                    return done(new ConsumerGroupHeartbeatResponse().setErrorCode(ErrorCode.UNKNOWN_MEMBER_ID.code())
+                        .setMemberEpoch(-1));
+                }
+                // An empty classic group (perhaps only offsets) becomes a consumer group.
+                c.cancelTimers();
+                if (c.hasProtocolType()) {
+                    write(List.of(GroupRecords.classicGroupTombstone(request.groupId())));
+                }
+                groups.remove(request.groupId());
+            }
+            if (g instanceof ConsumerGroup == false && request.memberEpoch() != 0) {
+                return done(new ConsumerGroupHeartbeatResponse().setErrorCode(ErrorCode.UNKNOWN_MEMBER_ID.code())
+                    .setErrorMessage("group " + request.groupId() + " does not exist").setMemberEpoch(-1));
+            }
+            return consumerGroup(request.groupId()).heartbeat(request, clientId, host);
+        });
+    }
+
+    CompletableFuture<ConsumerGroupDescribeResponse.DescribedGroup> describeConsumerGroup(String groupId) {
+        return call(() -> {
+            Group g = groups.get(groupId);
+            if (g instanceof ConsumerGroup cg) {
+                return done(cg.describe(image()));
+            }
+            return done(new ConsumerGroupDescribeResponse.DescribedGroup().setGroupId(groupId)
+                .setErrorCode(ErrorCode.GROUP_ID_NOT_FOUND.code())
+                .setErrorMessage(g == null ? "group " + groupId + " not found" : "group " + groupId + " is not a consumer group")
+                .setGroupState("Dead").setAssignorName(""));
+        });
+    }
+
+    // ------------------------------------------------------------------ offsets
+
+    /**
+     * Commits offsets for {@code groupId}; the future holds each partition's error, in request
+     * order, once the commit is durable.
+     */
+    CompletableFuture<List<ErrorCode>> commit(String groupId, String memberId, String instanceId, int generation,
+                                              short version, long retentionMs, List<OffsetToCommit> partitions) {
+        return call(() -> {
+            ErrorCode groupError = ErrorCode.NONE;
+            Group g = groups.get(groupId);
+            boolean createSimple = false;
+            if (g == null) {
+                if (generation < 0 && (memberId == null || memberId.isEmpty())) {
+                    createSimple = true;
+                } else {
+                    groupError = version >= 9 ? ErrorCode.GROUP_ID_NOT_FOUND : ErrorCode.ILLEGAL_GENERATION;
+                }
+            } else if (g instanceof ClassicGroup c) {
+                groupError = c.validateCommit(memberId, instanceId, generation);
+            } else if (g instanceof ConsumerGroup cg) {
+                groupError = cg.validateMember(memberId, generation, version < 9);
+            }
+            List<ErrorCode> errors = new ArrayList<>();
+            List<GroupRecords.Entry> entries = new ArrayList<>();
+            Map<PartitionKey, OffsetAndMetadata> accepted = new HashMap<>();
+            long now = now();
+            for (OffsetToCommit p : partitions) {
+                if (groupError != ErrorCode.NONE) {
+                    errors.add(groupError);
+                } else if (p.metadata() != null && p.metadata().length() > config.offsetMetadataMaxBytes()) {
+                    errors.add(ErrorCode.OFFSET_METADATA_TOO_LARGE);
+                } else {
+                    OffsetAndMetadata o = new OffsetAndMetadata(p.offset(), p.leaderEpoch(),
+                        p.metadata() == null ? "" : p.metadata(), now, retentionMs > 0 ? now + retentionMs : -1);
+                    entries.add(GroupRecords.offset(groupId, p.topic(), p.partition(), o));
+                    accepted.put(new PartitionKey(p.topic(), p.partition()), o);
+                    errors.add(null);
+                }
+            }
+            if (entries.isEmpty()) {
+                return done(fill(errors, ErrorCode.NONE));
+            }
+            boolean create = createSimple;
+            return write(entries).handle((v, failure) -> {
+                if (failure != null) {
+                    ErrorCode e = writeError(failure);
+                    return fill(errors, e == ErrorCode.UNKNOWN_SERVER_ERROR ? ErrorCode.INVALID_COMMIT_OFFSET_SIZE : e);
+                }
+                if (create && !groups.containsKey(groupId)) {
+                    groups.put(groupId, new ClassicGroup(groupId, this));
+                }
+                offsets.computeIfAbsent(groupId, k -> new HashMap<>()).putAll(accepted);
+                return fill(errors, ErrorCode.NONE);
+            });
+        });
+    }
+
+    private static List<ErrorCode> fill(List<ErrorCode> errors, ErrorCode forPending) {
+        List<ErrorCode> out = new ArrayList<>(errors.size());
+        for (ErrorCode e : errors) {
+            out.add(e == null ? forPending : e);
+        }
+        return out;
+    }
+
+    /**
+     * Fetches committed offsets; {@code partitions} null means every offset the group has. A member
+     * id (OffsetFetch v9+) is checked against a consumer group's members.
+     */
+    CompletableFuture<GroupOffsets> fetchOffsets(String groupId, String memberId, int memberEpoch,
+                                                 List<PartitionKey> partitions) {
+        return call(() -> {
+            Group g = groups.get(groupId);
+            if (memberId != null && g instanceof ConsumerGroup cg) {
+                ErrorCode error = cg.validateMember(memberId, memberEpoch, false);
+                if (error != ErrorCode.NONE) {
+                    return done(new GroupOffsets(error, List.of()));
+                }
+            }
+            Map<PartitionKey, OffsetAndMetadata> committed = offsets.getOrDefault(groupId, Map.of());
+            List<CommittedOffset> out = new ArrayList<>();
+            if (partitions == null) {
+                List<Map.Entry<PartitionKey, OffsetAndMetadata>> sorted = new ArrayList<>(committed.entrySet());
+                sorted.sort(Map.Entry.comparingByKey(
+                    Comparator.comparing(PartitionKey::topic).thenComparingInt(PartitionKey::partition)));
+                for (Map.Entry<PartitionKey, OffsetAndMetadata> e : sorted) {
+                    OffsetAndMetadata o = e.getValue();
+                    out.add(new CommittedOffset(e.getKey().topic(), e.getKey().partition(), o.offset(), o.leaderEpoch(),
+                        o.metadata()));
+                }
+            } else {
+                for (PartitionKey tp : partitions) {
+                    OffsetAndMetadata o = committed.get(tp);
+                    out.add(o == null ? new CommittedOffset(tp.topic(), tp.partition(), -1, -1, "")
+                        : new CommittedOffset(tp.topic(), tp.partition(), o.offset(), o.leaderEpoch(), o.metadata()));
+                }
+            }
+            return done(new GroupOffsets(ErrorCode.NONE, out));
+        });
+    }
+
+    CompletableFuture<DeletedOffsets> deleteOffsets(String groupId, List<PartitionKey> partitions) {
+        return call(() -> {
+            Group g = groups.get(groupId);
+            if (g == null) {
+                return done(new DeletedOffsets(ErrorCode.GROUP_ID_NOT_FOUND, Map.of()));
+            }
+            Set<String> subscribed;
+            if (g instanceof ClassicGroup c) {
+                if (!c.isEmpty() && !"consumer".equals(c.protocolType())) {
+                    return done(new DeletedOffsets(ErrorCode.NON_EMPTY_GROUP, Map.of()));
+                }
+                subscribed = c.subscribedTopics();
+            } else {
+                subscribed = ((ConsumerGroup) g).subscribedTopicNames();
+            }
+            Map<PartitionKey, ErrorCode> result = new LinkedHashMap<>();
+            List<GroupRecords.Entry> entries = new ArrayList<>();
+            Map<PartitionKey, OffsetAndMetadata> committed = offsets.getOrDefault(groupId, Map.of());
+            List<PartitionKey> removed = new ArrayList<>();
+            for (PartitionKey tp : partitions) {
+                if (!g.isEmpty() && subscribed.contains(tp.topic())) {
+                    result.put(tp, ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC);
+                } else {
+                    result.put(tp, ErrorCode.NONE);
+                    if (committed.containsKey(tp)) {
+                        entries.add(GroupRecords.offsetTombstone(groupId, tp.topic(), tp.partition()));
+                        removed.add(tp);
+                    }
+                }
+            }
+            return write(entries).handle((v, failure) -> {
+                if (failure != null) {
+                    return new DeletedOffsets(writeError(failure), Map.of());
+                }
+                removeOffsets(groupId, removed);
+                return new DeletedOffsets(ErrorCode.NONE, result);
+            });
+        });
+    }
+
+    private void removeOffsets(String groupId, List<PartitionKey> removed) {
+        Map<PartitionKey, OffsetAndMetadata> m = offsets.get(groupId);
+        if (m != null) {
+            removed.forEach(m::remove);
+            if (m.isEmpty()) {
+                offsets.remove(groupId);
+            }
+        }
+    }
+
+    /** Deletes each empty group with its offsets: NONE, GROUP_ID_NOT_FOUND or NON_EMPTY_GROUP. */
+    CompletableFuture<ErrorCode> deleteGroup(String groupId) {
+        return call(() -> {
+            Group g = groups.get(groupId);
+            if (g == null) {
+                return done(ErrorCode.GROUP_ID_NOT_FOUND);
+            }
+            if (!g.isEmpty()) {
+                return done(ErrorCode.NON_EMPTY_GROUP);
+            }
+            return write(deletion(g)).handle((v, failure) -> {
+                if (failure != null) {
+                    return writeError(failure);
+                }
+                if (groups.get(groupId) == g) {
+                    forget(g);
+                }
+                return ErrorCode.NONE;
+            });
+        });
+    }
+
+    private List<GroupRecords.Entry> deletion(Group g) {
+        List<GroupRecords.Entry> entries = new ArrayList<>();
+        for (PartitionKey tp : offsets.getOrDefault(g.groupId(), Map.of()).keySet()) {
+            entries.add(GroupRecords.offsetTombstone(g.groupId(), tp.topic(), tp.partition()));
+        }
+        if (g instanceof ConsumerGroup cg) {
+            entries.addAll(cg.tombstones());
+        } else {
+            entries.add(GroupRecords.classicGroupTombstone(g.groupId()));
+        }
+        return entries;
+    }
+
+    private void forget(Group g) {
+        groups.remove(g.groupId());
+        offsets.remove(g.groupId());
+        if (g instanceof ClassicGroup c) {
+            c.cancelTimers();
+        } else if (g instanceof ConsumerGroup cg) {
+            cg.cancelTimers();
+        }
+    }
+
+    /**
+     * Drops the offsets of empty groups once {@code offsets.retention.minutes} have passed since
+     * the group became empty (since the commit, for groups without members ever); a group left with
+     * neither members nor offsets is deleted.
+     */
+    private void expireOffsets() {
+        long now = now();
+        List<GroupRecords.Entry> entries = new ArrayList<>();
+        Map<String, List<PartitionKey>> expired = new HashMap<>();
+        List<Group> emptied = new ArrayList<>();
+        for (Map.Entry<String, Map<PartitionKey, OffsetAndMetadata>> e : offsets.entrySet()) {
+            Group g = groups.get(e.getKey());
+            if (g != null && !g.isEmpty()) {
+                continue;
+            }
+            boolean membership = g instanceof ConsumerGroup || g instanceof ClassicGroup c && c.hasProtocolType();
+            List<PartitionKey> gone = new ArrayList<>();
+            for (Map.Entry<PartitionKey, OffsetAndMetadata> o : e.getValue().entrySet()) {
+                OffsetAndMetadata v = o.getValue();
+                long base = membership ? Math.max(g.stateTimestamp(), v.commitTimestamp()) : v.commitTimestamp();
+                boolean due = v.expireTimestamp() >= 0 ? now >= v.expireTimestamp()
+                    : now - base >= config.offsetsRetentionMs();
+                if (due) {
+                    gone.add(o.getKey());
+                    entries.add(GroupRecords.offsetTombstone(e.getKey(), o.getKey().topic(), o.getKey().partition()));
+                }
+            }
+            if (!gone.isEmpty()) {
+                expired.put(e.getKey(), gone);
+                if (gone.size() == e.getValue().size() && g != null) {
+                    emptied.add(g);
+                    if (g instanceof ConsumerGroup cg) {
+                        entries.addAll(cg.tombstones());
+                    } else if (((ClassicGroup) g).hasProtocolType()) {
+                        entries.add(GroupRecords.classicGroupTombstone(g.groupId()));
+                    }
+                }
+            }
+        }
+        schedule("expire-offsets", config.offsetsRetentionCheckMs(), this::expireOffsets);
+        if (entries.isEmpty()) {
+            return;
+        }
+        write(entries).whenComplete((v, failure) -> {
+            if (failure != null) {
+                return;
+            }
+            int count = 0;
+            for (Map.Entry<String, List<PartitionKey>> e : expired.entrySet()) {
+                count += e.getValue().size();
+                removeOffsets(e.getKey(), e.getValue());
+            }
+            for (Group g : emptied) {
+                if (groups.get(g.groupId()) == g && g.isEmpty()) {
+                    forget(g);
+                }
+            }
+            log.info("Expired {} committed offsets and removed {} empty groups in {}", count, emptied.size(), partition);
+        });
+    }
+
+    // ------------------------------------------------------------------ describe and list
+
+    CompletableFuture<DescribeGroupsResponse.DescribedGroup> describe(String groupId, short version) {
+        return call(() -> {
+            Group g = groups.get(groupId);
+            DescribeGroupsResponse.DescribedGroup d = new DescribeGroupsResponse.DescribedGroup().setGroupId(groupId)
+                .setProtocolType("").setProtocolData("").setMembers(new ArrayList<>());
+            if (g == null) {
+                if (version >= 6) {
+                    d.setErrorCode(ErrorCode.GROUP_ID_NOT_FOUND.code()).setErrorMessage("group " + groupId + " not found");
+                }
+                return done(d.setGroupState("Dead"));
+            }
+            if (!(g instanceof ClassicGroup c)) {
+                return done(d.setGroupState("Dead").setErrorCode(ErrorCode.GROUP_ID_NOT_FOUND.code())
+                    .setErrorMessage(version >= 6 ? "group " + groupId + " is not a classic group" : null));
+            }
+            boolean stable = c.state() == ClassicGroup.State.STABLE;
+            d.setGroupState(c.stateName()).setProtocolType(c.protocolType())
+                .setProtocolData(stable && c.protocolName() != null ? c.protocolName() : "");
+            for (ClassicGroup.Member m : c.members().values()) {
+                d.members().add(new DescribeGroupsResponse.DescribedGroupMember().setMemberId(m.memberId)
+                    .setGroupInstanceId(m.groupInstanceId).setClientId(m.clientId).setClientHost(m.clientHost)
+                    .setMemberMetadata(stable ? m.metadata(c.protocolName()) : new byte[0])
+                    .setMemberAssignment(stable ? m.assignment : new byte[0]));
+            }
+            return done(d);
+        });
+    }
+
+    /** Groups whose state and type pass the filters (lower-case; empty matches everything). */
+    CompletableFuture<List<ListGroupsResponse.ListedGroup>> list(Set<String> states, Set<String> types) {
+        return call(() -> {
+            List<ListGroupsResponse.ListedGroup> out = new ArrayList<>();
+            for (Group g : groups.values()) {
+                if (!states.isEmpty() && !states.contains(g.stateName().toLowerCase(Locale.ROOT))) {
+                    continue;
+                }
+                if (!types.isEmpty() && !types.contains(g.typeName())) {
+                    continue;
+                }
+                out.add(new ListGroupsResponse.ListedGroup().setGroupId(g.groupId()).setProtocolType(g.protocolType())
+                    .setGroupState(g.stateName()).setGroupType(g.typeName()));
+            }
+            return done(out);
+        });
+    }
+
+    /** Stops the timers and answers waiting joins and syncs; the shard serves nothing afterwards. */
+    CompletableFuture<Void> close() {
+        return call(() -> {
+            closed = true;
+            loaded = false;
+            for (Timer t : timers.values()) {
+                t.future().cancel(false);
+            }
+            timers.clear();
+            for (Group g : groups.values()) {
+                if (g instanceof ClassicGroup c) {
+                    c.failAllPending(ErrorCode.NOT_COORDINATOR);
+                }
+            }
+            return done(null);
+        });
+    }
+
+    private static <T> CompletableFuture<T> done(T value) {
+        return CompletableFuture.completedFuture(value);
+    }
+
+    /** Topic name for an id in the current metadata, for commits and fetches by topic id. */
+    String topicName(Uuid id) {
+        return image().topic(id).map(TopicImage::name).orElse(null);
+    }
+
+    @Override
+    public String toString() {
+        return "group coordinator shard " + partition;
+    }
+}

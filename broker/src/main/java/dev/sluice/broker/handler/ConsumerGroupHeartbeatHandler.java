@@ -1,0 +1,38 @@
+package dev.sluice.broker.handler;
+
+import dev.sluice.broker.group.GroupCoordinator;
+import dev.sluice.wire.message.ApiKey;
+import dev.sluice.wire.message.ConsumerGroupHeartbeatRequest;
+import dev.sluice.wire.message.ConsumerGroupHeartbeatResponse;
+import dev.sluice.wire.message.ErrorCode;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * ConsumerGroupHeartbeat (key 68), v0-1: the KIP-848 consumer protocol. Members join with epoch
+ * 0, heartbeat their subscription (topic names, or a regular expression from v1) and owned
+ * partitions, and leave with epoch -1 (-2 for a static member); the coordinator assigns on the
+ * server (see {@code ConsumerGroup}).
+ */
+public final class ConsumerGroupHeartbeatHandler
+        extends ApiHandler<ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse> {
+    private final GroupCoordinator coordinator;
+
+    public ConsumerGroupHeartbeatHandler(GroupCoordinator coordinator) {
+        super(ApiKey.CONSUMER_GROUP_HEARTBEAT, 0, 1);
+        this.coordinator = coordinator;
+    }
+
+    @Override
+    public CompletableFuture<ConsumerGroupHeartbeatResponse> handle(RequestContext context,
+                                                                   ConsumerGroupHeartbeatRequest request) {
+        if (!coordinator.config().consumerEnabled()) {
+            return CompletableFuture.completedFuture(errorResponse(request, ErrorCode.UNSUPPORTED_VERSION));
+        }
+        return coordinator.consumerGroupHeartbeat(request, context.clientId(), context.clientHost());
+    }
+
+    @Override
+    public ConsumerGroupHeartbeatResponse errorResponse(ConsumerGroupHeartbeatRequest request, ErrorCode error) {
+        return new ConsumerGroupHeartbeatResponse().setErrorCode(error.code()).setMemberEpoch(-1);
+    }
+}

@@ -1,0 +1,89 @@
+package dev.sluice.broker.handler;
+
+import dev.sluice.broker.config.Listener;
+import dev.sluice.broker.group.GroupCoordinator;
+import dev.sluice.broker.metadata.BrokerIdentity;
+import dev.sluice.wire.message.ApiKey;
+import dev.sluice.wire.message.ErrorCode;
+import dev.sluice.wire.message.FindCoordinatorRequest;
+import dev.sluice.wire.message.FindCoordinatorResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * FindCoordinator (key 10), v0-6: one key (v0-3) or a batch of keys (v4+). A group's coordinator
+ * is this broker once the group's {@code __consumer_offsets} partition is loaded; the first request
+ * creates that topic. Transaction keys answer UNSUPPORTED_VERSION (transactions are not served
+ * yet, and a client should fail fast rather than retry), share-group keys INVALID_REQUEST.
+ */
+public final class FindCoordinatorHandler extends ApiHandler<FindCoordinatorRequest, FindCoordinatorResponse> {
+    private static final byte GROUP = 0;
+    private static final byte TRANSACTION = 1;
+
+    private final GroupCoordinator coordinator;
+    private final BrokerIdentity identity;
+
+    public FindCoordinatorHandler(GroupCoordinator coordinator, BrokerIdentity identity) {
+        super(ApiKey.FIND_COORDINATOR, 0, 6);
+        this.coordinator = coordinator;
+        this.identity = identity;
+    }
+
+    @Override
+    public CompletableFuture<FindCoordinatorResponse> handle(RequestContext context, FindCoordinatorRequest request) {
+        List<String> keys = context.version() >= 4 ? request.coordinatorKeys() : List.of(request.key());
+        List<CompletableFuture<FindCoordinatorResponse.Coordinator>> found = new ArrayList<>();
+        for (String key : keys) {
+            found.add(locate(context, request.keyType(), key));
+        }
+        return CompletableFuture.allOf(found.toArray(new CompletableFuture<?>[0])).thenApply(v -> {
+            List<FindCoordinatorResponse.Coordinator> coordinators = found.stream().map(CompletableFuture::join).toList();
+            FindCoordinatorResponse response = new FindCoordinatorResponse();
+            if (context.version() >= 4) {
+                return response.setCoordinators(coordinators);
+            }
+            FindCoordinatorResponse.Coordinator c = coordinators.get(0);
+            return response.setErrorCode(c.errorCode()).setErrorMessage(c.errorMessage()).setNodeId(c.nodeId())
+                .setHost(c.host()).setPort(c.port());
+        });
+    }
+
+    private CompletableFuture<FindCoordinatorResponse.Coordinator> locate(RequestContext context, byte keyType,
+                                                                         String key) {
+        if (keyType == TRANSACTION) {
+            return CompletableFuture.completedFuture(failed(key, ErrorCode.UNSUPPORTED_VERSION,
+                "transactions are not supported by this broker"));
+        }
+        if (keyType != GROUP) {
+            return CompletableFuture.completedFuture(failed(key, ErrorCode.INVALID_REQUEST,
+                "coordinator key type " + keyType + " is not supported"));
+        }
+        return coordinator.locate(key).thenApply(error -> {
+            if (error != ErrorCode.NONE) {
+                return failed(key, error, null);
+            }
+            Listener endpoint = identity.endpoint(context.listenerName()).orElse(null);
+            if (endpoint == null) {
+                return failed(key, ErrorCode.COORDINATOR_NOT_AVAILABLE, "no endpoint for this listener");
+            }
+            return new FindCoordinatorResponse.Coordinator().setKey(key).setNodeId(identity.nodeId())
+                .setHost(BrokerIdentity.reachableHost(endpoint)).setPort(endpoint.port());
+        });
+    }
+
+    private static FindCoordinatorResponse.Coordinator failed(String key, ErrorCode error, String message) {
+        return new FindCoordinatorResponse.Coordinator().setKey(key).setNodeId(-1).setHost("").setPort(-1)
+            .setErrorCode(error.code()).setErrorMessage(message);
+    }
+
+    @Override
+    public FindCoordinatorResponse errorResponse(FindCoordinatorRequest request, ErrorCode error) {
+        List<FindCoordinatorResponse.Coordinator> list = new ArrayList<>();
+        for (String key : request.coordinatorKeys()) {
+            list.add(failed(key, error, null));
+        }
+        return new FindCoordinatorResponse().setErrorCode(error.code()).setNodeId(-1).setHost("").setPort(-1)
+            .setCoordinators(list);
+    }
+}
