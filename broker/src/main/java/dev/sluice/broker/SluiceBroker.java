@@ -49,6 +49,7 @@ import dev.sluice.broker.metrics.RequestMetrics;
 import dev.sluice.broker.metrics.TopicMetrics;
 import dev.sluice.broker.network.NetworkServer;
 import dev.sluice.storage.LogCleaner;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -260,7 +261,7 @@ public final class SluiceBroker implements AutoCloseable {
             opened.add(network);
             List<Listener> bound = network.start();
             identity.bound(bound);
-            registerGauges(registry, network, controller, partitions, delayedFetches, fetchHandler);
+            registerGauges(registry, network, controller, partitions, delayedFetches, fetchHandler, groups);
 
             MetricsEndpoint metrics = null;
             int metricsPort = config.getInt(BrokerConfigKeys.METRICS_PORT);
@@ -294,7 +295,8 @@ public final class SluiceBroker implements AutoCloseable {
 
     /** Broker-wide gauges, read at scrape time only; none costs anything on a request path. */
     private static void registerGauges(MeterRegistry registry, NetworkServer network, Controller controller,
-                                       Partitions partitions, DelayedFetches delayedFetches, FetchHandler fetch) {
+                                       Partitions partitions, DelayedFetches delayedFetches, FetchHandler fetch,
+                                       GroupCoordinator groups) {
         Gauge.builder("sluice.connections", network::connectionCount).strongReference(true)
             .description("Open client connections on all listeners").register(registry);
         Gauge.builder("sluice.topics", () -> controller.image().topics().size()).strongReference(true)
@@ -313,6 +315,12 @@ public final class SluiceBroker implements AutoCloseable {
             .description("Fetch requests parked until data arrives or their wait time passes").register(registry);
         Gauge.builder("sluice.fetch.sessions", fetch::sessionCount).strongReference(true)
             .description("Incremental fetch sessions cached").register(registry);
+        Gauge.builder("sluice.groups", groups::groupCount).strongReference(true)
+            .description("Consumer groups this broker coordinates, including groups with committed offsets only")
+            .register(registry);
+        FunctionCounter.builder("sluice.group.rebalances", groups, GroupCoordinator::rebalanceCount)
+            .description("Rebalances: new classic group generations and new consumer (KIP-848) group epochs")
+            .register(registry);
     }
 
     /** {@code host:port} of the first listener, for a client's {@code bootstrap.servers}. */

@@ -496,6 +496,7 @@ final class ClassicGroup implements Group {
             leaderId = members.values().stream().filter(m -> m.awaitingJoin != null).findFirst().orElseThrow().memberId;
         }
         transition(State.COMPLETING_REBALANCE);
+        shard.rebalanced();
         log.info("Stabilized group {} generation {} with {} members, protocol {}", groupId, generationId, members.size(),
             protocolName);
         pendingSync.clear();

@@ -422,6 +422,7 @@ final class ConsumerGroup implements Group {
 
     private void bumpEpoch(List<GroupRecords.Entry> records) {
         groupEpoch++;
+        shard.rebalanced();
         records.add(GroupRecords.consumerGroupEpoch(groupId, groupEpoch));
     }
 

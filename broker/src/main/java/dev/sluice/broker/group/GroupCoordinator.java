@@ -31,6 +31,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -75,6 +76,7 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
     private final ScheduledThreadPoolExecutor timer;
     private final InstantSource clock = InstantSource.system();
     private final Map<Integer, GroupShard> shards = new ConcurrentHashMap<>();
+    private final AtomicLong rebalances = new AtomicLong();
     private CompletableFuture<Void> creating;
 
     public GroupCoordinator(GroupConfig config, Controller controller, Partitions partitions, Executor pool) {
@@ -118,11 +120,26 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
             }
             Partition partition = partitions.get(TOPIC, p.partition()).orElse(null);
             if (partition != null) {
-                GroupShard shard = new GroupShard(partition, pool, timer, config, controller::image, clock);
+                GroupShard shard = new GroupShard(partition, pool, timer, config, controller::image, clock,
+                    rebalances);
                 shards.put(p.partition(), shard);
                 shard.load();
             }
         }
+    }
+
+    /** Groups (of both protocols, and groups with offsets only) on the loaded shards. */
+    public int groupCount() {
+        int n = 0;
+        for (GroupShard shard : shards.values()) {
+            n += shard.groupCount();
+        }
+        return n;
+    }
+
+    /** Rebalances so far: new classic generations and new consumer group epochs. */
+    public long rebalanceCount() {
+        return rebalances.get();
     }
 
     /** Kafka's placement: the group id's hash modulo the partition count of {@code __consumer_offsets}. */

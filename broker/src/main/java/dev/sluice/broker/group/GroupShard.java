@@ -60,6 +60,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -103,10 +104,13 @@ final class GroupShard {
     private final Map<String, Map<PartitionKey, OffsetAndMetadata>> offsets = new HashMap<>();
     private final Map<String, Timer> timers = new HashMap<>();
     private volatile boolean loaded;
+    private volatile int groupCount;
+    private final AtomicLong rebalances;
     private boolean closed;
 
     GroupShard(Partition partition, Executor pool, ScheduledExecutorService timer, GroupConfig config,
-               Supplier<MetadataImage> image, InstantSource clock) {
+               Supplier<MetadataImage> image, InstantSource clock, AtomicLong rebalances) {
+        this.rebalances = rebalances;
         this.partition = partition;
         this.executor = new SerialExecutor(pool, "group-coordinator-" + partition.index());
         this.timer = timer;
@@ -121,6 +125,16 @@ final class GroupShard {
 
     boolean isLoaded() {
         return loaded;
+    }
+
+    /** Groups on this shard, as of the last request it handled (for a gauge). */
+    int groupCount() {
+        return groupCount;
+    }
+
+    /** Counts a rebalance: a classic group's new generation or a consumer group's new epoch. */
+    void rebalanced() {
+        rebalances.incrementAndGet();
     }
 
     long now() {
@@ -140,7 +154,9 @@ final class GroupShard {
         CompletableFuture<T> result = new CompletableFuture<>();
         executor.execute(() -> {
             try {
-                work.get().whenComplete((v, e) -> {
+                CompletableFuture<T> outcome = work.get();
+                groupCount = groups.size();
+                outcome.whenComplete((v, e) -> {
                     if (e != null) {
                         result.completeExceptionally(e);
                     } else {
@@ -248,6 +264,7 @@ final class GroupShard {
                     cg.loaded();
                 }
             }
+            groupCount = groups.size();
             loaded = true;
             schedule("expire-offsets", config.offsetsRetentionCheckMs(), this::expireOffsets);
             if (records[0] > 0) {
