@@ -166,13 +166,22 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
 
     /**
      * FindCoordinator: creates {@code __consumer_offsets} when it does not exist yet (as Kafka
-     * does), then answers with {@link #status}.
+     * does). This broker is the coordinator as soon as it holds the group's partition, loaded or
+     * not: like Kafka, loading is reported by the group requests that follow, which clients retry
+     * (some clients treat COORDINATOR_LOAD_IN_PROGRESS from FindCoordinator as fatal).
      */
     public CompletableFuture<ErrorCode> locate(String groupId) {
         if (controller.image().topic(TOPIC).isPresent()) {
-            return CompletableFuture.completedFuture(status(groupId));
+            return CompletableFuture.completedFuture(located(groupId));
         }
-        return createTopic().handle((v, failure) -> status(groupId));
+        return createTopic().handle((v, failure) -> located(groupId));
+    }
+
+    private ErrorCode located(String groupId) {
+        return switch (status(groupId)) {
+            case NONE, COORDINATOR_LOAD_IN_PROGRESS -> ErrorCode.NONE;
+            default -> ErrorCode.COORDINATOR_NOT_AVAILABLE;
+        };
     }
 
     private synchronized CompletableFuture<Void> createTopic() {
