@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.sluice.broker.SluiceBroker;
 import dev.sluice.broker.junit.SluiceTest;
@@ -32,7 +31,6 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.utils.AppInfoParser;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -143,17 +141,9 @@ class OldClientTest {
         }
     }
 
-    /**
-     * Consumer groups through the old clients. Skipped while the broker advertises no
-     * FindCoordinator: these run by themselves once the group coordinator is served.
-     */
+    /** Consumer groups through the old clients. */
     @Nested
     class ConsumerGroups {
-        @BeforeEach
-        void brokerServesGroups() throws IOException {
-            assumeTrue(CompatibilityLedgerTest.advertised(broker).containsKey(10),
-                "the broker does not serve FindCoordinator (no group coordinator yet)");
-        }
 
         @ParameterizedTest(name = "kafka-clients {0}")
         @MethodSource("dev.sluice.compat.OldClientTest#releases")
