@@ -74,12 +74,19 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
     private final Partitions partitions;
     private final Executor pool;
     private final ScheduledThreadPoolExecutor timer;
-    private final InstantSource clock = InstantSource.system();
+    private final InstantSource clock;
     private final Map<Integer, GroupShard> shards = new ConcurrentHashMap<>();
     private final AtomicLong rebalances = new AtomicLong();
     private CompletableFuture<Void> creating;
 
     public GroupCoordinator(GroupConfig config, Controller controller, Partitions partitions, Executor pool) {
+        this(config, controller, partitions, pool, InstantSource.system());
+    }
+
+    /** With a clock of the caller's: session and retention timers still run in real time. */
+    public GroupCoordinator(GroupConfig config, Controller controller, Partitions partitions, Executor pool,
+                            InstantSource clock) {
+        this.clock = clock;
         this.config = config;
         this.controller = controller;
         this.partitions = partitions;

@@ -1,0 +1,122 @@
+package dev.sluice.broker.group;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sluice.broker.config.BrokerConfig;
+import dev.sluice.broker.config.ConfigResolver;
+import dev.sluice.broker.log.Partitions;
+import dev.sluice.broker.metadata.Controller;
+import dev.sluice.wire.message.ErrorCode;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code offsets.retention.minutes}: the committed offsets of a group without members go once the
+ * retention has passed, with the group itself; those of a group with members stay. Runs a real
+ * controller, partition logs and coordinator on a clock the test moves.
+ */
+class OffsetExpiryTest {
+    private static final long RETENTION_MS = 60_000;
+
+    @TempDir
+    Path dir;
+    private final AtomicLong now = new AtomicLong(1_000_000);
+    private Controller controller;
+    private Partitions partitions;
+    private GroupCoordinator coordinator;
+
+    @BeforeEach
+    void start() throws Exception {
+        controller = Controller.open(dir.resolve("__cluster_metadata-0"), "expiry-cluster", 1,
+            () -> new Controller.TopicDefaults(1, (short) 1, true));
+        BrokerConfig config = BrokerConfig.parse(Map.of("log.dirs", dir.toString()));
+        partitions = new Partitions(dir, 1, new ConfigResolver(config), 2, 86_400_000L);
+        partitions.load(controller.image());
+        controller.addListener(partitions);
+        GroupConfig defaults = GroupConfig.from(config);
+        GroupConfig groups = new GroupConfig(3, defaults.offsetsTopicSegmentBytes(), 0, RETENTION_MS, 50,
+            defaults.offsetMetadataMaxBytes(), defaults.minSessionTimeoutMs(), defaults.maxSessionTimeoutMs(), 0,
+            defaults.maxSize(), true, true, defaults.consumerSessionTimeoutMs(), defaults.consumerHeartbeatIntervalMs(),
+            defaults.consumerMaxSize(), defaults.assignors());
+        InstantSource clock = () -> Instant.ofEpochMilli(now.get());
+        coordinator = new GroupCoordinator(groups, controller, partitions, partitions.ioExecutor(), clock);
+        controller.addListener(coordinator);
+        coordinator.start();
+        controller.createTopics(List.of(new Controller.NewTopic("t", 2, (short) 1, null, Map.of())), false).get();
+    }
+
+    @AfterEach
+    void stop() {
+        coordinator.close();
+        controller.close();
+        partitions.close();
+    }
+
+    private void awaitCoordinator(String group) throws Exception {
+        assertEquals(ErrorCode.NONE, coordinator.locate(group).get());
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (coordinator.status(group) != ErrorCode.NONE) {
+            assertTrue(System.nanoTime() < deadline, "coordinator not loaded");
+            Thread.sleep(10);
+        }
+    }
+
+    private long committed(String group, int partition) throws Exception {
+        return coordinator.fetchOffsets(group, null, -1, List.of(new GroupCoordinator.PartitionKey("t", partition)))
+            .get().offsets().get(0).offset();
+    }
+
+    private boolean listed(String group) throws Exception {
+        return coordinator.listGroups(java.util.Set.of(), java.util.Set.of()).get().getValue().stream()
+            .anyMatch(g -> g.groupId().equals(group));
+    }
+
+    @Test
+    void offsetsOfAGroupWithoutMembersExpireAfterTheRetentionAndTheGroupGoesWithThem() throws Exception {
+        awaitCoordinator("simple");
+        List<ErrorCode> errors = coordinator.commitOffsets("simple", "", null, -1, (short) 9, -1, List.of(
+            new GroupCoordinator.OffsetToCommit("t", 0, 5, -1, ""),
+            new GroupCoordinator.OffsetToCommit("t", 1, 7, -1, "meta"))).get();
+        assertEquals(List.of(ErrorCode.NONE, ErrorCode.NONE), errors);
+        assertEquals(5, committed("simple", 0));
+        assertTrue(listed("simple"));
+
+        now.addAndGet(RETENTION_MS / 2);
+        Thread.sleep(300);
+        assertEquals(5, committed("simple", 0), "not expired before the retention has passed");
+
+        now.addAndGet(RETENTION_MS);
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (committed("simple", 0) != -1 || committed("simple", 1) != -1) {
+            assertTrue(System.nanoTime() < deadline, "offsets did not expire");
+            Thread.sleep(20);
+        }
+        deadline = System.nanoTime() + 10_000_000_000L;
+        while (listed("simple")) {
+            assertTrue(System.nanoTime() < deadline, "the emptied group was not removed");
+            Thread.sleep(20);
+        }
+    }
+
+    @Test
+    void anOffsetCommittedWithARetentionTimeExpiresAtItsOwnTime() throws Exception {
+        awaitCoordinator("old-client");
+        assertEquals(List.of(ErrorCode.NONE), coordinator.commitOffsets("old-client", "", null, -1, (short) 2, 1_000,
+            List.of(new GroupCoordinator.OffsetToCommit("t", 0, 3, -1, ""))).get());
+        now.addAndGet(2_000);
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (committed("old-client", 0) != -1) {
+            assertTrue(System.nanoTime() < deadline, "the offset did not expire at its own expiry time");
+            Thread.sleep(20);
+        }
+    }
+}
