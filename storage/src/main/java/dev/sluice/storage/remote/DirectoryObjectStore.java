@@ -1,0 +1,148 @@
+package dev.sluice.storage.remote;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.stream.Stream;
+
+/**
+ * An {@link ObjectStore} in a local (or mounted) directory: the key "a/b/c" is the file
+ * {@code <root>/a/b/c}.
+ *
+ * <p>A put writes {@code <key>.<random>.tmp} beside the target, forces it to disk, renames it over
+ * the target (atomic on POSIX file systems) and forces the directory, so a crash leaves either the
+ * old object or the new one, plus at worst a {@code .tmp} file that {@link #list} never shows and
+ * the next start may delete. Reads are plain positional reads.
+ */
+public final class DirectoryObjectStore implements ObjectStore {
+    private static final String TEMP_SUFFIX = ".tmp";
+    private final Path root;
+
+    public DirectoryObjectStore(Path root) throws IOException {
+        this.root = root.toAbsolutePath().normalize();
+        Files.createDirectories(this.root);
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    private Path file(String key) {
+        if (key.isEmpty() || key.startsWith("/") || key.contains("..") || key.endsWith(TEMP_SUFFIX)) {
+            throw new IllegalArgumentException("not a valid object key: " + key);
+        }
+        return root.resolve(key);
+    }
+
+    @Override
+    public void put(String key, Path source) throws IOException {
+        Path target = file(key);
+        Files.createDirectories(target.getParent());
+        Path temp = target.resolveSibling(target.getFileName() + "." + UUID.randomUUID() + TEMP_SUFFIX);
+        try {
+            Files.copy(source, temp, StandardCopyOption.REPLACE_EXISTING);
+            publish(temp, target);
+        } finally {
+            Files.deleteIfExists(temp);
+        }
+    }
+
+    @Override
+    public void put(String key, byte[] bytes) throws IOException {
+        Path target = file(key);
+        Files.createDirectories(target.getParent());
+        Path temp = target.resolveSibling(target.getFileName() + "." + UUID.randomUUID() + TEMP_SUFFIX);
+        try {
+            Files.write(temp, bytes);
+            publish(temp, target);
+        } finally {
+            Files.deleteIfExists(temp);
+        }
+    }
+
+    private static void publish(Path temp, Path target) throws IOException {
+        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+            channel.force(true);
+        }
+        try {
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            throw new IOException("the object store directory does not support atomic renames: " + target, e);
+        }
+        try (FileChannel dir = FileChannel.open(target.getParent(), StandardOpenOption.READ)) {
+            dir.force(true);
+        } catch (IOException ignored) {
+            // Some file systems cannot open a directory for reading; the rename itself is done.
+        }
+    }
+
+    @Override
+    public Optional<byte[]> get(String key) throws IOException {
+        try {
+            return Optional.of(Files.readAllBytes(file(key)));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public Optional<ByteBuffer> read(String key, long position, int length) throws IOException {
+        try (FileChannel channel = FileChannel.open(file(key), StandardOpenOption.READ)) {
+            long size = channel.size();
+            int n = (int) Math.max(0, Math.min(length, size - position));
+            ByteBuffer buffer = ByteBuffer.allocate(n);
+            while (buffer.hasRemaining()) {
+                if (channel.read(buffer, position + buffer.position()) < 0) {
+                    break;
+                }
+            }
+            return Optional.of(buffer.flip());
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public List<String> list(String prefix) throws IOException {
+        List<String> keys = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(root)) {
+            files.filter(Files::isRegularFile).forEach(p -> {
+                String key = root.relativize(p).toString().replace(p.getFileSystem().getSeparator(), "/");
+                if (key.startsWith(prefix) && !key.endsWith(TEMP_SUFFIX)) {
+                    keys.add(key);
+                }
+            });
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+        keys.sort(null);
+        return keys;
+    }
+
+    @Override
+    public void delete(List<String> keys) throws IOException {
+        for (String key : keys) {
+            Files.deleteIfExists(file(key));
+        }
+    }
+
+    @Override
+    public String describe() {
+        return root.toUri().toString();
+    }
+
+    @Override
+    public void close() {
+    }
+}
