@@ -49,6 +49,8 @@ import dev.sluice.broker.metrics.RequestMetrics;
 import dev.sluice.broker.metrics.TopicMetrics;
 import dev.sluice.broker.network.NetworkServer;
 import dev.sluice.storage.LogCleaner;
+import dev.sluice.storage.remote.DirectoryObjectStore;
+import dev.sluice.storage.remote.ObjectStore;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -216,6 +218,12 @@ public final class SluiceBroker implements AutoCloseable {
             groups.start();
 
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            if (config.getBoolean(BrokerConfigKeys.REMOTE_LOG_STORAGE_SYSTEM_ENABLE)) {
+                ObjectStore store = openObjectStore(config, dir.path());
+                log.info("Tiered topics copy their segments to {}", store.describe());
+                partitions.startTiering(store, config.getLong(BrokerConfigKeys.REMOTE_LOG_MANAGER_TASK_INTERVAL_MS),
+                    registry);
+            }
             TopicMetrics topicMetrics = new TopicMetrics(registry, name -> controller.image().topic(name).isPresent());
             partitions.addAppendListener(topicMetrics);
             // After partitions: a deleted topic's logs are gone before its meters are removed.
@@ -291,6 +299,19 @@ public final class SluiceBroker implements AutoCloseable {
             throw new UncheckedIOException("broker failed to start: " + e.getMessage(),
                 e instanceof IOException io ? io : new IOException(e));
         }
+    }
+
+    /** The cold tier's store: {@code sluice.remote.storage.uri}, or a directory under the data directory. */
+    private static ObjectStore openObjectStore(BrokerConfig config, Path dataDir) throws IOException {
+        String uri = config.getString(BrokerConfigKeys.REMOTE_STORAGE_URI);
+        if (uri == null || uri.isBlank()) {
+            return new DirectoryObjectStore(dataDir.resolve("remote-storage"));
+        }
+        if (uri.startsWith("file:")) {
+            return new DirectoryObjectStore(Path.of(java.net.URI.create(uri)));
+        }
+        throw new IllegalArgumentException("invalid value '" + uri + "' for configuration "
+            + BrokerConfigKeys.REMOTE_STORAGE_URI + ": expected file:///path");
     }
 
     /** Broker-wide gauges, read at scrape time only; none costs anything on a request path. */

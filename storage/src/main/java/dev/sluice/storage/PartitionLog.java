@@ -692,6 +692,35 @@ public final class PartitionLog implements AutoCloseable {
         return List.copyOf(segments.values());
     }
 
+    /**
+     * A rolled (inactive) segment and its files, for copying to the cold tier.
+     *
+     * @param nextOffset one past the segment's last offset (the next segment's base offset)
+     */
+    public record RolledSegment(long baseOffset, long nextOffset, int size, long maxTimestamp, Path logFile,
+                                Path offsetIndexFile, Path timeIndexFile) {
+    }
+
+    /**
+     * The rolled segments holding only offsets below {@code maxOffsetExclusive}, oldest first. Their
+     * files do not change any more, so they can be read from any thread until retention deletes
+     * them (a reader then sees {@link java.nio.file.NoSuchFileException} and tries later).
+     */
+    public List<RolledSegment> rolledSegments(long maxOffsetExclusive) {
+        List<RolledSegment> out = new ArrayList<>();
+        for (Map.Entry<Long, LogSegment> e : segments.entrySet()) {
+            Long nextBase = segments.higherKey(e.getKey());
+            if (nextBase == null || nextBase > maxOffsetExclusive) {
+                break;
+            }
+            LogSegment segment = e.getValue();
+            out.add(new RolledSegment(segment.baseOffset(), nextBase, segment.size(),
+                segment.maxTimestampSoFar().timestamp(), segment.logFile(),
+                LogSegment.offsetIndexFile(dir, segment.baseOffset()), LogSegment.timeIndexFile(dir, segment.baseOffset())));
+        }
+        return out;
+    }
+
     public int segmentCount() {
         return segments.size();
     }
@@ -760,13 +789,23 @@ public final class PartitionLog implements AutoCloseable {
      * @throws LogStorageException if a roll or rename fails; the log then takes no more writes
      */
     public int deleteRetainedSegments(long maxOffsetExclusive) {
+        LogConfig current = config;
+        return deleteRetainedSegments(maxOffsetExclusive, current.retentionMs(), current.retentionBytes());
+    }
+
+    /**
+     * Writer only: {@link #deleteRetainedSegments(long)} with other limits: a tiered log's local
+     * retention ({@code local.retention.ms} and {@code .bytes}), with {@code maxOffsetExclusive}
+     * no higher than the end of what the cold tier holds.
+     */
+    public int deleteRetainedSegments(long maxOffsetExclusive, long retentionMs, long retentionBytes) {
         ensureWritable();
         LogConfig current = config;
-        if (!current.delete() || current.retentionMs() < 0 && current.retentionBytes() < 0) {
+        if (!current.delete() || retentionMs < 0 && retentionBytes < 0) {
             return 0;
         }
         long now = clock.millis();
-        long excess = current.retentionBytes() < 0 ? -1 : size() - current.retentionBytes();
+        long excess = retentionBytes < 0 ? -1 : size() - retentionBytes;
         long endOffset = end.nextOffset();
         List<LogSegment> doomed = new ArrayList<>();
         try {
@@ -776,7 +815,7 @@ public final class PartitionLog implements AutoCloseable {
                 if (upper > maxOffsetExclusive || segment.size() == 0) {
                     break;
                 }
-                boolean byTime = current.retentionMs() >= 0 && now - largestTimestamp(segment) > current.retentionMs();
+                boolean byTime = retentionMs >= 0 && now - largestTimestamp(segment) > retentionMs;
                 boolean bySize = excess >= 0 && excess - segment.size() >= 0;
                 if (!byTime && !bySize) {
                     break;

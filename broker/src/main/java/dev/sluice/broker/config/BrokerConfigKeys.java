@@ -108,6 +108,13 @@ public final class BrokerConfigKeys {
     public static final String GROUP_CONSUMER_MAX_HEARTBEAT_INTERVAL_MS = "group.consumer.max.heartbeat.interval.ms";
     public static final String GROUP_CONSUMER_MAX_SIZE = "group.consumer.max.size";
     public static final String GROUP_CONSUMER_ASSIGNORS = "group.consumer.assignors";
+    public static final String REMOTE_LOG_MANAGER_TASK_INTERVAL_MS = "remote.log.manager.task.interval.ms";
+    public static final String REMOTE_STORAGE_URI = "sluice.remote.storage.uri";
+    public static final String REMOTE_STORAGE_S3_ENDPOINT = "sluice.remote.storage.s3.endpoint";
+    public static final String REMOTE_STORAGE_S3_REGION = "sluice.remote.storage.s3.region";
+    public static final String REMOTE_STORAGE_S3_PATH_STYLE_ACCESS = "sluice.remote.storage.s3.path.style.access";
+    public static final String REMOTE_STORAGE_S3_ACCESS_KEY = "sluice.remote.storage.s3.access.key";
+    public static final String REMOTE_STORAGE_S3_SECRET_KEY = "sluice.remote.storage.s3.secret.key";
     public static final String METRICS_PORT = "sluice.metrics.port";
     public static final String METRICS_HOST = "sluice.metrics.host";
     public static final String CLUSTER_ID = "sluice.cluster.id";
@@ -280,7 +287,20 @@ public final class BrokerConfigKeys {
             "Members a consumer (KIP-848) group may have.");
         def(m, GROUP_CONSUMER_ASSIGNORS, ConfigType.LIST, "uniform,range", eachOf("uniform", "range"), false,
             "Server-side assignors; the first is the default.");
+        def(m, REMOTE_LOG_MANAGER_TASK_INTERVAL_MS, ConfigType.LONG, "30000", atLeast(1), false,
+            "How often rolled segments of tiered topics are looked for and copied to the object store.");
         // Sluice's own
+        def(m, REMOTE_STORAGE_URI, ConfigType.STRING, null, NONE, false,
+            "Object store of the cold tier: file:///path or s3://bucket/prefix; by default the directory "
+                + "remote-storage under the data directory.");
+        def(m, REMOTE_STORAGE_S3_ENDPOINT, ConfigType.STRING, null, NONE, false,
+            "S3 endpoint (for MinIO, Ceph, R2, ...); AWS's own when unset.");
+        def(m, REMOTE_STORAGE_S3_REGION, ConfigType.STRING, null, NONE, false, "S3 region.");
+        def(m, REMOTE_STORAGE_S3_PATH_STYLE_ACCESS, ConfigType.BOOLEAN, "false", NONE, false,
+            "Address buckets by path (endpoint/bucket/key) instead of by host name.");
+        def(m, REMOTE_STORAGE_S3_ACCESS_KEY, ConfigType.STRING, null, NONE, false,
+            "S3 access key; with the secret key, wins over the AWS default credential chain.");
+        def(m, REMOTE_STORAGE_S3_SECRET_KEY, ConfigType.PASSWORD, null, NONE, false, "S3 secret key.");
         def(m, METRICS_PORT, ConfigType.INT, "-1", between(-1, 65535), false,
             "Port of the Prometheus scrape endpoint (/metrics); -1 turns it off, 0 picks a free port.");
         def(m, METRICS_HOST, ConfigType.STRING, "localhost", NONE, false, "Address the metrics endpoint binds.");

@@ -20,8 +20,8 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p>Special timestamps: -1 latest (the high watermark, which is also the last stable offset while
  * there are no transactions), -2 earliest (log start), -3 the record with the largest timestamp
- * (v7+), -4 earliest local (v8+; the log start, as no segment has left local disk yet), -5 latest
- * tiered (v9+; offset -1, nothing is tiered). A timestamp of 0 or more finds the first record at or
+ * (v7+), -4 earliest local (v8+; the first offset on local disk), -5 latest
+ * tiered (v9+; the last offset in the object store, -1 if none). A timestamp of 0 or more finds the first record at or
  * after it, or offset -1 when there is none. A partition listed twice is INVALID_REQUEST.
  */
 public final class ListOffsetsHandler extends ApiHandler<ListOffsetsRequest, ListOffsetsResponse> {
@@ -79,13 +79,16 @@ public final class ListOffsetsHandler extends ApiHandler<ListOffsetsRequest, Lis
         int epoch = version >= 4 ? partition.leaderEpoch() : -1;
         if (timestamp == LATEST) {
             r.setOffset(partition.lastStableOffset()).setLeaderEpoch(epoch);
-        } else if (timestamp == EARLIEST || (timestamp == EARLIEST_LOCAL && version >= 8)) {
+        } else if (timestamp == EARLIEST) {
             r.setOffset(partition.logStartOffset()).setLeaderEpoch(epoch);
+        } else if (timestamp == EARLIEST_LOCAL && version >= 8) {
+            r.setOffset(partition.localLogStartOffset()).setLeaderEpoch(epoch);
         } else if (timestamp == MAX_TIMESTAMP && version >= 7) {
             Optional<TimestampAndOffset> max = partition.maxTimestampAndOffset();
             max.ifPresent(m -> r.setTimestamp(m.timestamp()).setOffset(m.offset()).setLeaderEpoch(epoch));
         } else if (timestamp == LATEST_TIERED && version >= 9) {
-            r.setOffset(-1).setTimestamp(-1);
+            long tiered = partition.lastTieredOffset();
+            r.setOffset(tiered).setTimestamp(-1).setLeaderEpoch(tiered < 0 ? -1 : epoch);
         } else if (timestamp < 0) {
             r.setErrorCode(ErrorCode.INVALID_REQUEST.code());
         } else {

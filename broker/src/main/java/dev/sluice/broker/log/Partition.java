@@ -12,6 +12,7 @@ import dev.sluice.storage.append.BatchValidator;
 import dev.sluice.storage.producer.ProducerEntry;
 import dev.sluice.storage.producer.ProducerStateException;
 import dev.sluice.storage.producer.ProducerStateManager;
+import dev.sluice.storage.remote.RemoteLog;
 import dev.sluice.wire.codec.Uuid;
 import dev.sluice.wire.message.ErrorCode;
 import dev.sluice.wire.record.MemoryRecords;
@@ -56,6 +57,8 @@ public final class Partition {
     private volatile long highWatermark;
     private volatile int leaderEpoch;
     private volatile boolean offline;
+    private volatile TopicSettings.Tiering tiering;
+    private volatile RemoteLog remote;
 
     /**
      * Told after records are appended (so waiting fetches can complete, and traffic be counted).
@@ -82,6 +85,7 @@ public final class Partition {
         this.log = log;
         this.rules = settings.rules();
         this.minInsyncReplicas = settings.minInsyncReplicas();
+        this.tiering = settings.tiering();
         this.leaderEpoch = leaderEpoch;
         this.clock = clock;
         this.listener = listener;
@@ -122,8 +126,42 @@ public final class Partition {
         return minInsyncReplicas;
     }
 
+    /** The log's true start: in the cold tier when the oldest segments have left local disk. */
     public long logStartOffset() {
+        long local = log.logStartOffset();
+        RemoteLog r = remote;
+        if (r != null) {
+            long tiered = r.startOffset();
+            if (tiered >= 0 && tiered < local) {
+                return tiered;
+            }
+        }
+        return local;
+    }
+
+    /** The first offset still on local disk (ListOffsets EARLIEST_LOCAL). */
+    public long localLogStartOffset() {
         return log.logStartOffset();
+    }
+
+    /** The last offset copied to the cold tier, -1 if none (ListOffsets LATEST_TIERED). */
+    public long lastTieredOffset() {
+        RemoteLog r = remote;
+        long end = r == null ? -1 : r.endOffset();
+        return end < 0 ? -1 : end - 1;
+    }
+
+    TopicSettings.Tiering tiering() {
+        return tiering;
+    }
+
+    /** The partition's segments in the cold tier, or null when its topic does not tier. */
+    RemoteLog remote() {
+        return remote;
+    }
+
+    void attachRemote(RemoteLog remoteLog) {
+        this.remote = remoteLog;
     }
 
     /** OffsetForLeaderEpoch from the partition's leader-epoch checkpoint. */
@@ -262,6 +300,18 @@ public final class Partition {
             throw new LogStorageException(this + " is offline after a storage error");
         }
         long hw = highWatermark;
+        RemoteLog r = remote;
+        if (r != null && offset < log.logStartOffset() && offset >= r.startOffset() && r.startOffset() >= 0) {
+            try {
+                java.util.Optional<MemoryRecords> records = r.read(offset, maxBytes, minOneBatch);
+                if (records.isPresent()) {
+                    return new LogReadResult(records.get(), logStartOffset(), log.logEndOffset());
+                }
+            } catch (java.io.IOException e) {
+                // The partition stays online: only reads of the cold tier fail, and are retried.
+                throw new LogStorageException("cannot read offset " + offset + " of " + this + " from " + r + ": " + e, e);
+            }
+        }
         if (offset > hw && offset <= log.logEndOffset()) {
             // Above the high watermark but inside the log: nothing visible yet, not an error.
             return new LogReadResult(MemoryRecords.EMPTY, log.logStartOffset(), log.logEndOffset());
@@ -299,11 +349,20 @@ public final class Partition {
                 throw new AppendException(ErrorCode.OFFSET_OUT_OF_RANGE, "cannot delete records before offset " + target
                     + ": the high watermark is " + highWatermark);
             }
+            RemoteLog r = remote;
+            if (r != null && r.startOffset() >= 0 && target > r.startOffset()) {
+                try {
+                    r.deleteBefore(target);
+                } catch (java.io.IOException e) {
+                    throw new AppendException(ErrorCode.KAFKA_STORAGE_ERROR, "cannot delete records of " + this
+                        + " in " + r + ": " + e);
+                }
+            }
             if (target > log.logStartOffset()) {
                 log.setLogStartOffset(target);
                 deleteOldSnapshots();
             }
-            return log.logStartOffset();
+            return logStartOffset();
         });
     }
 
@@ -312,7 +371,25 @@ public final class Partition {
      * watermark. Completes with the number of segments deleted.
      */
     CompletableFuture<Integer> applyRetention() {
+        TopicSettings.Tiering t = tiering;
+        RemoteLog r = remote;
+        if (t.enabled() && r != null) {
+            // Local copies go only once the cold tier holds them; the tiering task enforces the total retention.
+            return onWriter(() -> guarded(() -> log.deleteRetainedSegments(Math.min(highWatermark, Math.max(r.endOffset(), 0)),
+                t.localRetentionMs(), t.localRetentionBytes())));
+        }
         return onWriter(() -> guarded(() -> log.deleteRetainedSegments(highWatermark)));
+    }
+
+    /** After the cold tier's total retention moved its start: local segments below it go too. */
+    CompletableFuture<Void> advanceLocalStart(long offset) {
+        return onWriter(() -> {
+            if (offset > log.logStartOffset() && offset <= highWatermark) {
+                log.setLogStartOffset(offset);
+                deleteOldSnapshots();
+            }
+            return null;
+        });
     }
 
     /**
@@ -396,6 +473,7 @@ public final class Partition {
     void updateConfig(TopicSettings settings) {
         writer.execute(() -> {
             log.updateConfig(settings.logConfig());
+            tiering = settings.tiering();
             rules = settings.rules();
             minInsyncReplicas = settings.minInsyncReplicas();
         });

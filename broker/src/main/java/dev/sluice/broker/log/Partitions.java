@@ -82,6 +82,7 @@ public final class Partitions implements MetadataListener, AutoCloseable {
     private volatile Optional<Map<OffsetCheckpointFile.TopicPartition, Long>> startupLogStartOffsets = Optional.empty();
     private volatile Optional<Map<OffsetCheckpointFile.TopicPartition, Long>> startupHighWatermarks = Optional.empty();
     private volatile LogCleaner cleaner;
+    private volatile Tiering tiering;
 
     public Partitions(Path dataDir, int nodeId, ConfigResolver resolver, int ioThreads, long producerIdExpirationMs) {
         this.dataDir = dataDir;
@@ -117,6 +118,26 @@ public final class Partitions implements MetadataListener, AutoCloseable {
         }
         cleaner = started;
         started.start();
+    }
+
+    /**
+     * Starts copying tiered topics' segments to {@code store} (when {@code remote.log.storage.system.enable}
+     * is true) every {@code intervalMs}; partitions already open and opened later get their cold tier.
+     */
+    public void startTiering(dev.sluice.storage.remote.ObjectStore store, long intervalMs,
+                             io.micrometer.core.instrument.MeterRegistry registry) {
+        Tiering started = new Tiering(store, intervalMs, this::all, clock, registry);
+        tiering = started;
+        for (Partition p : partitions.values()) {
+            attachRemote(p);
+        }
+    }
+
+    private void attachRemote(Partition p) {
+        Tiering t = tiering;
+        if (t != null && p.tiering().enabled() && p.remote() == null) {
+            p.attachRemote(t.remoteLogFor(p));
+        }
     }
 
     public void addAppendListener(Partition.AppendListener listener) {
@@ -221,6 +242,7 @@ public final class Partitions implements MetadataListener, AutoCloseable {
             partition.recoverProducerState();
         }
         partitions.put(new Key(topic.name(), p.partition()), partition);
+        attachRemote(partition);
         LogCleaner logCleaner = cleaner;
         if (logCleaner != null) {
             logCleaner.register(topic.name(), p.partition(), partitionLog, partition.writer());
@@ -266,6 +288,10 @@ public final class Partitions implements MetadataListener, AutoCloseable {
                     if (removed != null) {
                         // Waits so that a topic re-created under the same name finds the directory free.
                         removed.delete().join();
+                        Tiering t = tiering;
+                        if (t != null && removed.remote() != null) {
+                            t.deleteRemote(removed, removed.remote());
+                        }
                     }
                 }
             }
@@ -284,6 +310,9 @@ public final class Partitions implements MetadataListener, AutoCloseable {
                     Partition partition = partitions.get(new Key(topic.name(), p.partition()));
                     if (partition != null) {
                         partition.updateConfig(settings);
+                        if (settings.tiering().enabled() && partition.remote() == null && tiering != null) {
+                            partition.attachRemote(tiering.remoteLogFor(partition));
+                        }
                     }
                 }
                 LogCleaner logCleaner = cleaner;
@@ -393,6 +422,14 @@ public final class Partitions implements MetadataListener, AutoCloseable {
         if (logCleaner != null) {
             // First: a pass waiting on a partition's writer must finish before the writers stop.
             logCleaner.close();
+        }
+        Tiering t = tiering;
+        if (t != null) {
+            try {
+                t.close();
+            } catch (IOException e) {
+                log.warn("closing the object store failed: {}", e.toString());
+            }
         }
         List<CompletableFuture<Void>> closing = new ArrayList<>();
         for (Partition p : partitions.values()) {

@@ -17,7 +17,15 @@ import java.util.Map;
  * A topic's settings in force (overrides, dynamic and static broker values, defaults), turned into
  * what storage and the produce path act on.
  */
-record TopicSettings(LogConfig logConfig, BatchValidator.Rules rules, int minInsyncReplicas) {
+record TopicSettings(LogConfig logConfig, BatchValidator.Rules rules, int minInsyncReplicas, Tiering tiering) {
+
+    /**
+     * A topic's cold-tier settings: whether it tiers ({@code remote.storage.enable}) and how much
+     * stays on local disk ({@code local.retention.*}, -2 meaning the total retention).
+     */
+    record Tiering(boolean enabled, long localRetentionMs, long localRetentionBytes) {
+        static final Tiering OFF = new Tiering(false, -1, -1);
+    }
 
     static TopicSettings resolve(ConfigResolver resolver, Map<String, String> overrides, Map<String, String> dynamicBroker,
                                  Map<String, String> dynamicDefault) {
@@ -56,7 +64,12 @@ record TopicSettings(LogConfig logConfig, BatchValidator.Rules rules, int minIns
             v.longValue(TopicConfigKeys.MESSAGE_TIMESTAMP_AFTER_MAX_MS),
             compact,
             codec((String) v.get(TopicConfigKeys.COMPRESSION_TYPE), v));
-        return new TopicSettings(log, rules, v.integer(TopicConfigKeys.MIN_INSYNC_REPLICAS));
+        long localMs = v.longValue(TopicConfigKeys.LOCAL_RETENTION_MS);
+        long localBytes = v.longValue(TopicConfigKeys.LOCAL_RETENTION_BYTES);
+        Tiering tiering = (Boolean) v.get(TopicConfigKeys.REMOTE_STORAGE_ENABLE)
+            ? new Tiering(true, localMs == -2 ? log.retentionMs() : localMs, localBytes == -2 ? log.retentionBytes() : localBytes)
+            : Tiering.OFF;
+        return new TopicSettings(log, rules, v.integer(TopicConfigKeys.MIN_INSYNC_REPLICAS), tiering);
     }
 
     /** The codec a topic's compression.type asks for; null for "producer" (keep what was sent). */

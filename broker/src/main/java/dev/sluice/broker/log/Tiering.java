@@ -1,0 +1,186 @@
+package dev.sluice.broker.log;
+
+import dev.sluice.storage.LogConfig;
+import dev.sluice.storage.PartitionLog;
+import dev.sluice.storage.remote.ObjectStore;
+import dev.sluice.storage.remote.RemoteLog;
+import dev.sluice.storage.remote.RemoteSegment;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.InstantSource;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Moves tiered topics' rolled segments to the object store and enforces their total retention
+ * there, on one thread of its own every {@code remote.log.manager.task.interval.ms}, so that a slow
+ * or unreachable store delays tiering but never blocks a produce or a local fetch.
+ *
+ * <p>Per partition and round: (1) every rolled segment below the high watermark that the cold tier
+ * does not hold yet is uploaded, oldest first, with the producer-state snapshot taken at its end
+ * and the leader-epoch checkpoint; (2) remote segments past {@code retention.ms} or beyond
+ * {@code retention.bytes} (counting remote and local bytes) are deleted, and local segments below
+ * the new start follow; (3) local retention then deletes local copies that the store holds. A
+ * failure is logged once until the partition succeeds again, and retried next round.
+ */
+final class Tiering implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Tiering.class);
+
+    private final ObjectStore store;
+    private final Supplier<Collection<Partition>> partitions;
+    private final InstantSource clock;
+    private final ScheduledExecutorService thread;
+    private final Set<Partition> failing = new HashSet<>();
+    private final Counter bytesUploaded;
+    private final Counter segmentsUploaded;
+    private final Counter segmentsDeleted;
+    private volatile long lagBytes;
+
+    Tiering(ObjectStore store, long intervalMs, Supplier<Collection<Partition>> partitions, InstantSource clock,
+            MeterRegistry registry) {
+        this.store = store;
+        this.partitions = partitions;
+        this.clock = clock;
+        this.bytesUploaded = Counter.builder("sluice.remote.upload.bytes").baseUnit("bytes")
+            .description("Bytes of segments copied to the object store").register(registry);
+        this.segmentsUploaded = Counter.builder("sluice.remote.upload.segments")
+            .description("Segments copied to the object store").register(registry);
+        this.segmentsDeleted = Counter.builder("sluice.remote.delete.segments")
+            .description("Segments deleted from the object store by retention").register(registry);
+        registry.gauge("sluice.remote.tiering.lag.bytes", this, t -> t.lagBytes);
+        this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "sluice-tiering");
+            t.setDaemon(true);
+            return t;
+        });
+        thread.scheduleWithFixedDelay(this::round, intervalMs, intervalMs, TimeUnit.MILLISECONDS);
+    }
+
+    ObjectStore store() {
+        return store;
+    }
+
+    /** A remote log for a partition of a tiered topic, its manifest loaded when the store answers. */
+    RemoteLog remoteLogFor(Partition p) {
+        RemoteLog remote = new RemoteLog(store, RemoteLog.prefix(p.topic(), p.index(), p.topicId().toString()));
+        try {
+            remote.load();
+        } catch (IOException e) {
+            log.warn("Cannot read the cold-tier manifest of {} from {} yet; tiering retries: {}", p, store.describe(),
+                e.toString());
+        }
+        return remote;
+    }
+
+    /** Deletes a deleted topic's partition from the store, in the background. */
+    void deleteRemote(Partition p, RemoteLog remote) {
+        thread.execute(() -> {
+            try {
+                remote.deleteAll();
+            } catch (IOException e) {
+                log.warn("Cannot delete the cold-tier data of deleted partition {} from {}: {}", p, remote, e.toString());
+            }
+        });
+    }
+
+    private void round() {
+        long lag = 0;
+        for (Partition p : partitions.get()) {
+            RemoteLog remote = p.remote();
+            if (remote == null || !p.tiering().enabled() || p.isOffline()) {
+                continue;
+            }
+            try {
+                lag += tier(p, remote);
+                if (failing.remove(p)) {
+                    log.info("Tiering of {} to {} works again", p, store.describe());
+                }
+            } catch (IOException | RuntimeException e) {
+                if (failing.add(p)) {
+                    log.warn("Cannot tier {} to {} (retrying every round; produce and local reads carry on): {}", p,
+                        store.describe(), e.toString());
+                }
+            }
+        }
+        lagBytes = lag;
+    }
+
+    /** One round for one partition; returns the bytes of rolled segments still waiting for upload. */
+    private long tier(Partition p, RemoteLog remote) throws IOException {
+        if (remote.manifest().segments().isEmpty() && remote.endOffset() < 0) {
+            remote.load();
+        }
+        PartitionLog partitionLog = p.log();
+        long waiting = 0;
+        for (PartitionLog.RolledSegment segment : partitionLog.rolledSegments(p.highWatermark())) {
+            if (segment.nextOffset() <= remote.endOffset() || segment.nextOffset() <= partitionLog.logStartOffset()) {
+                continue;
+            }
+            Path dir = partitionLog.dir();
+            remote.upload(segment, dir.resolve(String.format("%020d.snapshot", segment.nextOffset())),
+                dir.resolve("leader-epoch-checkpoint"));
+            bytesUploaded.increment(segment.size());
+            segmentsUploaded.increment();
+        }
+        for (PartitionLog.RolledSegment segment : partitionLog.rolledSegments(p.highWatermark())) {
+            if (segment.nextOffset() > remote.endOffset()) {
+                waiting += segment.size();
+            }
+        }
+        applyTotalRetention(p, remote, partitionLog.config());
+        long remoteStart = remote.startOffset();
+        if (remoteStart > p.localLogStartOffset()) {
+            p.advanceLocalStart(remoteStart).join();
+        }
+        p.applyRetention().join();
+        return waiting;
+    }
+
+    private void applyTotalRetention(Partition p, RemoteLog remote, LogConfig config) throws IOException {
+        if (!config.delete() || config.retentionMs() < 0 && config.retentionBytes() < 0) {
+            return;
+        }
+        long now = clock.millis();
+        long localOnly = 0;
+        for (PartitionLog.RolledSegment s : p.log().rolledSegments(Long.MAX_VALUE)) {
+            if (s.baseOffset() >= remote.endOffset()) {
+                localOnly += s.size();
+            }
+        }
+        long[] excess = {config.retentionBytes() < 0 ? -1 : remote.manifest().size() + localOnly - config.retentionBytes()};
+        int deleted = remote.deleteOldest((RemoteSegment s) -> {
+            boolean byTime = config.retentionMs() >= 0 && s.maxTimestamp() >= 0 && now - s.maxTimestamp() > config.retentionMs();
+            boolean bySize = excess[0] >= 0 && excess[0] - s.size() >= 0;
+            if (byTime || bySize) {
+                excess[0] -= s.size();
+                return true;
+            }
+            return false;
+        });
+        if (deleted > 0) {
+            segmentsDeleted.increment(deleted);
+            log.info("Retention deleted {} cold-tier segments of {}; the log now starts at offset {}", deleted, p,
+                p.logStartOffset());
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        thread.shutdownNow();
+        try {
+            thread.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        store.close();
+    }
+}

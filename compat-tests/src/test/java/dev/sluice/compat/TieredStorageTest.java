@@ -1,0 +1,134 @@
+package dev.sluice.compat;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sluice.broker.SluiceBroker;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A tiered topic with the directory object store: segments leave local disk once copied, the log
+ * keeps its true start, and a consumer replays every record from offset 0, before and after a
+ * broker restart.
+ */
+class TieredStorageTest {
+    private static final String TOPIC = "tiered";
+    private static final int RECORDS = 20_000;
+    private static final String PADDING = "x".repeat(1000);
+
+    @TempDir
+    Path dataDir;
+    @TempDir
+    Path storeDir;
+
+    private SluiceBroker start() {
+        return SluiceBroker.builder().dataDir(dataDir)
+            .config("remote.log.storage.system.enable", "true")
+            .config("sluice.remote.storage.uri", storeDir.toUri().toString())
+            .config("remote.log.manager.task.interval.ms", "100")
+            .config("log.retention.check.interval.ms", "100")
+            .start();
+    }
+
+    private static Map<String, Long> offsets(Admin admin) throws Exception {
+        TopicPartition tp = new TopicPartition(TOPIC, 0);
+        return Map.of(
+            "earliest", admin.listOffsets(Map.of(tp, OffsetSpec.earliest())).all().get().get(tp).offset(),
+            "earliestLocal", admin.listOffsets(Map.of(tp, OffsetSpec.earliestLocal())).all().get().get(tp).offset(),
+            "latestTiered", admin.listOffsets(Map.of(tp, OffsetSpec.latestTiered())).all().get().get(tp).offset(),
+            "latest", admin.listOffsets(Map.of(tp, OffsetSpec.latest())).all().get().get(tp).offset());
+    }
+
+    private static void replayFromZero(String bootstrap) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props, new StringDeserializer(),
+            new StringDeserializer())) {
+            TopicPartition tp = new TopicPartition(TOPIC, 0);
+            consumer.assign(List.of(tp));
+            consumer.seek(tp, 0);
+            long next = 0;
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (next < RECORDS) {
+                assertTrue(System.nanoTime() < deadline, "replayed only up to offset " + next);
+                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+                    assertEquals(next, r.offset(), "every record at its original offset");
+                    assertEquals("value-" + next + "-" + PADDING, r.value());
+                    next++;
+                }
+            }
+        }
+    }
+
+    private long objectCount() throws IOException {
+        try (Stream<Path> files = Files.walk(storeDir)) {
+            return files.filter(p -> p.toString().endsWith(".log")).count();
+        }
+    }
+
+    @Test
+    void segmentsMoveToTheStoreAndAConsumerReplaysEveryRecordFromOffsetZero() throws Exception {
+        SluiceBroker broker = start();
+        try {
+            try (Admin admin = KafkaClients.admin(broker)) {
+                admin.createTopics(List.of(new NewTopic(TOPIC, 1, (short) 1).configs(Map.of(
+                    "remote.storage.enable", "true", "segment.bytes", "1048576", "local.retention.bytes", "1048576"))))
+                    .all().get();
+                Properties props = new Properties();
+                props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+                props.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+                try (KafkaProducer<String, String> producer = new KafkaProducer<>(props, new StringSerializer(),
+                    new StringSerializer())) {
+                    for (int i = 0; i < RECORDS; i++) {
+                        producer.send(new ProducerRecord<>(TOPIC, 0, "key-" + i, "value-" + i + "-" + PADDING));
+                    }
+                }
+                long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                Map<String, Long> o = offsets(admin);
+                while (o.get("earliestLocal") == 0) {
+                    assertTrue(System.nanoTime() < deadline, "nothing left local disk: " + o);
+                    Thread.sleep(100);
+                    o = offsets(admin);
+                }
+                assertEquals(0, o.get("earliest"), "the log still starts at 0: " + o);
+                assertEquals(RECORDS, o.get("latest"));
+                assertTrue(o.get("latestTiered") >= o.get("earliestLocal") - 1, o.toString());
+                assertTrue(o.get("latestTiered") < RECORDS, o.toString());
+                assertTrue(objectCount() >= 10, "segments in the store: " + objectCount());
+            }
+            replayFromZero(broker.bootstrapServers());
+        } finally {
+            broker.close();
+        }
+        SluiceBroker again = start();
+        try (Admin admin = KafkaClients.admin(again)) {
+            Map<String, Long> o = offsets(admin);
+            assertEquals(0, o.get("earliest"), o.toString());
+            assertTrue(o.get("earliestLocal") > 0, o.toString());
+            replayFromZero(again.bootstrapServers());
+        } finally {
+            again.close();
+        }
+    }
+}
