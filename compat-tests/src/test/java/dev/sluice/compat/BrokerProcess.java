@@ -62,12 +62,16 @@ final class BrokerProcess implements AutoCloseable {
      * Starts the broker on {@code port}, so that clients still holding the address of a broker
      * killed there reconnect to its successor.
      */
-    static BrokerProcess start(Path dataDir, int port) throws IOException, InterruptedException {
+    static BrokerProcess start(Path dataDir, int port, String... overrides) throws IOException, InterruptedException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder builder = new ProcessBuilder(java, "-Xmx256m", "-jar", packagedJar().toString(),
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-jar", packagedJar().toString(),
             "--override", "listeners=PLAINTEXT://localhost:" + port,
-            "--override", "log.dirs=" + dataDir)
-            .redirectErrorStream(true);
+            "--override", "log.dirs=" + dataDir));
+        for (String override : overrides) {
+            command.add("--override");
+            command.add(override);
+        }
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         BrokerProcess broker = new BrokerProcess(builder.start(), port);
         broker.collectOutput();
         broker.awaitReady();

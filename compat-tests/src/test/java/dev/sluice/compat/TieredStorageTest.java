@@ -116,6 +116,9 @@ class TieredStorageTest {
                 assertTrue(o.get("latestTiered") >= o.get("earliestLocal") - 1, o.toString());
                 assertTrue(o.get("latestTiered") < RECORDS, o.toString());
                 assertTrue(objectCount() >= 10, "segments in the store: " + objectCount());
+                TopicPartition tp = new TopicPartition(TOPIC, 0);
+                assertEquals(0, admin.listOffsets(Map.of(tp, OffsetSpec.forTimestamp(0))).all().get().get(tp).offset(),
+                    "a search by timestamp finds the first record in the store");
             }
             replayFromZero(broker.bootstrapServers());
         } finally {

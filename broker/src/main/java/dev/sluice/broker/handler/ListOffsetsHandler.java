@@ -4,6 +4,7 @@ import dev.sluice.broker.log.Partition;
 import dev.sluice.broker.log.Partitions;
 import dev.sluice.broker.metadata.Controller;
 import dev.sluice.storage.TimestampAndOffset;
+import dev.sluice.storage.LogStorageException;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.ErrorCode;
 import dev.sluice.wire.message.ListOffsetsRequest;
@@ -14,6 +15,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * ListOffsets (key 2), v1-10.
@@ -25,6 +28,7 @@ import java.util.concurrent.CompletableFuture;
  * after it, or offset -1 when there is none. A partition listed twice is INVALID_REQUEST.
  */
 public final class ListOffsetsHandler extends ApiHandler<ListOffsetsRequest, ListOffsetsResponse> {
+    private static final Logger log = LoggerFactory.getLogger(ListOffsetsHandler.class);
     static final long LATEST = -1;
     static final long EARLIEST = -2;
     static final long MAX_TIMESTAMP = -3;
@@ -66,7 +70,14 @@ public final class ListOffsetsHandler extends ApiHandler<ListOffsetsRequest, Lis
                     r.setErrorCode(found.error().code());
                     continue;
                 }
-                answer(found.partition(), p.timestamp(), context.version(), r);
+                try {
+                    answer(found.partition(), p.timestamp(), context.version(), r);
+                } catch (LogStorageException e) {
+                    // A disk error, or an object store that does not answer a search of the cold tier.
+                    log.warn("ListOffsets of {}-{} for client {} failed: {}", t.name(), p.partitionIndex(),
+                        context.clientId(), e.getMessage());
+                    r.setErrorCode(ErrorCode.KAFKA_STORAGE_ERROR.code()).setOffset(-1).setTimestamp(-1);
+                }
             }
             topics.add(new ListOffsetsResponse.ListOffsetsTopicResponse().setName(t.name()).setPartitions(results));
         }

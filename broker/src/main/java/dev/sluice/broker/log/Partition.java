@@ -59,6 +59,7 @@ public final class Partition {
     private volatile boolean offline;
     private volatile TopicSettings.Tiering tiering;
     private volatile RemoteLog remote;
+    private volatile Tiering.Reads remoteReads;
 
     /**
      * Told after records are appended (so waiting fetches can complete, and traffic be counted).
@@ -160,7 +161,8 @@ public final class Partition {
         return remote;
     }
 
-    void attachRemote(RemoteLog remoteLog) {
+    void attachRemote(RemoteLog remoteLog, Tiering.Reads reads) {
+        this.remoteReads = reads;
         this.remote = remoteLog;
     }
 
@@ -303,7 +305,12 @@ public final class Partition {
         RemoteLog r = remote;
         if (r != null && offset < log.logStartOffset() && offset >= r.startOffset() && r.startOffset() >= 0) {
             try {
+                long started = System.nanoTime();
                 java.util.Optional<MemoryRecords> records = r.read(offset, maxBytes, minOneBatch);
+                Tiering.Reads reads = remoteReads;
+                if (reads != null) {
+                    reads.record(System.nanoTime() - started, records.map(MemoryRecords::sizeInBytes).orElse(0));
+                }
                 if (records.isPresent()) {
                     return new LogReadResult(records.get(), logStartOffset(), log.logEndOffset());
                 }
@@ -330,7 +337,20 @@ public final class Partition {
         });
     }
 
+    /** The first record at or after {@code timestamp}: in the cold tier first, then on local disk. */
     public Optional<TimestampAndOffset> offsetForTimestamp(long timestamp) {
+        RemoteLog r = remote;
+        long localStart = log.logStartOffset();
+        if (r != null && r.startOffset() >= 0 && r.startOffset() < localStart) {
+            try {
+                Optional<TimestampAndOffset> found = r.offsetForTimestamp(timestamp, logStartOffset());
+                if (found.isPresent()) {
+                    return found;
+                }
+            } catch (java.io.IOException e) {
+                throw new LogStorageException("cannot search " + this + " in " + r + " by timestamp: " + e, e);
+            }
+        }
         return log.offsetForTimestamp(timestamp);
     }
 

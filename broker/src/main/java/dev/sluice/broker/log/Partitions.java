@@ -136,7 +136,7 @@ public final class Partitions implements MetadataListener, AutoCloseable {
     private void attachRemote(Partition p) {
         Tiering t = tiering;
         if (t != null && p.tiering().enabled() && p.remote() == null) {
-            p.attachRemote(t.remoteLogFor(p));
+            p.attachRemote(t.remoteLogFor(p), t.reads());
         }
     }
 
@@ -311,7 +311,7 @@ public final class Partitions implements MetadataListener, AutoCloseable {
                     if (partition != null) {
                         partition.updateConfig(settings);
                         if (settings.tiering().enabled() && partition.remote() == null && tiering != null) {
-                            partition.attachRemote(tiering.remoteLogFor(partition));
+                            partition.attachRemote(tiering.remoteLogFor(partition), tiering.reads());
                         }
                     }
                 }

@@ -7,6 +7,7 @@ import dev.sluice.storage.remote.RemoteLog;
 import dev.sluice.storage.remote.RemoteSegment;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.InstantSource;
@@ -44,6 +45,15 @@ final class Tiering implements AutoCloseable {
     private final Counter segmentsUploaded;
     private final Counter segmentsDeleted;
     private volatile long lagBytes;
+    private final Reads reads;
+
+    /** Fetches served from the object store: bytes and latency. */
+    record Reads(Counter bytes, Timer latency) {
+        void record(long nanos, int size) {
+            latency.record(nanos, TimeUnit.NANOSECONDS);
+            bytes.increment(size);
+        }
+    }
 
     Tiering(ObjectStore store, long intervalMs, Supplier<Collection<Partition>> partitions, InstantSource clock,
             MeterRegistry registry) {
@@ -57,6 +67,11 @@ final class Tiering implements AutoCloseable {
         this.segmentsDeleted = Counter.builder("sluice.remote.delete.segments")
             .description("Segments deleted from the object store by retention").register(registry);
         registry.gauge("sluice.remote.tiering.lag.bytes", this, t -> t.lagBytes);
+        this.reads = new Reads(Counter.builder("sluice.remote.fetch.bytes").baseUnit("bytes")
+            .description("Bytes of records served from the object store").register(registry),
+            Timer.builder("sluice.remote.fetch.latency").publishPercentiles(0.5, 0.99)
+                .description("Time to read records from the object store for one partition of a fetch")
+                .register(registry));
         this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "sluice-tiering");
             t.setDaemon(true);
@@ -65,8 +80,8 @@ final class Tiering implements AutoCloseable {
         thread.scheduleWithFixedDelay(this::round, intervalMs, intervalMs, TimeUnit.MILLISECONDS);
     }
 
-    ObjectStore store() {
-        return store;
+    Reads reads() {
+        return reads;
     }
 
     /** A remote log for a partition of a tiered topic, its manifest loaded when the store answers. */

@@ -29,9 +29,20 @@ public final class DirectoryObjectStore implements ObjectStore {
     private static final String TEMP_SUFFIX = ".tmp";
     private final Path root;
 
+    /**
+     * Opens (creating) the store at {@code root} and deletes the {@code .tmp} files that puts cut
+     * short by a crash left behind: the directory must belong to this one broker.
+     */
     public DirectoryObjectStore(Path root) throws IOException {
         this.root = root.toAbsolutePath().normalize();
         Files.createDirectories(this.root);
+        try (Stream<Path> files = Files.walk(this.root)) {
+            for (Path p : (Iterable<Path>) files.filter(f -> f.getFileName().toString().endsWith(TEMP_SUFFIX))::iterator) {
+                Files.deleteIfExists(p);
+            }
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
     }
 
     public Path root() {

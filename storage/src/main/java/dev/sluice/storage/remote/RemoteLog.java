@@ -1,6 +1,10 @@
 package dev.sluice.storage.remote;
 
 import dev.sluice.storage.PartitionLog;
+import dev.sluice.storage.TimestampAndOffset;
+import dev.sluice.wire.record.BatchRecord;
+import dev.sluice.wire.record.RecordBatch;
+import dev.sluice.wire.record.TimestampType;
 import dev.sluice.wire.record.MemoryRecords;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -8,10 +12,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
@@ -279,6 +285,58 @@ public final class RemoteLog {
             return Optional.of(MemoryRecords.EMPTY);
         }
         return Optional.of(MemoryRecords.readableRecords(out.slice()));
+    }
+
+    /**
+     * The first record at or after {@code timestamp} in the cold tier, from {@code fromOffset} on;
+     * empty if no tiered record is that late.
+     */
+    public Optional<TimestampAndOffset> offsetForTimestamp(long timestamp, long fromOffset) throws IOException {
+        RemoteManifest m = manifest;
+        for (RemoteSegment s : m.segments()) {
+            if (s.nextOffset() <= fromOffset || s.maxTimestamp() < timestamp) {
+                continue;
+            }
+            String key = prefix + name(s.baseOffset()) + ".log";
+            long position = 0;
+            while (position < s.size()) {
+                int window = (int) Math.min(s.size() - position, 1 << 20);
+                ByteBuffer chunk = store.read(key, position, window).orElseThrow(() ->
+                    new IOException("segment object " + key + " named in the manifest is missing"));
+                int used = 0;
+                while (chunk.remaining() - used >= BATCH_HEADER) {
+                    int at = chunk.position() + used;
+                    int size = 12 + chunk.getInt(at + 8);
+                    long last = chunk.getLong(at) + chunk.getInt(at + 23);
+                    long maxTimestamp = chunk.getLong(at + 35);
+                    if (last >= fromOffset && maxTimestamp >= timestamp) {
+                        ByteBuffer whole = chunk.remaining() - used >= size
+                            ? chunk.duplicate().position(at).limit(at + size).slice()
+                            : store.read(key, position + used, size).orElseThrow();
+                        RecordBatch batch = RecordBatch.wrap(whole);
+                        Iterator<BatchRecord> records = batch.records(Integer.MAX_VALUE);
+                        while (records.hasNext()) {
+                            BatchRecord r = records.next();
+                            long ts = batch.timestampType() == TimestampType.LOG_APPEND_TIME ? batch.maxTimestamp() : r.timestamp();
+                            if (r.offset() >= fromOffset && ts >= timestamp) {
+                                int epoch = batch.partitionLeaderEpoch();
+                                return Optional.of(new TimestampAndOffset(ts, r.offset(),
+                                    epoch >= 0 ? OptionalInt.of(epoch) : OptionalInt.empty()));
+                            }
+                        }
+                    }
+                    if (chunk.remaining() - used < size) {
+                        break;
+                    }
+                    used += size;
+                }
+                if (used == 0) {
+                    break;
+                }
+                position += used;
+            }
+        }
+        return Optional.empty();
     }
 
     /** Position of the last indexed batch ending at or before {@code offset}, from the cached index. */
