@@ -171,5 +171,10 @@ public final class TopicConfigKeys {
             }
             key.def().parse(e.getValue());
         }
+        if ("true".equalsIgnoreCase(overrides.getOrDefault(REMOTE_STORAGE_ENABLE, "false").trim())
+            && overrides.getOrDefault(CLEANUP_POLICY, "").contains("compact")) {
+            // As Kafka: a compacted log rewrites old segments, which the object store holds as they were.
+            throw new ConfigException(REMOTE_STORAGE_ENABLE, "true", "tiered storage is not supported for compacted topics");
+        }
     }
 }
