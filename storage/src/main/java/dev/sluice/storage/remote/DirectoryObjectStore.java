@@ -100,8 +100,13 @@ public final class DirectoryObjectStore implements ObjectStore {
 
     @Override
     public Optional<byte[]> get(String key) throws IOException {
+        Path file = file(key);
+        if (Files.isDirectory(file)) {
+            // Only a prefix of other keys ("a/b" when "a/b/c" exists): no object, as in S3.
+            return Optional.empty();
+        }
         try {
-            return Optional.of(Files.readAllBytes(file(key)));
+            return Optional.of(Files.readAllBytes(file));
         } catch (NoSuchFileException e) {
             return Optional.empty();
         }
@@ -109,7 +114,11 @@ public final class DirectoryObjectStore implements ObjectStore {
 
     @Override
     public Optional<ByteBuffer> read(String key, long position, int length) throws IOException {
-        try (FileChannel channel = FileChannel.open(file(key), StandardOpenOption.READ)) {
+        Path file = file(key);
+        if (Files.isDirectory(file)) {
+            return Optional.empty();
+        }
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = channel.size();
             int n = (int) Math.max(0, Math.min(length, size - position));
             ByteBuffer buffer = ByteBuffer.allocate(n);
