@@ -2,6 +2,7 @@ package dev.sluice.broker;
 
 import dev.sluice.broker.config.BrokerConfig;
 import dev.sluice.broker.config.BrokerConfigKeys;
+import dev.sluice.broker.config.ConfigException;
 import dev.sluice.broker.config.ConfigResolver;
 import dev.sluice.broker.config.Listener;
 import dev.sluice.broker.group.GroupConfig;
@@ -49,8 +50,8 @@ import dev.sluice.broker.metrics.RequestMetrics;
 import dev.sluice.broker.metrics.TopicMetrics;
 import dev.sluice.broker.network.NetworkServer;
 import dev.sluice.storage.LogCleaner;
-import dev.sluice.storage.remote.DirectoryObjectStore;
 import dev.sluice.storage.remote.ObjectStore;
+import dev.sluice.storage.remote.ObjectStores;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -303,15 +304,22 @@ public final class SluiceBroker implements AutoCloseable {
 
     /** The cold tier's store: {@code sluice.remote.storage.uri}, or a directory under the data directory. */
     private static ObjectStore openObjectStore(BrokerConfig config, Path dataDir) throws IOException {
-        String uri = config.getString(BrokerConfigKeys.REMOTE_STORAGE_URI);
-        if (uri == null || uri.isBlank()) {
-            return new DirectoryObjectStore(dataDir.resolve("remote-storage"));
+        Map<String, String> options = new LinkedHashMap<>();
+        for (String key : List.of(BrokerConfigKeys.REMOTE_STORAGE_S3_ENDPOINT, BrokerConfigKeys.REMOTE_STORAGE_S3_REGION,
+                BrokerConfigKeys.REMOTE_STORAGE_S3_PATH_STYLE_ACCESS, BrokerConfigKeys.REMOTE_STORAGE_S3_ACCESS_KEY,
+                BrokerConfigKeys.REMOTE_STORAGE_S3_SECRET_KEY)) {
+            String value = config.getString(key);
+            if (value != null) {
+                options.put(key, value);
+            }
         }
-        if (uri.startsWith("file:")) {
-            return new DirectoryObjectStore(Path.of(java.net.URI.create(uri)));
+        try {
+            return ObjectStores.open(config.getString(BrokerConfigKeys.REMOTE_STORAGE_URI), options,
+                dataDir.resolve("remote-storage"));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(BrokerConfigKeys.REMOTE_STORAGE_URI,
+                String.valueOf(config.getString(BrokerConfigKeys.REMOTE_STORAGE_URI)), e.getMessage());
         }
-        throw new IllegalArgumentException("invalid value '" + uri + "' for configuration "
-            + BrokerConfigKeys.REMOTE_STORAGE_URI + ": expected file:///path");
     }
 
     /** Broker-wide gauges, read at scrape time only; none costs anything on a request path. */

@@ -5,13 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.broker.SluiceBroker;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -24,15 +23,23 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.Test;
+import dev.sluice.storage.remote.LocalS3Server;
+import dev.sluice.storage.remote.ObjectStore;
+import dev.sluice.storage.remote.ObjectStores;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A tiered topic with the directory object store: segments leave local disk once copied, the log
- * keeps its true start, and a consumer replays every record from offset 0, before and after a
- * broker restart.
+ * A tiered topic with each object store (a directory, and S3 through S3Proxy): segments leave local
+ * disk once copied, the log keeps its true start, and a consumer replays every record from offset
+ * 0, before and after a broker restart.
  */
 class TieredStorageTest {
+    @RegisterExtension
+    static final LocalS3Server S3 = new LocalS3Server();
+
     private static final String TOPIC = "tiered";
     private static final int RECORDS = 20_000;
     private static final String PADDING = "x".repeat(1000);
@@ -42,10 +49,27 @@ class TieredStorageTest {
     @TempDir
     Path storeDir;
 
+    private String uri;
+    private final Map<String, String> options = new HashMap<>();
+
+    private void useStore(String store) {
+        if (store.equals("s3")) {
+            uri = "s3://" + S3.bucket() + "/" + dataDir.getFileName();
+            options.put("sluice.remote.storage.s3.endpoint", S3.endpoint().toString());
+            options.put("sluice.remote.storage.s3.region", "us-east-1");
+            options.put("sluice.remote.storage.s3.path.style.access", "true");
+            options.put("sluice.remote.storage.s3.access.key", LocalS3Server.ACCESS_KEY);
+            options.put("sluice.remote.storage.s3.secret.key", LocalS3Server.SECRET_KEY);
+        } else {
+            uri = storeDir.toUri().toString();
+        }
+    }
+
     private SluiceBroker start() {
         return SluiceBroker.builder().dataDir(dataDir)
             .config("remote.log.storage.system.enable", "true")
-            .config("sluice.remote.storage.uri", storeDir.toUri().toString())
+            .config("sluice.remote.storage.uri", uri)
+            .configs(options)
             .config("remote.log.manager.task.interval.ms", "100")
             .config("log.retention.check.interval.ms", "100")
             .start();
@@ -82,13 +106,15 @@ class TieredStorageTest {
     }
 
     private long objectCount() throws IOException {
-        try (Stream<Path> files = Files.walk(storeDir)) {
-            return files.filter(p -> p.toString().endsWith(".log")).count();
+        try (ObjectStore store = ObjectStores.open(uri, options, storeDir)) {
+            return store.list("").stream().filter(k -> k.endsWith(".log")).count();
         }
     }
 
-    @Test
-    void segmentsMoveToTheStoreAndAConsumerReplaysEveryRecordFromOffsetZero() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"directory", "s3"})
+    void segmentsMoveToTheStoreAndAConsumerReplaysEveryRecordFromOffsetZero(String store) throws Exception {
+        useStore(store);
         SluiceBroker broker = start();
         try {
             try (Admin admin = KafkaClients.admin(broker)) {
@@ -106,7 +132,7 @@ class TieredStorageTest {
                 }
                 long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
                 Map<String, Long> o = offsets(admin);
-                while (o.get("earliestLocal") == 0) {
+                while (o.get("earliestLocal") == 0 || objectCount() < 10) {
                     assertTrue(System.nanoTime() < deadline, "nothing left local disk: " + o);
                     Thread.sleep(100);
                     o = offsets(admin);
