@@ -2,6 +2,7 @@ package dev.sluice.broker.log;
 
 import dev.sluice.storage.LogConfig;
 import dev.sluice.storage.PartitionLog;
+import dev.sluice.storage.remote.ChunkCache;
 import dev.sluice.storage.remote.ObjectStore;
 import dev.sluice.storage.remote.RemoteLog;
 import dev.sluice.storage.remote.RemoteSegment;
@@ -37,6 +38,8 @@ final class Tiering implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Tiering.class);
 
     private final ObjectStore store;
+    /** Segment reads for all tiered partitions: 8 chunks of 4 MiB, at most 32 MiB of heap. */
+    private final ChunkCache chunks = new ChunkCache(4 << 20, 8);
     private final Supplier<Collection<Partition>> partitions;
     private final InstantSource clock;
     private final ScheduledExecutorService thread;
@@ -86,7 +89,7 @@ final class Tiering implements AutoCloseable {
 
     /** A remote log for a partition of a tiered topic, its manifest loaded when the store answers. */
     RemoteLog remoteLogFor(Partition p) {
-        RemoteLog remote = new RemoteLog(store, RemoteLog.prefix(p.topic(), p.index(), p.topicId().toString()));
+        RemoteLog remote = new RemoteLog(store, RemoteLog.prefix(p.topic(), p.index(), p.topicId().toString()), chunks);
         try {
             remote.load();
         } catch (IOException e) {

@@ -1,6 +1,7 @@
 package dev.sluice.compat.bench;
 
 import dev.sluice.broker.SluiceBroker;
+import dev.sluice.storage.remote.LocalS3Server;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,12 +26,13 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * Replay throughput from the cold tier against the same data read from local disk: an embedded
- * broker with the directory object store (or an S3 endpoint, {@code uri=s3://bucket/prefix}
- * with {@code endpoint=http://...}), one tiered and one local topic with the same records, then
+ * broker with the directory object store ({@code store=s3proxy}: S3Proxy in this JVM, in memory;
+ * or any S3 endpoint with {@code uri=s3://bucket/prefix endpoint=http://...}), one tiered and one
+ * local topic with the same records, then
  * a consumer reads each from offset 0 to the end, {@code rounds} times.
  *
  * <pre>java -cp … dev.sluice.compat.bench.RemoteReplayPerformance [megabytes=256] [rounds=3]
- *     [uri=file:///…|s3://bucket/prefix] [endpoint=http://127.0.0.1:port]</pre>
+ *     [store=directory|s3proxy] [uri=file:///…|s3://bucket/prefix] [endpoint=http://…]</pre>
  */
 public final class RemoteReplayPerformance {
     private RemoteReplayPerformance() {
@@ -38,7 +40,7 @@ public final class RemoteReplayPerformance {
 
     public static void main(String[] args) throws Exception {
         Map<String, String> settings = new java.util.LinkedHashMap<>(Map.of("megabytes", "256", "rounds", "3", "uri", "",
-            "endpoint", ""));
+            "endpoint", "", "store", "directory"));
         for (String arg : args) {
             int eq = arg.indexOf('=');
             if (eq < 0 || !settings.containsKey(arg.substring(0, eq))) {
@@ -56,7 +58,17 @@ public final class RemoteReplayPerformance {
         SluiceBroker.Builder builder = SluiceBroker.builder().dataDir(dataDir.resolve("data"))
             .config("remote.log.storage.system.enable", "true").config("sluice.remote.storage.uri", uri)
             .config("remote.log.manager.task.interval.ms", "200").config("log.retention.check.interval.ms", "200");
-        if (!settings.get("endpoint").isEmpty()) {
+        LocalS3Server s3 = null;
+        if (settings.get("store").equals("s3proxy")) {
+            s3 = new LocalS3Server();
+            s3.start();
+            builder.config("sluice.remote.storage.uri", "s3://" + s3.bucket() + "/replay")
+                .config("sluice.remote.storage.s3.endpoint", s3.endpoint().toString())
+                .config("sluice.remote.storage.s3.region", "us-east-1")
+                .config("sluice.remote.storage.s3.path.style.access", "true")
+                .config("sluice.remote.storage.s3.access.key", LocalS3Server.ACCESS_KEY)
+                .config("sluice.remote.storage.s3.secret.key", LocalS3Server.SECRET_KEY);
+        } else if (!settings.get("endpoint").isEmpty()) {
             builder.config("sluice.remote.storage.s3.endpoint", settings.get("endpoint"))
                 .config("sluice.remote.storage.s3.path.style.access", "true");
         }
@@ -92,6 +104,9 @@ public final class RemoteReplayPerformance {
                 Collections.sort(rates);
                 System.out.printf("remote_replay_%s_mb_per_s_median=%.1f%n", topic, rates.get(rates.size() / 2));
             }
+        }
+        if (s3 != null) {
+            s3.close();
         }
         Machine.printLoad("remote_replay");
     }

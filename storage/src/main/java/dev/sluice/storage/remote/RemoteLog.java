@@ -48,6 +48,7 @@ public final class RemoteLog {
 
     private final ObjectStore store;
     private final String prefix;
+    private final ChunkCache chunks;
     private volatile RemoteManifest manifest = RemoteManifest.EMPTY;
     private final Map<Long, ByteBuffer> indexCache = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
@@ -56,8 +57,9 @@ public final class RemoteLog {
         }
     };
 
-    public RemoteLog(ObjectStore store, String prefix) {
+    public RemoteLog(ObjectStore store, String prefix, ChunkCache chunks) {
         this.store = store;
+        this.chunks = chunks;
         this.prefix = prefix.endsWith("/") ? prefix : prefix + "/";
     }
 
@@ -234,8 +236,7 @@ public final class RemoteLog {
         ByteBuffer out = null;
         while (position < segment.size()) {
             int window = (int) Math.min(segment.size() - position, Math.max(maxBytes, MIN_READ) + BATCH_HEADER);
-            ByteBuffer chunk = store.read(key, position, window).orElseThrow(() ->
-                new IOException("segment object " + key + " named in the manifest is missing"));
+            ByteBuffer chunk = chunks.read(store, key, segment.size(), position, window);
             int used = 0;
             int first = -1;
             while (chunk.remaining() - used >= 12) {
@@ -258,7 +259,7 @@ public final class RemoteLog {
                 if (chunk.remaining() - used < size) {
                     if (used == first) {
                         // The first batch is larger than the window: read exactly it.
-                        ByteBuffer whole = store.read(key, position + used, size).orElseThrow();
+                        ByteBuffer whole = chunks.read(store, key, segment.size(), position + used, size);
                         return Optional.of(MemoryRecords.readableRecords(whole));
                     }
                     break;
