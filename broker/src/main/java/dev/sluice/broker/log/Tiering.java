@@ -117,8 +117,9 @@ final class Tiering implements AutoCloseable {
             if (remote == null || !p.tiering().enabled() || p.isOffline()) {
                 continue;
             }
+            lag += waitingBytes(p, remote);
             try {
-                lag += tier(p, remote);
+                tier(p, remote);
                 if (failing.remove(p)) {
                     log.info("Tiering of {} to {} works again", p, store.describe());
                 }
@@ -132,13 +133,23 @@ final class Tiering implements AutoCloseable {
         lagBytes = lag;
     }
 
-    /** One round for one partition; returns the bytes of rolled segments still waiting for upload. */
-    private long tier(Partition p, RemoteLog remote) throws IOException {
+    /** Bytes of rolled segments the store does not hold yet. */
+    private static long waitingBytes(Partition p, RemoteLog remote) {
+        long waiting = 0;
+        for (PartitionLog.RolledSegment segment : p.log().rolledSegments(p.highWatermark())) {
+            if (segment.nextOffset() > remote.endOffset()) {
+                waiting += segment.size();
+            }
+        }
+        return waiting;
+    }
+
+    /** One round for one partition. */
+    private void tier(Partition p, RemoteLog remote) throws IOException {
         if (remote.manifest().segments().isEmpty() && remote.endOffset() < 0) {
             remote.load();
         }
         PartitionLog partitionLog = p.log();
-        long waiting = 0;
         for (PartitionLog.RolledSegment segment : partitionLog.rolledSegments(p.highWatermark())) {
             if (segment.nextOffset() <= remote.endOffset() || segment.nextOffset() <= partitionLog.logStartOffset()) {
                 continue;
@@ -149,18 +160,12 @@ final class Tiering implements AutoCloseable {
             bytesUploaded.increment(segment.size());
             segmentsUploaded.increment();
         }
-        for (PartitionLog.RolledSegment segment : partitionLog.rolledSegments(p.highWatermark())) {
-            if (segment.nextOffset() > remote.endOffset()) {
-                waiting += segment.size();
-            }
-        }
         applyTotalRetention(p, remote, partitionLog.config());
         long remoteStart = remote.startOffset();
         if (remoteStart > p.localLogStartOffset()) {
             p.advanceLocalStart(remoteStart).join();
         }
         p.applyRetention().join();
-        return waiting;
     }
 
     private void applyTotalRetention(Partition p, RemoteLog remote, LogConfig config) throws IOException {
