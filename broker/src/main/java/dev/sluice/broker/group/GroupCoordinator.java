@@ -48,6 +48,8 @@ import org.slf4j.LoggerFactory;
 public final class GroupCoordinator implements MetadataListener, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GroupCoordinator.class);
     public static final String TOPIC = "__consumer_offsets";
+    /** How long FindCoordinator waits for the group's partition to finish loading. */
+    static final long LOAD_WAIT_MS = 5_000;
 
     /** A committed offset's topic and partition. */
     public record PartitionKey(String topic, int partition) {
@@ -173,15 +175,23 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
 
     /**
      * FindCoordinator: creates {@code __consumer_offsets} when it does not exist yet (as Kafka
-     * does). This broker is the coordinator as soon as it holds the group's partition, loaded or
-     * not: like Kafka, loading is reported by the group requests that follow, which clients retry
-     * (some clients treat COORDINATOR_LOAD_IN_PROGRESS from FindCoordinator as fatal).
+     * does). This broker is the coordinator once it holds the group's partition. The answer waits
+     * (up to {@link #LOAD_WAIT_MS}) for the partition's shard to load, which for a new or small
+     * partition takes milliseconds: some clients treat COORDINATOR_LOAD_IN_PROGRESS, on
+     * FindCoordinator or on the group request after it, as fatal. After the wait the answer names
+     * this broker anyway, as Kafka's does, and the group requests report the loading.
      */
     public CompletableFuture<ErrorCode> locate(String groupId) {
-        if (controller.image().topic(TOPIC).isPresent()) {
-            return CompletableFuture.completedFuture(located(groupId));
-        }
-        return createTopic().handle((v, failure) -> located(groupId));
+        CompletableFuture<Void> topic = controller.image().topic(TOPIC).isPresent()
+            ? CompletableFuture.completedFuture(null) : createTopic();
+        return topic.handle((v, failure) -> null).thenCompose(v -> {
+            GroupShard shard = shards.get(partitionFor(groupId));
+            if (shard == null || shard.isLoaded()) {
+                return CompletableFuture.completedFuture(located(groupId));
+            }
+            return shard.whenLoaded().copy().completeOnTimeout(null, LOAD_WAIT_MS, TimeUnit.MILLISECONDS)
+                .thenApply(loaded -> located(groupId));
+        });
     }
 
     private ErrorCode located(String groupId) {

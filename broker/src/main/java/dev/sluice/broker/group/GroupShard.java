@@ -104,6 +104,7 @@ final class GroupShard {
     private final Map<String, Map<PartitionKey, OffsetAndMetadata>> offsets = new HashMap<>();
     private final Map<String, Timer> timers = new HashMap<>();
     private volatile boolean loaded;
+    private final CompletableFuture<Void> loading = new CompletableFuture<>();
     private volatile int groupCount;
     private final AtomicLong rebalances;
     private boolean closed;
@@ -125,6 +126,11 @@ final class GroupShard {
 
     boolean isLoaded() {
         return loaded;
+    }
+
+    /** Completes once the shard has replayed its partition and serves. */
+    CompletableFuture<Void> whenLoaded() {
+        return loading;
     }
 
     /** Groups on this shard, as of the last request it handled (for a gauge). */
@@ -266,6 +272,7 @@ final class GroupShard {
             }
             groupCount = groups.size();
             loaded = true;
+            loading.complete(null);
             schedule("expire-offsets", config.offsetsRetentionCheckMs(), this::expireOffsets);
             if (records[0] > 0) {
                 log.info("Loaded {} groups and the offsets of {} groups from {} ({} records) in {} ms", groups.size(),
