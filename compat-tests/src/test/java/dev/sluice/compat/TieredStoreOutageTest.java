@@ -8,9 +8,11 @@ import dev.sluice.storage.remote.LocalS3Server;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -99,8 +101,12 @@ class TieredStoreOutageTest {
             long started = System.nanoTime();
             try (KafkaProducer<String, String> producer = new KafkaProducer<>(props, new StringSerializer(),
                 new StringSerializer())) {
+                List<Future<?>> sent = new ArrayList<>();
                 for (int i = 0; i < 5000; i++) {
-                    producer.send(new ProducerRecord<>("outage", 0, null, i + "-" + padding)).get(10, TimeUnit.SECONDS);
+                    sent.add(producer.send(new ProducerRecord<>("outage", 0, null, i + "-" + padding)));
+                }
+                for (Future<?> f : sent) {
+                    f.get(30, TimeUnit.SECONDS);
                 }
             }
             assertTrue(System.nanoTime() - started < Duration.ofSeconds(60).toNanos(), "produce was not held up");
