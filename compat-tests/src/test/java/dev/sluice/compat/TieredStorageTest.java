@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -105,6 +106,29 @@ class TieredStorageTest {
         }
     }
 
+    /** librdkafka (kcat) reads every offset from the beginning too; skipped where kcat is missing. */
+    private void replayWithKcat(String bootstrap) throws Exception {
+        Process probe;
+        try {
+            probe = new ProcessBuilder("kcat", "-V").redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        } catch (IOException e) {
+            return;
+        }
+        if (!probe.waitFor(10, TimeUnit.SECONDS) || probe.exitValue() != 0) {
+            return;
+        }
+        Path out = dataDir.resolveSibling(dataDir.getFileName() + "-kcat.txt");
+        Process kcat = new ProcessBuilder("kcat", "-b", bootstrap, "-C", "-t", TOPIC, "-p", "0", "-o", "beginning", "-e",
+            "-q", "-f", "%o\\n").redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        assertTrue(kcat.waitFor(60, TimeUnit.SECONDS), "kcat did not finish");
+        List<String> offsets = java.nio.file.Files.readAllLines(out).stream().filter(l -> !l.isBlank()).toList();
+        assertEquals(0, kcat.exitValue(), String.join("\n", offsets.subList(0, Math.min(20, offsets.size()))));
+        assertEquals(RECORDS, offsets.size(), "kcat read every record");
+        for (int i = 0; i < RECORDS; i++) {
+            assertEquals(Long.toString(i), offsets.get(i), "kcat's record " + i);
+        }
+    }
+
     private long objectCount() throws IOException {
         try (ObjectStore store = ObjectStores.open(uri, options, storeDir)) {
             return store.list("").stream().filter(k -> k.endsWith(".log")).count();
@@ -147,6 +171,7 @@ class TieredStorageTest {
                     "a search by timestamp finds the first record in the store");
             }
             replayFromZero(broker.bootstrapServers());
+            replayWithKcat(broker.bootstrapServers());
         } finally {
             broker.close();
         }
