@@ -111,10 +111,15 @@ class TieredStoreOutageTest {
             }
             assertTrue(System.nanoTime() - started < Duration.ofSeconds(60).toNanos(), "produce was not held up");
             TopicPartition tp = new TopicPartition("outage", 0);
-            Thread.sleep(500);
+            // The gauge is set at the end of each tiering round, and a round against a failing
+            // store takes as long as the client's retries.
+            long lagDeadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            double lag;
+            while ((lag = broker.meterRegistry().get("sluice.remote.tiering.lag.bytes").gauge().value()) < 1_000_000) {
+                assertTrue(System.nanoTime() < lagDeadline, "the tiering lag shows the waiting segments: " + lag);
+                Thread.sleep(100);
+            }
             assertEquals(0, earliestLocal(admin, tp), "no local segment went while the store was down");
-            double lag = broker.meterRegistry().get("sluice.remote.tiering.lag.bytes").gauge().value();
-            assertTrue(lag > 1_000_000, "the tiering lag shows the waiting segments: " + lag);
             try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of("bootstrap.servers",
                 broker.bootstrapServers()), new StringDeserializer(), new StringDeserializer())) {
                 consumer.assign(List.of(tp));
