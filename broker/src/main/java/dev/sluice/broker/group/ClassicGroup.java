@@ -161,10 +161,6 @@ final class ClassicGroup implements Group {
         return state;
     }
 
-    int generationId() {
-        return generationId;
-    }
-
     String protocolName() {
         return protocolName;
     }
@@ -386,6 +382,17 @@ final class ClassicGroup implements Group {
         if (!type.equals(protocolType)) {
             return false;
         }
+        Set<String> common = commonProtocols();
+        for (Protocol p : protocols) {
+            if (common.contains(p.name())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The protocols every member supports (the group must not be empty). */
+    private Set<String> commonProtocols() {
         Set<String> common = null;
         for (Member m : members.values()) {
             Set<String> names = new HashSet<>();
@@ -396,12 +403,7 @@ final class ClassicGroup implements Group {
                 common.retainAll(names);
             }
         }
-        for (Protocol p : protocols) {
-            if (common == null || common.contains(p.name())) {
-                return true;
-            }
-        }
-        return false;
+        return common;
     }
 
     private void prepareRebalance(String reason) {
@@ -546,16 +548,7 @@ final class ClassicGroup implements Group {
 
     /** The protocol every member supports that most members rank first among those. */
     private String selectProtocol() {
-        Set<String> candidates = null;
-        for (Member m : members.values()) {
-            Set<String> names = new HashSet<>();
-            m.protocols.forEach(p -> names.add(p.name()));
-            if (candidates == null) {
-                candidates = names;
-            } else {
-                candidates.retainAll(names);
-            }
-        }
+        Set<String> candidates = commonProtocols();
         Map<String, Integer> votes = new LinkedHashMap<>();
         for (Member m : members.values()) {
             for (Protocol p : m.protocols) {
@@ -893,10 +886,6 @@ final class ClassicGroup implements Group {
         }
         shard.cancel(joinKey());
         shard.cancel(syncKey());
-    }
-
-    String leaderId() {
-        return leaderId;
     }
 
     private String sessionKey(String memberId) {

@@ -53,6 +53,8 @@ final class ConsumerGroup implements Group {
         String clientHost = "";
         List<String> subscribedTopicNames = List.of();
         String subscribedTopicRegex;
+        /** {@link #subscribedTopicRegex} compiled, null when there is none. */
+        Pattern subscribedPattern;
         int rebalanceTimeoutMs = -1;
         String serverAssignor;
         int memberEpoch;
@@ -73,15 +75,17 @@ final class ConsumerGroup implements Group {
         }
 
         ConsumerGroupCurrentMemberAssignmentValue assignmentRecord() {
-            List<ConsumerGroupCurrentMemberAssignmentValue.TopicPartitions> a = new ArrayList<>();
-            assigned.forEach((id, ps) -> a.add(new ConsumerGroupCurrentMemberAssignmentValue.TopicPartitions()
-                .setTopicId(id).setPartitions(new ArrayList<>(new TreeSet<>(ps)))));
-            List<ConsumerGroupCurrentMemberAssignmentValue.TopicPartitions> r = new ArrayList<>();
-            pendingRevocation.forEach((id, ps) -> r.add(new ConsumerGroupCurrentMemberAssignmentValue.TopicPartitions()
-                .setTopicId(id).setPartitions(new ArrayList<>(new TreeSet<>(ps)))));
             return new ConsumerGroupCurrentMemberAssignmentValue().setMemberEpoch(memberEpoch)
-                .setPreviousMemberEpoch(previousMemberEpoch).setState(state).setAssignedPartitions(a)
-                .setPartitionsPendingRevocation(r);
+                .setPreviousMemberEpoch(previousMemberEpoch).setState(state)
+                .setAssignedPartitions(toRecord(assigned)).setPartitionsPendingRevocation(toRecord(pendingRevocation));
+        }
+
+        private static List<ConsumerGroupCurrentMemberAssignmentValue.TopicPartitions> toRecord(
+                Map<Uuid, Set<Integer>> partitions) {
+            List<ConsumerGroupCurrentMemberAssignmentValue.TopicPartitions> out = new ArrayList<>();
+            partitions.forEach((id, ps) -> out.add(new ConsumerGroupCurrentMemberAssignmentValue.TopicPartitions()
+                .setTopicId(id).setPartitions(new ArrayList<>(new TreeSet<>(ps)))));
+            return out;
         }
     }
 
@@ -94,6 +98,8 @@ final class ConsumerGroup implements Group {
     private final Map<String, Map<Uuid, Set<Integer>>> target = new HashMap<>();
     /** Subscribed topics with their partition counts when the target was last computed. */
     private Map<Uuid, Integer> assignedTopics = Map.of();
+    /** The metadata version {@link #assignedTopics} was last compared with; metadata changes rarely. */
+    private long checkedImageVersion = -1;
 
     ConsumerGroup(String groupId, GroupShard shard) {
         this.groupId = groupId;
@@ -142,14 +148,6 @@ final class ConsumerGroup implements Group {
         return stateTimestamp;
     }
 
-    int groupEpoch() {
-        return groupEpoch;
-    }
-
-    Map<String, Member> members() {
-        return members;
-    }
-
     // ------------------------------------------------------------------ loading
 
     void replayEpoch(int epoch) {
@@ -171,7 +169,7 @@ final class ConsumerGroup implements Group {
         m.clientId = value.clientId();
         m.clientHost = value.clientHost();
         m.subscribedTopicNames = List.copyOf(value.subscribedTopicNames());
-        m.subscribedTopicRegex = value.subscribedTopicRegex();
+        setRegex(m, value.subscribedTopicRegex());
         m.rebalanceTimeoutMs = value.rebalanceTimeoutMs();
         m.serverAssignor = value.serverAssignor();
     }
@@ -271,10 +269,12 @@ final class ConsumerGroup implements Group {
         if (changed) {
             records.add(GroupRecords.member(groupId, memberId, member.metadataRecord()));
         }
-        Map<Uuid, Integer> subscribed = subscribedTopicPartitions(shard.image());
-        if (changed || !subscribed.equals(assignedTopics)) {
+        MetadataImage image = shard.image();
+        if (changed || image.version() != checkedImageVersion
+            && !subscribedTopicPartitions(image).equals(assignedTopics)) {
             bumpEpoch(records);
         }
+        checkedImageVersion = image.version();
         if (groupEpoch > assignmentEpoch) {
             computeTarget(records);
         }
@@ -410,7 +410,7 @@ final class ConsumerGroup implements Group {
             changed = true;
         }
         if (r.subscribedTopicRegex() != null && !r.subscribedTopicRegex().equals(m.subscribedTopicRegex)) {
-            m.subscribedTopicRegex = r.subscribedTopicRegex().isEmpty() ? null : r.subscribedTopicRegex();
+            setRegex(m, r.subscribedTopicRegex().isEmpty() ? null : r.subscribedTopicRegex());
             changed = true;
         }
         if (r.serverAssignor() != null && !r.serverAssignor().equals(m.serverAssignor)) {
@@ -418,6 +418,17 @@ final class ConsumerGroup implements Group {
             changed = true;
         }
         return changed;
+    }
+
+    /** Validated by {@link #validate} before it gets here, or written by this broker. */
+    private static void setRegex(Member m, String regex) {
+        m.subscribedTopicRegex = regex;
+        try {
+            m.subscribedPattern = regex == null ? null : Pattern.compile(regex);
+        } catch (PatternSyntaxException e) {
+            // Only a damaged record could hold one; the member then matches no topic by pattern.
+            m.subscribedPattern = null;
+        }
     }
 
     private void bumpEpoch(List<GroupRecords.Entry> records) {
@@ -459,8 +470,8 @@ final class ConsumerGroup implements Group {
         for (String name : m.subscribedTopicNames) {
             image.topic(name).ifPresent(topics::add);
         }
-        if (m.subscribedTopicRegex != null) {
-            Pattern pattern = Pattern.compile(m.subscribedTopicRegex);
+        if (m.subscribedPattern != null) {
+            Pattern pattern = m.subscribedPattern;
             for (TopicImage t : image.topics()) {
                 if (!t.isInternal() && !m.subscribedTopicNames.contains(t.name()) && pattern.matcher(t.name()).matches()) {
                     topics.add(t);
@@ -503,6 +514,7 @@ final class ConsumerGroup implements Group {
         target.putAll(next);
         assignmentEpoch = groupEpoch;
         assignedTopics = subscribedTopicPartitions(image);
+        checkedImageVersion = image.version();
         records.add(GroupRecords.targetAssignmentEpoch(groupId, assignmentEpoch));
     }
 

@@ -19,11 +19,9 @@ import dev.sluice.broker.group.GroupCoordinator.PartitionKey;
 import dev.sluice.broker.log.Partition;
 import dev.sluice.broker.log.SerialExecutor;
 import dev.sluice.broker.metadata.MetadataImage;
-import dev.sluice.broker.metadata.TopicImage;
 import dev.sluice.wire.codec.ByteReader;
 import dev.sluice.wire.codec.MalformedDataException;
 import dev.sluice.wire.codec.UnsupportedVersionException;
-import dev.sluice.wire.codec.Uuid;
 import dev.sluice.wire.compress.CompressionType;
 import dev.sluice.wire.message.ConsumerGroupDescribeResponse;
 import dev.sluice.wire.message.ConsumerGroupHeartbeatRequest;
@@ -118,10 +116,6 @@ final class GroupShard {
         this.config = config;
         this.image = image;
         this.clock = clock;
-    }
-
-    int partitionIndex() {
-        return partition.index();
     }
 
     boolean isLoaded() {
@@ -804,11 +798,6 @@ final class GroupShard {
 
     private static <T> CompletableFuture<T> done(T value) {
         return CompletableFuture.completedFuture(value);
-    }
-
-    /** Topic name for an id in the current metadata, for commits and fetches by topic id. */
-    String topicName(Uuid id) {
-        return image().topic(id).map(TopicImage::name).orElse(null);
     }
 
     @Override

@@ -306,7 +306,7 @@ public final class Partition {
         if (r != null && offset < log.logStartOffset() && offset >= r.startOffset() && r.startOffset() >= 0) {
             try {
                 long started = System.nanoTime();
-                java.util.Optional<MemoryRecords> records = r.read(offset, maxBytes, minOneBatch);
+                Optional<MemoryRecords> records = r.read(offset, maxBytes, minOneBatch);
                 Tiering.Reads reads = remoteReads;
                 if (reads != null) {
                     reads.record(System.nanoTime() - started, records.map(MemoryRecords::sizeInBytes).orElse(0));
@@ -314,7 +314,7 @@ public final class Partition {
                 if (records.isPresent()) {
                     return new LogReadResult(records.get(), logStartOffset(), log.logEndOffset());
                 }
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 // The partition stays online: only reads of the cold tier fail, and are retried.
                 throw new LogStorageException("cannot read offset " + offset + " of " + this + " from " + r + ": " + e, e);
             }
@@ -347,7 +347,7 @@ public final class Partition {
                 if (found.isPresent()) {
                     return found;
                 }
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 throw new LogStorageException("cannot search " + this + " in " + r + " by timestamp: " + e, e);
             }
         }
@@ -373,7 +373,7 @@ public final class Partition {
             if (r != null && r.startOffset() >= 0 && target > r.startOffset()) {
                 try {
                     r.deleteBefore(target);
-                } catch (java.io.IOException e) {
+                } catch (IOException e) {
                     throw new AppendException(ErrorCode.KAFKA_STORAGE_ERROR, "cannot delete records of " + this
                         + " in " + r + ": " + e);
                 }

@@ -10,7 +10,9 @@ import dev.sluice.storage.OffsetCheckpointFile;
 import dev.sluice.storage.LogCleaner;
 import dev.sluice.storage.PartitionLog;
 import dev.sluice.storage.Scheduler;
+import dev.sluice.storage.remote.ObjectStore;
 import dev.sluice.wire.codec.Uuid;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -124,8 +126,7 @@ public final class Partitions implements MetadataListener, AutoCloseable {
      * Starts copying tiered topics' segments to {@code store} (when {@code remote.log.storage.system.enable}
      * is true) every {@code intervalMs}; partitions already open and opened later get their cold tier.
      */
-    public void startTiering(dev.sluice.storage.remote.ObjectStore store, long intervalMs,
-                             io.micrometer.core.instrument.MeterRegistry registry) {
+    public void startTiering(ObjectStore store, long intervalMs, MeterRegistry registry) {
         Tiering started = new Tiering(store, intervalMs, this::all, clock, registry);
         tiering = started;
         for (Partition p : partitions.values()) {

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.InstantSource;
 import java.util.Collection;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -44,6 +45,7 @@ final class Tiering implements AutoCloseable {
     private final InstantSource clock;
     private final ScheduledExecutorService thread;
     private final Set<Partition> failing = new HashSet<>();
+    private final Set<Partition> cleaned = new HashSet<>();
     private final Counter bytesUploaded;
     private final Counter segmentsUploaded;
     private final Counter segmentsDeleted;
@@ -117,9 +119,9 @@ final class Tiering implements AutoCloseable {
             if (remote == null || !p.tiering().enabled() || p.isOffline()) {
                 continue;
             }
-            lag += waitingBytes(p, remote);
+            List<PartitionLog.RolledSegment> rolled = p.log().rolledSegments(p.highWatermark());
             try {
-                tier(p, remote);
+                tier(p, remote, rolled);
                 if (failing.remove(p)) {
                     log.info("Tiering of {} to {} works again", p, store.describe());
                 }
@@ -128,15 +130,17 @@ final class Tiering implements AutoCloseable {
                     log.warn("Cannot tier {} to {} (retrying every round; produce and local reads carry on): {}", p,
                         store.describe(), e.toString());
                 }
+            } finally {
+                lag += waitingBytes(rolled, remote);
             }
         }
         lagBytes = lag;
     }
 
-    /** Bytes of rolled segments the store does not hold yet. */
-    private static long waitingBytes(Partition p, RemoteLog remote) {
+    /** Bytes of the rolled segments the store does not hold yet. */
+    private static long waitingBytes(List<PartitionLog.RolledSegment> rolled, RemoteLog remote) {
         long waiting = 0;
-        for (PartitionLog.RolledSegment segment : p.log().rolledSegments(p.highWatermark())) {
+        for (PartitionLog.RolledSegment segment : rolled) {
             if (segment.nextOffset() > remote.endOffset()) {
                 waiting += segment.size();
             }
@@ -144,13 +148,20 @@ final class Tiering implements AutoCloseable {
         return waiting;
     }
 
-    /** One round for one partition. */
-    private void tier(Partition p, RemoteLog remote) throws IOException {
-        if (remote.manifest().segments().isEmpty() && remote.endOffset() < 0) {
+    /** One round for one partition, over its rolled segments below the high watermark. */
+    private void tier(Partition p, RemoteLog remote, List<PartitionLog.RolledSegment> rolled) throws IOException {
+        if (!remote.isLoaded()) {
             remote.load();
         }
+        if (cleaned.add(p)) {
+            // Once per partition: objects of uploads or deletions a crash cut short.
+            int orphans = remote.removeOrphans();
+            if (orphans > 0) {
+                log.info("Deleted {} objects of {} that its manifest does not name", orphans, p);
+            }
+        }
         PartitionLog partitionLog = p.log();
-        for (PartitionLog.RolledSegment segment : partitionLog.rolledSegments(p.highWatermark())) {
+        for (PartitionLog.RolledSegment segment : rolled) {
             if (segment.nextOffset() <= remote.endOffset() || segment.nextOffset() <= partitionLog.logStartOffset()) {
                 continue;
             }
@@ -160,7 +171,7 @@ final class Tiering implements AutoCloseable {
             bytesUploaded.increment(segment.size());
             segmentsUploaded.increment();
         }
-        applyTotalRetention(p, remote, partitionLog.config());
+        applyTotalRetention(p, remote, partitionLog.config(), rolled);
         long remoteStart = remote.startOffset();
         if (remoteStart > p.localLogStartOffset()) {
             p.advanceLocalStart(remoteStart).join();
@@ -168,13 +179,14 @@ final class Tiering implements AutoCloseable {
         p.applyRetention().join();
     }
 
-    private void applyTotalRetention(Partition p, RemoteLog remote, LogConfig config) throws IOException {
+    private void applyTotalRetention(Partition p, RemoteLog remote, LogConfig config,
+                                     List<PartitionLog.RolledSegment> rolled) throws IOException {
         if (!config.delete() || config.retentionMs() < 0 && config.retentionBytes() < 0) {
             return;
         }
         long now = clock.millis();
         long localOnly = 0;
-        for (PartitionLog.RolledSegment s : p.log().rolledSegments(Long.MAX_VALUE)) {
+        for (PartitionLog.RolledSegment s : rolled) {
             if (s.baseOffset() >= remote.endOffset()) {
                 localOnly += s.size();
             }

@@ -61,18 +61,36 @@ class OffsetExpiryTest {
         partitions.close();
     }
 
-    private void awaitCoordinator(String group) throws Exception {
-        assertEquals(ErrorCode.NONE, coordinator.locate(group).get());
+    @FunctionalInterface
+    private interface Condition {
+        boolean holds() throws Exception;
+    }
+
+    private static void await(Condition condition, String what) throws Exception {
         long deadline = System.nanoTime() + 10_000_000_000L;
-        while (coordinator.status(group) != ErrorCode.NONE) {
-            assertTrue(System.nanoTime() < deadline, "coordinator not loaded");
+        while (!condition.holds()) {
+            assertTrue(System.nanoTime() < deadline, what);
             Thread.sleep(10);
         }
+    }
+
+    private void awaitCoordinator(String group) throws Exception {
+        assertEquals(ErrorCode.NONE, coordinator.locate(group).get());
+        await(() -> coordinator.status(group) == ErrorCode.NONE, "coordinator not loaded");
     }
 
     private long committed(String group, int partition) throws Exception {
         return coordinator.fetchOffsets(group, null, -1, List.of(new GroupCoordinator.PartitionKey("t", partition)))
             .get().offsets().get(0).offset();
+    }
+
+    /** A group id whose offsets live on the same coordinator shard as {@code group}'s. */
+    private String sameShardAs(String group) {
+        for (int i = 0; ; i++) {
+            if (coordinator.partitionFor("marker-" + i) == coordinator.partitionFor(group)) {
+                return "marker-" + i;
+            }
+        }
     }
 
     private boolean listed(String group) throws Exception {
@@ -90,21 +108,18 @@ class OffsetExpiryTest {
         assertEquals(5, committed("simple", 0));
         assertTrue(listed("simple"));
 
+        // A marker on the same shard that expires a quarter of the retention in: once an expiry
+        // pass has removed it at half the retention, that same pass has kept the group's offsets.
+        String marker = sameShardAs("simple");
+        assertEquals(List.of(ErrorCode.NONE), coordinator.commitOffsets(marker, "", null, -1, (short) 2,
+            RETENTION_MS / 4, List.of(new GroupCoordinator.OffsetToCommit("t", 0, 1, -1, ""))).get());
         now.addAndGet(RETENTION_MS / 2);
-        Thread.sleep(300);
+        await(() -> committed(marker, 0) == -1, "the marker did not expire");
         assertEquals(5, committed("simple", 0), "not expired before the retention has passed");
 
         now.addAndGet(RETENTION_MS);
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (committed("simple", 0) != -1 || committed("simple", 1) != -1) {
-            assertTrue(System.nanoTime() < deadline, "offsets did not expire");
-            Thread.sleep(20);
-        }
-        deadline = System.nanoTime() + 10_000_000_000L;
-        while (listed("simple")) {
-            assertTrue(System.nanoTime() < deadline, "the emptied group was not removed");
-            Thread.sleep(20);
-        }
+        await(() -> committed("simple", 0) == -1 && committed("simple", 1) == -1, "offsets did not expire");
+        await(() -> !listed("simple"), "the emptied group was not removed");
     }
 
     @Test
@@ -113,10 +128,6 @@ class OffsetExpiryTest {
         assertEquals(List.of(ErrorCode.NONE), coordinator.commitOffsets("old-client", "", null, -1, (short) 2, 1_000,
             List.of(new GroupCoordinator.OffsetToCommit("t", 0, 3, -1, ""))).get());
         now.addAndGet(2_000);
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (committed("old-client", 0) != -1) {
-            assertTrue(System.nanoTime() < deadline, "the offset did not expire at its own expiry time");
-            Thread.sleep(20);
-        }
+        await(() -> committed("old-client", 0) == -1, "the offset did not expire at its own expiry time");
     }
 }

@@ -136,7 +136,13 @@ public final class DirectoryObjectStore implements ObjectStore {
     @Override
     public List<String> list(String prefix) throws IOException {
         List<String> keys = new ArrayList<>();
-        try (Stream<Path> files = Files.walk(root)) {
+        // Only the directory the prefix names up to its last slash can hold matching keys.
+        int slash = prefix.lastIndexOf('/');
+        Path start = slash < 0 ? root : root.resolve(prefix.substring(0, slash));
+        if (!Files.isDirectory(start)) {
+            return keys;
+        }
+        try (Stream<Path> files = Files.walk(start)) {
             files.filter(Files::isRegularFile).forEach(p -> {
                 String key = root.relativize(p).toString().replace(p.getFileSystem().getSeparator(), "/");
                 if (key.startsWith(prefix) && !key.endsWith(TEMP_SUFFIX)) {

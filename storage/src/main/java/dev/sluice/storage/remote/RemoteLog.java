@@ -20,8 +20,6 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.function.Predicate;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * One partition's segments in the cold tier, under a key prefix of its own
@@ -41,7 +39,6 @@ import org.slf4j.LoggerFactory;
  * published manifest and never wait for them.
  */
 public final class RemoteLog {
-    private static final Logger log = LoggerFactory.getLogger(RemoteLog.class);
     private static final int INDEX_CACHE_ENTRIES = 64;
     private static final int BATCH_HEADER = 61;
     private static final int MIN_READ = 64 * 1024;
@@ -50,6 +47,7 @@ public final class RemoteLog {
     private final String prefix;
     private final ChunkCache chunks;
     private volatile RemoteManifest manifest = RemoteManifest.EMPTY;
+    private volatile boolean loaded;
     private final Map<Long, ByteBuffer> indexCache = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<Long, ByteBuffer> eldest) {
@@ -73,9 +71,15 @@ public final class RemoteLog {
         Optional<byte[]> bytes = store.get(prefix + "manifest");
         try {
             manifest = bytes.map(RemoteManifest::decode).orElse(RemoteManifest.EMPTY);
+            loaded = true;
         } catch (IllegalArgumentException e) {
             throw new IOException("unreadable manifest " + prefix + "manifest in " + store.describe(), e);
         }
+    }
+
+    /** Whether the manifest has been read (a store that did not answer at start-up leaves it unread). */
+    public boolean isLoaded() {
+        return loaded;
     }
 
     public RemoteManifest manifest() {
@@ -103,6 +107,7 @@ public final class RemoteLog {
      */
     public synchronized void upload(PartitionLog.RolledSegment segment, Path producerSnapshot, Path leaderEpochs)
             throws IOException {
+        requireLoaded();
         RemoteManifest current = manifest;
         if (current.endOffset() >= segment.nextOffset()) {
             return;
@@ -128,6 +133,13 @@ public final class RemoteLog {
         publish(new RemoteManifest(start, segments));
     }
 
+    /** A write based on a manifest never read would replace the real one and forget its segments. */
+    private void requireLoaded() throws IOException {
+        if (!loaded) {
+            throw new IOException("the manifest of " + this + " has not been read yet");
+        }
+    }
+
     private void publish(RemoteManifest next) throws IOException {
         store.put(prefix + "manifest", next.encode());
         manifest = next;
@@ -138,6 +150,7 @@ public final class RemoteLog {
      * The manifest is rewritten first, then the objects are deleted.
      */
     public synchronized int deleteOldest(Predicate<RemoteSegment> doomed) throws IOException {
+        requireLoaded();
         RemoteManifest current = manifest;
         int n = 0;
         while (n < current.segments().size() && doomed.test(current.segments().get(n))) {
@@ -155,6 +168,9 @@ public final class RemoteLog {
 
     /** DeleteRecords: the cold tier serves nothing below {@code offset} any more. */
     public synchronized void deleteBefore(long offset) throws IOException {
+        if (!loaded) {
+            load();
+        }
         RemoteManifest current = manifest;
         if (current.segments().isEmpty() || offset <= startOffset()) {
             return;
@@ -180,6 +196,7 @@ public final class RemoteLog {
      * their manifest, deletions that died after it).
      */
     public synchronized int removeOrphans() throws IOException {
+        requireLoaded();
         Set<String> live = new HashSet<>();
         live.add(prefix + "manifest");
         for (RemoteSegment s : manifest.segments()) {
