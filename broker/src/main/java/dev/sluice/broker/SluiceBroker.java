@@ -41,6 +41,7 @@ import dev.sluice.broker.handler.OffsetForLeaderEpochHandler;
 import dev.sluice.broker.handler.ProduceHandler;
 import dev.sluice.broker.handler.RequestDispatcher;
 import dev.sluice.broker.log.DelayedFetches;
+import dev.sluice.broker.log.ReadPools;
 import dev.sluice.broker.log.Partition;
 import dev.sluice.broker.log.Partitions;
 import dev.sluice.broker.metadata.BrokerIdentity;
@@ -95,6 +96,7 @@ public final class SluiceBroker implements AutoCloseable {
     private final Controller controller;
     private final Partitions partitions;
     private final DelayedFetches delayedFetches;
+    private final ReadPools readPools;
     private final GroupCoordinator groups;
     private final NetworkServer network;
     private final MetricsEndpoint metricsEndpoint;
@@ -104,13 +106,15 @@ public final class SluiceBroker implements AutoCloseable {
     private volatile boolean closed;
 
     private SluiceBroker(BrokerConfig config, DataDirectory dataDirectory, Controller controller, Partitions partitions,
-                         DelayedFetches delayedFetches, GroupCoordinator groups, NetworkServer network, MetricsEndpoint metricsEndpoint,
+                         DelayedFetches delayedFetches, ReadPools readPools, GroupCoordinator groups, NetworkServer network,
+                         MetricsEndpoint metricsEndpoint,
                          PrometheusMeterRegistry registry, BrokerIdentity identity, Path deleteOnClose) {
         this.config = config;
         this.dataDirectory = dataDirectory;
         this.controller = controller;
         this.partitions = partitions;
         this.delayedFetches = delayedFetches;
+        this.readPools = readPools;
         this.groups = groups;
         this.network = network;
         this.metricsEndpoint = metricsEndpoint;
@@ -209,7 +213,12 @@ public final class SluiceBroker implements AutoCloseable {
                 config.getInt(BrokerConfigKeys.LOG_FLUSH_START_OFFSET_CHECKPOINT_INTERVAL_MS),
                 config.getLong(BrokerConfigKeys.REPLICA_HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS)));
             controller.addListener(partitions);
-            DelayedFetches delayedFetches = new DelayedFetches(partitions.ioExecutor());
+            ReadPools readPools = new ReadPools(config.getInt(BrokerConfigKeys.NUM_IO_THREADS),
+                config.getInt(BrokerConfigKeys.REMOTE_LOG_READER_THREADS),
+                config.getInt(BrokerConfigKeys.REMOTE_LOG_READER_MAX_PENDING_TASKS),
+                config.getInt(BrokerConfigKeys.REMOTE_FETCH_MAX_WAIT_MS));
+            opened.add(readPools);
+            DelayedFetches delayedFetches = new DelayedFetches(readPools.local());
             partitions.addAppendListener(delayedFetches);
             GroupCoordinator groups = new GroupCoordinator(GroupConfig.from(config), controller, partitions,
                 partitions.ioExecutor());
@@ -231,13 +240,13 @@ public final class SluiceBroker implements AutoCloseable {
             controller.addListener(topicMetrics);
             BrokerIdentity identity = new BrokerIdentity(nodeId, config.getString(BrokerConfigKeys.BROKER_RACK),
                 config.advertisedListeners());
-            FetchHandler fetchHandler = new FetchHandler(controller, partitions, delayedFetches,
+            FetchHandler fetchHandler = new FetchHandler(controller, partitions, delayedFetches, readPools,
                 config.getInt(BrokerConfigKeys.MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS),
                 config.getInt(BrokerConfigKeys.FETCH_MAX_BYTES), topicMetrics);
             List<ApiHandler<?, ?>> handlers = List.of(
                 new ProduceHandler(controller, partitions),
                 fetchHandler,
-                new ListOffsetsHandler(controller, partitions),
+                new ListOffsetsHandler(controller, partitions, readPools),
                 new OffsetForLeaderEpochHandler(controller, partitions),
                 new InitProducerIdHandler(controller),
                 new DeleteRecordsHandler(controller, partitions),
@@ -278,7 +287,8 @@ public final class SluiceBroker implements AutoCloseable {
                 metrics = MetricsEndpoint.start(config.getString(BrokerConfigKeys.METRICS_HOST), metricsPort, registry);
                 opened.add(metrics);
             }
-            SluiceBroker broker = new SluiceBroker(config, dir, controller, partitions, delayedFetches, groups, network,
+            SluiceBroker broker = new SluiceBroker(config, dir, controller, partitions, delayedFetches, readPools, groups,
+                network,
                 metrics,
                 registry, identity, deleteOnClose);
             log.info("Sluice broker {} ready in {} ms on {} (cluster {}, data in {}{})", nodeId,
@@ -328,6 +338,12 @@ public final class SluiceBroker implements AutoCloseable {
                                        GroupCoordinator groups) {
         Gauge.builder("sluice.connections", network::connectionCount).strongReference(true)
             .description("Open client connections on all listeners").register(registry);
+        FunctionCounter.builder("sluice.connections.refused", network, NetworkServer::refusedConnections)
+            .description("Connections closed on accept: their address held max.connections.per.ip already")
+            .register(registry);
+        Gauge.builder("sluice.request.queued.bytes", network::requestBytesInUse).strongReference(true).baseUnit("bytes")
+            .description("Bytes of requests being received or served, bounded by queued.max.request.bytes")
+            .register(registry);
         Gauge.builder("sluice.topics", () -> controller.image().topics().size()).strongReference(true)
             .description("Topics in the cluster metadata, internal ones included").register(registry);
         Gauge.builder("sluice.partitions", () -> partitions.all().size()).strongReference(true)
@@ -405,6 +421,7 @@ public final class SluiceBroker implements AutoCloseable {
         // Waiting JoinGroup and SyncGroup requests are answered NOT_COORDINATOR, as Kafka does.
         groups.close();
         network.shutdown(10_000);
+        readPools.close();
         if (metricsEndpoint != null) {
             metricsEndpoint.close();
         }

@@ -113,6 +113,19 @@ final class RawConnection implements AutoCloseable {
         }
     }
 
+    /** Whether a response (any byte) arrives within {@code wait}; nothing is consumed if none does. */
+    boolean answersWithin(Duration wait) throws IOException {
+        socket.setSoTimeout((int) wait.toMillis());
+        try {
+            in.mark(1);
+            return in.read() >= 0;
+        } catch (SocketTimeoutException e) {
+            return false;
+        } finally {
+            socket.setSoTimeout((int) READ_TIMEOUT.toMillis());
+        }
+    }
+
     @Override
     public void close() throws IOException {
         socket.close();

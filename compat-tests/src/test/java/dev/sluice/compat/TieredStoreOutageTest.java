@@ -82,13 +82,7 @@ class TieredStoreOutageTest {
     void aStoreThatIsDownDelaysTieringButNeverProduceOrLocalReads() throws Exception {
         down = true;
         try (SluiceBroker broker = SluiceBroker.builder().dataDir(dataDir)
-                .config("remote.log.storage.system.enable", "true")
-                .config("sluice.remote.storage.uri", "s3://" + S3.bucket() + "/outage")
-                .config("sluice.remote.storage.s3.endpoint", S3.endpoint().toString())
-                .config("sluice.remote.storage.s3.region", "us-east-1")
-                .config("sluice.remote.storage.s3.path.style.access", "true")
-                .config("sluice.remote.storage.s3.access.key", LocalS3Server.ACCESS_KEY)
-                .config("sluice.remote.storage.s3.secret.key", LocalS3Server.SECRET_KEY)
+                .configs(S3.brokerConfig("outage"))
                 .config("remote.log.manager.task.interval.ms", "100")
                 .config("log.retention.check.interval.ms", "100")
                 .start();

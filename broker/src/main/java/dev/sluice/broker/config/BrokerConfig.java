@@ -92,6 +92,16 @@ public final class BrokerConfig {
         return ((Number) values.get(key)).doubleValue();
     }
 
+    /**
+     * {@code queued.max.request.bytes}: as set (-1 for no bound), else a quarter of the JVM's
+     * maximum heap. Kafka leaves it unbounded by default; Sluice bounds it so that no mix of clients
+     * can fill the heap with requests.
+     */
+    public long queuedMaxRequestBytes() {
+        Object v = values.get(BrokerConfigKeys.QUEUED_MAX_REQUEST_BYTES);
+        return v != null ? ((Number) v).longValue() : Runtime.getRuntime().maxMemory() / 4;
+    }
+
     public boolean getBoolean(String key) {
         return (Boolean) values.get(key);
     }

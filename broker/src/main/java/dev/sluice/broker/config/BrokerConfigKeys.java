@@ -38,6 +38,14 @@ public final class BrokerConfigKeys {
     public static final String CONNECTIONS_MAX_IDLE_MS = "connections.max.idle.ms";
     public static final String NUM_NETWORK_THREADS = "num.network.threads";
     public static final String NUM_IO_THREADS = "num.io.threads";
+    public static final String QUEUED_MAX_REQUEST_BYTES = "queued.max.request.bytes";
+    public static final String MAX_CONNECTIONS = "max.connections";
+    public static final String MAX_CONNECTIONS_PER_IP = "max.connections.per.ip";
+    public static final String MAX_CONNECTIONS_PER_IP_OVERRIDES = "max.connections.per.ip.overrides";
+    public static final String REQUEST_RECEIVE_TIMEOUT_MS = "sluice.request.receive.timeout.ms";
+    public static final String REMOTE_LOG_READER_THREADS = "remote.log.reader.threads";
+    public static final String REMOTE_LOG_READER_MAX_PENDING_TASKS = "remote.log.reader.max.pending.tasks";
+    public static final String REMOTE_FETCH_MAX_WAIT_MS = "remote.fetch.max.wait.ms";
     public static final String LOG_SEGMENT_BYTES = "log.segment.bytes";
     public static final String LOG_ROLL_MS = "log.roll.ms";
     public static final String LOG_ROLL_HOURS = "log.roll.hours";
@@ -156,7 +164,26 @@ public final class BrokerConfigKeys {
         def(m, CONNECTIONS_MAX_IDLE_MS, ConfigType.LONG, "600000", NONE, false,
             "Connections idle longer than this are closed.");
         def(m, NUM_NETWORK_THREADS, ConfigType.INT, "3", atLeast(1), false, "Threads that serve client connections.");
-        def(m, NUM_IO_THREADS, ConfigType.INT, "8", atLeast(1), false, "Threads that run request handlers and disk work.");
+        def(m, NUM_IO_THREADS, ConfigType.INT, "8", atLeast(1), false,
+            "Threads that append to partitions, and as many again that read them for fetches and offset searches.");
+        def(m, QUEUED_MAX_REQUEST_BYTES, ConfigType.LONG, null, atLeast(-1), false,
+            "Bytes of requests being received or served, over all connections, before the broker stops reading more;"
+                + " -1 for no bound. Unset: a quarter of the JVM's maximum heap (Kafka's default is -1).");
+        def(m, MAX_CONNECTIONS, ConfigType.INT, "2147483647", atLeast(0), false,
+            "Connections the broker accepts on all listeners; past it, new connections wait to be accepted.");
+        def(m, MAX_CONNECTIONS_PER_IP, ConfigType.INT, "2147483647", atLeast(0), false,
+            "Connections one client address may hold; a connection past it is closed at once.");
+        def(m, MAX_CONNECTIONS_PER_IP_OVERRIDES, ConfigType.STRING, "", NONE, false,
+            "Per-address exceptions to max.connections.per.ip, as host:count pairs separated by commas.");
+        def(m, REQUEST_RECEIVE_TIMEOUT_MS, ConfigType.LONG, "30000", atLeast(1), false,
+            "Time within which a request frame must arrive whole once its size is read; a connection that trickles"
+                + " a frame slower than that is closed, so it cannot hold request memory.");
+        def(m, REMOTE_LOG_READER_THREADS, ConfigType.INT, "10", atLeast(1), false,
+            "Threads that read the object store for fetches and offset searches of tiered topics.");
+        def(m, REMOTE_LOG_READER_MAX_PENDING_TASKS, ConfigType.INT, "100", atLeast(1), false,
+            "Object-store reads that may wait for a reader thread; past it a fetch gets no cold-tier records that time.");
+        def(m, REMOTE_FETCH_MAX_WAIT_MS, ConfigType.INT, "500", atLeast(1), false,
+            "How long a fetch waits for its object-store read before answering without those records.");
         // Topics
         def(m, NUM_PARTITIONS, ConfigType.INT, "1", atLeast(1), false, "Partitions of an automatically created topic.");
         def(m, DEFAULT_REPLICATION_FACTOR, ConfigType.INT, "1", atLeast(1), false, "Replication factor of automatically created topics.");

@@ -3,6 +3,7 @@ package dev.sluice.broker.handler;
 import dev.sluice.broker.log.DelayedFetches;
 import dev.sluice.broker.log.Partition;
 import dev.sluice.broker.log.Partitions;
+import dev.sluice.broker.log.ReadPools;
 import dev.sluice.broker.metadata.Controller;
 import dev.sluice.broker.metadata.MetadataImage;
 import dev.sluice.broker.metadata.TopicImage;
@@ -22,8 +23,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Fetch (key 1), v4-18, for consumers.
@@ -40,9 +45,25 @@ import java.util.concurrent.CompletableFuture;
  * sessions (KIP-227, v7+): FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH and
  * FETCH_SESSION_TOPIC_ID_ERROR at the top level; sessions are evicted as {@link FetchSessions}
  * describes. Follower fetches (a replica id) are served as consumer reads: there are no followers.
+ *
+ * <p>Threading: session bookkeeping runs on the event loop that decoded the request; every read
+ * runs on {@link ReadPools} (the object store's own pool for the cold tier), never on an event loop
+ * or a partition writer. {@code max_wait_ms} is clamped to {@link #MAX_WAIT_MS}, and a parked
+ * fetch is dropped as soon as its connection closes.
  */
 public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> {
     private static final int READ_COMMITTED = 1;
+    /**
+     * The longest a fetch may park. Kafka takes any {@code max_wait_ms}; consumers send 500 ms by
+     * default and give up on a request after {@code request.timeout.ms} (30 s), so a longer wait
+     * only holds broker state for an answer nobody reads.
+     */
+    static final long MAX_WAIT_MS = 30_000;
+    /**
+     * Partitions the cluster does not have that one fetch session may accumulate. Kafka keeps any it
+     * is sent; here a session is a bounded thing, whatever names a client invents.
+     */
+    static final int MAX_UNKNOWN_PARTITIONS = 1000;
 
     private final Controller controller;
     private final Partitions partitions;
@@ -50,9 +71,10 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
     private final FetchSessions sessions;
     private final int brokerMaxBytes;
     private final TopicMetrics topicMetrics;
+    private final ReadPools pools;
 
-    public FetchHandler(Controller controller, Partitions partitions, DelayedFetches delayed, int sessionSlots,
-                        int brokerMaxBytes, TopicMetrics topicMetrics) {
+    public FetchHandler(Controller controller, Partitions partitions, DelayedFetches delayed, ReadPools pools,
+                        int sessionSlots, int brokerMaxBytes, TopicMetrics topicMetrics) {
         super(ApiKey.FETCH, 4, 18);
         this.controller = controller;
         this.partitions = partitions;
@@ -60,6 +82,7 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
         this.sessions = new FetchSessions(sessionSlots);
         this.brokerMaxBytes = brokerMaxBytes;
         this.topicMetrics = topicMetrics;
+        this.pools = pools;
     }
 
     /** Incremental fetch sessions currently cached (a gauge). */
@@ -95,7 +118,9 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
                         p.partition()), p));
                 }
             }
-            FetchSessions.Session session = epoch == 0 ? sessions.create(byId, entries.size(), now) : null;
+            // A client naming many partitions the cluster does not have gets no session to keep them in.
+            FetchSessions.Session session = epoch == 0 && unknownPartitions(entries) <= MAX_UNKNOWN_PARTITIONS
+                ? sessions.create(byId, entries.size(), now) : null;
             if (session != null) {
                 synchronized (session) {
                     for (FetchSessions.Entry e : entries) {
@@ -123,11 +148,22 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
                             byId ? null : f.topic(), p));
                     }
                 }
+                MetadataImage image = controller.image();
                 for (FetchRequest.FetchTopic t : request.topics()) {
                     for (FetchRequest.FetchPartition p : t.partitions()) {
                         FetchSessions.Key key = new FetchSessions.Key(byId ? t.topicId() : Uuid.ZERO,
                             byId ? null : t.topic(), p.partition());
-                        FetchSessions.Entry e = session.partitions.computeIfAbsent(key, FetchSessions.Entry::new);
+                        FetchSessions.Entry e = session.partitions.get(key);
+                        if (e == null) {
+                            if (!exists(image, key) && ++session.unknownAdded > MAX_UNKNOWN_PARTITIONS) {
+                                // The session would keep growing with names nobody serves: drop it, and the
+                                // client starts over with a full fetch (which then gets no session).
+                                sessions.remove(session.id);
+                                return CompletableFuture.completedFuture(sessionError(ErrorCode.FETCH_SESSION_ID_NOT_FOUND));
+                            }
+                            e = new FetchSessions.Entry(key);
+                            session.partitions.put(key, e);
+                        }
                         e.fetchOffset = p.fetchOffset();
                         e.maxBytes = p.partitionMaxBytes();
                         e.currentLeaderEpoch = p.currentLeaderEpoch();
@@ -139,29 +175,54 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
             }
         }
 
-        List<Result> results = read(plan, request);
-        long bytes = 0;
-        boolean anyError = false;
-        Set<Partition> watched = new LinkedHashSet<>();
-        for (Result r : results) {
-            bytes += r.records().sizeInBytes();
-            anyError |= r.error() != ErrorCode.NONE;
-            if (r.partition() != null) {
-                watched.add(r.partition());
+        long maxWaitMs = Math.min(request.maxWaitMs(), MAX_WAIT_MS);
+        return read(plan, request).thenCompose(results -> {
+            long bytes = 0;
+            boolean anyError = false;
+            Set<Partition> watched = new LinkedHashSet<>();
+            for (Result r : results) {
+                bytes += r.records().sizeInBytes();
+                anyError |= r.error() != ErrorCode.NONE;
+                if (r.partition() != null) {
+                    watched.add(r.partition());
+                }
             }
-        }
-        if (bytes >= request.minBytes() || request.maxWaitMs() <= 0 || anyError || watched.isEmpty()) {
-            return CompletableFuture.completedFuture(respond(plan, results, request, version));
-        }
-        CompletableFuture<FetchResponse> response = new CompletableFuture<>();
-        delayed.await(watched, request.minBytes() - bytes, request.maxWaitMs(), () -> {
-            try {
-                response.complete(respond(plan, read(plan, request), request, version));
-            } catch (RuntimeException e) {
-                response.completeExceptionally(e);
+            if (bytes >= request.minBytes() || maxWaitMs <= 0 || anyError || watched.isEmpty()) {
+                return CompletableFuture.completedFuture(respond(plan, results, request, version));
             }
+            CompletableFuture<FetchResponse> response = new CompletableFuture<>();
+            DelayedFetches.Parked parked = delayed.await(watched, request.minBytes() - bytes, maxWaitMs,
+                () -> read(plan, request).whenComplete((again, error) -> {
+                    if (error != null) {
+                        response.completeExceptionally(error);
+                        return;
+                    }
+                    try {
+                        response.complete(respond(plan, again, request, version));
+                    } catch (RuntimeException e) {
+                        response.completeExceptionally(e);
+                    }
+                }));
+            // Nobody is left to answer once the connection is gone: let go of the partitions at once.
+            Runnable forget = context.connection().whenClosed(parked::cancel);
+            return response.whenComplete((r, e) -> forget.run());
         });
-        return response;
+    }
+
+    private int unknownPartitions(List<FetchSessions.Entry> entries) {
+        MetadataImage image = controller.image();
+        int unknown = 0;
+        for (FetchSessions.Entry e : entries) {
+            if (!exists(image, e.key)) {
+                unknown++;
+            }
+        }
+        return unknown;
+    }
+
+    private static boolean exists(MetadataImage image, FetchSessions.Key key) {
+        Optional<TopicImage> topic = key.topic() != null ? image.topic(key.topic()) : image.topic(key.topicId());
+        return topic.isPresent() && key.partition() >= 0 && key.partition() < topic.get().partitions().size();
     }
 
     private static FetchSessions.Entry entry(FetchSessions.Key key, FetchRequest.FetchPartition p) {
@@ -172,10 +233,51 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
         return e;
     }
 
-    private List<Result> read(Plan plan, FetchRequest request) {
+    /**
+     * Reads every partition of the plan: local logs on the read pool; then, as Kafka does, at most
+     * one partition whose offset lies in the cold tier, on the object-store pool, waiting for it at
+     * most {@code remote.fetch.max.wait.ms}. Other cold-tier partitions answer no records this
+     * time (no error), and get their turn in later fetches.
+     */
+    private CompletableFuture<List<Result>> read(Plan plan, FetchRequest request) {
+        return CompletableFuture.supplyAsync(() -> readLocal(plan, request), pools.local()).thenCompose(local -> {
+            if (local.remote() < 0) {
+                return CompletableFuture.completedFuture(local.results());
+            }
+            Result pending = local.results().get(local.remote());
+            FetchSessions.Entry e = pending.entry();
+            Partition partition = pending.partition();
+            int max = (int) Math.min(e.maxBytes, Math.max(0, local.budget()));
+            boolean minOneBatch = !local.haveData();
+            return pools.remote(() -> readOne(e, partition, max, minOneBatch))
+                .completeOnTimeout(null, pools.remoteWaitMs(), TimeUnit.MILLISECONDS)
+                .handle((read, error) -> {
+                    Result result;
+                    if (error != null) {
+                        Throwable cause = error instanceof CompletionException && error.getCause() != null
+                            ? error.getCause() : error;
+                        // Too many object-store reads waiting: no records this time, the client asks again.
+                        result = cause instanceof RejectedExecutionException ? pending : failed(e,
+                            ErrorCode.KAFKA_STORAGE_ERROR);
+                    } else {
+                        result = read == null ? pending : read;
+                    }
+                    List<Result> all = new ArrayList<>(local.results());
+                    all.set(local.remote(), result);
+                    return all;
+                });
+        });
+    }
+
+    /** The partitions read from local disk, and the one (index into results, or -1) left for the cold tier. */
+    private record LocalReads(List<Result> results, int remote, long budget, boolean haveData) {
+    }
+
+    private LocalReads readLocal(Plan plan, FetchRequest request) {
         MetadataImage image = controller.image();
         long budget = Math.min(request.maxBytes(), brokerMaxBytes);
         boolean haveData = false;
+        int remote = -1;
         List<Result> results = new ArrayList<>(plan.entries().size());
         for (FetchSessions.Entry e : plan.entries()) {
             FetchSessions.Key key = e.key;
@@ -198,32 +300,54 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
                 results.add(failed(e, ErrorCode.KAFKA_STORAGE_ERROR));
                 continue;
             }
-            Records records = MemoryRecords.EMPTY;
-            ErrorCode error = ErrorCode.NONE;
-            long hw = partition.highWatermark();
-            long start = partition.logStartOffset();
-            if (budget > 0 || !haveData) {
-                int max = (int) Math.min(e.maxBytes, Math.max(0, budget));
-                try {
-                    LogReadResult read = partition.read(e.fetchOffset, max, !haveData);
-                    records = read.records();
-                    start = read.logStartOffset();
-                } catch (OffsetOutOfRangeException oor) {
-                    error = ErrorCode.OFFSET_OUT_OF_RANGE;
-                } catch (LogStorageException storage) {
-                    error = ErrorCode.KAFKA_STORAGE_ERROR;
+            if (partition.inRemoteTier(e.fetchOffset)) {
+                if (remote < 0 && (budget > 0 || !haveData)) {
+                    remote = results.size();
                 }
-            } else if (e.fetchOffset < start || e.fetchOffset > partition.logEndOffset()) {
-                error = ErrorCode.OFFSET_OUT_OF_RANGE;
+                results.add(empty(e, partition));
+                continue;
             }
-            int size = records.sizeInBytes();
+            Result r;
+            if (budget > 0 || !haveData) {
+                r = readOne(e, partition, (int) Math.min(e.maxBytes, Math.max(0, budget)), !haveData);
+            } else {
+                long start = partition.logStartOffset();
+                r = e.fetchOffset < start || e.fetchOffset > partition.logEndOffset()
+                    ? new Result(e, partition, ErrorCode.OFFSET_OUT_OF_RANGE, MemoryRecords.EMPTY,
+                        partition.highWatermark(), partition.lastStableOffset(), start)
+                    : empty(e, partition);
+            }
+            int size = r.records().sizeInBytes();
             if (size > 0) {
                 haveData = true;
                 budget -= size;
             }
-            results.add(new Result(e, partition, error, records, hw, partition.lastStableOffset(), start));
+            results.add(r);
         }
-        return results;
+        return new LocalReads(results, remote, budget, haveData);
+    }
+
+    /** One partition's read: its records from the fetch offset, or the error that stops it. */
+    private static Result readOne(FetchSessions.Entry e, Partition partition, int maxBytes, boolean minOneBatch) {
+        Records records = MemoryRecords.EMPTY;
+        ErrorCode error = ErrorCode.NONE;
+        long hw = partition.highWatermark();
+        long start = partition.logStartOffset();
+        try {
+            LogReadResult read = partition.read(e.fetchOffset, maxBytes, minOneBatch);
+            records = read.records();
+            start = read.logStartOffset();
+        } catch (OffsetOutOfRangeException oor) {
+            error = ErrorCode.OFFSET_OUT_OF_RANGE;
+        } catch (LogStorageException storage) {
+            error = ErrorCode.KAFKA_STORAGE_ERROR;
+        }
+        return new Result(e, partition, error, records, hw, partition.lastStableOffset(), start);
+    }
+
+    private static Result empty(FetchSessions.Entry e, Partition partition) {
+        return new Result(e, partition, ErrorCode.NONE, MemoryRecords.EMPTY, partition.highWatermark(),
+            partition.lastStableOffset(), partition.logStartOffset());
     }
 
     private static Result failed(FetchSessions.Entry e, ErrorCode error) {

@@ -48,6 +48,8 @@ final class FetchSessions {
         final boolean usesTopicIds;
         int nextEpoch = 1;
         long lastUsedMs;
+        /** Partitions added by incremental fetches that the cluster did not have at the time. */
+        int unknownAdded;
         final LinkedHashMap<Key, Entry> partitions = new LinkedHashMap<>();
 
         Session(int id, boolean usesTopicIds) {

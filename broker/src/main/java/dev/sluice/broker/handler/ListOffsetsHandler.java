@@ -2,6 +2,7 @@ package dev.sluice.broker.handler;
 
 import dev.sluice.broker.log.Partition;
 import dev.sluice.broker.log.Partitions;
+import dev.sluice.broker.log.ReadPools;
 import dev.sluice.broker.metadata.Controller;
 import dev.sluice.storage.TimestampAndOffset;
 import dev.sluice.storage.LogStorageException;
@@ -26,6 +27,9 @@ import org.slf4j.LoggerFactory;
  * (v7+), -4 earliest local (v8+; the first offset on local disk), -5 latest
  * tiered (v9+; the last offset in the object store, -1 if none). A timestamp of 0 or more finds the first record at or
  * after it, or offset -1 when there is none. A partition listed twice is INVALID_REQUEST.
+ *
+ * <p>Threading: searches run on {@link ReadPools}, those that may reach the cold tier on its
+ * object-store pool; a search the pool has no room for answers KAFKA_STORAGE_ERROR (retriable).
  */
 public final class ListOffsetsHandler extends ApiHandler<ListOffsetsRequest, ListOffsetsResponse> {
     private static final Logger log = LoggerFactory.getLogger(ListOffsetsHandler.class);
@@ -36,14 +40,27 @@ public final class ListOffsetsHandler extends ApiHandler<ListOffsetsRequest, Lis
     static final long LATEST_TIERED = -5;
 
     private final PartitionLookup lookup;
+    private final ReadPools pools;
 
-    public ListOffsetsHandler(Controller controller, Partitions partitions) {
+    public ListOffsetsHandler(Controller controller, Partitions partitions, ReadPools pools) {
         super(ApiKey.LIST_OFFSETS, 1, 10);
         this.lookup = new PartitionLookup(controller, partitions);
+        this.pools = pools;
     }
 
     @Override
     public CompletableFuture<ListOffsetsResponse> handle(RequestContext context, ListOffsetsRequest request) {
+        // Searches read indexes and segments: never on the event loop.
+        return CompletableFuture.supplyAsync(() -> answerAll(context, request), pools.local()).thenCompose(answered ->
+            CompletableFuture.allOf(answered.remote().toArray(new CompletableFuture<?>[0]))
+                .thenApply(done -> answered.response()));
+    }
+
+    /** The response, complete but for the searches of the cold tier still running on the object-store pool. */
+    private record Answered(ListOffsetsResponse response, List<CompletableFuture<Void>> remote) {
+    }
+
+    private Answered answerAll(RequestContext context, ListOffsetsRequest request) {
         Set<String> seen = new HashSet<>();
         Set<String> duplicates = new HashSet<>();
         for (ListOffsetsRequest.ListOffsetsTopic t : request.topics()) {
@@ -54,6 +71,7 @@ public final class ListOffsetsHandler extends ApiHandler<ListOffsetsRequest, Lis
                 }
             }
         }
+        List<CompletableFuture<Void>> remote = new ArrayList<>();
         List<ListOffsetsResponse.ListOffsetsTopicResponse> topics = new ArrayList<>();
         for (ListOffsetsRequest.ListOffsetsTopic t : request.topics()) {
             List<ListOffsetsResponse.ListOffsetsPartitionResponse> results = new ArrayList<>();
@@ -70,18 +88,33 @@ public final class ListOffsetsHandler extends ApiHandler<ListOffsetsRequest, Lis
                     r.setErrorCode(found.error().code());
                     continue;
                 }
-                try {
-                    answer(found.partition(), p.timestamp(), context.version(), r);
-                } catch (LogStorageException e) {
-                    // A disk error, or an object store that does not answer a search of the cold tier.
-                    log.warn("ListOffsets of {}-{} for client {} failed: {}", t.name(), p.partitionIndex(),
-                        context.clientId(), e.getMessage());
-                    r.setErrorCode(ErrorCode.KAFKA_STORAGE_ERROR.code()).setOffset(-1).setTimestamp(-1);
+                Partition partition = found.partition();
+                Runnable search = () -> {
+                    try {
+                        answer(partition, p.timestamp(), context.version(), r);
+                    } catch (LogStorageException e) {
+                        // A disk error, or an object store that does not answer a search of the cold tier.
+                        log.warn("ListOffsets of {}-{} for client {} failed: {}", t.name(), p.partitionIndex(),
+                            context.clientId(), e.getMessage());
+                        r.setErrorCode(ErrorCode.KAFKA_STORAGE_ERROR.code()).setOffset(-1).setTimestamp(-1);
+                    }
+                };
+                if (p.timestamp() >= 0 && partition.searchesRemoteTier()) {
+                    remote.add(pools.remote(() -> {
+                        search.run();
+                        return (Void) null;
+                    }).exceptionally(e -> {
+                        // Too many object-store reads waiting: a retriable error, the client asks again.
+                        r.setErrorCode(ErrorCode.KAFKA_STORAGE_ERROR.code()).setOffset(-1).setTimestamp(-1);
+                        return null;
+                    }));
+                } else {
+                    search.run();
                 }
             }
             topics.add(new ListOffsetsResponse.ListOffsetsTopicResponse().setName(t.name()).setPartitions(results));
         }
-        return CompletableFuture.completedFuture(new ListOffsetsResponse().setTopics(topics));
+        return new Answered(new ListOffsetsResponse().setTopics(topics), remote);
     }
 
     private static void answer(Partition partition, long timestamp, short version,

@@ -5,11 +5,11 @@ import dev.sluice.wire.message.RequestHeader;
 import java.net.SocketAddress;
 
 /**
- * What a handler knows about a request besides its body: who sent it, on which listener, and the
- * API version it must answer at.
+ * What a handler knows about a request besides its body: who sent it, on which listener, the API
+ * version it must answer at, and the life of the connection it came on.
  */
 public record RequestContext(RequestHeader header, ApiKey apiKey, short version, SocketAddress clientAddress,
-                             String listenerName, long receivedNanos) {
+                             String listenerName, long receivedNanos, ConnectionLifetime connection) {
 
     public String clientId() {
         return header.clientId() == null ? "" : header.clientId();

@@ -51,7 +51,8 @@ public final class RequestDispatcher {
      * prefix included (file-backed records spliced in rather than copied), with {@code null} when
      * the request gets no response, or exceptionally with {@link CloseConnectionException}.
      */
-    public CompletableFuture<Frames.SplicedFrame> dispatch(ByteBuffer frame, SocketAddress client, String listener) {
+    public CompletableFuture<Frames.SplicedFrame> dispatch(ByteBuffer frame, SocketAddress client, String listener,
+                                                           ConnectionLifetime connection) {
         long start = System.nanoTime();
         int frameBytes = frame.remaining();
         RequestHeader header;
@@ -89,7 +90,7 @@ public final class RequestDispatcher {
         if (!handler.servesVersion(version)) {
             return respond(api, version, header, start, frameBytes, handler.errorFor(request, ErrorCode.UNSUPPORTED_VERSION));
         }
-        RequestContext context = new RequestContext(header, api, version, client, listener, start);
+        RequestContext context = new RequestContext(header, api, version, client, listener, start, connection);
         CompletableFuture<ApiMessage> result;
         try {
             result = handler.dispatch(context, request);

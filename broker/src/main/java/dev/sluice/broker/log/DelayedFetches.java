@@ -47,40 +47,56 @@ public final class DelayedFetches implements Partition.AppendListener, AutoClose
         }
 
         void fire() {
+            if (leave()) {
+                executor.execute(onComplete);
+            }
+        }
+
+        /** Takes the waiter off its partitions; true only for the first caller. */
+        boolean leave() {
             if (!done.compareAndSet(false, true)) {
-                return;
+                return false;
             }
             Timeout t = timeout;
             if (t != null) {
                 t.cancel();
             }
             for (Partition p : partitions) {
-                Set<Waiter> set = waiting.get(p);
-                if (set != null) {
-                    set.remove(this);
-                }
+                // Drop a partition's set once empty, so partitions nobody waits on (or that were deleted) hold nothing.
+                waiting.computeIfPresent(p, (k, set) -> set.remove(this) && set.isEmpty() ? null : set);
             }
-            executor.execute(onComplete);
+            return true;
         }
+    }
+
+    /** A parked fetch, as its handler sees it. */
+    public interface Parked {
+        /** Forgets the fetch without completing it: its connection closed, nobody wants the answer. */
+        void cancel();
     }
 
     /**
      * Parks a fetch on {@code partitions} until {@code bytesNeeded} more bytes are appended to them
      * or {@code maxWaitMs} passes; then runs {@code onComplete} once.
      */
-    public void await(Collection<Partition> partitions, long bytesNeeded, long maxWaitMs, Runnable onComplete) {
+    public Parked await(Collection<Partition> partitions, long bytesNeeded, long maxWaitMs, Runnable onComplete) {
         Waiter waiter = new Waiter(List.copyOf(partitions), Math.max(1, bytesNeeded), onComplete);
         for (Partition p : waiter.partitions) {
-            waiting.computeIfAbsent(p, k -> ConcurrentHashMap.newKeySet()).add(waiter);
+            waiting.compute(p, (k, set) -> {
+                Set<Waiter> s = set == null ? ConcurrentHashMap.newKeySet() : set;
+                s.add(waiter);
+                return s;
+            });
         }
         if (closed) {
             waiter.fire();
-            return;
+            return waiter::leave;
         }
         waiter.timeout = timer.newTimeout(t -> waiter.fire(), Math.max(0, maxWaitMs), TimeUnit.MILLISECONDS);
         if (waiter.done.get()) {
             waiter.timeout.cancel();
         }
+        return waiter::leave;
     }
 
     @Override

@@ -292,6 +292,21 @@ public final class Partition {
     }
 
     /**
+     * Whether a read at {@code offset} goes to the cold tier (an object-store round trip), so
+     * callers can run it on the pool meant for that.
+     */
+    public boolean inRemoteTier(long offset) {
+        RemoteLog r = remote;
+        return r != null && offset < log.logStartOffset() && offset >= r.startOffset() && r.startOffset() >= 0;
+    }
+
+    /** Whether a search by timestamp may go to the cold tier: it holds offsets no longer on local disk. */
+    public boolean searchesRemoteTier() {
+        RemoteLog r = remote;
+        return r != null && r.startOffset() >= 0 && r.startOffset() < log.logStartOffset();
+    }
+
+    /**
      * Reads from {@code offset} up to the high watermark.
      *
      * @throws dev.sluice.storage.OffsetOutOfRangeException if the offset is outside the log

@@ -1,5 +1,6 @@
 package dev.sluice.broker.network;
 
+import dev.sluice.broker.handler.ConnectionLifetime;
 import dev.sluice.broker.handler.RequestDispatcher;
 import dev.sluice.broker.handler.RequestDispatcher.CloseConnectionException;
 import dev.sluice.storage.FileRecords;
@@ -21,7 +22,10 @@ import org.slf4j.LoggerFactory;
  * One client connection. Requests are dispatched as they arrive (clients pipeline them), but
  * responses leave strictly in request order: each request takes a slot in a queue, and a finished
  * response is written only once every slot before it is done. Reading pauses while too many
- * requests are in flight, so one client cannot queue unbounded work.
+ * requests are in flight, so one client cannot queue unbounded work, and while responses pile up
+ * unsent (a client that does not read them). Each request holds its frame's reservation of
+ * {@link RequestMemory} until its response is handed to the network, or the connection closes.
+ * Work parked for the connection (waiting fetches) is let go when it closes.
  *
  * <p>Threading: every method runs on the channel's event loop; completions from other threads are
  * handed back to it.
@@ -33,40 +37,54 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ByteBuffer> {
     private final RequestDispatcher dispatcher;
     private final String listener;
     private final ConnectionTracker tracker;
+    private final RequestMemory memory;
+    private final ConnectionLifetime lifetime = new ConnectionLifetime();
     private final ArrayDeque<Slot> pending = new ArrayDeque<>();
     private boolean closing;
 
-    ConnectionHandler(RequestDispatcher dispatcher, String listener, ConnectionTracker tracker) {
+    ConnectionHandler(RequestDispatcher dispatcher, String listener, ConnectionTracker tracker, RequestMemory memory) {
         this.dispatcher = dispatcher;
         this.listener = listener;
         this.tracker = tracker;
+        this.memory = memory;
     }
 
     /** A request's place in the response order. */
     private static final class Slot {
+        final int frameBytes;
         boolean done;
         Frames.SplicedFrame response;
         Throwable error;
+
+        Slot(int frameBytes) {
+            this.frameBytes = frameBytes;
+        }
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
-        tracker.opened(ctx.channel());
+        if (!tracker.opened(ctx.channel())) {
+            closing = true;
+            ctx.close();
+            return;
+        }
         super.channelActive(ctx);
     }
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, ByteBuffer frame) {
+        Slot slot = new Slot(frame.remaining());
         if (closing) {
+            memory.release(slot.frameBytes);
             return;
         }
-        Slot slot = new Slot();
         pending.add(slot);
         tracker.received(ctx.channel());
         if (pending.size() >= MAX_IN_FLIGHT) {
-            ctx.channel().config().setAutoRead(false);
+            ReadGate.of(ctx.channel()).pause(ReadGate.Reason.IN_FLIGHT);
         }
-        CompletableFuture<Frames.SplicedFrame> result = dispatcher.dispatch(frame, ctx.channel().remoteAddress(), listener);
+        CompletableFuture<Frames.SplicedFrame> result = dispatcher.dispatch(frame, ctx.channel().remoteAddress(), listener,
+            lifetime);
         result.whenComplete((response, error) -> {
             if (ctx.executor().inEventLoop()) {
                 complete(ctx, slot, response, error);
@@ -77,12 +95,16 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ByteBuffer> {
     }
 
     private void complete(ChannelHandlerContext ctx, Slot slot, Frames.SplicedFrame response, Throwable error) {
+        if (closing) {
+            return;
+        }
         slot.done = true;
         slot.response = response;
         slot.error = error;
         boolean wrote = false;
         while (!pending.isEmpty() && pending.peek().done) {
             Slot head = pending.poll();
+            memory.release(head.frameBytes);
             if (head.error != null) {
                 Throwable cause = head.error instanceof java.util.concurrent.CompletionException && head.error.getCause() != null
                     ? head.error.getCause() : head.error;
@@ -97,8 +119,8 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ByteBuffer> {
         if (wrote) {
             ctx.flush();
         }
-        if (!closing && !ctx.channel().config().isAutoRead() && pending.size() < MAX_IN_FLIGHT / 2) {
-            ctx.channel().config().setAutoRead(true);
+        if (!closing && pending.size() < MAX_IN_FLIGHT / 2) {
+            ReadGate.of(ctx.channel()).resume(ReadGate.Reason.IN_FLIGHT);
         }
         tracker.drained(ctx.channel(), pending.isEmpty());
     }
@@ -137,7 +159,7 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ByteBuffer> {
             return;
         }
         closing = true;
-        pending.clear();
+        dropPending();
         if (cause instanceof CloseConnectionException) {
             log.warn("closing connection from {} on {}: {}", ctx.channel().remoteAddress(), listener, cause.getMessage());
         } else {
@@ -148,9 +170,24 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ByteBuffer> {
         ctx.close();
     }
 
-    /** Whether every request received so far has been answered. */
-    boolean idle() {
-        return pending.isEmpty();
+    /** Gives back the memory of requests that will not be answered, and lets go of work parked for them. */
+    private void dropPending() {
+        for (Slot slot : pending) {
+            memory.release(slot.frameBytes);
+        }
+        pending.clear();
+        lifetime.close();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+        ReadGate gate = ReadGate.of(ctx.channel());
+        if (ctx.channel().isWritable()) {
+            gate.resume(ReadGate.Reason.UNWRITABLE);
+        } else {
+            gate.pause(ReadGate.Reason.UNWRITABLE);
+        }
+        super.channelWritabilityChanged(ctx);
     }
 
     @Override
@@ -171,6 +208,8 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ByteBuffer> {
         }
         if (cause instanceof DecoderException && cause.getCause() instanceof FrameDecoder.OversizedFrameException) {
             closeWith(ctx, new CloseConnectionException(cause.getCause().getMessage()));
+        } else if (cause instanceof FrameDecoder.SlowFrameException) {
+            closeWith(ctx, new CloseConnectionException(cause.getMessage()));
         } else if (cause instanceof IOException) {
             // The peer reset or vanished: normal for clients, not worth more than a debug line.
             log.debug("connection from {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
@@ -183,7 +222,8 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ByteBuffer> {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        pending.clear();
+        closing = true;
+        dropPending();
         tracker.closed(ctx.channel());
         super.channelInactive(ctx);
     }

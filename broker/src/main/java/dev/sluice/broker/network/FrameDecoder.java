@@ -1,22 +1,44 @@
 package dev.sluice.broker.network;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import io.netty.util.concurrent.ScheduledFuture;
 
 /**
  * Splits a connection's bytes into request frames: an int32 size, then that many bytes. Emits each
  * frame as a heap {@link ByteBuffer} of exactly its size and never consumes bytes of the next
  * frame. A size that is negative or above {@code socket.request.max.bytes} cannot be a request; the
  * connection is closed before any of it is buffered, and other connections are unaffected.
+ *
+ * <p>Before buffering a frame's body the decoder reserves its size in the broker's
+ * {@link RequestMemory}; while none is left it pauses the connection and tries again once memory
+ * is given back. The reservation passes to the {@link ConnectionHandler} with the frame. A frame
+ * must then arrive whole within {@code sluice.request.receive.timeout.ms} (time the broker itself
+ * keeps the connection from reading does not count), so a client trickling bytes cannot hold
+ * memory for long.
+ *
+ * <p>Not thread-safe: confined to the channel's event loop.
  */
 public final class FrameDecoder extends ByteToMessageDecoder {
     private final int maxFrameBytes;
+    private final RequestMemory memory;
+    private final long receiveTimeoutMs;
+    /** Size reserved for the frame being received, or -1 before its size prefix was read. */
+    private int reserved = -1;
+    /** Counts frames, so a receive deadline knows whether its frame is still the one in progress. */
+    private long frames;
+    private boolean waitingForMemory;
+    private ScheduledFuture<?> deadline;
 
-    public FrameDecoder(int maxFrameBytes) {
+    FrameDecoder(int maxFrameBytes, RequestMemory memory, long receiveTimeoutMs) {
         this.maxFrameBytes = maxFrameBytes;
+        this.memory = memory;
+        this.receiveTimeoutMs = receiveTimeoutMs;
     }
 
     @Override
@@ -27,14 +49,82 @@ public final class FrameDecoder extends ByteToMessageDecoder {
                 in.skipBytes(in.readableBytes());
                 throw new OversizedFrameException(size, maxFrameBytes);
             }
+            if (reserved < 0) {
+                if (!memory.tryReserve(size)) {
+                    waitForMemory(ctx);
+                    return;
+                }
+                reserved = size;
+                armDeadline(ctx, frames);
+            }
             if (in.readableBytes() < 4 + size) {
                 return;
             }
             in.skipBytes(4);
             byte[] frame = new byte[size];
             in.readBytes(frame);
+            reserved = -1;
+            frames++;
+            if (deadline != null) {
+                deadline.cancel(false);
+                deadline = null;
+            }
             out.add(ByteBuffer.wrap(frame));
         }
+    }
+
+    private void waitForMemory(ChannelHandlerContext ctx) {
+        if (waitingForMemory) {
+            return;
+        }
+        waitingForMemory = true;
+        ReadGate.of(ctx.channel()).pause(ReadGate.Reason.MEMORY);
+        memory.whenAvailable(() -> ctx.executor().execute(() -> retry(ctx)));
+    }
+
+    /** Memory was given back: resume reading, and decode what is already buffered. */
+    private void retry(ChannelHandlerContext ctx) {
+        waitingForMemory = false;
+        if (!ctx.channel().isActive() || ctx.isRemoved()) {
+            return;
+        }
+        ReadGate.of(ctx.channel()).resume(ReadGate.Reason.MEMORY);
+        try {
+            channelRead(ctx, Unpooled.EMPTY_BUFFER);
+        } catch (Exception e) {
+            ctx.fireExceptionCaught(e);
+        }
+    }
+
+    private void armDeadline(ChannelHandlerContext ctx, long frame) {
+        deadline = ctx.executor().schedule(() -> {
+            if (frames != frame || reserved < 0) {
+                return;
+            }
+            if (ReadGate.of(ctx.channel()).pausedByBrokerExcept(ReadGate.Reason.MEMORY)) {
+                // The broker is not reading: the client is not the one holding the frame up.
+                armDeadline(ctx, frame);
+                return;
+            }
+            ctx.fireExceptionCaught(new SlowFrameException(reserved, receiveTimeoutMs));
+        }, receiveTimeoutMs, TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    protected void handlerRemoved0(ChannelHandlerContext ctx) {
+        if (reserved >= 0) {
+            memory.release(reserved);
+            reserved = -1;
+        }
+        if (deadline != null) {
+            deadline.cancel(false);
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        super.channelInactive(ctx);
+        handlerRemoved0(ctx);
     }
 
     /** A size prefix that no acceptable request has. */
@@ -43,7 +133,17 @@ public final class FrameDecoder extends ByteToMessageDecoder {
 
         OversizedFrameException(int size, int max) {
             super(size < 0 ? "negative frame size " + size
-                : "frame of " + size + " bytes exceeds socket.request.max.bytes (" + max + ")");
+                : "frame of " + size + " bytes exceeds socket.request.max.bytes (" + max + ")", null, false, false);
+        }
+    }
+
+    /** A frame that did not arrive whole in time. */
+    static final class SlowFrameException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        SlowFrameException(int size, long timeoutMs) {
+            super("frame of " + size + " bytes did not arrive within sluice.request.receive.timeout.ms (" + timeoutMs
+                + " ms)", null, false, false);
         }
     }
 }

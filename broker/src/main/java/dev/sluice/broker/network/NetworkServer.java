@@ -6,10 +6,14 @@ import dev.sluice.broker.config.Listener;
 import dev.sluice.broker.handler.RequestDispatcher;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ServerChannel;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollEventLoopGroup;
 import io.netty.channel.epoll.EpollServerSocketChannel;
@@ -28,21 +32,71 @@ import org.slf4j.LoggerFactory;
 /**
  * The Kafka protocol listeners: one server socket per configured listener, served by a shared
  * group of event loops (native epoll where the platform has it). Each connection's pipeline is
- * idle timer, {@link FrameDecoder}, {@link ConnectionHandler}.
+ * idle timer, {@link FrameDecoder}, {@link ConnectionHandler}. The event loops only decode requests
+ * and encode responses: handlers run their disk and object-store work on pools of their own.
+ * Request memory is bounded broker-wide by {@link RequestMemory}, connections by
+ * {@link ConnectionTracker}.
  */
 public final class NetworkServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NetworkServer.class);
 
     private final BrokerConfig config;
     private final RequestDispatcher dispatcher;
-    private final ConnectionTracker tracker = new ConnectionTracker();
-    private final List<Channel> serverChannels = new ArrayList<>();
+    private final ConnectionTracker tracker;
+    private final RequestMemory memory;
+    private final List<Channel> serverChannels = new java.util.concurrent.CopyOnWriteArrayList<>();
     private EventLoopGroup acceptors;
     private EventLoopGroup workers;
 
     public NetworkServer(BrokerConfig config, RequestDispatcher dispatcher) {
         this.config = config;
         this.dispatcher = dispatcher;
+        this.memory = new RequestMemory(config.queuedMaxRequestBytes());
+        this.tracker = new ConnectionTracker(limits(config));
+    }
+
+    private static ConnectionTracker.Limits limits(BrokerConfig config) {
+        String overrides = config.getString(BrokerConfigKeys.MAX_CONNECTIONS_PER_IP_OVERRIDES);
+        try {
+            return new ConnectionTracker.Limits(config.getInt(BrokerConfigKeys.MAX_CONNECTIONS),
+                config.getInt(BrokerConfigKeys.MAX_CONNECTIONS_PER_IP), ConnectionTracker.Limits.parseOverrides(overrides));
+        } catch (IllegalArgumentException e) {
+            throw new dev.sluice.broker.config.ConfigException(BrokerConfigKeys.MAX_CONNECTIONS_PER_IP_OVERRIDES, overrides,
+                e.getMessage());
+        }
+    }
+
+    /**
+     * Counts connections as the listeners accept them, on the accepting thread: reaching
+     * {@code max.connections} stops every listener before it accepts another (new connections wait
+     * in the backlog, as in Kafka), and the first close below the limit resumes them.
+     */
+    @ChannelHandler.Sharable
+    private final class AcceptLimit extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            Channel child = (Channel) msg;
+            if (!tracker.accepted()) {
+                accepting(false);
+            }
+            child.closeFuture().addListener(f -> {
+                if (tracker.acceptedClosed()) {
+                    accepting(true);
+                }
+            });
+            ctx.fireChannelRead(msg);
+        }
+    }
+
+    private void accepting(boolean accept) {
+        for (Channel server : serverChannels) {
+            // Every listener shares the one accepting thread: from it the change is immediate.
+            if (server.eventLoop().inEventLoop()) {
+                server.config().setAutoRead(accept ? tracker.belowLimit() : false);
+            } else {
+                server.eventLoop().execute(() -> server.config().setAutoRead(tracker.belowLimit()));
+            }
+        }
     }
 
     /** Binds every listener; returns them with the ports actually bound. */
@@ -56,24 +110,29 @@ public final class NetworkServer implements AutoCloseable {
         Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         int maxFrame = config.getInt(BrokerConfigKeys.SOCKET_REQUEST_MAX_BYTES);
         long idleMs = config.getLong(BrokerConfigKeys.CONNECTIONS_MAX_IDLE_MS);
+        long receiveTimeoutMs = config.getLong(BrokerConfigKeys.REQUEST_RECEIVE_TIMEOUT_MS);
         int sendBuffer = config.getInt(BrokerConfigKeys.SOCKET_SEND_BUFFER_BYTES);
         int receiveBuffer = config.getInt(BrokerConfigKeys.SOCKET_RECEIVE_BUFFER_BYTES);
 
+        AcceptLimit acceptLimit = new AcceptLimit();
         List<Listener> bound = new ArrayList<>();
         for (Listener listener : config.listeners()) {
             ServerBootstrap bootstrap = new ServerBootstrap().group(acceptors, workers).channel(channelType)
+                .handler(acceptLimit)
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.SO_KEEPALIVE, true)
+                // Responses beyond this wait unsent: the connection stops reading requests until they drain.
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         if (idleMs > 0) {
                             ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, idleMs, TimeUnit.MILLISECONDS));
                         }
-                        ch.pipeline().addLast("frames", new FrameDecoder(maxFrame));
-                        ch.pipeline().addLast("requests", new ConnectionHandler(dispatcher, listener.name(), tracker));
+                        ch.pipeline().addLast("frames", new FrameDecoder(maxFrame, memory, receiveTimeoutMs));
+                        ch.pipeline().addLast("requests", new ConnectionHandler(dispatcher, listener.name(), tracker, memory));
                     }
                 });
             if (sendBuffer > 0) {
@@ -95,6 +154,16 @@ public final class NetworkServer implements AutoCloseable {
         return tracker.count();
     }
 
+    /** Bytes of requests being received or served ({@code queued.max.request.bytes} in use). */
+    public long requestBytesInUse() {
+        return memory.used();
+    }
+
+    /** Connections closed on accept for exceeding {@code max.connections.per.ip}, since start. */
+    public int refusedConnections() {
+        return tracker.refusedCount();
+    }
+
     /**
      * Stops accepting, stops reading new requests, lets in-flight requests finish (up to
      * {@code graceMs}), then closes every connection and the event loops.
@@ -104,7 +173,7 @@ public final class NetworkServer implements AutoCloseable {
             c.close().awaitUninterruptibly();
         }
         for (Channel c : tracker.open()) {
-            c.eventLoop().execute(() -> c.config().setAutoRead(false));
+            c.eventLoop().execute(() -> ReadGate.of(c).pause(ReadGate.Reason.SHUTDOWN));
         }
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(graceMs);
         while (tracker.anyBusy() && System.nanoTime() < deadline) {

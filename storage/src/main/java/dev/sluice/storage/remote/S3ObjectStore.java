@@ -9,6 +9,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -78,6 +79,16 @@ public final class S3ObjectStore implements ObjectStore {
     private static final String CONTENT_TYPE = "application/octet-stream";
     private static final int RANGE_NOT_SATISFIABLE = 416;
 
+    /*
+     * Bounds on a store that stops answering, so that a hung connection holds a reader or the tiering
+     * thread for a while, not forever: connecting, waiting for the next bytes of a response, one
+     * attempt (a 4 MiB ranged read or one multipart part), and a call with the SDK's retries.
+     */
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration SOCKET_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration ATTEMPT_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration CALL_TIMEOUT = Duration.ofMinutes(3);
+
     private final S3ObjectStoreConfig config;
     private final String bucket;
     private final String prefix;
@@ -94,7 +105,9 @@ public final class S3ObjectStore implements ObjectStore {
         this.bucket = config.bucket();
         this.prefix = config.keyPrefix();
         S3ClientBuilder builder = S3Client.builder()
-            .httpClientBuilder(UrlConnectionHttpClient.builder())
+            .httpClientBuilder(UrlConnectionHttpClient.builder().connectionTimeout(CONNECT_TIMEOUT)
+                .socketTimeout(SOCKET_TIMEOUT))
+            .overrideConfiguration(o -> o.apiCallAttemptTimeout(ATTEMPT_TIMEOUT).apiCallTimeout(CALL_TIMEOUT))
             // Every body here can be read twice (a file or an array), so the SDK hashes and checksums
             // it up front and sends it as is. Streamed aws-chunked signing would save that read at the
             // price of compatibility: S3Proxy (Jetty) drops about one PUT in five that way over http.

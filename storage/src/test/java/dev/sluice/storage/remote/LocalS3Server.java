@@ -123,6 +123,22 @@ public final class LocalS3Server implements BeforeAllCallback, AfterAllCallback,
         return bucket;
     }
 
+    /**
+     * A broker's settings for tiering to this server under {@code prefix}: the store's URI and
+     * its {@code sluice.remote.storage.s3.*} options.
+     */
+    public java.util.Map<String, String> brokerConfig(String prefix) {
+        java.util.Map<String, String> config = new java.util.LinkedHashMap<>();
+        config.put("remote.log.storage.system.enable", "true");
+        config.put("sluice.remote.storage.uri", "s3://" + bucket + "/" + prefix);
+        config.put("sluice.remote.storage.s3.endpoint", endpoint().toString());
+        config.put("sluice.remote.storage.s3.region", "us-east-1");
+        config.put("sluice.remote.storage.s3.path.style.access", "true");
+        config.put("sluice.remote.storage.s3.access.key", ACCESS_KEY);
+        config.put("sluice.remote.storage.s3.secret.key", SECRET_KEY);
+        return config;
+    }
+
     /** The store the server serves from, to look behind the S3 API (e.g. at multipart uploads in progress). */
     public BlobStore blobStore() {
         requireStarted();

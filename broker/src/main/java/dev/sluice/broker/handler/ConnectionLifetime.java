@@ -1,0 +1,48 @@
+package dev.sluice.broker.handler;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The life of one client connection as handlers see it: work parked on the connection's behalf (a
+ * fetch waiting for data) registers here to be let go when the connection closes, instead of
+ * holding partitions and memory for an answer nobody will read. Thread-safe.
+ */
+public final class ConnectionLifetime {
+    private final Set<Runnable> onClose = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+
+    /** A lifetime that never ends, for requests that do not come from a connection. */
+    public static ConnectionLifetime unbounded() {
+        return new ConnectionLifetime();
+    }
+
+    /**
+     * Runs {@code action} once when the connection closes (at once if it already has). Returns what
+     * to run to cancel the registration once the work is done, so a long-lived connection does not
+     * collect actions.
+     */
+    public Runnable whenClosed(Runnable action) {
+        Runnable once = action::run;
+        onClose.add(once);
+        if (closed && onClose.remove(once)) {
+            action.run();
+        }
+        return () -> onClose.remove(once);
+    }
+
+    /** Called once, by the connection, when it closes. */
+    public void close() {
+        closed = true;
+        for (Runnable action : onClose) {
+            if (onClose.remove(action)) {
+                action.run();
+            }
+        }
+    }
+
+    /** Actions waiting for the close (for tests). */
+    int registered() {
+        return onClose.size();
+    }
+}

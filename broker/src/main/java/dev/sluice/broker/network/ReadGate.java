@@ -1,0 +1,71 @@
+package dev.sluice.broker.network;
+
+import io.netty.channel.Channel;
+import io.netty.util.AttributeKey;
+import java.util.EnumSet;
+import java.util.Set;
+
+/**
+ * Whether a connection reads: it does while no reason to pause holds. Several parts of the pipeline
+ * pause reading for reasons of their own (too many requests in flight, request memory exhausted, a
+ * client that does not read its responses, shutdown); each lifts only its own, so one cannot
+ * resume what another paused.
+ *
+ * <p>Not thread-safe: confined to the channel's event loop.
+ */
+final class ReadGate {
+    static final AttributeKey<ReadGate> KEY = AttributeKey.valueOf("sluice.readGate");
+
+    enum Reason {
+        /** The connection has as many requests in flight as it may. */
+        IN_FLIGHT,
+        /** {@code queued.max.request.bytes} is used up; the next frame waits for memory. */
+        MEMORY,
+        /** Responses pile up unsent: the client does not read them. */
+        UNWRITABLE,
+        /** The broker is stopping. */
+        SHUTDOWN
+    }
+
+    private final Channel channel;
+    private final Set<Reason> held = EnumSet.noneOf(Reason.class);
+
+    private ReadGate(Channel channel) {
+        this.channel = channel;
+    }
+
+    /** The channel's gate, attached to it for every handler of the pipeline to share. */
+    static ReadGate of(Channel channel) {
+        ReadGate gate = channel.attr(KEY).get();
+        if (gate == null) {
+            gate = new ReadGate(channel);
+            channel.attr(KEY).set(gate);
+        }
+        return gate;
+    }
+
+    void pause(Reason reason) {
+        held.add(reason);
+        channel.config().setAutoRead(false);
+    }
+
+    void resume(Reason reason) {
+        if (held.remove(reason) && held.isEmpty()) {
+            channel.config().setAutoRead(true);
+        }
+    }
+
+    boolean holds(Reason reason) {
+        return held.contains(reason);
+    }
+
+    /** Whether the broker itself keeps this connection from reading, for a reason other than {@code except}. */
+    boolean pausedByBrokerExcept(Reason except) {
+        for (Reason r : held) {
+            if (r != except) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
