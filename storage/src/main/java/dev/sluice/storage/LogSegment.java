@@ -156,11 +156,18 @@ final class LogSegment {
             if (indexesLoaded) {
                 return;
             }
+            if (!channel.isOpen()) {
+                // Closed (or deleted) before its indexes were ever needed: mapping them now would
+                // leave mappings nothing closes.
+                throw new SegmentClosedException(logFile + " is closed");
+            }
+            OffsetIndex offsets = null;
+            TimeIndex times = null;
             try {
                 boolean lostBefore = indexesLost;
-                OffsetIndex offsets = openIndex(offsetIndexFile, () -> new OffsetIndex(offsetIndexFile, baseOffset,
+                offsets = openIndex(offsetIndexFile, () -> new OffsetIndex(offsetIndexFile, baseOffset,
                     maxIndexSize, false));
-                TimeIndex times = openIndex(timeIndexFile, () -> new TimeIndex(timeIndexFile, baseOffset,
+                times = openIndex(timeIndexFile, () -> new TimeIndex(timeIndexFile, baseOffset,
                     maxIndexSize, false));
                 boolean rebuild = indexesLost && !lostBefore;
                 if (!rebuild) {
@@ -182,6 +189,11 @@ final class LogSegment {
                 indexesLoaded = true;
             } catch (IOException e) {
                 throw new LogStorageException("cannot open the indexes of " + logFile, e);
+            } finally {
+                if (!indexesLoaded) {
+                    closeIfOpened(offsets);
+                    closeIfOpened(times);
+                }
             }
         }
     }
@@ -820,9 +832,25 @@ final class LogSegment {
         Files.deleteIfExists(timeIndexFile);
     }
 
-    /** Closes the file; readers still holding its records get {@link SegmentClosedException}. */
+    /**
+     * Closes the file and unmaps the indexes (each once its last reader lets go); readers still
+     * holding its records, or searching it afterwards, get {@link SegmentClosedException}.
+     */
     void close() throws IOException {
         channel.close();
+        // Under the lock that opens lazily loaded indexes, so none is mapped after this.
+        synchronized (this) {
+            if (indexesLoaded) {
+                offsetIndex.close();
+                timeIndex.close();
+            }
+        }
+    }
+
+    private static void closeIfOpened(MappedIndex index) {
+        if (index != null) {
+            index.close();
+        }
     }
 
     @Override
