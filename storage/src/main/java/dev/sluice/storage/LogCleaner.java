@@ -101,7 +101,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class LogCleaner implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LogCleaner.class);
-    private static final int MAX_DECOMPRESSED_BATCH_BYTES = 512 * 1024 * 1024;
 
     /**
      * Broker-wide cleaner settings.
@@ -349,7 +348,7 @@ public final class LogCleaner implements AutoCloseable {
 
     private PassResult clean(Registered r, Cleanable range, OffsetMap map, long now) throws IOException {
         PartitionLog partitionLog = r.log();
-        MapResult mapped = buildMap(range, map);
+        MapResult mapped = buildMap(range, map, partitionLog.config().maxDecompressedBatchBytes());
         long mapEnd = mapped.end();
         long bytesBefore = 0;
         long bytesAfter = 0;
@@ -435,7 +434,7 @@ public final class LogCleaner implements AutoCloseable {
      * @return the offset up to which the map is complete (the end of the cleanable range, or the
      *     first record that did not fit), and the last batch of each producer before it
      */
-    private MapResult buildMap(Cleanable range, OffsetMap map) throws IOException {
+    private MapResult buildMap(Cleanable range, OffsetMap map, int maxDecompressedBytes) throws IOException {
         long[] stop = {-1};
         Map<Long, Long> lastBatchOfProducer = new java.util.HashMap<>();
         for (int i = 0; i < range.segments().size() && stop[0] < 0; i++) {
@@ -454,7 +453,7 @@ public final class LogCleaner implements AutoCloseable {
                 if (stop[0] >= 0 || batch.lastOffset() < range.firstDirty() || batch.isControlBatch()) {
                     return;
                 }
-                Iterator<BatchRecord> records = batch.records(MAX_DECOMPRESSED_BATCH_BYTES);
+                Iterator<BatchRecord> records = batch.records(maxDecompressedBytes);
                 while (records.hasNext()) {
                     BatchRecord record = records.next();
                     if (record.offset() < range.firstDirty() || !record.hasKey()) {
@@ -498,7 +497,8 @@ public final class LogCleaner implements AutoCloseable {
         try {
             for (int i = 0; i < olds.size(); i++) {
                 olds.get(i).forEachBatch(sizes.get(i), batch -> {
-                    Optional<RecordBatch> kept = filterBatch(batch, map, mapped, now, logConfig.deleteRetentionMs());
+                    Optional<RecordBatch> kept = filterBatch(batch, map, mapped, now, logConfig.deleteRetentionMs(),
+                        logConfig.maxDecompressedBatchBytes());
                     if (kept.isEmpty() || kept.get() != batch) {
                         changed[0] = true;
                     }
@@ -528,7 +528,7 @@ public final class LogCleaner implements AutoCloseable {
      * horizon needs no change, a rebuilt batch with the survivors, or empty if none survive.
      */
     private static Optional<RecordBatch> filterBatch(RecordBatch batch, OffsetMap map, MapResult mapped, long now,
-                                                     long deleteRetentionMs) {
+                                                     long deleteRetentionMs, int maxDecompressedBytes) {
         long mapEnd = mapped.end();
         if (batch.isControlBatch()) {
             // Transactions: drop a marker here once past its delete horizon with no data of its
@@ -539,7 +539,7 @@ public final class LogCleaner implements AutoCloseable {
         List<BatchRecord> kept = new ArrayList<>();
         int total = 0;
         boolean keptTombstone = false;
-        Iterator<BatchRecord> records = batch.records(MAX_DECOMPRESSED_BATCH_BYTES);
+        Iterator<BatchRecord> records = batch.records(maxDecompressedBytes);
         while (records.hasNext()) {
             BatchRecord record = records.next();
             total++;

@@ -62,6 +62,15 @@ public record LogConfig(
     public static final long DEFAULT_FILE_DELETE_DELAY_MS = 60_000;
     public static final long DEFAULT_RETENTION_MS = 7L * 24 * 60 * 60 * 1000;
     public static final int DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024 + 12;
+    /**
+     * How many times {@code max.message.bytes} (or its default, if smaller) a compressed batch may
+     * expand to. Kafka has no such limit; without one a batch of a few kilobytes can expand to
+     * gigabytes (a decompression bomb). Every path that decompresses (produce validation, the
+     * timestamp search of ListOffsets, compaction, reads of the cold tier) stops there, streaming,
+     * so the bound is on work, not memory held. 64 leaves room for the densest real payloads
+     * (repetitive JSON compresses 10-30 times) and caps a bomb at 64 MiB of decoding by default.
+     */
+    public static final int MAX_DECOMPRESSION_RATIO = 64;
     public static final double DEFAULT_MIN_CLEANABLE_DIRTY_RATIO = 0.5;
     public static final long DEFAULT_DELETE_RETENTION_MS = 24L * 60 * 60 * 1000;
 
@@ -96,6 +105,17 @@ public record LogConfig(
     /** Kafka's defaults: {@code cleanup.policy=delete}, 1 GiB segments rolled weekly, no forced fsync. */
     public static LogConfig defaults() {
         return builder().build();
+    }
+
+    /** The most a compressed batch of this log may expand to; see {@link #MAX_DECOMPRESSION_RATIO}. */
+    public int maxDecompressedBatchBytes() {
+        return maxDecompressedBatchBytes(maxMessageBytes);
+    }
+
+    /** The most a compressed batch may expand to under this {@code max.message.bytes}. */
+    public static int maxDecompressedBatchBytes(int maxMessageBytes) {
+        long limit = (long) Math.max(maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES) * MAX_DECOMPRESSION_RATIO;
+        return (int) Math.min(Integer.MAX_VALUE - 16, limit);
     }
 
     public static Builder builder() {

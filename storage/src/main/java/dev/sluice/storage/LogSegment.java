@@ -1,9 +1,9 @@
 package dev.sluice.storage;
 
-import dev.sluice.wire.record.BatchRecord;
 import dev.sluice.wire.record.CorruptRecordException;
 import dev.sluice.wire.record.MemoryRecords;
 import dev.sluice.wire.record.RecordBatch;
+import dev.sluice.wire.record.RecordCursor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.Iterator;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.ThreadLocalRandom;
@@ -54,7 +53,6 @@ final class LogSegment {
      * Decompression limit when a batch's records are read to find one by timestamp. Batches were
      * checked on append; this only stops a corrupt payload from exhausting the heap.
      */
-    private static final int MAX_DECOMPRESSED_BATCH_BYTES = 512 * 1024 * 1024;
 
     /** Largest timestamp in the segment and the last offset of the first batch that has it. */
     record TimestampOffset(long timestamp, long offset) {
@@ -158,11 +156,18 @@ final class LogSegment {
             if (indexesLoaded) {
                 return;
             }
+            if (!channel.isOpen()) {
+                // Closed (or deleted) before its indexes were ever needed: mapping them now would
+                // leave mappings nothing closes.
+                throw new SegmentClosedException(logFile + " is closed");
+            }
+            OffsetIndex offsets = null;
+            TimeIndex times = null;
             try {
                 boolean lostBefore = indexesLost;
-                OffsetIndex offsets = openIndex(offsetIndexFile, () -> new OffsetIndex(offsetIndexFile, baseOffset,
+                offsets = openIndex(offsetIndexFile, () -> new OffsetIndex(offsetIndexFile, baseOffset,
                     maxIndexSize, false));
-                TimeIndex times = openIndex(timeIndexFile, () -> new TimeIndex(timeIndexFile, baseOffset,
+                times = openIndex(timeIndexFile, () -> new TimeIndex(timeIndexFile, baseOffset,
                     maxIndexSize, false));
                 boolean rebuild = indexesLost && !lostBefore;
                 if (!rebuild) {
@@ -184,6 +189,11 @@ final class LogSegment {
                 indexesLoaded = true;
             } catch (IOException e) {
                 throw new LogStorageException("cannot open the indexes of " + logFile, e);
+            } finally {
+                if (!indexesLoaded) {
+                    closeIfOpened(offsets);
+                    closeIfOpened(times);
+                }
             }
         }
     }
@@ -547,13 +557,14 @@ final class LogSegment {
      * @param offsetBound the published log end offset; time index entries at or past it are ignored
      */
     Optional<TimestampAndOffset> findOffsetByTimestamp(long timestamp, long startingOffset, int maxPosition,
-                                                       long offsetBound) throws IOException {
+                                                       long offsetBound, int maxDecompressedBytes) throws IOException {
         TimeIndex.Entry entry = timeIndex().lookup(timestamp, offsetBound);
         int start = offsetIndex().lookup(Math.max(entry.offset(), startingOffset)).position();
         BatchScanner scanner = new BatchScanner(channel, start, maxPosition);
         while (scanner.next()) {
             if (scanner.maxTimestamp() >= timestamp && scanner.lastOffset() >= startingOffset) {
-                Optional<TimestampAndOffset> found = firstRecordAtOrAfter(info(scanner), timestamp, startingOffset);
+                Optional<TimestampAndOffset> found = firstRecordAtOrAfter(info(scanner), timestamp, startingOffset,
+                    maxDecompressedBytes);
                 if (found.isPresent()) {
                     return found;
                 }
@@ -566,25 +577,29 @@ final class LogSegment {
      * The first record of the batch ending at {@code lastOffset} whose timestamp is
      * {@code timestamp}: the record a segment's {@link #maxTimestampSoFar()} refers to.
      */
-    Optional<TimestampAndOffset> recordWithTimestamp(long lastOffset, long timestamp, int maxPosition)
-        throws IOException {
+    Optional<TimestampAndOffset> recordWithTimestamp(long lastOffset, long timestamp, int maxPosition,
+                                                     int maxDecompressedBytes) throws IOException {
         Optional<BatchInfo> batch = findBatch(lastOffset, maxPosition);
         if (batch.isEmpty()) {
             return Optional.empty();
         }
-        return firstRecordAtOrAfter(batch.get(), timestamp, 0);
+        return firstRecordAtOrAfter(batch.get(), timestamp, 0, maxDecompressedBytes);
     }
 
-    private Optional<TimestampAndOffset> firstRecordAtOrAfter(BatchInfo info, long timestamp, long minOffset)
-        throws IOException {
+    /**
+     * Walks the batch's records without holding them (a compressed batch is decompressed as a
+     * stream, at most {@code maxDecompressedBytes}): a search may touch many batches.
+     */
+    private Optional<TimestampAndOffset> firstRecordAtOrAfter(BatchInfo info, long timestamp, long minOffset,
+                                                              int maxDecompressedBytes) throws IOException {
         RecordBatch batch = readBatch(info);
-        Iterator<BatchRecord> records = batch.records(MAX_DECOMPRESSED_BATCH_BYTES);
-        while (records.hasNext()) {
-            BatchRecord record = records.next();
-            if (record.timestamp() >= timestamp && record.offset() >= minOffset) {
-                int epoch = batch.partitionLeaderEpoch();
-                return Optional.of(new TimestampAndOffset(record.timestamp(), record.offset(),
-                    epoch == RecordBatch.NO_PARTITION_LEADER_EPOCH ? OptionalInt.empty() : OptionalInt.of(epoch)));
+        try (RecordCursor records = batch.recordCursor(maxDecompressedBytes)) {
+            while (records.next()) {
+                if (records.timestamp() >= timestamp && records.offset() >= minOffset) {
+                    int epoch = batch.partitionLeaderEpoch();
+                    return Optional.of(new TimestampAndOffset(records.timestamp(), records.offset(),
+                        epoch == RecordBatch.NO_PARTITION_LEADER_EPOCH ? OptionalInt.empty() : OptionalInt.of(epoch)));
+                }
             }
         }
         return Optional.empty();
@@ -817,9 +832,25 @@ final class LogSegment {
         Files.deleteIfExists(timeIndexFile);
     }
 
-    /** Closes the file; readers still holding its records get {@link SegmentClosedException}. */
+    /**
+     * Closes the file and unmaps the indexes (each once its last reader lets go); readers still
+     * holding its records, or searching it afterwards, get {@link SegmentClosedException}.
+     */
     void close() throws IOException {
         channel.close();
+        // Under the lock that opens lazily loaded indexes, so none is mapped after this.
+        synchronized (this) {
+            if (indexesLoaded) {
+                offsetIndex.close();
+                timeIndex.close();
+            }
+        }
+    }
+
+    private static void closeIfOpened(MappedIndex index) {
+        if (index != null) {
+            index.close();
+        }
     }
 
     @Override

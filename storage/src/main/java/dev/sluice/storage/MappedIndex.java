@@ -1,12 +1,17 @@
 package dev.sluice.storage;
 
 import java.io.IOException;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A memory-mapped file of fixed-size, big-endian entries sorted by a key, the common part of
@@ -20,19 +25,26 @@ import java.nio.file.StandardOpenOption;
  * rebuilds the index from its segment ({@link LogSegment#recover}) or, for a segment it does not
  * scan, trusts the file only if {@link #sanityCheck} passes.
  *
- * <p>Threading: one writer (the partition's) appends, truncates and resizes; readers on any thread
- * search concurrently. An entry's bytes are written before the volatile entry count that makes
- * them visible, and readers read the count first, so a reader sees only whole entries. Resizing
- * swaps in a new mapping; a reader still using the old one only reads below the entry count,
- * which is inside both. Mappings are never unmapped explicitly (the JDK has no supported way);
- * the garbage collector releases them.
+ * <p>Threading: one writer (the partition's) appends, truncates, resizes and closes; readers on
+ * any thread search concurrently. An entry's bytes are written before the volatile entry count
+ * that makes them visible, and readers read the count first, so a reader sees only whole entries.
+ *
+ * <p>Mappings are unmapped as soon as they are replaced (trim, grow, reset) or the index is closed
+ * (segment closed or deleted), not left to the garbage collector: an index's mapping otherwise
+ * keeps a deleted file's pages and address space until some later GC, which with many segments
+ * or a small heap may be never. Touching an unmapped buffer crashes the JVM, so every access goes
+ * through {@link #acquire()}, which counts the users of the current {@link Mapping}: a replaced or
+ * closed mapping is unmapped by whoever releases it last, the index's own reference or the last
+ * reader still searching it. A reader that arrives after close gets {@link SegmentClosedException},
+ * as a read of a closed segment's file does.
  */
 abstract class MappedIndex {
     private final Path file;
     private final long baseOffset;
     private final int entrySize;
     private final int maxIndexSize;
-    private volatile MappedByteBuffer mmap;
+    /** The current mapping; null once closed. */
+    private volatile Mapping mapping;
     private volatile int entries;
     private volatile int maxEntries;
 
@@ -81,7 +93,13 @@ abstract class MappedIndex {
                 mapped.force();
                 channel.force(true);
             }
-            mmap = mapped;
+            // Publish the new mapping before retiring the old one, so a reader that finds the old
+            // one retired finds the new one on its next look.
+            Mapping old = mapping;
+            mapping = new Mapping(mapped);
+            if (old != null) {
+                old.close();
+            }
         }
         maxEntries = size / entrySize;
     }
@@ -111,9 +129,43 @@ abstract class MappedIndex {
         return entries >= maxEntries;
     }
 
-    /** The mapping to read from; read {@link #entries()} before it. */
-    final MappedByteBuffer buffer() {
-        return mmap;
+    /**
+     * The current mapping, held until the returned handle is closed (use try-with-resources); read
+     * {@link #entries()} before it. Never blocks.
+     *
+     * @throws SegmentClosedException if the index is closed
+     */
+    final Mapping acquire() {
+        while (true) {
+            Mapping current = mapping;
+            if (current == null) {
+                throw new SegmentClosedException("index " + file + " is closed");
+            }
+            if (current.tryAcquire()) {
+                return current;
+            }
+            // Retired between the read and the acquire: its successor is already published.
+        }
+    }
+
+    /**
+     * Writer only: unmaps the file as soon as no reader is using it. Idempotent; later accesses
+     * fail with {@link SegmentClosedException}.
+     */
+    final void close() {
+        Mapping old = mapping;
+        mapping = null;
+        if (old != null) {
+            old.close();
+        }
+    }
+
+    /**
+     * The entries a reader holding {@code m} may read: the published count, and never past the
+     * mapping (a writer truncating and trimming meanwhile may have shrunk it).
+     */
+    final int readableEntries(Mapping m) {
+        return Math.min(entries, m.buffer().capacity() / entrySize);
     }
 
     /** Writer only: makes the entry just written at slot {@code entries()} visible. */
@@ -195,7 +247,9 @@ abstract class MappedIndex {
     }
 
     final void flush() {
-        mmap.force();
+        try (Mapping m = acquire()) {
+            m.buffer().force();
+        }
     }
 
     /**
@@ -205,6 +259,79 @@ abstract class MappedIndex {
      * @throws CorruptIndexException if the entries cannot be trusted
      */
     abstract void sanityCheck(long segmentSize);
+
+    /**
+     * One mapping of the index file and a count of its holders: the index itself (until the mapping
+     * is replaced or the index closed) plus each reader between {@link MappedIndex#acquire()} and
+     * {@link #close()}. The count never rises again once it reaches zero, and the mapping is
+     * unmapped exactly then.
+     */
+    static final class Mapping implements AutoCloseable {
+        private final MappedByteBuffer buffer;
+        private final AtomicInteger holders = new AtomicInteger(1);
+
+        private Mapping(MappedByteBuffer buffer) {
+            this.buffer = buffer;
+        }
+
+        MappedByteBuffer buffer() {
+            return buffer;
+        }
+
+        private boolean tryAcquire() {
+            while (true) {
+                int n = holders.get();
+                if (n == 0) {
+                    return false;
+                }
+                if (holders.compareAndSet(n, n + 1)) {
+                    return true;
+                }
+            }
+        }
+
+        /** Lets go of this holder's use; the last one unmaps. */
+        @Override
+        public void close() {
+            if (holders.decrementAndGet() == 0) {
+                Unmapper.unmap(buffer);
+            }
+        }
+    }
+
+    /**
+     * Unmaps a mapped buffer now instead of when it is garbage collected, through the JDK's
+     * {@code sun.misc.Unsafe.invokeCleaner} (module jdk.unsupported, looked up reflectively so the
+     * code compiles without it). Where it is missing the buffer is left to the garbage collector,
+     * as before.
+     */
+    private static final class Unmapper {
+        private static final MethodHandle INVOKE_CLEANER = lookup();
+
+        private static MethodHandle lookup() {
+            try {
+                Class<?> unsafeClass = Class.forName("sun.misc.Unsafe");
+                Field field = unsafeClass.getDeclaredField("theUnsafe");
+                field.setAccessible(true);
+                Object unsafe = field.get(null);
+                return MethodHandles.lookup().findVirtual(unsafeClass, "invokeCleaner",
+                    MethodType.methodType(void.class, ByteBuffer.class)).bindTo(unsafe);
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                return null;
+            }
+        }
+
+        static void unmap(MappedByteBuffer buffer) {
+            if (INVOKE_CLEANER == null) {
+                return;
+            }
+            try {
+                INVOKE_CLEANER.invokeExact((ByteBuffer) buffer);
+            } catch (Throwable e) {
+                throw new IllegalStateException("cannot unmap an index buffer", e);
+            }
+        }
+    }
 
     /** An index file whose contents cannot be trusted; the segment is then rebuilt from its log. */
     static final class CorruptIndexException extends RuntimeException {

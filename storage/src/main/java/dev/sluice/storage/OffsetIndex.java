@@ -50,40 +50,44 @@ final class OffsetIndex extends MappedIndex {
      * none: where to start scanning for the batch holding {@code target}.
      */
     Entry lookup(long target) {
-        int count = entries();
-        MappedByteBuffer buffer = buffer();
         long relative = target - baseOffset();
         if (relative < 0) {
             return new Entry(baseOffset(), 0);
         }
-        int slot = lastSlotAtOrBelow(Math.min(relative, Integer.MAX_VALUE), count, buffer);
-        return slot < 0 ? new Entry(baseOffset(), 0) : entry(buffer, slot);
+        try (Mapping m = acquire()) {
+            MappedByteBuffer buffer = m.buffer();
+            int slot = lastSlotAtOrBelow(Math.min(relative, Integer.MAX_VALUE), readableEntries(m), buffer);
+            return slot < 0 ? new Entry(baseOffset(), 0) : entry(buffer, slot);
+        }
     }
 
     /** The last batch start recorded at or below byte {@code position}, or 0 when there is none. */
     int lookupPosition(int position) {
-        int count = entries();
-        MappedByteBuffer buffer = buffer();
-        int low = 0;
-        int high = count - 1;
-        int found = 0;
-        while (low <= high) {
-            int mid = (low + high) >>> 1;
-            int candidate = position(buffer, mid);
-            if (candidate <= position) {
-                found = candidate;
-                low = mid + 1;
-            } else {
-                high = mid - 1;
+        try (Mapping m = acquire()) {
+            MappedByteBuffer buffer = m.buffer();
+            int low = 0;
+            int high = readableEntries(m) - 1;
+            int found = 0;
+            while (low <= high) {
+                int mid = (low + high) >>> 1;
+                int candidate = position(buffer, mid);
+                if (candidate <= position) {
+                    found = candidate;
+                    low = mid + 1;
+                } else {
+                    high = mid - 1;
+                }
             }
+            return found;
         }
-        return found;
     }
 
     /** The last entry, or (base offset, 0) when the index is empty. */
     Entry lastEntry() {
-        int count = entries();
-        return count == 0 ? new Entry(baseOffset(), 0) : entry(buffer(), count - 1);
+        try (Mapping m = acquire()) {
+            int count = readableEntries(m);
+            return count == 0 ? new Entry(baseOffset(), 0) : entry(m.buffer(), count - 1);
+        }
     }
 
     private Entry entry(MappedByteBuffer buffer, int slot) {
@@ -99,39 +103,45 @@ final class OffsetIndex extends MappedIndex {
         int relative = relativeOffset(lastOffset);
         int count = entries();
         if (count > 0) {
-            MappedByteBuffer buffer = buffer();
-            if (relative <= key(buffer, count - 1) || position <= position(buffer, count - 1)) {
+            Entry last = lastEntry();
+            if (relative <= last.offset() - baseOffset() || position <= last.position()) {
                 throw new IllegalArgumentException("index entry (" + lastOffset + ", " + position + ") does not follow "
-                    + lastEntry() + " in " + file());
+                    + last + " in " + file());
             }
         }
         int at = slotForAppend();
-        MappedByteBuffer buffer = buffer();
-        buffer.putInt(at, relative);
-        buffer.putInt(at + 4, position);
+        try (Mapping m = acquire()) {
+            m.buffer().putInt(at, relative);
+            m.buffer().putInt(at + 4, position);
+        }
         publishEntry();
     }
 
     /** Writer only: drops the entries of batches at or after byte {@code position}. */
     void truncateToPosition(int position) {
-        int count = entries();
-        MappedByteBuffer buffer = buffer();
-        int keep = count;
-        while (keep > 0 && position(buffer, keep - 1) >= position) {
-            keep--;
+        int keep;
+        try (Mapping m = acquire()) {
+            keep = readableEntries(m);
+            while (keep > 0 && position(m.buffer(), keep - 1) >= position) {
+                keep--;
+            }
         }
         truncateToEntries(keep);
     }
 
     @Override
     void sanityCheck(long segmentSize) {
-        int count = entries();
-        if (count == 0) {
-            return;
+        Entry first;
+        Entry last;
+        int count;
+        try (Mapping m = acquire()) {
+            count = readableEntries(m);
+            if (count == 0) {
+                return;
+            }
+            first = entry(m.buffer(), 0);
+            last = entry(m.buffer(), count - 1);
         }
-        MappedByteBuffer buffer = buffer();
-        Entry first = entry(buffer, 0);
-        Entry last = entry(buffer, count - 1);
         if (last.position() >= segmentSize || last.position() < 0) {
             throw new CorruptIndexException(file() + ": last entry " + last + " points past the log's "
                 + segmentSize + " bytes");

@@ -578,7 +578,7 @@ public final class PartitionLog implements AutoCloseable {
                     continue;
                 }
                 Optional<TimestampAndOffset> found = segment.findOffsetByTimestamp(timestamp, start,
-                    visibleSize(segment, snapshot), snapshot.nextOffset());
+                    visibleSize(segment, snapshot), snapshot.nextOffset(), config.maxDecompressedBatchBytes());
                 if (found.isPresent()) {
                     return found;
                 }
@@ -610,7 +610,8 @@ public final class PartitionLog implements AutoCloseable {
             return Optional.empty();
         }
         try {
-            return best.recordWithTimestamp(bestMax.offset(), bestMax.timestamp(), visibleSize(best, snapshot));
+            return best.recordWithTimestamp(bestMax.offset(), bestMax.timestamp(), visibleSize(best, snapshot),
+                config.maxDecompressedBatchBytes());
         } catch (IOException e) {
             throw new LogStorageException("cannot read the max timestamp record of " + dir, e);
         }

@@ -14,4 +14,8 @@ public class SegmentClosedException extends LogStorageException {
     public SegmentClosedException(String message, ClosedChannelException cause) {
         super(message, cause);
     }
+
+    public SegmentClosedException(String message) {
+        super(message);
+    }
 }

@@ -57,19 +57,22 @@ final class TimeIndex extends MappedIndex {
      * starting past the data it may see: the writer indexes a batch before publishing it.
      */
     Entry lookup(long timestamp, long offsetBound) {
-        int count = entries();
-        MappedByteBuffer buffer = buffer();
-        int slot = lastSlotAtOrBelow(timestamp, count, buffer);
-        while (slot >= 0 && entry(buffer, slot).offset() >= offsetBound) {
-            slot--;
+        try (Mapping m = acquire()) {
+            MappedByteBuffer buffer = m.buffer();
+            int slot = lastSlotAtOrBelow(timestamp, readableEntries(m), buffer);
+            while (slot >= 0 && entry(buffer, slot).offset() >= offsetBound) {
+                slot--;
+            }
+            return slot < 0 ? new Entry(-1, baseOffset()) : entry(buffer, slot);
         }
-        return slot < 0 ? new Entry(-1, baseOffset()) : entry(buffer, slot);
     }
 
     /** The last entry, or (-1, base offset) when the index is empty. */
     Entry lastEntry() {
-        int count = entries();
-        return count == 0 ? new Entry(-1, baseOffset()) : entry(buffer(), count - 1);
+        try (Mapping m = acquire()) {
+            int count = readableEntries(m);
+            return count == 0 ? new Entry(-1, baseOffset()) : entry(m.buffer(), count - 1);
+        }
     }
 
     /**
@@ -94,32 +97,38 @@ final class TimeIndex extends MappedIndex {
         }
         int relative = relativeOffset(offset);
         int at = slotForAppend();
-        MappedByteBuffer buffer = buffer();
-        buffer.putLong(at, timestamp);
-        buffer.putInt(at + 8, relative);
+        try (Mapping m = acquire()) {
+            m.buffer().putLong(at, timestamp);
+            m.buffer().putInt(at + 8, relative);
+        }
         publishEntry();
     }
 
     /** Writer only: drops the entries naming offsets at or above {@code offset}. */
     void truncateToOffset(long offset) {
-        int count = entries();
-        MappedByteBuffer buffer = buffer();
-        int keep = count;
-        while (keep > 0 && entry(buffer, keep - 1).offset() >= offset) {
-            keep--;
+        int keep;
+        try (Mapping m = acquire()) {
+            keep = readableEntries(m);
+            while (keep > 0 && entry(m.buffer(), keep - 1).offset() >= offset) {
+                keep--;
+            }
         }
         truncateToEntries(keep);
     }
 
     @Override
     void sanityCheck(long segmentSize) {
-        int count = entries();
-        if (count == 0) {
-            return;
+        Entry first;
+        Entry last;
+        int count;
+        try (Mapping m = acquire()) {
+            count = readableEntries(m);
+            if (count == 0) {
+                return;
+            }
+            first = entry(m.buffer(), 0);
+            last = entry(m.buffer(), count - 1);
         }
-        MappedByteBuffer buffer = buffer();
-        Entry first = entry(buffer, 0);
-        Entry last = entry(buffer, count - 1);
         if (count > 1 && (last.timestamp() <= first.timestamp() || last.offset() < first.offset())) {
             throw new CorruptIndexException(file() + ": last entry " + last + " does not follow first entry " + first);
         }

@@ -24,6 +24,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class LogSegmentTest {
+    private static final int LIMIT = LogConfig.maxDecompressedBatchBytes(LogConfig.DEFAULT_MAX_MESSAGE_BYTES);
+
     private static final long BASE = 100;
     /** Each test batch: 5 records of 50-byte values, about 380 bytes. */
     private static final int RECORDS_PER_BATCH = 5;
@@ -167,20 +169,20 @@ class LogSegmentTest {
         fill(segment, 20);
         // Offset o has timestamp 1000 + 10 * base + (o - base), base = batch base offset.
         long t105 = 1000 + 105 * 10;
-        TimestampAndOffset found = segment.findOffsetByTimestamp(t105 + 2, 0, segment.size(), Long.MAX_VALUE)
+        TimestampAndOffset found = segment.findOffsetByTimestamp(t105 + 2, 0, segment.size(), Long.MAX_VALUE, LIMIT)
             .orElseThrow();
         assertEquals(107, found.offset());
         assertEquals(t105 + 2, found.timestamp());
 
-        TimestampAndOffset between = segment.findOffsetByTimestamp(t105 + 5, 0, segment.size(), Long.MAX_VALUE)
+        TimestampAndOffset between = segment.findOffsetByTimestamp(t105 + 5, 0, segment.size(), Long.MAX_VALUE, LIMIT)
             .orElseThrow();
         assertEquals(110, between.offset());
 
-        assertEquals(100, segment.findOffsetByTimestamp(0, 0, segment.size(), Long.MAX_VALUE).orElseThrow().offset());
-        assertEquals(103, segment.findOffsetByTimestamp(0, 103, segment.size(), Long.MAX_VALUE)
+        assertEquals(100, segment.findOffsetByTimestamp(0, 0, segment.size(), Long.MAX_VALUE, LIMIT).orElseThrow().offset());
+        assertEquals(103, segment.findOffsetByTimestamp(0, 103, segment.size(), Long.MAX_VALUE, LIMIT)
             .orElseThrow().offset());
         assertEquals(Optional.empty(), segment.findOffsetByTimestamp(Long.MAX_VALUE, 0, segment.size(),
-            Long.MAX_VALUE));
+            Long.MAX_VALUE, LIMIT));
     }
 
     @Test
@@ -190,7 +192,7 @@ class LogSegmentTest {
         segment.append(records(batch(103, 3, 9000, 10)));
         segment.append(records(batch(106, 3, 7000, 10)));
         assertEquals(new LogSegment.TimestampOffset(9002, 105), segment.maxTimestampSoFar());
-        TimestampAndOffset max = segment.recordWithTimestamp(105, 9002, segment.size()).orElseThrow();
+        TimestampAndOffset max = segment.recordWithTimestamp(105, 9002, segment.size(), LIMIT).orElseThrow();
         assertEquals(105, max.offset());
         assertEquals(9002, max.timestamp());
     }

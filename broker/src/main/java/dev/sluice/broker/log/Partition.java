@@ -358,7 +358,8 @@ public final class Partition {
         long localStart = log.logStartOffset();
         if (r != null && r.startOffset() >= 0 && r.startOffset() < localStart) {
             try {
-                Optional<TimestampAndOffset> found = r.offsetForTimestamp(timestamp, logStartOffset());
+                Optional<TimestampAndOffset> found = r.offsetForTimestamp(timestamp, logStartOffset(),
+                    log.config().maxDecompressedBatchBytes());
                 if (found.isPresent()) {
                     return found;
                 }

@@ -1,12 +1,15 @@
 package dev.sluice.storage.append;
 
+import dev.sluice.storage.LogConfig;
 import dev.sluice.wire.codec.MalformedDataException;
 import dev.sluice.wire.compress.CompressionCodec;
 import dev.sluice.wire.compress.CompressionType;
+import dev.sluice.wire.compress.DecompressionLimitException;
 import dev.sluice.wire.message.ErrorCode;
 import dev.sluice.wire.record.BatchRecord;
 import dev.sluice.wire.record.CorruptRecordException;
 import dev.sluice.wire.record.MemoryRecords;
+import dev.sluice.wire.record.RecordCursor;
 import dev.sluice.wire.record.RecordBatch;
 import dev.sluice.wire.record.RecordBatchBuilder;
 import dev.sluice.wire.record.TimestampType;
@@ -23,17 +26,17 @@ import java.util.List;
  * compacted topic. Failures are {@link AppendException}s carrying the error code and, where records
  * are at fault, their indexes (KIP-467).
  *
- * <p>Records are never decoded beyond what validation needs: an uncompressed batch is walked in
- * place (cheap, no copies); a compressed one is decompressed only when a check needs its records
- * (compacted topic, a finite {@code message.timestamp.before.max.ms}) or the topic's
- * {@code compression.type} asks for another codec, in which case it is rebuilt with that codec.
- * Otherwise its header is trusted for the offset range and maximum timestamp. Stateless and
- * thread-safe.
+ * <p>Every record is walked and checked ({@link RecordCursor}: lengths, counts, no trailing
+ * bytes), compressed or not, because a header alone can lie about what a consumer will later fail
+ * to read. The walk copies nothing: an uncompressed batch is read in place, a compressed one is
+ * decompressed as a stream and refused with MESSAGE_TOO_LARGE once it expands past
+ * {@link LogConfig#maxDecompressedBatchBytes(int)}, so a decompression bomb costs bounded work
+ * and no memory of its expanded size. Only when the topic's {@code compression.type} asks for
+ * another codec are the records materialised, to rebuild the batch. Window bounds that overflow
+ * (Kafka 3.6-3.9 defaulted {@code message.timestamp.after.max.ms} to Long.MAX_VALUE) saturate
+ * instead of wrapping. Stateless and thread-safe.
  */
 public final class BatchValidator {
-    /** Upper bound on a batch's decompressed size during validation, against decompression bombs. */
-    private static final int MAX_DECOMPRESSED_FACTOR = 64;
-
     /** The topic settings validation depends on. */
     public record Rules(int maxMessageBytes, TimestampType timestampType, long timestampBeforeMaxMs,
                         long timestampAfterMaxMs, boolean compacted, CompressionCodec targetCompression) {
@@ -94,18 +97,10 @@ public final class BatchValidator {
         }
         CompressionType sent = batch.compressionType();
         boolean recompress = rules.targetCompression() != null && rules.targetCompression().type() != sent;
-        boolean checkCreateTime = rules.timestampType() == TimestampType.CREATE_TIME;
-        boolean walk = sent == CompressionType.NONE || recompress || rules.compacted()
-            || (checkCreateTime && rules.timestampBeforeMaxMs() != Long.MAX_VALUE);
-
-        if (walk) {
-            walkRecords(batch, rules, now, checkCreateTime);
-        } else if (checkCreateTime && batch.maxTimestamp() > now + rules.timestampAfterMaxMs()) {
-            throw new AppendException(ErrorCode.INVALID_TIMESTAMP, "a record timestamp is after the allowed window: max "
-                + batch.maxTimestamp() + " > " + (now + rules.timestampAfterMaxMs()));
-        }
+        int decompressionLimit = LogConfig.maxDecompressedBatchBytes(rules.maxMessageBytes());
+        checkRecords(batch, rules, now, decompressionLimit);
         if (recompress) {
-            batch = rebuild(batch, rules.targetCompression(), rules.maxMessageBytes());
+            batch = rebuild(batch, rules.targetCompression(), rules.maxMessageBytes(), decompressionLimit);
         }
         if (rules.timestampType() == TimestampType.LOG_APPEND_TIME) {
             batch.setMaxTimestamp(TimestampType.LOG_APPEND_TIME, now);
@@ -113,61 +108,75 @@ public final class BatchValidator {
         return new Validated(batch, count);
     }
 
-    private static int decompressionLimit(RecordBatch batch, Rules rules) {
-        long limit = (long) Math.max(rules.maxMessageBytes(), batch.sizeInBytes()) * MAX_DECOMPRESSED_FACTOR;
-        return (int) Math.min(Integer.MAX_VALUE - 16, limit);
-    }
-
-    private static void walkRecords(RecordBatch batch, Rules rules, long now, boolean checkCreateTime) {
-        List<AppendException.RecordError> errors = new ArrayList<>();
+    /**
+     * Walks every record, as Kafka's broker does for compressed batches too: a batch whose header
+     * is fine but whose records are not (a count that lies, offsets out of order, a record longer
+     * than its length says, bytes after the last record) would otherwise be stored and fail every
+     * consumer that reads it. Compressed payloads are decompressed as the walk goes and stop at
+     * {@code decompressionLimit}; nothing is copied.
+     */
+    private static void checkRecords(RecordBatch batch, Rules rules, long now, int decompressionLimit) {
+        boolean checkCreateTime = rules.timestampType() == TimestampType.CREATE_TIME;
+        long earliest = saturatedAdd(now, -Math.max(0, rules.timestampBeforeMaxMs()));
+        long latest = saturatedAdd(now, Math.max(0, rules.timestampAfterMaxMs()));
+        List<AppendException.RecordError> errors = null;
         ErrorCode error = null;
         String message = null;
-        long earliest = rules.timestampBeforeMaxMs() == Long.MAX_VALUE ? Long.MIN_VALUE : now - rules.timestampBeforeMaxMs();
-        long latest = now + rules.timestampAfterMaxMs() < now ? Long.MAX_VALUE : now + rules.timestampAfterMaxMs();
-        int index = 0;
-        try {
-            Iterator<BatchRecord> it = batch.records(decompressionLimit(batch, rules));
-            while (it.hasNext()) {
-                BatchRecord record = it.next();
-                if (record.offset() != batch.baseOffset() + index) {
+        try (RecordCursor cursor = batch.recordCursor(decompressionLimit)) {
+            while (cursor.next()) {
+                int index = cursor.index();
+                String fault = null;
+                boolean timestampFault = false;
+                if (cursor.offsetDelta() != index) {
                     error = ErrorCode.INVALID_RECORD;
-                    message = "record " + index + " has offset delta " + (record.offset() - batch.baseOffset())
-                        + " where " + index + " was expected";
-                    errors.add(new AppendException.RecordError(index, message));
-                } else if (rules.compacted() && !record.hasKey()) {
+                    fault = "record " + index + " has offset delta " + cursor.offsetDelta() + " where " + index
+                        + " was expected";
+                } else if (rules.compacted() && !cursor.hasKey()) {
                     error = ErrorCode.INVALID_RECORD;
-                    message = "a compacted topic only accepts records with a key";
-                    errors.add(new AppendException.RecordError(index, message));
-                } else if (checkCreateTime && (record.timestamp() < earliest || record.timestamp() > latest)) {
-                    if (error == null) {
-                        error = ErrorCode.INVALID_TIMESTAMP;
-                    }
-                    String m = "timestamp " + record.timestamp() + " of record " + index + " is out of range; it should be within ["
-                        + (earliest == Long.MIN_VALUE ? "-inf" : Long.toString(earliest)) + ", " + latest + "]";
-                    message = message == null ? m : message;
-                    errors.add(new AppendException.RecordError(index, m));
+                    fault = "a compacted topic only accepts records with a key";
+                } else if (checkCreateTime && (cursor.timestamp() < earliest || cursor.timestamp() > latest)) {
+                    error = error == null ? ErrorCode.INVALID_TIMESTAMP : error;
+                    timestampFault = true;
+                    fault = "timestamp " + cursor.timestamp() + " of record " + index
+                        + " is out of range; it should be within [" + earliest + ", " + latest + "]";
                 }
-                index++;
+                if (fault != null) {
+                    errors = errors == null ? new ArrayList<>() : errors;
+                    errors.add(new AppendException.RecordError(index, fault));
+                    // The message names the fault behind the error code: an invalid record over a timestamp.
+                    message = message == null || !timestampFault ? fault : message;
+                }
             }
+        } catch (DecompressionLimitException e) {
+            // The Java producer answers MESSAGE_TOO_LARGE by splitting the batch and retrying.
+            throw new AppendException(ErrorCode.MESSAGE_TOO_LARGE, "the " + batch.compressionType().configName()
+                + " batch expands to more than " + e.limit() + " bytes, " + LogConfig.MAX_DECOMPRESSION_RATIO
+                + " times max.message.bytes");
         } catch (MalformedDataException e) {
-            throw new AppendException(ErrorCode.CORRUPT_MESSAGE, "record " + index + " does not decode: " + e.getMessage());
-        }
-        if (index != batch.recordCount()) {
-            throw new AppendException(ErrorCode.CORRUPT_MESSAGE, "the batch claims " + batch.recordCount()
-                + " records but holds " + index);
+            throw new AppendException(ErrorCode.CORRUPT_MESSAGE, e.getMessage());
         }
         if (error != null) {
             throw new AppendException(error, message, errors);
         }
     }
 
-    private static RecordBatch rebuild(RecordBatch batch, CompressionCodec codec, int maxMessageBytes) {
+    /** {@code a + b}, held at the long range instead of wrapping (a config of Long.MAX_VALUE means "no bound"). */
+    static long saturatedAdd(long a, long b) {
+        long sum = a + b;
+        if (((a ^ sum) & (b ^ sum)) < 0) {
+            return a < 0 ? Long.MIN_VALUE : Long.MAX_VALUE;
+        }
+        return sum;
+    }
+
+    private static RecordBatch rebuild(RecordBatch batch, CompressionCodec codec, int maxMessageBytes,
+                                       int decompressionLimit) {
         RecordBatchBuilder builder = new RecordBatchBuilder(batch.baseOffset()).compression(codec)
             .partitionLeaderEpoch(batch.partitionLeaderEpoch()).transactional(batch.isTransactional());
         if (batch.hasProducerId()) {
             builder.producer(batch.producerId(), batch.producerEpoch(), batch.baseSequence());
         }
-        Iterator<BatchRecord> it = batch.records(Integer.MAX_VALUE - 16);
+        Iterator<BatchRecord> it = batch.records(decompressionLimit);
         while (it.hasNext()) {
             BatchRecord r = it.next();
             builder.appendWithOffset(r.offset(), r.timestamp(), r.key(), r.value(), r.headers());

@@ -2,9 +2,8 @@ package dev.sluice.storage.remote;
 
 import dev.sluice.storage.PartitionLog;
 import dev.sluice.storage.TimestampAndOffset;
-import dev.sluice.wire.record.BatchRecord;
 import dev.sluice.wire.record.RecordBatch;
-import dev.sluice.wire.record.TimestampType;
+import dev.sluice.wire.record.RecordCursor;
 import dev.sluice.wire.record.MemoryRecords;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -12,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -257,7 +255,7 @@ public final class RemoteLog {
             int used = 0;
             int first = -1;
             while (chunk.remaining() - used >= 12) {
-                int size = 12 + chunk.getInt(chunk.position() + used + 8);
+                int size = batchSize(chunk, chunk.position() + used, segment.size() - position - used, key);
                 if (chunk.remaining() - used < Math.min(size, BATCH_HEADER)) {
                     break;
                 }
@@ -307,9 +305,12 @@ public final class RemoteLog {
 
     /**
      * The first record at or after {@code timestamp} in the cold tier, from {@code fromOffset} on;
-     * empty if no tiered record is that late.
+     * empty if no tiered record is that late. Batches are walked without holding their records; a
+     * compressed one may expand to at most {@code maxDecompressedBytes} (the log's
+     * {@code LogConfig#maxDecompressedBatchBytes}).
      */
-    public Optional<TimestampAndOffset> offsetForTimestamp(long timestamp, long fromOffset) throws IOException {
+    public Optional<TimestampAndOffset> offsetForTimestamp(long timestamp, long fromOffset, int maxDecompressedBytes)
+        throws IOException {
         RemoteManifest m = manifest;
         for (RemoteSegment s : m.segments()) {
             if (s.nextOffset() <= fromOffset || s.maxTimestamp() < timestamp) {
@@ -324,7 +325,7 @@ public final class RemoteLog {
                 int used = 0;
                 while (chunk.remaining() - used >= BATCH_HEADER) {
                     int at = chunk.position() + used;
-                    int size = 12 + chunk.getInt(at + 8);
+                    int size = batchSize(chunk, at, s.size() - position - used, key);
                     long last = chunk.getLong(at) + chunk.getInt(at + 23);
                     long maxTimestamp = chunk.getLong(at + 35);
                     if (last >= fromOffset && maxTimestamp >= timestamp) {
@@ -332,14 +333,13 @@ public final class RemoteLog {
                             ? chunk.duplicate().position(at).limit(at + size).slice()
                             : store.read(key, position + used, size).orElseThrow();
                         RecordBatch batch = RecordBatch.wrap(whole);
-                        Iterator<BatchRecord> records = batch.records(Integer.MAX_VALUE);
-                        while (records.hasNext()) {
-                            BatchRecord r = records.next();
-                            long ts = batch.timestampType() == TimestampType.LOG_APPEND_TIME ? batch.maxTimestamp() : r.timestamp();
-                            if (r.offset() >= fromOffset && ts >= timestamp) {
-                                int epoch = batch.partitionLeaderEpoch();
-                                return Optional.of(new TimestampAndOffset(ts, r.offset(),
-                                    epoch >= 0 ? OptionalInt.of(epoch) : OptionalInt.empty()));
+                        try (RecordCursor records = batch.recordCursor(maxDecompressedBytes)) {
+                            while (records.next()) {
+                                if (records.offset() >= fromOffset && records.timestamp() >= timestamp) {
+                                    int epoch = batch.partitionLeaderEpoch();
+                                    return Optional.of(new TimestampAndOffset(records.timestamp(), records.offset(),
+                                        epoch >= 0 ? OptionalInt.of(epoch) : OptionalInt.empty()));
+                                }
                             }
                         }
                     }
@@ -355,6 +355,20 @@ public final class RemoteLog {
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * The size of the batch at {@code at}, framing included, checked against what is left of its
+     * segment object before anything is read or allocated by it: a damaged object must fail the
+     * read, not ask for gigabytes.
+     */
+    private static int batchSize(ByteBuffer chunk, int at, long leftInSegment, String key) throws IOException {
+        long size = 12L + chunk.getInt(at + 8);
+        if (size < BATCH_HEADER || size > leftInSegment) {
+            throw new IOException("segment object " + key + " holds a batch of " + size + " bytes with "
+                + leftInSegment + " bytes left in it: the object is damaged");
+        }
+        return (int) size;
     }
 
     /** Position of the last indexed batch ending at or before {@code offset}, from the cached index. */

@@ -1,5 +1,8 @@
 package dev.sluice.wire.compress;
 
+import dev.sluice.wire.codec.MalformedDataException;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 
 /**
@@ -24,5 +27,27 @@ public interface CompressionCodec {
      * @throws DecompressionLimitException if the output would exceed {@code maxDecompressedBytes}
      * @throws dev.sluice.wire.codec.MalformedDataException if the input is truncated or garbled
      */
-    ByteBuffer decompress(ByteBuffer compressed, int maxDecompressedBytes);
+    default ByteBuffer decompress(ByteBuffer compressed, int maxDecompressedBytes) {
+        BoundedSink sink = new BoundedSink(type().configName(), maxDecompressedBytes,
+            (int) Math.min(Integer.MAX_VALUE - 16, compressed.remaining() * 4L));
+        try (InputStream in = decompressingStream(compressed, maxDecompressedBytes)) {
+            sink.drain(in);
+        } catch (IOException e) {
+            throw new MalformedDataException("corrupt " + type().configName() + " payload: " + e.getMessage(), e);
+        }
+        return sink.toByteBuffer();
+    }
+
+    /**
+     * The bytes between {@code compressed}'s position and limit, decompressed as they are read: a
+     * reader that walks records one at a time holds no more than the codec's own window and one
+     * block, whatever the payload expands to. The stream must be closed (zstd holds native memory).
+     *
+     * <p>No allocation is sized by a length the input declares beyond what the format itself caps
+     * (an LZ4 block, a snappy chunk checked against the most its compressed bytes could expand
+     * to); reading fails with {@link DecompressionLimitException} as soon as more than
+     * {@code maxDecompressedBytes} come out, and with {@link MalformedDataException} (or an
+     * {@link IOException} from the codec library) for truncated or garbled input.
+     */
+    InputStream decompressingStream(ByteBuffer compressed, int maxDecompressedBytes);
 }

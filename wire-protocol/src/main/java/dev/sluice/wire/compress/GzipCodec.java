@@ -3,6 +3,7 @@ package dev.sluice.wire.compress;
 import dev.sluice.wire.codec.MalformedDataException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -47,15 +48,14 @@ public final class GzipCodec implements CompressionCodec {
     }
 
     @Override
-    public ByteBuffer decompress(ByteBuffer compressed, int maxDecompressedBytes) {
-        ByteRange in = ByteRange.of(compressed);
-        BoundedSink sink = new BoundedSink("gzip", maxDecompressedBytes, in.length() * 4);
-        try (GZIPInputStream gzip = new GZIPInputStream(in.inputStream(), BUFFER_SIZE)) {
-            sink.drain(gzip);
+    public InputStream decompressingStream(ByteBuffer compressed, int maxDecompressedBytes) {
+        try {
+            return new LimitedInputStream("gzip",
+                new GZIPInputStream(ByteRange.of(compressed).inputStream(), BUFFER_SIZE), maxDecompressedBytes);
         } catch (IOException e) {
+            // The constructor reads the member header.
             throw new MalformedDataException("corrupt gzip payload: " + e.getMessage(), e);
         }
-        return sink.toByteBuffer();
     }
 
     /** {@link GZIPOutputStream} exposes its level only through its protected deflater. */

@@ -1,12 +1,14 @@
 package dev.sluice.wire.compress;
 
 import dev.sluice.wire.codec.MalformedDataException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import net.jpountz.lz4.LZ4Compressor;
 import net.jpountz.lz4.LZ4Exception;
 import net.jpountz.lz4.LZ4Factory;
 import net.jpountz.lz4.LZ4SafeDecompressor;
+import net.jpountz.xxhash.StreamingXXHash32;
 import net.jpountz.xxhash.XXHash32;
 import net.jpountz.xxhash.XXHashFactory;
 
@@ -51,7 +53,8 @@ public final class Lz4FrameCodec implements CompressionCodec {
     private static final int UNCOMPRESSED_FLAG = 0x80000000;
 
     private static final LZ4Factory LZ4 = LZ4Factory.fastestInstance();
-    private static final XXHash32 XXHASH = XXHashFactory.fastestInstance().hash32();
+    private static final XXHashFactory XXHASH_FACTORY = XXHashFactory.fastestInstance();
+    private static final XXHash32 XXHASH = XXHASH_FACTORY.hash32();
     // Declared after the factories it uses: static fields initialise in order.
     static final Lz4FrameCodec DEFAULT = new Lz4FrameCodec(KAFKA_DEFAULT_LEVEL);
 
@@ -101,61 +104,92 @@ public final class Lz4FrameCodec implements CompressionCodec {
     }
 
     @Override
-    public ByteBuffer decompress(ByteBuffer compressed, int maxDecompressedBytes) {
-        ByteRange range = ByteRange.of(compressed);
-        ByteBuffer in = ByteBuffer.wrap(range.array(), range.offset(), range.length()).slice()
-            .order(ByteOrder.LITTLE_ENDIAN);
-        byte[] src = in.array();
-        int base = in.arrayOffset();
+    public InputStream decompressingStream(ByteBuffer compressed, int maxDecompressedBytes) {
+        if (maxDecompressedBytes < 0) {
+            throw new IllegalArgumentException("negative decompression limit " + maxDecompressedBytes);
+        }
+        return new FrameInputStream(ByteRange.of(compressed), maxDecompressedBytes);
+    }
 
-        require(in, 7, "frame header");
-        int magic = in.getInt();
-        if (magic != MAGIC) {
-            throw new MalformedDataException(String.format("not an LZ4 frame: magic 0x%08X", magic));
-        }
-        int descriptorStart = in.position();
-        int flg = in.get() & 0xFF;
-        int bd = in.get() & 0xFF;
-        if ((flg & FLG_VERSION_MASK) != FLG_VERSION) {
-            throw new MalformedDataException("unsupported LZ4 frame version " + (flg >>> 6));
-        }
-        if ((flg & FLG_RESERVED) != 0 || (bd & BD_RESERVED) != 0) {
-            throw new MalformedDataException("LZ4 frame descriptor has reserved bits set");
-        }
-        if ((flg & FLG_DICTIONARY_ID) != 0) {
-            throw new MalformedDataException("LZ4 frames with a dictionary id are not supported");
-        }
-        if ((flg & FLG_BLOCK_INDEPENDENCE) == 0) {
-            throw new MalformedDataException("LZ4 frames with linked blocks are not supported");
-        }
-        int blockSizeCode = (bd >>> 4) & 0x7;
-        if (blockSizeCode < 4) {
-            throw new MalformedDataException("invalid LZ4 block size code " + blockSizeCode);
-        }
-        int maxBlockSize = 1 << (2 * blockSizeCode + 8);
-        long contentSize = -1;
-        if ((flg & FLG_CONTENT_SIZE) != 0) {
-            require(in, 8, "content size");
-            contentSize = in.getLong();
-            if (contentSize < 0 || contentSize > maxDecompressedBytes) {
-                throw new DecompressionLimitException("lz4", maxDecompressedBytes);
+    /**
+     * Decodes a frame one block at a time. A block is decompressed into a buffer no larger than
+     * the frame's block size and no larger than its compressed bytes could expand to, so neither
+     * the declared block size nor the declared content size decides an allocation.
+     */
+    private static final class FrameInputStream extends BlockInputStream {
+        /** LZ4's densest encoding: a run extended by 0xFF length bytes yields 255 bytes per byte read. */
+        private static final int MAX_RATIO = 255;
+        private static final int BLOCK_SLACK = 64;
+
+        private final ByteBuffer in;
+        private final byte[] src;
+        private final int base;
+        private final int limit;
+        private final int maxBlockSize;
+        private final boolean blockChecksums;
+        private final long contentSize;
+        private final StreamingXXHash32 contentHash;
+        private final LZ4SafeDecompressor decompressor = LZ4.safeDecompressor();
+        private byte[] blockBuffer = new byte[0];
+        private long produced;
+
+        FrameInputStream(ByteRange range, int limit) {
+            this.in = ByteBuffer.wrap(range.array(), range.offset(), range.length()).slice()
+                .order(ByteOrder.LITTLE_ENDIAN);
+            this.src = in.array();
+            this.base = in.arrayOffset();
+            this.limit = limit;
+
+            require(in, 7, "frame header");
+            int magic = in.getInt();
+            if (magic != MAGIC) {
+                throw new MalformedDataException(String.format("not an LZ4 frame: magic 0x%08X", magic));
             }
-        }
-        require(in, 1, "header checksum");
-        byte expectedHc = headerChecksum(src, base + descriptorStart, in.position() - descriptorStart);
-        if (in.get() != expectedHc) {
-            throw new MalformedDataException("LZ4 frame header checksum mismatch");
+            int descriptorStart = in.position();
+            int flg = in.get() & 0xFF;
+            int bd = in.get() & 0xFF;
+            if ((flg & FLG_VERSION_MASK) != FLG_VERSION) {
+                throw new MalformedDataException("unsupported LZ4 frame version " + (flg >>> 6));
+            }
+            if ((flg & FLG_RESERVED) != 0 || (bd & BD_RESERVED) != 0) {
+                throw new MalformedDataException("LZ4 frame descriptor has reserved bits set");
+            }
+            if ((flg & FLG_DICTIONARY_ID) != 0) {
+                throw new MalformedDataException("LZ4 frames with a dictionary id are not supported");
+            }
+            if ((flg & FLG_BLOCK_INDEPENDENCE) == 0) {
+                throw new MalformedDataException("LZ4 frames with linked blocks are not supported");
+            }
+            int blockSizeCode = (bd >>> 4) & 0x7;
+            if (blockSizeCode < 4) {
+                throw new MalformedDataException("invalid LZ4 block size code " + blockSizeCode);
+            }
+            this.maxBlockSize = 1 << (2 * blockSizeCode + 8);
+            long declared = -1;
+            if ((flg & FLG_CONTENT_SIZE) != 0) {
+                require(in, 8, "content size");
+                declared = in.getLong();
+                if (declared < 0 || declared > limit) {
+                    throw new DecompressionLimitException("lz4", limit);
+                }
+            }
+            this.contentSize = declared;
+            require(in, 1, "header checksum");
+            byte expectedHc = headerChecksum(src, base + descriptorStart, in.position() - descriptorStart);
+            if (in.get() != expectedHc) {
+                throw new MalformedDataException("LZ4 frame header checksum mismatch");
+            }
+            this.blockChecksums = (flg & FLG_BLOCK_CHECKSUM) != 0;
+            this.contentHash = (flg & FLG_CONTENT_CHECKSUM) != 0 ? XXHASH_FACTORY.newStreamingHash32(0) : null;
         }
 
-        boolean blockChecksums = (flg & FLG_BLOCK_CHECKSUM) != 0;
-        BoundedSink sink = new BoundedSink("lz4", maxDecompressedBytes,
-            contentSize >= 0 ? (int) contentSize : range.length() * 4);
-        LZ4SafeDecompressor decompressor = LZ4.safeDecompressor();
-        while (true) {
+        @Override
+        protected void nextBlock() {
             require(in, 4, "block size (frame ends without an end mark)");
             int word = in.getInt();
             if (word == 0) {
-                break;
+                finish();
+                return;
             }
             int size = word & ~UNCOMPRESSED_FLAG;
             boolean stored = (word & UNCOMPRESSED_FLAG) != 0;
@@ -170,43 +204,48 @@ public final class Lz4FrameCodec implements CompressionCodec {
                 throw new MalformedDataException("LZ4 block checksum mismatch");
             }
             if (stored) {
-                sink.append(src, dataStart, size);
-            } else {
-                decompressBlock(decompressor, src, dataStart, size, maxBlockSize, sink, maxDecompressedBytes);
+                serve(src, dataStart, size);
+                return;
             }
-        }
-        if ((flg & FLG_CONTENT_CHECKSUM) != 0) {
-            require(in, 4, "content checksum");
-            if (in.getInt() != XXHASH.hash(sink.array(), 0, sink.size(), 0)) {
-                throw new MalformedDataException("LZ4 content checksum mismatch");
+            int room = (int) Math.min(maxBlockSize, (long) size * MAX_RATIO + BLOCK_SLACK);
+            if (blockBuffer.length < room) {
+                blockBuffer = new byte[room];
             }
+            int written;
+            try {
+                written = decompressor.decompress(src, dataStart, size, blockBuffer, 0, room);
+            } catch (LZ4Exception e) {
+                throw new MalformedDataException("corrupt LZ4 block: " + e.getMessage(), e);
+            }
+            serve(blockBuffer, 0, written);
         }
-        if (contentSize >= 0 && contentSize != sink.size()) {
-            throw new MalformedDataException("LZ4 frame declares " + contentSize + " bytes of content but holds "
-                + sink.size());
-        }
-        if (in.hasRemaining()) {
-            throw new MalformedDataException(in.remaining() + " bytes follow the end of the LZ4 frame");
-        }
-        return sink.toByteBuffer();
-    }
 
-    private static void decompressBlock(LZ4SafeDecompressor decompressor, byte[] src, int offset, int length,
-                                        int maxBlockSize, BoundedSink sink, int limit) {
-        try {
-            if (limit - sink.size() >= maxBlockSize) {
-                // Room for a whole block: decompress straight into the output. A block that would
-                // expand past the frame's block size is corrupt, and the decompressor stops it.
-                sink.reserve(maxBlockSize);
-                sink.advance(decompressor.decompress(src, offset, length, sink.array(), sink.size(), maxBlockSize));
-            } else {
-                // Near the limit, decompress aside so that "too big" and "corrupt" stay distinguishable.
-                byte[] block = new byte[maxBlockSize];
-                int written = decompressor.decompress(src, offset, length, block, 0, maxBlockSize);
-                sink.append(block, 0, written);
+        private void serve(byte[] bytes, int offset, int length) {
+            produced += length;
+            if (produced > limit) {
+                throw new DecompressionLimitException("lz4", limit);
             }
-        } catch (LZ4Exception e) {
-            throw new MalformedDataException("corrupt LZ4 block: " + e.getMessage(), e);
+            if (contentHash != null) {
+                contentHash.update(bytes, offset, length);
+            }
+            publish(bytes, offset, length);
+        }
+
+        private void finish() {
+            finished();
+            if (contentHash != null) {
+                require(in, 4, "content checksum");
+                if (in.getInt() != contentHash.getValue()) {
+                    throw new MalformedDataException("LZ4 content checksum mismatch");
+                }
+            }
+            if (contentSize >= 0 && contentSize != produced) {
+                throw new MalformedDataException("LZ4 frame declares " + contentSize + " bytes of content but holds "
+                    + produced);
+            }
+            if (in.hasRemaining()) {
+                throw new MalformedDataException(in.remaining() + " bytes follow the end of the LZ4 frame");
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.sluice.wire.compress;
 
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 
 /** {@link CompressionType#NONE}: both directions copy, so the result never aliases the input. */
@@ -25,6 +26,14 @@ final class PassThroughCodec implements CompressionCodec {
             throw new DecompressionLimitException("uncompressed", maxDecompressedBytes);
         }
         return copy(compressed);
+    }
+
+    @Override
+    public InputStream decompressingStream(ByteBuffer compressed, int maxDecompressedBytes) {
+        if (compressed.remaining() > maxDecompressedBytes) {
+            throw new DecompressionLimitException("uncompressed", maxDecompressedBytes);
+        }
+        return ByteRange.of(compressed).inputStream();
     }
 
     private static ByteBuffer copy(ByteBuffer in) {

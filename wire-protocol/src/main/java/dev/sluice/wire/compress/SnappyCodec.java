@@ -3,6 +3,7 @@ package dev.sluice.wire.compress;
 import dev.sluice.wire.codec.MalformedDataException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import org.xerial.snappy.Snappy;
@@ -24,13 +25,18 @@ import org.xerial.snappy.SnappyOutputStream;
  * <p>Writing uses {@link SnappyOutputStream}. Reading walks the framing here instead of through
  * {@code SnappyInputStream}, which sizes its buffers from the chunk lengths in the input: each
  * chunk's length is checked against the bytes present and its uncompressed size against the
- * caller's limit before anything is allocated.
+ * caller's limit, and against the most its bytes can expand to, before anything is allocated.
  */
 public final class SnappyCodec implements CompressionCodec {
     static final SnappyCodec INSTANCE = new SnappyCodec();
 
     private static final byte[] MAGIC = {(byte) 0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0};
     private static final int HEADER_SIZE = MAGIC.length + 8;
+    /**
+     * Snappy's densest element is a copy with a two-byte offset: three bytes for up to 64 bytes
+     * out, so no block expands by more than this factor.
+     */
+    private static final int MAX_RATIO = 22;
 
     private SnappyCodec() {
     }
@@ -53,23 +59,47 @@ public final class SnappyCodec implements CompressionCodec {
     }
 
     @Override
-    public ByteBuffer decompress(ByteBuffer compressed, int maxDecompressedBytes) {
-        ByteRange in = ByteRange.of(compressed);
-        BoundedSink sink = new BoundedSink("snappy", maxDecompressedBytes, in.length() * 4);
-        byte[] src = in.array();
-        int pos = in.offset();
-        int end = in.end();
-        if (!hasMagic(src, pos, end)) {
-            uncompressBlock(src, pos, in.length(), sink);
-            return sink.toByteBuffer();
+    public InputStream decompressingStream(ByteBuffer compressed, int maxDecompressedBytes) {
+        if (maxDecompressedBytes < 0) {
+            throw new IllegalArgumentException("negative decompression limit " + maxDecompressedBytes);
         }
-        while (pos < end) {
-            if (hasMagic(src, pos, end)) {
+        return new ChunkInputStream(ByteRange.of(compressed), maxDecompressedBytes);
+    }
+
+    /** Decodes one chunk (or the single unframed block) at a time. */
+    private static final class ChunkInputStream extends BlockInputStream {
+        private final byte[] src;
+        private final int end;
+        private final int limit;
+        private final boolean framed;
+        private int pos;
+        private byte[] chunk = new byte[0];
+        private long produced;
+
+        ChunkInputStream(ByteRange in, int limit) {
+            this.src = in.array();
+            this.pos = in.offset();
+            this.end = in.end();
+            this.limit = limit;
+            this.framed = hasMagic(src, pos, end);
+        }
+
+        @Override
+        protected void nextBlock() {
+            if (!framed) {
+                finished();
+                uncompress(pos, end - pos);
+                return;
+            }
+            while (pos < end && hasMagic(src, pos, end)) {
                 if (end - pos < HEADER_SIZE) {
                     throw new MalformedDataException("snappy stream header is truncated");
                 }
                 pos += HEADER_SIZE;
-                continue;
+            }
+            if (pos == end) {
+                finished();
+                return;
             }
             if (end - pos < 4) {
                 throw new MalformedDataException("snappy chunk length is truncated");
@@ -80,10 +110,37 @@ public final class SnappyCodec implements CompressionCodec {
                 throw new MalformedDataException("snappy chunk claims " + chunkLength + " bytes but "
                     + (end - pos) + " remain");
             }
-            uncompressBlock(src, pos, chunkLength, sink);
+            uncompress(pos, chunkLength);
             pos += chunkLength;
         }
-        return sink.toByteBuffer();
+
+        private void uncompress(int offset, int length) {
+            try {
+                // The block's varint preamble declares its uncompressed length: checked against the
+                // limit and against the most the block's bytes could expand to before it sizes the
+                // buffer, and Snappy never writes past what it declares.
+                int declared = Snappy.uncompressedLength(src, offset, length);
+                if (declared < 0 || declared > limit - produced) {
+                    throw new DecompressionLimitException("snappy", limit);
+                }
+                if (declared > (long) length * MAX_RATIO) {
+                    throw new MalformedDataException("snappy block of " + length + " bytes claims " + declared
+                        + " bytes uncompressed, more than it can encode");
+                }
+                if (chunk.length < declared) {
+                    chunk = new byte[declared];
+                }
+                int written = Snappy.uncompress(src, offset, length, chunk, 0);
+                if (written != declared) {
+                    throw new MalformedDataException("snappy block produced " + written + " bytes but declared "
+                        + declared);
+                }
+                produced += written;
+                publish(chunk, 0, written);
+            } catch (IOException e) {
+                throw new MalformedDataException("corrupt snappy block: " + e.getMessage(), e);
+            }
+        }
     }
 
     private static boolean hasMagic(byte[] src, int pos, int end) {
@@ -96,22 +153,5 @@ public final class SnappyCodec implements CompressionCodec {
             }
         }
         return true;
-    }
-
-    private static void uncompressBlock(byte[] src, int offset, int length, BoundedSink sink) {
-        try {
-            // The block's varint preamble declares its uncompressed length. It is checked against
-            // the limit before the output grows, and Snappy never writes past what it declares.
-            int uncompressedLength = Snappy.uncompressedLength(src, offset, length);
-            sink.reserve(uncompressedLength);
-            int written = Snappy.uncompress(src, offset, length, sink.array(), sink.size());
-            if (written != uncompressedLength) {
-                throw new MalformedDataException("snappy block produced " + written + " bytes but declared "
-                    + uncompressedLength);
-            }
-            sink.advance(written);
-        } catch (IOException e) {
-            throw new MalformedDataException("corrupt snappy block: " + e.getMessage(), e);
-        }
     }
 }

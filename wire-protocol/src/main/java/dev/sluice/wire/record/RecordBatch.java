@@ -338,6 +338,20 @@ public final class RecordBatch {
         return new RecordIterator(this, payload);
     }
 
+    /**
+     * A cursor over the batch's records that checks each one and keeps only offset, timestamp and
+     * key/value presence: what a broker validates and searches by, without copying a payload or
+     * holding a decompressed one. See {@link RecordCursor}.
+     *
+     * @param maxDecompressedBytes the most a compressed payload may expand to, enforced while it
+     *     is read; unused for an uncompressed batch
+     * @throws CorruptRecordException if the compression type is unknown or the payload cannot start decoding
+     */
+    public RecordCursor recordCursor(int maxDecompressedBytes) {
+        ByteBuffer payload = buffer.slice(RECORDS_OFFSET, buffer.limit() - RECORDS_OFFSET).asReadOnlyBuffer();
+        return RecordCursor.open(this, payload, maxDecompressedBytes);
+    }
+
     /** A view of the batch's bytes, position 0 to {@link #sizeInBytes()}; independent position and limit. */
     public ByteBuffer buffer() {
         return buffer.duplicate();

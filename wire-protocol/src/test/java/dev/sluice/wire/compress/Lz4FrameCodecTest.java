@@ -91,6 +91,27 @@ class Lz4FrameCodecTest {
         assertThrows(DecompressionLimitException.class, () -> codec.decompress(ByteBuffer.wrap(frame), 50_000));
     }
 
+    /**
+     * The content size in a frame header is a claim: a ten-byte frame that declares 60 MiB, read
+     * under a 64 MiB limit, must fail on the mismatch without having sized anything by the claim.
+     */
+    @Test
+    void aDeclaredContentSizeIsNeverAllocated() {
+        int declared = 60 << 20;
+        ByteBuffer frame = ByteBuffer.allocate(7 + 8 + 4 + 10 + 4).order(ByteOrder.LITTLE_ENDIAN);
+        frame.putInt(0x184D2204).put((byte) 0x68).put((byte) 0x40).putLong(declared);
+        frame.put((byte) (XXHashFactory.fastestInstance().hash32().hash(frame.array(), 4, 10, 0) >>> 8));
+        frame.putInt(10 | 0x80000000).put(new byte[10]).putInt(0).flip();
+        com.sun.management.ThreadMXBean threads =
+            (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long before = threads.getCurrentThreadAllocatedBytes();
+        MalformedDataException e = assertThrows(MalformedDataException.class,
+            () -> codec.decompress(frame, 64 << 20));
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        assertTrue(e.getMessage().contains("declares"), e.getMessage());
+        assertTrue(allocated < 1 << 20, "allocated " + allocated + " bytes");
+    }
+
     @Test
     void linkedBlocksAreRefusedClearly() {
         // lz4-java will not write linked blocks, so clear the independence bit of a valid frame

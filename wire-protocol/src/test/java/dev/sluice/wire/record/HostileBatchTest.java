@@ -46,6 +46,21 @@ class HostileBatchTest {
         return count;
     }
 
+    /** Walks every batch with a {@link RecordCursor}, as a broker validates; returns the number of records. */
+    static int walkWithCursor(MemoryRecords records) {
+        int count = 0;
+        for (RecordBatch batch : records.batches()) {
+            int index = 0;
+            try (RecordCursor cursor = batch.recordCursor(LIMIT)) {
+                while (cursor.next()) {
+                    assertEquals(index++, cursor.index());
+                    count++;
+                }
+            }
+        }
+        return count;
+    }
+
     /** A v2 batch header around {@code payload}, which is compressed with {@code type} first. */
     static RecordBatch rawBatch(CompressionType type, int recordCount, byte[] payload) {
         ByteBuffer body = type == CompressionType.NONE ? ByteBuffer.wrap(payload) : type.codec().compress(ByteBuffer.wrap(payload));
@@ -98,12 +113,15 @@ class HostileBatchTest {
         MemoryRecords records = MemoryRecords.withBatches(rawBatch(type, count, payload));
         CorruptRecordException e = assertThrows(CorruptRecordException.class, () -> decodeFully(records));
         assertTrue(e.getMessage() != null && !e.getMessage().isEmpty());
+        CorruptRecordException walked = assertThrows(CorruptRecordException.class, () -> walkWithCursor(records));
+        assertTrue(walked.getMessage() != null && !walked.getMessage().isEmpty());
     }
 
     @ParameterizedTest
     @EnumSource(CompressionType.class)
     void theHandBuiltRecordIsItselfValid(CompressionType type) {
         assertEquals(2, decodeFully(MemoryRecords.withBatches(rawBatch(type, 2, concat(GOOD, GOOD)))));
+        assertEquals(2, walkWithCursor(MemoryRecords.withBatches(rawBatch(type, 2, concat(GOOD, GOOD)))));
     }
 
     @ParameterizedTest
@@ -182,6 +200,72 @@ class HostileBatchTest {
         assertEquals(LIMIT, e.limit());
     }
 
+    /**
+     * A gigabyte of one record's value in a batch of kilobytes: walking it stops at the limit, and
+     * the walk's memory does not grow with the limit (it streams, holding a window, not the payload).
+     */
+    @ParameterizedTest
+    @EnumSource(value = CompressionType.class, names = "NONE", mode = EnumSource.Mode.EXCLUDE)
+    void aGigabyteBombIsWalkedWithoutAllocatingItsSize(CompressionType type) {
+        RecordBatch bomb = gigabyteBomb(type);
+        assertTrue(bomb.sizeInBytes() < 32 * 1024 * 1024, type + " bomb of " + bomb.sizeInBytes() + " bytes");
+        int limit = 256 * 1024 * 1024;
+        com.sun.management.ThreadMXBean threads =
+            (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long before = threads.getCurrentThreadAllocatedBytes();
+        DecompressionLimitException e = assertThrows(DecompressionLimitException.class, () -> {
+            try (RecordCursor cursor = bomb.recordCursor(limit)) {
+                while (cursor.next()) {
+                    // Walk to the end, or to the limit.
+                }
+            }
+        });
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        assertEquals(limit, e.limit());
+        assertTrue(allocated < 16 * 1024 * 1024, type + " walk allocated " + allocated + " bytes");
+    }
+
+    /**
+     * One record whose value is 1 GiB of zeros, compressed by Kafka's own producer streams a block
+     * at a time (never held whole). Snappy cannot expand more than about 21 times, so its bomb is
+     * smaller, though still past the walk's limit.
+     */
+    private static RecordBatch gigabyteBomb(CompressionType type) {
+        int valueSize = type == CompressionType.SNAPPY ? 320 << 20 : 1 << 30;
+        ByteBuffer prefix = ByteBuffer.allocate(32);
+        ByteBuffer body = ByteBuffer.allocate(32);
+        body.put((byte) 0);
+        Varint.write(0L, body);
+        Varint.write(0, body);
+        Varint.write(-1, body);
+        Varint.write(valueSize, body);
+        body.flip();
+        Varint.write(body.remaining() + valueSize + 1, prefix);
+        prefix.put(body).flip();
+        org.apache.kafka.common.utils.ByteBufferOutputStream compressed =
+            new org.apache.kafka.common.utils.ByteBufferOutputStream(1024 * 1024);
+        try (java.io.OutputStream out = KafkaBatches.kafkaCompression(type).wrapForOutput(compressed, RecordBatch.MAGIC)) {
+            out.write(prefix.array(), 0, prefix.limit());
+            byte[] zeros = new byte[1 << 20];
+            for (int i = 0; i < valueSize / zeros.length; i++) {
+                out.write(zeros);
+            }
+            out.write(0); // no headers
+        } catch (java.io.IOException ex) {
+            throw new java.io.UncheckedIOException(ex);
+        }
+        ByteBuffer written = compressed.buffer().flip();
+        byte[] payload = new byte[written.remaining()];
+        written.get(payload);
+        ByteBuffer bytes = ByteBuffer.allocate(RecordBatch.HEADER_SIZE + payload.length);
+        bytes.putLong(0L).putInt(bytes.capacity() - 12).putInt(0).put((byte) 2).putInt(0)
+            .putShort((short) type.id()).putInt(0).putLong(1_000L).putLong(1_000L)
+            .putLong(-1L).putShort((short) -1).putInt(-1).putInt(1).put(payload).flip();
+        RecordBatch batch = RecordBatch.wrap(bytes);
+        batch.writeChecksum();
+        return batch;
+    }
+
     @Test
     void unknownCompressionIdsAreCorrupt() {
         RecordBatch batch = rawBatch(CompressionType.NONE, 1, GOOD);
@@ -234,6 +318,13 @@ class HostileBatchTest {
             }
             if (fixCrc) {
                 RecordBatch.wrap(bytes.slice(0, first.sizeInBytes())).writeChecksum();
+            }
+            try {
+                walkWithCursor(MemoryRecords.readableRecords(bytes));
+            } catch (MalformedDataException expected) {
+                // The only acceptable failure.
+            } catch (RuntimeException | Error e) {
+                fail(type + " run " + run + " threw " + e + " walking with a cursor", e);
             }
             try {
                 decodeFully(MemoryRecords.readableRecords(bytes));
