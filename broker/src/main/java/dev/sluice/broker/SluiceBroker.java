@@ -211,8 +211,7 @@ public final class SluiceBroker implements AutoCloseable {
             controller.addListener(partitions);
             DelayedFetches delayedFetches = new DelayedFetches(partitions.ioExecutor());
             partitions.addAppendListener(delayedFetches);
-            GroupCoordinator groups = new GroupCoordinator(GroupConfig.from(config), controller, partitions,
-                partitions.ioExecutor());
+            GroupCoordinator groups = new GroupCoordinator(GroupConfig.from(config), controller, partitions);
             opened.add(groups);
             // After partitions: a new __consumer_offsets partition is open before its shard loads.
             controller.addListener(groups);

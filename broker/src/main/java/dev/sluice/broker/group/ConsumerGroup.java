@@ -20,8 +20,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
+import com.google.re2j.PatternSyntaxException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,7 +53,7 @@ final class ConsumerGroup implements Group {
         List<String> subscribedTopicNames = List.of();
         String subscribedTopicRegex;
         /** {@link #subscribedTopicRegex} compiled, null when there is none. */
-        Pattern subscribedPattern;
+        SubscriptionRegex subscribedPattern;
         int rebalanceTimeoutMs = -1;
         String serverAssignor;
         int memberEpoch;
@@ -100,6 +99,9 @@ final class ConsumerGroup implements Group {
     private Map<Uuid, Integer> assignedTopics = Map.of();
     /** The metadata version {@link #assignedTopics} was last compared with; metadata changes rarely. */
     private long checkedImageVersion = -1;
+    /** Topics each subscription pattern matched in the metadata of {@link #resolvedImageVersion}. */
+    private final Map<String, List<TopicImage>> resolved = new HashMap<>();
+    private long resolvedImageVersion = -1;
 
     ConsumerGroup(String groupId, GroupShard shard) {
         this.groupId = groupId;
@@ -344,9 +346,9 @@ final class ConsumerGroup implements Group {
             message.append("assignor " + request.serverAssignor() + " is not one of " + config.assignors());
             return ErrorCode.UNSUPPORTED_ASSIGNOR;
         }
-        if (request.subscribedTopicRegex() != null) {
+        if (request.subscribedTopicRegex() != null && !request.subscribedTopicRegex().isEmpty()) {
             try {
-                Pattern.compile(request.subscribedTopicRegex());
+                SubscriptionRegex.compile(request.subscribedTopicRegex());
             } catch (PatternSyntaxException e) {
                 message.append("invalid subscription pattern: " + e.getDescription());
                 return ErrorCode.INVALID_REGULAR_EXPRESSION;
@@ -424,7 +426,7 @@ final class ConsumerGroup implements Group {
     private static void setRegex(Member m, String regex) {
         m.subscribedTopicRegex = regex;
         try {
-            m.subscribedPattern = regex == null ? null : Pattern.compile(regex);
+            m.subscribedPattern = regex == null ? null : SubscriptionRegex.compile(regex);
         } catch (PatternSyntaxException e) {
             // Only a damaged record could hold one; the member then matches no topic by pattern.
             m.subscribedPattern = null;
@@ -465,20 +467,41 @@ final class ConsumerGroup implements Group {
         return topics;
     }
 
-    private static List<TopicImage> subscribedTopics(Member m, MetadataImage image) {
+    private List<TopicImage> subscribedTopics(Member m, MetadataImage image) {
         List<TopicImage> topics = new ArrayList<>();
         for (String name : m.subscribedTopicNames) {
             image.topic(name).ifPresent(topics::add);
         }
         if (m.subscribedPattern != null) {
-            Pattern pattern = m.subscribedPattern;
-            for (TopicImage t : image.topics()) {
-                if (!t.isInternal() && !m.subscribedTopicNames.contains(t.name()) && pattern.matcher(t.name()).matches()) {
+            for (TopicImage t : matchingTopics(m.subscribedPattern, image)) {
+                if (!m.subscribedTopicNames.contains(t.name())) {
                     topics.add(t);
                 }
             }
         }
         return topics;
+    }
+
+    /**
+     * The non-internal topics whose names {@code regex} matches, resolved once per pattern and
+     * metadata version: members usually share one pattern, and a heartbeat should not match every
+     * topic name again for each of them.
+     */
+    private List<TopicImage> matchingTopics(SubscriptionRegex regex, MetadataImage image) {
+        if (image.version() != resolvedImageVersion || resolved.size() > members.size()) {
+            // Also cleared when patterns members no longer use could pile up.
+            resolved.clear();
+            resolvedImageVersion = image.version();
+        }
+        return resolved.computeIfAbsent(regex.toString(), k -> {
+            List<TopicImage> matching = new ArrayList<>();
+            for (TopicImage t : image.topics()) {
+                if (!t.isInternal() && regex.matches(t.name())) {
+                    matching.add(t);
+                }
+            }
+            return matching;
+        });
     }
 
     private String assignorName() {
