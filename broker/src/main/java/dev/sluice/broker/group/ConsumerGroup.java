@@ -1,5 +1,6 @@
 package dev.sluice.broker.group;
 
+import dev.sluice.broker.LogSafe;
 import dev.sluice.broker.group.records.ConsumerGroupCurrentMemberAssignmentValue;
 import dev.sluice.broker.group.records.ConsumerGroupMemberMetadataValue;
 import dev.sluice.broker.group.records.ConsumerGroupTargetAssignmentMemberValue;
@@ -236,7 +237,7 @@ final class ConsumerGroup implements Group {
             if (m == null) {
                 return failed(ErrorCode.UNKNOWN_MEMBER_ID, "member " + memberId + " is not in group " + groupId);
             }
-            log.info("Member {} of consumer group {} left", memberId, groupId);
+            log.info("Member {} of consumer group {} left", LogSafe.of(memberId), LogSafe.of(groupId));
             removeMember(m, records);
             bumpEpoch(records);
             computeTarget(records);
@@ -642,7 +643,7 @@ final class ConsumerGroup implements Group {
             Member gone = members.get(memberId);
             if (gone != null) {
                 log.info("Member {} of consumer group {} has failed (session timeout of {} ms expired); removing it",
-                    memberId, groupId, shard.config().consumerSessionTimeoutMs());
+                    LogSafe.of(memberId), LogSafe.of(groupId), shard.config().consumerSessionTimeoutMs());
                 fence(gone);
             }
         });
@@ -651,8 +652,8 @@ final class ConsumerGroup implements Group {
     private void revocationExpired(String memberId, int epoch) {
         Member m = members.get(memberId);
         if (m != null && m.state == UNREVOKED_PARTITIONS && m.memberEpoch == epoch) {
-            log.info("Member {} of consumer group {} did not revoke its partitions within {} ms; removing it", memberId,
-                groupId, m.rebalanceTimeoutMs);
+            log.info("Member {} of consumer group {} did not revoke its partitions within {} ms; removing it",
+                LogSafe.of(memberId), LogSafe.of(groupId), m.rebalanceTimeoutMs);
             fence(m);
         }
     }
