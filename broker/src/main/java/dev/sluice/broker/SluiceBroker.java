@@ -220,8 +220,7 @@ public final class SluiceBroker implements AutoCloseable {
             opened.add(readPools);
             DelayedFetches delayedFetches = new DelayedFetches(readPools.local());
             partitions.addAppendListener(delayedFetches);
-            GroupCoordinator groups = new GroupCoordinator(GroupConfig.from(config), controller, partitions,
-                partitions.ioExecutor());
+            GroupCoordinator groups = new GroupCoordinator(GroupConfig.from(config), controller, partitions);
             opened.add(groups);
             // After partitions: a new __consumer_offsets partition is open before its shard loads.
             controller.addListener(groups);

@@ -108,6 +108,7 @@ public final class BrokerConfigKeys {
     public static final String GROUP_INITIAL_REBALANCE_DELAY_MS = "group.initial.rebalance.delay.ms";
     public static final String GROUP_MAX_SIZE = "group.max.size";
     public static final String GROUP_COORDINATOR_REBALANCE_PROTOCOLS = "group.coordinator.rebalance.protocols";
+    public static final String GROUP_COORDINATOR_THREADS = "group.coordinator.threads";
     public static final String GROUP_CONSUMER_SESSION_TIMEOUT_MS = "group.consumer.session.timeout.ms";
     public static final String GROUP_CONSUMER_MIN_SESSION_TIMEOUT_MS = "group.consumer.min.session.timeout.ms";
     public static final String GROUP_CONSUMER_MAX_SESSION_TIMEOUT_MS = "group.consumer.max.session.timeout.ms";
@@ -296,6 +297,8 @@ public final class BrokerConfigKeys {
         def(m, GROUP_INITIAL_REBALANCE_DELAY_MS, ConfigType.INT, "3000", atLeast(0), false,
             "How long the first rebalance of an empty classic group waits for more members.");
         def(m, GROUP_MAX_SIZE, ConfigType.INT, "2147483647", atLeast(1), false, "Members a classic group may have.");
+        def(m, GROUP_COORDINATOR_THREADS, ConfigType.INT, "4", atLeast(1), false,
+            "Threads of the group coordinator, apart from the partition writers' (num.io.threads).");
         def(m, GROUP_COORDINATOR_REBALANCE_PROTOCOLS, ConfigType.LIST, "classic,consumer", eachOf("classic", "consumer", "streams", "share"),
             false, "Rebalance protocols served: classic (JoinGroup/SyncGroup) and consumer (KIP-848); streams and share are not served yet.");
         def(m, GROUP_CONSUMER_SESSION_TIMEOUT_MS, ConfigType.INT, "45000", atLeast(1), false,

@@ -1,5 +1,6 @@
 package dev.sluice.broker.group;
 
+import dev.sluice.broker.LogSafe;
 import dev.sluice.broker.group.records.GroupMetadataValue;
 import dev.sluice.wire.message.ErrorCode;
 import dev.sluice.wire.message.HeartbeatRequest;
@@ -413,8 +414,8 @@ final class ClassicGroup implements Group {
         shard.cancel(syncKey());
         boolean initial = state == State.EMPTY;
         transition(State.PREPARING_REBALANCE);
-        log.info("Preparing to rebalance group {} in state PreparingRebalance with old generation {} ({})", groupId,
-            generationId, reason);
+        log.info("Preparing to rebalance group {} in state PreparingRebalance with old generation {} ({})",
+            LogSafe.of(groupId), generationId, LogSafe.of(reason));
         int rebalanceTimeout = maxRebalanceTimeout();
         if (initial && shard.config().initialRebalanceDelayMs() > 0) {
             int delay = Math.min(shard.config().initialRebalanceDelayMs(), rebalanceTimeout);
@@ -488,7 +489,7 @@ final class ClassicGroup implements Group {
             protocolName = null;
             leaderId = null;
             transition(State.EMPTY);
-            log.info("Group {} with generation {} is now empty", groupId, generationId);
+            log.info("Group {} with generation {} is now empty", LogSafe.of(groupId), generationId);
             shard.write(List.of(GroupRecords.classicGroup(groupId, toRecord())));
             return;
         }
@@ -499,8 +500,8 @@ final class ClassicGroup implements Group {
         }
         transition(State.COMPLETING_REBALANCE);
         shard.rebalanced();
-        log.info("Stabilized group {} generation {} with {} members, protocol {}", groupId, generationId, members.size(),
-            protocolName);
+        log.info("Stabilized group {} generation {} with {} members, protocol {}", LogSafe.of(groupId), generationId,
+            members.size(), LogSafe.of(protocolName));
         pendingSync.clear();
         for (Member m : members.values()) {
             if (m.awaitingJoin != null) {
@@ -725,8 +726,8 @@ final class ClassicGroup implements Group {
                     shard.cancel(pendingKey(memberId));
                     removedAny = true;
                 } else if (members.containsKey(memberId)) {
-                    log.info("Member {} of group {} left ({})", memberId, groupId,
-                        identity.reason() == null ? "no reason given" : identity.reason());
+                    log.info("Member {} of group {} left ({})", LogSafe.of(memberId), LogSafe.of(groupId),
+                        identity.reason() == null ? "no reason given" : LogSafe.of(identity.reason()));
                     removeMember(members.get(memberId), ErrorCode.UNKNOWN_MEMBER_ID);
                     removedAny = true;
                 } else {
@@ -818,8 +819,8 @@ final class ClassicGroup implements Group {
             scheduleSessionExpiry(m);
             return;
         }
-        log.info("Member {} of group {} has failed (session timeout of {} ms expired); removing it", memberId, groupId,
-            m.sessionTimeoutMs);
+        log.info("Member {} of group {} has failed (session timeout of {} ms expired); removing it",
+            LogSafe.of(memberId), LogSafe.of(groupId), m.sessionTimeoutMs);
         removeMember(m, ErrorCode.UNKNOWN_MEMBER_ID);
         afterMembersLeft("member " + memberId + " failed");
     }

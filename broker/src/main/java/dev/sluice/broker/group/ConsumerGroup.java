@@ -1,5 +1,6 @@
 package dev.sluice.broker.group;
 
+import dev.sluice.broker.LogSafe;
 import dev.sluice.broker.group.records.ConsumerGroupCurrentMemberAssignmentValue;
 import dev.sluice.broker.group.records.ConsumerGroupMemberMetadataValue;
 import dev.sluice.broker.group.records.ConsumerGroupTargetAssignmentMemberValue;
@@ -20,8 +21,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
+import com.google.re2j.PatternSyntaxException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,7 +54,7 @@ final class ConsumerGroup implements Group {
         List<String> subscribedTopicNames = List.of();
         String subscribedTopicRegex;
         /** {@link #subscribedTopicRegex} compiled, null when there is none. */
-        Pattern subscribedPattern;
+        SubscriptionRegex subscribedPattern;
         int rebalanceTimeoutMs = -1;
         String serverAssignor;
         int memberEpoch;
@@ -100,6 +100,9 @@ final class ConsumerGroup implements Group {
     private Map<Uuid, Integer> assignedTopics = Map.of();
     /** The metadata version {@link #assignedTopics} was last compared with; metadata changes rarely. */
     private long checkedImageVersion = -1;
+    /** Topics each subscription pattern matched in the metadata of {@link #resolvedImageVersion}. */
+    private final Map<String, List<TopicImage>> resolved = new HashMap<>();
+    private long resolvedImageVersion = -1;
 
     ConsumerGroup(String groupId, GroupShard shard) {
         this.groupId = groupId;
@@ -234,7 +237,7 @@ final class ConsumerGroup implements Group {
             if (m == null) {
                 return failed(ErrorCode.UNKNOWN_MEMBER_ID, "member " + memberId + " is not in group " + groupId);
             }
-            log.info("Member {} of consumer group {} left", memberId, groupId);
+            log.info("Member {} of consumer group {} left", LogSafe.of(memberId), LogSafe.of(groupId));
             removeMember(m, records);
             bumpEpoch(records);
             computeTarget(records);
@@ -344,9 +347,9 @@ final class ConsumerGroup implements Group {
             message.append("assignor " + request.serverAssignor() + " is not one of " + config.assignors());
             return ErrorCode.UNSUPPORTED_ASSIGNOR;
         }
-        if (request.subscribedTopicRegex() != null) {
+        if (request.subscribedTopicRegex() != null && !request.subscribedTopicRegex().isEmpty()) {
             try {
-                Pattern.compile(request.subscribedTopicRegex());
+                SubscriptionRegex.compile(request.subscribedTopicRegex());
             } catch (PatternSyntaxException e) {
                 message.append("invalid subscription pattern: " + e.getDescription());
                 return ErrorCode.INVALID_REGULAR_EXPRESSION;
@@ -424,7 +427,7 @@ final class ConsumerGroup implements Group {
     private static void setRegex(Member m, String regex) {
         m.subscribedTopicRegex = regex;
         try {
-            m.subscribedPattern = regex == null ? null : Pattern.compile(regex);
+            m.subscribedPattern = regex == null ? null : SubscriptionRegex.compile(regex);
         } catch (PatternSyntaxException e) {
             // Only a damaged record could hold one; the member then matches no topic by pattern.
             m.subscribedPattern = null;
@@ -465,20 +468,41 @@ final class ConsumerGroup implements Group {
         return topics;
     }
 
-    private static List<TopicImage> subscribedTopics(Member m, MetadataImage image) {
+    private List<TopicImage> subscribedTopics(Member m, MetadataImage image) {
         List<TopicImage> topics = new ArrayList<>();
         for (String name : m.subscribedTopicNames) {
             image.topic(name).ifPresent(topics::add);
         }
         if (m.subscribedPattern != null) {
-            Pattern pattern = m.subscribedPattern;
-            for (TopicImage t : image.topics()) {
-                if (!t.isInternal() && !m.subscribedTopicNames.contains(t.name()) && pattern.matcher(t.name()).matches()) {
+            for (TopicImage t : matchingTopics(m.subscribedPattern, image)) {
+                if (!m.subscribedTopicNames.contains(t.name())) {
                     topics.add(t);
                 }
             }
         }
         return topics;
+    }
+
+    /**
+     * The non-internal topics whose names {@code regex} matches, resolved once per pattern and
+     * metadata version: members usually share one pattern, and a heartbeat should not match every
+     * topic name again for each of them.
+     */
+    private List<TopicImage> matchingTopics(SubscriptionRegex regex, MetadataImage image) {
+        if (image.version() != resolvedImageVersion || resolved.size() > members.size()) {
+            // Also cleared when patterns members no longer use could pile up.
+            resolved.clear();
+            resolvedImageVersion = image.version();
+        }
+        return resolved.computeIfAbsent(regex.toString(), k -> {
+            List<TopicImage> matching = new ArrayList<>();
+            for (TopicImage t : image.topics()) {
+                if (!t.isInternal() && regex.matches(t.name())) {
+                    matching.add(t);
+                }
+            }
+            return matching;
+        });
     }
 
     private String assignorName() {
@@ -619,7 +643,7 @@ final class ConsumerGroup implements Group {
             Member gone = members.get(memberId);
             if (gone != null) {
                 log.info("Member {} of consumer group {} has failed (session timeout of {} ms expired); removing it",
-                    memberId, groupId, shard.config().consumerSessionTimeoutMs());
+                    LogSafe.of(memberId), LogSafe.of(groupId), shard.config().consumerSessionTimeoutMs());
                 fence(gone);
             }
         });
@@ -628,8 +652,8 @@ final class ConsumerGroup implements Group {
     private void revocationExpired(String memberId, int epoch) {
         Member m = members.get(memberId);
         if (m != null && m.state == UNREVOKED_PARTITIONS && m.memberEpoch == epoch) {
-            log.info("Member {} of consumer group {} did not revoke its partitions within {} ms; removing it", memberId,
-                groupId, m.rebalanceTimeoutMs);
+            log.info("Member {} of consumer group {} did not revoke its partitions within {} ms; removing it",
+                LogSafe.of(memberId), LogSafe.of(groupId), m.rebalanceTimeoutMs);
             fence(m);
         }
     }

@@ -23,12 +23,14 @@ import java.util.List;
  * @param consumerHeartbeatIntervalMs {@code group.consumer.heartbeat.interval.ms}
  * @param consumerMaxSize {@code group.consumer.max.size}
  * @param assignors {@code group.consumer.assignors}, the first being the default
+ * @param threads {@code group.coordinator.threads}
  */
 public record GroupConfig(int offsetsTopicPartitions, int offsetsTopicSegmentBytes, int compressionCodec,
                           long offsetsRetentionMs, long offsetsRetentionCheckMs, int offsetMetadataMaxBytes,
                           int minSessionTimeoutMs, int maxSessionTimeoutMs, int initialRebalanceDelayMs, int maxSize,
                           boolean classicEnabled, boolean consumerEnabled, int consumerSessionTimeoutMs,
-                          int consumerHeartbeatIntervalMs, int consumerMaxSize, List<String> assignors) {
+                          int consumerHeartbeatIntervalMs, int consumerMaxSize, List<String> assignors,
+                          int threads) {
 
     /** A member of a classic group that has not finished joining is dropped after this long (Kafka's value). */
     static final int NEW_MEMBER_JOIN_TIMEOUT_MS = 5 * 60 * 1000;
@@ -49,6 +51,7 @@ public record GroupConfig(int offsetsTopicPartitions, int offsetsTopicSegmentByt
             c.getInt(BrokerConfigKeys.GROUP_CONSUMER_SESSION_TIMEOUT_MS),
             c.getInt(BrokerConfigKeys.GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS),
             c.getInt(BrokerConfigKeys.GROUP_CONSUMER_MAX_SIZE),
-            List.copyOf(c.getList(BrokerConfigKeys.GROUP_CONSUMER_ASSIGNORS)));
+            List.copyOf(c.getList(BrokerConfigKeys.GROUP_CONSUMER_ASSIGNORS)),
+            c.getInt(BrokerConfigKeys.GROUP_COORDINATOR_THREADS));
     }
 }

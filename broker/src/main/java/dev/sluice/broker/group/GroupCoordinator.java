@@ -28,9 +28,11 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -43,7 +45,11 @@ import org.slf4j.LoggerFactory;
  * appears in the metadata.
  *
  * <p>Threading: the entry points may be called from any thread; each runs on its group's shard.
- * The shards share one timer thread, which only hands expired timers back to their shard.
+ * The shards run on the coordinator's own pool ({@code group.coordinator.threads}), never on the
+ * partition writers' pool: a request's work on a group (matching a subscription regex against every
+ * topic, computing an assignment for many members) then delays only other groups, never produce or
+ * fetch. Each shard stays serial on that pool. The shards share one timer thread, which only hands
+ * expired timers back to their shard.
  */
 public final class GroupCoordinator implements MetadataListener, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GroupCoordinator.class);
@@ -74,25 +80,29 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
     private final GroupConfig config;
     private final Controller controller;
     private final Partitions partitions;
-    private final Executor pool;
+    private final ExecutorService pool;
     private final ScheduledThreadPoolExecutor timer;
     private final InstantSource clock;
     private final Map<Integer, GroupShard> shards = new ConcurrentHashMap<>();
     private final AtomicLong rebalances = new AtomicLong();
     private CompletableFuture<Void> creating;
 
-    public GroupCoordinator(GroupConfig config, Controller controller, Partitions partitions, Executor pool) {
-        this(config, controller, partitions, pool, InstantSource.system());
+    public GroupCoordinator(GroupConfig config, Controller controller, Partitions partitions) {
+        this(config, controller, partitions, InstantSource.system());
     }
 
     /** With a clock of the caller's: session and retention timers still run in real time. */
-    public GroupCoordinator(GroupConfig config, Controller controller, Partitions partitions, Executor pool,
-                            InstantSource clock) {
+    public GroupCoordinator(GroupConfig config, Controller controller, Partitions partitions, InstantSource clock) {
         this.clock = clock;
         this.config = config;
         this.controller = controller;
         this.partitions = partitions;
-        this.pool = pool;
+        AtomicInteger threads = new AtomicInteger();
+        this.pool = Executors.newFixedThreadPool(config.threads(), r -> {
+            Thread t = new Thread(r, "sluice-group-coordinator-" + threads.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
         this.timer = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "sluice-group-timer");
             t.setDaemon(true);
@@ -344,5 +354,6 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
             log.warn("Group coordinator shards did not close in time: {}", e.toString());
         }
         timer.shutdownNow();
+        pool.shutdown();
     }
 }

@@ -1,6 +1,7 @@
 package dev.sluice.broker.handler;
 
 import dev.sluice.broker.metadata.Controller;
+import dev.sluice.broker.metadata.TopicNames;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.CreatePartitionsRequest;
 import dev.sluice.wire.message.CreatePartitionsResponse;
@@ -16,7 +17,9 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p>Grows a topic to {@code count} partitions: UNKNOWN_TOPIC_OR_PARTITION for a missing topic,
  * INVALID_PARTITIONS when the count does not grow it, INVALID_REPLICA_ASSIGNMENT for assignments of
- * the wrong number or naming other brokers, INVALID_REQUEST for a topic listed twice.
+ * the wrong number or naming other brokers, INVALID_REQUEST for a topic listed twice,
+ * INVALID_TOPIC_EXCEPTION for an internal topic (more partitions of {@code __consumer_offsets}
+ * would move groups away from the partitions that hold their offsets; Kafka leaves this to ACLs).
  * {@code validate_only} changes nothing.
  */
 public final class CreatePartitionsHandler extends ApiHandler<CreatePartitionsRequest, CreatePartitionsResponse> {
@@ -45,6 +48,11 @@ public final class CreatePartitionsHandler extends ApiHandler<CreatePartitionsRe
             if (duplicates.contains(t.name())) {
                 results.add(CompletableFuture.completedFuture(result(t.name(), ErrorCode.INVALID_REQUEST,
                     "topic " + t.name() + " is listed more than once in the request")));
+                continue;
+            }
+            if (TopicNames.isInternal(t.name())) {
+                results.add(CompletableFuture.completedFuture(result(t.name(), ErrorCode.INVALID_TOPIC_EXCEPTION,
+                    t.name() + " is an internal topic; its partition count cannot change")));
                 continue;
             }
             List<List<Integer>> assignments = null;

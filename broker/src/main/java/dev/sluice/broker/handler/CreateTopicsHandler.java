@@ -4,6 +4,7 @@ import dev.sluice.broker.config.ConfigResolver;
 import dev.sluice.broker.metadata.Controller;
 import dev.sluice.broker.metadata.MetadataImage;
 import dev.sluice.broker.metadata.TopicImage;
+import dev.sluice.broker.metadata.TopicNames;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.CreateTopicsRequest;
 import dev.sluice.wire.message.CreateTopicsResponse;
@@ -20,7 +21,8 @@ import java.util.concurrent.CompletableFuture;
 /**
  * CreateTopics (key 19), v2-7.
  *
- * <p>Per topic: INVALID_TOPIC_EXCEPTION for an illegal or colliding name, TOPIC_ALREADY_EXISTS,
+ * <p>Per topic: INVALID_TOPIC_EXCEPTION for an illegal or colliding name, and for an internal
+ * topic's name or one colliding with it (its coordinator creates it), TOPIC_ALREADY_EXISTS,
  * INVALID_PARTITIONS / INVALID_REPLICATION_FACTOR for counts that cannot be (this single broker
  * holds one replica at most), INVALID_REPLICA_ASSIGNMENT for explicit assignments that name other
  * brokers or are inconsistent, INVALID_CONFIG for unknown keys or bad values, and INVALID_REQUEST for
@@ -49,10 +51,16 @@ public final class CreateTopicsHandler extends ApiHandler<CreateTopicsRequest, C
         }
         Map<String, CreateTopicsResponse.CreatableTopicResult> early = new HashMap<>();
         List<Controller.NewTopic> toCreate = new ArrayList<>();
+        MetadataImage before = controller.image();
         for (CreateTopicsRequest.CreatableTopic t : request.topics()) {
             if (duplicates.contains(t.name())) {
                 early.put(t.name(), failed(t.name(), ErrorCode.INVALID_REQUEST,
                     "topic " + t.name() + " is listed more than once in the request"));
+                continue;
+            }
+            String reserved = t.name() == null ? null : TopicNames.reservedProblem(t.name());
+            if (reserved != null && before.topic(t.name()).isEmpty()) {
+                early.put(t.name(), failed(t.name(), ErrorCode.INVALID_TOPIC_EXCEPTION, reserved));
                 continue;
             }
             Map<String, String> configs = new LinkedHashMap<>();

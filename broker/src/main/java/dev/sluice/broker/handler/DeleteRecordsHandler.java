@@ -2,6 +2,7 @@ package dev.sluice.broker.handler;
 
 import dev.sluice.broker.log.Partitions;
 import dev.sluice.broker.metadata.Controller;
+import dev.sluice.broker.metadata.TopicNames;
 import dev.sluice.storage.append.AppendException;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.DeleteRecordsRequest;
@@ -15,7 +16,8 @@ import java.util.concurrent.CompletableFuture;
  * DeleteRecords (key 21), v0-2: moves each partition's log start offset up to the given offset
  * (-1: the high watermark); whole segments below it are deleted in the background. An offset above
  * the high watermark is OFFSET_OUT_OF_RANGE; one below the current start changes nothing. The
- * answer's low watermark is the log start offset afterwards.
+ * answer's low watermark is the log start offset afterwards. Records of internal topics cannot be
+ * deleted (INVALID_TOPIC_EXCEPTION, as in Kafka): they hold the groups' committed offsets.
  */
 public final class DeleteRecordsHandler extends ApiHandler<DeleteRecordsRequest, DeleteRecordsResponse> {
     private final PartitionLookup lookup;
@@ -35,6 +37,10 @@ public final class DeleteRecordsHandler extends ApiHandler<DeleteRecordsRequest,
                 DeleteRecordsResponse.DeleteRecordsPartitionResult r = new DeleteRecordsResponse.DeleteRecordsPartitionResult()
                     .setPartitionIndex(p.partitionIndex()).setLowWatermark(-1);
                 results.add(r);
+                if (TopicNames.isInternal(t.name())) {
+                    r.setErrorCode(ErrorCode.INVALID_TOPIC_EXCEPTION.code());
+                    continue;
+                }
                 PartitionLookup.Found found = lookup.find(t.name(), p.partitionIndex(), -1);
                 if (found.error() != ErrorCode.NONE) {
                     r.setErrorCode(found.error().code());

@@ -1,6 +1,9 @@
 package dev.sluice.broker.handler;
 
 import dev.sluice.broker.metadata.Controller;
+import dev.sluice.broker.metadata.MetadataImage;
+import dev.sluice.broker.metadata.TopicImage;
+import dev.sluice.broker.metadata.TopicNames;
 import dev.sluice.wire.codec.Uuid;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.DeleteTopicsRequest;
@@ -16,7 +19,9 @@ import java.util.concurrent.CompletableFuture;
  * <p>Topics are named by name (v1-5: {@code topic_names}) or, from v6, by name or id. An unknown
  * name is UNKNOWN_TOPIC_OR_PARTITION, an unknown id UNKNOWN_TOPIC_ID, a v6 entry with both or
  * neither INVALID_REQUEST; with {@code delete.topic.enable=false} every entry is
- * TOPIC_DELETION_DISABLED. A deleted topic's partition data is removed in the background.
+ * TOPIC_DELETION_DISABLED. An internal topic, named or by id, is INVALID_TOPIC_EXCEPTION: deleting
+ * {@code __consumer_offsets} would lose every group's committed offsets (Kafka leaves this to ACLs).
+ * A deleted topic's partition data is removed in the background.
  */
 public final class DeleteTopicsHandler extends ApiHandler<DeleteTopicsRequest, DeleteTopicsResponse> {
     private final Controller controller;
@@ -33,8 +38,14 @@ public final class DeleteTopicsHandler extends ApiHandler<DeleteTopicsRequest, D
         List<DeleteTopicsResponse.DeletableTopicResult> invalid = new ArrayList<>();
         List<Integer> positions = new ArrayList<>();
         int position = 0;
+        MetadataImage image = controller.image();
         if (context.version() < 6) {
             for (String name : request.topicNames()) {
+                if (TopicNames.isInternal(name)) {
+                    invalid.add(internal(name, Uuid.ZERO));
+                    position++;
+                    continue;
+                }
                 names.add(name);
                 ids.add(Uuid.ZERO);
                 positions.add(position++);
@@ -47,6 +58,13 @@ public final class DeleteTopicsHandler extends ApiHandler<DeleteTopicsRequest, D
                     invalid.add(new DeleteTopicsResponse.DeletableTopicResult().setName(t.name()).setTopicId(t.topicId())
                         .setErrorCode(ErrorCode.INVALID_REQUEST.code())
                         .setErrorMessage("name a topic by exactly one of name and id"));
+                    position++;
+                    continue;
+                }
+                String internalName = hasName ? t.name()
+                    : image.topic(t.topicId()).map(TopicImage::name).orElse(null);
+                if (internalName != null && TopicNames.isInternal(internalName)) {
+                    invalid.add(internal(internalName, t.topicId()));
                     position++;
                     continue;
                 }
@@ -73,6 +91,12 @@ public final class DeleteTopicsHandler extends ApiHandler<DeleteTopicsRequest, D
             }
             return new DeleteTopicsResponse().setResponses(results);
         });
+    }
+
+    private static DeleteTopicsResponse.DeletableTopicResult internal(String name, Uuid id) {
+        return new DeleteTopicsResponse.DeletableTopicResult().setName(name).setTopicId(id)
+            .setErrorCode(ErrorCode.INVALID_TOPIC_EXCEPTION.code())
+            .setErrorMessage(name + " is an internal topic and cannot be deleted");
     }
 
     @Override

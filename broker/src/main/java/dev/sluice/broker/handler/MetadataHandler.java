@@ -79,6 +79,11 @@ public final class MetadataHandler extends ApiHandler<MetadataRequest, MetadataR
                     results.add(describe(topic, includeTopicOps));
                 } else if (TopicNames.problem(name) != null) {
                     results.add(error(name, ErrorCode.INVALID_TOPIC_EXCEPTION));
+                } else if (TopicNames.isInternal(name)) {
+                    // Created by its coordinator (FindCoordinator), never with a plain topic's configs.
+                    results.add(error(name, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+                } else if (TopicNames.reservedProblem(name) != null) {
+                    results.add(error(name, ErrorCode.INVALID_TOPIC_EXCEPTION));
                 } else if (mayCreate) {
                     toCreate.add(name);
                     results.add(null);

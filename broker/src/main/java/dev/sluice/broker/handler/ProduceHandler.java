@@ -25,7 +25,8 @@ import java.util.concurrent.CompletableFuture;
  * MESSAGE_TOO_LARGE, INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER (a retried batch among a
  * producer's last five is answered with its original offset), NOT_ENOUGH_REPLICAS for
  * {@code acks=all} when the topic wants more in-sync replicas than exist, and
- * INVALID_TOPIC_EXCEPTION for writes to internal topics. {@code acks} other than -1, 0 and 1 is
+ * INVALID_TOPIC_EXCEPTION for writes to internal topics from any client (Kafka lets a client
+ * whose id is {@code __admin_client} write them; here only the coordinators do, without a request). {@code acks} other than -1, 0 and 1 is
  * INVALID_REQUIRED_ACKS. With {@code acks=0} no response is sent, and a write that fails closes
  * the connection (as Kafka does). Transactional writes are not supported yet and get
  * INVALID_TXN_STATE.
@@ -67,7 +68,8 @@ public final class ProduceHandler extends ApiHandler<ProduceRequest, ProduceResp
                 if (error == null) {
                     if (topic == null) {
                         error = byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-                    } else if (topic.isInternal() && !"__admin_client".equals(context.clientId())) {
+                    } else if (topic.isInternal()) {
+                        // Only the coordinators write internal topics, straight to the partition.
                         error = ErrorCode.INVALID_TOPIC_EXCEPTION;
                     } else {
                         partition = partitions.get(topic.name(), data.index()).orElse(null);

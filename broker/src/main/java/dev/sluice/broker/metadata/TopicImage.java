@@ -15,8 +15,7 @@ public record TopicImage(String name, Uuid id, List<PartitionImage> partitions, 
     }
 
     public boolean isInternal() {
-        return name.equals("__consumer_offsets") || name.equals("__transaction_state")
-            || name.equals("__share_group_state");
+        return TopicNames.isInternal(name);
     }
 
     public TopicImage withPartitions(List<PartitionImage> newPartitions) {

@@ -1,9 +1,19 @@
 package dev.sluice.broker.metadata;
 
+import java.util.Set;
+
 /** Kafka's rules for topic names. */
 public final class TopicNames {
     /** Longest legal name: a partition directory adds "-" and up to 10 digits of partition number. */
     public static final int MAX_LENGTH = 249;
+
+    /**
+     * Kafka's internal topics: written, created and trimmed only by the broker's coordinators.
+     * Clients may read them but not produce to, delete, trim or grow them: that would lose every
+     * group's committed offsets or move groups to other partitions.
+     */
+    public static final Set<String> INTERNAL = Set.of("__consumer_offsets", "__transaction_state",
+        "__share_group_state");
 
     private TopicNames() {
     }
@@ -25,6 +35,27 @@ public final class TopicNames {
                 || c == '.' || c == '_' || c == '-';
             if (!legal) {
                 return "topic name '" + name + "' has an illegal character; only ASCII letters, digits, '.', '_' and '-' are allowed";
+            }
+        }
+        return null;
+    }
+
+    public static boolean isInternal(String name) {
+        return INTERNAL.contains(name);
+    }
+
+    /**
+     * Why a client may not create {@code name}, or null if it may: an internal topic is created by
+     * its coordinator, with the configs it needs (a compacted {@code __consumer_offsets}), and a name
+     * colliding with one ({@code __consumer.offsets}) would stop the coordinator from ever creating it.
+     */
+    public static String reservedProblem(String name) {
+        if (isInternal(name)) {
+            return name + " is an internal topic; the broker creates it when it is first needed";
+        }
+        for (String internal : INTERNAL) {
+            if (collide(internal, name)) {
+                return "topic name '" + name + "' collides with the internal topic '" + internal + "'";
             }
         }
         return null;

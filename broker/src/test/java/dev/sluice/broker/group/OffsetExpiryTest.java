@@ -46,9 +46,9 @@ class OffsetExpiryTest {
         GroupConfig groups = new GroupConfig(3, defaults.offsetsTopicSegmentBytes(), 0, RETENTION_MS, 50,
             defaults.offsetMetadataMaxBytes(), defaults.minSessionTimeoutMs(), defaults.maxSessionTimeoutMs(), 0,
             defaults.maxSize(), true, true, defaults.consumerSessionTimeoutMs(), defaults.consumerHeartbeatIntervalMs(),
-            defaults.consumerMaxSize(), defaults.assignors());
+            defaults.consumerMaxSize(), defaults.assignors(), 1);
         InstantSource clock = () -> Instant.ofEpochMilli(now.get());
-        coordinator = new GroupCoordinator(groups, controller, partitions, partitions.ioExecutor(), clock);
+        coordinator = new GroupCoordinator(groups, controller, partitions, clock);
         controller.addListener(coordinator);
         coordinator.start();
         controller.createTopics(List.of(new Controller.NewTopic("t", 2, (short) 1, null, Map.of())), false).get();
