@@ -48,7 +48,14 @@ import org.slf4j.LoggerFactory;
  * <p>Each partition lives in {@code <data dir>/<topic>-<partition>}, with a
  * {@code partition.metadata} file naming its topic id ({@code version: 0} and
  * {@code topic_id: <id>} lines), so that a directory left over from a deleted topic of the same
- * name is recognised and removed rather than served.
+ * name is recognised rather than served.
+ *
+ * <p>A partition directory that the metadata does not account for at start-up (its topic is not in
+ * the image, or has another id) is a <em>stray</em>. Strays are renamed
+ * {@code <topic>-<partition>.<epoch millis>-stray} and kept, never deleted: a stray may be the only
+ * copy of data whose metadata was lost (a damaged or replaced journal), and only an operator can
+ * tell. The move is logged once; a directory already ending in {@code -stray} is left alone, so
+ * the name can never be taken for a partition's again.
  *
  * <p>The data directory also holds {@code recovery-point-offset-checkpoint},
  * {@code log-start-offset-checkpoint} and {@code replication-offset-checkpoint} (high watermarks),
@@ -60,6 +67,7 @@ import org.slf4j.LoggerFactory;
 public final class Partitions implements MetadataListener, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Partitions.class);
     private static final String PARTITION_METADATA = "partition.metadata";
+    static final String STRAY_DIR_SUFFIX = "-stray";
     private static final long PRODUCER_EXPIRATION_CHECK_MS = 600_000;
 
     /** A topic name and partition index. */
@@ -162,7 +170,7 @@ public final class Partitions implements MetadataListener, AutoCloseable {
         return io;
     }
 
-    /** Opens every partition this broker leads in {@code image} and removes directories of topics that are gone. */
+    /** Opens every partition this broker leads in {@code image} and moves aside directories of topics that are gone. */
     public void load(MetadataImage image) {
         startupRecoveryPoints = recoveryPoints.read();
         startupLogStartOffsets = logStartOffsets.read();
@@ -177,11 +185,11 @@ public final class Partitions implements MetadataListener, AutoCloseable {
                 }
             }
         }
-        removeStrays(expected);
+        moveStraysAside(expected);
         CompletableFuture.allOf(opening.toArray(new CompletableFuture<?>[0])).join();
     }
 
-    private void removeStrays(Map<String, Uuid> expected) {
+    private void moveStraysAside(Map<String, Uuid> expected) {
         try (DirectoryStream<Path> dirs = Files.newDirectoryStream(dataDir, Files::isDirectory)) {
             for (Path dir : dirs) {
                 String name = dir.getFileName().toString();
@@ -190,14 +198,17 @@ public final class Partitions implements MetadataListener, AutoCloseable {
                     deleteTree(dir);
                     continue;
                 }
-                if (name.startsWith("__cluster_metadata") || !Files.exists(dir.resolve(PARTITION_METADATA))) {
+                if (name.startsWith("__cluster_metadata") || name.endsWith(STRAY_DIR_SUFFIX)
+                    || !Files.exists(dir.resolve(PARTITION_METADATA))) {
                     continue;
                 }
                 Uuid want = expected.get(name);
                 if (want == null || !want.equals(readTopicId(dir))) {
-                    log.info("removing {}: its topic no longer exists", dir);
-                    // Nothing serves it, so there are no readers to wait for: remove it outright.
-                    deleteTree(dir);
+                    Path aside = dir.resolveSibling(name + "." + clock.millis() + STRAY_DIR_SUFFIX);
+                    Files.move(dir, aside, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                    log.warn("moved {} aside to {}: the cluster metadata has no topic {} for it; it is kept for an"
+                        + " operator to inspect or delete", dir, aside.getFileName(),
+                        want == null ? "of that name" : "with its topic id");
                 }
             }
         } catch (IOException e) {

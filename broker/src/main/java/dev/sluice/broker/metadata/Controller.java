@@ -11,7 +11,6 @@ import dev.sluice.wire.codec.Uuid;
 import dev.sluice.wire.message.ErrorCode;
 import dev.sluice.wire.message.Message;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -84,7 +83,12 @@ public final class Controller implements AutoCloseable {
     /** Opens the journal in {@code dir}, replays it and compacts it if it has grown long. */
     public static Controller open(Path dir, String clusterId, int nodeId, Supplier<TopicDefaults> defaults)
             throws IOException {
-        MetadataJournal journal = MetadataJournal.open(dir);
+        return open(MetadataJournal.open(dir), clusterId, nodeId, defaults);
+    }
+
+    /** As {@link #open(Path, String, int, Supplier)} on a journal a test opened (to fail its writes). */
+    static Controller open(MetadataJournal journal, String clusterId, int nodeId, Supplier<TopicDefaults> defaults)
+            throws IOException {
         MetadataImage.Builder builder = new MetadataImage.Builder(MetadataImage.empty(clusterId));
         List<List<Message>> changes = journal.replay();
         for (List<Message> change : changes) {
@@ -95,7 +99,12 @@ public final class Controller implements AutoCloseable {
         MetadataImage image = builder.build();
         Controller controller = new Controller(nodeId, defaults, journal, image);
         if (changes.size() > 64 && changes.size() > 2 * (image.topics().size() + 1)) {
-            journal.rewrite(snapshot(image));
+            try {
+                journal.rewrite(snapshot(image));
+            } catch (IOException e) {
+                // The long journal is still whole and in use: compaction can wait for the next start.
+                log.warn("could not compact the metadata journal {}: {}", journal.file(), e.toString());
+            }
         }
         return controller;
     }
@@ -133,10 +142,23 @@ public final class Controller implements AutoCloseable {
                 }
             }
             if (!validateOnly && !records.isEmpty()) {
-                commit(records);
+                try {
+                    commit(records);
+                } catch (WriteFailure e) {
+                    return failAll(outcomes, e);
+                }
             }
             return outcomes;
         });
+    }
+
+    /** The outcomes of a change that could not be written: every success becomes the write's error. */
+    private static List<TopicOutcome> failAll(List<TopicOutcome> outcomes, WriteFailure failure) {
+        List<TopicOutcome> failed = new ArrayList<>(outcomes.size());
+        for (TopicOutcome o : outcomes) {
+            failed.add(o.error() == ErrorCode.NONE ? TopicOutcome.failed(o.name(), failure.error(), failure.getMessage()) : o);
+        }
+        return failed;
     }
 
     private TopicOutcome planTopic(MetadataImage.Builder builder, NewTopic topic, List<Message> records) {
@@ -259,7 +281,11 @@ public final class Controller implements AutoCloseable {
                 }
             }
             if (!records.isEmpty()) {
-                commit(records);
+                try {
+                    commit(records);
+                } catch (WriteFailure e) {
+                    return failAll(outcomes, e);
+                }
             }
             return outcomes;
         });
@@ -313,7 +339,11 @@ public final class Controller implements AutoCloseable {
             }
             TopicImage grown = topic.withPartitions(partitions);
             if (!validateOnly) {
-                commit(records);
+                try {
+                    commit(records);
+                } catch (WriteFailure e) {
+                    return TopicOutcome.failed(name, e.error(), e.getMessage());
+                }
             }
             return new TopicOutcome(name, ErrorCode.NONE, null, grown);
         });
@@ -321,27 +351,13 @@ public final class Controller implements AutoCloseable {
 
     // ------------------------------------------------------------------ configs
 
-    /**
-     * Sets ({@code value} non-null) or removes ({@code value} null) config overrides of one
-     * resource. The caller has validated keys and values.
-     */
-    public CompletableFuture<Void> alterConfigs(byte resourceType, String resourceName, Map<String, String> changes) {
-        return submit(() -> {
-            List<Message> records = new ArrayList<>();
-            for (Map.Entry<String, String> e : changes.entrySet()) {
-                records.add(new ConfigRecord().setResourceType(resourceType).setResourceName(resourceName)
-                    .setName(e.getKey()).setValue(e.getValue()));
-            }
-            if (!records.isEmpty()) {
-                commit(records);
-            }
-            return null;
-        });
-    }
-
     // ------------------------------------------------------------------ producer ids
 
-    /** Reserves {@code size} producer ids; completes with the first. Never hands out an id twice, restarts included. */
+    /**
+     * Reserves {@code size} producer ids; completes with the first. Never hands out an id twice,
+     * restarts included. Completes exceptionally with a {@link WriteFailure} when the reservation
+     * cannot be written.
+     */
     public CompletableFuture<Long> allocateProducerIds(int size) {
         return submit(() -> {
             long first = image.nextProducerId();
@@ -423,7 +439,11 @@ public final class Controller implements AutoCloseable {
                 }
             }
             if (!validateOnly && !records.isEmpty()) {
-                commit(records);
+                try {
+                    commit(records);
+                } catch (WriteFailure e) {
+                    return new ConfigOutcome(e.error(), e.getMessage());
+                }
             }
             return ConfigOutcome.OK;
         });
@@ -439,11 +459,36 @@ public final class Controller implements AutoCloseable {
         return CompletableFuture.supplyAsync(work, thread);
     }
 
+    /**
+     * A metadata change that was not written, and so neither applied nor acknowledged, as the
+     * error its request gets: KAFKA_STORAGE_ERROR when the write failed and was rolled back (the
+     * next change may succeed), NOT_CONTROLLER once the journal has stopped. A Kafka controller that
+     * cannot write its metadata log halts and leaves the quorum; until another one is active its
+     * clients are told NOT_CONTROLLER and retry. A single node has no other controller, so it keeps
+     * serving everything else and answers metadata changes that way until it is restarted.
+     */
+    public static final class WriteFailure extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final ErrorCode error;
+
+        WriteFailure(ErrorCode error, String message, Throwable cause) {
+            super(message, cause, false, false);
+            this.error = error;
+        }
+
+        public ErrorCode error() {
+            return error;
+        }
+    }
+
+    /** Writes, applies and publishes one change; throws {@link WriteFailure} having done none of it. */
     private void commit(List<Message> records) {
         try {
             journal.append(records);
-        } catch (IOException e) {
-            throw new UncheckedIOException("could not write the metadata journal", e);
+        } catch (MetadataJournal.AppendFailedException e) {
+            throw e.refused()
+                ? new WriteFailure(ErrorCode.NOT_CONTROLLER, "the controller stopped: " + e.getMessage(), e)
+                : new WriteFailure(ErrorCode.KAFKA_STORAGE_ERROR, e.getMessage(), e);
         }
         MetadataImage.Builder builder = new MetadataImage.Builder(image);
         for (Message record : records) {
