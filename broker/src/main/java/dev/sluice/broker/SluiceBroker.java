@@ -190,7 +190,8 @@ public final class SluiceBroker implements AutoCloseable {
             Controller controller = Controller.open(dir.path().resolve("__cluster_metadata-0"), dir.clusterId(), nodeId,
                 () -> new Controller.TopicDefaults(config.getInt(BrokerConfigKeys.NUM_PARTITIONS),
                     (short) config.getInt(BrokerConfigKeys.DEFAULT_REPLICATION_FACTOR),
-                    config.getBoolean(BrokerConfigKeys.DELETE_TOPIC_ENABLE)));
+                    config.getBoolean(BrokerConfigKeys.DELETE_TOPIC_ENABLE),
+                    config.getInt(BrokerConfigKeys.MAX_BROKER_PARTITIONS)));
             opened.add(controller);
             ConfigResolver resolver = new ConfigResolver(config);
             Partitions partitions = new Partitions(dir.path(), nodeId, resolver, config.getInt(BrokerConfigKeys.NUM_IO_THREADS),

@@ -118,6 +118,9 @@ public final class BrokerConfigKeys {
     public static final String METRICS_PORT = "sluice.metrics.port";
     public static final String METRICS_HOST = "sluice.metrics.host";
     public static final String CLUSTER_ID = "sluice.cluster.id";
+    public static final String MAX_BROKER_PARTITIONS = "sluice.max.broker.partitions";
+    /** Kafka has no per-broker partition limit; Sluice's, so that clients cannot open logs without end. */
+    public static final int MAX_BROKER_PARTITIONS_DEFAULT = 10_000;
 
     /**
      * Kafka keys that have no meaning for a Sluice broker (its metadata quorum and controller are
@@ -306,6 +309,9 @@ public final class BrokerConfigKeys {
         def(m, METRICS_HOST, ConfigType.STRING, "localhost", NONE, false, "Address the metrics endpoint binds.");
         def(m, CLUSTER_ID, ConfigType.STRING, null, NONE, false,
             "Cluster id for a new data directory; by default one is generated and kept in meta.properties.");
+        def(m, MAX_BROKER_PARTITIONS, ConfigType.INT, Integer.toString(MAX_BROKER_PARTITIONS_DEFAULT), atLeast(1), false,
+            "Most partitions this broker holds, internal topics included; CreateTopics and CreatePartitions "
+                + "beyond it answer POLICY_VIOLATION.");
         DEFS = Collections.unmodifiableMap(m);
 
         Map<String, List<String>> synonyms = new LinkedHashMap<>();

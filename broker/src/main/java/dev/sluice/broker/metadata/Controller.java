@@ -1,5 +1,6 @@
 package dev.sluice.broker.metadata;
 
+import dev.sluice.broker.config.BrokerConfigKeys;
 import dev.sluice.broker.config.ConfigException;
 import dev.sluice.broker.config.TopicConfigKeys;
 import dev.sluice.broker.metadata.records.ConfigRecord;
@@ -52,8 +53,26 @@ public final class Controller implements AutoCloseable {
     private final List<MetadataListener> listeners = new CopyOnWriteArrayList<>();
     private volatile MetadataImage image;
 
-    /** What a topic gets when a request leaves a setting to the broker. */
-    public record TopicDefaults(int numPartitions, short replicationFactor, boolean deleteTopicEnable) {
+    /**
+     * Most partitions one CreateTopics or CreatePartitions may create: Kafka's controller refuses
+     * larger operations with POLICY_VIOLATION, because building them at once exhausted its memory.
+     */
+    public static final int MAX_PARTITIONS_PER_REQUEST = 10_000;
+    /** Kafka's message for a CreateTopics over {@link #MAX_PARTITIONS_PER_REQUEST}. */
+    public static final String EXCESSIVE_PARTITIONS_MESSAGE = "Excessively large number of partitions per request.";
+    /** Kafka's message for any other operation over its batch limit (a CreatePartitions here). */
+    public static final String EXCESSIVE_BATCH_MESSAGE = "Unable to perform excessively large batch operation.";
+
+    /**
+     * What a topic gets when a request leaves a setting to the broker, and the broker's limits.
+     *
+     * @param maxBrokerPartitions most partitions this broker holds ({@code sluice.max.broker.partitions})
+     */
+    public record TopicDefaults(int numPartitions, short replicationFactor, boolean deleteTopicEnable,
+                                int maxBrokerPartitions) {
+        public TopicDefaults(int numPartitions, short replicationFactor, boolean deleteTopicEnable) {
+            this(numPartitions, replicationFactor, deleteTopicEnable, BrokerConfigKeys.MAX_BROKER_PARTITIONS_DEFAULT);
+        }
     }
 
     /** A topic to create. -1 partitions or replication factor means the broker default. */
@@ -123,22 +142,36 @@ public final class Controller implements AutoCloseable {
 
     // ------------------------------------------------------------------ topics
 
+    /**
+     * Creates topics. A request that would create more than {@link #MAX_PARTITIONS_PER_REQUEST}
+     * partitions in all (counting the broker default for topics that leave the count to it) is
+     * refused whole with POLICY_VIOLATION, as Kafka's controller refuses it, before anything is
+     * planned; a topic that would take the broker past its partition limit is refused alone.
+     */
     public CompletableFuture<List<TopicOutcome>> createTopics(List<NewTopic> topics, boolean validateOnly) {
         return submit(() -> {
             List<TopicOutcome> outcomes = new ArrayList<>();
+            if (requestedPartitions(topics, defaults.get().numPartitions()) > MAX_PARTITIONS_PER_REQUEST) {
+                for (NewTopic topic : topics) {
+                    outcomes.add(TopicOutcome.failed(topic.name(), ErrorCode.POLICY_VIOLATION, EXCESSIVE_PARTITIONS_MESSAGE));
+                }
+                return outcomes;
+            }
             MetadataImage.Builder builder = new MetadataImage.Builder(image);
             List<Message> records = new ArrayList<>();
             Set<String> seen = new HashSet<>();
+            int held = partitionCount(image);
             for (NewTopic topic : topics) {
                 if (!seen.add(topic.name())) {
                     outcomes.add(TopicOutcome.failed(topic.name(), ErrorCode.INVALID_REQUEST,
                         "topic " + topic.name() + " appears more than once in the request"));
                     continue;
                 }
-                TopicOutcome outcome = planTopic(builder, topic, records);
+                TopicOutcome outcome = planTopic(builder, topic, records, held);
                 outcomes.add(outcome);
                 if (outcome.error() == ErrorCode.NONE) {
                     builder.putTopic(outcome.topic());
+                    held += outcome.topic().partitions().size();
                 }
             }
             if (!validateOnly && !records.isEmpty()) {
@@ -161,7 +194,41 @@ public final class Controller implements AutoCloseable {
         return failed;
     }
 
-    private TopicOutcome planTopic(MetadataImage.Builder builder, NewTopic topic, List<Message> records) {
+    /** Partitions a CreateTopics asks for, counted as Kafka counts them; a long so that no sum overflows. */
+    private static long requestedPartitions(List<NewTopic> topics, int defaultPartitions) {
+        long total = 0;
+        for (NewTopic topic : topics) {
+            if (topic.assignments() != null && !topic.assignments().isEmpty()) {
+                total += topic.assignments().size();
+            } else if (topic.numPartitions() == -1) {
+                total += defaultPartitions;
+            } else if (topic.numPartitions() > 0) {
+                total += topic.numPartitions();
+            }
+        }
+        return total;
+    }
+
+    /** Partitions in {@code image}: with one broker, every one of them is this broker's. */
+    private static int partitionCount(MetadataImage image) {
+        int count = 0;
+        for (TopicImage topic : image.topics()) {
+            count += topic.partitions().size();
+        }
+        return count;
+    }
+
+    /** Refuses {@code adding} more partitions when this broker already holds {@code held}; null when they fit. */
+    private String brokerLimitProblem(int held, int adding) {
+        int max = defaults.get().maxBrokerPartitions();
+        if ((long) held + adding <= max) {
+            return null;
+        }
+        return "this broker holds " + held + " partitions; " + adding + " more would exceed its limit of " + max
+            + " (" + BrokerConfigKeys.MAX_BROKER_PARTITIONS + ")";
+    }
+
+    private TopicOutcome planTopic(MetadataImage.Builder builder, NewTopic topic, List<Message> records, int held) {
         String name = topic.name();
         String invalid = TopicNames.problem(name);
         if (invalid != null) {
@@ -205,6 +272,10 @@ public final class Controller implements AutoCloseable {
                 assignment.add(List.of(nodeId));
             }
         }
+        String overLimit = brokerLimitProblem(held, assignment.size());
+        if (overLimit != null) {
+            return TopicOutcome.failed(name, ErrorCode.POLICY_VIOLATION, overLimit);
+        }
         Map<String, String> configs = topic.configs() == null ? Map.of() : topic.configs();
         try {
             TopicConfigKeys.validate(configs);
@@ -238,18 +309,19 @@ public final class Controller implements AutoCloseable {
             if (replicas.isEmpty()) {
                 return "partition " + p + " has no replicas";
             }
-            if (new HashSet<>(replicas).size() != replicas.size()) {
-                return "partition " + p + " lists a broker twice: " + replicas;
-            }
-            if (replication != -1 && replicas.size() != replication) {
-                return "all partitions must have the same number of replicas";
-            }
-            replication = replicas.size();
+            // Unknown brokers first: it needs no memory, so a list of millions of ids costs one pass.
             for (int broker : replicas) {
                 if (broker != nodeId) {
                     return "broker " + broker + " in the assignment of partition " + p + " is not a registered broker";
                 }
             }
+            if (replicas.size() > 1) {
+                return "the assignment of partition " + p + " lists broker " + nodeId + " more than once";
+            }
+            if (replication != -1 && replicas.size() != replication) {
+                return "all partitions must have the same number of replicas";
+            }
+            replication = replicas.size();
             out.add(List.copyOf(replicas));
         }
         return null;
@@ -306,6 +378,13 @@ public final class Controller implements AutoCloseable {
             }
             if (count == current) {
                 return TopicOutcome.failed(name, ErrorCode.INVALID_PARTITIONS, "topic already has " + current + " partitions");
+            }
+            if (count - current > MAX_PARTITIONS_PER_REQUEST) {
+                return TopicOutcome.failed(name, ErrorCode.POLICY_VIOLATION, EXCESSIVE_BATCH_MESSAGE);
+            }
+            String overLimit = brokerLimitProblem(partitionCount(image), count - current);
+            if (overLimit != null) {
+                return TopicOutcome.failed(name, ErrorCode.POLICY_VIOLATION, overLimit);
             }
             List<List<Integer>> placement = new ArrayList<>();
             if (assignments != null) {
