@@ -159,6 +159,7 @@ public final class Controller implements AutoCloseable {
             }
             MetadataImage.Builder builder = new MetadataImage.Builder(image);
             List<Message> records = new ArrayList<>();
+            List<TopicImage> prepared = new ArrayList<>();
             Set<String> seen = new HashSet<>();
             int held = partitionCount(image);
             for (NewTopic topic : topics) {
@@ -167,17 +168,30 @@ public final class Controller implements AutoCloseable {
                         "topic " + topic.name() + " appears more than once in the request"));
                     continue;
                 }
-                TopicOutcome outcome = planTopic(builder, topic, records, held);
+                List<Message> topicRecords = new ArrayList<>();
+                TopicOutcome outcome = planTopic(builder, topic, topicRecords, held);
+                if (outcome.error() == ErrorCode.NONE && !validateOnly) {
+                    String problem = prepare(outcome.topic(), outcome.topic().partitions());
+                    if (problem == null) {
+                        prepared.add(outcome.topic());
+                    } else {
+                        outcome = TopicOutcome.failed(outcome.name(), ErrorCode.KAFKA_STORAGE_ERROR, problem);
+                    }
+                }
                 outcomes.add(outcome);
                 if (outcome.error() == ErrorCode.NONE) {
                     builder.putTopic(outcome.topic());
                     held += outcome.topic().partitions().size();
+                    records.addAll(topicRecords);
                 }
             }
             if (!validateOnly && !records.isEmpty()) {
                 try {
                     commit(records);
                 } catch (WriteFailure e) {
+                    for (TopicImage topic : prepared) {
+                        abandon(topic, topic.partitions());
+                    }
                     return failAll(outcomes, e);
                 }
             }
@@ -418,9 +432,15 @@ public final class Controller implements AutoCloseable {
             }
             TopicImage grown = topic.withPartitions(partitions);
             if (!validateOnly) {
+                List<PartitionImage> added = partitions.subList(current, partitions.size());
+                String problem = prepare(grown, added);
+                if (problem != null) {
+                    return TopicOutcome.failed(name, ErrorCode.KAFKA_STORAGE_ERROR, problem);
+                }
                 try {
                     commit(records);
                 } catch (WriteFailure e) {
+                    abandon(grown, added);
                     return TopicOutcome.failed(name, e.error(), e.getMessage());
                 }
             }
@@ -557,6 +577,32 @@ public final class Controller implements AutoCloseable {
 
         public ErrorCode error() {
             return error;
+        }
+    }
+
+    /**
+     * Has every listener make the {@code added} partitions of {@code topic} ready before the
+     * change is written (see {@link MetadataListener#prepare}); returns why they could not be,
+     * having undone what the others made, or null.
+     */
+    private String prepare(TopicImage topic, List<PartitionImage> added) {
+        for (int i = 0; i < listeners.size(); i++) {
+            try {
+                listeners.get(i).prepare(image, topic, added);
+            } catch (IOException | RuntimeException e) {
+                for (int j = 0; j < i; j++) {
+                    listeners.get(j).abandon(topic, added);
+                }
+                // The cause, with its paths, is in the broker log; the client learns what failed.
+                return "cannot create the partitions of topic '" + topic.name() + "' on disk; see the broker log";
+            }
+        }
+        return null;
+    }
+
+    private void abandon(TopicImage topic, List<PartitionImage> added) {
+        for (MetadataListener listener : listeners) {
+            listener.abandon(topic, added);
         }
     }
 
