@@ -182,6 +182,11 @@ public final class SluiceBroker implements AutoCloseable {
         if (!config.unknownKeys().isEmpty()) {
             log.warn("ignoring configuration keys Sluice does not know: {}", String.join(", ", config.unknownKeys()));
         }
+        for (Map.Entry<String, String> key : new java.util.TreeMap<>(BrokerConfigKeys.WITHOUT_EFFECT).entrySet()) {
+            if (config.isSet(key.getKey())) {
+                log.warn("configuration key {} has no effect in Sluice: {}", key.getKey(), key.getValue());
+            }
+        }
         List<AutoCloseable> opened = new ArrayList<>();
         try {
             int nodeId = config.nodeId();
