@@ -186,6 +186,11 @@ public final class SluiceBroker implements AutoCloseable {
         if (!config.unknownKeys().isEmpty()) {
             log.warn("ignoring configuration keys Sluice does not know: {}", String.join(", ", config.unknownKeys()));
         }
+        for (Map.Entry<String, String> key : new java.util.TreeMap<>(BrokerConfigKeys.WITHOUT_EFFECT).entrySet()) {
+            if (config.isSet(key.getKey())) {
+                log.warn("configuration key {} has no effect in Sluice: {}", key.getKey(), key.getValue());
+            }
+        }
         List<AutoCloseable> opened = new ArrayList<>();
         try {
             int nodeId = config.nodeId();
@@ -194,7 +199,8 @@ public final class SluiceBroker implements AutoCloseable {
             Controller controller = Controller.open(dir.path().resolve("__cluster_metadata-0"), dir.clusterId(), nodeId,
                 () -> new Controller.TopicDefaults(config.getInt(BrokerConfigKeys.NUM_PARTITIONS),
                     (short) config.getInt(BrokerConfigKeys.DEFAULT_REPLICATION_FACTOR),
-                    config.getBoolean(BrokerConfigKeys.DELETE_TOPIC_ENABLE)));
+                    config.getBoolean(BrokerConfigKeys.DELETE_TOPIC_ENABLE),
+                    config.getInt(BrokerConfigKeys.MAX_BROKER_PARTITIONS)));
             opened.add(controller);
             ConfigResolver resolver = new ConfigResolver(config);
             Partitions partitions = new Partitions(dir.path(), nodeId, resolver, config.getInt(BrokerConfigKeys.NUM_IO_THREADS),

@@ -214,9 +214,9 @@ class AdminConfigsTest {
         assertEquals(DEFAULT_CONFIG, config.get("cleanup.policy").source());
         assertEquals("86400000", config.get("retention.ms").value());
 
-        // APPEND without an override starts from the key's default (an empty list here).
-        alter(topic, op("leader.replication.throttled.replicas", "0:1", OpType.APPEND));
-        assertEquals("0:1", describe(topic).get("leader.replication.throttled.replicas").value());
+        // APPEND without an override starts from the key's default ("delete" here).
+        alter(topic, op("cleanup.policy", "compact", OpType.APPEND));
+        assertEquals("delete,compact", describe(topic).get("cleanup.policy").value());
     }
 
     @Test

@@ -127,6 +127,9 @@ public final class BrokerConfigKeys {
     public static final String METRICS_PORT = "sluice.metrics.port";
     public static final String METRICS_HOST = "sluice.metrics.host";
     public static final String CLUSTER_ID = "sluice.cluster.id";
+    public static final String MAX_BROKER_PARTITIONS = "sluice.max.broker.partitions";
+    /** Kafka has no per-broker partition limit; Sluice's, so that clients cannot open logs without end. */
+    public static final int MAX_BROKER_PARTITIONS_DEFAULT = 10_000;
 
     /**
      * Kafka keys that have no meaning for a Sluice broker (its metadata quorum and controller are
@@ -139,6 +142,23 @@ public final class BrokerConfigKeys {
         "transaction.state.log.min.isr", "share.coordinator.state.topic.replication.factor",
         "share.coordinator.state.topic.min.isr",
         "zookeeper.connect", "zookeeper.connection.timeout.ms", "metadata.log.dir");
+
+    /**
+     * Keys Sluice knows and describes but that change nothing here, with why. They are accepted
+     * in server.properties (a file written for Kafka must start), a warning at start-up names
+     * each one set, their documentation says so, and none of them can be changed at run time.
+     */
+    public static final Map<String, String> WITHOUT_EFFECT = Map.of(
+        LOG_CLEANER_IO_BUFFER_SIZE, "the cleaner reads and writes through the segment files' own buffers",
+        OFFSETS_LOAD_BUFFER_SIZE, "group state is loaded through the log's own reads",
+        OFFSETS_COMMIT_TIMEOUT_MS, "a commit waits only for its local write, which cannot wait for replicas",
+        TRANSACTIONAL_ID_EXPIRATION_MS, "transactions are not served yet",
+        GROUP_CONSUMER_MIN_SESSION_TIMEOUT_MS, "groups cannot override their session timeout (GROUP config resources are not served)",
+        GROUP_CONSUMER_MAX_SESSION_TIMEOUT_MS, "groups cannot override their session timeout (GROUP config resources are not served)",
+        GROUP_CONSUMER_MIN_HEARTBEAT_INTERVAL_MS,
+        "groups cannot override their heartbeat interval (GROUP config resources are not served)",
+        GROUP_CONSUMER_MAX_HEARTBEAT_INTERVAL_MS,
+        "groups cannot override their heartbeat interval (GROUP config resources are not served)");
 
     private static final Map<String, ConfigDef> DEFS;
 
@@ -234,11 +254,11 @@ public final class BrokerConfigKeys {
         def(m, LOG_MESSAGE_TIMESTAMP_AFTER_MAX_MS, ConfigType.LONG, "3600000", atLeast(0), true,
             "How far in the future a CreateTime timestamp may be.");
         def(m, LOG_CLEANER_ENABLE, ConfigType.BOOLEAN, "true", NONE, false, "Run the log cleaner for compacted topics.");
-        def(m, LOG_CLEANER_THREADS, ConfigType.INT, "1", atLeast(0), true, "Threads that compact logs.");
-        def(m, LOG_CLEANER_IO_BUFFER_SIZE, ConfigType.INT, "524288", atLeast(0), true, "I/O buffer of each cleaner thread.");
-        def(m, LOG_CLEANER_DEDUPE_BUFFER_SIZE, ConfigType.LONG, "134217728", NONE, true,
+        def(m, LOG_CLEANER_THREADS, ConfigType.INT, "1", atLeast(0), false, "Threads that compact logs.");
+        def(m, LOG_CLEANER_IO_BUFFER_SIZE, ConfigType.INT, "524288", atLeast(0), false, "I/O buffer of each cleaner thread.");
+        def(m, LOG_CLEANER_DEDUPE_BUFFER_SIZE, ConfigType.LONG, "134217728", NONE, false,
             "Memory all cleaner threads use for key de-duplication.");
-        def(m, LOG_CLEANER_BACKOFF_MS, ConfigType.LONG, "15000", atLeast(0), true, "Pause when there is nothing to clean.");
+        def(m, LOG_CLEANER_BACKOFF_MS, ConfigType.LONG, "15000", atLeast(0), false, "Pause when there is nothing to clean.");
         def(m, LOG_CLEANER_DELETE_RETENTION_MS, ConfigType.LONG, "86400000", atLeast(0), true,
             "How long tombstones stay in a compacted log.");
         def(m, LOG_CLEANER_MIN_COMPACTION_LAG_MS, ConfigType.LONG, "0", atLeast(0), true,
@@ -264,7 +284,7 @@ public final class BrokerConfigKeys {
         def(m, UNCLEAN_LEADER_ELECTION_ENABLE, ConfigType.BOOLEAN, "false", NONE, true,
             "Allow a replica outside the ISR to become leader, at the risk of losing data.");
         // Producers and fetch
-        def(m, PRODUCER_ID_EXPIRATION_MS, ConfigType.INT, "86400000", atLeast(1), true,
+        def(m, PRODUCER_ID_EXPIRATION_MS, ConfigType.INT, "86400000", atLeast(1), false,
             "How long an idle producer id's de-duplication state is kept.");
         def(m, TRANSACTIONAL_ID_EXPIRATION_MS, ConfigType.INT, "604800000", atLeast(1), false,
             "How long an idle transactional id is kept.");
@@ -336,6 +356,9 @@ public final class BrokerConfigKeys {
         def(m, METRICS_HOST, ConfigType.STRING, "localhost", NONE, false, "Address the metrics endpoint binds.");
         def(m, CLUSTER_ID, ConfigType.STRING, null, NONE, false,
             "Cluster id for a new data directory; by default one is generated and kept in meta.properties.");
+        def(m, MAX_BROKER_PARTITIONS, ConfigType.INT, Integer.toString(MAX_BROKER_PARTITIONS_DEFAULT), atLeast(1), false,
+            "Most partitions this broker holds, internal topics included; CreateTopics and CreatePartitions "
+                + "beyond it answer POLICY_VIOLATION.");
         DEFS = Collections.unmodifiableMap(m);
 
         Map<String, List<String>> synonyms = new LinkedHashMap<>();
@@ -352,6 +375,11 @@ public final class BrokerConfigKeys {
 
     private static void def(Map<String, ConfigDef> m, String name, ConfigType type, String defaultValue,
                             ConfigDef.Check check, boolean dynamic, String doc) {
+        String withoutEffect = WITHOUT_EFFECT.get(name);
+        if (withoutEffect != null) {
+            dynamic = false;
+            doc = doc + " No effect in Sluice: " + withoutEffect + ".";
+        }
         m.put(name, new ConfigDef(name, type, defaultValue, check, dynamic, doc));
     }
 

@@ -65,6 +65,16 @@ public final class TopicConfigKeys {
 
     private static final Map<String, TopicKey> KEYS;
 
+    /**
+     * Keys Kafka defines that Sluice describes at their defaults but cannot honour otherwise, with
+     * why. Any other value is refused (INVALID_CONFIG) rather than stored and ignored.
+     */
+    private static final Map<String, String> DEFAULT_ONLY = Map.of(
+        REMOTE_LOG_COPY_DISABLE, "a tiered topic cannot stop copying to the object store yet",
+        REMOTE_LOG_DELETE_ON_DISABLE, "remote.storage.enable cannot be turned off yet",
+        LEADER_REPLICATION_THROTTLED_REPLICAS, "this single broker has no replication to throttle",
+        FOLLOWER_REPLICATION_THROTTLED_REPLICAS, "this single broker has no replication to throttle");
+
     static {
         Map<String, TopicKey> m = new LinkedHashMap<>();
         key(m, CLEANUP_POLICY, ConfigType.LIST, "delete", eachOf("delete", "compact"),
@@ -156,25 +166,56 @@ public final class TopicConfigKeys {
     }
 
     /**
-     * Checks a set of topic overrides: every key must be a topic key and every value valid.
+     * Checks a set of topic overrides: every key must be a topic key, every value valid and
+     * supported, and the keys must fit together ({@link #validateCombination}).
      *
      * @throws ConfigException naming the first bad key
      */
     public static void validate(Map<String, String> overrides) {
         for (Map.Entry<String, String> e : overrides.entrySet()) {
-            TopicKey key = KEYS.get(e.getKey());
-            if (key == null) {
-                throw new ConfigException("unknown topic config name: " + e.getKey());
-            }
-            if (e.getValue() == null) {
-                throw new ConfigException(e.getKey(), "null", "a topic config value may not be null");
-            }
-            key.def().parse(e.getValue());
+            validateValue(e.getKey(), e.getValue());
         }
-        if ("true".equalsIgnoreCase(overrides.getOrDefault(REMOTE_STORAGE_ENABLE, "false").trim())
-            && overrides.getOrDefault(CLEANUP_POLICY, "").contains("compact")) {
+        validateCombination(overrides);
+    }
+
+    /**
+     * Checks one key and its value: a topic key, a valid value, and one Sluice honours.
+     *
+     * @throws ConfigException when it is not
+     */
+    public static void validateValue(String name, String value) {
+        TopicKey key = KEYS.get(name);
+        if (key == null) {
+            throw new ConfigException("unknown topic config name: " + name);
+        }
+        if (value == null) {
+            throw new ConfigException(name, "null", "a topic config value may not be null");
+        }
+        Object parsed = key.def().parse(value);
+        String unsupported = DEFAULT_ONLY.get(name);
+        if (unsupported != null && !parsed.equals(key.def().parse(key.def().defaultValue()))) {
+            throw new ConfigException(name, value, "only the default, " + key.def().defaultValue()
+                + ", is supported: " + unsupported);
+        }
+    }
+
+    /**
+     * Checks the rules between keys on a topic's complete set of overrides, the same for
+     * CreateTopics and for every config change, so no change can reach a combination that
+     * creation refuses.
+     *
+     * @throws ConfigException when the keys do not fit together
+     */
+    public static void validateCombination(Map<String, String> overrides) {
+        if (tiered(overrides) && overrides.getOrDefault(CLEANUP_POLICY, "").contains("compact")) {
             // As Kafka: a compacted log rewrites old segments, which the object store holds as they were.
             throw new ConfigException(REMOTE_STORAGE_ENABLE, "true", "tiered storage is not supported for compacted topics");
         }
+    }
+
+    /** Whether overrides turn {@code remote.storage.enable} on (it has no broker default). */
+    public static boolean tiered(Map<String, String> overrides) {
+        String value = overrides.get(REMOTE_STORAGE_ENABLE);
+        return value != null && "true".equalsIgnoreCase(value.trim());
     }
 }

@@ -196,7 +196,7 @@ final class ConfigAlteration implements Controller.ConfigEdit {
             }
         }
         if (resourceType == TOPIC) {
-            checkTopicValues(next);
+            checkTopicValues(current, next);
         } else {
             checkBrokerValues(next);
         }
@@ -238,21 +238,27 @@ final class ConfigAlteration implements Controller.ConfigEdit {
         return Arrays.stream(value.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
     }
 
-    /** Every key this request sets must be a topic key with a valid value. */
-    private void checkTopicValues(Map<String, String> next) {
-        for (Change c : changes) {
-            if (!next.containsKey(c.name())) {
-                continue;
+    /**
+     * Every key this request sets must be a topic key with a valid, supported value; the
+     * resulting overrides must pass the same rules between keys as CreateTopics; and a tiered
+     * topic cannot be turned back (Kafka allows it only with remote.log.copy.disable and
+     * remote.log.delete.on.disable, which Sluice does not honour yet).
+     */
+    private void checkTopicValues(Map<String, String> current, Map<String, String> next) {
+        try {
+            for (Change c : changes) {
+                if (next.containsKey(c.name())) {
+                    TopicConfigKeys.validateValue(c.name(), next.get(c.name()));
+                }
             }
-            ConfigDef def = definition(c.name());
-            if (def == null) {
-                throw new ConfigEditRefused(ErrorCode.INVALID_CONFIG, unknownKey(c.name()));
-            }
-            try {
-                def.parse(next.get(c.name()));
-            } catch (ConfigException e) {
-                throw new ConfigEditRefused(ErrorCode.INVALID_CONFIG, e.getMessage());
-            }
+            TopicConfigKeys.validateCombination(next);
+        } catch (ConfigException e) {
+            throw new ConfigEditRefused(ErrorCode.INVALID_CONFIG, e.getMessage());
+        }
+        if (TopicConfigKeys.tiered(current) && !TopicConfigKeys.tiered(next)) {
+            throw new ConfigEditRefused(ErrorCode.INVALID_CONFIG, "remote.storage.enable cannot be turned off on a"
+                + " tiered topic: Sluice does not yet support remote.log.copy.disable and remote.log.delete.on.disable,"
+                + " which Kafka needs for that");
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.sluice.broker.handler;
 
 import dev.sluice.broker.metadata.Controller;
+import dev.sluice.broker.metadata.MetadataImage;
 import dev.sluice.broker.metadata.TopicNames;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.CreatePartitionsRequest;
@@ -20,6 +21,9 @@ import java.util.concurrent.CompletableFuture;
  * the wrong number or naming other brokers, INVALID_REQUEST for a topic listed twice,
  * INVALID_TOPIC_EXCEPTION for an internal topic (more partitions of {@code __consumer_offsets}
  * would move groups away from the partitions that hold their offsets; Kafka leaves this to ACLs).
+ * A request that would add more than {@link Controller#MAX_PARTITIONS_PER_REQUEST} partitions in
+ * all is refused whole with POLICY_VIOLATION, as Kafka's controller refuses an oversized batch; a
+ * topic that would take the broker past {@code sluice.max.broker.partitions} gets POLICY_VIOLATION.
  * {@code validate_only} changes nothing.
  */
 public final class CreatePartitionsHandler extends ApiHandler<CreatePartitionsRequest, CreatePartitionsResponse> {
@@ -38,6 +42,11 @@ public final class CreatePartitionsHandler extends ApiHandler<CreatePartitionsRe
             if (!seen.add(t.name())) {
                 duplicates.add(t.name());
             }
+        }
+        if (partitionsAdded(request) > Controller.MAX_PARTITIONS_PER_REQUEST) {
+            CreatePartitionsResponse refused = errorResponse(request, ErrorCode.POLICY_VIOLATION);
+            refused.results().forEach(r -> r.setErrorMessage(Controller.EXCESSIVE_BATCH_MESSAGE));
+            return CompletableFuture.completedFuture(refused);
         }
         List<CompletableFuture<CreatePartitionsResponse.CreatePartitionsTopicResult>> results = new ArrayList<>();
         Set<String> answered = new HashSet<>();
@@ -72,6 +81,17 @@ public final class CreatePartitionsHandler extends ApiHandler<CreatePartitionsRe
             }
             return new CreatePartitionsResponse().setResults(list);
         });
+    }
+
+    /** Partitions the request would add to the topics as they are now; a long so that no sum overflows. */
+    private long partitionsAdded(CreatePartitionsRequest request) {
+        MetadataImage image = controller.image();
+        long added = 0;
+        for (CreatePartitionsRequest.CreatePartitionsTopic t : request.topics()) {
+            int current = image.topic(t.name()).map(topic -> topic.partitions().size()).orElse(0);
+            added += Math.max(0, t.count() - current);
+        }
+        return added;
     }
 
     private static CreatePartitionsResponse.CreatePartitionsTopicResult result(String name, ErrorCode error, String message) {

@@ -26,7 +26,9 @@ import java.util.concurrent.CompletableFuture;
  * INVALID_PARTITIONS / INVALID_REPLICATION_FACTOR for counts that cannot be (this single broker
  * holds one replica at most), INVALID_REPLICA_ASSIGNMENT for explicit assignments that name other
  * brokers or are inconsistent, INVALID_CONFIG for unknown keys or bad values, and INVALID_REQUEST for
- * a topic listed twice or a null config value. {@code validate_only} checks everything and changes
+ * a topic listed twice or a null config value. POLICY_VIOLATION for every topic of a request that
+ * asks for more than 10,000 partitions in all (Kafka's limit and message), and for a topic that
+ * would take the broker past {@code sluice.max.broker.partitions}. {@code validate_only} checks everything and changes
  * nothing. From v5 the result carries the topic's partition count, replication factor and every
  * config in force with its source; from v7 its id.
  */

@@ -12,6 +12,8 @@ import java.util.concurrent.CompletableFuture;
  * with epoch 0, from blocks the controller reserves in the metadata journal so that no id is ever
  * handed out twice, across restarts too. A transactional id is answered with UNSUPPORTED_VERSION:
  * transactions are not served yet (nor is the FindCoordinator a transactional producer asks first).
+ * When a new block cannot be written to the journal the answer is COORDINATOR_LOAD_IN_PROGRESS,
+ * as a Kafka broker answers while it waits for a block from its controller: producers retry.
  */
 public final class InitProducerIdHandler extends ApiHandler<InitProducerIdRequest, InitProducerIdResponse> {
     private static final int BLOCK_SIZE = 1000;
@@ -43,6 +45,12 @@ public final class InitProducerIdHandler extends ApiHandler<InitProducerIdReques
                 }
                 return granted(next++);
             }
+        }).exceptionally(e -> {
+            Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+            if (cause instanceof Controller.WriteFailure) {
+                return errorResponse(request, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
+            }
+            throw e instanceof RuntimeException re ? re : new java.util.concurrent.CompletionException(e);
         });
     }
 

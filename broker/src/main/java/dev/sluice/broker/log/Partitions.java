@@ -48,7 +48,14 @@ import org.slf4j.LoggerFactory;
  * <p>Each partition lives in {@code <data dir>/<topic>-<partition>}, with a
  * {@code partition.metadata} file naming its topic id ({@code version: 0} and
  * {@code topic_id: <id>} lines), so that a directory left over from a deleted topic of the same
- * name is recognised and removed rather than served.
+ * name is recognised rather than served.
+ *
+ * <p>A partition directory that the metadata does not account for at start-up (its topic is not in
+ * the image, or has another id) is a <em>stray</em>. Strays are renamed
+ * {@code <topic>-<partition>.<epoch millis>-stray} and kept, never deleted: a stray may be the only
+ * copy of data whose metadata was lost (a damaged or replaced journal), and only an operator can
+ * tell. The move is logged once; a directory already ending in {@code -stray} is left alone, so
+ * the name can never be taken for a partition's again.
  *
  * <p>The data directory also holds {@code recovery-point-offset-checkpoint},
  * {@code log-start-offset-checkpoint} and {@code replication-offset-checkpoint} (high watermarks),
@@ -60,6 +67,7 @@ import org.slf4j.LoggerFactory;
 public final class Partitions implements MetadataListener, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Partitions.class);
     private static final String PARTITION_METADATA = "partition.metadata";
+    static final String STRAY_DIR_SUFFIX = "-stray";
     private static final long PRODUCER_EXPIRATION_CHECK_MS = 600_000;
 
     /** A topic name and partition index. */
@@ -79,6 +87,11 @@ public final class Partitions implements MetadataListener, AutoCloseable {
     private final OffsetCheckpointFile logStartOffsets;
     private final OffsetCheckpointFile highWatermarks;
     private final List<ScheduledFuture<?>> maintenance = new CopyOnWriteArrayList<>();
+    /**
+     * Logs opened by {@link #prepare} for a change not yet published, by partition; taken by
+     * {@link #onChange} or closed by {@link #abandon}. Only the controller thread touches it.
+     */
+    private final Map<Key, Partition> prepared = new HashMap<>();
     /** The checkpoints as read at start-up, for the logs {@link #load} opens; empty if unreadable. */
     private volatile Optional<Map<OffsetCheckpointFile.TopicPartition, Long>> startupRecoveryPoints = Optional.empty();
     private volatile Optional<Map<OffsetCheckpointFile.TopicPartition, Long>> startupLogStartOffsets = Optional.empty();
@@ -162,7 +175,7 @@ public final class Partitions implements MetadataListener, AutoCloseable {
         return io;
     }
 
-    /** Opens every partition this broker leads in {@code image} and removes directories of topics that are gone. */
+    /** Opens every partition this broker leads in {@code image} and moves aside directories of topics that are gone. */
     public void load(MetadataImage image) {
         startupRecoveryPoints = recoveryPoints.read();
         startupLogStartOffsets = logStartOffsets.read();
@@ -177,11 +190,11 @@ public final class Partitions implements MetadataListener, AutoCloseable {
                 }
             }
         }
-        removeStrays(expected);
+        moveStraysAside(expected);
         CompletableFuture.allOf(opening.toArray(new CompletableFuture<?>[0])).join();
     }
 
-    private void removeStrays(Map<String, Uuid> expected) {
+    private void moveStraysAside(Map<String, Uuid> expected) {
         try (DirectoryStream<Path> dirs = Files.newDirectoryStream(dataDir, Files::isDirectory)) {
             for (Path dir : dirs) {
                 String name = dir.getFileName().toString();
@@ -190,19 +203,26 @@ public final class Partitions implements MetadataListener, AutoCloseable {
                     deleteTree(dir);
                     continue;
                 }
-                if (name.startsWith("__cluster_metadata") || !Files.exists(dir.resolve(PARTITION_METADATA))) {
+                if (name.startsWith("__cluster_metadata") || name.endsWith(STRAY_DIR_SUFFIX)
+                    || !Files.exists(dir.resolve(PARTITION_METADATA))) {
                     continue;
                 }
                 Uuid want = expected.get(name);
                 if (want == null || !want.equals(readTopicId(dir))) {
-                    log.info("removing {}: its topic no longer exists", dir);
-                    // Nothing serves it, so there are no readers to wait for: remove it outright.
-                    deleteTree(dir);
+                    moveAside(dir, "the cluster metadata has no topic " + (want == null ? "of that name" : "with its topic id")
+                        + " for it");
                 }
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list " + dataDir, e);
         }
+    }
+
+    /** Renames a stray directory {@code <name>.<millis>-stray}, keeping it for an operator; see the class comment. */
+    private void moveAside(Path dir, String why) throws IOException {
+        Path aside = dir.resolveSibling(dir.getFileName() + "." + clock.millis() + STRAY_DIR_SUFFIX);
+        Files.move(dir, aside, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        log.warn("moved {} aside to {}: {}; it is kept for an operator to inspect or delete", dir, aside.getFileName(), why);
     }
 
     private static void deleteTree(Path root) throws IOException {
@@ -214,23 +234,37 @@ public final class Partitions implements MetadataListener, AutoCloseable {
     }
 
     private Partition open(MetadataImage image, TopicImage topic, PartitionImage p, boolean recover) {
+        return register(create(image, topic, p, recover));
+    }
+
+    /** Creates or recovers the partition's directory and log without serving it yet. */
+    private Partition create(MetadataImage image, TopicImage topic, PartitionImage p, boolean recover) {
         Path dir = dataDir.resolve(topic.name() + "-" + p.partition());
         TopicSettings settings = settings(image, topic);
+        OffsetCheckpointFile.TopicPartition tp = new OffsetCheckpointFile.TopicPartition(topic.name(), p.partition());
+        PartitionLog partitionLog;
         try {
+            if (!recover && Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                // A new partition starts empty: whatever holds its name is not its data.
+                moveAside(dir, "it was in the way of new partition " + tp.topic() + "-" + tp.partition());
+            }
             Files.createDirectories(dir);
             Path meta = dir.resolve(PARTITION_METADATA);
             if (!Files.exists(meta)) {
                 Files.writeString(meta, "version: 0\ntopic_id: " + topic.id() + "\n", StandardCharsets.UTF_8);
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create partition directory " + dir, e);
+            LogCheckpoint checkpoint = recover
+                ? OffsetCheckpointFile.logCheckpoint(startupRecoveryPoints, startupLogStartOffsets, tp)
+                : LogCheckpoint.NONE;
+            partitionLog = PartitionLog.open(dir, settings.logConfig(), Scheduler.of(housekeeping), clock, checkpoint);
+        } catch (IOException | RuntimeException e) {
+            if (!recover) {
+                // Nothing of a new partition may stay behind to be mistaken for it later.
+                deleteQuietly(dir);
+            }
+            throw e instanceof IOException io ? new UncheckedIOException("cannot create partition directory " + dir, io)
+                : (RuntimeException) e;
         }
-        OffsetCheckpointFile.TopicPartition tp = new OffsetCheckpointFile.TopicPartition(topic.name(), p.partition());
-        LogCheckpoint checkpoint = recover
-            ? OffsetCheckpointFile.logCheckpoint(startupRecoveryPoints, startupLogStartOffsets, tp)
-            : LogCheckpoint.NONE;
-        PartitionLog partitionLog = PartitionLog.open(dir, settings.logConfig(), Scheduler.of(housekeeping), clock,
-            checkpoint);
         Partition partition = new Partition(topic.name(), topic.id(), p.partition(), partitionLog, settings,
             p.leaderEpoch(), io, clock, this::appended);
         if (recover) {
@@ -238,17 +272,86 @@ public final class Partitions implements MetadataListener, AutoCloseable {
             if (hw != null) {
                 partition.restoreHighWatermark(hw);
             }
-        }
-        if (recover) {
             partition.recoverProducerState();
         }
-        partitions.put(new Key(topic.name(), p.partition()), partition);
+        return partition;
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try {
+            if (Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                deleteTree(dir);
+            }
+        } catch (IOException e) {
+            log.warn("could not remove {} after failing to create its partition: {}", dir, e.toString());
+        }
+    }
+
+    /** Serves a created partition: lookups find it, the cold tier and the cleaner take it on. */
+    private Partition register(Partition partition) {
+        partitions.put(new Key(partition.topic(), partition.index()), partition);
         attachRemote(partition);
         LogCleaner logCleaner = cleaner;
         if (logCleaner != null) {
-            logCleaner.register(topic.name(), p.partition(), partitionLog, partition.writer());
+            logCleaner.register(partition.topic(), partition.index(), partition.log(), partition.writer());
         }
         return partition;
+    }
+
+    /**
+     * Creates the directories and opens the logs of the new partitions this broker leads, in
+     * parallel on the I/O threads, before the change naming them is written. If any cannot be
+     * created, the ones that were are removed again and the change is refused.
+     */
+    @Override
+    public void prepare(MetadataImage image, TopicImage topic, List<PartitionImage> added) throws IOException {
+        List<PartitionImage> mine = added.stream().filter(p -> p.leader() == nodeId).toList();
+        List<CompletableFuture<Partition>> opening = new ArrayList<>(mine.size());
+        for (PartitionImage p : mine) {
+            opening.add(CompletableFuture.supplyAsync(() -> create(image, topic, p, false), io));
+        }
+        Throwable failure = null;
+        List<Partition> opened = new ArrayList<>(mine.size());
+        for (CompletableFuture<Partition> f : opening) {
+            try {
+                opened.add(f.join());
+            } catch (java.util.concurrent.CompletionException e) {
+                if (failure == null) {
+                    failure = e.getCause() != null ? e.getCause() : e;
+                }
+            }
+        }
+        if (failure == null) {
+            for (Partition partition : opened) {
+                prepared.put(new Key(partition.topic(), partition.index()), partition);
+            }
+            return;
+        }
+        for (Partition partition : opened) {
+            discard(partition);
+        }
+        Throwable cause = failure instanceof UncheckedIOException u ? u.getCause() : failure;
+        log.error("cannot create the partitions of topic {}: {}", topic.name(), failure.getMessage());
+        throw cause instanceof IOException io ? io : new IOException(failure.getMessage(), failure);
+    }
+
+    @Override
+    public void abandon(TopicImage topic, List<PartitionImage> added) {
+        for (PartitionImage p : added) {
+            Partition partition = prepared.remove(new Key(topic.name(), p.partition()));
+            if (partition != null) {
+                discard(partition);
+            }
+        }
+    }
+
+    /** Removes a log that was created for a change that never happened; nothing has read it. */
+    private void discard(Partition partition) {
+        try {
+            partition.delete().join();
+        } catch (RuntimeException e) {
+            log.warn("could not remove {} created for a topic change that was not made: {}", partition, e.toString());
+        }
     }
 
     private static Uuid readTopicId(Path dir) {
@@ -301,8 +404,14 @@ public final class Partitions implements MetadataListener, AutoCloseable {
         for (TopicImage topic : next.topics()) {
             TopicImage before = previous.topic(topic.id()).orElse(null);
             for (PartitionImage p : topic.partitions()) {
-                if (p.leader() == nodeId && !partitions.containsKey(new Key(topic.name(), p.partition()))) {
-                    open(next, topic, p, false);
+                Key key = new Key(topic.name(), p.partition());
+                if (p.leader() == nodeId && !partitions.containsKey(key)) {
+                    Partition ready = prepared.remove(key);
+                    if (ready != null) {
+                        register(ready);
+                    } else {
+                        open(next, topic, p, false);
+                    }
                 }
             }
             if (before != null && (brokerConfigsChanged || !before.configs().equals(topic.configs()))) {

@@ -1,5 +1,6 @@
 package dev.sluice.broker.metadata;
 
+import dev.sluice.broker.config.BrokerConfigKeys;
 import dev.sluice.broker.config.ConfigException;
 import dev.sluice.broker.config.TopicConfigKeys;
 import dev.sluice.broker.metadata.records.ConfigRecord;
@@ -11,7 +12,6 @@ import dev.sluice.wire.codec.Uuid;
 import dev.sluice.wire.message.ErrorCode;
 import dev.sluice.wire.message.Message;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -53,8 +53,26 @@ public final class Controller implements AutoCloseable {
     private final List<MetadataListener> listeners = new CopyOnWriteArrayList<>();
     private volatile MetadataImage image;
 
-    /** What a topic gets when a request leaves a setting to the broker. */
-    public record TopicDefaults(int numPartitions, short replicationFactor, boolean deleteTopicEnable) {
+    /**
+     * Most partitions one CreateTopics or CreatePartitions may create: Kafka's controller refuses
+     * larger operations with POLICY_VIOLATION, because building them at once exhausted its memory.
+     */
+    public static final int MAX_PARTITIONS_PER_REQUEST = 10_000;
+    /** Kafka's message for a CreateTopics over {@link #MAX_PARTITIONS_PER_REQUEST}. */
+    public static final String EXCESSIVE_PARTITIONS_MESSAGE = "Excessively large number of partitions per request.";
+    /** Kafka's message for any other operation over its batch limit (a CreatePartitions here). */
+    public static final String EXCESSIVE_BATCH_MESSAGE = "Unable to perform excessively large batch operation.";
+
+    /**
+     * What a topic gets when a request leaves a setting to the broker, and the broker's limits.
+     *
+     * @param maxBrokerPartitions most partitions this broker holds ({@code sluice.max.broker.partitions})
+     */
+    public record TopicDefaults(int numPartitions, short replicationFactor, boolean deleteTopicEnable,
+                                int maxBrokerPartitions) {
+        public TopicDefaults(int numPartitions, short replicationFactor, boolean deleteTopicEnable) {
+            this(numPartitions, replicationFactor, deleteTopicEnable, BrokerConfigKeys.MAX_BROKER_PARTITIONS_DEFAULT);
+        }
     }
 
     /** A topic to create. -1 partitions or replication factor means the broker default. */
@@ -84,7 +102,12 @@ public final class Controller implements AutoCloseable {
     /** Opens the journal in {@code dir}, replays it and compacts it if it has grown long. */
     public static Controller open(Path dir, String clusterId, int nodeId, Supplier<TopicDefaults> defaults)
             throws IOException {
-        MetadataJournal journal = MetadataJournal.open(dir);
+        return open(MetadataJournal.open(dir), clusterId, nodeId, defaults);
+    }
+
+    /** As {@link #open(Path, String, int, Supplier)} on a journal a test opened (to fail its writes). */
+    static Controller open(MetadataJournal journal, String clusterId, int nodeId, Supplier<TopicDefaults> defaults)
+            throws IOException {
         MetadataImage.Builder builder = new MetadataImage.Builder(MetadataImage.empty(clusterId));
         List<List<Message>> changes = journal.replay();
         for (List<Message> change : changes) {
@@ -95,7 +118,12 @@ public final class Controller implements AutoCloseable {
         MetadataImage image = builder.build();
         Controller controller = new Controller(nodeId, defaults, journal, image);
         if (changes.size() > 64 && changes.size() > 2 * (image.topics().size() + 1)) {
-            journal.rewrite(snapshot(image));
+            try {
+                journal.rewrite(snapshot(image));
+            } catch (IOException e) {
+                // The long journal is still whole and in use: compaction can wait for the next start.
+                log.warn("could not compact the metadata journal {}: {}", journal.file(), e.toString());
+            }
         }
         return controller;
     }
@@ -114,32 +142,107 @@ public final class Controller implements AutoCloseable {
 
     // ------------------------------------------------------------------ topics
 
+    /**
+     * Creates topics. A request that would create more than {@link #MAX_PARTITIONS_PER_REQUEST}
+     * partitions in all (counting the broker default for topics that leave the count to it) is
+     * refused whole with POLICY_VIOLATION, as Kafka's controller refuses it, before anything is
+     * planned; a topic that would take the broker past its partition limit is refused alone.
+     */
     public CompletableFuture<List<TopicOutcome>> createTopics(List<NewTopic> topics, boolean validateOnly) {
         return submit(() -> {
             List<TopicOutcome> outcomes = new ArrayList<>();
+            if (requestedPartitions(topics, defaults.get().numPartitions()) > MAX_PARTITIONS_PER_REQUEST) {
+                for (NewTopic topic : topics) {
+                    outcomes.add(TopicOutcome.failed(topic.name(), ErrorCode.POLICY_VIOLATION, EXCESSIVE_PARTITIONS_MESSAGE));
+                }
+                return outcomes;
+            }
             MetadataImage.Builder builder = new MetadataImage.Builder(image);
             List<Message> records = new ArrayList<>();
+            List<TopicImage> prepared = new ArrayList<>();
             Set<String> seen = new HashSet<>();
+            int held = partitionCount(image);
             for (NewTopic topic : topics) {
                 if (!seen.add(topic.name())) {
                     outcomes.add(TopicOutcome.failed(topic.name(), ErrorCode.INVALID_REQUEST,
                         "topic " + topic.name() + " appears more than once in the request"));
                     continue;
                 }
-                TopicOutcome outcome = planTopic(builder, topic, records);
+                List<Message> topicRecords = new ArrayList<>();
+                TopicOutcome outcome = planTopic(builder, topic, topicRecords, held);
+                if (outcome.error() == ErrorCode.NONE && !validateOnly) {
+                    String problem = prepare(outcome.topic(), outcome.topic().partitions());
+                    if (problem == null) {
+                        prepared.add(outcome.topic());
+                    } else {
+                        outcome = TopicOutcome.failed(outcome.name(), ErrorCode.KAFKA_STORAGE_ERROR, problem);
+                    }
+                }
                 outcomes.add(outcome);
                 if (outcome.error() == ErrorCode.NONE) {
                     builder.putTopic(outcome.topic());
+                    held += outcome.topic().partitions().size();
+                    records.addAll(topicRecords);
                 }
             }
             if (!validateOnly && !records.isEmpty()) {
-                commit(records);
+                try {
+                    commit(records);
+                } catch (WriteFailure e) {
+                    for (TopicImage topic : prepared) {
+                        abandon(topic, topic.partitions());
+                    }
+                    return failAll(outcomes, e);
+                }
             }
             return outcomes;
         });
     }
 
-    private TopicOutcome planTopic(MetadataImage.Builder builder, NewTopic topic, List<Message> records) {
+    /** The outcomes of a change that could not be written: every success becomes the write's error. */
+    private static List<TopicOutcome> failAll(List<TopicOutcome> outcomes, WriteFailure failure) {
+        List<TopicOutcome> failed = new ArrayList<>(outcomes.size());
+        for (TopicOutcome o : outcomes) {
+            failed.add(o.error() == ErrorCode.NONE ? TopicOutcome.failed(o.name(), failure.error(), failure.getMessage()) : o);
+        }
+        return failed;
+    }
+
+    /** Partitions a CreateTopics asks for, counted as Kafka counts them; a long so that no sum overflows. */
+    private static long requestedPartitions(List<NewTopic> topics, int defaultPartitions) {
+        long total = 0;
+        for (NewTopic topic : topics) {
+            if (topic.assignments() != null && !topic.assignments().isEmpty()) {
+                total += topic.assignments().size();
+            } else if (topic.numPartitions() == -1) {
+                total += defaultPartitions;
+            } else if (topic.numPartitions() > 0) {
+                total += topic.numPartitions();
+            }
+        }
+        return total;
+    }
+
+    /** Partitions in {@code image}: with one broker, every one of them is this broker's. */
+    private static int partitionCount(MetadataImage image) {
+        int count = 0;
+        for (TopicImage topic : image.topics()) {
+            count += topic.partitions().size();
+        }
+        return count;
+    }
+
+    /** Refuses {@code adding} more partitions when this broker already holds {@code held}; null when they fit. */
+    private String brokerLimitProblem(int held, int adding) {
+        int max = defaults.get().maxBrokerPartitions();
+        if ((long) held + adding <= max) {
+            return null;
+        }
+        return "this broker holds " + held + " partitions; " + adding + " more would exceed its limit of " + max
+            + " (" + BrokerConfigKeys.MAX_BROKER_PARTITIONS + ")";
+    }
+
+    private TopicOutcome planTopic(MetadataImage.Builder builder, NewTopic topic, List<Message> records, int held) {
         String name = topic.name();
         String invalid = TopicNames.problem(name);
         if (invalid != null) {
@@ -183,6 +286,10 @@ public final class Controller implements AutoCloseable {
                 assignment.add(List.of(nodeId));
             }
         }
+        String overLimit = brokerLimitProblem(held, assignment.size());
+        if (overLimit != null) {
+            return TopicOutcome.failed(name, ErrorCode.POLICY_VIOLATION, overLimit);
+        }
         Map<String, String> configs = topic.configs() == null ? Map.of() : topic.configs();
         try {
             TopicConfigKeys.validate(configs);
@@ -216,18 +323,19 @@ public final class Controller implements AutoCloseable {
             if (replicas.isEmpty()) {
                 return "partition " + p + " has no replicas";
             }
-            if (new HashSet<>(replicas).size() != replicas.size()) {
-                return "partition " + p + " lists a broker twice: " + replicas;
-            }
-            if (replication != -1 && replicas.size() != replication) {
-                return "all partitions must have the same number of replicas";
-            }
-            replication = replicas.size();
+            // Unknown brokers first: it needs no memory, so a list of millions of ids costs one pass.
             for (int broker : replicas) {
                 if (broker != nodeId) {
                     return "broker " + broker + " in the assignment of partition " + p + " is not a registered broker";
                 }
             }
+            if (replicas.size() > 1) {
+                return "the assignment of partition " + p + " lists broker " + nodeId + " more than once";
+            }
+            if (replication != -1 && replicas.size() != replication) {
+                return "all partitions must have the same number of replicas";
+            }
+            replication = replicas.size();
             out.add(List.copyOf(replicas));
         }
         return null;
@@ -259,7 +367,11 @@ public final class Controller implements AutoCloseable {
                 }
             }
             if (!records.isEmpty()) {
-                commit(records);
+                try {
+                    commit(records);
+                } catch (WriteFailure e) {
+                    return failAll(outcomes, e);
+                }
             }
             return outcomes;
         });
@@ -280,6 +392,13 @@ public final class Controller implements AutoCloseable {
             }
             if (count == current) {
                 return TopicOutcome.failed(name, ErrorCode.INVALID_PARTITIONS, "topic already has " + current + " partitions");
+            }
+            if (count - current > MAX_PARTITIONS_PER_REQUEST) {
+                return TopicOutcome.failed(name, ErrorCode.POLICY_VIOLATION, EXCESSIVE_BATCH_MESSAGE);
+            }
+            String overLimit = brokerLimitProblem(partitionCount(image), count - current);
+            if (overLimit != null) {
+                return TopicOutcome.failed(name, ErrorCode.POLICY_VIOLATION, overLimit);
             }
             List<List<Integer>> placement = new ArrayList<>();
             if (assignments != null) {
@@ -313,7 +432,17 @@ public final class Controller implements AutoCloseable {
             }
             TopicImage grown = topic.withPartitions(partitions);
             if (!validateOnly) {
-                commit(records);
+                List<PartitionImage> added = partitions.subList(current, partitions.size());
+                String problem = prepare(grown, added);
+                if (problem != null) {
+                    return TopicOutcome.failed(name, ErrorCode.KAFKA_STORAGE_ERROR, problem);
+                }
+                try {
+                    commit(records);
+                } catch (WriteFailure e) {
+                    abandon(grown, added);
+                    return TopicOutcome.failed(name, e.error(), e.getMessage());
+                }
             }
             return new TopicOutcome(name, ErrorCode.NONE, null, grown);
         });
@@ -321,27 +450,13 @@ public final class Controller implements AutoCloseable {
 
     // ------------------------------------------------------------------ configs
 
-    /**
-     * Sets ({@code value} non-null) or removes ({@code value} null) config overrides of one
-     * resource. The caller has validated keys and values.
-     */
-    public CompletableFuture<Void> alterConfigs(byte resourceType, String resourceName, Map<String, String> changes) {
-        return submit(() -> {
-            List<Message> records = new ArrayList<>();
-            for (Map.Entry<String, String> e : changes.entrySet()) {
-                records.add(new ConfigRecord().setResourceType(resourceType).setResourceName(resourceName)
-                    .setName(e.getKey()).setValue(e.getValue()));
-            }
-            if (!records.isEmpty()) {
-                commit(records);
-            }
-            return null;
-        });
-    }
-
     // ------------------------------------------------------------------ producer ids
 
-    /** Reserves {@code size} producer ids; completes with the first. Never hands out an id twice, restarts included. */
+    /**
+     * Reserves {@code size} producer ids; completes with the first. Never hands out an id twice,
+     * restarts included. Completes exceptionally with a {@link WriteFailure} when the reservation
+     * cannot be written.
+     */
     public CompletableFuture<Long> allocateProducerIds(int size) {
         return submit(() -> {
             long first = image.nextProducerId();
@@ -423,7 +538,11 @@ public final class Controller implements AutoCloseable {
                 }
             }
             if (!validateOnly && !records.isEmpty()) {
-                commit(records);
+                try {
+                    commit(records);
+                } catch (WriteFailure e) {
+                    return new ConfigOutcome(e.error(), e.getMessage());
+                }
             }
             return ConfigOutcome.OK;
         });
@@ -439,11 +558,62 @@ public final class Controller implements AutoCloseable {
         return CompletableFuture.supplyAsync(work, thread);
     }
 
+    /**
+     * A metadata change that was not written, and so neither applied nor acknowledged, as the
+     * error its request gets: KAFKA_STORAGE_ERROR when the write failed and was rolled back (the
+     * next change may succeed), NOT_CONTROLLER once the journal has stopped. A Kafka controller that
+     * cannot write its metadata log halts and leaves the quorum; until another one is active its
+     * clients are told NOT_CONTROLLER and retry. A single node has no other controller, so it keeps
+     * serving everything else and answers metadata changes that way until it is restarted.
+     */
+    public static final class WriteFailure extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final ErrorCode error;
+
+        WriteFailure(ErrorCode error, String message, Throwable cause) {
+            super(message, cause, false, false);
+            this.error = error;
+        }
+
+        public ErrorCode error() {
+            return error;
+        }
+    }
+
+    /**
+     * Has every listener make the {@code added} partitions of {@code topic} ready before the
+     * change is written (see {@link MetadataListener#prepare}); returns why they could not be,
+     * having undone what the others made, or null.
+     */
+    private String prepare(TopicImage topic, List<PartitionImage> added) {
+        for (int i = 0; i < listeners.size(); i++) {
+            try {
+                listeners.get(i).prepare(image, topic, added);
+            } catch (IOException | RuntimeException e) {
+                for (int j = 0; j < i; j++) {
+                    listeners.get(j).abandon(topic, added);
+                }
+                // The cause, with its paths, is in the broker log; the client learns what failed.
+                return "cannot create the partitions of topic '" + topic.name() + "' on disk; see the broker log";
+            }
+        }
+        return null;
+    }
+
+    private void abandon(TopicImage topic, List<PartitionImage> added) {
+        for (MetadataListener listener : listeners) {
+            listener.abandon(topic, added);
+        }
+    }
+
+    /** Writes, applies and publishes one change; throws {@link WriteFailure} having done none of it. */
     private void commit(List<Message> records) {
         try {
             journal.append(records);
-        } catch (IOException e) {
-            throw new UncheckedIOException("could not write the metadata journal", e);
+        } catch (MetadataJournal.AppendFailedException e) {
+            throw e.refused()
+                ? new WriteFailure(ErrorCode.NOT_CONTROLLER, "the controller stopped: " + e.getMessage(), e)
+                : new WriteFailure(ErrorCode.KAFKA_STORAGE_ERROR, e.getMessage(), e);
         }
         MetadataImage.Builder builder = new MetadataImage.Builder(image);
         for (Message record : records) {
