@@ -12,11 +12,6 @@ public final class ConnectionLifetime {
     private final Set<Runnable> onClose = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
-    /** A lifetime that never ends, for requests that do not come from a connection. */
-    public static ConnectionLifetime unbounded() {
-        return new ConnectionLifetime();
-    }
-
     /**
      * Runs {@code action} once when the connection closes (at once if it already has). Returns what
      * to run to cancel the registration once the work is done, so a long-lived connection does not
@@ -39,10 +34,5 @@ public final class ConnectionLifetime {
                 action.run();
             }
         }
-    }
-
-    /** Actions waiting for the close (for tests). */
-    int registered() {
-        return onClose.size();
     }
 }
