@@ -229,4 +229,20 @@ class GroupProtocolErrorsTest {
         assertEquals(Errors.NONE.code(), left.errorCode());
         assertEquals(-1, left.memberEpoch());
     }
+
+    @Test
+    void consumerProtocolHeartbeatWithAnEmptyInstanceOrRackIdIsInvalid() throws Exception {
+        ConsumerGroupHeartbeatRequestData join = new ConsumerGroupHeartbeatRequestData().setGroupId("errors-empty-ids")
+            .setMemberId("m1").setMemberEpoch(0).setRebalanceTimeoutMs(10_000).setTopicPartitions(List.of())
+            .setSubscribedTopicNames(List.of("errors-topic"));
+        ConsumerGroupHeartbeatResponseData emptyInstance = connection.send(ApiKeys.CONSUMER_GROUP_HEARTBEAT, 1,
+            join.duplicate().setInstanceId(""));
+        assertEquals(Errors.INVALID_REQUEST.code(), emptyInstance.errorCode());
+        ConsumerGroupHeartbeatResponseData emptyRack = connection.send(ApiKeys.CONSUMER_GROUP_HEARTBEAT, 1,
+            join.duplicate().setRackId(""));
+        assertEquals(Errors.INVALID_REQUEST.code(), emptyRack.errorCode());
+        ConsumerGroupHeartbeatResponseData dynamicStaticLeave = connection.send(ApiKeys.CONSUMER_GROUP_HEARTBEAT, 1,
+            new ConsumerGroupHeartbeatRequestData().setGroupId("errors-empty-ids").setMemberId("m1").setMemberEpoch(-2));
+        assertEquals(Errors.INVALID_REQUEST.code(), dynamicStaticLeave.errorCode());
+    }
 }

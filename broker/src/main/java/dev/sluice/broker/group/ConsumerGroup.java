@@ -321,6 +321,16 @@ final class ConsumerGroup implements Group {
             message.append("the group id is empty");
             return ErrorCode.INVALID_REQUEST;
         }
+        // Null means unchanged; an empty one would be stored and shown as an id (Kafka refuses it too).
+        if (request.instanceId() != null && request.instanceId().isEmpty()
+            || request.rackId() != null && request.rackId().isEmpty()) {
+            message.append("the instance id and rack id may be null but not empty");
+            return ErrorCode.INVALID_REQUEST;
+        }
+        if (request.memberEpoch() == -2 && request.instanceId() == null) {
+            message.append("only a static member (with an instance id) leaves with epoch -2");
+            return ErrorCode.INVALID_REQUEST;
+        }
         if (request.memberEpoch() == 0) {
             if (request.rebalanceTimeoutMs() == -1) {
                 message.append("a joining member must give its rebalance timeout");
