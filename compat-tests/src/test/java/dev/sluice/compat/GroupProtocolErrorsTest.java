@@ -8,6 +8,8 @@ import dev.sluice.broker.junit.SluiceTest;
 import java.util.List;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.message.ConsumerGroupDescribeRequestData;
+import org.apache.kafka.common.message.ConsumerGroupDescribeResponseData;
 import org.apache.kafka.common.message.ConsumerGroupHeartbeatRequestData;
 import org.apache.kafka.common.message.ConsumerGroupHeartbeatResponseData;
 import org.apache.kafka.common.message.FindCoordinatorRequestData;
@@ -228,5 +230,41 @@ class GroupProtocolErrorsTest {
             new ConsumerGroupHeartbeatRequestData().setGroupId("errors-848").setMemberId("m1").setMemberEpoch(-1));
         assertEquals(Errors.NONE.code(), left.errorCode());
         assertEquals(-1, left.memberEpoch());
+    }
+
+    @Test
+    void consumerProtocolHeartbeatWithAnEmptyInstanceOrRackIdIsInvalid() throws Exception {
+        ConsumerGroupHeartbeatRequestData join = new ConsumerGroupHeartbeatRequestData().setGroupId("errors-empty-ids")
+            .setMemberId("m1").setMemberEpoch(0).setRebalanceTimeoutMs(10_000).setTopicPartitions(List.of())
+            .setSubscribedTopicNames(List.of("errors-topic"));
+        ConsumerGroupHeartbeatResponseData emptyInstance = connection.send(ApiKeys.CONSUMER_GROUP_HEARTBEAT, 1,
+            join.duplicate().setInstanceId(""));
+        assertEquals(Errors.INVALID_REQUEST.code(), emptyInstance.errorCode());
+        ConsumerGroupHeartbeatResponseData emptyRack = connection.send(ApiKeys.CONSUMER_GROUP_HEARTBEAT, 1,
+            join.duplicate().setRackId(""));
+        assertEquals(Errors.INVALID_REQUEST.code(), emptyRack.errorCode());
+        ConsumerGroupHeartbeatResponseData dynamicStaticLeave = connection.send(ApiKeys.CONSUMER_GROUP_HEARTBEAT, 1,
+            new ConsumerGroupHeartbeatRequestData().setGroupId("errors-empty-ids").setMemberId("m1").setMemberEpoch(-2));
+        assertEquals(Errors.INVALID_REQUEST.code(), dynamicStaticLeave.errorCode());
+    }
+
+    @Test
+    void aJoiningMemberWhoseSubscriptionCannotBeWrittenIsNotKept() throws Exception {
+        List<String> names = new java.util.ArrayList<>();
+        for (int i = 0; i < 30_000; i++) {
+            names.add(String.format("errors-huge-subscription-topic-%012d", i));
+        }
+        ConsumerGroupHeartbeatResponseData refused = connection.send(ApiKeys.CONSUMER_GROUP_HEARTBEAT, 1,
+            new ConsumerGroupHeartbeatRequestData().setGroupId("errors-huge").setMemberId("m1").setMemberEpoch(0)
+                .setRebalanceTimeoutMs(10_000).setTopicPartitions(List.of()).setSubscribedTopicNames(names));
+        assertEquals(Errors.UNKNOWN_SERVER_ERROR.code(), refused.errorCode(),
+            "more than a batch of __consumer_offsets may hold");
+        ConsumerGroupDescribeResponseData described = connection.send(ApiKeys.CONSUMER_GROUP_DESCRIBE, 0,
+            new ConsumerGroupDescribeRequestData().setGroupIds(List.of("errors-huge")));
+        assertTrue(described.groups().get(0).members().isEmpty(), "the member that could not be stored is gone");
+        ConsumerGroupHeartbeatResponseData rejoined = connection.send(ApiKeys.CONSUMER_GROUP_HEARTBEAT, 1,
+            new ConsumerGroupHeartbeatRequestData().setGroupId("errors-huge").setMemberId("m1").setMemberEpoch(0)
+                .setRebalanceTimeoutMs(10_000).setTopicPartitions(List.of()).setSubscribedTopicNames(List.of("errors-topic")));
+        assertEquals(Errors.NONE.code(), rejoined.errorCode());
     }
 }

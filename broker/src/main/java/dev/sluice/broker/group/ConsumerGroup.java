@@ -246,6 +246,7 @@ final class ConsumerGroup implements Group {
         }
         Member member = members.get(memberId);
         boolean changed = false;
+        boolean joined = false;
         if (epoch == 0) {
             if (member == null) {
                 if (request.instanceId() != null) {
@@ -260,6 +261,7 @@ final class ConsumerGroup implements Group {
                 member = new Member(memberId);
                 members.put(memberId, member);
                 changed = true;
+                joined = true;
             }
         } else if (member == null) {
             return failed(ErrorCode.UNKNOWN_MEMBER_ID, "member " + memberId + " is not in group " + groupId);
@@ -296,7 +298,20 @@ final class ConsumerGroup implements Group {
             && !owned(request.topicPartitions()).equals(member.assigned)) {
             response.setAssignment(assignment(member.assigned));
         }
-        return write(records, response);
+        CompletableFuture<ConsumerGroupHeartbeatResponse> answer = write(records, response);
+        if (!joined) {
+            return answer;
+        }
+        // A member whose joining could not be written (its subscription too large for a batch of
+        // __consumer_offsets, say) must not stay in memory only: each such join would otherwise
+        // keep up to a request's worth of subscription that no log record backs.
+        Member added = member;
+        return answer.thenApply(r -> {
+            if (r.errorCode() != ErrorCode.NONE.code() && members.get(memberId) == added) {
+                fence(added);
+            }
+            return r;
+        });
     }
 
     private CompletableFuture<ConsumerGroupHeartbeatResponse> write(List<GroupRecords.Entry> records,
@@ -319,6 +334,16 @@ final class ConsumerGroup implements Group {
     static ErrorCode validate(ConsumerGroupHeartbeatRequest request, GroupConfig config, StringBuilder message) {
         if (request.groupId() == null || request.groupId().isEmpty()) {
             message.append("the group id is empty");
+            return ErrorCode.INVALID_REQUEST;
+        }
+        // Null means unchanged; an empty one would be stored and shown as an id (Kafka refuses it too).
+        if (request.instanceId() != null && request.instanceId().isEmpty()
+            || request.rackId() != null && request.rackId().isEmpty()) {
+            message.append("the instance id and rack id may be null but not empty");
+            return ErrorCode.INVALID_REQUEST;
+        }
+        if (request.memberEpoch() == -2 && request.instanceId() == null) {
+            message.append("only a static member (with an instance id) leaves with epoch -2");
             return ErrorCode.INVALID_REQUEST;
         }
         if (request.memberEpoch() == 0) {

@@ -60,7 +60,7 @@ public final class CreateTopicsHandler extends ApiHandler<CreateTopicsRequest, C
                     "topic " + t.name() + " is listed more than once in the request"));
                 continue;
             }
-            String reserved = t.name() == null ? null : TopicNames.reservedProblem(t.name());
+            String reserved = TopicNames.reservedProblem(t.name());
             if (reserved != null && before.topic(t.name()).isEmpty()) {
                 early.put(t.name(), failed(t.name(), ErrorCode.INVALID_TOPIC_EXCEPTION, reserved));
                 continue;

@@ -41,7 +41,7 @@ public final class TopicNames {
     }
 
     public static boolean isInternal(String name) {
-        return INTERNAL.contains(name);
+        return name != null && INTERNAL.contains(name);
     }
 
     /**
@@ -54,7 +54,7 @@ public final class TopicNames {
             return name + " is an internal topic; the broker creates it when it is first needed";
         }
         for (String internal : INTERNAL) {
-            if (collide(internal, name)) {
+            if (name != null && collide(internal, name)) {
                 return "topic name '" + name + "' collides with the internal topic '" + internal + "'";
             }
         }
