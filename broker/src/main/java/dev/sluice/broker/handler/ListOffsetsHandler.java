@@ -1,5 +1,6 @@
 package dev.sluice.broker.handler;
 
+import dev.sluice.broker.LogSafe;
 import dev.sluice.broker.log.Partition;
 import dev.sluice.broker.log.Partitions;
 import dev.sluice.broker.log.ReadPools;
@@ -95,7 +96,7 @@ public final class ListOffsetsHandler extends ApiHandler<ListOffsetsRequest, Lis
                     } catch (LogStorageException e) {
                         // A disk error, or an object store that does not answer a search of the cold tier.
                         log.warn("ListOffsets of {}-{} for client {} failed: {}", t.name(), p.partitionIndex(),
-                            context.clientId(), e.getMessage());
+                            LogSafe.of(context.clientId()), e.getMessage());
                         r.setErrorCode(ErrorCode.KAFKA_STORAGE_ERROR.code()).setOffset(-1).setTimestamp(-1);
                     }
                 };

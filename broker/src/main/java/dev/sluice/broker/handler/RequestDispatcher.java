@@ -1,5 +1,6 @@
 package dev.sluice.broker.handler;
 
+import dev.sluice.broker.LogSafe;
 import dev.sluice.broker.metrics.RequestMetrics;
 import dev.sluice.wire.codec.MalformedDataException;
 import dev.sluice.wire.codec.UnsupportedVersionException;
@@ -107,7 +108,7 @@ public final class RequestDispatcher {
             }
             if (error != null) {
                 log.error("{} v{} from {} (client id '{}', correlation id {}) failed", api.displayName(), version, client,
-                    context.clientId(), header.correlationId(), error);
+                    LogSafe.of(context.clientId()), header.correlationId(), error);
                 response = handler.errorFor(request, ErrorCode.UNKNOWN_SERVER_ERROR);
             }
             if (response == null) {

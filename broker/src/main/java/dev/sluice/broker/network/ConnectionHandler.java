@@ -1,5 +1,6 @@
 package dev.sluice.broker.network;
 
+import dev.sluice.broker.LogSafe;
 import dev.sluice.broker.handler.ConnectionLifetime;
 import dev.sluice.broker.handler.RequestDispatcher;
 import dev.sluice.broker.handler.RequestDispatcher.CloseConnectionException;
@@ -161,7 +162,9 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ByteBuffer> {
         closing = true;
         dropPending();
         if (cause instanceof CloseConnectionException) {
-            log.warn("closing connection from {} on {}: {}", ctx.channel().remoteAddress(), listener, cause.getMessage());
+            // The reason may quote what the client sent (a header's strings): escaped like any client input.
+            log.warn("closing connection from {} on {}: {}", ctx.channel().remoteAddress(), listener,
+                LogSafe.of(cause.getMessage()));
         } else {
             log.error("closing connection from {} on {} after an unexpected failure", ctx.channel().remoteAddress(),
                 listener, cause);
