@@ -68,6 +68,8 @@ public final class Partitions implements MetadataListener, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Partitions.class);
     private static final String PARTITION_METADATA = "partition.metadata";
     static final String STRAY_DIR_SUFFIX = "-stray";
+    /** Partitions of one new topic created on the I/O threads at a time; see {@link #prepare}. */
+    private static final int PREPARE_WAVE = 4;
     private static final long PRODUCER_EXPIRATION_CHECK_MS = 600_000;
 
     /** A topic name and partition index. */
@@ -88,10 +90,13 @@ public final class Partitions implements MetadataListener, AutoCloseable {
     private final OffsetCheckpointFile highWatermarks;
     private final List<ScheduledFuture<?>> maintenance = new CopyOnWriteArrayList<>();
     /**
-     * Logs opened by {@link #prepare} for a change not yet published, by partition; taken by
-     * {@link #onChange} or closed by {@link #abandon}. Only the controller thread touches it.
+     * Logs opened by {@link #prepare} for a change not yet published, by partition, with the
+     * settings they were opened with; taken by {@link #onChange} or closed by {@link #abandon}.
      */
-    private final Map<Key, Partition> prepared = new HashMap<>();
+    private final Map<Key, Prepared> prepared = new ConcurrentHashMap<>();
+
+    private record Prepared(Partition partition, TopicSettings settings) {
+    }
     /** The checkpoints as read at start-up, for the logs {@link #load} opens; empty if unreadable. */
     private volatile Optional<Map<OffsetCheckpointFile.TopicPartition, Long>> startupRecoveryPoints = Optional.empty();
     private volatile Optional<Map<OffsetCheckpointFile.TopicPartition, Long>> startupLogStartOffsets = Optional.empty();
@@ -306,24 +311,29 @@ public final class Partitions implements MetadataListener, AutoCloseable {
     @Override
     public void prepare(MetadataImage image, TopicImage topic, List<PartitionImage> added) throws IOException {
         List<PartitionImage> mine = added.stream().filter(p -> p.leader() == nodeId).toList();
-        List<CompletableFuture<Partition>> opening = new ArrayList<>(mine.size());
-        for (PartitionImage p : mine) {
-            opening.add(CompletableFuture.supplyAsync(() -> create(image, topic, p, false), io));
-        }
         Throwable failure = null;
         List<Partition> opened = new ArrayList<>(mine.size());
-        for (CompletableFuture<Partition> f : opening) {
-            try {
-                opened.add(f.join());
-            } catch (java.util.concurrent.CompletionException e) {
-                if (failure == null) {
-                    failure = e.getCause() != null ? e.getCause() : e;
+        // In waves, so that a topic of thousands of partitions leaves room on the I/O threads for
+        // produce, fetch and other topics' creation between waves, and stops at the first failure.
+        for (int first = 0; first < mine.size() && failure == null; first += PREPARE_WAVE) {
+            List<CompletableFuture<Partition>> wave = new ArrayList<>();
+            for (PartitionImage p : mine.subList(first, Math.min(mine.size(), first + PREPARE_WAVE))) {
+                wave.add(CompletableFuture.supplyAsync(() -> create(image, topic, p, false), io));
+            }
+            for (CompletableFuture<Partition> f : wave) {
+                try {
+                    opened.add(f.join());
+                } catch (java.util.concurrent.CompletionException e) {
+                    if (failure == null) {
+                        failure = e.getCause() != null ? e.getCause() : e;
+                    }
                 }
             }
         }
         if (failure == null) {
+            TopicSettings settings = settings(image, topic);
             for (Partition partition : opened) {
-                prepared.put(new Key(partition.topic(), partition.index()), partition);
+                prepared.put(new Key(partition.topic(), partition.index()), new Prepared(partition, settings));
             }
             return;
         }
@@ -338,9 +348,9 @@ public final class Partitions implements MetadataListener, AutoCloseable {
     @Override
     public void abandon(TopicImage topic, List<PartitionImage> added) {
         for (PartitionImage p : added) {
-            Partition partition = prepared.remove(new Key(topic.name(), p.partition()));
-            if (partition != null) {
-                discard(partition);
+            Prepared ready = prepared.remove(new Key(topic.name(), p.partition()));
+            if (ready != null) {
+                discard(ready.partition());
             }
         }
     }
@@ -406,9 +416,14 @@ public final class Partitions implements MetadataListener, AutoCloseable {
             for (PartitionImage p : topic.partitions()) {
                 Key key = new Key(topic.name(), p.partition());
                 if (p.leader() == nodeId && !partitions.containsKey(key)) {
-                    Partition ready = prepared.remove(key);
+                    Prepared ready = prepared.remove(key);
                     if (ready != null) {
-                        register(ready);
+                        TopicSettings now = settings(next, topic);
+                        if (!now.equals(ready.settings())) {
+                            // The broker's settings changed while the partition was being created.
+                            ready.partition().updateConfig(now);
+                        }
+                        register(ready.partition());
                     } else {
                         open(next, topic, p, false);
                     }

@@ -36,7 +36,10 @@ import org.slf4j.LoggerFactory;
  * and published; then the {@link MetadataListener}s see the old and new image.
  *
  * <p>Threading: all changes run one at a time on the controller's own thread (a state machine fed
- * by requests, no locks); {@link #image()} may be read from any thread.
+ * by requests, no locks); {@link #image()} may be read from any thread. The one exception is the
+ * slow middle of {@link #createTopics}, creating partitions on disk, which runs on a second
+ * thread while the controller thread goes on with other changes; the topic names and partition
+ * counts it is working on are reserved on the controller thread meanwhile.
  */
 public final class Controller implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Controller.class);
@@ -49,6 +52,17 @@ public final class Controller implements AutoCloseable {
     private final int nodeId;
     private final Supplier<TopicDefaults> defaults;
     private final ExecutorService thread;
+    /**
+     * Threads that create new topics' partitions on disk between planning and writing them (see
+     * {@link #createTopics}): a few, so that a small topic is not queued behind a huge one.
+     */
+    private static final int PREPARING_THREADS = 4;
+    /** Runs the middle step of {@link #createTopics}. */
+    private final ExecutorService preparing;
+    /** Names of topics planned but not yet written or given up; controller thread only. */
+    private final Set<String> creating = new HashSet<>();
+    /** Partitions of the topics in {@link #creating}, counted against the broker's limit; controller thread only. */
+    private int reservedPartitions;
     private final MetadataJournal journal;
     private final List<MetadataListener> listeners = new CopyOnWriteArrayList<>();
     private volatile MetadataImage image;
@@ -92,6 +106,12 @@ public final class Controller implements AutoCloseable {
         this.defaults = defaults;
         this.journal = journal;
         this.image = image;
+        java.util.concurrent.atomic.AtomicInteger preparers = new java.util.concurrent.atomic.AtomicInteger();
+        this.preparing = Executors.newFixedThreadPool(PREPARING_THREADS, r -> {
+            Thread t = new Thread(r, "sluice-controller-prepare-" + preparers.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
         this.thread = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "sluice-controller");
             t.setDaemon(true);
@@ -147,56 +167,117 @@ public final class Controller implements AutoCloseable {
      * partitions in all (counting the broker default for topics that leave the count to it) is
      * refused whole with POLICY_VIOLATION, as Kafka's controller refuses it, before anything is
      * planned; a topic that would take the broker past its partition limit is refused alone.
+     *
+     * <p>Three steps, so that creating thousands of partitions does not hold up every other
+     * metadata change: the controller thread validates the topics and reserves their names and
+     * partition counts; a preparing thread has the listeners create the partitions on disk; the
+     * controller thread writes the topics whose partitions exist and releases the reservations.
+     * A name being created counts as taken, so a second request for it gets TOPIC_ALREADY_EXISTS.
      */
     public CompletableFuture<List<TopicOutcome>> createTopics(List<NewTopic> topics, boolean validateOnly) {
-        return submit(() -> {
-            List<TopicOutcome> outcomes = new ArrayList<>();
-            if (requestedPartitions(topics, defaults.get().numPartitions()) > MAX_PARTITIONS_PER_REQUEST) {
-                for (NewTopic topic : topics) {
-                    outcomes.add(TopicOutcome.failed(topic.name(), ErrorCode.POLICY_VIOLATION, EXCESSIVE_PARTITIONS_MESSAGE));
-                }
-                return outcomes;
+        return submit(() -> planTopics(topics, validateOnly)).thenCompose(plan -> {
+            if (plan.topics().isEmpty()) {
+                return CompletableFuture.completedFuture(plan.outcomes());
             }
-            MetadataImage.Builder builder = new MetadataImage.Builder(image);
-            List<Message> records = new ArrayList<>();
-            List<TopicImage> prepared = new ArrayList<>();
-            Set<String> seen = new HashSet<>();
-            int held = partitionCount(image);
+            return CompletableFuture.supplyAsync(() -> prepareTopics(plan), preparing)
+                .thenCompose(prepared -> submit(() -> commitTopics(prepared)));
+        });
+    }
+
+    /**
+     * Topics of one CreateTopics on their way: {@code outcomes} in request order; {@code topics}
+     * the ones still to be written, each with the records that create it; {@code reserved} every
+     * topic whose name and partitions the plan reserved, to be released when it is done.
+     */
+    private record TopicsPlan(MetadataImage image, List<TopicOutcome> outcomes, Map<String, PlannedTopic> topics,
+                              List<TopicImage> reserved) {
+    }
+
+    private record PlannedTopic(TopicImage topic, List<Message> records) {
+    }
+
+    /** Runs on the controller thread: validates, plans and, unless {@code validateOnly}, reserves. */
+    private TopicsPlan planTopics(List<NewTopic> topics, boolean validateOnly) {
+        List<TopicOutcome> outcomes = new ArrayList<>();
+        if (requestedPartitions(topics, defaults.get().numPartitions()) > MAX_PARTITIONS_PER_REQUEST) {
             for (NewTopic topic : topics) {
-                if (!seen.add(topic.name())) {
-                    outcomes.add(TopicOutcome.failed(topic.name(), ErrorCode.INVALID_REQUEST,
-                        "topic " + topic.name() + " appears more than once in the request"));
-                    continue;
-                }
-                List<Message> topicRecords = new ArrayList<>();
-                TopicOutcome outcome = planTopic(builder, topic, topicRecords, held);
-                if (outcome.error() == ErrorCode.NONE && !validateOnly) {
-                    String problem = prepare(outcome.topic(), outcome.topic().partitions());
-                    if (problem == null) {
-                        prepared.add(outcome.topic());
-                    } else {
-                        outcome = TopicOutcome.failed(outcome.name(), ErrorCode.KAFKA_STORAGE_ERROR, problem);
-                    }
-                }
-                outcomes.add(outcome);
-                if (outcome.error() == ErrorCode.NONE) {
-                    builder.putTopic(outcome.topic());
-                    held += outcome.topic().partitions().size();
-                    records.addAll(topicRecords);
+                outcomes.add(TopicOutcome.failed(topic.name(), ErrorCode.POLICY_VIOLATION, EXCESSIVE_PARTITIONS_MESSAGE));
+            }
+            return new TopicsPlan(image, outcomes, Map.of(), List.of());
+        }
+        MetadataImage.Builder builder = new MetadataImage.Builder(image);
+        Map<String, PlannedTopic> planned = new LinkedHashMap<>();
+        Set<String> seen = new HashSet<>();
+        int held = partitionCount(image) + reservedPartitions;
+        for (NewTopic topic : topics) {
+            if (!seen.add(topic.name())) {
+                outcomes.add(TopicOutcome.failed(topic.name(), ErrorCode.INVALID_REQUEST,
+                    "topic " + topic.name() + " appears more than once in the request"));
+                continue;
+            }
+            List<Message> records = new ArrayList<>();
+            TopicOutcome outcome = planTopic(builder, topic, records, held);
+            outcomes.add(outcome);
+            if (outcome.error() == ErrorCode.NONE) {
+                builder.putTopic(outcome.topic());
+                held += outcome.topic().partitions().size();
+                if (!validateOnly) {
+                    planned.put(topic.name(), new PlannedTopic(outcome.topic(), records));
                 }
             }
-            if (!validateOnly && !records.isEmpty()) {
+        }
+        List<TopicImage> reserved = new ArrayList<>();
+        for (PlannedTopic p : planned.values()) {
+            creating.add(p.topic().name());
+            reservedPartitions += p.topic().partitions().size();
+            reserved.add(p.topic());
+        }
+        return new TopicsPlan(image, outcomes, planned, reserved);
+    }
+
+    /** Runs on the preparing thread: creates the planned topics' partitions; a topic that fails gets KAFKA_STORAGE_ERROR. */
+    private TopicsPlan prepareTopics(TopicsPlan plan) {
+        List<TopicOutcome> outcomes = new ArrayList<>(plan.outcomes());
+        Map<String, PlannedTopic> prepared = new LinkedHashMap<>();
+        for (int i = 0; i < outcomes.size(); i++) {
+            PlannedTopic p = outcomes.get(i).error() == ErrorCode.NONE ? plan.topics().get(outcomes.get(i).name()) : null;
+            if (p == null) {
+                continue;
+            }
+            String problem = prepare(plan.image(), p.topic(), p.topic().partitions());
+            if (problem == null) {
+                prepared.put(p.topic().name(), p);
+            } else {
+                outcomes.set(i, TopicOutcome.failed(p.topic().name(), ErrorCode.KAFKA_STORAGE_ERROR, problem));
+            }
+        }
+        return new TopicsPlan(plan.image(), outcomes, prepared, plan.reserved());
+    }
+
+    /** Runs on the controller thread: writes the prepared topics and releases every reservation of the plan. */
+    private List<TopicOutcome> commitTopics(TopicsPlan plan) {
+        try {
+            List<Message> records = new ArrayList<>();
+            for (PlannedTopic p : plan.topics().values()) {
+                records.addAll(p.records());
+            }
+            if (!records.isEmpty()) {
                 try {
                     commit(records);
                 } catch (WriteFailure e) {
-                    for (TopicImage topic : prepared) {
-                        abandon(topic, topic.partitions());
+                    for (PlannedTopic p : plan.topics().values()) {
+                        abandon(p.topic(), p.topic().partitions());
                     }
-                    return failAll(outcomes, e);
+                    return failAll(plan.outcomes(), e);
                 }
             }
-            return outcomes;
-        });
+            return plan.outcomes();
+        } finally {
+            for (TopicImage topic : plan.reserved()) {
+                creating.remove(topic.name());
+                reservedPartitions -= topic.partitions().size();
+            }
+        }
     }
 
     /** The outcomes of a change that could not be written: every success becomes the write's error. */
@@ -248,13 +329,15 @@ public final class Controller implements AutoCloseable {
         if (invalid != null) {
             return TopicOutcome.failed(name, ErrorCode.INVALID_TOPIC_EXCEPTION, invalid);
         }
-        if (builder.topic(name).isPresent()) {
+        if (builder.topic(name).isPresent() || creating.contains(name)) {
             return TopicOutcome.failed(name, ErrorCode.TOPIC_ALREADY_EXISTS, "topic '" + name + "' already exists");
         }
-        for (TopicImage other : image.topics()) {
-            if (TopicNames.collide(other.name(), name)) {
+        List<String> others = new ArrayList<>(creating);
+        image.topics().forEach(t -> others.add(t.name()));
+        for (String other : others) {
+            if (TopicNames.collide(other, name)) {
                 return TopicOutcome.failed(name, ErrorCode.INVALID_TOPIC_EXCEPTION, "topic '" + name
-                    + "' collides with existing topic '" + other.name() + "': '.' and '_' mean the same in metric names");
+                    + "' collides with existing topic '" + other + "': '.' and '_' mean the same in metric names");
             }
         }
         TopicDefaults d = defaults.get();
@@ -396,7 +479,7 @@ public final class Controller implements AutoCloseable {
             if (count - current > MAX_PARTITIONS_PER_REQUEST) {
                 return TopicOutcome.failed(name, ErrorCode.POLICY_VIOLATION, EXCESSIVE_BATCH_MESSAGE);
             }
-            String overLimit = brokerLimitProblem(partitionCount(image), count - current);
+            String overLimit = brokerLimitProblem(partitionCount(image) + reservedPartitions, count - current);
             if (overLimit != null) {
                 return TopicOutcome.failed(name, ErrorCode.POLICY_VIOLATION, overLimit);
             }
@@ -433,7 +516,7 @@ public final class Controller implements AutoCloseable {
             TopicImage grown = topic.withPartitions(partitions);
             if (!validateOnly) {
                 List<PartitionImage> added = partitions.subList(current, partitions.size());
-                String problem = prepare(grown, added);
+                String problem = prepare(image, grown, added);
                 if (problem != null) {
                     return TopicOutcome.failed(name, ErrorCode.KAFKA_STORAGE_ERROR, problem);
                 }
@@ -585,10 +668,10 @@ public final class Controller implements AutoCloseable {
      * change is written (see {@link MetadataListener#prepare}); returns why they could not be,
      * having undone what the others made, or null.
      */
-    private String prepare(TopicImage topic, List<PartitionImage> added) {
+    private String prepare(MetadataImage base, TopicImage topic, List<PartitionImage> added) {
         for (int i = 0; i < listeners.size(); i++) {
             try {
-                listeners.get(i).prepare(image, topic, added);
+                listeners.get(i).prepare(base, topic, added);
             } catch (IOException | RuntimeException e) {
                 for (int j = 0; j < i; j++) {
                     listeners.get(j).abandon(topic, added);
@@ -713,8 +796,13 @@ public final class Controller implements AutoCloseable {
 
     @Override
     public void close() {
-        thread.shutdown();
+        preparing.shutdown();
         try {
+            // Preparations finish first, so that their last step still finds the controller thread.
+            if (!preparing.awaitTermination(10, TimeUnit.SECONDS)) {
+                log.warn("topic creations still preparing partitions 10 s after shutdown began");
+            }
+            thread.shutdown();
             if (!thread.awaitTermination(10, TimeUnit.SECONDS)) {
                 log.warn("controller did not finish its work within 10 s of shutdown");
             }

@@ -115,6 +115,37 @@ class MetadataJournalTest {
     }
 
     @Test
+    void brokerRefusesToStartOnAJournalDamagedInTheMiddleAndKeepsItsTopics() throws Exception {
+        Path data = dir.resolve("data");
+        Path journal = data.resolve("__cluster_metadata-0").resolve(MetadataJournal.FILE_NAME);
+        long firstTopic;
+        dev.sluice.broker.SluiceBroker.builder().dataDir(data).start().close();
+        try (Controller controller = Controller.open(journal.getParent(), "c", 1,
+                () -> new Controller.TopicDefaults(1, (short) 1, true))) {
+            dev.sluice.broker.log.Partitions partitions = new dev.sluice.broker.log.Partitions(data, 1,
+                new dev.sluice.broker.config.ConfigResolver(dev.sluice.broker.config.BrokerConfig.parse(
+                    Map.of("log.dirs", data.toString()))), 1, 86_400_000L);
+            partitions.load(controller.image());
+            controller.addListener(partitions);
+            firstTopic = Files.size(journal);
+            for (String name : List.of("first", "second", "third")) {
+                controller.createTopics(List.of(new Controller.NewTopic(name, 1, (short) 1, null, Map.of())), false).get();
+            }
+            partitions.close();
+        }
+        byte[] bytes = Files.readAllBytes(journal);
+        bytes[(int) firstTopic + 9] ^= 0x01;
+        Files.write(journal, bytes);
+        RuntimeException refused = assertThrows(RuntimeException.class,
+            () -> dev.sluice.broker.SluiceBroker.builder().dataDir(data).start().close());
+        assertTrue(refused.getMessage().contains(journal.toString()), refused.getMessage());
+        assertTrue(refused.getMessage().contains("byte offset " + firstTopic), refused.getMessage());
+        for (String name : List.of("first", "second", "third")) {
+            assertTrue(Files.isDirectory(data.resolve(name + "-0")), name + "-0 was removed");
+        }
+    }
+
+    @Test
     void tornTailIsTruncated() throws Exception {
         long good;
         try (MetadataJournal journal = MetadataJournal.open(dir)) {
