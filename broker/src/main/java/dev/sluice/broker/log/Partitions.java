@@ -85,6 +85,8 @@ public final class Partitions implements MetadataListener, AutoCloseable {
     private volatile Optional<Map<OffsetCheckpointFile.TopicPartition, Long>> startupHighWatermarks = Optional.empty();
     private volatile LogCleaner cleaner;
     private volatile Tiering tiering;
+    /** The image's first producer id not yet handed out; set before InitProducerId answers with a new one. */
+    private volatile long nextProducerId;
 
     public Partitions(Path dataDir, int nodeId, ConfigResolver resolver, int ioThreads, long producerIdExpirationMs) {
         this.dataDir = dataDir;
@@ -164,6 +166,7 @@ public final class Partitions implements MetadataListener, AutoCloseable {
 
     /** Opens every partition this broker leads in {@code image} and removes directories of topics that are gone. */
     public void load(MetadataImage image) {
+        nextProducerId = image.nextProducerId();
         startupRecoveryPoints = recoveryPoints.read();
         startupLogStartOffsets = logStartOffsets.read();
         startupHighWatermarks = highWatermarks.read();
@@ -232,7 +235,7 @@ public final class Partitions implements MetadataListener, AutoCloseable {
         PartitionLog partitionLog = PartitionLog.open(dir, settings.logConfig(), Scheduler.of(housekeeping), clock,
             checkpoint);
         Partition partition = new Partition(topic.name(), topic.id(), p.partition(), partitionLog, settings,
-            p.leaderEpoch(), io, clock, this::appended);
+            p.leaderEpoch(), io, clock, this::appended, () -> nextProducerId);
         if (recover) {
             Long hw = startupHighWatermarks.map(m -> m.get(tp)).orElse(null);
             if (hw != null) {
@@ -277,6 +280,9 @@ public final class Partitions implements MetadataListener, AutoCloseable {
 
     @Override
     public void onChange(MetadataImage previous, MetadataImage next) {
+        // Listeners run inside the controller's commit, before an InitProducerId that reserved a
+        // new block of ids answers, so a producer never writes with an id not yet seen here.
+        nextProducerId = next.nextProducerId();
         for (TopicImage old : previous.topics()) {
             TopicImage now = next.topic(old.id()).orElse(null);
             if (now == null) {
