@@ -5,6 +5,7 @@ import dev.sluice.broker.log.Partitions;
 import dev.sluice.broker.metadata.Controller;
 import dev.sluice.storage.TimestampAndOffset;
 import dev.sluice.storage.LogStorageException;
+import dev.sluice.wire.codec.MalformedDataException;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.ErrorCode;
 import dev.sluice.wire.message.ListOffsetsRequest;
@@ -77,6 +78,12 @@ public final class ListOffsetsHandler extends ApiHandler<ListOffsetsRequest, Lis
                     log.warn("ListOffsets of {}-{} for client {} failed: {}", t.name(), p.partitionIndex(),
                         context.clientId(), e.getMessage());
                     r.setErrorCode(ErrorCode.KAFKA_STORAGE_ERROR.code()).setOffset(-1).setTimestamp(-1);
+                } catch (MalformedDataException e) {
+                    // A stored batch the timestamp search cannot read, or that expands past the
+                    // log's decompression bound: that partition's answer fails, as Kafka's does.
+                    log.warn("ListOffsets of {}-{} for client {} found an unreadable batch: {}", t.name(),
+                        p.partitionIndex(), context.clientId(), e.getMessage());
+                    r.setErrorCode(ErrorCode.CORRUPT_MESSAGE.code()).setOffset(-1).setTimestamp(-1);
                 }
             }
             topics.add(new ListOffsetsResponse.ListOffsetsTopicResponse().setName(t.name()).setPartitions(results));
