@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.broker.SluiceBroker;
 import dev.sluice.wire.message.ErrorCode;
+import dev.sluice.wire.message.InitProducerIdRequest;
+import dev.sluice.wire.message.InitProducerIdResponse;
 import dev.sluice.wire.message.ListOffsetsRequest;
 import dev.sluice.wire.message.ListOffsetsResponse;
 import dev.sluice.wire.message.OffsetForLeaderEpochRequest;
@@ -38,12 +40,13 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class ProducerStateRecoveryTest {
     private static final String TOPIC = "idempotent-restart";
-    private static final long PRODUCER_ID = 4242;
     private static final int BATCHES = 40;
     private static final int RECORDS_PER_BATCH = 5;
 
     @TempDir
     Path dataDir;
+    /** Handed out by InitProducerId at the first start: the broker refuses ids it never handed out. */
+    private long producerId = -1;
 
     /** What happens to the snapshots while the broker is down. */
     enum Damage {
@@ -54,13 +57,20 @@ class ProducerStateRecoveryTest {
         return SluiceBroker.builder().dataDir(dataDir).start();
     }
 
-    private static RecordBatchBuilder batch(int index) {
-        RecordBatchBuilder builder = new RecordBatchBuilder(0).producer(PRODUCER_ID, (short) 0,
+    private RecordBatchBuilder batch(int index) {
+        RecordBatchBuilder builder = new RecordBatchBuilder(0).producer(producerId, (short) 0,
             index * RECORDS_PER_BATCH);
         for (int r = 0; r < RECORDS_PER_BATCH; r++) {
             builder.append(1_000L + index, null, ("b" + index + "r" + r + "-".repeat(20_000)).getBytes(StandardCharsets.UTF_8));
         }
         return builder;
+    }
+
+    private void initProducerId(RawConnection connection) throws IOException {
+        InitProducerIdResponse response = connection.roundTrip(new InitProducerIdRequest().setTransactionalId(null)
+            .setTransactionTimeoutMs(60_000), 4, InitProducerIdResponse.class);
+        assertEquals(ErrorCode.NONE.code(), response.errorCode());
+        producerId = response.producerId();
     }
 
     private static ProduceResponse.PartitionProduceResponse produce(RawConnection connection, RecordBatchBuilder batch)
@@ -108,6 +118,7 @@ class ProducerStateRecoveryTest {
                     .configs(Map.of("segment.bytes", "1048576")))).all().get();
             }
             try (RawConnection connection = new RawConnection(broker.port())) {
+                initProducerId(connection);
                 for (int i = 0; i < BATCHES; i++) {
                     ProduceResponse.PartitionProduceResponse answer = produce(connection, batch(i));
                     assertEquals(ErrorCode.NONE.code(), answer.errorCode(), "batch " + i);
@@ -159,6 +170,7 @@ class ProducerStateRecoveryTest {
                 admin.createTopics(List.of(new NewTopic(TOPIC, 1, (short) 1))).all().get();
             }
             try (RawConnection connection = new RawConnection(broker.port())) {
+                initProducerId(connection);
                 for (int i = 0; i < 3; i++) {
                     assertEquals(ErrorCode.NONE.code(), produce(connection, batch(i)).errorCode());
                 }

@@ -11,6 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.storage.TestLogs.ManualClock;
 import dev.sluice.storage.TestLogs.ManualScheduler;
+import dev.sluice.storage.append.HostileBatches;
+import dev.sluice.wire.compress.DecompressionLimitException;
 import dev.sluice.wire.record.MemoryRecords;
 import dev.sluice.wire.record.RecordBatch;
 import dev.sluice.wire.record.RecordBatchBuilder;
@@ -334,6 +336,24 @@ class PartitionLogTest {
         assertEquals(Optional.empty(), log.offsetForTimestamp(1910));
         log.setLogStartOffset(57);
         assertEquals(57, log.offsetForTimestamp(0).orElseThrow().offset());
+    }
+
+    /**
+     * A batch in the log that expands past the log's decompression bound (stored before the bound,
+     * or by a path that does not validate) fails the timestamp search at the bound, streaming: the
+     * search neither holds its expansion nor decodes it to the end.
+     */
+    @Test
+    void offsetForTimestampStopsAtTheDecompressionBoundWithoutHoldingTheBatch() {
+        open(LogConfig.defaults());
+        int limit = LogConfig.defaults().maxDecompressedBatchBytes();
+        log.append(HostileBatches.gzipBomb(limit + (64 << 20), 5_000));
+        long before = HostileBatches.allocatedBytes();
+        DecompressionLimitException e = assertThrows(DecompressionLimitException.class,
+            () -> log.offsetForTimestamp(5_000));
+        long allocated = HostileBatches.allocatedBytes() - before;
+        assertEquals(limit, e.limit());
+        assertTrue(allocated < 8 * 1024 * 1024, "the search allocated " + allocated + " bytes");
     }
 
     @Test

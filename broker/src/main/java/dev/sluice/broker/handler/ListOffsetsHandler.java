@@ -7,6 +7,7 @@ import dev.sluice.broker.log.ReadPools;
 import dev.sluice.broker.metadata.Controller;
 import dev.sluice.storage.TimestampAndOffset;
 import dev.sluice.storage.LogStorageException;
+import dev.sluice.wire.codec.MalformedDataException;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.ErrorCode;
 import dev.sluice.wire.message.ListOffsetsRequest;
@@ -98,6 +99,12 @@ public final class ListOffsetsHandler extends ApiHandler<ListOffsetsRequest, Lis
                         log.warn("ListOffsets of {}-{} for client {} failed: {}", t.name(), p.partitionIndex(),
                             LogSafe.of(context.clientId()), e.getMessage());
                         r.setErrorCode(ErrorCode.KAFKA_STORAGE_ERROR.code()).setOffset(-1).setTimestamp(-1);
+                    } catch (MalformedDataException e) {
+                        // A stored batch the timestamp search cannot read, or that expands past the
+                        // log's decompression bound: that partition's answer fails, as Kafka's does.
+                        log.warn("ListOffsets of {}-{} for client {} found an unreadable batch: {}", t.name(),
+                            p.partitionIndex(), LogSafe.of(context.clientId()), e.getMessage());
+                        r.setErrorCode(ErrorCode.CORRUPT_MESSAGE.code()).setOffset(-1).setTimestamp(-1);
                     }
                 };
                 if (p.timestamp() >= 0 && partition.searchesRemoteTier()) {

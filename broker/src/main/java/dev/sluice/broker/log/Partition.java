@@ -26,6 +26,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,6 +53,7 @@ public final class Partition {
     private final SerialExecutor writer;
     private final InstantSource clock;
     private final AppendListener listener;
+    private final LongSupplier producerIdsHandedOut;
     private volatile BatchValidator.Rules rules;
     private volatile int minInsyncReplicas;
     private volatile long highWatermark;
@@ -78,9 +80,15 @@ public final class Partition {
         }
     }
 
+    /**
+     * @param producerIdsHandedOut the first producer id the cluster has not handed out yet (read at
+     *     each append): a batch with a producer id at or above it comes from no InitProducerId and is
+     *     refused with UNKNOWN_PRODUCER_ID, so producer state only ever holds ids that cost a round trip
+     */
     Partition(String topic, Uuid topicId, int index, PartitionLog log, TopicSettings settings, int leaderEpoch,
-              Executor pool, InstantSource clock, AppendListener listener) {
+              Executor pool, InstantSource clock, AppendListener listener, LongSupplier producerIdsHandedOut) {
         this.topic = topic;
+        this.producerIdsHandedOut = producerIdsHandedOut;
         this.topicId = topicId;
         this.index = index;
         this.log = log;
@@ -259,6 +267,10 @@ public final class Partition {
             if (batch.isTransactional()) {
                 return AppendOutcome.failed(ErrorCode.INVALID_TXN_STATE, "transactional writes are not supported yet",
                     List.of());
+            }
+            if (batch.hasProducerId() && batch.producerId() >= producerIdsHandedOut.getAsLong()) {
+                return AppendOutcome.failed(ErrorCode.UNKNOWN_PRODUCER_ID, "producer id " + batch.producerId()
+                    + " was never handed out by InitProducerId", List.of());
             }
             ProducerStateManager.Check check;
             try {

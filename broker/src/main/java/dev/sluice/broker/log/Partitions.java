@@ -103,6 +103,8 @@ public final class Partitions implements MetadataListener, AutoCloseable {
     private volatile Optional<Map<OffsetCheckpointFile.TopicPartition, Long>> startupHighWatermarks = Optional.empty();
     private volatile LogCleaner cleaner;
     private volatile Tiering tiering;
+    /** The image's first producer id not yet handed out; set before InitProducerId answers with a new one. */
+    private volatile long nextProducerId;
 
     public Partitions(Path dataDir, int nodeId, ConfigResolver resolver, int ioThreads, long producerIdExpirationMs) {
         this.dataDir = dataDir;
@@ -182,6 +184,7 @@ public final class Partitions implements MetadataListener, AutoCloseable {
 
     /** Opens every partition this broker leads in {@code image} and moves aside directories of topics that are gone. */
     public void load(MetadataImage image) {
+        nextProducerId = image.nextProducerId();
         startupRecoveryPoints = recoveryPoints.read();
         startupLogStartOffsets = logStartOffsets.read();
         startupHighWatermarks = highWatermarks.read();
@@ -271,7 +274,7 @@ public final class Partitions implements MetadataListener, AutoCloseable {
                 : (RuntimeException) e;
         }
         Partition partition = new Partition(topic.name(), topic.id(), p.partition(), partitionLog, settings,
-            p.leaderEpoch(), io, clock, this::appended);
+            p.leaderEpoch(), io, clock, this::appended, () -> nextProducerId);
         if (recover) {
             Long hw = startupHighWatermarks.map(m -> m.get(tp)).orElse(null);
             if (hw != null) {
@@ -390,6 +393,9 @@ public final class Partitions implements MetadataListener, AutoCloseable {
 
     @Override
     public void onChange(MetadataImage previous, MetadataImage next) {
+        // Listeners run inside the controller's commit, before an InitProducerId that reserved a
+        // new block of ids answers, so a producer never writes with an id not yet seen here.
+        nextProducerId = next.nextProducerId();
         for (TopicImage old : previous.topics()) {
             TopicImage now = next.topic(old.id()).orElse(null);
             if (now == null) {

@@ -50,6 +50,7 @@ class PartitionDurabilityTest {
         }
     };
     private final List<PartitionLog> logs = new ArrayList<>();
+    private final AtomicLong producerIdsHandedOut = new AtomicLong(1000);
 
     @AfterEach
     void stop() {
@@ -84,11 +85,27 @@ class PartitionDurabilityTest {
             Long.MAX_VALUE, false, null);
         return new Partition(name, new Uuid(7L, 9L), 0, log, new TopicSettings(config, rules, 1, TopicSettings.Tiering.OFF), 0, pool,
             clock,
-            (p, bytes, records) -> { });
+            (p, bytes, records) -> { }, producerIdsHandedOut::get);
     }
 
     private static Partition.AppendOutcome append(Partition p, long timestamp) {
         return p.append(batch(timestamp)).join();
+    }
+
+    /**
+     * A producer id no InitProducerId handed out is refused before it takes a place in the
+     * partition's producer state; once the id is handed out, the same batch is appended.
+     */
+    @Test
+    void aProducerIdNeverHandedOutIsUnknown() {
+        Partition p = partition("t", LogConfig.defaults());
+        MemoryRecords invented = MemoryRecords.withBatches(new RecordBatchBuilder(0).producer(1000, (short) 0, 0)
+            .append(now.get(), null, new byte[] {1}).build());
+        Partition.AppendOutcome refused = p.append(invented).join();
+        assertEquals(ErrorCode.UNKNOWN_PRODUCER_ID, refused.error());
+        assertTrue(p.producers().join().isEmpty());
+        producerIdsHandedOut.set(2000);
+        assertEquals(ErrorCode.NONE, p.append(invented).join().error());
     }
 
     @Test

@@ -7,10 +7,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import org.slf4j.Logger;
@@ -28,6 +27,17 @@ import org.slf4j.LoggerFactory;
  * else OUT_OF_ORDER_SEQUENCE_NUMBER. A producer the partition has no state for (new, or expired
  * after {@code producer.id.expiration.ms}) may start at any sequence.
  *
+ * <p>Bounded: the producer id in a batch is the client's word, and each new one would otherwise add
+ * an entry that stays until {@code producer.id.expiration.ms} (a day by default) passes, so a client
+ * inventing ids could grow this map without limit. Two bounds apply. The broker refuses ids it
+ * never handed out (UNKNOWN_PRODUCER_ID, before this class is asked), so each entry costs a client
+ * an InitProducerId round trip. And a partition keeps at most {@link #DEFAULT_MAX_PRODUCERS}
+ * producers: a new one evicts the least recently written producer that has no open transaction,
+ * exactly as if that producer had expired early. Expiry loses nothing that was acknowledged; an
+ * evicted producer that writes again is treated as new (any sequence accepted), so the only cost
+ * is that a retry of a batch it sent before going idle the longest on this partition is no longer
+ * recognised as a duplicate. Idempotent producers that keep writing are never the ones evicted.
+ *
  * <p>Not thread-safe: owned by the partition's writer. The owner writes a snapshot
  * ({@link ProducerSnapshotFile}) at each segment roll and at a clean shutdown; after a restart the
  * state is the newest usable snapshot ({@link #loadSnapshot}) plus {@link #replay} of the batches
@@ -38,9 +48,30 @@ public final class ProducerStateManager {
     public static final int WINDOW = 5;
     /** Snapshots kept below the oldest useful offset, newest first, as fallbacks. */
     public static final int SNAPSHOTS_KEPT = 2;
+    /**
+     * Producers remembered per partition. An entry costs about half a kilobyte, so this is about
+     * 5 MB per partition at worst; real partitions rarely see more than a few hundred producers
+     * within {@code producer.id.expiration.ms}.
+     */
+    public static final int DEFAULT_MAX_PRODUCERS = 10_000;
     private static final Logger log = LoggerFactory.getLogger(ProducerStateManager.class);
 
-    private final Map<Long, ProducerEntry> producers = new HashMap<>();
+    private final int maxProducers;
+    /** In write order, least recently written first: the eviction order. */
+    private final LinkedHashMap<Long, ProducerEntry> producers = new LinkedHashMap<>();
+    private long evicted;
+
+    public ProducerStateManager() {
+        this(DEFAULT_MAX_PRODUCERS);
+    }
+
+    /** @param maxProducers how many producers to remember before evicting the least recently written */
+    public ProducerStateManager(int maxProducers) {
+        if (maxProducers < 1) {
+            throw new IllegalArgumentException("maxProducers must be positive, not " + maxProducers);
+        }
+        this.maxProducers = maxProducers;
+    }
 
     /** The outcome of a check: a new batch, or a duplicate of one already in the log. */
     public record Check(boolean duplicate, long firstOffset, long lastOffset) {
@@ -101,7 +132,13 @@ public final class ProducerStateManager {
         }
         long producerId = batch.producerId();
         short epoch = batch.producerEpoch();
-        ProducerEntry entry = producers.computeIfAbsent(producerId, id -> new ProducerEntry(id, epoch));
+        // Re-inserted so that the map stays in order of last write.
+        ProducerEntry entry = producers.remove(producerId);
+        if (entry == null) {
+            evictForNewProducer();
+            entry = new ProducerEntry(producerId, epoch);
+        }
+        producers.put(producerId, entry);
         if (epoch != entry.epoch()) {
             entry.newEpoch(epoch);
         }
@@ -111,6 +148,26 @@ public final class ProducerStateManager {
         }
         entry.add(new ProducerEntry.BatchMetadata(batch.baseSequence(), lastSequence(batch), batch.baseOffset(),
             batch.lastOffset(), batch.maxTimestamp()));
+    }
+
+    /** Makes room for one more producer: drops the least recently written one without an open transaction. */
+    private void evictForNewProducer() {
+        if (producers.size() < maxProducers) {
+            return;
+        }
+        for (Iterator<ProducerEntry> it = producers.values().iterator(); it.hasNext(); ) {
+            if (it.next().currentTxnFirstOffset() < 0) {
+                it.remove();
+                evicted++;
+                return;
+            }
+        }
+        // Every producer has an open transaction: those end or time out on their own.
+    }
+
+    /** How many producers were evicted to stay within the bound, since this state was created. */
+    public long evictedProducers() {
+        return evicted;
     }
 
     /** Rebuilds state from a batch read back from the log (recovery). */
@@ -187,6 +244,9 @@ public final class ProducerStateManager {
             }
             try {
                 for (ProducerEntry entry : ProducerSnapshotFile.read(dir, offset)) {
+                    // Snapshots list producers in the order they were kept, least recently written first.
+                    producers.remove(entry.producerId());
+                    evictForNewProducer();
                     producers.put(entry.producerId(), entry);
                 }
                 return OptionalLong.of(offset);

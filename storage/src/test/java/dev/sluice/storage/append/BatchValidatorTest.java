@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.storage.LogConfig;
-import dev.sluice.wire.codec.Varint;
 import dev.sluice.wire.compress.CompressionType;
 import dev.sluice.wire.message.ErrorCode;
 import dev.sluice.wire.record.MemoryRecords;
@@ -13,13 +12,8 @@ import dev.sluice.wire.record.RecordBatch;
 import dev.sluice.wire.record.RecordBatchBuilder;
 import dev.sluice.wire.record.TimestampType;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -30,43 +24,13 @@ class BatchValidatorTest {
     private static final BatchValidator.Rules DEFAULTS = new BatchValidator.Rules(LogConfig.DEFAULT_MAX_MESSAGE_BYTES,
         TimestampType.CREATE_TIME, Long.MAX_VALUE, 3_600_000L, false, null);
 
-    /** One record's bytes: attributes 0, then the fields given as varints (Integer/Long) and raw bytes. */
-    private static byte[] record(Object... fields) {
-        ByteBuffer body = ByteBuffer.allocate(256);
-        body.put((byte) 0);
-        for (Object field : fields) {
-            if (field instanceof Integer i) {
-                Varint.write(i, body);
-            } else if (field instanceof Long l) {
-                Varint.write(l, body);
-            } else {
-                body.put((byte[]) field);
-            }
-        }
-        body.flip();
-        ByteBuffer out = ByteBuffer.allocate(body.remaining() + 5);
-        Varint.write(body.remaining(), out);
-        out.put(body).flip();
-        byte[] bytes = new byte[out.remaining()];
-        out.get(bytes);
-        return bytes;
-    }
-
     /** A record with key "k", value "v", no headers, at this offset delta. */
     private static byte[] goodRecord(int offsetDelta) {
-        return record(0L, offsetDelta, 1, new byte[] {'k'}, 1, new byte[] {'v'}, 0);
+        return HostileBatches.record(0L, offsetDelta, 1, new byte[] {'k'}, 1, new byte[] {'v'}, 0);
     }
 
-    /** A batch (valid CRC, header as a producer writes it) around an already compressed payload. */
     private static MemoryRecords batch(CompressionType type, int recordCount, int lastOffsetDelta, byte[] compressed) {
-        ByteBuffer bytes = ByteBuffer.allocate(RecordBatch.HEADER_SIZE + compressed.length);
-        bytes.putLong(0L).putInt(bytes.capacity() - 12).putInt(-1).put(RecordBatch.MAGIC).putInt(0)
-            .putShort((short) type.id()).putInt(lastOffsetDelta).putLong(NOW).putLong(NOW)
-            .putLong(-1L).putShort((short) -1).putInt(-1).putInt(recordCount).put(compressed).flip();
-        RecordBatch batch = RecordBatch.wrap(bytes);
-        batch.setMaxTimestamp(TimestampType.LOG_APPEND_TIME, NOW);
-        batch.setMaxTimestamp(TimestampType.CREATE_TIME, NOW);
-        return MemoryRecords.readableRecords(batch.buffer());
+        return HostileBatches.batch(type, recordCount, lastOffsetDelta, compressed, NOW);
     }
 
     private static MemoryRecords compressedBatch(CompressionType type, int recordCount, int lastOffsetDelta,
@@ -115,7 +79,7 @@ class BatchValidatorTest {
     @ParameterizedTest
     @EnumSource(value = CompressionType.class, names = "NONE", mode = EnumSource.Mode.EXCLUDE)
     void aCompressedRecordWhoseValueOverrunsItsLengthIsCorrupt(CompressionType type) {
-        byte[] overrun = record(0L, 0, -1, 50, new byte[] {'v'}, 0);
+        byte[] overrun = HostileBatches.record(0L, 0, -1, 50, new byte[] {'v'}, 0);
         AppendException e = refused(compressedBatch(type, 1, 0, overrun), DEFAULTS);
         assertEquals(ErrorCode.CORRUPT_MESSAGE, e.error());
     }
@@ -133,7 +97,7 @@ class BatchValidatorTest {
     void aCompressedRecordWithoutAKeyIsRefusedOnACompactedTopic() {
         BatchValidator.Rules compacted = new BatchValidator.Rules(DEFAULTS.maxMessageBytes(), TimestampType.CREATE_TIME,
             Long.MAX_VALUE, Long.MAX_VALUE, true, null);
-        byte[] keyless = record(0L, 1, -1, 1, new byte[] {'v'}, 0);
+        byte[] keyless = HostileBatches.record(0L, 1, -1, 1, new byte[] {'v'}, 0);
         AppendException e = refused(compressedBatch(CompressionType.LZ4, 2, 1, goodRecord(0), keyless), compacted);
         assertEquals(ErrorCode.INVALID_RECORD, e.error());
         assertEquals(1, e.recordErrors().get(0).batchIndex());
@@ -146,35 +110,12 @@ class BatchValidatorTest {
      */
     @Test
     void aDecompressionBombIsRefusedWithoutAllocatingItsExpandedSize() {
-        int valueSize = 256 << 20;
-        ByteBuffer prefix = ByteBuffer.allocate(32);
-        ByteBuffer body = ByteBuffer.allocate(16);
-        body.put((byte) 0);
-        Varint.write(0L, body);
-        Varint.write(0, body);
-        Varint.write(-1, body);
-        Varint.write(valueSize, body);
-        body.flip();
-        Varint.write(body.remaining() + valueSize + 1, prefix);
-        prefix.put(body).flip();
-        ByteArrayOutputStream compressed = new ByteArrayOutputStream();
-        try (OutputStream gzip = new GZIPOutputStream(compressed, 64 * 1024)) {
-            gzip.write(prefix.array(), 0, prefix.limit());
-            byte[] zeros = new byte[1 << 20];
-            for (int i = 0; i < valueSize / zeros.length; i++) {
-                gzip.write(zeros);
-            }
-            gzip.write(0);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        MemoryRecords bomb = batch(CompressionType.GZIP, 1, 0, compressed.toByteArray());
+        MemoryRecords bomb = HostileBatches.gzipBomb(256 << 20, NOW);
         assertTrue(bomb.sizeInBytes() < DEFAULTS.maxMessageBytes(), "the bomb is " + bomb.sizeInBytes() + " bytes");
 
-        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        long before = threads.getCurrentThreadAllocatedBytes();
+        long before = HostileBatches.allocatedBytes();
         AppendException e = refused(bomb, DEFAULTS);
-        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        long allocated = HostileBatches.allocatedBytes() - before;
         assertEquals(ErrorCode.MESSAGE_TOO_LARGE, e.error());
         assertTrue(allocated < 8 * 1024 * 1024, "validation allocated " + allocated + " bytes");
     }

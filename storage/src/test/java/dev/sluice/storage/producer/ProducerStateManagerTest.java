@@ -81,4 +81,39 @@ class ProducerStateManagerTest {
         assertEquals(1, state.expire(1000 + 2000, 1000));
         assertTrue(state.producer(1).isEmpty());
     }
+
+    /**
+     * A client inventing producer ids cannot grow the state past its bound: each new producer past
+     * it evicts the least recently written one, and a producer that keeps writing stays.
+     */
+    @Test
+    void newProducersPastTheBoundEvictTheLeastRecentlyWritten() {
+        ProducerStateManager state = new ProducerStateManager(3);
+        append(state, batch(1, (short) 0, 0, 1));
+        append(state, batch(2, (short) 0, 0, 1));
+        append(state, batch(3, (short) 0, 0, 1));
+        append(state, batch(1, (short) 0, 1, 1)); // producer 1 writes again: 2 is now the least recent
+        for (long invented = 100; invented < 1100; invented++) {
+            append(state, batch(invented, (short) 0, 0, 1));
+            append(state, batch(1, (short) 0, (int) (invented - 98), 1));
+        }
+        assertEquals(3, state.producers().size());
+        assertTrue(state.producer(1).isPresent(), "the producer that kept writing was evicted");
+        assertTrue(state.producer(2).isEmpty());
+        assertTrue(state.producer(3).isEmpty());
+        assertEquals(1000, state.evictedProducers());
+        // The survivor's retries are still recognised.
+        assertTrue(state.check(batch(1, (short) 0, 1001, 1)).duplicate());
+    }
+
+    @Test
+    void theDefaultBoundHoldsTenThousandProducers() {
+        ProducerStateManager state = new ProducerStateManager();
+        for (long id = 0; id < ProducerStateManager.DEFAULT_MAX_PRODUCERS + 500; id++) {
+            append(state, batch(id, (short) 0, 0, 1));
+        }
+        assertEquals(ProducerStateManager.DEFAULT_MAX_PRODUCERS, state.producers().size());
+        assertTrue(state.producer(0).isEmpty());
+        assertTrue(state.producer(ProducerStateManager.DEFAULT_MAX_PRODUCERS + 499L).isPresent());
+    }
 }
