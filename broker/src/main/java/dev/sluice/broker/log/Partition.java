@@ -518,13 +518,16 @@ public final class Partition {
         writer.execute(() -> producers.expire(clock.millis(), expirationMs));
     }
 
+    /**
+     * Takes new topic settings. What request handlers read (min.insync.replicas, the validation
+     * rules, tiering) changes at once, before the change is acknowledged to the client that made
+     * it; the log's own settings change on the writer, in order with appends.
+     */
     void updateConfig(TopicSettings settings) {
-        writer.execute(() -> {
-            log.updateConfig(settings.logConfig());
-            tiering = settings.tiering();
-            rules = settings.rules();
-            minInsyncReplicas = settings.minInsyncReplicas();
-        });
+        tiering = settings.tiering();
+        rules = settings.rules();
+        minInsyncReplicas = settings.minInsyncReplicas();
+        writer.execute(() -> log.updateConfig(settings.logConfig()));
     }
 
     /** Flushes and closes the log on the writer thread; completes when done. */
