@@ -98,6 +98,7 @@ public final class PartitionLog implements AutoCloseable {
     static final String SWAP_SUFFIX = ".swap";
     /** Suffix of a log directory renamed by {@link #deleteAll()}, as Kafka marks one. */
     public static final String DELETE_DIR_SUFFIX = "-delete";
+    private static final int MAX_FILE_NAME_BYTES = 255;
 
     /** The reader-visible end of the log, published in one volatile write after each change. */
     private record LogEnd(long nextOffset, long segmentBaseOffset, int segmentPosition, TimestampOffset activeMax) {
@@ -1134,8 +1135,8 @@ public final class PartitionLog implements AutoCloseable {
         closed = true;
         List<LogSegment> all = new ArrayList<>(segments.values());
         segments.clear();
-        Path doomed = dir.resolveSibling(dir.getFileName() + "." + UUID.randomUUID().toString().replace("-", "")
-            + DELETE_DIR_SUFFIX);
+        Path doomed = dir.resolveSibling(asideName(dir.getFileName().toString(),
+            UUID.randomUUID().toString().replace("-", ""), DELETE_DIR_SUFFIX));
         try {
             Files.move(dir, doomed, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
@@ -1155,6 +1156,22 @@ public final class PartitionLog implements AutoCloseable {
         } catch (RejectedExecutionException e) {
             task.run();
         }
+    }
+
+    /**
+     * The name a partition directory {@code <topic>-<partition>} takes when it is moved aside:
+     * {@code <topic>-<partition>.<tag><suffix>}, with the topic cut short where the whole would pass
+     * 255 bytes, a file name's limit (topic names are ASCII and may be 249 characters long, so the
+     * tag and suffix do not always fit; Kafka cuts them the same way). The partition and the tag
+     * stay whole, so two partitions of one long topic never collide.
+     */
+    public static String asideName(String dirName, String tag, String suffix) {
+        String tail = "." + tag + suffix;
+        int dash = dirName.lastIndexOf('-');
+        String topic = dash > 0 ? dirName.substring(0, dash) : dirName;
+        String partition = dash > 0 ? dirName.substring(dash) : "";
+        int room = Math.max(0, MAX_FILE_NAME_BYTES - partition.length() - tail.length());
+        return topic.substring(0, Math.min(topic.length(), room)) + partition + tail;
     }
 
     private static void closeSegmentsQuietly(List<LogSegment> all) {

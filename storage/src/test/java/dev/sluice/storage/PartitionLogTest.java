@@ -488,6 +488,25 @@ class PartitionLogTest {
     }
 
     @Test
+    void theLongestLegalTopicNameCanStillBeDeleted() throws IOException {
+        // Kafka allows 249 characters: with "-12", a dot, 32 hex digits and "-delete" that is past 255 bytes.
+        Path longDir = root.resolve("t".repeat(249) + "-12");
+        PartitionLog longLog = PartitionLog.open(longDir, LogConfig.defaults(), scheduler, clock, LogCheckpoint.NONE);
+        longLog.deleteAll();
+        assertFalse(Files.exists(longDir));
+        List<Path> doomed;
+        try (Stream<Path> list = Files.list(root)) {
+            doomed = list.toList();
+        }
+        assertEquals(1, doomed.size());
+        String name = doomed.get(0).getFileName().toString();
+        assertTrue(name.length() <= 255, name);
+        assertTrue(name.matches("t+-12\\.[0-9a-f]{32}-delete"), name);
+        scheduler.runAll();
+        assertFalse(Files.exists(doomed.get(0)));
+    }
+
+    @Test
     void configValidation() {
         assertThrows(IllegalArgumentException.class, () -> LogConfig.builder().segmentBytes(0).build());
         assertThrows(IllegalArgumentException.class, () -> LogConfig.builder().maxIndexSize(8).build());

@@ -228,7 +228,8 @@ public final class Partitions implements MetadataListener, AutoCloseable {
 
     /** Renames a stray directory {@code <name>.<millis>-stray}, keeping it for an operator; see the class comment. */
     private void moveAside(Path dir, String why) throws IOException {
-        Path aside = dir.resolveSibling(dir.getFileName() + "." + clock.millis() + STRAY_DIR_SUFFIX);
+        Path aside = dir.resolveSibling(PartitionLog.asideName(dir.getFileName().toString(),
+            Long.toString(clock.millis()), STRAY_DIR_SUFFIX));
         Files.move(dir, aside, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         log.warn("moved {} aside to {}: {}; it is kept for an operator to inspect or delete", dir, aside.getFileName(), why);
     }
