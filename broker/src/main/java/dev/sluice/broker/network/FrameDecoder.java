@@ -51,7 +51,7 @@ public final class FrameDecoder extends ByteToMessageDecoder {
             }
             if (reserved < 0) {
                 if (!memory.tryReserve(size)) {
-                    waitForMemory(ctx);
+                    waitForMemory(ctx, size);
                     return;
                 }
                 reserved = size;
@@ -73,13 +73,13 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         }
     }
 
-    private void waitForMemory(ChannelHandlerContext ctx) {
+    private void waitForMemory(ChannelHandlerContext ctx, int size) {
         if (waitingForMemory) {
             return;
         }
         waitingForMemory = true;
         ReadGate.of(ctx.channel()).pause(ReadGate.Reason.MEMORY);
-        memory.whenAvailable(() -> ctx.executor().execute(() -> retry(ctx)));
+        memory.whenAvailable(size, () -> ctx.executor().execute(() -> retry(ctx)));
     }
 
     /** Memory was given back: resume reading, and decode what is already buffered. */
