@@ -119,6 +119,15 @@ final class BrokerProcess implements AutoCloseable {
         return port;
     }
 
+    /** The operating system's id of the broker's JVM, to read its memory from {@code /proc}. */
+    long pid() {
+        return process.pid();
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
+    }
+
     String bootstrapServers() {
         return "localhost:" + port;
     }

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Metadata (key 3), v0-13.
@@ -25,11 +26,20 @@ import java.util.concurrent.CompletableFuture;
  * <p>Lists this broker at the address advertised for the listener the client came in on, and the
  * requested topics (all of them for a null list, or from v0 an empty one). A missing topic is
  * created with the broker defaults when {@code auto.create.topics.enable} is on, the request
- * allows it (v4+) and the name is legal; the new topic is returned at once, with its leader.
+ * allows it (v4+) and the name is legal; the new topic is returned at once, with its leader, or
+ * LEADER_NOT_AVAILABLE when the controller has not created it within {@link #AUTO_CREATE_WAIT_MS}.
  * Topics may be named by id from v10 (UNKNOWN_TOPIC_ID when there is none). Authorized operations
  * are reported when asked for; with no authorizer, every operation is allowed.
  */
 public final class MetadataHandler extends ApiHandler<MetadataRequest, MetadataResponse> {
+    /**
+     * How long a request waits for the topics it asked to create. Creating a topic takes
+     * milliseconds, so the answer normally names the new topic with its leader; when the controller
+     * is busy with a larger change, the topic is answered LEADER_NOT_AVAILABLE (what Kafka answers
+     * while it creates a topic, and clients retry on) and its creation goes on.
+     */
+    static final long AUTO_CREATE_WAIT_MS = 1_000;
+
     private final Controller controller;
     private final BrokerIdentity identity;
     private final boolean autoCreate;
@@ -99,7 +109,12 @@ public final class MetadataHandler extends ApiHandler<MetadataRequest, MetadataR
         for (String name : toCreate) {
             newTopics.add(new Controller.NewTopic(name, -1, (short) -1, Map.of(), Map.of()));
         }
-        return controller.createTopics(newTopics, false).thenApply(outcomes -> {
+        // The controller runs one change at a time; behind a large one this request would wait with
+        // it, and every answer pipelined after it on the connection too. Past the wait, the topics
+        // not yet created are answered as Kafka answers them while it creates them.
+        CompletableFuture<List<Controller.TopicOutcome>> created = controller.createTopics(newTopics, false).copy()
+            .completeOnTimeout(List.of(), AUTO_CREATE_WAIT_MS, TimeUnit.MILLISECONDS);
+        return created.thenApply(outcomes -> {
             MetadataImage after = controller.image();
             List<MetadataResponse.MetadataResponseTopic> filled = new ArrayList<>();
             int i = 0;
@@ -116,7 +131,8 @@ public final class MetadataHandler extends ApiHandler<MetadataRequest, MetadataR
                 filled.add(after.topic(name).map(topic -> describe(topic, includeTopicOps))
                     .orElseGet(() -> error(name, outcomes.stream().filter(o -> o.name().equals(name))
                         .map(o -> o.error() == ErrorCode.TOPIC_ALREADY_EXISTS ? ErrorCode.LEADER_NOT_AVAILABLE : o.error())
-                        .findFirst().orElse(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION))));
+                        .findFirst().orElse(outcomes.isEmpty() ? ErrorCode.LEADER_NOT_AVAILABLE
+                            : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION))));
             }
             return response(context, after, filled, request);
         });
