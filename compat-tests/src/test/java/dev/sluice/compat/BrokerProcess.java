@@ -63,8 +63,25 @@ final class BrokerProcess implements AutoCloseable {
      * killed there reconnect to its successor.
      */
     static BrokerProcess start(Path dataDir, int port, String... overrides) throws IOException, InterruptedException {
+        return start(List.of("-Xmx256m"), dataDir, port, overrides);
+    }
+
+    /**
+     * As {@link #start(Path, int, String...)} with a heap of 256 MiB committed and touched at
+     * start: the process's resident memory then grows only with what lives outside the heap
+     * (network buffers, threads), which is what tests of memory bounds watch.
+     */
+    static BrokerProcess startWithPretouchedHeap(Path dataDir, int port, String... overrides)
+            throws IOException, InterruptedException {
+        return start(List.of("-Xmx256m", "-Xms256m", "-XX:+AlwaysPreTouch"), dataDir, port, overrides);
+    }
+
+    private static BrokerProcess start(List<String> jvmOptions, Path dataDir, int port, String... overrides)
+            throws IOException, InterruptedException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-jar", packagedJar().toString(),
+        List<String> command = new ArrayList<>(List.of(java));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-jar", packagedJar().toString(),
             "--override", "listeners=PLAINTEXT://localhost:" + port,
             "--override", "log.dirs=" + dataDir));
         for (String override : overrides) {

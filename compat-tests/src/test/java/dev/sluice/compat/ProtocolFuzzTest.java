@@ -71,9 +71,6 @@ class ProtocolFuzzTest {
     private static final int RESPONSE_TIMEOUT_MS = 2_000;
     private static final int MAX_FINDINGS_KEPT = 25;
 
-    /** {@code -Dsluice.fuzz.knownFindings=true} sends also the requests {@link KnownFindings} holds back. */
-    private static final boolean INCLUDE_KNOWN_FINDINGS = Boolean.getBoolean("sluice.fuzz.knownFindings");
-
     private final long seed = Long.getLong("sluice.fuzz.seed", System.nanoTime());
     private final int seconds = Integer.getInteger("sluice.fuzz.seconds", 20);
     private final int connections = Integer.getInteger("sluice.fuzz.connections", 8);
@@ -222,9 +219,9 @@ class ProtocolFuzzTest {
 
     /**
      * A request sent on a connection, as the broker will read it: the API and version its answer is
-     * encoded at, whether it gets one, and whether {@link KnownFindings} holds it back.
+     * encoded at, and whether it gets one.
      */
-    private record Sent(Target target, int correlationId, boolean answered, boolean excluded, byte[] bytes) {
+    private record Sent(Target target, int correlationId, boolean answered, byte[] bytes) {
     }
 
     private void fuzz(int port, List<Target> served, Random random) {
@@ -250,9 +247,6 @@ class ProtocolFuzzTest {
                         mutatedSent.increment();
                     }
                     Sent sent = asTheBrokerReadsIt(bytes);
-                    if (sent != null && sent.excluded() && !INCLUDE_KNOWN_FINDINGS) {
-                        continue;
-                    }
                     out.write(bytes);
                     if (sent == null) {
                         // The broker closes the connection at this request: nothing after it is read.
@@ -293,11 +287,11 @@ class ProtocolFuzzTest {
             }
             Target target = new Target(key, header.requestApiVersion());
             if (key == ApiKey.API_VERSIONS && !key.hasVersion(header.requestApiVersion())) {
-                return new Sent(new Target(key, (short) 0), header.correlationId(), true, false, bytes);
+                return new Sent(new Target(key, (short) 0), header.correlationId(), true, bytes);
             }
             ApiMessage body = Frames.readRequestBody(header, frame);
             boolean answered = !(body instanceof ProduceRequest produce && produce.acks() == 0);
-            return new Sent(target, header.correlationId(), answered, KnownFindings.excludes(body), bytes);
+            return new Sent(target, header.correlationId(), answered, bytes);
         } catch (RuntimeException e) {
             return null;
         }

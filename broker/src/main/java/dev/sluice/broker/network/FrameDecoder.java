@@ -30,6 +30,9 @@ public final class FrameDecoder extends ByteToMessageDecoder {
     private final long receiveTimeoutMs;
     /** Size reserved for the frame being received, or -1 before its size prefix was read. */
     private int reserved = -1;
+    /** The body of the frame being received, once its size is reserved; null between frames. */
+    private byte[] body;
+    private int filled;
     /** Counts frames, so a receive deadline knows whether its frame is still the one in progress. */
     private long frames;
     private boolean waitingForMemory;
@@ -43,33 +46,43 @@ public final class FrameDecoder extends ByteToMessageDecoder {
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-        while (in.readableBytes() >= 4) {
-            int size = in.getInt(in.readerIndex());
-            if (size < 0 || size > maxFrameBytes) {
-                in.skipBytes(in.readableBytes());
-                throw new OversizedFrameException(size, maxFrameBytes);
-            }
-            if (reserved < 0) {
+        while (true) {
+            if (body == null) {
+                if (in.readableBytes() < 4) {
+                    return;
+                }
+                int size = in.getInt(in.readerIndex());
+                if (size < 0 || size > maxFrameBytes) {
+                    in.skipBytes(in.readableBytes());
+                    throw new OversizedFrameException(size, maxFrameBytes);
+                }
                 if (!memory.tryReserve(size)) {
                     waitForMemory(ctx, size);
                     return;
                 }
+                in.skipBytes(4);
                 reserved = size;
+                // The body goes straight into its own array as it arrives: no buffer grows and is
+                // copied again while a large frame trickles in, and what is held is what is reserved.
+                body = new byte[size];
+                filled = 0;
                 armDeadline(ctx, frames);
             }
-            if (in.readableBytes() < 4 + size) {
+            int n = Math.min(in.readableBytes(), body.length - filled);
+            in.readBytes(body, filled, n);
+            filled += n;
+            if (filled < body.length) {
                 return;
             }
-            in.skipBytes(4);
-            byte[] frame = new byte[size];
-            in.readBytes(frame);
+            ByteBuffer frame = ByteBuffer.wrap(body);
+            body = null;
             reserved = -1;
             frames++;
             if (deadline != null) {
                 deadline.cancel(false);
                 deadline = null;
             }
-            out.add(ByteBuffer.wrap(frame));
+            out.add(frame);
         }
     }
 
@@ -116,6 +129,7 @@ public final class FrameDecoder extends ByteToMessageDecoder {
             memory.release(reserved);
             reserved = -1;
         }
+        body = null;
         if (deadline != null) {
             deadline.cancel(false);
         }

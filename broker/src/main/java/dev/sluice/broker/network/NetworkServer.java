@@ -131,6 +131,7 @@ public final class NetworkServer implements AutoCloseable {
                         if (idleMs > 0) {
                             ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, idleMs, TimeUnit.MILLISECONDS));
                         }
+                        ch.pipeline().addLast("gate", ReadGate.install(ch));
                         ch.pipeline().addLast("frames", new FrameDecoder(maxFrame, memory, receiveTimeoutMs));
                         ch.pipeline().addLast("requests", new ConnectionHandler(dispatcher, listener.name(), tracker, memory));
                     }

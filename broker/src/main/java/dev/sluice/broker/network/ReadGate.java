@@ -1,6 +1,8 @@
 package dev.sluice.broker.network;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.util.AttributeKey;
 import java.util.EnumSet;
 import java.util.Set;
@@ -11,9 +13,13 @@ import java.util.Set;
  * client that does not read its responses, shutdown); each lifts only its own, so one cannot
  * resume what another paused.
  *
+ * <p>The gate also sits in the pipeline, below the frame decoder, and drops read requests while
+ * paused: turning auto-read off is not enough, because a decoder that got bytes but no whole frame
+ * asks for another read by itself, and would go on buffering a connection that is meant to wait.
+ *
  * <p>Not thread-safe: confined to the channel's event loop.
  */
-final class ReadGate {
+final class ReadGate extends ChannelOutboundHandlerAdapter {
     static final AttributeKey<ReadGate> KEY = AttributeKey.valueOf("sluice.readGate");
 
     enum Reason {
@@ -34,14 +40,23 @@ final class ReadGate {
         this.channel = channel;
     }
 
-    /** The channel's gate, attached to it for every handler of the pipeline to share. */
-    static ReadGate of(Channel channel) {
-        ReadGate gate = channel.attr(KEY).get();
-        if (gate == null) {
-            gate = new ReadGate(channel);
-            channel.attr(KEY).set(gate);
-        }
+    /** Creates the channel's gate and attaches it, for every handler of the pipeline to share. */
+    static ReadGate install(Channel channel) {
+        ReadGate gate = new ReadGate(channel);
+        channel.attr(KEY).set(gate);
         return gate;
+    }
+
+    /** The channel's gate. */
+    static ReadGate of(Channel channel) {
+        return channel.attr(KEY).get();
+    }
+
+    @Override
+    public void read(ChannelHandlerContext ctx) {
+        if (held.isEmpty()) {
+            ctx.read();
+        }
     }
 
     void pause(Reason reason) {

@@ -26,10 +26,17 @@ class FrameDecoderTest {
         return buf;
     }
 
+    /** A channel with the decoder behind its read gate, as the broker's pipeline has it. */
+    private static EmbeddedChannel gated(FrameDecoder decoder) {
+        EmbeddedChannel channel = new EmbeddedChannel();
+        channel.pipeline().addLast(ReadGate.install(channel), decoder);
+        return channel;
+    }
+
     @Test
     void emitsWholeFramesAndNeverReadsIntoTheNext() {
         RequestMemory memory = new RequestMemory(-1);
-        EmbeddedChannel channel = new EmbeddedChannel(new FrameDecoder(MAX_FRAME, memory, 30_000));
+        EmbeddedChannel channel = gated(new FrameDecoder(MAX_FRAME, memory, 30_000));
         ByteBuf bytes = Unpooled.wrappedBuffer(frame(5), frame(3), Unpooled.wrappedBuffer(new byte[] {0, 0}));
         channel.writeInbound(bytes);
         assertEquals(5, ((ByteBuffer) channel.readInbound()).remaining());
@@ -41,7 +48,7 @@ class FrameDecoderTest {
 
     @Test
     void oversizedFrameIsRefusedBeforeAnyOfItIsBuffered() {
-        EmbeddedChannel channel = new EmbeddedChannel(new FrameDecoder(100, new RequestMemory(-1), 30_000));
+        EmbeddedChannel channel = gated(new FrameDecoder(100, new RequestMemory(-1), 30_000));
         DecoderException e = assertThrows(DecoderException.class, () -> channel.writeInbound(frame(101)));
         assertTrue(e.getCause() instanceof FrameDecoder.OversizedFrameException);
     }
@@ -50,7 +57,7 @@ class FrameDecoderTest {
     void waitsForRequestMemoryWithoutReadingThenResumes() {
         RequestMemory memory = new RequestMemory(1000);
         assertTrue(memory.tryReserve(1000), "another connection's requests use the whole budget");
-        EmbeddedChannel channel = new EmbeddedChannel(new FrameDecoder(MAX_FRAME, memory, 30_000));
+        EmbeddedChannel channel = gated(new FrameDecoder(MAX_FRAME, memory, 30_000));
         channel.writeInbound(frame(10));
         assertNull(channel.readInbound(), "no frame while the budget is used up");
         assertFalse(channel.config().isAutoRead(), "the connection stops reading");
@@ -68,7 +75,7 @@ class FrameDecoderTest {
     void aFrameLargerThanWhatIsLeftStillPassesWhileAnyBudgetRemains() {
         RequestMemory memory = new RequestMemory(1000);
         assertTrue(memory.tryReserve(999));
-        EmbeddedChannel channel = new EmbeddedChannel(new FrameDecoder(MAX_FRAME, memory, 30_000));
+        EmbeddedChannel channel = gated(new FrameDecoder(MAX_FRAME, memory, 30_000));
         channel.writeInbound(frame(500));
         assertEquals(500, ((ByteBuffer) channel.readInbound()).remaining());
         assertEquals(1499, memory.used());
@@ -78,7 +85,7 @@ class FrameDecoderTest {
     @Test
     void aTrickledFrameIsClosedAfterTheReceiveTimeoutAndItsMemoryReturned() {
         RequestMemory memory = new RequestMemory(10_000);
-        EmbeddedChannel channel = new EmbeddedChannel(new FrameDecoder(MAX_FRAME, memory, 1_000));
+        EmbeddedChannel channel = gated(new FrameDecoder(MAX_FRAME, memory, 1_000));
         ByteBuf partial = frame(5000).writerIndex(4 + 10);
         channel.writeInbound(partial);
         assertEquals(5000, memory.used(), "the declared size is reserved before the body is buffered");
@@ -97,7 +104,7 @@ class FrameDecoderTest {
     @Test
     void aFrameThatArrivesInTimeIsNotTimedOut() {
         RequestMemory memory = new RequestMemory(10_000);
-        EmbeddedChannel channel = new EmbeddedChannel(new FrameDecoder(MAX_FRAME, memory, 1_000));
+        EmbeddedChannel channel = gated(new FrameDecoder(MAX_FRAME, memory, 1_000));
         ByteBuf whole = frame(100);
         channel.writeInbound(whole.retainedSlice(0, 50));
         channel.advanceTimeBy(500, TimeUnit.MILLISECONDS);
