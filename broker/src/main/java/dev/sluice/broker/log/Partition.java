@@ -201,7 +201,8 @@ public final class Partition {
         writer.execute(() -> {
             try {
                 result.complete(work.get());
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
+                // Answered even when the JVM is short of memory, so no caller waits forever.
                 result.completeExceptionally(e);
             }
         });

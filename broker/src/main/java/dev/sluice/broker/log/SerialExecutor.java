@@ -42,7 +42,9 @@ public final class SerialExecutor implements Executor {
             }
             try {
                 task.run();
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
+                // Even an OutOfMemoryError must not leave the executor marked busy for good: every
+                // later task of this partition would wait forever.
                 log.error("task of {} failed", name, e);
             }
         }

@@ -33,6 +33,8 @@ import org.slf4j.LoggerFactory;
  */
 final class ConnectionHandler extends SimpleChannelInboundHandler<ByteBuffer> {
     private static final Logger log = LoggerFactory.getLogger(ConnectionHandler.class);
+    /** One client sending bad requests in a loop must not flood the log. */
+    private static final RejectionLog rejections = new RejectionLog(log);
     private static final int MAX_IN_FLIGHT = 64;
 
     private final RequestDispatcher dispatcher;
@@ -163,7 +165,7 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ByteBuffer> {
         dropPending();
         if (cause instanceof CloseConnectionException) {
             // The reason may quote what the client sent (a header's strings): escaped like any client input.
-            log.warn("closing connection from {} on {}: {}", ctx.channel().remoteAddress(), listener,
+            rejections.warn("closing connection from {} on {}: {}", ctx.channel().remoteAddress(), listener,
                 LogSafe.of(cause.getMessage()));
         } else {
             log.error("closing connection from {} on {} after an unexpected failure", ctx.channel().remoteAddress(),

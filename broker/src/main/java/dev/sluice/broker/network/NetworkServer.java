@@ -39,6 +39,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class NetworkServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NetworkServer.class);
+    private static final RejectionLog acceptFailures = new RejectionLog(log);
 
     private final BrokerConfig config;
     private final RequestDispatcher dispatcher;
@@ -85,6 +86,19 @@ public final class NetworkServer implements AutoCloseable {
                 }
             });
             ctx.fireChannelRead(msg);
+        }
+
+        /**
+         * An accept failed, most likely for want of file descriptors: the listener pauses a
+         * second (or it would spin on the same failure), and one line says so without a stack trace.
+         */
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            acceptFailures.warn("cannot accept connections on {} for a second: {}", ctx.channel().localAddress(),
+                cause.toString());
+            Channel server = ctx.channel();
+            server.config().setAutoRead(false);
+            server.eventLoop().schedule(() -> server.config().setAutoRead(tracker.belowLimit()), 1, TimeUnit.SECONDS);
         }
     }
 
