@@ -55,9 +55,16 @@ class TieredRetentionTest {
         return admin.listOffsets(Map.of(tp, spec)).all().get().get(tp).offset();
     }
 
+    /** Segment objects in the store; the walk is retried when the broker deletes what it is looking at. */
     private long segmentObjects() throws IOException {
-        try (Stream<Path> files = Files.walk(storeDir)) {
-            return files.filter(p -> p.toString().endsWith(".log")).count();
+        while (true) {
+            try (Stream<Path> files = Files.walk(storeDir)) {
+                return files.filter(p -> p.toString().endsWith(".log")).count();
+            } catch (java.io.UncheckedIOException e) {
+                if (!(e.getCause() instanceof java.nio.file.NoSuchFileException)) {
+                    throw e;
+                }
+            }
         }
     }
 
