@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.broker.SluiceBroker;
-import dev.sluice.wire.codec.Varint;
+import dev.sluice.storage.append.HostileBatches;
 import dev.sluice.wire.compress.CompressionType;
 import dev.sluice.wire.message.ErrorCode;
 import dev.sluice.wire.message.InitProducerIdRequest;
@@ -15,12 +15,9 @@ import dev.sluice.wire.message.MetadataResponse;
 import dev.sluice.wire.message.ProduceRequest;
 import dev.sluice.wire.message.ProduceResponse;
 import dev.sluice.wire.record.MemoryRecords;
-import dev.sluice.wire.record.RecordBatch;
 import dev.sluice.wire.record.RecordBatchBuilder;
-import dev.sluice.wire.record.TimestampType;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -28,7 +25,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.zip.GZIPOutputStream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -124,41 +120,6 @@ class CompressedBatchTest {
         }
     }
 
-    /** One record's bytes: attributes 0, then the fields given as varints (Integer/Long) and raw bytes. */
-    private static byte[] record(Object... fields) {
-        ByteBuffer body = ByteBuffer.allocate(256);
-        body.put((byte) 0);
-        for (Object field : fields) {
-            if (field instanceof Integer i) {
-                Varint.write(i, body);
-            } else if (field instanceof Long l) {
-                Varint.write(l, body);
-            } else {
-                body.put((byte[]) field);
-            }
-        }
-        body.flip();
-        ByteBuffer out = ByteBuffer.allocate(body.remaining() + 5);
-        Varint.write(body.remaining(), out);
-        out.put(body).flip();
-        byte[] bytes = new byte[out.remaining()];
-        out.get(bytes);
-        return bytes;
-    }
-
-    /** A producer's batch header (CreateTime now, valid CRC) around an already compressed payload. */
-    private static MemoryRecords batch(CompressionType type, int recordCount, byte[] compressed) {
-        long now = System.currentTimeMillis();
-        ByteBuffer bytes = ByteBuffer.allocate(RecordBatch.HEADER_SIZE + compressed.length);
-        bytes.putLong(0L).putInt(bytes.capacity() - 12).putInt(-1).put(RecordBatch.MAGIC).putInt(0)
-            .putShort((short) type.id()).putInt(recordCount - 1).putLong(now).putLong(now)
-            .putLong(-1L).putShort((short) -1).putInt(-1).putInt(recordCount).put(compressed).flip();
-        RecordBatch batch = RecordBatch.wrap(bytes);
-        batch.setMaxTimestamp(TimestampType.LOG_APPEND_TIME, now);
-        batch.setMaxTimestamp(TimestampType.CREATE_TIME, now);
-        return MemoryRecords.readableRecords(batch.buffer());
-    }
-
     private static MemoryRecords compressed(CompressionType type, int recordCount, byte[]... records) {
         ByteArrayOutputStream payload = new ByteArrayOutputStream();
         for (byte[] r : records) {
@@ -167,36 +128,11 @@ class CompressedBatchTest {
         ByteBuffer out = type.codec().compress(ByteBuffer.wrap(payload.toByteArray()));
         byte[] bytes = new byte[out.remaining()];
         out.get(bytes);
-        return batch(type, recordCount, bytes);
-    }
-
-    /** A few hundred kilobytes of gzip holding one record whose value is 512 MiB of zeros. */
-    private static MemoryRecords gzipBomb() throws IOException {
-        int valueSize = 512 << 20;
-        ByteBuffer head = ByteBuffer.allocate(32);
-        ByteBuffer body = ByteBuffer.allocate(16);
-        body.put((byte) 0);
-        Varint.write(0L, body);
-        Varint.write(0, body);
-        Varint.write(-1, body);
-        Varint.write(valueSize, body);
-        body.flip();
-        Varint.write(body.remaining() + valueSize + 1, head);
-        head.put(body).flip();
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (OutputStream gzip = new GZIPOutputStream(out, 64 * 1024)) {
-            gzip.write(head.array(), 0, head.limit());
-            byte[] zeros = new byte[1 << 20];
-            for (int i = 0; i < valueSize / zeros.length; i++) {
-                gzip.write(zeros);
-            }
-            gzip.write(0);
-        }
-        return batch(CompressionType.GZIP, 1, out.toByteArray());
+        return HostileBatches.batch(type, recordCount, recordCount - 1, bytes, System.currentTimeMillis());
     }
 
     private static byte[] good(int offsetDelta) {
-        return record(0L, offsetDelta, 1, new byte[] {'k'}, 1, new byte[] {'v'}, 0);
+        return HostileBatches.record(0L, offsetDelta, 1, new byte[] {'k'}, 1, new byte[] {'v'}, 0);
     }
 
     private static ProduceRequest.PartitionProduceData partition(int index, MemoryRecords records) {
@@ -218,7 +154,8 @@ class CompressedBatchTest {
     @Test
     void hostileCompressedBatchesGetTheirOwnErrorsAndEveryoneElseIsServed() throws Exception {
         MemoryRecords overstatedCount = compressed(CompressionType.ZSTD, 3, good(0), good(1));
-        MemoryRecords bomb = gzipBomb();
+        // A few hundred kilobytes of gzip holding one record whose value is 512 MiB of zeros.
+        MemoryRecords bomb = HostileBatches.gzipBomb(512 << 20, System.currentTimeMillis());
         assertTrue(bomb.sizeInBytes() < 1024 * 1024, "the bomb is " + bomb.sizeInBytes() + " bytes");
         MemoryRecords wrongOffsets = compressed(CompressionType.LZ4, 2, good(0), good(7));
         MemoryRecords fine = MemoryRecords.withBatches(new RecordBatchBuilder(0).compression(CompressionType.SNAPPY)

@@ -106,7 +106,7 @@ public final class NetworkServer implements AutoCloseable {
         for (Channel server : serverChannels) {
             // Every listener shares the one accepting thread: from it the change is immediate.
             if (server.eventLoop().inEventLoop()) {
-                server.config().setAutoRead(accept ? tracker.belowLimit() : false);
+                server.config().setAutoRead(accept && tracker.belowLimit());
             } else {
                 server.eventLoop().execute(() -> server.config().setAutoRead(tracker.belowLimit()));
             }

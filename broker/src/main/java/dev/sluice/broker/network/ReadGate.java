@@ -70,10 +70,6 @@ final class ReadGate extends ChannelOutboundHandlerAdapter {
         }
     }
 
-    boolean holds(Reason reason) {
-        return held.contains(reason);
-    }
-
     /** Whether the broker itself keeps this connection from reading, for a reason other than {@code except}. */
     boolean pausedByBrokerExcept(Reason except) {
         for (Reason r : held) {
