@@ -1,0 +1,169 @@
+package dev.sluice.broker.metadata;
+
+import dev.sluice.broker.metadata.records.ConfigRecord;
+import dev.sluice.broker.metadata.records.PartitionRecord;
+import dev.sluice.broker.metadata.records.ProducerIdsRecord;
+import dev.sluice.broker.metadata.records.RemoveTopicRecord;
+import dev.sluice.broker.metadata.records.TopicRecord;
+import dev.sluice.wire.codec.Uuid;
+import dev.sluice.wire.message.Message;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What this node knows of the cluster metadata: the current {@link MetadataImage}, built from the
+ * committed record batches its {@link MetadataLog} feeds it (it is the log's applier), and the
+ * {@link MetadataListener}s told of every change. Every node holds one; handlers and coordinators
+ * read it, and only ask the {@link Controller} when they want a change.
+ *
+ * <p>Threading: {@link #image()} may be read from any thread without locking (each image is
+ * immutable; the current one is published through a volatile field). {@link #load},
+ * {@link #apply} and {@link #snapshot} run on the log's applying thread, one at a time; the
+ * listeners are called there, after the new image is published, in the order they were added.
+ * Listeners are added at start-up, from any thread.
+ */
+public final class MetadataView implements MetadataLog.Applier {
+    private static final Logger log = LoggerFactory.getLogger(MetadataView.class);
+
+    private final List<MetadataListener> listeners = new CopyOnWriteArrayList<>();
+    private volatile MetadataImage image;
+    private volatile long appliedOffset = -1;
+
+    /** An empty view of cluster {@code clusterId}, to be filled by its log's replay. */
+    public MetadataView(String clusterId) {
+        this.image = MetadataImage.empty(clusterId);
+    }
+
+    /** The current image. */
+    public MetadataImage image() {
+        return image;
+    }
+
+    /** The log offset the current image covers, -1 before anything was loaded or applied. */
+    public long appliedOffset() {
+        return appliedOffset;
+    }
+
+    public void addListener(MetadataListener listener) {
+        listeners.add(listener);
+    }
+
+    /** The listeners in order, as a live read-only list (the single-node controller's partition preparers). */
+    public List<MetadataListener> listeners() {
+        return Collections.unmodifiableList(listeners);
+    }
+
+    /** Replaces the image by the one {@code records} build from nothing; its version keeps counting up. */
+    @Override
+    public void load(List<Message> records, long offset) {
+        MetadataImage current = image;
+        MetadataImage.Builder builder = new MetadataImage.Builder(new MetadataImage(current.clusterId(),
+            current.version(), Map.of(), Map.of(), Map.of(), 0));
+        for (Message record : records) {
+            apply(builder, record);
+        }
+        publish(builder.build(), offset);
+    }
+
+    @Override
+    public void apply(List<Message> records, long offset) {
+        MetadataImage.Builder builder = new MetadataImage.Builder(image);
+        for (Message record : records) {
+            apply(builder, record);
+        }
+        publish(builder.build(), offset);
+    }
+
+    @Override
+    public List<Message> snapshot() {
+        return snapshot(image);
+    }
+
+    private void publish(MetadataImage next, long offset) {
+        MetadataImage previous = image;
+        image = next;
+        appliedOffset = offset;
+        for (MetadataListener listener : listeners) {
+            try {
+                listener.onChange(previous, next);
+            } catch (RuntimeException e) {
+                log.error("metadata listener {} failed to apply version {}", listener, next.version(), e);
+            }
+        }
+    }
+
+    private static void apply(MetadataImage.Builder builder, Message record) {
+        if (record instanceof TopicRecord t) {
+            builder.putTopic(new TopicImage(t.name(), t.topicId(), List.of(), Map.of()));
+        } else if (record instanceof PartitionRecord p) {
+            TopicImage topic = builder.topic(p.topicId()).orElseThrow(
+                () -> new IllegalStateException("partition record for unknown topic " + p.topicId()));
+            List<PartitionImage> partitions = new ArrayList<>(topic.partitions());
+            PartitionImage partition = new PartitionImage(p.partitionId(), p.replicas(), p.isr(), p.leader(),
+                p.leaderEpoch(), p.partitionEpoch());
+            if (p.partitionId() < partitions.size()) {
+                partitions.set(p.partitionId(), partition);
+            } else if (p.partitionId() == partitions.size()) {
+                partitions.add(partition);
+            } else {
+                throw new IllegalStateException("partition " + p.partitionId() + " of " + topic.name() + " out of order");
+            }
+            builder.putTopic(topic.withPartitions(partitions));
+        } else if (record instanceof RemoveTopicRecord r) {
+            builder.removeTopic(r.topicId());
+        } else if (record instanceof ProducerIdsRecord ids) {
+            builder.nextProducerId(ids.nextProducerId());
+        } else if (record instanceof ConfigRecord c) {
+            if (c.resourceType() == Controller.TOPIC_RESOURCE) {
+                builder.topic(c.resourceName()).ifPresent(topic -> {
+                    Map<String, String> configs = new TreeMap<>(topic.configs());
+                    if (c.value() == null) {
+                        configs.remove(c.name());
+                    } else {
+                        configs.put(c.name(), c.value());
+                    }
+                    builder.putTopic(topic.withConfigs(configs));
+                });
+            } else {
+                builder.setBrokerConfig(c.resourceName(), c.name(), c.value());
+            }
+        }
+    }
+
+    static PartitionRecord partitionRecord(Uuid topicId, PartitionImage p) {
+        return new PartitionRecord().setTopicId(topicId).setPartitionId(p.partition())
+            .setReplicas(new ArrayList<>(p.replicas())).setIsr(new ArrayList<>(p.isr())).setLeader(p.leader())
+            .setLeaderEpoch(p.leaderEpoch()).setPartitionEpoch(p.partitionEpoch());
+    }
+
+    /** Records that rebuild {@code image} from nothing. */
+    static List<Message> snapshot(MetadataImage image) {
+        List<Message> records = new ArrayList<>();
+        for (TopicImage topic : image.topics()) {
+            records.add(new TopicRecord().setName(topic.name()).setTopicId(topic.id()));
+            for (PartitionImage p : topic.partitions()) {
+                records.add(partitionRecord(topic.id(), p));
+            }
+            for (Map.Entry<String, String> e : topic.configs().entrySet()) {
+                records.add(new ConfigRecord().setResourceType(Controller.TOPIC_RESOURCE).setResourceName(topic.name())
+                    .setName(e.getKey()).setValue(e.getValue()));
+            }
+        }
+        if (image.nextProducerId() > 0) {
+            records.add(new ProducerIdsRecord().setNextProducerId(image.nextProducerId()));
+        }
+        for (Map.Entry<String, Map<String, String>> resource : image.brokerConfigs().entrySet()) {
+            for (Map.Entry<String, String> e : resource.getValue().entrySet()) {
+                records.add(new ConfigRecord().setResourceType(Controller.BROKER_RESOURCE)
+                    .setResourceName(resource.getKey()).setName(e.getKey()).setValue(e.getValue()));
+            }
+        }
+        return records;
+    }
+}
