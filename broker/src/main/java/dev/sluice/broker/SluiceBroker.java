@@ -46,6 +46,9 @@ import dev.sluice.broker.log.Partition;
 import dev.sluice.broker.log.Partitions;
 import dev.sluice.broker.metadata.BrokerIdentity;
 import dev.sluice.broker.metadata.Controller;
+import dev.sluice.broker.metadata.JournalMetadataLog;
+import dev.sluice.broker.metadata.MetadataLog;
+import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.metrics.MetricsEndpoint;
 import dev.sluice.broker.metrics.RequestMetrics;
 import dev.sluice.broker.metrics.TopicMetrics;
@@ -93,6 +96,7 @@ public final class SluiceBroker implements AutoCloseable {
 
     private final BrokerConfig config;
     private final DataDirectory dataDirectory;
+    private final MetadataLog metadataLog;
     private final Controller controller;
     private final Partitions partitions;
     private final DelayedFetches delayedFetches;
@@ -105,12 +109,14 @@ public final class SluiceBroker implements AutoCloseable {
     private final Path deleteOnClose;
     private volatile boolean closed;
 
-    private SluiceBroker(BrokerConfig config, DataDirectory dataDirectory, Controller controller, Partitions partitions,
+    private SluiceBroker(BrokerConfig config, DataDirectory dataDirectory, MetadataLog metadataLog,
+                         Controller controller, Partitions partitions,
                          DelayedFetches delayedFetches, ReadPools readPools, GroupCoordinator groups, NetworkServer network,
                          MetricsEndpoint metricsEndpoint,
                          PrometheusMeterRegistry registry, BrokerIdentity identity, Path deleteOnClose) {
         this.config = config;
         this.dataDirectory = dataDirectory;
+        this.metadataLog = metadataLog;
         this.controller = controller;
         this.partitions = partitions;
         this.delayedFetches = delayedFetches;
@@ -196,7 +202,14 @@ public final class SluiceBroker implements AutoCloseable {
             int nodeId = config.nodeId();
             DataDirectory dir = DataDirectory.open(config.logDir(), nodeId, config.getString(BrokerConfigKeys.CLUSTER_ID));
             opened.add(dir);
-            Controller controller = Controller.open(dir.path().resolve("__cluster_metadata-0"), dir.clusterId(), nodeId,
+            // The metadata log replays into the view before anything reads it; the view's listeners,
+            // added below, are the partitions' preparers too, since this node holds every partition.
+            JournalMetadataLog metadataLog = JournalMetadataLog.open(dir.path().resolve("__cluster_metadata-0"),
+                nodeId);
+            opened.add(metadataLog);
+            MetadataView view = new MetadataView(dir.clusterId());
+            metadataLog.start(view);
+            Controller controller = new Controller(nodeId, metadataLog, view, view.listeners(),
                 () -> new Controller.TopicDefaults(config.getInt(BrokerConfigKeys.NUM_PARTITIONS),
                     (short) config.getInt(BrokerConfigKeys.DEFAULT_REPLICATION_FACTOR),
                     config.getBoolean(BrokerConfigKeys.DELETE_TOPIC_ENABLE),
@@ -211,14 +224,14 @@ public final class SluiceBroker implements AutoCloseable {
                     config.getLong(BrokerConfigKeys.LOG_CLEANER_DEDUPE_BUFFER_SIZE),
                     config.getLong(BrokerConfigKeys.LOG_CLEANER_BACKOFF_MS)));
             }
-            partitions.load(controller.image());
+            partitions.load(view.image());
             partitions.startMaintenance(new Partitions.Maintenance(
                 config.getLong(BrokerConfigKeys.LOG_RETENTION_CHECK_INTERVAL_MS),
                 Math.min(1000, config.getLong(BrokerConfigKeys.LOG_FLUSH_SCHEDULER_INTERVAL_MS)),
                 config.getInt(BrokerConfigKeys.LOG_FLUSH_OFFSET_CHECKPOINT_INTERVAL_MS),
                 config.getInt(BrokerConfigKeys.LOG_FLUSH_START_OFFSET_CHECKPOINT_INTERVAL_MS),
                 config.getLong(BrokerConfigKeys.REPLICA_HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS)));
-            controller.addListener(partitions);
+            view.addListener(partitions);
             ReadPools readPools = new ReadPools(config.getInt(BrokerConfigKeys.NUM_IO_THREADS),
                 config.getInt(BrokerConfigKeys.REMOTE_LOG_READER_THREADS),
                 config.getInt(BrokerConfigKeys.REMOTE_LOG_READER_MAX_PENDING_TASKS),
@@ -226,10 +239,10 @@ public final class SluiceBroker implements AutoCloseable {
             opened.add(readPools);
             DelayedFetches delayedFetches = new DelayedFetches(readPools.local());
             partitions.addAppendListener(delayedFetches);
-            GroupCoordinator groups = new GroupCoordinator(GroupConfig.from(config), controller, partitions);
+            GroupCoordinator groups = new GroupCoordinator(GroupConfig.from(config), view, controller, partitions);
             opened.add(groups);
             // After partitions: a new __consumer_offsets partition is open before its shard loads.
-            controller.addListener(groups);
+            view.addListener(groups);
             groups.start();
 
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -239,31 +252,32 @@ public final class SluiceBroker implements AutoCloseable {
                 partitions.startTiering(store, config.getLong(BrokerConfigKeys.REMOTE_LOG_MANAGER_TASK_INTERVAL_MS),
                     registry);
             }
-            TopicMetrics topicMetrics = new TopicMetrics(registry, name -> controller.image().topic(name).isPresent());
+            TopicMetrics topicMetrics = new TopicMetrics(registry, name -> view.image().topic(name).isPresent());
             partitions.addAppendListener(topicMetrics);
             // After partitions: a deleted topic's logs are gone before its meters are removed.
-            controller.addListener(topicMetrics);
+            view.addListener(topicMetrics);
             BrokerIdentity identity = new BrokerIdentity(nodeId, config.getString(BrokerConfigKeys.BROKER_RACK),
                 config.advertisedListeners());
-            FetchHandler fetchHandler = new FetchHandler(controller, partitions, delayedFetches, readPools,
+            FetchHandler fetchHandler = new FetchHandler(view, partitions, delayedFetches, readPools,
                 config.getInt(BrokerConfigKeys.MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS),
                 config.getInt(BrokerConfigKeys.FETCH_MAX_BYTES), topicMetrics);
             List<ApiHandler<?, ?>> handlers = List.of(
-                new ProduceHandler(controller, partitions),
+                new ProduceHandler(view, partitions),
                 fetchHandler,
-                new ListOffsetsHandler(controller, partitions, readPools),
-                new OffsetForLeaderEpochHandler(controller, partitions),
+                new ListOffsetsHandler(view, partitions, readPools),
+                new OffsetForLeaderEpochHandler(view, partitions),
                 new InitProducerIdHandler(controller),
-                new DeleteRecordsHandler(controller, partitions),
+                new DeleteRecordsHandler(view, partitions),
                 new DescribeLogDirsHandler(partitions),
-                new DescribeProducersHandler(controller, partitions),
-                new MetadataHandler(controller, identity, config.getBoolean(BrokerConfigKeys.AUTO_CREATE_TOPICS_ENABLE)),
-                new CreateTopicsHandler(controller, resolver),
-                new DeleteTopicsHandler(controller),
-                new CreatePartitionsHandler(controller),
-                new DescribeClusterHandler(controller, identity),
-                new DescribeTopicPartitionsHandler(controller),
-                new DescribeConfigsHandler(controller, resolver),
+                new DescribeProducersHandler(view, partitions),
+                new MetadataHandler(view, controller, identity,
+                    config.getBoolean(BrokerConfigKeys.AUTO_CREATE_TOPICS_ENABLE)),
+                new CreateTopicsHandler(view, controller, resolver),
+                new DeleteTopicsHandler(view, controller),
+                new CreatePartitionsHandler(view, controller),
+                new DescribeClusterHandler(view, identity),
+                new DescribeTopicPartitionsHandler(view),
+                new DescribeConfigsHandler(view, nodeId, resolver),
                 new AlterConfigsHandler(controller),
                 new IncrementalAlterConfigsHandler(controller),
                 new FindCoordinatorHandler(groups, identity),
@@ -271,9 +285,9 @@ public final class SluiceBroker implements AutoCloseable {
                 new SyncGroupHandler(groups),
                 new HeartbeatHandler(groups),
                 new LeaveGroupHandler(groups),
-                new OffsetCommitHandler(groups, controller),
-                new OffsetFetchHandler(groups, controller),
-                new OffsetDeleteHandler(groups, controller),
+                new OffsetCommitHandler(groups, view),
+                new OffsetFetchHandler(groups, view),
+                new OffsetDeleteHandler(groups, view),
                 new DescribeGroupsHandler(groups),
                 new ListGroupsHandler(groups),
                 new DeleteGroupsHandler(groups),
@@ -284,7 +298,7 @@ public final class SluiceBroker implements AutoCloseable {
             opened.add(network);
             List<Listener> bound = network.start();
             identity.bound(bound);
-            registerGauges(registry, network, controller, partitions, delayedFetches, fetchHandler, groups);
+            registerGauges(registry, network, view, partitions, delayedFetches, fetchHandler, groups);
 
             MetricsEndpoint metrics = null;
             int metricsPort = config.getInt(BrokerConfigKeys.METRICS_PORT);
@@ -292,7 +306,8 @@ public final class SluiceBroker implements AutoCloseable {
                 metrics = MetricsEndpoint.start(config.getString(BrokerConfigKeys.METRICS_HOST), metricsPort, registry);
                 opened.add(metrics);
             }
-            SluiceBroker broker = new SluiceBroker(config, dir, controller, partitions, delayedFetches, readPools, groups,
+            SluiceBroker broker = new SluiceBroker(config, dir, metadataLog, controller, partitions, delayedFetches,
+                readPools, groups,
                 network,
                 metrics,
                 registry, identity, deleteOnClose);
@@ -338,7 +353,7 @@ public final class SluiceBroker implements AutoCloseable {
     }
 
     /** Broker-wide gauges, read at scrape time only; none costs anything on a request path. */
-    private static void registerGauges(MeterRegistry registry, NetworkServer network, Controller controller,
+    private static void registerGauges(MeterRegistry registry, NetworkServer network, MetadataView view,
                                        Partitions partitions, DelayedFetches delayedFetches, FetchHandler fetch,
                                        GroupCoordinator groups) {
         Gauge.builder("sluice.connections", network::connectionCount).strongReference(true)
@@ -349,7 +364,7 @@ public final class SluiceBroker implements AutoCloseable {
         Gauge.builder("sluice.request.queued.bytes", network::requestBytesInUse).strongReference(true).baseUnit("bytes")
             .description("Bytes of requests being received or served, bounded by queued.max.request.bytes")
             .register(registry);
-        Gauge.builder("sluice.topics", () -> controller.image().topics().size()).strongReference(true)
+        Gauge.builder("sluice.topics", () -> view.image().topics().size()).strongReference(true)
             .description("Topics in the cluster metadata, internal ones included").register(registry);
         Gauge.builder("sluice.partitions", () -> partitions.all().size()).strongReference(true)
             .description("Partitions whose log this broker holds").register(registry);
@@ -431,6 +446,11 @@ public final class SluiceBroker implements AutoCloseable {
             metricsEndpoint.close();
         }
         controller.close();
+        try {
+            metadataLog.close();
+        } catch (IOException e) {
+            log.warn("could not close the metadata log: {}", e.toString());
+        }
         partitions.close();
         registry.close();
         try {

@@ -5,6 +5,7 @@ import dev.sluice.broker.log.Partitions;
 import dev.sluice.broker.metadata.Controller;
 import dev.sluice.broker.metadata.MetadataImage;
 import dev.sluice.broker.metadata.MetadataListener;
+import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.metadata.PartitionImage;
 import dev.sluice.broker.metadata.TopicImage;
 import dev.sluice.wire.message.ConsumerGroupDescribeResponse;
@@ -78,6 +79,7 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
     }
 
     private final GroupConfig config;
+    private final MetadataView view;
     private final Controller controller;
     private final Partitions partitions;
     private final ExecutorService pool;
@@ -87,14 +89,16 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
     private final AtomicLong rebalances = new AtomicLong();
     private CompletableFuture<Void> creating;
 
-    public GroupCoordinator(GroupConfig config, Controller controller, Partitions partitions) {
-        this(config, controller, partitions, InstantSource.system());
+    public GroupCoordinator(GroupConfig config, MetadataView view, Controller controller, Partitions partitions) {
+        this(config, view, controller, partitions, InstantSource.system());
     }
 
     /** With a clock of the caller's: session and retention timers still run in real time. */
-    public GroupCoordinator(GroupConfig config, Controller controller, Partitions partitions, InstantSource clock) {
+    public GroupCoordinator(GroupConfig config, MetadataView view, Controller controller, Partitions partitions,
+                            InstantSource clock) {
         this.clock = clock;
         this.config = config;
+        this.view = view;
         this.controller = controller;
         this.partitions = partitions;
         AtomicInteger threads = new AtomicInteger();
@@ -113,7 +117,7 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
 
     /** Loads the shards of the partitions that exist now; later ones load as they appear. */
     public void start() {
-        onChange(MetadataImage.empty(controller.image().clusterId()), controller.image());
+        onChange(MetadataImage.empty(view.image().clusterId()), view.image());
     }
 
     public GroupConfig config() {
@@ -139,7 +143,7 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
             }
             Partition partition = partitions.get(TOPIC, p.partition()).orElse(null);
             if (partition != null) {
-                GroupShard shard = new GroupShard(partition, pool, timer, config, controller::image, clock,
+                GroupShard shard = new GroupShard(partition, pool, timer, config, view::image, clock,
                     rebalances);
                 shards.put(p.partition(), shard);
                 shard.load();
@@ -163,7 +167,7 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
 
     /** Kafka's placement: the group id's hash modulo the partition count of {@code __consumer_offsets}. */
     public int partitionFor(String groupId) {
-        int count = controller.image().topic(TOPIC).map(t -> t.partitions().size())
+        int count = view.image().topic(TOPIC).map(t -> t.partitions().size())
             .orElse(config.offsetsTopicPartitions());
         return (groupId.hashCode() & 0x7fffffff) % count;
     }
@@ -173,7 +177,7 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
      * {@code __consumer_offsets} yet), NOT_COORDINATOR or COORDINATOR_LOAD_IN_PROGRESS.
      */
     public ErrorCode status(String groupId) {
-        if (controller.image().topic(TOPIC).isEmpty()) {
+        if (view.image().topic(TOPIC).isEmpty()) {
             return ErrorCode.COORDINATOR_NOT_AVAILABLE;
         }
         GroupShard shard = shards.get(partitionFor(groupId));
@@ -192,7 +196,7 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
      * this broker anyway, as Kafka's does, and the group requests report the loading.
      */
     public CompletableFuture<ErrorCode> locate(String groupId) {
-        CompletableFuture<Void> topic = controller.image().topic(TOPIC).isPresent()
+        CompletableFuture<Void> topic = view.image().topic(TOPIC).isPresent()
             ? CompletableFuture.completedFuture(null) : createTopic();
         return topic.handle((v, failure) -> null).thenCompose(v -> {
             GroupShard shard = shards.get(partitionFor(groupId));

@@ -2,6 +2,7 @@ package dev.sluice.broker.handler;
 
 import dev.sluice.broker.metadata.Controller;
 import dev.sluice.broker.metadata.MetadataImage;
+import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.metadata.TopicNames;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.CreatePartitionsRequest;
@@ -27,10 +28,12 @@ import java.util.concurrent.CompletableFuture;
  * {@code validate_only} changes nothing.
  */
 public final class CreatePartitionsHandler extends ApiHandler<CreatePartitionsRequest, CreatePartitionsResponse> {
+    private final MetadataView view;
     private final Controller controller;
 
-    public CreatePartitionsHandler(Controller controller) {
+    public CreatePartitionsHandler(MetadataView view, Controller controller) {
         super(ApiKey.CREATE_PARTITIONS, 0, 3);
+        this.view = view;
         this.controller = controller;
     }
 
@@ -85,7 +88,7 @@ public final class CreatePartitionsHandler extends ApiHandler<CreatePartitionsRe
 
     /** Partitions the request would add to the topics as they are now; a long so that no sum overflows. */
     private long partitionsAdded(CreatePartitionsRequest request) {
-        MetadataImage image = controller.image();
+        MetadataImage image = view.image();
         long added = 0;
         for (CreatePartitionsRequest.CreatePartitionsTopic t : request.topics()) {
             int current = image.topic(t.name()).map(topic -> topic.partitions().size()).orElse(0);

@@ -3,6 +3,7 @@ package dev.sluice.broker.handler;
 import dev.sluice.broker.config.ConfigResolver;
 import dev.sluice.broker.metadata.Controller;
 import dev.sluice.broker.metadata.MetadataImage;
+import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.metadata.TopicImage;
 import dev.sluice.broker.metadata.TopicNames;
 import dev.sluice.wire.message.ApiKey;
@@ -33,11 +34,13 @@ import java.util.concurrent.CompletableFuture;
  * config in force with its source; from v7 its id.
  */
 public final class CreateTopicsHandler extends ApiHandler<CreateTopicsRequest, CreateTopicsResponse> {
+    private final MetadataView view;
     private final Controller controller;
     private final ConfigResolver resolver;
 
-    public CreateTopicsHandler(Controller controller, ConfigResolver resolver) {
+    public CreateTopicsHandler(MetadataView view, Controller controller, ConfigResolver resolver) {
         super(ApiKey.CREATE_TOPICS, 2, 7);
+        this.view = view;
         this.controller = controller;
         this.resolver = resolver;
     }
@@ -53,7 +56,7 @@ public final class CreateTopicsHandler extends ApiHandler<CreateTopicsRequest, C
         }
         Map<String, CreateTopicsResponse.CreatableTopicResult> early = new HashMap<>();
         List<Controller.NewTopic> toCreate = new ArrayList<>();
-        MetadataImage before = controller.image();
+        MetadataImage before = view.image();
         for (CreateTopicsRequest.CreatableTopic t : request.topics()) {
             if (duplicates.contains(t.name())) {
                 early.put(t.name(), failed(t.name(), ErrorCode.INVALID_REQUEST,
@@ -86,7 +89,7 @@ public final class CreateTopicsHandler extends ApiHandler<CreateTopicsRequest, C
             for (Controller.TopicOutcome o : outcomes) {
                 byName.put(o.name(), o);
             }
-            MetadataImage image = controller.image();
+            MetadataImage image = view.image();
             List<CreateTopicsResponse.CreatableTopicResult> results = new ArrayList<>();
             Set<String> answered = new HashSet<>();
             for (CreateTopicsRequest.CreatableTopic t : request.topics()) {

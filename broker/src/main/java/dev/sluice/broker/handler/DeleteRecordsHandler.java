@@ -1,7 +1,7 @@
 package dev.sluice.broker.handler;
 
 import dev.sluice.broker.log.Partitions;
-import dev.sluice.broker.metadata.Controller;
+import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.metadata.TopicNames;
 import dev.sluice.storage.append.AppendException;
 import dev.sluice.wire.message.ApiKey;
@@ -22,9 +22,9 @@ import java.util.concurrent.CompletableFuture;
 public final class DeleteRecordsHandler extends ApiHandler<DeleteRecordsRequest, DeleteRecordsResponse> {
     private final PartitionLookup lookup;
 
-    public DeleteRecordsHandler(Controller controller, Partitions partitions) {
+    public DeleteRecordsHandler(MetadataView view, Partitions partitions) {
         super(ApiKey.DELETE_RECORDS, 0, 2);
-        this.lookup = new PartitionLookup(controller, partitions);
+        this.lookup = new PartitionLookup(view, partitions);
     }
 
     @Override

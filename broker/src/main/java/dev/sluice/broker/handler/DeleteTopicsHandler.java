@@ -2,6 +2,7 @@ package dev.sluice.broker.handler;
 
 import dev.sluice.broker.metadata.Controller;
 import dev.sluice.broker.metadata.MetadataImage;
+import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.metadata.TopicImage;
 import dev.sluice.broker.metadata.TopicNames;
 import dev.sluice.wire.codec.Uuid;
@@ -24,10 +25,12 @@ import java.util.concurrent.CompletableFuture;
  * A deleted topic's partition data is removed in the background.
  */
 public final class DeleteTopicsHandler extends ApiHandler<DeleteTopicsRequest, DeleteTopicsResponse> {
+    private final MetadataView view;
     private final Controller controller;
 
-    public DeleteTopicsHandler(Controller controller) {
+    public DeleteTopicsHandler(MetadataView view, Controller controller) {
         super(ApiKey.DELETE_TOPICS, 1, 6);
+        this.view = view;
         this.controller = controller;
     }
 
@@ -38,7 +41,7 @@ public final class DeleteTopicsHandler extends ApiHandler<DeleteTopicsRequest, D
         List<DeleteTopicsResponse.DeletableTopicResult> invalid = new ArrayList<>();
         List<Integer> positions = new ArrayList<>();
         int position = 0;
-        MetadataImage image = controller.image();
+        MetadataImage image = view.image();
         if (context.version() < 6) {
             for (String name : request.topicNames()) {
                 if (TopicNames.isInternal(name)) {

@@ -1,7 +1,7 @@
 package dev.sluice.broker.handler;
 
 import dev.sluice.broker.metadata.BrokerIdentity;
-import dev.sluice.broker.metadata.Controller;
+import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.DescribeClusterRequest;
 import dev.sluice.wire.message.DescribeClusterResponse;
@@ -20,12 +20,12 @@ public final class DescribeClusterHandler extends ApiHandler<DescribeClusterRequ
     private static final byte BROKER_ENDPOINTS = 1;
     private static final byte CONTROLLER_ENDPOINTS = 2;
 
-    private final Controller controller;
+    private final MetadataView view;
     private final BrokerIdentity identity;
 
-    public DescribeClusterHandler(Controller controller, BrokerIdentity identity) {
+    public DescribeClusterHandler(MetadataView view, BrokerIdentity identity) {
         super(ApiKey.DESCRIBE_CLUSTER, 0, 2);
-        this.controller = controller;
+        this.view = view;
         this.identity = identity;
     }
 
@@ -45,7 +45,7 @@ public final class DescribeClusterHandler extends ApiHandler<DescribeClusterRequ
             .setRack(identity.rack()).setIsFenced(false)));
         return CompletableFuture.completedFuture(new DescribeClusterResponse()
             .setEndpointType(BROKER_ENDPOINTS)
-            .setClusterId(controller.image().clusterId())
+            .setClusterId(view.image().clusterId())
             .setControllerId(identity.nodeId())
             .setBrokers(brokers)
             .setClusterAuthorizedOperations(AuthorizedOperations.cluster(request.includeClusterAuthorizedOperations())));
@@ -55,6 +55,6 @@ public final class DescribeClusterHandler extends ApiHandler<DescribeClusterRequ
     public DescribeClusterResponse errorResponse(DescribeClusterRequest request, ErrorCode error) {
         return new DescribeClusterResponse().setErrorCode(error.code())
             .setEndpointType(request.endpointType() == CONTROLLER_ENDPOINTS ? CONTROLLER_ENDPOINTS : BROKER_ENDPOINTS)
-            .setClusterId(controller.image().clusterId());
+            .setClusterId(view.image().clusterId());
     }
 }

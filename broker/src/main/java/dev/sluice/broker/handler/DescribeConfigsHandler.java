@@ -1,8 +1,8 @@
 package dev.sluice.broker.handler;
 
 import dev.sluice.broker.config.ConfigResolver;
-import dev.sluice.broker.metadata.Controller;
 import dev.sluice.broker.metadata.MetadataImage;
+import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.metadata.TopicImage;
 import dev.sluice.broker.metadata.TopicNames;
 import dev.sluice.wire.message.ApiKey;
@@ -32,18 +32,20 @@ import java.util.concurrent.CompletableFuture;
  * fails only its own resource, where Kafka fails the whole request.
  */
 public final class DescribeConfigsHandler extends ApiHandler<DescribeConfigsRequest, DescribeConfigsResponse> {
-    private final Controller controller;
+    private final MetadataView view;
+    private final int nodeId;
     private final ConfigResolver resolver;
 
-    public DescribeConfigsHandler(Controller controller, ConfigResolver resolver) {
+    public DescribeConfigsHandler(MetadataView view, int nodeId, ConfigResolver resolver) {
         super(ApiKey.DESCRIBE_CONFIGS, 1, 4);
-        this.controller = controller;
+        this.view = view;
+        this.nodeId = nodeId;
         this.resolver = resolver;
     }
 
     @Override
     public CompletableFuture<DescribeConfigsResponse> handle(RequestContext context, DescribeConfigsRequest request) {
-        MetadataImage image = controller.image();
+        MetadataImage image = view.image();
         List<DescribeConfigsResponse.DescribeConfigsResult> results = new ArrayList<>();
         for (DescribeConfigsRequest.DescribeConfigsResource resource : request.resources()) {
             results.add(describe(image, resource, request.includeSynonyms(), request.includeDocumentation()));
@@ -54,7 +56,7 @@ public final class DescribeConfigsHandler extends ApiHandler<DescribeConfigsRequ
     private DescribeConfigsResponse.DescribeConfigsResult describe(MetadataImage image,
             DescribeConfigsRequest.DescribeConfigsResource resource, boolean synonyms, boolean documentation) {
         String name = resource.resourceName();
-        String node = Integer.toString(controller.nodeId());
+        String node = Integer.toString(nodeId);
         List<ConfigResolver.Resolution> configs;
         boolean topic = false;
         switch (resource.resourceType()) {
@@ -72,7 +74,7 @@ public final class DescribeConfigsHandler extends ApiHandler<DescribeConfigsRequ
                 break;
             }
             case ConfigAlteration.BROKER: {
-                String problem = ConfigAlteration.brokerNameProblem(name, controller.nodeId(), true);
+                String problem = ConfigAlteration.brokerNameProblem(name, nodeId, true);
                 if (problem != null) {
                     return failed(resource, ErrorCode.INVALID_REQUEST, problem);
                 }

@@ -1,7 +1,7 @@
 package dev.sluice.broker.handler;
 
 import dev.sluice.broker.log.Partitions;
-import dev.sluice.broker.metadata.Controller;
+import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.storage.producer.ProducerEntry;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.DescribeProducersRequest;
@@ -18,9 +18,9 @@ import java.util.concurrent.CompletableFuture;
 public final class DescribeProducersHandler extends ApiHandler<DescribeProducersRequest, DescribeProducersResponse> {
     private final PartitionLookup lookup;
 
-    public DescribeProducersHandler(Controller controller, Partitions partitions) {
+    public DescribeProducersHandler(MetadataView view, Partitions partitions) {
         super(ApiKey.DESCRIBE_PRODUCERS, 0, 0);
-        this.lookup = new PartitionLookup(controller, partitions);
+        this.lookup = new PartitionLookup(view, partitions);
     }
 
     @Override

@@ -1,7 +1,7 @@
 package dev.sluice.broker.handler;
 
-import dev.sluice.broker.metadata.Controller;
 import dev.sluice.broker.metadata.MetadataImage;
+import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.metadata.PartitionImage;
 import dev.sluice.broker.metadata.TopicImage;
 import dev.sluice.wire.message.ApiKey;
@@ -22,17 +22,17 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class DescribeTopicPartitionsHandler
         extends ApiHandler<DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse> {
-    private final Controller controller;
+    private final MetadataView view;
 
-    public DescribeTopicPartitionsHandler(Controller controller) {
+    public DescribeTopicPartitionsHandler(MetadataView view) {
         super(ApiKey.DESCRIBE_TOPIC_PARTITIONS, 0, 0);
-        this.controller = controller;
+        this.view = view;
     }
 
     @Override
     public CompletableFuture<DescribeTopicPartitionsResponse> handle(RequestContext context,
                                                                       DescribeTopicPartitionsRequest request) {
-        MetadataImage image = controller.image();
+        MetadataImage image = view.image();
         TreeSet<String> names = new TreeSet<>();
         if (request.topics().isEmpty()) {
             for (TopicImage t : image.topics()) {

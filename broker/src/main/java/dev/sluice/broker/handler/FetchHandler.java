@@ -4,8 +4,8 @@ import dev.sluice.broker.log.DelayedFetches;
 import dev.sluice.broker.log.Partition;
 import dev.sluice.broker.log.Partitions;
 import dev.sluice.broker.log.ReadPools;
-import dev.sluice.broker.metadata.Controller;
 import dev.sluice.broker.metadata.MetadataImage;
+import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.metadata.TopicImage;
 import dev.sluice.broker.metrics.RecordCounts;
 import dev.sluice.broker.metrics.TopicMetrics;
@@ -65,7 +65,7 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
      */
     static final int MAX_UNKNOWN_PARTITIONS = 1000;
 
-    private final Controller controller;
+    private final MetadataView view;
     private final Partitions partitions;
     private final DelayedFetches delayed;
     private final FetchSessions sessions;
@@ -73,10 +73,10 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
     private final TopicMetrics topicMetrics;
     private final ReadPools pools;
 
-    public FetchHandler(Controller controller, Partitions partitions, DelayedFetches delayed, ReadPools pools,
+    public FetchHandler(MetadataView view, Partitions partitions, DelayedFetches delayed, ReadPools pools,
                         int sessionSlots, int brokerMaxBytes, TopicMetrics topicMetrics) {
         super(ApiKey.FETCH, 4, 18);
-        this.controller = controller;
+        this.view = view;
         this.partitions = partitions;
         this.delayed = delayed;
         this.sessions = new FetchSessions(sessionSlots);
@@ -148,7 +148,7 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
                             byId ? null : f.topic(), p));
                     }
                 }
-                MetadataImage image = controller.image();
+                MetadataImage image = view.image();
                 for (FetchRequest.FetchTopic t : request.topics()) {
                     for (FetchRequest.FetchPartition p : t.partitions()) {
                         FetchSessions.Key key = new FetchSessions.Key(byId ? t.topicId() : Uuid.ZERO,
@@ -210,7 +210,7 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
     }
 
     private int unknownPartitions(List<FetchSessions.Entry> entries) {
-        MetadataImage image = controller.image();
+        MetadataImage image = view.image();
         int unknown = 0;
         for (FetchSessions.Entry e : entries) {
             if (!exists(image, e.key)) {
@@ -274,7 +274,7 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
     }
 
     private LocalReads readLocal(Plan plan, FetchRequest request) {
-        MetadataImage image = controller.image();
+        MetadataImage image = view.image();
         long budget = Math.min(request.maxBytes(), brokerMaxBytes);
         boolean haveData = false;
         int remote = -1;

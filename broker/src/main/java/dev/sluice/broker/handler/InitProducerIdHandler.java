@@ -1,6 +1,7 @@
 package dev.sluice.broker.handler;
 
 import dev.sluice.broker.metadata.Controller;
+import dev.sluice.broker.metadata.MetadataLog;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.ErrorCode;
 import dev.sluice.wire.message.InitProducerIdRequest;
@@ -47,7 +48,7 @@ public final class InitProducerIdHandler extends ApiHandler<InitProducerIdReques
             }
         }).exceptionally(e -> {
             Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
-            if (cause instanceof Controller.WriteFailure) {
+            if (cause instanceof MetadataLog.AppendFailure) {
                 return errorResponse(request, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
             }
             throw e instanceof RuntimeException re ? re : new java.util.concurrent.CompletionException(e);

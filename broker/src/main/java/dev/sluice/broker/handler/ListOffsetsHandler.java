@@ -4,9 +4,9 @@ import dev.sluice.broker.LogSafe;
 import dev.sluice.broker.log.Partition;
 import dev.sluice.broker.log.Partitions;
 import dev.sluice.broker.log.ReadPools;
-import dev.sluice.broker.metadata.Controller;
-import dev.sluice.storage.TimestampAndOffset;
+import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.storage.LogStorageException;
+import dev.sluice.storage.TimestampAndOffset;
 import dev.sluice.wire.codec.MalformedDataException;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.ErrorCode;
@@ -44,9 +44,9 @@ public final class ListOffsetsHandler extends ApiHandler<ListOffsetsRequest, Lis
     private final PartitionLookup lookup;
     private final ReadPools pools;
 
-    public ListOffsetsHandler(Controller controller, Partitions partitions, ReadPools pools) {
+    public ListOffsetsHandler(MetadataView view, Partitions partitions, ReadPools pools) {
         super(ApiKey.LIST_OFFSETS, 1, 10);
-        this.lookup = new PartitionLookup(controller, partitions);
+        this.lookup = new PartitionLookup(view, partitions);
         this.pools = pools;
     }
 

@@ -4,6 +4,7 @@ import dev.sluice.broker.config.Listener;
 import dev.sluice.broker.metadata.BrokerIdentity;
 import dev.sluice.broker.metadata.Controller;
 import dev.sluice.broker.metadata.MetadataImage;
+import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.metadata.PartitionImage;
 import dev.sluice.broker.metadata.TopicImage;
 import dev.sluice.broker.metadata.TopicNames;
@@ -40,12 +41,15 @@ public final class MetadataHandler extends ApiHandler<MetadataRequest, MetadataR
      */
     static final long AUTO_CREATE_WAIT_MS = 1_000;
 
+    private final MetadataView view;
     private final Controller controller;
     private final BrokerIdentity identity;
     private final boolean autoCreate;
 
-    public MetadataHandler(Controller controller, BrokerIdentity identity, boolean autoCreateTopicsEnable) {
+    public MetadataHandler(MetadataView view, Controller controller, BrokerIdentity identity,
+                           boolean autoCreateTopicsEnable) {
         super(ApiKey.METADATA, 0, 13);
+        this.view = view;
         this.controller = controller;
         this.identity = identity;
         this.autoCreate = autoCreateTopicsEnable;
@@ -53,7 +57,7 @@ public final class MetadataHandler extends ApiHandler<MetadataRequest, MetadataR
 
     @Override
     public CompletableFuture<MetadataResponse> handle(RequestContext context, MetadataRequest request) {
-        MetadataImage image = controller.image();
+        MetadataImage image = view.image();
         short version = context.version();
         boolean allTopics = request.topics() == null || (version == 0 && request.topics().isEmpty());
         if (!allTopics && version < 12 && request.topics().stream().anyMatch(t -> !Uuid.ZERO.equals(t.topicId()))) {
@@ -115,7 +119,7 @@ public final class MetadataHandler extends ApiHandler<MetadataRequest, MetadataR
         CompletableFuture<List<Controller.TopicOutcome>> created = controller.createTopics(newTopics, false).copy()
             .completeOnTimeout(List.of(), AUTO_CREATE_WAIT_MS, TimeUnit.MILLISECONDS);
         return created.thenApply(outcomes -> {
-            MetadataImage after = controller.image();
+            MetadataImage after = view.image();
             List<MetadataResponse.MetadataResponseTopic> filled = new ArrayList<>();
             int i = 0;
             for (MetadataResponse.MetadataResponseTopic t : results) {

@@ -1,8 +1,8 @@
 package dev.sluice.broker.handler;
 
 import dev.sluice.broker.group.GroupCoordinator;
-import dev.sluice.broker.metadata.Controller;
 import dev.sluice.broker.metadata.MetadataImage;
+import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.metadata.TopicImage;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.ErrorCode;
@@ -24,12 +24,12 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class OffsetCommitHandler extends ApiHandler<OffsetCommitRequest, OffsetCommitResponse> {
     private final GroupCoordinator coordinator;
-    private final Controller controller;
+    private final MetadataView view;
 
-    public OffsetCommitHandler(GroupCoordinator coordinator, Controller controller) {
+    public OffsetCommitHandler(GroupCoordinator coordinator, MetadataView view) {
         super(ApiKey.OFFSET_COMMIT, 2, 9);
         this.coordinator = coordinator;
-        this.controller = controller;
+        this.view = view;
     }
 
     @Override
@@ -38,7 +38,7 @@ public final class OffsetCommitHandler extends ApiHandler<OffsetCommitRequest, O
             return CompletableFuture.completedFuture(errorResponse(request, ErrorCode.INVALID_GROUP_ID));
         }
         boolean byId = context.version() >= 10;
-        MetadataImage image = controller.image();
+        MetadataImage image = view.image();
         List<OffsetCommitResponse.OffsetCommitResponseTopic> topics = new ArrayList<>();
         List<OffsetCommitResponse.OffsetCommitResponsePartition> pending = new ArrayList<>();
         List<GroupCoordinator.OffsetToCommit> offsets = new ArrayList<>();

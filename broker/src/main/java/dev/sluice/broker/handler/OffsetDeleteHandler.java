@@ -1,7 +1,7 @@
 package dev.sluice.broker.handler;
 
 import dev.sluice.broker.group.GroupCoordinator;
-import dev.sluice.broker.metadata.Controller;
+import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.metadata.TopicImage;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.ErrorCode;
@@ -19,12 +19,12 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class OffsetDeleteHandler extends ApiHandler<OffsetDeleteRequest, OffsetDeleteResponse> {
     private final GroupCoordinator coordinator;
-    private final Controller controller;
+    private final MetadataView view;
 
-    public OffsetDeleteHandler(GroupCoordinator coordinator, Controller controller) {
+    public OffsetDeleteHandler(GroupCoordinator coordinator, MetadataView view) {
         super(ApiKey.OFFSET_DELETE, 0, 0);
         this.coordinator = coordinator;
-        this.controller = controller;
+        this.view = view;
     }
 
     @Override
@@ -35,7 +35,7 @@ public final class OffsetDeleteHandler extends ApiHandler<OffsetDeleteRequest, O
         List<GroupCoordinator.PartitionKey> keys = new ArrayList<>();
         List<OffsetDeleteResponse.OffsetDeleteResponseTopic> topics = new ArrayList<>();
         for (OffsetDeleteRequest.OffsetDeleteRequestTopic t : request.topics()) {
-            TopicImage topic = controller.image().topic(t.name()).orElse(null);
+            TopicImage topic = view.image().topic(t.name()).orElse(null);
             List<OffsetDeleteResponse.OffsetDeleteResponsePartition> ps = new ArrayList<>();
             for (OffsetDeleteRequest.OffsetDeleteRequestPartition p : t.partitions()) {
                 OffsetDeleteResponse.OffsetDeleteResponsePartition r =

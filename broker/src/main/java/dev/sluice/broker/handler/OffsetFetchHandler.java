@@ -1,8 +1,8 @@
 package dev.sluice.broker.handler;
 
 import dev.sluice.broker.group.GroupCoordinator;
-import dev.sluice.broker.metadata.Controller;
 import dev.sluice.broker.metadata.MetadataImage;
+import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.metadata.TopicImage;
 import dev.sluice.wire.codec.Uuid;
 import dev.sluice.wire.message.ApiKey;
@@ -24,12 +24,12 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class OffsetFetchHandler extends ApiHandler<OffsetFetchRequest, OffsetFetchResponse> {
     private final GroupCoordinator coordinator;
-    private final Controller controller;
+    private final MetadataView view;
 
-    public OffsetFetchHandler(GroupCoordinator coordinator, Controller controller) {
+    public OffsetFetchHandler(GroupCoordinator coordinator, MetadataView view) {
         super(ApiKey.OFFSET_FETCH, 1, 9);
         this.coordinator = coordinator;
-        this.controller = controller;
+        this.view = view;
     }
 
     /** One topic asked about, by name or id, with the partitions wanted. */
@@ -85,7 +85,7 @@ public final class OffsetFetchHandler extends ApiHandler<OffsetFetchRequest, Off
         if (groupId == null || groupId.isEmpty()) {
             return CompletableFuture.completedFuture(result.setErrorCode(ErrorCode.INVALID_GROUP_ID.code()));
         }
-        MetadataImage image = controller.image();
+        MetadataImage image = view.image();
         // Topics by id that do not exist are answered here; the rest are looked up by name.
         Map<String, OffsetFetchResponse.OffsetFetchResponseTopics> byName = new LinkedHashMap<>();
         List<GroupCoordinator.PartitionKey> keys = null;

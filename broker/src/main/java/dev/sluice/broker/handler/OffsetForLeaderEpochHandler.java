@@ -1,7 +1,7 @@
 package dev.sluice.broker.handler;
 
 import dev.sluice.broker.log.Partitions;
-import dev.sluice.broker.metadata.Controller;
+import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.storage.LeaderEpochCheckpoint;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.ErrorCode;
@@ -23,9 +23,9 @@ public final class OffsetForLeaderEpochHandler
         extends ApiHandler<OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse> {
     private final PartitionLookup lookup;
 
-    public OffsetForLeaderEpochHandler(Controller controller, Partitions partitions) {
+    public OffsetForLeaderEpochHandler(MetadataView view, Partitions partitions) {
         super(ApiKey.OFFSET_FOR_LEADER_EPOCH, 2, 4);
-        this.lookup = new PartitionLookup(controller, partitions);
+        this.lookup = new PartitionLookup(view, partitions);
     }
 
     @Override

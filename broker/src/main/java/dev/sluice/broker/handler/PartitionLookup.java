@@ -2,16 +2,16 @@ package dev.sluice.broker.handler;
 
 import dev.sluice.broker.log.Partition;
 import dev.sluice.broker.log.Partitions;
-import dev.sluice.broker.metadata.Controller;
+import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.wire.message.ErrorCode;
 
 /** Finds the partition a request names and applies Kafka's leader-epoch fencing (KIP-320). */
 final class PartitionLookup {
-    private final Controller controller;
+    private final MetadataView view;
     private final Partitions partitions;
 
-    PartitionLookup(Controller controller, Partitions partitions) {
-        this.controller = controller;
+    PartitionLookup(MetadataView view, Partitions partitions) {
+        this.view = view;
         this.partitions = partitions;
     }
 
@@ -24,7 +24,7 @@ final class PartitionLookup {
      * epoch than the leader's is UNKNOWN_LEADER_EPOCH, an older one FENCED_LEADER_EPOCH.
      */
     Found find(String topic, int index, int currentLeaderEpoch) {
-        if (controller.image().topic(topic).isEmpty()) {
+        if (view.image().topic(topic).isEmpty()) {
             return new Found(null, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         }
         Partition partition = partitions.get(topic, index).orElse(null);

@@ -2,7 +2,7 @@ package dev.sluice.broker.handler;
 
 import dev.sluice.broker.log.Partition;
 import dev.sluice.broker.log.Partitions;
-import dev.sluice.broker.metadata.Controller;
+import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.metadata.TopicImage;
 import dev.sluice.storage.append.AppendException;
 import dev.sluice.wire.codec.Uuid;
@@ -32,12 +32,12 @@ import java.util.concurrent.CompletableFuture;
  * INVALID_TXN_STATE.
  */
 public final class ProduceHandler extends ApiHandler<ProduceRequest, ProduceResponse> {
-    private final Controller controller;
+    private final MetadataView view;
     private final Partitions partitions;
 
-    public ProduceHandler(Controller controller, Partitions partitions) {
+    public ProduceHandler(MetadataView view, Partitions partitions) {
         super(ApiKey.PRODUCE, 3, 13);
-        this.controller = controller;
+        this.view = view;
         this.partitions = partitions;
     }
 
@@ -54,8 +54,8 @@ public final class ProduceHandler extends ApiHandler<ProduceRequest, ProduceResp
         List<ProduceResponse.TopicProduceResponse> topics = new ArrayList<>();
         List<CompletableFuture<?>> pending = new ArrayList<>();
         for (ProduceRequest.TopicProduceData topicData : request.topicData()) {
-            TopicImage topic = byId ? controller.image().topic(topicData.topicId()).orElse(null)
-                : controller.image().topic(topicData.name()).orElse(null);
+            TopicImage topic = byId ? view.image().topic(topicData.topicId()).orElse(null)
+                : view.image().topic(topicData.name()).orElse(null);
             ProduceResponse.TopicProduceResponse topicResponse = new ProduceResponse.TopicProduceResponse()
                 .setName(byId ? "" : topicData.name()).setTopicId(byId ? topicData.topicId() : Uuid.ZERO);
             List<ProduceResponse.PartitionProduceResponse> results = new ArrayList<>();

@@ -3,8 +3,8 @@ package dev.sluice.broker.metadata;
 import dev.sluice.broker.config.BrokerConfigKeys;
 import dev.sluice.broker.config.ConfigException;
 import dev.sluice.broker.config.TopicConfigKeys;
+import dev.sluice.broker.metadata.MetadataLog.AppendFailure;
 import dev.sluice.broker.metadata.records.ConfigRecord;
-import dev.sluice.broker.metadata.records.PartitionRecord;
 import dev.sluice.broker.metadata.records.ProducerIdsRecord;
 import dev.sluice.broker.metadata.records.RemoveTopicRecord;
 import dev.sluice.broker.metadata.records.TopicRecord;
@@ -12,7 +12,6 @@ import dev.sluice.wire.codec.Uuid;
 import dev.sluice.wire.message.ErrorCode;
 import dev.sluice.wire.message.Message;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -22,7 +21,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -31,15 +30,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The single-node controller: the only writer of cluster metadata. Every change is validated,
- * written to the {@link MetadataJournal} (forced to disk), applied to a new {@link MetadataImage}
- * and published; then the {@link MetadataListener}s see the old and new image.
+ * Decides every change of cluster metadata: validates it, picks ids and placements, checks the
+ * broker's limits, and writes the change's records through the {@link MetadataLog}. It does not
+ * hold the metadata: it decides on the {@link MetadataView}'s current image, which the log updates
+ * once a change is committed. It is active on the node that leads the metadata log (a single node:
+ * always); elsewhere every change is answered NOT_CONTROLLER.
  *
  * <p>Threading: all changes run one at a time on the controller's own thread (a state machine fed
- * by requests, no locks); {@link #image()} may be read from any thread. The one exception is the
- * slow middle of {@link #createTopics}, creating partitions on disk, which runs on a second
- * thread while the controller thread goes on with other changes; the topic names and partition
- * counts it is working on are reserved on the controller thread meanwhile.
+ * by requests, no locks), and each waits there until its write has been committed and applied, so
+ * the next decision sees it in the view. The one exception is the slow middle of
+ * {@link #createTopics}, creating partitions on disk, which runs on a second thread while the
+ * controller thread goes on with other changes; the topic names and partition counts it is
+ * working on are reserved on the controller thread meanwhile.
  */
 public final class Controller implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Controller.class);
@@ -63,9 +65,13 @@ public final class Controller implements AutoCloseable {
     private final Set<String> creating = new HashSet<>();
     /** Partitions of the topics in {@link #creating}, counted against the broker's limit; controller thread only. */
     private int reservedPartitions;
-    private final MetadataJournal journal;
-    private final List<MetadataListener> listeners = new CopyOnWriteArrayList<>();
-    private volatile MetadataImage image;
+    private final MetadataLog metadataLog;
+    private final MetadataView view;
+    /**
+     * Those that make new partitions ready before they are written: on a single node the view's
+     * listeners (it holds every partition); a live list, copied for each change.
+     */
+    private final List<? extends PartitionPreparer> preparers;
 
     /**
      * Most partitions one CreateTopics or CreatePartitions may create: Kafka's controller refuses
@@ -101,14 +107,23 @@ public final class Controller implements AutoCloseable {
         }
     }
 
-    private Controller(int nodeId, Supplier<TopicDefaults> defaults, MetadataJournal journal, MetadataImage image) {
+    /**
+     * A controller deciding on {@code view}'s image and writing through {@code metadataLog}, which
+     * must already have been started with {@code view} as its applier.
+     *
+     * @param preparers those that make new partitions ready before a change adds them (see
+     *                  {@link PartitionPreparer}); read afresh for each change
+     */
+    public Controller(int nodeId, MetadataLog metadataLog, MetadataView view,
+                      List<? extends PartitionPreparer> preparers, Supplier<TopicDefaults> defaults) {
         this.nodeId = nodeId;
         this.defaults = defaults;
-        this.journal = journal;
-        this.image = image;
-        java.util.concurrent.atomic.AtomicInteger preparers = new java.util.concurrent.atomic.AtomicInteger();
+        this.metadataLog = metadataLog;
+        this.view = view;
+        this.preparers = preparers;
+        java.util.concurrent.atomic.AtomicInteger preparingThreads = new java.util.concurrent.atomic.AtomicInteger();
         this.preparing = Executors.newFixedThreadPool(PREPARING_THREADS, r -> {
-            Thread t = new Thread(r, "sluice-controller-prepare-" + preparers.incrementAndGet());
+            Thread t = new Thread(r, "sluice-controller-prepare-" + preparingThreads.incrementAndGet());
             t.setDaemon(true);
             return t;
         });
@@ -119,45 +134,8 @@ public final class Controller implements AutoCloseable {
         });
     }
 
-    /** Opens the journal in {@code dir}, replays it and compacts it if it has grown long. */
-    public static Controller open(Path dir, String clusterId, int nodeId, Supplier<TopicDefaults> defaults)
-            throws IOException {
-        return open(MetadataJournal.open(dir), clusterId, nodeId, defaults);
-    }
-
-    /** As {@link #open(Path, String, int, Supplier)} on a journal a test opened (to fail its writes). */
-    static Controller open(MetadataJournal journal, String clusterId, int nodeId, Supplier<TopicDefaults> defaults)
-            throws IOException {
-        MetadataImage.Builder builder = new MetadataImage.Builder(MetadataImage.empty(clusterId));
-        List<List<Message>> changes = journal.replay();
-        for (List<Message> change : changes) {
-            for (Message record : change) {
-                apply(builder, record);
-            }
-        }
-        MetadataImage image = builder.build();
-        Controller controller = new Controller(nodeId, defaults, journal, image);
-        if (changes.size() > 64 && changes.size() > 2 * (image.topics().size() + 1)) {
-            try {
-                journal.rewrite(snapshot(image));
-            } catch (IOException e) {
-                // The long journal is still whole and in use: compaction can wait for the next start.
-                log.warn("could not compact the metadata journal {}: {}", journal.file(), e.toString());
-            }
-        }
-        return controller;
-    }
-
-    public MetadataImage image() {
-        return image;
-    }
-
     public int nodeId() {
         return nodeId;
-    }
-
-    public void addListener(MetadataListener listener) {
-        listeners.add(listener);
     }
 
     // ------------------------------------------------------------------ topics
@@ -170,7 +148,7 @@ public final class Controller implements AutoCloseable {
      *
      * <p>Three steps, so that creating thousands of partitions does not hold up every other
      * metadata change: the controller thread validates the topics and reserves their names and
-     * partition counts; a preparing thread has the listeners create the partitions on disk; the
+     * partition counts; a preparing thread has the preparers create the partitions on disk; the
      * controller thread writes the topics whose partitions exist and releases the reservations.
      * A name being created counts as taken, so a second request for it gets TOPIC_ALREADY_EXISTS.
      */
@@ -198,7 +176,15 @@ public final class Controller implements AutoCloseable {
 
     /** Runs on the controller thread: validates, plans and, unless {@code validateOnly}, reserves. */
     private TopicsPlan planTopics(List<NewTopic> topics, boolean validateOnly) {
+        MetadataImage image = view.image();
         List<TopicOutcome> outcomes = new ArrayList<>();
+        if (!metadataLog.isLeader()) {
+            AppendFailure failure = notController();
+            for (NewTopic topic : topics) {
+                outcomes.add(TopicOutcome.failed(topic.name(), failure.error(), failure.getMessage()));
+            }
+            return new TopicsPlan(image, outcomes, Map.of(), List.of());
+        }
         if (requestedPartitions(topics, defaults.get().numPartitions()) > MAX_PARTITIONS_PER_REQUEST) {
             for (NewTopic topic : topics) {
                 outcomes.add(TopicOutcome.failed(topic.name(), ErrorCode.POLICY_VIOLATION, EXCESSIVE_PARTITIONS_MESSAGE));
@@ -216,7 +202,7 @@ public final class Controller implements AutoCloseable {
                 continue;
             }
             List<Message> records = new ArrayList<>();
-            TopicOutcome outcome = planTopic(builder, topic, records, held);
+            TopicOutcome outcome = planTopic(image, builder, topic, records, held);
             outcomes.add(outcome);
             if (outcome.error() == ErrorCode.NONE) {
                 builder.putTopic(outcome.topic());
@@ -264,7 +250,7 @@ public final class Controller implements AutoCloseable {
             if (!records.isEmpty()) {
                 try {
                     commit(records);
-                } catch (WriteFailure e) {
+                } catch (AppendFailure e) {
                     for (PlannedTopic p : plan.topics().values()) {
                         abandon(p.topic(), p.topic().partitions());
                     }
@@ -281,7 +267,7 @@ public final class Controller implements AutoCloseable {
     }
 
     /** The outcomes of a change that could not be written: every success becomes the write's error. */
-    private static List<TopicOutcome> failAll(List<TopicOutcome> outcomes, WriteFailure failure) {
+    private static List<TopicOutcome> failAll(List<TopicOutcome> outcomes, AppendFailure failure) {
         List<TopicOutcome> failed = new ArrayList<>(outcomes.size());
         for (TopicOutcome o : outcomes) {
             failed.add(o.error() == ErrorCode.NONE ? TopicOutcome.failed(o.name(), failure.error(), failure.getMessage()) : o);
@@ -323,7 +309,8 @@ public final class Controller implements AutoCloseable {
             + " (" + BrokerConfigKeys.MAX_BROKER_PARTITIONS + ")";
     }
 
-    private TopicOutcome planTopic(MetadataImage.Builder builder, NewTopic topic, List<Message> records, int held) {
+    private TopicOutcome planTopic(MetadataImage image, MetadataImage.Builder builder, NewTopic topic,
+                                   List<Message> records, int held) {
         String name = topic.name();
         String invalid = TopicNames.problem(name);
         if (invalid != null) {
@@ -386,7 +373,7 @@ public final class Controller implements AutoCloseable {
             PartitionImage partition = new PartitionImage(p, assignment.get(p), assignment.get(p),
                 assignment.get(p).get(0), 0, 0);
             partitions.add(partition);
-            records.add(partitionRecord(id, partition));
+            records.add(MetadataView.partitionRecord(id, partition));
         }
         for (Map.Entry<String, String> e : new TreeMap<>(configs).entrySet()) {
             records.add(new ConfigRecord().setResourceType(TOPIC_RESOURCE).setResourceName(name)
@@ -428,8 +415,15 @@ public final class Controller implements AutoCloseable {
     public CompletableFuture<List<TopicOutcome>> deleteTopics(List<String> names, List<Uuid> ids) {
         return submit(() -> {
             List<TopicOutcome> outcomes = new ArrayList<>();
+            if (!metadataLog.isLeader()) {
+                AppendFailure failure = notController();
+                for (String name : names) {
+                    outcomes.add(TopicOutcome.failed(name, failure.error(), failure.getMessage()));
+                }
+                return outcomes;
+            }
             boolean allowed = defaults.get().deleteTopicEnable();
-            MetadataImage.Builder builder = new MetadataImage.Builder(image);
+            MetadataImage.Builder builder = new MetadataImage.Builder(view.image());
             List<Message> records = new ArrayList<>();
             for (int i = 0; i < names.size(); i++) {
                 String name = names.get(i);
@@ -452,7 +446,7 @@ public final class Controller implements AutoCloseable {
             if (!records.isEmpty()) {
                 try {
                     commit(records);
-                } catch (WriteFailure e) {
+                } catch (AppendFailure e) {
                     return failAll(outcomes, e);
                 }
             }
@@ -464,6 +458,11 @@ public final class Controller implements AutoCloseable {
     public CompletableFuture<TopicOutcome> createPartitions(String name, int count, List<List<Integer>> assignments,
                                                             boolean validateOnly) {
         return submit(() -> {
+            if (!metadataLog.isLeader()) {
+                AppendFailure failure = notController();
+                return TopicOutcome.failed(name, failure.error(), failure.getMessage());
+            }
+            MetadataImage image = view.image();
             TopicImage topic = image.topic(name).orElse(null);
             if (topic == null) {
                 return TopicOutcome.failed(name, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '" + name + "' does not exist");
@@ -511,7 +510,7 @@ public final class Controller implements AutoCloseable {
                 PartitionImage p = new PartitionImage(current + i, placement.get(i), placement.get(i),
                     placement.get(i).get(0), 0, 0);
                 partitions.add(p);
-                records.add(partitionRecord(topic.id(), p));
+                records.add(MetadataView.partitionRecord(topic.id(), p));
             }
             TopicImage grown = topic.withPartitions(partitions);
             if (!validateOnly) {
@@ -522,7 +521,7 @@ public final class Controller implements AutoCloseable {
                 }
                 try {
                     commit(records);
-                } catch (WriteFailure e) {
+                } catch (AppendFailure e) {
                     abandon(grown, added);
                     return TopicOutcome.failed(name, e.error(), e.getMessage());
                 }
@@ -531,18 +530,19 @@ public final class Controller implements AutoCloseable {
         });
     }
 
-    // ------------------------------------------------------------------ configs
-
     // ------------------------------------------------------------------ producer ids
 
     /**
      * Reserves {@code size} producer ids; completes with the first. Never hands out an id twice,
-     * restarts included. Completes exceptionally with a {@link WriteFailure} when the reservation
+     * restarts included. Completes exceptionally with a {@link AppendFailure} when the reservation
      * cannot be written.
      */
     public CompletableFuture<Long> allocateProducerIds(int size) {
         return submit(() -> {
-            long first = image.nextProducerId();
+            if (!metadataLog.isLeader()) {
+                throw notController();
+            }
+            long first = view.image().nextProducerId();
             commit(List.of(new ProducerIdsRecord().setNextProducerId(first + size)));
             return first;
         });
@@ -592,6 +592,11 @@ public final class Controller implements AutoCloseable {
     public CompletableFuture<ConfigOutcome> editConfigs(byte resourceType, String resourceName, ConfigEdit edit,
                                                         boolean validateOnly) {
         return submit(() -> {
+            if (!metadataLog.isLeader()) {
+                AppendFailure failure = notController();
+                return new ConfigOutcome(failure.error(), failure.getMessage());
+            }
+            MetadataImage image = view.image();
             Map<String, String> current;
             if (resourceType == TOPIC_RESOURCE) {
                 TopicImage topic = image.topic(resourceName).orElse(null);
@@ -623,7 +628,7 @@ public final class Controller implements AutoCloseable {
             if (!validateOnly && !records.isEmpty()) {
                 try {
                     commit(records);
-                } catch (WriteFailure e) {
+                } catch (AppendFailure e) {
                     return new ConfigOutcome(e.error(), e.getMessage());
                 }
             }
@@ -642,39 +647,31 @@ public final class Controller implements AutoCloseable {
     }
 
     /**
-     * A metadata change that was not written, and so neither applied nor acknowledged, as the
-     * error its request gets: KAFKA_STORAGE_ERROR when the write failed and was rolled back (the
-     * next change may succeed), NOT_CONTROLLER once the journal has stopped. A Kafka controller that
-     * cannot write its metadata log halts and leaves the quorum; until another one is active its
-     * clients are told NOT_CONTROLLER and retry. A single node has no other controller, so it keeps
-     * serving everything else and answers metadata changes that way until it is restarted.
+     * The answer to a change asked of a node that does not lead the metadata log: its clients
+     * retry, as Kafka's do, and find the active controller. A single node stops leading when its
+     * journal stopped taking writes; it has no other controller, so it keeps serving everything
+     * else and answers metadata changes this way until it is restarted.
      */
-    public static final class WriteFailure extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-        private final ErrorCode error;
-
-        WriteFailure(ErrorCode error, String message, Throwable cause) {
-            super(message, cause, false, false);
-            this.error = error;
-        }
-
-        public ErrorCode error() {
-            return error;
-        }
+    private AppendFailure notController() {
+        String leader = metadataLog.leaderId().isPresent() && metadataLog.leaderId().getAsInt() != nodeId
+            ? "; node " + metadataLog.leaderId().getAsInt() + " is" : "";
+        return new AppendFailure(ErrorCode.NOT_CONTROLLER,
+            "node " + nodeId + " is not the active controller" + leader, null);
     }
 
     /**
-     * Has every listener make the {@code added} partitions of {@code topic} ready before the
-     * change is written (see {@link MetadataListener#prepare}); returns why they could not be,
+     * Has every preparer make the {@code added} partitions of {@code topic} ready before the
+     * change is written (see {@link PartitionPreparer#prepare}); returns why they could not be,
      * having undone what the others made, or null.
      */
     private String prepare(MetadataImage base, TopicImage topic, List<PartitionImage> added) {
-        for (int i = 0; i < listeners.size(); i++) {
+        List<PartitionPreparer> all = List.copyOf(preparers);
+        for (int i = 0; i < all.size(); i++) {
             try {
-                listeners.get(i).prepare(base, topic, added);
+                all.get(i).prepare(base, topic, added);
             } catch (IOException | RuntimeException e) {
                 for (int j = 0; j < i; j++) {
-                    listeners.get(j).abandon(topic, added);
+                    all.get(j).abandon(topic, added);
                 }
                 // The cause, with its paths, is in the broker log; the client learns what failed.
                 return "cannot create the partitions of topic '" + topic.name() + "' on disk; see the broker log";
@@ -684,103 +681,24 @@ public final class Controller implements AutoCloseable {
     }
 
     private void abandon(TopicImage topic, List<PartitionImage> added) {
-        for (MetadataListener listener : listeners) {
-            listener.abandon(topic, added);
+        for (PartitionPreparer preparer : List.copyOf(preparers)) {
+            preparer.abandon(topic, added);
         }
     }
 
-    /** Writes, applies and publishes one change; throws {@link WriteFailure} having done none of it. */
+    /**
+     * Writes one change and waits until it is committed and the view shows it, so that the next
+     * decision is made on it; throws {@link AppendFailure} when it was not written.
+     */
     private void commit(List<Message> records) {
         try {
-            journal.append(records);
-        } catch (MetadataJournal.AppendFailedException e) {
-            throw e.refused()
-                ? new WriteFailure(ErrorCode.NOT_CONTROLLER, "the controller stopped: " + e.getMessage(), e)
-                : new WriteFailure(ErrorCode.KAFKA_STORAGE_ERROR, e.getMessage(), e);
-        }
-        MetadataImage.Builder builder = new MetadataImage.Builder(image);
-        for (Message record : records) {
-            apply(builder, record);
-        }
-        MetadataImage previous = image;
-        MetadataImage next = builder.build();
-        image = next;
-        for (MetadataListener listener : listeners) {
-            try {
-                listener.onChange(previous, next);
-            } catch (RuntimeException e) {
-                log.error("metadata listener {} failed to apply version {}", listener, next.version(), e);
+            metadataLog.append(records).join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof AppendFailure failure) {
+                throw failure;
             }
+            throw e;
         }
-    }
-
-    private static void apply(MetadataImage.Builder builder, Message record) {
-        if (record instanceof TopicRecord t) {
-            builder.putTopic(new TopicImage(t.name(), t.topicId(), List.of(), Map.of()));
-        } else if (record instanceof PartitionRecord p) {
-            TopicImage topic = builder.topic(p.topicId()).orElseThrow(
-                () -> new IllegalStateException("partition record for unknown topic " + p.topicId()));
-            List<PartitionImage> partitions = new ArrayList<>(topic.partitions());
-            PartitionImage partition = new PartitionImage(p.partitionId(), p.replicas(), p.isr(), p.leader(),
-                p.leaderEpoch(), p.partitionEpoch());
-            if (p.partitionId() < partitions.size()) {
-                partitions.set(p.partitionId(), partition);
-            } else if (p.partitionId() == partitions.size()) {
-                partitions.add(partition);
-            } else {
-                throw new IllegalStateException("partition " + p.partitionId() + " of " + topic.name() + " out of order");
-            }
-            builder.putTopic(topic.withPartitions(partitions));
-        } else if (record instanceof RemoveTopicRecord r) {
-            builder.removeTopic(r.topicId());
-        } else if (record instanceof ProducerIdsRecord ids) {
-            builder.nextProducerId(ids.nextProducerId());
-        } else if (record instanceof ConfigRecord c) {
-            if (c.resourceType() == TOPIC_RESOURCE) {
-                builder.topic(c.resourceName()).ifPresent(topic -> {
-                    Map<String, String> configs = new TreeMap<>(topic.configs());
-                    if (c.value() == null) {
-                        configs.remove(c.name());
-                    } else {
-                        configs.put(c.name(), c.value());
-                    }
-                    builder.putTopic(topic.withConfigs(configs));
-                });
-            } else {
-                builder.setBrokerConfig(c.resourceName(), c.name(), c.value());
-            }
-        }
-    }
-
-    private static PartitionRecord partitionRecord(Uuid topicId, PartitionImage p) {
-        return new PartitionRecord().setTopicId(topicId).setPartitionId(p.partition())
-            .setReplicas(new ArrayList<>(p.replicas())).setIsr(new ArrayList<>(p.isr())).setLeader(p.leader())
-            .setLeaderEpoch(p.leaderEpoch()).setPartitionEpoch(p.partitionEpoch());
-    }
-
-    /** Records that rebuild {@code image} from nothing. */
-    private static List<Message> snapshot(MetadataImage image) {
-        List<Message> records = new ArrayList<>();
-        for (TopicImage topic : image.topics()) {
-            records.add(new TopicRecord().setName(topic.name()).setTopicId(topic.id()));
-            for (PartitionImage p : topic.partitions()) {
-                records.add(partitionRecord(topic.id(), p));
-            }
-            for (Map.Entry<String, String> e : topic.configs().entrySet()) {
-                records.add(new ConfigRecord().setResourceType(TOPIC_RESOURCE).setResourceName(topic.name())
-                    .setName(e.getKey()).setValue(e.getValue()));
-            }
-        }
-        if (image.nextProducerId() > 0) {
-            records.add(new ProducerIdsRecord().setNextProducerId(image.nextProducerId()));
-        }
-        for (Map.Entry<String, Map<String, String>> resource : image.brokerConfigs().entrySet()) {
-            for (Map.Entry<String, String> e : resource.getValue().entrySet()) {
-                records.add(new ConfigRecord().setResourceType(BROKER_RESOURCE).setResourceName(resource.getKey())
-                    .setName(e.getKey()).setValue(e.getValue()));
-            }
-        }
-        return records;
     }
 
     /** A random id that is neither zero nor Kafka's reserved metadata topic id. */
@@ -806,11 +724,8 @@ public final class Controller implements AutoCloseable {
             if (!thread.awaitTermination(10, TimeUnit.SECONDS)) {
                 log.warn("controller did not finish its work within 10 s of shutdown");
             }
-            journal.close();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (IOException e) {
-            log.warn("could not close the metadata journal: {}", e.toString());
         }
     }
 }

@@ -59,7 +59,7 @@ import org.slf4j.LoggerFactory;
  * journal stops: every later append is refused without touching the file, so nothing is ever
  * written behind damage. A restart then finds at most a torn tail.
  *
- * <p>Not thread-safe: owned by the controller's thread.
+ * <p>Not thread-safe: owned by the thread of its {@link JournalMetadataLog}.
  */
 final class MetadataJournal implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(MetadataJournal.class);

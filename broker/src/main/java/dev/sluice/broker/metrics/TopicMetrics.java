@@ -22,7 +22,7 @@ import java.util.function.Predicate;
  * exists, so a fetch racing with a deletion cannot leave a deleted topic's series behind.
  *
  * <p>Thread-safe: appends report from partition writers, fetches from request threads, deletions
- * from the controller thread.
+ * from the metadata log's applying thread.
  */
 public final class TopicMetrics implements Partition.AppendListener, MetadataListener {
     private static final TopicMeters NONE = new TopicMeters(null, null, null, null);

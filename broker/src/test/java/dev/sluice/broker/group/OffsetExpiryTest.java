@@ -7,6 +7,7 @@ import dev.sluice.broker.config.BrokerConfig;
 import dev.sluice.broker.config.ConfigResolver;
 import dev.sluice.broker.log.Partitions;
 import dev.sluice.broker.metadata.Controller;
+import dev.sluice.broker.metadata.SingleNodeMetadata;
 import dev.sluice.wire.message.ErrorCode;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -30,34 +31,35 @@ class OffsetExpiryTest {
     @TempDir
     Path dir;
     private final AtomicLong now = new AtomicLong(1_000_000);
-    private Controller controller;
+    private SingleNodeMetadata metadata;
     private Partitions partitions;
     private GroupCoordinator coordinator;
 
     @BeforeEach
     void start() throws Exception {
-        controller = Controller.open(dir.resolve("__cluster_metadata-0"), "expiry-cluster", 1,
-            () -> new Controller.TopicDefaults(1, (short) 1, true));
+        metadata = SingleNodeMetadata.open(dir.resolve("__cluster_metadata-0"), "expiry-cluster", 1,
+            new Controller.TopicDefaults(1, (short) 1, true));
         BrokerConfig config = BrokerConfig.parse(Map.of("log.dirs", dir.toString()));
         partitions = new Partitions(dir, 1, new ConfigResolver(config), 2, 86_400_000L);
-        partitions.load(controller.image());
-        controller.addListener(partitions);
+        partitions.load(metadata.view().image());
+        metadata.view().addListener(partitions);
         GroupConfig defaults = GroupConfig.from(config);
         GroupConfig groups = new GroupConfig(3, defaults.offsetsTopicSegmentBytes(), 0, RETENTION_MS, 50,
             defaults.offsetMetadataMaxBytes(), defaults.minSessionTimeoutMs(), defaults.maxSessionTimeoutMs(), 0,
             defaults.maxSize(), true, true, defaults.consumerSessionTimeoutMs(), defaults.consumerHeartbeatIntervalMs(),
             defaults.consumerMaxSize(), defaults.assignors(), 1);
         InstantSource clock = () -> Instant.ofEpochMilli(now.get());
-        coordinator = new GroupCoordinator(groups, controller, partitions, clock);
-        controller.addListener(coordinator);
+        coordinator = new GroupCoordinator(groups, metadata.view(), metadata.controller(), partitions, clock);
+        metadata.view().addListener(coordinator);
         coordinator.start();
-        controller.createTopics(List.of(new Controller.NewTopic("t", 2, (short) 1, null, Map.of())), false).get();
+        metadata.controller().createTopics(List.of(new Controller.NewTopic("t", 2, (short) 1, null, Map.of())), false)
+            .get();
     }
 
     @AfterEach
     void stop() {
         coordinator.close();
-        controller.close();
+        metadata.close();
         partitions.close();
     }
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.sluice.broker.config.BrokerConfig;
 import dev.sluice.broker.config.ConfigResolver;
 import dev.sluice.broker.metadata.Controller;
+import dev.sluice.broker.metadata.SingleNodeMetadata;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -24,15 +25,15 @@ class StrayDirectoryTest {
     Path dir;
 
     private void start(String metadataDir, List<Controller.NewTopic> create) throws Exception {
-        try (Controller controller = Controller.open(dir.resolve(metadataDir), "stray-cluster", 1,
-            () -> new Controller.TopicDefaults(1, (short) 1, true))) {
+        try (SingleNodeMetadata metadata = SingleNodeMetadata.open(dir.resolve(metadataDir), "stray-cluster", 1,
+            new Controller.TopicDefaults(1, (short) 1, true))) {
             BrokerConfig config = BrokerConfig.parse(Map.of("log.dirs", dir.toString()));
             Partitions partitions = new Partitions(dir, 1, new ConfigResolver(config), 1, 86_400_000L);
             try {
-                partitions.load(controller.image());
-                controller.addListener(partitions);
+                partitions.load(metadata.view().image());
+                metadata.view().addListener(partitions);
                 if (!create.isEmpty()) {
-                    controller.createTopics(create, false).get();
+                    metadata.controller().createTopics(create, false).get();
                 }
             } finally {
                 partitions.close();

@@ -9,6 +9,7 @@ import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A real file channel that can be told to fail the way a full or broken disk does: a write puts
@@ -26,6 +27,15 @@ final class FaultyChannel extends FileChannel {
     static FaultyChannel open(Path path) throws IOException {
         return new FaultyChannel(FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
             StandardOpenOption.WRITE));
+    }
+
+    /** A metadata journal in {@code dir} whose file is a faulty channel, handed to {@code channel} on each open. */
+    static MetadataJournal journal(Path dir, AtomicReference<FaultyChannel> channel) throws IOException {
+        return MetadataJournal.open(dir, path -> {
+            FaultyChannel c = open(path);
+            channel.set(c);
+            return c;
+        });
     }
 
     @Override

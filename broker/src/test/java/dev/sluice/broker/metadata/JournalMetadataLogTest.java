@@ -100,12 +100,7 @@ class JournalMetadataLogTest {
     void failedWriteIsAStorageErrorAndAJournalThatStoppedAnswersNotControllerAndNoLongerLeads() throws Exception {
         AtomicReference<FaultyChannel> channel = new AtomicReference<>();
         Recording applier = new Recording();
-        MetadataJournal journal = MetadataJournal.open(dir, path -> {
-            FaultyChannel c = FaultyChannel.open(path);
-            channel.set(c);
-            return c;
-        });
-        try (JournalMetadataLog log = JournalMetadataLog.open(journal, 1)) {
+        try (JournalMetadataLog log = JournalMetadataLog.open(FaultyChannel.journal(dir, channel), 1)) {
             log.start(applier);
             log.append(List.of(ids(10))).get(10, TimeUnit.SECONDS);
             channel.get().failWrites = true;

@@ -40,11 +40,7 @@ class MetadataJournalTest {
     }
 
     private MetadataJournal faulty(AtomicReference<FaultyChannel> channel) throws IOException {
-        return MetadataJournal.open(dir, path -> {
-            FaultyChannel c = FaultyChannel.open(path);
-            channel.set(c);
-            return c;
-        });
+        return FaultyChannel.journal(dir, channel);
     }
 
     @Test
@@ -120,16 +116,16 @@ class MetadataJournalTest {
         Path journal = data.resolve("__cluster_metadata-0").resolve(MetadataJournal.FILE_NAME);
         long firstTopic;
         dev.sluice.broker.SluiceBroker.builder().dataDir(data).start().close();
-        try (Controller controller = Controller.open(journal.getParent(), "c", 1,
-                () -> new Controller.TopicDefaults(1, (short) 1, true))) {
+        try (SingleNodeMetadata metadata = SingleNodeMetadata.open(journal.getParent(), "c", 1,
+                new Controller.TopicDefaults(1, (short) 1, true))) {
             dev.sluice.broker.log.Partitions partitions = new dev.sluice.broker.log.Partitions(data, 1,
                 new dev.sluice.broker.config.ConfigResolver(dev.sluice.broker.config.BrokerConfig.parse(
                     Map.of("log.dirs", data.toString()))), 1, 86_400_000L);
-            partitions.load(controller.image());
-            controller.addListener(partitions);
+            partitions.load(metadata.view().image());
+            metadata.view().addListener(partitions);
             firstTopic = Files.size(journal);
             for (String name : List.of("first", "second", "third")) {
-                controller.createTopics(List.of(new Controller.NewTopic(name, 1, (short) 1, null, Map.of())), false).get();
+                metadata.controller().createTopics(List.of(new Controller.NewTopic(name, 1, (short) 1, null, Map.of())), false).get();
             }
             partitions.close();
         }
@@ -168,12 +164,13 @@ class MetadataJournalTest {
     void controllerAnswersStorageErrorThenNotControllerAndKeepsItsImage() throws Exception {
         AtomicReference<FaultyChannel> channel = new AtomicReference<>();
         Controller.TopicDefaults defaults = new Controller.TopicDefaults(1, (short) 1, true);
-        try (Controller controller = Controller.open(faulty(channel), "c", 1, () -> defaults)) {
+        try (SingleNodeMetadata metadata = SingleNodeMetadata.open(faulty(channel), "c", 1, defaults)) {
+            Controller controller = metadata.controller();
             channel.get().failWrites = true;
             Controller.TopicOutcome failed = controller.createTopics(
                 List.of(new Controller.NewTopic("t", 1, (short) 1, null, Map.of())), false).get().get(0);
             assertEquals(ErrorCode.KAFKA_STORAGE_ERROR, failed.error());
-            assertTrue(controller.image().topic("t").isEmpty(), "an unwritten topic is in the image");
+            assertTrue(metadata.view().image().topic("t").isEmpty(), "an unwritten topic is in the image");
             channel.get().failTruncate = true;
             assertEquals(ErrorCode.KAFKA_STORAGE_ERROR, controller.createTopics(
                 List.of(new Controller.NewTopic("u", 1, (short) 1, null, Map.of())), false).get().get(0).error());
@@ -181,7 +178,7 @@ class MetadataJournalTest {
             channel.get().failTruncate = false;
             assertEquals(ErrorCode.NOT_CONTROLLER, controller.createTopics(
                 List.of(new Controller.NewTopic("v", 1, (short) 1, null, Map.of())), false).get().get(0).error());
-            assertTrue(controller.image().topics().isEmpty());
+            assertTrue(metadata.view().image().topics().isEmpty());
         }
     }
 }
