@@ -302,6 +302,9 @@ class PartitionLogFollowerTest {
         assertEquals(50, replica.log().logEndOffset(), "the batch holding offset 55 goes whole");
         assertEquals(List.of(0L, 40L), replica.log().segmentBaseOffsets());
         assertFalse(replica.log().truncateTo(50, replica.producers()));
+        assertTrue(replica.log().offsetForTimestamp(5050).isEmpty(), "the time index lost the cut batches");
+        assertEquals(49, replica.log().maxTimestampAndOffset().orElseThrow().offset());
+        assertEquals(45, replica.log().offsetForTimestamp(5045).orElseThrow().offset());
 
         MemoryRecords divergent = fetched(50, 3, 3);
         replica.log().appendAsFollower(divergent, replica.producers());
