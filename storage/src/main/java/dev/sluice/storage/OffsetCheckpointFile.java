@@ -147,6 +147,20 @@ public final class OffsetCheckpointFile {
             logStart == null ? OptionalLong.empty() : OptionalLong.of(logStart));
     }
 
+    /**
+     * {@link #logCheckpoint(Optional, Optional, TopicPartition)} with the high watermark that the
+     * {@value #HIGH_WATERMARK} file (as {@link #read} returned it) holds for the partition, if any.
+     */
+    public static LogCheckpoint logCheckpoint(Optional<Map<TopicPartition, Long>> recoveryPoints,
+                                              Optional<Map<TopicPartition, Long>> logStartOffsets,
+                                              Optional<Map<TopicPartition, Long>> highWatermarks,
+                                              TopicPartition partition) {
+        LogCheckpoint withoutHighWatermark = logCheckpoint(recoveryPoints, logStartOffsets, partition);
+        Long highWatermark = highWatermarks.map(m -> m.get(partition)).orElse(null);
+        return new LogCheckpoint(withoutHighWatermark.recoveryPoint(), withoutHighWatermark.logStartOffset(),
+            highWatermark == null ? OptionalLong.empty() : OptionalLong.of(highWatermark));
+    }
+
     private static Map<TopicPartition, Long> parse(List<String> lines) {
         if (lines.size() < 2) {
             throw new IllegalArgumentException("fewer than two lines");

@@ -1,6 +1,8 @@
 package dev.sluice.storage;
 
 import dev.sluice.storage.LogSegment.TimestampOffset;
+import dev.sluice.storage.producer.ProducerStateManager;
+import dev.sluice.wire.record.CorruptRecordException;
 import dev.sluice.wire.record.MemoryRecords;
 import dev.sluice.wire.record.Records;
 import dev.sluice.wire.record.RecordBatch;
@@ -22,6 +24,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -40,10 +44,12 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Threading contract</h2>
  * <ul>
- *   <li><b>One writer.</b> {@link #append}, {@link #roll}, {@link #truncateTo},
- *       {@link #setLogStartOffset}, {@link #deleteRetainedSegments}, {@link #flush}, {@link #updateConfig}, {@link #close} and
- *       {@link #deleteAll} must be called by one thread at a time, in practice the partition's
- *       serial executor. They are not synchronized; two writers would corrupt the log.</li>
+ *   <li><b>One writer.</b> {@link #append}, {@link #appendAsFollower}, {@link #roll},
+ *       {@link #truncateTo}, {@link #truncateFullyAndStartAt}, {@link #updateHighWatermark},
+ *       {@link #loadProducerState}, {@link #setLogStartOffset}, {@link #deleteRetainedSegments},
+ *       {@link #flush}, {@link #updateConfig}, {@link #close} and {@link #deleteAll} must be called
+ *       by one thread at a time, in practice the partition's serial executor. They are not
+ *       synchronized; two writers would corrupt the log.</li>
  *   <li><b>Any number of readers</b> on any threads: {@link #read}, {@link #offsetForTimestamp},
  *       {@link #maxTimestampAndOffset} and the accessors. Readers take no lock and never block the
  *       writer. After each append the writer publishes the new end (end offset, active segment,
@@ -87,7 +93,18 @@ import org.slf4j.LoggerFactory;
  * history is cut with {@link #truncateTo} and moved up with {@link #setLogStartOffset}, cut to the
  * recovered log end by {@link #open}, and rebuilt from the batches there if the file is missing or
  * unreadable. Producer state is not kept here: the partition owning it writes its snapshots when
- * told of a roll ({@link #onRoll}).
+ * told of a roll ({@link #onRoll}), and hands it to the methods that change it with the log
+ * ({@link #appendAsFollower}, {@link #truncateTo(long, ProducerStateManager)},
+ * {@link #truncateFullyAndStartAt(long, ProducerStateManager)}); the log only deletes snapshots
+ * that describe offsets it no longer holds.
+ *
+ * <h2>As a follower</h2>
+ * A follower replica copies its leader's log: {@link #appendAsFollower} writes fetched batches
+ * with the leader's offsets and epochs, {@link #truncateTo} cuts off what diverged from the leader
+ * (found with {@link #latestEpoch} and the leader's OffsetForLeaderEpoch answer, checked against
+ * {@link #endOffsetForEpoch}), {@link #truncateFullyAndStartAt} starts over when the leader no
+ * longer holds the follower's next offset, and {@link #updateHighWatermark} takes the leader's
+ * high watermark. docs/durability.md describes what each leaves after a crash.
  */
 public final class PartitionLog implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PartitionLog.class);
@@ -112,6 +129,7 @@ public final class PartitionLog implements AutoCloseable {
     private volatile LogEnd end;
     private volatile long logStartOffset;
     private volatile long recoveryPoint;
+    private volatile long highWatermark;
     private volatile long lastFlushMs;
     private volatile boolean closed;
     private LeaderEpochCheckpoint epochs;
@@ -215,6 +233,7 @@ public final class PartitionLog implements AutoCloseable {
         long firstBase = segments.firstKey();
         long start = Math.max(checkpoint.logStartOffset().orElse(firstBase), firstBase);
         logStartOffset = Math.min(start, endOffset);
+        highWatermark = Math.max(logStartOffset, Math.min(checkpoint.highWatermark().orElse(logStartOffset), endOffset));
         publishEnd(endOffset);
         for (LogSegment segment : recovered) {
             segment.flush();
@@ -459,11 +478,22 @@ public final class PartitionLog implements AutoCloseable {
             throw new IllegalArgumentException("nothing to append: no record batches");
         }
         int size = records.sizeInBytes();
-        LogConfig current = config;
-        if (size > current.segmentBytes()) {
+        if (size > config.segmentBytes()) {
             throw new IllegalArgumentException(size + " bytes of batches cannot fit in a segment of segment.bytes="
-                + current.segmentBytes());
+                + config.segmentBytes());
         }
+        return write(records, firstOffset, lastOffset, maxTimestamp, offsetOfMaxTimestamp);
+    }
+
+    /**
+     * Writer only: writes batches whose offsets were checked to come after the log end and whose
+     * bytes fit in a segment, rolling first if the active segment is due, recording new leader
+     * epochs, and flushing as {@code flush.messages} asks.
+     */
+    private AppendResult write(MemoryRecords records, long firstOffset, long lastOffset, long maxTimestamp,
+                               long offsetOfMaxTimestamp) {
+        int size = records.sizeInBytes();
+        LogConfig current = config;
         if (lastOffset - firstOffset > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("offsets " + firstOffset + "-" + lastOffset + " span too many offsets"
                 + " for one segment");
@@ -471,7 +501,12 @@ public final class PartitionLog implements AutoCloseable {
         try {
             long now = clock.millis();
             if (active.shouldRoll(current, size, lastOffset, now)) {
-                rollAt(now);
+                rollAt(now, firstOffset);
+            }
+            if (lastOffset - active.baseOffset() > Integer.MAX_VALUE) {
+                // Only a follower's batches can start so far past an empty active segment (a compacted gap).
+                throw new IllegalArgumentException("offset " + lastOffset + " is too far past the base offset "
+                    + active.baseOffset() + " of the active segment of " + dir);
             }
             for (RecordBatch batch : records.batches()) {
                 epochs.assign(batch.partitionLeaderEpoch(), batch.baseOffset());
@@ -488,6 +523,120 @@ public final class PartitionLog implements AutoCloseable {
             failed = true;
             throw new LogStorageException("cannot append to " + active.logFile(), e);
         }
+    }
+
+    /**
+     * Writer only: appends batches fetched from the partition's leader exactly as the leader wrote
+     * them: offsets, partition leader epochs, timestamps, compression and producer ids, epochs and
+     * sequences are kept; nothing is assigned, recompressed or validated again beyond integrity.
+     *
+     * <ul>
+     *   <li>Integrity: each batch's framing (magic 2, lengths) and CRC; a last offset not below
+     *       its base offset. A partial batch at the end (a leader may cut a fetch response inside
+     *       its last batch) is left out, as Kafka's follower does; the next fetch starts at the new
+     *       log end and gets it whole.</li>
+     *   <li>Offsets: the first batch must start at or after the log end offset and each batch
+     *       after the one before; otherwise {@link UnexpectedAppendOffsetException} and nothing is
+     *       written. A batch that starts <em>past</em> where the last one ended is accepted, as
+     *       Kafka's follower accepts it: a compacted leader's log has such gaps (whole batches
+     *       removed), and the follower must copy it as it is. The log end offset then jumps over
+     *       the gap, and a segment rolled there starts at the batch's base offset.</li>
+     *   <li>The leader-epoch history takes each batch's {@code partitionLeaderEpoch} that is newer
+     *       than the latest known, starting at that batch's base offset, before the batch is
+     *       written.</li>
+     *   <li>{@code producers} is updated with every batch after it is written (sequence and epoch
+     *       tracking as on the leader path, without its OUT_OF_ORDER_SEQUENCE_NUMBER or epoch
+     *       checks: the leader made those), so that this replica, once leader, recognises a
+     *       producer's retry exactly as the old leader would have.</li>
+     *   <li>Segments roll, indexes are built and {@code flush.messages} applies as for
+     *       {@link #append}. Records larger than a segment are written in several appends, each
+     *       batch whole in one segment, so a roll can fall between them.</li>
+     * </ul>
+     * The high watermark is not moved here; the caller sets the leader's with
+     * {@link #updateHighWatermark}.
+     *
+     * @return what was written, or empty if {@code records} held no complete batch
+     * @throws CorruptRecordException if a batch's framing or CRC is broken; nothing is written
+     * @throws UnexpectedAppendOffsetException if the offsets overlap the log or go backwards;
+     *     nothing is written
+     * @throws IllegalArgumentException if one batch is larger than {@code segment.bytes}
+     * @throws LogStorageException if the write fails; the log then takes no more writes
+     */
+    public Optional<AppendResult> appendAsFollower(MemoryRecords records, ProducerStateManager producers) {
+        ensureWritable();
+        List<RecordBatch> batches = new ArrayList<>();
+        long expected = end.nextOffset();
+        int segmentBytes = config.segmentBytes();
+        for (RecordBatch batch : records.completeBatches()) {
+            batch.ensureValid();
+            long base = batch.baseOffset();
+            long last = batch.lastOffset();
+            if (batch.lastOffsetDelta() < 0) {
+                throw new CorruptRecordException("record batch at offset " + base + " has a negative last offset delta "
+                    + batch.lastOffsetDelta());
+            }
+            if (base < expected) {
+                String what = batches.isEmpty() ? "starts below the log end offset " + expected
+                    : "does not follow the batch before it, which ended at offset " + (expected - 1);
+                throw new UnexpectedAppendOffsetException("the batch with offsets " + base + "-" + last + " fetched for "
+                    + dir + " " + what, base, last, expected);
+            }
+            if (batch.sizeInBytes() > segmentBytes) {
+                throw new IllegalArgumentException("a batch of " + batch.sizeInBytes() + " bytes at offset " + base
+                    + " cannot fit in a segment of segment.bytes=" + segmentBytes);
+            }
+            batches.add(batch);
+            expected = last + 1;
+        }
+        if (batches.isEmpty()) {
+            return Optional.empty();
+        }
+        ByteBuffer bytes = records.buffer();
+        AppendResult first = null;
+        AppendResult last = null;
+        long maxTimestamp = RecordBatch.NO_TIMESTAMP;
+        long offsetOfMaxTimestamp = -1;
+        int from = 0;
+        int chunkStart = 0;
+        int chunkEnd = 0;
+        for (int i = 0; i <= batches.size(); i++) {
+            int size = i < batches.size() ? batches.get(i).sizeInBytes() : 0;
+            if (i == batches.size() || chunkEnd - chunkStart + size > segmentBytes) {
+                AppendResult written = writeFollowerChunk(bytes, chunkStart, chunkEnd, batches.subList(from, i),
+                    producers);
+                first = first == null ? written : first;
+                last = written;
+                if (written.maxTimestamp() > maxTimestamp) {
+                    maxTimestamp = written.maxTimestamp();
+                    offsetOfMaxTimestamp = written.offsetOfMaxTimestamp();
+                }
+                from = i;
+                chunkStart = chunkEnd;
+            }
+            chunkEnd += size;
+        }
+        return Optional.of(new AppendResult(first.firstOffset(), last.lastOffset(), maxTimestamp, offsetOfMaxTimestamp,
+            logStartOffset, first.segmentBaseOffset(), first.position(), chunkEnd));
+    }
+
+    /** Writes the checked batches between byte {@code start} and {@code end} of {@code bytes}, then tells {@code producers}. */
+    private AppendResult writeFollowerChunk(ByteBuffer bytes, int start, int end, List<RecordBatch> chunk,
+                                            ProducerStateManager producers) {
+        MemoryRecords records = MemoryRecords.readableRecords(bytes.duplicate().limit(end).position(start));
+        long maxTimestamp = RecordBatch.NO_TIMESTAMP;
+        long offsetOfMaxTimestamp = -1;
+        for (RecordBatch batch : chunk) {
+            if (batch.maxTimestamp() > maxTimestamp) {
+                maxTimestamp = batch.maxTimestamp();
+                offsetOfMaxTimestamp = batch.lastOffset();
+            }
+        }
+        AppendResult result = write(records, chunk.get(0).baseOffset(), chunk.get(chunk.size() - 1).lastOffset(),
+            maxTimestamp, offsetOfMaxTimestamp);
+        for (RecordBatch batch : chunk) {
+            producers.update(batch);
+        }
+        return result;
     }
 
     /**
@@ -646,6 +795,15 @@ public final class PartitionLog implements AutoCloseable {
         }
     }
 
+    /**
+     * The latest leader epoch that wrote to this log (or that a leader assigned at its log end),
+     * which a follower sends in OffsetForLeaderEpoch to learn where it diverged; empty if none is
+     * known. Readable from any thread.
+     */
+    public OptionalInt latestEpoch() {
+        return epochs.latestEpoch();
+    }
+
     /** OffsetForLeaderEpoch against this log; see {@link LeaderEpochCheckpoint#endOffsetFor}. */
     public LeaderEpochCheckpoint.EpochEnd endOffsetForEpoch(int requestedEpoch) {
         return epochs.endOffsetFor(requestedEpoch, end.nextOffset());
@@ -659,6 +817,30 @@ public final class PartitionLog implements AutoCloseable {
     /** The offset the next append gets. */
     public long logEndOffset() {
         return end.nextOffset();
+    }
+
+    /**
+     * The high watermark: offsets below it are committed (held by every in-sync replica), what
+     * {@code replication-offset-checkpoint} records and consumers may read up to. Always within
+     * [log start offset, log end offset]. Readable from any thread.
+     */
+    public long highWatermark() {
+        return highWatermark;
+    }
+
+    /**
+     * Writer only: sets the high watermark to {@code offset}, held within [log start offset, log
+     * end offset]. A follower calls it with the high watermark of each fetch response from its
+     * leader, which may be ahead of what the follower holds yet (hence the bound, as in Kafka);
+     * a leader with the lowest log end offset of its in-sync replicas. Truncation lowers it
+     * itself.
+     *
+     * @return the high watermark now
+     */
+    public long updateHighWatermark(long offset) {
+        long bounded = Math.max(logStartOffset, Math.min(offset, end.nextOffset()));
+        highWatermark = bounded;
+        return bounded;
     }
 
     /** Every offset below this has been flushed to disk; what a recovery-point checkpoint records. */
@@ -753,6 +935,7 @@ public final class PartitionLog implements AutoCloseable {
             return;
         }
         logStartOffset = offset;
+        highWatermark = Math.max(highWatermark, offset);
         try {
             epochs.truncateFromStart(offset);
         } catch (IOException e) {
@@ -828,7 +1011,7 @@ public final class PartitionLog implements AutoCloseable {
                 return 0;
             }
             if (doomed.get(doomed.size() - 1) == active) {
-                rollAt(now);
+                rollAt(now, end.nextOffset());
             }
         } catch (IOException e) {
             failed = true;
@@ -837,6 +1020,7 @@ public final class PartitionLog implements AutoCloseable {
         long newStart = segments.higherKey(doomed.get(doomed.size() - 1).baseOffset());
         if (newStart > logStartOffset) {
             logStartOffset = newStart;
+            highWatermark = Math.max(highWatermark, newStart);
         }
         deleteSegments(doomed);
         log.info("Retention deleted {} segments of {}; the log now starts at offset {}", doomed.size(), dir,
@@ -853,18 +1037,21 @@ public final class PartitionLog implements AutoCloseable {
     public void roll() {
         ensureWritable();
         try {
-            rollAt(clock.millis());
+            rollAt(clock.millis(), end.nextOffset());
         } catch (IOException e) {
             failed = true;
             throw new LogStorageException("cannot roll " + dir, e);
         }
     }
 
-    private void rollAt(long now) throws IOException {
+    /**
+     * Starts a new active segment at {@code next}: the log end offset, or, for a follower's batch
+     * that starts past it (offsets a compacted leader no longer holds), that batch's base offset.
+     */
+    private void rollAt(long now, long next) throws IOException {
         if (active.size() == 0) {
             return;
         }
-        long next = end.nextOffset();
         active.makeInactive();
         LogSegment segment = LogSegment.create(dir, next, config, now);
         segments.put(next, segment);
@@ -878,10 +1065,25 @@ public final class PartitionLog implements AutoCloseable {
     }
 
     /**
-     * Removes every offset at and above {@code offset}, as a follower does when it diverged from
-     * its leader. A batch holding {@code offset} is removed whole, so the log end offset becomes
-     * the start of that batch. Truncating below the log start offset empties the log and starts
-     * it again at {@code offset}.
+     * Writer only: removes every offset at and above {@code offset}, as a follower does when it
+     * diverged from its leader. A batch holding {@code offset} is removed whole, so the log end
+     * offset becomes the start of that batch. Truncating below the log start offset empties the
+     * log and starts it again at {@code offset} ({@link #truncateFullyAndStartAt}). The
+     * leader-epoch history loses the epochs that start at or after the new end, the high watermark
+     * and recovery point come down to it, and producer-state snapshots above it are deleted; the
+     * producer state itself belongs to the caller (see {@link #truncateTo(long, ProducerStateManager)}).
+     *
+     * <p>Crash safety: the steps are ordered so that a crash after any of them leaves, at the next
+     * {@link #open}, a log that is a prefix of the one before truncation and at least
+     * {@code offset} long, with every derived file consistent with it: (1) producer snapshots
+     * above {@code offset} are deleted; (2) the later segments are renamed {@code .deleted},
+     * newest first, so no gap can open; (3) the segment holding {@code offset} is cut (its
+     * indexes, then its file) and forced to disk with the directory; (4) the leader-epoch
+     * checkpoint is rewritten. Open deletes {@code .deleted} files, recovers the last segment
+     * (a cut that the indexes got ahead of is rebuilt), cuts the epochs to the recovered end and
+     * the owner's producer-state load drops snapshots above it. A log left longer than asked is
+     * still a log the leader wrote; the follower truncates again when it next learns where it
+     * diverged.
      *
      * @return whether anything was removed
      */
@@ -895,23 +1097,30 @@ public final class PartitionLog implements AutoCloseable {
         }
         try {
             if (offset < logStartOffset) {
-                truncateFullyAndStartAt(offset);
+                truncateFullyAndStartAtInternal(offset);
                 return true;
             }
+            ProducerStateManager.deleteSnapshotsAbove(dir, offset);
             long keepBase = segments.floorKey(offset);
             List<LogSegment> removed = new ArrayList<>(segments.tailMap(keepBase, false).values());
+            renameNewestFirst(removed);
             LogSegment keep = segments.get(keepBase);
             keep.truncateTo(offset);
             if (keep != active) {
                 keep.makeActive();
                 active = keep;
             }
+            keep.flush();
+            syncDirectory();
+            directoryDirty = false;
             long endOffset = keep.nextOffset();
             publishEnd(endOffset);
             epochs.truncateFromEnd(endOffset);
-            deleteSegments(removed);
             logStartOffset = Math.min(logStartOffset, endOffset);
             recoveryPoint = Math.min(recoveryPoint, endOffset);
+            highWatermark = Math.min(highWatermark, endOffset);
+            scheduleFileDeletion(removed);
+            log.info("Truncated {} to offset {}", dir, endOffset);
             return true;
         } catch (IOException e) {
             failed = true;
@@ -919,21 +1128,108 @@ public final class PartitionLog implements AutoCloseable {
         }
     }
 
-    private void truncateFullyAndStartAt(long offset) throws IOException {
-        List<LogSegment> removed = new ArrayList<>(segments.values());
-        for (LogSegment segment : removed) {
-            segments.remove(segment.baseOffset());
-            segment.renameToDeleted();
+    /**
+     * Writer only: {@link #truncateTo(long)}, then {@code producers}, the idempotent-producer state
+     * kept for this log, rebuilt for the shorter log ({@link #loadProducerState}), so that a retry
+     * of a batch that was cut away is appended again and a retry of one still in the log is a
+     * duplicate.
+     *
+     * @return whether anything was removed (the producer state is left alone if not)
+     */
+    public boolean truncateTo(long offset, ProducerStateManager producers) {
+        if (!truncateTo(offset)) {
+            return false;
         }
+        loadProducerState(producers);
+        return true;
+    }
+
+    /**
+     * Writer only: throws the whole log away and starts it again, empty, at {@code offset}, which
+     * becomes its start and end offset and its high watermark: what a follower does when the
+     * offset it would fetch from is below its leader's log start offset, and what truncating
+     * below the log start does. {@code offset} may be above the current log end. The
+     * leader-epoch history is emptied and every producer-state snapshot deleted.
+     *
+     * <p>Crash safety: snapshots go first (a crash then leaves the old log, whose producer state
+     * is rebuilt by reading it), then the segments are renamed {@code .deleted} newest first (a
+     * crash leaves a prefix of the old log), then the epochs are cleared and the new segment is
+     * created and synced with the directory. A crash before the end therefore leaves the old log,
+     * a prefix of it, or an empty log, each consistent; the follower's next fetch finds it out of
+     * the leader's range again and starts over.
+     */
+    public void truncateFullyAndStartAt(long offset) {
+        ensureWritable();
+        if (offset < 0) {
+            throw new IllegalArgumentException("cannot start the log at negative offset " + offset);
+        }
+        try {
+            truncateFullyAndStartAtInternal(offset);
+        } catch (IOException e) {
+            failed = true;
+            throw new LogStorageException("cannot empty " + dir + " and start it at offset " + offset, e);
+        }
+    }
+
+    /** Writer only: {@link #truncateFullyAndStartAt(long)}, and {@code producers} forgets every producer. */
+    public void truncateFullyAndStartAt(long offset, ProducerStateManager producers) {
+        truncateFullyAndStartAt(offset);
+        producers.clear();
+    }
+
+    private void truncateFullyAndStartAtInternal(long offset) throws IOException {
+        ProducerStateManager.deleteSnapshotsAbove(dir, -1);
+        List<LogSegment> removed = new ArrayList<>(segments.values());
+        renameNewestFirst(removed);
+        epochs.clear();
         LogSegment segment = LogSegment.create(dir, offset, config, clock.millis());
         segments.put(offset, segment);
         active = segment;
-        directoryDirty = true;
+        syncDirectory();
+        directoryDirty = false;
         logStartOffset = offset;
         publishEnd(offset);
         recoveryPoint = offset;
-        epochs.clear();
+        highWatermark = offset;
         scheduleFileDeletion(removed);
+        log.info("Emptied {}; it starts again at offset {}", dir, offset);
+    }
+
+    /**
+     * Writer only: takes {@code doomed} (segments at the end of the log, in offset order) out of
+     * the log and renames their files {@code .deleted}, the newest first, so that a crash part-way
+     * leaves the log a prefix of what it was, never a log with a hole.
+     */
+    private void renameNewestFirst(List<LogSegment> doomed) throws IOException {
+        for (int i = doomed.size() - 1; i >= 0; i--) {
+            LogSegment segment = doomed.get(i);
+            segments.remove(segment.baseOffset());
+            segment.renameToDeleted();
+            directoryDirty = true;
+        }
+    }
+
+    /**
+     * Writer only: rebuilds {@code producers} (the idempotent-producer state kept for this log) for
+     * the log as it is now: the newest readable snapshot at or below the log end offset, then the
+     * batches after it; without one, every batch from the log start. Snapshots above the log end
+     * are deleted. The cost is reading the log from that snapshot on: snapshots are written at
+     * each roll, so after a truncation usually just the segment that was cut, up to the cut; with
+     * no snapshot, the whole local log, headers only but every byte read.
+     */
+    public void loadProducerState(ProducerStateManager producers) {
+        long from = logStartOffset;
+        try {
+            OptionalLong snapshot = producers.loadSnapshot(dir, end.nextOffset());
+            if (snapshot.isPresent()) {
+                from = Math.max(from, snapshot.getAsLong());
+            }
+        } catch (IOException e) {
+            log.warn("Cannot read the producer-state snapshots of {}; rebuilding from the whole log: {}", dir,
+                e.toString());
+            producers.clear();
+        }
+        scanBatches(from, producers::replay);
     }
 
     /** Writer only: takes segments out of the log and schedules their files' removal. */

@@ -91,6 +91,19 @@ class OffsetCheckpointFileTest {
             OffsetCheckpointFile.logCheckpoint(Optional.empty(), Optional.empty(), ORDERS_0), "unreadable files");
     }
 
+    @Test
+    void logCheckpointCarriesTheHighWatermarkOfThePartitionWhenTheFileHasOne() {
+        Optional<Map<TopicPartition, Long>> points = Optional.of(Map.of(ORDERS_0, 40L));
+        Optional<Map<TopicPartition, Long>> starts = Optional.of(Map.of(ORDERS_0, 5L));
+        Optional<Map<TopicPartition, Long>> highWatermarks = Optional.of(Map.of(ORDERS_0, 38L));
+        assertEquals(new LogCheckpoint(OptionalLong.of(40), OptionalLong.of(5), OptionalLong.of(38)),
+            OffsetCheckpointFile.logCheckpoint(points, starts, highWatermarks, ORDERS_0));
+        assertEquals(new LogCheckpoint(OptionalLong.of(0), OptionalLong.empty(), OptionalLong.empty()),
+            OffsetCheckpointFile.logCheckpoint(points, starts, highWatermarks, ORDERS_1), "a partition not in the files");
+        assertEquals(new LogCheckpoint(OptionalLong.of(40), OptionalLong.of(5), OptionalLong.empty()),
+            OffsetCheckpointFile.logCheckpoint(points, starts, Optional.empty(), ORDERS_0), "an unreadable file");
+    }
+
     /**
      * A crashed log with damage in its first segment (which a recovery point past it would not
      * scan) and a garbage checkpoint: the fallback scans every segment and cuts the damage.

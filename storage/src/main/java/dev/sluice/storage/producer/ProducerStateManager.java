@@ -225,6 +225,18 @@ public final class ProducerStateManager {
     }
 
     /**
+     * Deletes the snapshots above {@code offset}: they describe offsets a truncated log no longer
+     * holds, and would be loaded as its state once the log grew past them again.
+     */
+    public static void deleteSnapshotsAbove(Path dir, long offset) throws IOException {
+        for (long snapshot : ProducerSnapshotFile.list(dir)) {
+            if (snapshot > offset) {
+                Files.deleteIfExists(ProducerSnapshotFile.path(dir, snapshot));
+            }
+        }
+    }
+
+    /**
      * Replaces the state with the newest readable snapshot in {@code dir} at or below
      * {@code logEndOffset}. Snapshots above the log end (the log lost data they describe) are
      * deleted; corrupt ones are skipped, logged and deleted.
