@@ -1,6 +1,7 @@
 package dev.sluice.broker.group;
 
 import dev.sluice.broker.LogSafe;
+import dev.sluice.broker.coordinator.CoordinatorRecord;
 import dev.sluice.broker.group.records.ConsumerGroupCurrentMemberAssignmentValue;
 import dev.sluice.broker.group.records.ConsumerGroupMemberMetadataValue;
 import dev.sluice.broker.group.records.ConsumerGroupTargetAssignmentMemberValue;
@@ -229,7 +230,7 @@ final class ConsumerGroup implements Group {
 
     CompletableFuture<ConsumerGroupHeartbeatResponse> heartbeat(ConsumerGroupHeartbeatRequest request, String clientId,
                                                                  String clientHost) {
-        List<GroupRecords.Entry> records = new ArrayList<>();
+        List<CoordinatorRecord> records = new ArrayList<>();
         int epoch = request.memberEpoch();
         String memberId = request.memberId();
         if (epoch < 0) {
@@ -314,7 +315,7 @@ final class ConsumerGroup implements Group {
         });
     }
 
-    private CompletableFuture<ConsumerGroupHeartbeatResponse> write(List<GroupRecords.Entry> records,
+    private CompletableFuture<ConsumerGroupHeartbeatResponse> write(List<CoordinatorRecord> records,
                                                                     ConsumerGroupHeartbeatResponse response) {
         return shard.write(records).handle((v, failure) -> {
             if (failure != null) {
@@ -459,13 +460,13 @@ final class ConsumerGroup implements Group {
         }
     }
 
-    private void bumpEpoch(List<GroupRecords.Entry> records) {
+    private void bumpEpoch(List<CoordinatorRecord> records) {
         groupEpoch++;
         shard.rebalanced();
         records.add(GroupRecords.consumerGroupEpoch(groupId, groupEpoch));
     }
 
-    private void removeMember(Member m, List<GroupRecords.Entry> records) {
+    private void removeMember(Member m, List<CoordinatorRecord> records) {
         members.remove(m.memberId);
         target.remove(m.memberId);
         shard.cancel(sessionKey(m.memberId));
@@ -543,7 +544,7 @@ final class ConsumerGroup implements Group {
     }
 
     /** Computes the target assignment for the current group epoch and records what changed. */
-    private void computeTarget(List<GroupRecords.Entry> records) {
+    private void computeTarget(List<CoordinatorRecord> records) {
         MetadataImage image = shard.image();
         Map<String, List<TopicImage>> subscriptions = new LinkedHashMap<>();
         for (Member m : members.values()) {
@@ -684,7 +685,7 @@ final class ConsumerGroup implements Group {
     }
 
     private void fence(Member m) {
-        List<GroupRecords.Entry> records = new ArrayList<>();
+        List<CoordinatorRecord> records = new ArrayList<>();
         removeMember(m, records);
         bumpEpoch(records);
         computeTarget(records);
@@ -763,8 +764,8 @@ final class ConsumerGroup implements Group {
     }
 
     /** Tombstones for everything the group wrote (DeleteGroups of an empty group). */
-    List<GroupRecords.Entry> tombstones() {
-        List<GroupRecords.Entry> records = new ArrayList<>();
+    List<CoordinatorRecord> tombstones() {
+        List<CoordinatorRecord> records = new ArrayList<>();
         for (String id : target.keySet()) {
             records.add(GroupRecords.memberTombstone(GroupRecords.CONSUMER_GROUP_TARGET_ASSIGNMENT_MEMBER, groupId, id));
         }

@@ -1,6 +1,8 @@
 package dev.sluice.broker.group;
 
-import dev.sluice.broker.log.Partition;
+import dev.sluice.broker.coordinator.CoordinatorException;
+import dev.sluice.broker.coordinator.CoordinatorResult;
+import dev.sluice.broker.coordinator.CoordinatorRuntime;
 import dev.sluice.broker.log.Partitions;
 import dev.sluice.broker.metadata.Controller;
 import dev.sluice.broker.metadata.MetadataImage;
@@ -8,6 +10,8 @@ import dev.sluice.broker.metadata.MetadataListener;
 import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.metadata.PartitionImage;
 import dev.sluice.broker.metadata.TopicImage;
+import dev.sluice.broker.replica.LeadershipListener;
+import dev.sluice.wire.compress.CompressionType;
 import dev.sluice.wire.message.ConsumerGroupDescribeResponse;
 import dev.sluice.wire.message.ConsumerGroupHeartbeatRequest;
 import dev.sluice.wire.message.ConsumerGroupHeartbeatResponse;
@@ -28,29 +32,28 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import java.util.function.IntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The group coordinator: routes each group to the shard of its {@code __consumer_offsets}
- * partition (Kafka's hash of the group id, so a group lands on the same partition as in Kafka),
- * creates that topic on the first FindCoordinator, and loads a shard whenever a partition of it
- * appears in the metadata.
+ * The group coordinator: routes each group to the {@link GroupShard} of its
+ * {@code __consumer_offsets} partition (Kafka's hash of the group id, so a group lands on the same
+ * partition as in Kafka), creates that topic on the first FindCoordinator, and loads a partition's
+ * shard whenever the partition appears in the metadata.
+ *
+ * <p>The shards are state machines on a {@link CoordinatorRuntime}, which gives each partition its
+ * serial executor and timers, writes before answering, and loads and unloads the partitions.
  *
  * <p>Threading: the entry points may be called from any thread; each runs on its group's shard.
- * The shards run on the coordinator's own pool ({@code group.coordinator.threads}), never on the
+ * The shards run on the runtime's own pool ({@code group.coordinator.threads}), never on the
  * partition writers' pool: a request's work on a group (matching a subscription regex against every
  * topic, computing an assignment for many members) then delays only other groups, never produce or
- * fetch. Each shard stays serial on that pool. The shards share one timer thread, which only hands
- * expired timers back to their shard.
+ * fetch.
  */
 public final class GroupCoordinator implements MetadataListener, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GroupCoordinator.class);
@@ -82,10 +85,7 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
     private final MetadataView view;
     private final Controller controller;
     private final Partitions partitions;
-    private final ExecutorService pool;
-    private final ScheduledThreadPoolExecutor timer;
-    private final InstantSource clock;
-    private final Map<Integer, GroupShard> shards = new ConcurrentHashMap<>();
+    private final CoordinatorRuntime<GroupShard> runtime;
     private final AtomicLong rebalances = new AtomicLong();
     private CompletableFuture<Void> creating;
 
@@ -96,23 +96,13 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
     /** With a clock of the caller's: session and retention timers still run in real time. */
     public GroupCoordinator(GroupConfig config, MetadataView view, Controller controller, Partitions partitions,
                             InstantSource clock) {
-        this.clock = clock;
         this.config = config;
         this.view = view;
         this.controller = controller;
         this.partitions = partitions;
-        AtomicInteger threads = new AtomicInteger();
-        this.pool = Executors.newFixedThreadPool(config.threads(), r -> {
-            Thread t = new Thread(r, "sluice-group-coordinator-" + threads.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
-        this.timer = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "sluice-group-timer");
-            t.setDaemon(true);
-            return t;
-        });
-        timer.setRemoveOnCancelPolicy(true);
+        this.runtime = new CoordinatorRuntime<>("group", TOPIC, config.threads(), clock,
+            CompressionType.forId(config.compressionCodec()),
+            context -> new GroupShard(context, config, view::image, rebalances));
     }
 
     /** Loads the shards of the partitions that exist now; later ones load as they appear. */
@@ -124,37 +114,36 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
         return config;
     }
 
+    /**
+     * Where leadership of {@code __consumer_offsets} partitions is announced, so that their shards
+     * load and unload with it.
+     */
+    public LeadershipListener leadershipListener() {
+        return runtime;
+    }
+
     @Override
     public void onChange(MetadataImage previous, MetadataImage next) {
         TopicImage before = previous.topic(TOPIC).orElse(null);
         TopicImage now = next.topic(TOPIC).orElse(null);
         if (before != null && (now == null || !now.id().equals(before.id()))) {
-            for (GroupShard shard : List.copyOf(shards.values())) {
-                shard.close();
+            for (PartitionImage p : before.partitions()) {
+                runtime.unload(TOPIC, p.partition(), p.leaderEpoch());
             }
-            shards.clear();
         }
         if (now == null) {
             return;
         }
+        // The runtime ignores a partition already loaded at this epoch, so every change may repeat this.
         for (PartitionImage p : now.partitions()) {
-            if (shards.containsKey(p.partition())) {
-                continue;
-            }
-            Partition partition = partitions.get(TOPIC, p.partition()).orElse(null);
-            if (partition != null) {
-                GroupShard shard = new GroupShard(partition, pool, timer, config, view::image, clock,
-                    rebalances);
-                shards.put(p.partition(), shard);
-                shard.load();
-            }
+            partitions.get(TOPIC, p.partition()).ifPresent(partition -> runtime.load(partition, p.leaderEpoch()));
         }
     }
 
     /** Groups (of both protocols, and groups with offsets only) on the loaded shards. */
     public int groupCount() {
         int n = 0;
-        for (GroupShard shard : shards.values()) {
+        for (GroupShard shard : runtime.stateMachines()) {
             n += shard.groupCount();
         }
         return n;
@@ -180,11 +169,7 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
         if (view.image().topic(TOPIC).isEmpty()) {
             return ErrorCode.COORDINATOR_NOT_AVAILABLE;
         }
-        GroupShard shard = shards.get(partitionFor(groupId));
-        if (shard == null) {
-            return ErrorCode.NOT_COORDINATOR;
-        }
-        return shard.isLoaded() ? ErrorCode.NONE : ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
+        return runtime.status(partitionFor(groupId));
     }
 
     /**
@@ -199,11 +184,11 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
         CompletableFuture<Void> topic = view.image().topic(TOPIC).isPresent()
             ? CompletableFuture.completedFuture(null) : createTopic();
         return topic.handle((v, failure) -> null).thenCompose(v -> {
-            GroupShard shard = shards.get(partitionFor(groupId));
-            if (shard == null || shard.isLoaded()) {
+            int partition = partitionFor(groupId);
+            if (runtime.status(partition) != ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) {
                 return CompletableFuture.completedFuture(located(groupId));
             }
-            return shard.whenLoaded().copy().completeOnTimeout(null, LOAD_WAIT_MS, TimeUnit.MILLISECONDS)
+            return runtime.whenLoaded(partition).completeOnTimeout(null, LOAD_WAIT_MS, TimeUnit.MILLISECONDS)
                 .thenApply(loaded -> located(groupId));
         });
     }
@@ -234,17 +219,43 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
         return creating;
     }
 
+    /** Runs {@code op} on the group's shard; {@code onError} answers when the shard does not serve. */
     private <T> CompletableFuture<T> route(String groupId, Function<GroupShard, CompletableFuture<T>> op,
                                            Function<ErrorCode, T> onError) {
-        ErrorCode error = status(groupId);
-        if (error != ErrorCode.NONE) {
-            return CompletableFuture.completedFuture(onError.apply(error));
+        return routed(groupId, partition -> runtime.call(partition, counted(op)), onError);
+    }
+
+    /** Runs {@code op} on the group's shard and writes its records before answering. */
+    private <T> CompletableFuture<T> routeWrite(String groupId, Function<GroupShard, CoordinatorResult<T>> op,
+                                                Function<ErrorCode, T> onError) {
+        return routed(groupId, partition -> runtime.write(partition, counted(op)), onError);
+    }
+
+    private <T> CompletableFuture<T> routed(String groupId, IntFunction<CompletableFuture<T>> submit,
+                                            Function<ErrorCode, T> onError) {
+        if (view.image().topic(TOPIC).isEmpty()) {
+            return CompletableFuture.completedFuture(onError.apply(ErrorCode.COORDINATOR_NOT_AVAILABLE));
         }
-        GroupShard shard = shards.get(partitionFor(groupId));
-        if (shard == null) {
-            return CompletableFuture.completedFuture(onError.apply(ErrorCode.NOT_COORDINATOR));
-        }
-        return op.apply(shard);
+        return answer(submit.apply(partitionFor(groupId)), onError);
+    }
+
+    /** {@code op}, then a fresh group count for the gauge. */
+    private static <R> Function<GroupShard, R> counted(Function<GroupShard, R> op) {
+        return shard -> {
+            R result = op.apply(shard);
+            shard.recount();
+            return result;
+        };
+    }
+
+    /** Turns the runtime's refusals (not loaded here, loading) into the request's error answer. */
+    private static <T> CompletableFuture<T> answer(CompletableFuture<T> outcome, Function<ErrorCode, T> onError) {
+        return outcome.exceptionally(failure -> {
+            if (CoordinatorException.of(failure).isPresent()) {
+                return onError.apply(GroupShard.writeError(failure));
+            }
+            throw failure instanceof CompletionException c ? c : new CompletionException(failure);
+        });
     }
 
     // ------------------------------------------------------------------ classic protocol
@@ -298,7 +309,7 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
     public CompletableFuture<List<ErrorCode>> commitOffsets(String groupId, String memberId, String instanceId,
                                                             int generation, short version, long retentionMs,
                                                             List<OffsetToCommit> offsets) {
-        return route(groupId, s -> s.commit(groupId, memberId, instanceId, generation, version, retentionMs, offsets),
+        return routeWrite(groupId, s -> s.commit(groupId, memberId, instanceId, generation, version, retentionMs, offsets),
             e -> offsets.stream().map(o -> e).toList());
     }
 
@@ -310,7 +321,7 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
     }
 
     public CompletableFuture<DeletedOffsets> deleteOffsets(String groupId, List<PartitionKey> partitionsToDelete) {
-        return route(groupId, s -> s.deleteOffsets(groupId, partitionsToDelete), e -> new DeletedOffsets(e, Map.of()));
+        return routeWrite(groupId, s -> s.deleteOffsets(groupId, partitionsToDelete), e -> new DeletedOffsets(e, Map.of()));
     }
 
     // ------------------------------------------------------------------ groups
@@ -322,7 +333,7 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
     }
 
     public CompletableFuture<ErrorCode> deleteGroup(String groupId) {
-        return route(groupId, s -> s.deleteGroup(groupId), e -> e);
+        return routeWrite(groupId, s -> s.deleteGroup(groupId), e -> e);
     }
 
     /** Every group on every shard passing the filters; an error if some shard is still loading. */
@@ -330,12 +341,14 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
             Set<String> states, Set<String> types) {
         List<CompletableFuture<List<ListGroupsResponse.ListedGroup>>> parts = new ArrayList<>();
         ErrorCode error = ErrorCode.NONE;
-        for (GroupShard shard : shards.values()) {
-            if (!shard.isLoaded()) {
-                error = ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
-                continue;
+        for (int partition : runtime.partitions()) {
+            ErrorCode status = runtime.status(partition);
+            if (status == ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) {
+                error = status;
+            } else if (status == ErrorCode.NONE) {
+                // A partition unloaded meanwhile lists nothing, as if it had gone a moment earlier.
+                parts.add(answer(runtime.call(partition, shard -> shard.list(states, types)), e -> List.of()));
             }
-            parts.add(shard.list(states, types));
         }
         ErrorCode finalError = error;
         return CompletableFuture.allOf(parts.toArray(new CompletableFuture<?>[0])).thenApply(v -> {
@@ -347,17 +360,6 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
 
     @Override
     public void close() {
-        List<CompletableFuture<Void>> closing = new ArrayList<>();
-        for (GroupShard shard : shards.values()) {
-            closing.add(shard.close());
-        }
-        shards.clear();
-        try {
-            CompletableFuture.allOf(closing.toArray(new CompletableFuture<?>[0])).get(5, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            log.warn("Group coordinator shards did not close in time: {}", e.toString());
-        }
-        timer.shutdownNow();
-        pool.shutdown();
+        runtime.close();
     }
 }

@@ -11,6 +11,7 @@ import dev.sluice.broker.group.records.GroupMetadataKey;
 import dev.sluice.broker.group.records.GroupMetadataValue;
 import dev.sluice.broker.group.records.OffsetCommitKey;
 import dev.sluice.broker.group.records.OffsetCommitValue;
+import dev.sluice.broker.coordinator.CoordinatorRecord;
 import dev.sluice.wire.codec.ByteReader;
 import dev.sluice.wire.codec.ByteWriter;
 import dev.sluice.wire.message.Message;
@@ -43,25 +44,21 @@ final class GroupRecords {
     static final short CONSUMER_GROUP_TARGET_ASSIGNMENT_MEMBER = 7;
     static final short CONSUMER_GROUP_CURRENT_MEMBER_ASSIGNMENT = 8;
 
-    /** One record to write: a key and a value, or a null value for a tombstone. */
-    record Entry(byte[] key, byte[] value) {
-    }
-
     private GroupRecords() {
     }
 
-    static Entry offset(String group, String topic, int partition, OffsetAndMetadata offset) {
+    static CoordinatorRecord offset(String group, String topic, int partition, OffsetAndMetadata offset) {
         short version = offset.expireTimestamp() >= 0 ? (short) 1 : (short) 3;
         OffsetCommitValue value = new OffsetCommitValue().setOffset(offset.offset())
             .setLeaderEpoch(version >= 3 ? offset.leaderEpoch() : -1)
             .setMetadata(offset.metadata() == null ? "" : offset.metadata())
             .setCommitTimestamp(offset.commitTimestamp())
             .setExpireTimestamp(version == 1 ? offset.expireTimestamp() : -1);
-        return new Entry(offsetKey(group, topic, partition), encode(version, value));
+        return new CoordinatorRecord(offsetKey(group, topic, partition), encode(version, value));
     }
 
-    static Entry offsetTombstone(String group, String topic, int partition) {
-        return new Entry(offsetKey(group, topic, partition), null);
+    static CoordinatorRecord offsetTombstone(String group, String topic, int partition) {
+        return new CoordinatorRecord(offsetKey(group, topic, partition), null);
     }
 
     private static byte[] offsetKey(String group, String topic, int partition) {
@@ -69,46 +66,46 @@ final class GroupRecords {
             (short) 0);
     }
 
-    static Entry classicGroup(String group, GroupMetadataValue value) {
-        return new Entry(groupKey(group), encode((short) 3, value));
+    static CoordinatorRecord classicGroup(String group, GroupMetadataValue value) {
+        return new CoordinatorRecord(groupKey(group), encode((short) 3, value));
     }
 
-    static Entry classicGroupTombstone(String group) {
-        return new Entry(groupKey(group), null);
+    static CoordinatorRecord classicGroupTombstone(String group) {
+        return new CoordinatorRecord(groupKey(group), null);
     }
 
     private static byte[] groupKey(String group) {
         return encode(GROUP_METADATA, new GroupMetadataKey().setGroup(group), (short) 0);
     }
 
-    static Entry consumerGroupEpoch(String group, int epoch) {
-        return new Entry(consumerGroupKey(CONSUMER_GROUP_METADATA, group),
+    static CoordinatorRecord consumerGroupEpoch(String group, int epoch) {
+        return new CoordinatorRecord(consumerGroupKey(CONSUMER_GROUP_METADATA, group),
             encode((short) 0, new ConsumerGroupMetadataValue().setEpoch(epoch)));
     }
 
-    static Entry targetAssignmentEpoch(String group, int epoch) {
-        return new Entry(consumerGroupKey(CONSUMER_GROUP_TARGET_ASSIGNMENT_METADATA, group),
+    static CoordinatorRecord targetAssignmentEpoch(String group, int epoch) {
+        return new CoordinatorRecord(consumerGroupKey(CONSUMER_GROUP_TARGET_ASSIGNMENT_METADATA, group),
             encode((short) 0, new ConsumerGroupTargetAssignmentMetadataValue().setAssignmentEpoch(epoch)));
     }
 
-    static Entry consumerGroupTombstone(short type, String group) {
-        return new Entry(consumerGroupKey(type, group), null);
+    static CoordinatorRecord consumerGroupTombstone(short type, String group) {
+        return new CoordinatorRecord(consumerGroupKey(type, group), null);
     }
 
-    static Entry member(String group, String member, ConsumerGroupMemberMetadataValue value) {
-        return new Entry(memberKey(CONSUMER_GROUP_MEMBER_METADATA, group, member), encode((short) 0, value));
+    static CoordinatorRecord member(String group, String member, ConsumerGroupMemberMetadataValue value) {
+        return new CoordinatorRecord(memberKey(CONSUMER_GROUP_MEMBER_METADATA, group, member), encode((short) 0, value));
     }
 
-    static Entry targetAssignment(String group, String member, ConsumerGroupTargetAssignmentMemberValue value) {
-        return new Entry(memberKey(CONSUMER_GROUP_TARGET_ASSIGNMENT_MEMBER, group, member), encode((short) 0, value));
+    static CoordinatorRecord targetAssignment(String group, String member, ConsumerGroupTargetAssignmentMemberValue value) {
+        return new CoordinatorRecord(memberKey(CONSUMER_GROUP_TARGET_ASSIGNMENT_MEMBER, group, member), encode((short) 0, value));
     }
 
-    static Entry currentAssignment(String group, String member, ConsumerGroupCurrentMemberAssignmentValue value) {
-        return new Entry(memberKey(CONSUMER_GROUP_CURRENT_MEMBER_ASSIGNMENT, group, member), encode((short) 0, value));
+    static CoordinatorRecord currentAssignment(String group, String member, ConsumerGroupCurrentMemberAssignmentValue value) {
+        return new CoordinatorRecord(memberKey(CONSUMER_GROUP_CURRENT_MEMBER_ASSIGNMENT, group, member), encode((short) 0, value));
     }
 
-    static Entry memberTombstone(short type, String group, String member) {
-        return new Entry(memberKey(type, group, member), null);
+    static CoordinatorRecord memberTombstone(short type, String group, String member) {
+        return new CoordinatorRecord(memberKey(type, group, member), null);
     }
 
     private static byte[] consumerGroupKey(short type, String group) {

@@ -1,5 +1,10 @@
 package dev.sluice.broker.group;
 
+import dev.sluice.broker.coordinator.CoordinatorContext;
+import dev.sluice.broker.coordinator.CoordinatorException;
+import dev.sluice.broker.coordinator.CoordinatorRecord;
+import dev.sluice.broker.coordinator.CoordinatorResult;
+import dev.sluice.broker.coordinator.CoordinatorStateMachine;
 import dev.sluice.broker.group.records.ConsumerGroupCurrentMemberAssignmentValue;
 import dev.sluice.broker.group.records.ConsumerGroupMemberMetadataKey;
 import dev.sluice.broker.group.records.ConsumerGroupMemberMetadataValue;
@@ -16,13 +21,8 @@ import dev.sluice.broker.group.GroupCoordinator.DeletedOffsets;
 import dev.sluice.broker.group.GroupCoordinator.GroupOffsets;
 import dev.sluice.broker.group.GroupCoordinator.OffsetToCommit;
 import dev.sluice.broker.group.GroupCoordinator.PartitionKey;
-import dev.sluice.broker.log.Partition;
-import dev.sluice.broker.log.SerialExecutor;
 import dev.sluice.broker.metadata.MetadataImage;
 import dev.sluice.wire.codec.ByteReader;
-import dev.sluice.wire.codec.MalformedDataException;
-import dev.sluice.wire.codec.UnsupportedVersionException;
-import dev.sluice.wire.compress.CompressionType;
 import dev.sluice.wire.message.ConsumerGroupDescribeResponse;
 import dev.sluice.wire.message.ConsumerGroupHeartbeatRequest;
 import dev.sluice.wire.message.ConsumerGroupHeartbeatResponse;
@@ -37,15 +37,9 @@ import dev.sluice.wire.message.LeaveGroupResponse;
 import dev.sluice.wire.message.ListGroupsResponse;
 import dev.sluice.wire.message.SyncGroupRequest;
 import dev.sluice.wire.message.SyncGroupResponse;
-import dev.sluice.wire.record.BatchRecord;
-import dev.sluice.wire.record.MemoryRecords;
-import dev.sluice.wire.record.RecordBatch;
-import dev.sluice.wire.record.RecordBatchBuilder;
 import java.nio.ByteBuffer;
-import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -53,83 +47,50 @@ import java.util.Map;
 import java.util.Set;
 import java.util.Comparator;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.Executor;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The groups and committed offsets of one {@code __consumer_offsets} partition: a state machine fed
- * by requests and timers, one at a time, on the shard's own serial executor.
+ * The groups and committed offsets of one {@code __consumer_offsets} partition: the group
+ * coordinator's state machine on the {@link dev.sluice.broker.coordinator.CoordinatorRuntime}, fed
+ * by requests and timers one at a time on its partition's executor.
  *
  * <p>Every change is written to the partition as one batch (records as {@link GroupRecords}
  * describes) before the request that caused it is answered, so an acknowledged commit or
- * assignment survives a restart. At start-up the shard replays its partition from the log start
- * (COORDINATOR_LOAD_IN_PROGRESS until done); compaction keeps the partition as small as the live
- * state.
+ * assignment survives a restart. When the partition is loaded here, the runtime replays it from
+ * the log start into a fresh shard; compaction keeps the partition as small as the live state.
  *
- * <p>Threading: all state is owned by the executor; public entry points hop onto it and hand their
- * results back as futures.
+ * <p>Threading: not thread-safe; the runtime calls every method on the partition's executor. Only
+ * {@link #groupCount} may be read from any thread.
  */
-final class GroupShard {
+final class GroupShard implements CoordinatorStateMachine {
     private static final Logger log = LoggerFactory.getLogger(GroupShard.class);
 
-    /** A write to {@code __consumer_offsets} failed with {@code error}. */
-    static final class WriteException extends RuntimeException {
-        final ErrorCode error;
-
-        WriteException(ErrorCode error, String message) {
-            super(message, null, false, false);
-            this.error = error;
-        }
-    }
-
-    private record Timer(Object token, ScheduledFuture<?> future) {
-    }
-
-    private final Partition partition;
-    private final SerialExecutor executor;
-    private final ScheduledExecutorService timer;
+    private final CoordinatorContext context;
     private final GroupConfig config;
     private final Supplier<MetadataImage> image;
-    private final InstantSource clock;
     private final Map<String, Group> groups = new HashMap<>();
     private final Map<String, Map<PartitionKey, OffsetAndMetadata>> offsets = new HashMap<>();
-    private final Map<String, Timer> timers = new HashMap<>();
-    private volatile boolean loaded;
-    private final CompletableFuture<Void> loading = new CompletableFuture<>();
     private volatile int groupCount;
     private final AtomicLong rebalances;
-    private boolean closed;
 
-    GroupShard(Partition partition, Executor pool, ScheduledExecutorService timer, GroupConfig config,
-               Supplier<MetadataImage> image, InstantSource clock, AtomicLong rebalances) {
+    GroupShard(CoordinatorContext context, GroupConfig config, Supplier<MetadataImage> image, AtomicLong rebalances) {
+        this.context = context;
         this.rebalances = rebalances;
-        this.partition = partition;
-        this.executor = new SerialExecutor(pool, "group-coordinator-" + partition.index());
-        this.timer = timer;
         this.config = config;
         this.image = image;
-        this.clock = clock;
     }
 
-    boolean isLoaded() {
-        return loaded;
-    }
-
-    /** Completes once the shard has replayed its partition and serves. */
-    CompletableFuture<Void> whenLoaded() {
-        return loading;
-    }
-
-    /** Groups on this shard, as of the last request it handled (for a gauge). */
+    /** Groups on this shard, as of the last request it handled (for a gauge); any thread. */
     int groupCount() {
         return groupCount;
+    }
+
+    /** Takes the group count for {@link #groupCount} after an operation. */
+    void recount() {
+        groupCount = groups.size();
     }
 
     /** Counts a rebalance: a classic group's new generation or a consumer group's new epoch. */
@@ -138,7 +99,7 @@ final class GroupShard {
     }
 
     long now() {
-        return clock.millis();
+        return context.now();
     }
 
     GroupConfig config() {
@@ -149,153 +110,64 @@ final class GroupShard {
         return image.get();
     }
 
-    /** Runs {@code work} on the shard's executor; its result completes the returned future. */
-    <T> CompletableFuture<T> call(Supplier<CompletableFuture<T>> work) {
-        CompletableFuture<T> result = new CompletableFuture<>();
-        executor.execute(() -> {
-            try {
-                CompletableFuture<T> outcome = work.get();
-                groupCount = groups.size();
-                outcome.whenComplete((v, e) -> {
-                    if (e != null) {
-                        result.completeExceptionally(e);
-                    } else {
-                        result.complete(v);
-                    }
-                });
-            } catch (RuntimeException e) {
-                result.completeExceptionally(e);
-            }
-        });
-        return result;
-    }
-
     // ------------------------------------------------------------------ timers
 
     /** Runs {@code task} on the executor after {@code delayMs}, replacing any timer under {@code key}. */
     void schedule(String key, long delayMs, Runnable task) {
-        if (closed) {
-            return;
-        }
-        Object token = new Object();
-        ScheduledFuture<?> future = timer.schedule(() -> executor.execute(() -> {
-            Timer current = timers.get(key);
-            if (current != null && current.token() == token) {
-                timers.remove(key);
-                task.run();
-            }
-        }), Math.max(delayMs, 0), TimeUnit.MILLISECONDS);
-        Timer old = timers.put(key, new Timer(token, future));
-        if (old != null) {
-            old.future().cancel(false);
-        }
+        context.schedule(key, delayMs, task);
     }
 
     void cancel(String key) {
-        Timer old = timers.remove(key);
-        if (old != null) {
-            old.future().cancel(false);
-        }
+        context.cancel(key);
     }
 
     // ------------------------------------------------------------------ writing
 
     /**
      * Appends {@code entries} as one batch; the future completes on the executor once the batch is
-     * in the log, or fails with a {@link WriteException}.
+     * written, or fails with a {@link CoordinatorException}.
      */
-    CompletableFuture<Void> write(List<GroupRecords.Entry> entries) {
-        if (entries.isEmpty()) {
-            return CompletableFuture.completedFuture(null);
-        }
-        long now = now();
-        RecordBatchBuilder builder = new RecordBatchBuilder(0)
-            .compression(CompressionType.forId(config.compressionCodec()));
-        for (GroupRecords.Entry e : entries) {
-            builder.append(now, e.key(), e.value());
-        }
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        partition.append(MemoryRecords.withBatches(builder.build())).whenComplete((outcome, failure) ->
-            executor.execute(() -> {
-                if (failure != null) {
-                    log.error("Cannot write group state to {}", partition, failure);
-                    done.completeExceptionally(new WriteException(ErrorCode.UNKNOWN_SERVER_ERROR, failure.toString()));
-                } else if (outcome.error() != ErrorCode.NONE) {
-                    log.error("Cannot write group state to {}: {} {}", partition, outcome.error(), outcome.message());
-                    done.completeExceptionally(new WriteException(outcome.error(), outcome.message()));
-                } else {
-                    done.complete(null);
-                }
-            }));
-        return done;
+    CompletableFuture<Void> write(List<CoordinatorRecord> entries) {
+        return context.append(entries);
     }
 
     /** The error a client is told when the write behind its request failed. */
     static ErrorCode writeError(Throwable failure) {
-        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-        if (!(cause instanceof WriteException w)) {
-            return ErrorCode.UNKNOWN_SERVER_ERROR;
-        }
-        return switch (w.error) {
-            case KAFKA_STORAGE_ERROR, NOT_LEADER_OR_FOLLOWER -> ErrorCode.NOT_COORDINATOR;
+        return CoordinatorException.of(failure).map(e -> switch (e.error()) {
+            case NOT_COORDINATOR, KAFKA_STORAGE_ERROR, NOT_LEADER_OR_FOLLOWER -> ErrorCode.NOT_COORDINATOR;
+            case COORDINATOR_LOAD_IN_PROGRESS -> ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
             case MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE, INVALID_FETCH_SIZE -> ErrorCode.UNKNOWN_SERVER_ERROR;
             default -> ErrorCode.COORDINATOR_NOT_AVAILABLE;
-        };
+        }).orElse(ErrorCode.UNKNOWN_SERVER_ERROR);
     }
 
     // ------------------------------------------------------------------ loading
 
-    /** Replays the partition on the executor; the shard serves once it is done. */
-    void load() {
-        executor.execute(() -> {
-            long started = System.nanoTime();
-            long from = partition.logStartOffset();
-            int[] records = {0};
-            try {
-                partition.scan(from, batch -> records[0] += replay(batch));
-            } catch (RuntimeException e) {
-                log.error("Cannot load group state from {}; its groups stay unavailable", partition, e);
-                return;
-            }
-            for (Group g : groups.values()) {
-                if (g instanceof ClassicGroup c) {
-                    c.startSessionTimers();
-                } else if (g instanceof ConsumerGroup cg) {
-                    cg.loaded();
-                }
-            }
-            groupCount = groups.size();
-            loaded = true;
-            loading.complete(null);
-            schedule("expire-offsets", config.offsetsRetentionCheckMs(), this::expireOffsets);
-            if (records[0] > 0) {
-                log.info("Loaded {} groups and the offsets of {} groups from {} ({} records) in {} ms", groups.size(),
-                    offsets.size(), partition, records[0], (System.nanoTime() - started) / 1_000_000);
-            }
-        });
-    }
-
-    private int replay(RecordBatch batch) {
-        if (batch.isControlBatch()) {
-            return 0;
-        }
-        int n = 0;
-        Iterator<BatchRecord> it = batch.records(Integer.MAX_VALUE);
-        while (it.hasNext()) {
-            BatchRecord r = it.next();
-            if (r.hasKey()) {
-                try {
-                    replay(r.key(), r.hasValue() ? r.value() : null);
-                    n++;
-                } catch (MalformedDataException | UnsupportedVersionException e) {
-                    log.warn("Skipping an unreadable record at offset {} of {}: {}", r.offset(), partition, e.getMessage());
-                }
+    @Override
+    public void loaded() {
+        for (Group g : groups.values()) {
+            if (g instanceof ClassicGroup c) {
+                c.startSessionTimers();
+            } else if (g instanceof ConsumerGroup cg) {
+                cg.loaded();
             }
         }
-        return n;
+        recount();
+        schedule("expire-offsets", config.offsetsRetentionCheckMs(), this::expireOffsets);
     }
 
-    private void replay(ByteBuffer keyBytes, ByteBuffer valueBytes) {
+    /** Answers waiting joins and syncs; the runtime has stopped the timers and drops the shard. */
+    @Override
+    public void unloaded() {
+        for (Group g : groups.values()) {
+            if (g instanceof ClassicGroup c) {
+                c.failAllPending(ErrorCode.NOT_COORDINATOR);
+            }
+        }
+    }
+
+    @Override
+    public void replay(ByteBuffer keyBytes, ByteBuffer valueBytes) {
         ByteReader key = new ByteReader(keyBytes.duplicate());
         short type = GroupRecords.readPrefix(key);
         ByteReader value = valueBytes == null ? null : new ByteReader(valueBytes.duplicate());
@@ -369,7 +241,7 @@ final class GroupShard {
             case GroupRecords.CONSUMER_GROUP_PARTITION_METADATA -> {
                 // Subscription metadata: recomputed from the cluster metadata instead.
             }
-            default -> log.debug("Ignoring a record of unknown key type {} in {}", type, partition);
+            default -> log.debug("Ignoring a record of unknown key type {} in {}", type, context.partitionName());
         }
     }
 
@@ -386,147 +258,137 @@ final class GroupShard {
     // ------------------------------------------------------------------ classic protocol
 
     CompletableFuture<JoinGroupResponse> join(JoinGroupRequest request, short version, String clientId, String host) {
-        return call(() -> {
-            String groupId = request.groupId();
-            if (request.sessionTimeoutMs() < config.minSessionTimeoutMs()
-                || request.sessionTimeoutMs() > config.maxSessionTimeoutMs()) {
-                return done(ClassicGroup.joinError(request.memberId(), ErrorCode.INVALID_SESSION_TIMEOUT));
+        String groupId = request.groupId();
+        if (request.sessionTimeoutMs() < config.minSessionTimeoutMs()
+            || request.sessionTimeoutMs() > config.maxSessionTimeoutMs()) {
+            return done(ClassicGroup.joinError(request.memberId(), ErrorCode.INVALID_SESSION_TIMEOUT));
+        }
+        Group g = groups.get(groupId);
+        if (g instanceof ConsumerGroup cg) {
+            if (!cg.isEmpty()) {
+                return done(ClassicGroup.joinError(request.memberId(), ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
             }
-            Group g = groups.get(groupId);
-            if (g instanceof ConsumerGroup cg) {
-                if (!cg.isEmpty()) {
-                    return done(ClassicGroup.joinError(request.memberId(), ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
-                }
-                // An empty consumer group becomes a classic one; its committed offsets stay.
-                cg.cancelTimers();
-                write(cg.tombstones());
-                g = null;
+            // An empty consumer group becomes a classic one; its committed offsets stay.
+            cg.cancelTimers();
+            write(cg.tombstones());
+            g = null;
+        }
+        if (g == null) {
+            if (!request.memberId().isEmpty()) {
+                return done(ClassicGroup.joinError(request.memberId(), ErrorCode.UNKNOWN_MEMBER_ID));
             }
-            if (g == null) {
-                if (!request.memberId().isEmpty()) {
-                    return done(ClassicGroup.joinError(request.memberId(), ErrorCode.UNKNOWN_MEMBER_ID));
-                }
-                g = new ClassicGroup(groupId, this);
-                groups.put(groupId, g);
-            }
-            return ((ClassicGroup) g).join(request, version, clientId, host);
-        });
+            g = new ClassicGroup(groupId, this);
+            groups.put(groupId, g);
+        }
+        return ((ClassicGroup) g).join(request, version, clientId, host);
     }
 
     CompletableFuture<SyncGroupResponse> sync(SyncGroupRequest request) {
-        return call(() -> groups.get(request.groupId()) instanceof ClassicGroup c ? c.sync(request)
-            : done(ClassicGroup.syncError(ErrorCode.UNKNOWN_MEMBER_ID)));
+        return groups.get(request.groupId()) instanceof ClassicGroup c ? c.sync(request)
+            : done(ClassicGroup.syncError(ErrorCode.UNKNOWN_MEMBER_ID));
     }
 
     CompletableFuture<HeartbeatResponse> heartbeat(HeartbeatRequest request) {
-        return call(() -> done(groups.get(request.groupId()) instanceof ClassicGroup c ? c.heartbeat(request)
-            : new HeartbeatResponse().setErrorCode(ErrorCode.UNKNOWN_MEMBER_ID.code())));
+        return done(groups.get(request.groupId()) instanceof ClassicGroup c ? c.heartbeat(request)
+            : new HeartbeatResponse().setErrorCode(ErrorCode.UNKNOWN_MEMBER_ID.code()));
     }
 
     CompletableFuture<LeaveGroupResponse> leave(LeaveGroupRequest request, short version) {
-        return call(() -> done(groups.get(request.groupId()) instanceof ClassicGroup c ? c.leave(request, version)
-            : new LeaveGroupResponse().setErrorCode(ErrorCode.UNKNOWN_MEMBER_ID.code())));
+        return done(groups.get(request.groupId()) instanceof ClassicGroup c ? c.leave(request, version)
+            : new LeaveGroupResponse().setErrorCode(ErrorCode.UNKNOWN_MEMBER_ID.code()));
     }
 
     // ------------------------------------------------------------------ consumer protocol
 
     CompletableFuture<ConsumerGroupHeartbeatResponse> consumerHeartbeat(ConsumerGroupHeartbeatRequest request,
                                                                         String clientId, String host) {
-        return call(() -> {
-            Group g = groups.get(request.groupId());
-            if (g instanceof ClassicGroup c) {
-                if (!c.isEmpty()) {
-                    return done(new ConsumerGroupHeartbeatResponse().setErrorCode(ErrorCode.GROUP_ID_NOT_FOUND.code())
-                        .setErrorMessage("group " + request.groupId() + " is a classic group with members")
-                        .setMemberEpoch(-1));
-                }
-                if (request.memberEpoch() != 0) {
-                    return done(new ConsumerGroupHeartbeatResponse().setErrorCode(ErrorCode.UNKNOWN_MEMBER_ID.code())
-                        .setMemberEpoch(-1));
-                }
-                // An empty classic group (perhaps only offsets) becomes a consumer group.
-                c.cancelTimers();
-                if (c.hasProtocolType()) {
-                    write(List.of(GroupRecords.classicGroupTombstone(request.groupId())));
-                }
-                groups.remove(request.groupId());
+        Group g = groups.get(request.groupId());
+        if (g instanceof ClassicGroup c) {
+            if (!c.isEmpty()) {
+                return done(new ConsumerGroupHeartbeatResponse().setErrorCode(ErrorCode.GROUP_ID_NOT_FOUND.code())
+                    .setErrorMessage("group " + request.groupId() + " is a classic group with members")
+                    .setMemberEpoch(-1));
             }
-            if (g instanceof ConsumerGroup == false && request.memberEpoch() != 0) {
+            if (request.memberEpoch() != 0) {
                 return done(new ConsumerGroupHeartbeatResponse().setErrorCode(ErrorCode.UNKNOWN_MEMBER_ID.code())
-                    .setErrorMessage("group " + request.groupId() + " does not exist").setMemberEpoch(-1));
+                    .setMemberEpoch(-1));
             }
-            return consumerGroup(request.groupId()).heartbeat(request, clientId, host);
-        });
+            // An empty classic group (perhaps only offsets) becomes a consumer group.
+            c.cancelTimers();
+            if (c.hasProtocolType()) {
+                write(List.of(GroupRecords.classicGroupTombstone(request.groupId())));
+            }
+            groups.remove(request.groupId());
+        }
+        if (g instanceof ConsumerGroup == false && request.memberEpoch() != 0) {
+            return done(new ConsumerGroupHeartbeatResponse().setErrorCode(ErrorCode.UNKNOWN_MEMBER_ID.code())
+                .setErrorMessage("group " + request.groupId() + " does not exist").setMemberEpoch(-1));
+        }
+        return consumerGroup(request.groupId()).heartbeat(request, clientId, host);
     }
 
     CompletableFuture<ConsumerGroupDescribeResponse.DescribedGroup> describeConsumerGroup(String groupId) {
-        return call(() -> {
-            Group g = groups.get(groupId);
-            if (g instanceof ConsumerGroup cg) {
-                return done(cg.describe(image()));
-            }
-            return done(new ConsumerGroupDescribeResponse.DescribedGroup().setGroupId(groupId)
-                .setErrorCode(ErrorCode.GROUP_ID_NOT_FOUND.code())
-                .setErrorMessage(g == null ? "group " + groupId + " not found" : "group " + groupId + " is not a consumer group")
-                .setGroupState("Dead").setAssignorName(""));
-        });
+        Group g = groups.get(groupId);
+        if (g instanceof ConsumerGroup cg) {
+            return done(cg.describe(image()));
+        }
+        return done(new ConsumerGroupDescribeResponse.DescribedGroup().setGroupId(groupId)
+            .setErrorCode(ErrorCode.GROUP_ID_NOT_FOUND.code())
+            .setErrorMessage(g == null ? "group " + groupId + " not found" : "group " + groupId + " is not a consumer group")
+            .setGroupState("Dead").setAssignorName(""));
     }
 
     // ------------------------------------------------------------------ offsets
 
     /**
-     * Commits offsets for {@code groupId}; the future holds each partition's error, in request
-     * order, once the commit is durable.
+     * Commits offsets for {@code groupId}: each partition's error, in request order, answered
+     * once the commit is durable.
      */
-    CompletableFuture<List<ErrorCode>> commit(String groupId, String memberId, String instanceId, int generation,
+    CoordinatorResult<List<ErrorCode>> commit(String groupId, String memberId, String instanceId, int generation,
                                               short version, long retentionMs, List<OffsetToCommit> partitions) {
-        return call(() -> {
-            ErrorCode groupError = ErrorCode.NONE;
-            Group g = groups.get(groupId);
-            boolean createSimple = false;
-            if (g == null) {
-                if (generation < 0 && (memberId == null || memberId.isEmpty())) {
-                    createSimple = true;
-                } else {
-                    groupError = version >= 9 ? ErrorCode.GROUP_ID_NOT_FOUND : ErrorCode.ILLEGAL_GENERATION;
-                }
-            } else if (g instanceof ClassicGroup c) {
-                groupError = c.validateCommit(memberId, instanceId, generation);
-            } else if (g instanceof ConsumerGroup cg) {
-                groupError = cg.validateMember(memberId, generation, version < 9);
+        ErrorCode groupError = ErrorCode.NONE;
+        Group g = groups.get(groupId);
+        boolean createSimple = false;
+        if (g == null) {
+            if (generation < 0 && (memberId == null || memberId.isEmpty())) {
+                createSimple = true;
+            } else {
+                groupError = version >= 9 ? ErrorCode.GROUP_ID_NOT_FOUND : ErrorCode.ILLEGAL_GENERATION;
             }
-            List<ErrorCode> errors = new ArrayList<>();
-            List<GroupRecords.Entry> entries = new ArrayList<>();
-            Map<PartitionKey, OffsetAndMetadata> accepted = new HashMap<>();
-            long now = now();
-            for (OffsetToCommit p : partitions) {
-                if (groupError != ErrorCode.NONE) {
-                    errors.add(groupError);
-                } else if (p.metadata() != null && p.metadata().length() > config.offsetMetadataMaxBytes()) {
-                    errors.add(ErrorCode.OFFSET_METADATA_TOO_LARGE);
-                } else {
-                    OffsetAndMetadata o = new OffsetAndMetadata(p.offset(), p.leaderEpoch(),
-                        p.metadata() == null ? "" : p.metadata(), now, retentionMs > 0 ? now + retentionMs : -1);
-                    entries.add(GroupRecords.offset(groupId, p.topic(), p.partition(), o));
-                    accepted.put(new PartitionKey(p.topic(), p.partition()), o);
-                    errors.add(null);
-                }
+        } else if (g instanceof ClassicGroup c) {
+            groupError = c.validateCommit(memberId, instanceId, generation);
+        } else if (g instanceof ConsumerGroup cg) {
+            groupError = cg.validateMember(memberId, generation, version < 9);
+        }
+        List<ErrorCode> errors = new ArrayList<>();
+        List<CoordinatorRecord> entries = new ArrayList<>();
+        Map<PartitionKey, OffsetAndMetadata> accepted = new HashMap<>();
+        long now = now();
+        for (OffsetToCommit p : partitions) {
+            if (groupError != ErrorCode.NONE) {
+                errors.add(groupError);
+            } else if (p.metadata() != null && p.metadata().length() > config.offsetMetadataMaxBytes()) {
+                errors.add(ErrorCode.OFFSET_METADATA_TOO_LARGE);
+            } else {
+                OffsetAndMetadata o = new OffsetAndMetadata(p.offset(), p.leaderEpoch(),
+                    p.metadata() == null ? "" : p.metadata(), now, retentionMs > 0 ? now + retentionMs : -1);
+                entries.add(GroupRecords.offset(groupId, p.topic(), p.partition(), o));
+                accepted.put(new PartitionKey(p.topic(), p.partition()), o);
+                errors.add(null);
             }
-            if (entries.isEmpty()) {
-                return done(fill(errors, ErrorCode.NONE));
+        }
+        if (entries.isEmpty()) {
+            return CoordinatorResult.answer(fill(errors, ErrorCode.NONE));
+        }
+        boolean create = createSimple;
+        return CoordinatorResult.write(entries, fill(errors, ErrorCode.NONE), () -> {
+            if (create && !groups.containsKey(groupId)) {
+                groups.put(groupId, new ClassicGroup(groupId, this));
             }
-            boolean create = createSimple;
-            return write(entries).handle((v, failure) -> {
-                if (failure != null) {
-                    ErrorCode e = writeError(failure);
-                    return fill(errors, e == ErrorCode.UNKNOWN_SERVER_ERROR ? ErrorCode.INVALID_COMMIT_OFFSET_SIZE : e);
-                }
-                if (create && !groups.containsKey(groupId)) {
-                    groups.put(groupId, new ClassicGroup(groupId, this));
-                }
-                offsets.computeIfAbsent(groupId, k -> new HashMap<>()).putAll(accepted);
-                return fill(errors, ErrorCode.NONE);
-            });
+            offsets.computeIfAbsent(groupId, k -> new HashMap<>()).putAll(accepted);
+        }).orOnFailure(failure -> {
+            ErrorCode e = writeError(failure);
+            return fill(errors, e == ErrorCode.UNKNOWN_SERVER_ERROR ? ErrorCode.INVALID_COMMIT_OFFSET_SIZE : e);
         });
     }
 
@@ -544,74 +406,66 @@ final class GroupShard {
      */
     CompletableFuture<GroupOffsets> fetchOffsets(String groupId, String memberId, int memberEpoch,
                                                  List<PartitionKey> partitions) {
-        return call(() -> {
-            Group g = groups.get(groupId);
-            if (memberId != null && g instanceof ConsumerGroup cg) {
-                ErrorCode error = cg.validateMember(memberId, memberEpoch, false);
-                if (error != ErrorCode.NONE) {
-                    return done(new GroupOffsets(error, List.of()));
-                }
+        Group g = groups.get(groupId);
+        if (memberId != null && g instanceof ConsumerGroup cg) {
+            ErrorCode error = cg.validateMember(memberId, memberEpoch, false);
+            if (error != ErrorCode.NONE) {
+                return done(new GroupOffsets(error, List.of()));
             }
-            Map<PartitionKey, OffsetAndMetadata> committed = offsets.getOrDefault(groupId, Map.of());
-            List<CommittedOffset> out = new ArrayList<>();
-            if (partitions == null) {
-                List<Map.Entry<PartitionKey, OffsetAndMetadata>> sorted = new ArrayList<>(committed.entrySet());
-                sorted.sort(Map.Entry.comparingByKey(
-                    Comparator.comparing(PartitionKey::topic).thenComparingInt(PartitionKey::partition)));
-                for (Map.Entry<PartitionKey, OffsetAndMetadata> e : sorted) {
-                    OffsetAndMetadata o = e.getValue();
-                    out.add(new CommittedOffset(e.getKey().topic(), e.getKey().partition(), o.offset(), o.leaderEpoch(),
-                        o.metadata()));
-                }
-            } else {
-                for (PartitionKey tp : partitions) {
-                    OffsetAndMetadata o = committed.get(tp);
-                    out.add(o == null ? new CommittedOffset(tp.topic(), tp.partition(), -1, -1, "")
-                        : new CommittedOffset(tp.topic(), tp.partition(), o.offset(), o.leaderEpoch(), o.metadata()));
-                }
+        }
+        Map<PartitionKey, OffsetAndMetadata> committed = offsets.getOrDefault(groupId, Map.of());
+        List<CommittedOffset> out = new ArrayList<>();
+        if (partitions == null) {
+            List<Map.Entry<PartitionKey, OffsetAndMetadata>> sorted = new ArrayList<>(committed.entrySet());
+            sorted.sort(Map.Entry.comparingByKey(
+                Comparator.comparing(PartitionKey::topic).thenComparingInt(PartitionKey::partition)));
+            for (Map.Entry<PartitionKey, OffsetAndMetadata> e : sorted) {
+                OffsetAndMetadata o = e.getValue();
+                out.add(new CommittedOffset(e.getKey().topic(), e.getKey().partition(), o.offset(), o.leaderEpoch(),
+                    o.metadata()));
             }
-            return done(new GroupOffsets(ErrorCode.NONE, out));
-        });
+        } else {
+            for (PartitionKey tp : partitions) {
+                OffsetAndMetadata o = committed.get(tp);
+                out.add(o == null ? new CommittedOffset(tp.topic(), tp.partition(), -1, -1, "")
+                    : new CommittedOffset(tp.topic(), tp.partition(), o.offset(), o.leaderEpoch(), o.metadata()));
+            }
+        }
+        return done(new GroupOffsets(ErrorCode.NONE, out));
     }
 
-    CompletableFuture<DeletedOffsets> deleteOffsets(String groupId, List<PartitionKey> partitions) {
-        return call(() -> {
-            Group g = groups.get(groupId);
-            if (g == null) {
-                return done(new DeletedOffsets(ErrorCode.GROUP_ID_NOT_FOUND, Map.of()));
+    CoordinatorResult<DeletedOffsets> deleteOffsets(String groupId, List<PartitionKey> partitions) {
+        Group g = groups.get(groupId);
+        if (g == null) {
+            return CoordinatorResult.answer(new DeletedOffsets(ErrorCode.GROUP_ID_NOT_FOUND, Map.of()));
+        }
+        Set<String> subscribed;
+        if (g instanceof ClassicGroup c) {
+            if (!c.isEmpty() && !"consumer".equals(c.protocolType())) {
+                return CoordinatorResult.answer(new DeletedOffsets(ErrorCode.NON_EMPTY_GROUP, Map.of()));
             }
-            Set<String> subscribed;
-            if (g instanceof ClassicGroup c) {
-                if (!c.isEmpty() && !"consumer".equals(c.protocolType())) {
-                    return done(new DeletedOffsets(ErrorCode.NON_EMPTY_GROUP, Map.of()));
-                }
-                subscribed = c.subscribedTopics();
+            subscribed = c.subscribedTopics();
+        } else {
+            subscribed = ((ConsumerGroup) g).subscribedTopicNames();
+        }
+        Map<PartitionKey, ErrorCode> result = new LinkedHashMap<>();
+        List<CoordinatorRecord> entries = new ArrayList<>();
+        Map<PartitionKey, OffsetAndMetadata> committed = offsets.getOrDefault(groupId, Map.of());
+        List<PartitionKey> removed = new ArrayList<>();
+        for (PartitionKey tp : partitions) {
+            if (!g.isEmpty() && subscribed.contains(tp.topic())) {
+                result.put(tp, ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC);
             } else {
-                subscribed = ((ConsumerGroup) g).subscribedTopicNames();
-            }
-            Map<PartitionKey, ErrorCode> result = new LinkedHashMap<>();
-            List<GroupRecords.Entry> entries = new ArrayList<>();
-            Map<PartitionKey, OffsetAndMetadata> committed = offsets.getOrDefault(groupId, Map.of());
-            List<PartitionKey> removed = new ArrayList<>();
-            for (PartitionKey tp : partitions) {
-                if (!g.isEmpty() && subscribed.contains(tp.topic())) {
-                    result.put(tp, ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC);
-                } else {
-                    result.put(tp, ErrorCode.NONE);
-                    if (committed.containsKey(tp)) {
-                        entries.add(GroupRecords.offsetTombstone(groupId, tp.topic(), tp.partition()));
-                        removed.add(tp);
-                    }
+                result.put(tp, ErrorCode.NONE);
+                if (committed.containsKey(tp)) {
+                    entries.add(GroupRecords.offsetTombstone(groupId, tp.topic(), tp.partition()));
+                    removed.add(tp);
                 }
             }
-            return write(entries).handle((v, failure) -> {
-                if (failure != null) {
-                    return new DeletedOffsets(writeError(failure), Map.of());
-                }
-                removeOffsets(groupId, removed);
-                return new DeletedOffsets(ErrorCode.NONE, result);
-            });
-        });
+        }
+        return CoordinatorResult.write(entries, new DeletedOffsets(ErrorCode.NONE, result),
+            () -> removeOffsets(groupId, removed))
+            .orOnFailure(failure -> new DeletedOffsets(writeError(failure), Map.of()));
     }
 
     private void removeOffsets(String groupId, List<PartitionKey> removed) {
@@ -625,29 +479,23 @@ final class GroupShard {
     }
 
     /** Deletes each empty group with its offsets: NONE, GROUP_ID_NOT_FOUND or NON_EMPTY_GROUP. */
-    CompletableFuture<ErrorCode> deleteGroup(String groupId) {
-        return call(() -> {
-            Group g = groups.get(groupId);
-            if (g == null) {
-                return done(ErrorCode.GROUP_ID_NOT_FOUND);
+    CoordinatorResult<ErrorCode> deleteGroup(String groupId) {
+        Group g = groups.get(groupId);
+        if (g == null) {
+            return CoordinatorResult.answer(ErrorCode.GROUP_ID_NOT_FOUND);
+        }
+        if (!g.isEmpty()) {
+            return CoordinatorResult.answer(ErrorCode.NON_EMPTY_GROUP);
+        }
+        return CoordinatorResult.write(deletion(g), ErrorCode.NONE, () -> {
+            if (groups.get(groupId) == g) {
+                forget(g);
             }
-            if (!g.isEmpty()) {
-                return done(ErrorCode.NON_EMPTY_GROUP);
-            }
-            return write(deletion(g)).handle((v, failure) -> {
-                if (failure != null) {
-                    return writeError(failure);
-                }
-                if (groups.get(groupId) == g) {
-                    forget(g);
-                }
-                return ErrorCode.NONE;
-            });
-        });
+        }).orOnFailure(GroupShard::writeError);
     }
 
-    private List<GroupRecords.Entry> deletion(Group g) {
-        List<GroupRecords.Entry> entries = new ArrayList<>();
+    private List<CoordinatorRecord> deletion(Group g) {
+        List<CoordinatorRecord> entries = new ArrayList<>();
         for (PartitionKey tp : offsets.getOrDefault(g.groupId(), Map.of()).keySet()) {
             entries.add(GroupRecords.offsetTombstone(g.groupId(), tp.topic(), tp.partition()));
         }
@@ -676,7 +524,7 @@ final class GroupShard {
      */
     private void expireOffsets() {
         long now = now();
-        List<GroupRecords.Entry> entries = new ArrayList<>();
+        List<CoordinatorRecord> entries = new ArrayList<>();
         Map<String, List<PartitionKey>> expired = new HashMap<>();
         List<Group> emptied = new ArrayList<>();
         for (Map.Entry<String, Map<PartitionKey, OffsetAndMetadata>> e : offsets.entrySet()) {
@@ -712,10 +560,7 @@ final class GroupShard {
         if (entries.isEmpty()) {
             return;
         }
-        write(entries).whenComplete((v, failure) -> {
-            if (failure != null) {
-                return;
-            }
+        context.write(CoordinatorResult.write(entries, null, () -> {
             int count = 0;
             for (Map.Entry<String, List<PartitionKey>> e : expired.entrySet()) {
                 count += e.getValue().size();
@@ -726,74 +571,53 @@ final class GroupShard {
                     forget(g);
                 }
             }
-            log.info("Expired {} committed offsets and removed {} empty groups in {}", count, emptied.size(), partition);
-        });
+            log.info("Expired {} committed offsets and removed {} empty groups in {}", count, emptied.size(),
+                context.partitionName());
+        }));
     }
 
     // ------------------------------------------------------------------ describe and list
 
     CompletableFuture<DescribeGroupsResponse.DescribedGroup> describe(String groupId, short version) {
-        return call(() -> {
-            Group g = groups.get(groupId);
-            DescribeGroupsResponse.DescribedGroup d = new DescribeGroupsResponse.DescribedGroup().setGroupId(groupId)
-                .setProtocolType("").setProtocolData("").setMembers(new ArrayList<>());
-            if (g == null) {
-                if (version >= 6) {
-                    d.setErrorCode(ErrorCode.GROUP_ID_NOT_FOUND.code()).setErrorMessage("group " + groupId + " not found");
-                }
-                return done(d.setGroupState("Dead"));
+        Group g = groups.get(groupId);
+        DescribeGroupsResponse.DescribedGroup d = new DescribeGroupsResponse.DescribedGroup().setGroupId(groupId)
+            .setProtocolType("").setProtocolData("").setMembers(new ArrayList<>());
+        if (g == null) {
+            if (version >= 6) {
+                d.setErrorCode(ErrorCode.GROUP_ID_NOT_FOUND.code()).setErrorMessage("group " + groupId + " not found");
             }
-            if (!(g instanceof ClassicGroup c)) {
-                return done(d.setGroupState("Dead").setErrorCode(ErrorCode.GROUP_ID_NOT_FOUND.code())
-                    .setErrorMessage(version >= 6 ? "group " + groupId + " is not a classic group" : null));
-            }
-            boolean stable = c.state() == ClassicGroup.State.STABLE;
-            d.setGroupState(c.stateName()).setProtocolType(c.protocolType())
-                .setProtocolData(stable && c.protocolName() != null ? c.protocolName() : "");
-            for (ClassicGroup.Member m : c.members().values()) {
-                d.members().add(new DescribeGroupsResponse.DescribedGroupMember().setMemberId(m.memberId)
-                    .setGroupInstanceId(m.groupInstanceId).setClientId(m.clientId).setClientHost(m.clientHost)
-                    .setMemberMetadata(stable ? m.metadata(c.protocolName()) : new byte[0])
-                    .setMemberAssignment(stable ? m.assignment : new byte[0]));
-            }
-            return done(d);
-        });
+            return done(d.setGroupState("Dead"));
+        }
+        if (!(g instanceof ClassicGroup c)) {
+            return done(d.setGroupState("Dead").setErrorCode(ErrorCode.GROUP_ID_NOT_FOUND.code())
+                .setErrorMessage(version >= 6 ? "group " + groupId + " is not a classic group" : null));
+        }
+        boolean stable = c.state() == ClassicGroup.State.STABLE;
+        d.setGroupState(c.stateName()).setProtocolType(c.protocolType())
+            .setProtocolData(stable && c.protocolName() != null ? c.protocolName() : "");
+        for (ClassicGroup.Member m : c.members().values()) {
+            d.members().add(new DescribeGroupsResponse.DescribedGroupMember().setMemberId(m.memberId)
+                .setGroupInstanceId(m.groupInstanceId).setClientId(m.clientId).setClientHost(m.clientHost)
+                .setMemberMetadata(stable ? m.metadata(c.protocolName()) : new byte[0])
+                .setMemberAssignment(stable ? m.assignment : new byte[0]));
+        }
+        return done(d);
     }
 
     /** Groups whose state and type pass the filters (lower-case; empty matches everything). */
     CompletableFuture<List<ListGroupsResponse.ListedGroup>> list(Set<String> states, Set<String> types) {
-        return call(() -> {
-            List<ListGroupsResponse.ListedGroup> out = new ArrayList<>();
-            for (Group g : groups.values()) {
-                if (!states.isEmpty() && !states.contains(g.stateName().toLowerCase(Locale.ROOT))) {
-                    continue;
-                }
-                if (!types.isEmpty() && !types.contains(g.typeName())) {
-                    continue;
-                }
-                out.add(new ListGroupsResponse.ListedGroup().setGroupId(g.groupId()).setProtocolType(g.protocolType())
-                    .setGroupState(g.stateName()).setGroupType(g.typeName()));
+        List<ListGroupsResponse.ListedGroup> out = new ArrayList<>();
+        for (Group g : groups.values()) {
+            if (!states.isEmpty() && !states.contains(g.stateName().toLowerCase(Locale.ROOT))) {
+                continue;
             }
-            return done(out);
-        });
-    }
-
-    /** Stops the timers and answers waiting joins and syncs; the shard serves nothing afterwards. */
-    CompletableFuture<Void> close() {
-        return call(() -> {
-            closed = true;
-            loaded = false;
-            for (Timer t : timers.values()) {
-                t.future().cancel(false);
+            if (!types.isEmpty() && !types.contains(g.typeName())) {
+                continue;
             }
-            timers.clear();
-            for (Group g : groups.values()) {
-                if (g instanceof ClassicGroup c) {
-                    c.failAllPending(ErrorCode.NOT_COORDINATOR);
-                }
-            }
-            return done(null);
-        });
+            out.add(new ListGroupsResponse.ListedGroup().setGroupId(g.groupId()).setProtocolType(g.protocolType())
+                .setGroupState(g.stateName()).setGroupType(g.typeName()));
+        }
+        return done(out);
     }
 
     private static <T> CompletableFuture<T> done(T value) {
@@ -802,6 +626,6 @@ final class GroupShard {
 
     @Override
     public String toString() {
-        return "group coordinator shard " + partition;
+        return groups.size() + " groups and the offsets of " + offsets.size() + " groups";
     }
 }

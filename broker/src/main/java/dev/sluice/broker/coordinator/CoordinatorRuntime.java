@@ -1,0 +1,525 @@
+package dev.sluice.broker.coordinator;
+
+import dev.sluice.broker.log.Partition;
+import dev.sluice.broker.log.SerialExecutor;
+import dev.sluice.broker.replica.LeadershipListener;
+import dev.sluice.wire.codec.MalformedDataException;
+import dev.sluice.wire.codec.UnsupportedVersionException;
+import dev.sluice.wire.compress.CompressionType;
+import dev.sluice.wire.message.ErrorCode;
+import dev.sluice.wire.record.BatchRecord;
+import dev.sluice.wire.record.MemoryRecords;
+import dev.sluice.wire.record.RecordBatch;
+import dev.sluice.wire.record.RecordBatchBuilder;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Hosts a coordinator's state machine on every partition of its internal topic that this node
+ * leads: the generic half of a coordinator (groups now; transactions and share groups next), so
+ * each of them only says what its records mean and how it answers requests.
+ *
+ * <p>Per partition the runtime owns:
+ * <ul>
+ *   <li>one serial executor, on which every operation, timer and write completion of that
+ *       partition runs, one at a time, so a state machine needs no locks;</li>
+ *   <li>timers, scheduled and cancelled by key; one timer thread shared by all partitions only
+ *       hands an expired timer back to its partition's executor;</li>
+ *   <li>write-then-answer: an operation returns a {@link CoordinatorResult} (records plus answer);
+ *       the records are appended as one batch, and only once that succeeded is the state changed
+ *       and the answer completed;</li>
+ *   <li>load and unload on leadership: {@link #load} replays the partition into a fresh state
+ *       machine, answering COORDINATOR_LOAD_IN_PROGRESS until that is done; {@link #unload} cancels
+ *       the timers, fails waiting operations with NOT_COORDINATOR and drops the state. A leader
+ *       epoch older than the one loaded is ignored, so a late announcement cannot undo a newer one.</li>
+ * </ul>
+ *
+ * <p>The executors run on the runtime's own pool, never on the partition writers' pool: a heavy
+ * operation (an assignment for many members) delays only other coordinator partitions, never
+ * produce or fetch.
+ *
+ * <p>Threading: the public methods may be called from any thread. Operations hop onto their
+ * partition's executor and hand results back as futures.
+ */
+public final class CoordinatorRuntime<S extends CoordinatorStateMachine> implements LeadershipListener, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(CoordinatorRuntime.class);
+    /** How long {@link #close} waits for the partitions to unload. */
+    private static final long CLOSE_WAIT_MS = 5_000;
+
+    /** Builds the state machine of one partition; called on that partition's executor. */
+    @FunctionalInterface
+    public interface Factory<S> {
+        S create(CoordinatorContext context);
+    }
+
+    private final String name;
+    private final String topic;
+    private final InstantSource clock;
+    private final CompressionType compression;
+    private final Factory<S> factory;
+    private final ExecutorService pool;
+    private final ScheduledThreadPoolExecutor timer;
+    private final Map<Integer, Shard> shards = new ConcurrentHashMap<>();
+
+    /**
+     * @param name        what the coordinator is called in thread names and logs ({@code group})
+     * @param topic       its internal topic; leadership of other topics is ignored
+     * @param threads     the pool the partitions' executors share
+     * @param compression the codec of the batches it appends
+     */
+    public CoordinatorRuntime(String name, String topic, int threads, InstantSource clock, CompressionType compression,
+                              Factory<S> factory) {
+        this.name = name;
+        this.topic = topic;
+        this.clock = clock;
+        this.compression = compression;
+        this.factory = factory;
+        AtomicInteger count = new AtomicInteger();
+        this.pool = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "sluice-" + name + "-coordinator-" + count.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        this.timer = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "sluice-" + name + "-timer");
+            t.setDaemon(true);
+            return t;
+        });
+        timer.setRemoveOnCancelPolicy(true);
+    }
+
+    public String topic() {
+        return topic;
+    }
+
+    // ------------------------------------------------------------------ leadership
+
+    @Override
+    public void becameLeader(Partition partition, int leaderEpoch) {
+        load(partition, leaderEpoch);
+    }
+
+    @Override
+    public void resigned(String topic, int partition, int leaderEpoch) {
+        unload(topic, partition, leaderEpoch);
+    }
+
+    /**
+     * Loads {@code partition} at {@code leaderEpoch}: a fresh state machine replays it on its
+     * executor. Ignored when that epoch or a newer one is loaded already; a partition loaded at an
+     * older epoch is unloaded first.
+     */
+    public void load(Partition partition, int leaderEpoch) {
+        if (!partition.topic().equals(topic)) {
+            return;
+        }
+        List<Shard> replaced = new ArrayList<>(1);
+        List<Shard> created = new ArrayList<>(1);
+        shards.compute(partition.index(), (index, current) -> {
+            if (current != null && current.leaderEpoch >= leaderEpoch) {
+                return current;
+            }
+            if (current != null) {
+                replaced.add(current);
+            }
+            Shard shard = new Shard(partition, leaderEpoch);
+            created.add(shard);
+            return shard;
+        });
+        replaced.forEach(Shard::unload);
+        created.forEach(Shard::load);
+    }
+
+    /**
+     * Unloads {@code topic}-{@code partition}: its timers stop, waiting operations fail with
+     * NOT_COORDINATOR, and later ones get NOT_COORDINATOR at once. Ignored when the partition is
+     * loaded at a newer epoch than {@code leaderEpoch}.
+     */
+    public void unload(String topic, int partition, int leaderEpoch) {
+        if (!topic.equals(this.topic)) {
+            return;
+        }
+        List<Shard> removed = new ArrayList<>(1);
+        shards.computeIfPresent(partition, (index, current) -> {
+            if (current.leaderEpoch > leaderEpoch) {
+                return current;
+            }
+            removed.add(current);
+            return null;
+        });
+        removed.forEach(Shard::unload);
+    }
+
+    // ------------------------------------------------------------------ state
+
+    /** NONE when {@code partition} serves here, COORDINATOR_LOAD_IN_PROGRESS, or NOT_COORDINATOR. */
+    public ErrorCode status(int partition) {
+        Shard shard = shards.get(partition);
+        if (shard == null) {
+            return ErrorCode.NOT_COORDINATOR;
+        }
+        return shard.loaded ? ErrorCode.NONE : ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
+    }
+
+    /** The partitions loaded or loading here. */
+    public Set<Integer> partitions() {
+        return Set.copyOf(shards.keySet());
+    }
+
+    /**
+     * Completes once {@code partition} has loaded, or has been unloaded before that; at once when
+     * it is not here. Never completes exceptionally: ask {@link #status} afterwards.
+     */
+    public CompletableFuture<Void> whenLoaded(int partition) {
+        Shard shard = shards.get(partition);
+        return shard == null ? CompletableFuture.completedFuture(null) : shard.settled.copy();
+    }
+
+    /**
+     * The state machines of the partitions here, for gauges they publish thread-safely (volatile
+     * fields); anything else must go through an operation.
+     */
+    public List<S> stateMachines() {
+        List<S> out = new ArrayList<>();
+        for (Shard shard : shards.values()) {
+            S machine = shard.machine;
+            if (machine != null) {
+                out.add(machine);
+            }
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------ operations
+
+    /**
+     * Runs {@code operation} on the partition's executor once it is loaded. Its future may complete
+     * later (a request parked until a rebalance ends); the state machine writes through its
+     * {@link CoordinatorContext}. Fails with a {@link CoordinatorException} of NOT_COORDINATOR or
+     * COORDINATOR_LOAD_IN_PROGRESS when the partition does not serve.
+     */
+    public <T> CompletableFuture<T> call(int partition, Function<S, CompletableFuture<T>> operation) {
+        Shard shard = shards.get(partition);
+        if (shard == null) {
+            return CompletableFuture.failedFuture(notCoordinator(partition));
+        }
+        return shard.call(operation);
+    }
+
+    /** Runs {@code operation} as {@link #call} does and writes its result before answering. */
+    public <T> CompletableFuture<T> write(int partition, Function<S, CoordinatorResult<T>> operation) {
+        Shard shard = shards.get(partition);
+        if (shard == null) {
+            return CompletableFuture.failedFuture(notCoordinator(partition));
+        }
+        return shard.call(machine -> shard.write(operation.apply(machine)));
+    }
+
+    private CoordinatorException notCoordinator(int partition) {
+        return new CoordinatorException(ErrorCode.NOT_COORDINATOR, topic + "-" + partition + " is not loaded here");
+    }
+
+    /** Unloads every partition (waiting a while for that) and stops the threads. */
+    @Override
+    public void close() {
+        List<CompletableFuture<Void>> closing = new ArrayList<>();
+        for (Integer index : List.copyOf(shards.keySet())) {
+            Shard shard = shards.remove(index);
+            if (shard != null) {
+                closing.add(shard.unload());
+            }
+        }
+        try {
+            CompletableFuture.allOf(closing.toArray(new CompletableFuture<?>[0])).get(CLOSE_WAIT_MS, TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            log.warn("The {} coordinator's partitions did not unload in time: {}", name, e.toString());
+        }
+        timer.shutdownNow();
+        pool.shutdown();
+    }
+
+    // ------------------------------------------------------------------ one partition
+
+    private record Timer(Object token, ScheduledFuture<?> future) {
+    }
+
+    /** A write whose append has not completed yet; unload fails it. */
+    private final class PendingWrite<T> {
+        final CoordinatorResult<T> result;
+        final CompletableFuture<T> answer = new CompletableFuture<>();
+
+        PendingWrite(CoordinatorResult<T> result) {
+            this.result = result;
+        }
+
+        void succeed() {
+            try {
+                result.apply().run();
+                answer.complete(result.response());
+            } catch (RuntimeException e) {
+                log.error("Cannot apply a written change of {}", name, e);
+                answer.completeExceptionally(e);
+            }
+        }
+
+        void fail(CoordinatorException e) {
+            if (result.onFailure() == null) {
+                answer.completeExceptionally(e);
+                return;
+            }
+            try {
+                answer.complete(result.onFailure().apply(e));
+            } catch (RuntimeException failure) {
+                answer.completeExceptionally(failure);
+            }
+        }
+    }
+
+    /**
+     * One partition: its executor, timers, writes in flight and state machine. All fields but the
+     * volatile ones are owned by the executor.
+     */
+    private final class Shard implements CoordinatorContext {
+        final Partition partition;
+        final int leaderEpoch;
+        final SerialExecutor executor;
+        final Map<String, Timer> timers = new HashMap<>();
+        final Set<PendingWrite<?>> pending = new LinkedHashSet<>();
+        /** Completes once loaded or unloaded, whichever comes first. */
+        final CompletableFuture<Void> settled = new CompletableFuture<>();
+        volatile S machine;
+        volatile boolean loaded;
+        /** Set (before {@link #loaded} is cleared) once unloading: the shard never serves again. */
+        volatile boolean closed;
+
+        Shard(Partition partition, int leaderEpoch) {
+            this.partition = partition;
+            this.leaderEpoch = leaderEpoch;
+            this.executor = new SerialExecutor(pool, name + "-coordinator-" + partition.index());
+        }
+
+        @Override
+        public String partitionName() {
+            return partition.topic() + "-" + partition.index();
+        }
+
+        @Override
+        public int partition() {
+            return partition.index();
+        }
+
+        @Override
+        public long now() {
+            return clock.millis();
+        }
+
+        <T> CompletableFuture<T> call(Function<S, CompletableFuture<T>> operation) {
+            if (!loaded) {
+                // Answered now rather than after the replay queued ahead of it: a load can take long.
+                return CompletableFuture.failedFuture(closed ? notCoordinator(partition.index()) : loadInProgress());
+            }
+            CompletableFuture<T> result = new CompletableFuture<>();
+            executor.execute(() -> {
+                if (!loaded) {
+                    result.completeExceptionally(closed ? notCoordinator(partition.index()) : loadInProgress());
+                    return;
+                }
+                try {
+                    operation.apply(machine).whenComplete((v, e) -> {
+                        if (e != null) {
+                            result.completeExceptionally(e);
+                        } else {
+                            result.complete(v);
+                        }
+                    });
+                } catch (RuntimeException e) {
+                    result.completeExceptionally(e);
+                }
+            });
+            return result;
+        }
+
+        private CoordinatorException loadInProgress() {
+            return new CoordinatorException(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, partitionName() + " is loading");
+        }
+
+        // -------------------------------------------------------------- writing
+
+        @Override
+        public <T> CompletableFuture<T> write(CoordinatorResult<T> result) {
+            PendingWrite<T> write = new PendingWrite<>(result);
+            if (closed) {
+                write.fail(notCoordinator(partition.index()));
+                return write.answer;
+            }
+            if (result.records().isEmpty()) {
+                write.succeed();
+                return write.answer;
+            }
+            long now = now();
+            RecordBatchBuilder builder = new RecordBatchBuilder(0).compression(compression);
+            for (CoordinatorRecord r : result.records()) {
+                builder.append(now, r.key(), r.value());
+            }
+            pending.add(write);
+            partition.append(MemoryRecords.withBatches(builder.build())).whenComplete((outcome, failure) ->
+                executor.execute(() -> appended(write, outcome, failure)));
+            return write.answer;
+        }
+
+        /**
+         * The one place where a write counts as done: today once the local append succeeded; with
+         * replication, once the batch is committed (the high watermark passed it).
+         */
+        private void appended(PendingWrite<?> write, Partition.AppendOutcome outcome, Throwable failure) {
+            if (!pending.remove(write)) {
+                return; // unloaded meanwhile: already answered NOT_COORDINATOR
+            }
+            if (failure != null) {
+                log.error("Cannot write {} coordinator state to {}", name, partition, failure);
+                write.fail(new CoordinatorException(ErrorCode.UNKNOWN_SERVER_ERROR, failure.toString()));
+            } else if (outcome.error() != ErrorCode.NONE) {
+                log.error("Cannot write {} coordinator state to {}: {} {}", name, partition, outcome.error(),
+                    outcome.message());
+                write.fail(new CoordinatorException(outcome.error(), outcome.message()));
+            } else {
+                write.succeed();
+            }
+        }
+
+        // -------------------------------------------------------------- timers
+
+        @Override
+        public void schedule(String key, long delayMs, Runnable task) {
+            if (closed) {
+                return;
+            }
+            Object token = new Object();
+            ScheduledFuture<?> future = timer.schedule(() -> executor.execute(() -> {
+                Timer current = timers.get(key);
+                if (current != null && current.token() == token) {
+                    timers.remove(key);
+                    task.run();
+                }
+            }), Math.max(delayMs, 0), TimeUnit.MILLISECONDS);
+            Timer old = timers.put(key, new Timer(token, future));
+            if (old != null) {
+                old.future().cancel(false);
+            }
+        }
+
+        @Override
+        public void cancel(String key) {
+            Timer old = timers.remove(key);
+            if (old != null) {
+                old.future().cancel(false);
+            }
+        }
+
+        // -------------------------------------------------------------- load and unload
+
+        void load() {
+            executor.execute(() -> {
+                if (closed) {
+                    return;
+                }
+                long started = System.nanoTime();
+                S fresh = Objects.requireNonNull(factory.create(this));
+                machine = fresh;
+                int records;
+                try {
+                    records = replay(fresh);
+                } catch (RuntimeException e) {
+                    log.error("Cannot load {} coordinator state from {}; it stays unavailable", name, partition, e);
+                    return;
+                }
+                fresh.loaded();
+                loaded = true;
+                settled.complete(null);
+                if (records > 0) {
+                    log.info("Loaded {} from {} ({} records) in {} ms", fresh, partition, records,
+                        (System.nanoTime() - started) / 1_000_000);
+                }
+            });
+        }
+
+        private int replay(S target) {
+            int[] count = {0};
+            partition.scan(partition.logStartOffset(), batch -> count[0] += replay(target, batch));
+            return count[0];
+        }
+
+        private int replay(S target, RecordBatch batch) {
+            if (batch.isControlBatch()) {
+                return 0;
+            }
+            int n = 0;
+            Iterator<BatchRecord> it = batch.records(Integer.MAX_VALUE);
+            while (it.hasNext()) {
+                BatchRecord r = it.next();
+                if (r.hasKey()) {
+                    try {
+                        target.replay(r.key().duplicate(), r.hasValue() ? r.value().duplicate() : null);
+                        n++;
+                    } catch (MalformedDataException | UnsupportedVersionException e) {
+                        log.warn("Skipping an unreadable record at offset {} of {}: {}", r.offset(), partition,
+                            e.getMessage());
+                    }
+                }
+            }
+            return n;
+        }
+
+        CompletableFuture<Void> unload() {
+            CompletableFuture<Void> done = new CompletableFuture<>();
+            executor.execute(() -> {
+                try {
+                    if (closed) {
+                        return;
+                    }
+                    closed = true;
+                    loaded = false;
+                    for (Timer t : timers.values()) {
+                        t.future().cancel(false);
+                    }
+                    timers.clear();
+                    CoordinatorException gone = notCoordinator(partition.index());
+                    List<PendingWrite<?>> waiting = List.copyOf(pending);
+                    pending.clear();
+                    waiting.forEach(w -> w.fail(gone));
+                    S current = machine;
+                    if (current != null) {
+                        current.unloaded();
+                    }
+                } finally {
+                    settled.complete(null);
+                    done.complete(null);
+                }
+            });
+            return done;
+        }
+
+        @Override
+        public String toString() {
+            return name + " coordinator of " + partition;
+        }
+    }
+}

@@ -1,0 +1,290 @@
+package dev.sluice.broker.coordinator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sluice.broker.config.BrokerConfig;
+import dev.sluice.broker.config.ConfigResolver;
+import dev.sluice.broker.log.Partition;
+import dev.sluice.broker.log.Partitions;
+import dev.sluice.broker.metadata.Controller;
+import dev.sluice.broker.metadata.SingleNodeMetadata;
+import dev.sluice.wire.compress.CompressionType;
+import dev.sluice.wire.message.ErrorCode;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The coordinator runtime on real partition logs, hosting a counter: each addition writes the new
+ * total as one record, and loading replays the last total.
+ */
+class CoordinatorRuntimeTest {
+    private static final String TOPIC = "__counter_state";
+    /** Small enough that a padded record is refused by the partition. */
+    private static final int MAX_MESSAGE_BYTES = 512;
+
+    @TempDir
+    Path dir;
+    private SingleNodeMetadata metadata;
+    private Partitions partitions;
+    private final List<CoordinatorRuntime<Counter>> runtimes = new ArrayList<>();
+    private final AtomicInteger created = new AtomicInteger();
+
+    /** The state machine under test: a total, written as {@code key=counter, value=8-byte total}. */
+    static final class Counter implements CoordinatorStateMachine {
+        final CoordinatorContext context;
+        final CountDownLatch replayGate;
+        final List<CompletableFuture<Long>> parked = new ArrayList<>();
+        long total;
+
+        Counter(CoordinatorContext context, CountDownLatch replayGate) {
+            this.context = context;
+            this.replayGate = replayGate;
+        }
+
+        @Override
+        public void replay(ByteBuffer key, ByteBuffer value) {
+            try {
+                assertTrue(replayGate.await(10, TimeUnit.SECONDS), "the test never opened the replay gate");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+            total = value == null ? 0 : value.getLong();
+        }
+
+        @Override
+        public void loaded() {
+        }
+
+        @Override
+        public void unloaded() {
+            parked.forEach(p -> p.completeExceptionally(
+                new CoordinatorException(ErrorCode.NOT_COORDINATOR, "unloaded")));
+        }
+
+        CoordinatorResult<Long> add(long n, int padding) {
+            long next = total + n;
+            ByteBuffer value = ByteBuffer.allocate(8 + padding).putLong(0, next);
+            CoordinatorRecord record = new CoordinatorRecord("counter".getBytes(StandardCharsets.UTF_8), value.array());
+            return CoordinatorResult.write(List.of(record), next, () -> total = next);
+        }
+
+        CompletableFuture<Long> park() {
+            CompletableFuture<Long> answer = new CompletableFuture<>();
+            parked.add(answer);
+            return answer;
+        }
+    }
+
+    @BeforeEach
+    void start() throws Exception {
+        metadata = SingleNodeMetadata.open(dir.resolve("__cluster_metadata-0"), "runtime-cluster", 1,
+            new Controller.TopicDefaults(1, (short) 1, true));
+        Controller controller = metadata.controller();
+        BrokerConfig config = BrokerConfig.parse(Map.of("log.dirs", dir.toString()));
+        partitions = new Partitions(dir, 1, new ConfigResolver(config), 2, 86_400_000L);
+        partitions.load(metadata.view().image());
+        metadata.view().addListener(partitions);
+        controller.createTopics(List.of(new Controller.NewTopic(TOPIC, 2, (short) 1, null,
+            Map.of("max.message.bytes", Integer.toString(MAX_MESSAGE_BYTES)))), false).get();
+    }
+
+    @AfterEach
+    void stop() {
+        runtimes.forEach(CoordinatorRuntime::close);
+        metadata.close();
+        partitions.close();
+    }
+
+    private CoordinatorRuntime<Counter> runtime(CountDownLatch replayGate) {
+        CoordinatorRuntime<Counter> runtime = new CoordinatorRuntime<>("test", TOPIC, 1, InstantSource.system(),
+            CompressionType.NONE, context -> {
+                created.incrementAndGet();
+                return new Counter(context, replayGate);
+            });
+        runtimes.add(runtime);
+        return runtime;
+    }
+
+    private CoordinatorRuntime<Counter> runtime() {
+        return runtime(new CountDownLatch(0));
+    }
+
+    private Partition partition(int index) {
+        return partitions.get(TOPIC, index).orElseThrow();
+    }
+
+    private static void loaded(CoordinatorRuntime<Counter> runtime, int partition) throws Exception {
+        runtime.whenLoaded(partition).get(10, TimeUnit.SECONDS);
+        assertEquals(ErrorCode.NONE, runtime.status(partition));
+    }
+
+    /** A runtime with partition 0 loaded at leader epoch 0. */
+    private CoordinatorRuntime<Counter> loadedOnPartitionZero() throws Exception {
+        CoordinatorRuntime<Counter> runtime = runtime();
+        runtime.load(partition(0), 0);
+        loaded(runtime, 0);
+        return runtime;
+    }
+
+    /** Adds {@code n} on partition 0 and returns the answer: the new total. */
+    private static long add(CoordinatorRuntime<Counter> runtime, long n) throws Exception {
+        return runtime.write(0, c -> c.add(n, 0)).get(10, TimeUnit.SECONDS);
+    }
+
+    private static long total(CoordinatorRuntime<Counter> runtime, int partition) throws Exception {
+        return runtime.call(partition, c -> CompletableFuture.completedFuture(c.total)).get(10, TimeUnit.SECONDS);
+    }
+
+    private static ErrorCode refusal(CompletableFuture<?> answer) {
+        ExecutionException e = assertThrows(ExecutionException.class, () -> answer.get(10, TimeUnit.SECONDS));
+        return CoordinatorException.of(e.getCause()).orElseThrow(() -> new AssertionError(e)).error();
+    }
+
+    private static <T> CompletableFuture<T> onExecutor(CoordinatorRuntime<Counter> runtime, int partition,
+                                                       Function<Counter, T> work) {
+        return runtime.call(partition, c -> CompletableFuture.completedFuture(work.apply(c)));
+    }
+
+    @Test
+    void anAnswerCompletesOnlyOnceItsRecordsAreInThePartitionAndTheStateThenHoldsThem() throws Exception {
+        CoordinatorRuntime<Counter> runtime = loadedOnPartitionZero();
+
+        CompletableFuture<Long> logEndAtAnswer = new CompletableFuture<>();
+        CompletableFuture<Long> first = runtime.write(0, c -> c.add(3, 0));
+        first.whenComplete((v, e) -> logEndAtAnswer.complete(partition(0).logEndOffset()));
+        CompletableFuture<Long> second = runtime.write(0, c -> c.add(4, 0));
+
+        assertEquals(3, first.get(10, TimeUnit.SECONDS));
+        assertTrue(logEndAtAnswer.get() >= 1, "answered before its record was appended");
+        assertEquals(7, second.get(10, TimeUnit.SECONDS), "the second addition saw the first one applied");
+        assertEquals(2, partition(0).logEndOffset());
+        assertEquals(7, total(runtime, 0));
+    }
+
+    @Test
+    void aFailedAppendFailsTheAnswerAndLeavesTheStateAsItWas() throws Exception {
+        CoordinatorRuntime<Counter> runtime = loadedOnPartitionZero();
+        assertEquals(2, add(runtime, 2));
+
+        ErrorCode error = refusal(runtime.write(0, c -> c.add(100, MAX_MESSAGE_BYTES * 2)));
+        assertTrue(error == ErrorCode.MESSAGE_TOO_LARGE || error == ErrorCode.RECORD_LIST_TOO_LARGE, error.name());
+        assertEquals(2, total(runtime, 0), "a change whose write failed was applied");
+
+        long answered = runtime.write(0, c -> c.add(100, MAX_MESSAGE_BYTES * 2).orOnFailure(e -> -1L))
+            .get(10, TimeUnit.SECONDS);
+        assertEquals(-1, answered, "the operation's own failure answer");
+        assertEquals(2, total(runtime, 0));
+        assertEquals(1, partition(0).logEndOffset());
+    }
+
+    @Test
+    void timersFireOnThePartitionsExecutorAndCancelOnUnload() throws Exception {
+        CoordinatorRuntime<Counter> runtime = runtime();
+        runtime.load(partition(0), 0);
+        runtime.load(partition(1), 0);
+        loaded(runtime, 0);
+        loaded(runtime, 1);
+
+        CompletableFuture<String> fired = new CompletableFuture<>();
+        onExecutor(runtime, 0, c -> {
+            c.context.schedule("tick", 20, () -> fired.complete(Thread.currentThread().getName() + " total=" + c.total));
+            return null;
+        }).get(10, TimeUnit.SECONDS);
+        assertTrue(fired.get(10, TimeUnit.SECONDS).startsWith("sluice-test-coordinator-"), fired.get());
+
+        CompletableFuture<Void> cancelled = new CompletableFuture<>();
+        CompletableFuture<Void> unloadedTimer = new CompletableFuture<>();
+        onExecutor(runtime, 0, c -> {
+            c.context.schedule("cancelled", 200, () -> cancelled.complete(null));
+            c.context.cancel("cancelled");
+            c.context.schedule("gone", 200, () -> unloadedTimer.complete(null));
+            return null;
+        }).get(10, TimeUnit.SECONDS);
+        runtime.unload(TOPIC, 0, 0);
+
+        // One pool thread and one timer thread: had either cancelled timer fired, its task would
+        // have run before this later one on the other partition.
+        CompletableFuture<Void> later = new CompletableFuture<>();
+        onExecutor(runtime, 1, c -> {
+            c.context.schedule("later", 600, () -> later.complete(null));
+            return null;
+        }).get(10, TimeUnit.SECONDS);
+        later.get(10, TimeUnit.SECONDS);
+        assertFalse(cancelled.isDone(), "a cancelled timer fired");
+        assertFalse(unloadedTimer.isDone(), "a timer of an unloaded partition fired");
+    }
+
+    @Test
+    void operationsWhileLoadingAreAnsweredLoadInProgressAndTheLoadReplaysThePartition() throws Exception {
+        CoordinatorRuntime<Counter> first = loadedOnPartitionZero();
+        assertEquals(5, add(first, 5));
+        first.unload(TOPIC, 0, 0);
+
+        CountDownLatch gate = new CountDownLatch(1);
+        CoordinatorRuntime<Counter> second = runtime(gate);
+        second.load(partition(0), 1);
+        assertEquals(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, second.status(0));
+        assertEquals(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, refusal(second.write(0, c -> c.add(1, 0))));
+        assertFalse(second.whenLoaded(0).isDone());
+
+        gate.countDown();
+        loaded(second, 0);
+        assertEquals(5, total(second, 0));
+        assertEquals(6, add(second, 1));
+    }
+
+    @Test
+    void afterUnloadWaitingAndNewOperationsAreAnsweredNotCoordinator() throws Exception {
+        CoordinatorRuntime<Counter> runtime = loadedOnPartitionZero();
+        CompletableFuture<Long> waiting = runtime.call(0, Counter::park);
+
+        runtime.unload(TOPIC, 0, 0);
+        assertEquals(ErrorCode.NOT_COORDINATOR, refusal(waiting));
+        assertEquals(ErrorCode.NOT_COORDINATOR, runtime.status(0));
+        assertEquals(ErrorCode.NOT_COORDINATOR, refusal(runtime.write(0, c -> c.add(1, 0))));
+        assertEquals(0, partition(0).logEndOffset());
+    }
+
+    @Test
+    void anAnnouncementWithAnOlderLeaderEpochThanTheLoadedOneIsIgnored() throws Exception {
+        CoordinatorRuntime<Counter> runtime = runtime();
+        runtime.load(partition(0), 5);
+        loaded(runtime, 0);
+        assertEquals(1, add(runtime, 1));
+
+        runtime.load(partition(0), 5);
+        runtime.becameLeader(partition(0), 3);
+        runtime.unload(TOPIC, 0, 4);
+        runtime.resigned("another-topic", 0, 9);
+        assertEquals(ErrorCode.NONE, runtime.status(0));
+        assertEquals(1, created.get(), "the partition was loaded again");
+        assertEquals(2, add(runtime, 1), "the state was dropped");
+
+        runtime.becameLeader(partition(0), 6);
+        loaded(runtime, 0);
+        assertEquals(2, created.get());
+        assertEquals(2, total(runtime, 0), "a newer epoch loads the partition afresh from its records");
+
+        runtime.resigned(TOPIC, 0, 6);
+        assertEquals(ErrorCode.NOT_COORDINATOR, runtime.status(0));
+    }
+}
