@@ -256,8 +256,32 @@ class InterBrokerClientTest {
         }
         assertEquals("connected " + PEER, nextEvent());
         assertTrue(nextEvent().startsWith("disconnected " + PEER));
-        assertEquals(List.of("ApiVersions", "Metadata", "Metadata", "Metadata"), peer.requests());
+        assertEquals(List.of("ApiVersions v4", "Metadata v13", "Metadata v13", "Metadata v13"), peer.requests());
         assertEquals(List.of("sluice-broker-2"), peer.clientIds().stream().distinct().toList());
+    }
+
+    @Test
+    void aReplicaFetchGoesOutWithItsReplicaStateAtTheHighestSharedVersion() throws Exception {
+        ScriptedPeer peer = closing(new ScriptedPeer());
+        InterBrokerClient client = client(InterBrokerSettings.defaults(2));
+        client.updateNode(PEER, "127.0.0.1", peer.port());
+        Uuid topicId = new Uuid(12L, 34L);
+
+        client.send(PEER, new FetchRequest().setReplicaState(new FetchRequest.ReplicaState().setReplicaId(2).setReplicaEpoch(7))
+            .setMaxWaitMs(500).setMinBytes(1).setMaxBytes(1 << 20).setTopics(List.of(new FetchRequest.FetchTopic()
+                .setTopicId(topicId).setPartitions(List.of(new FetchRequest.FetchPartition().setPartition(3)
+                    .setCurrentLeaderEpoch(5).setFetchOffset(42).setLastFetchedEpoch(4).setPartitionMaxBytes(1 << 20))))));
+        peer.awaitRequests(2);
+
+        // The client speaks Fetch up to v18; the peer only up to v16.
+        assertEquals(List.of("ApiVersions v4", "Fetch v16"), peer.requests());
+        FetchRequest sent = (FetchRequest) peer.bodies().get(1);
+        assertEquals(2, sent.replicaState().replicaId());
+        assertEquals(7, sent.replicaState().replicaEpoch());
+        FetchRequest.FetchPartition partition = sent.topics().get(0).partitions().get(0);
+        assertEquals(topicId, sent.topics().get(0).topicId());
+        assertEquals(42, partition.fetchOffset());
+        assertEquals(4, partition.lastFetchedEpoch());
     }
 
     @Test
@@ -352,8 +376,8 @@ class InterBrokerClientTest {
     }
 
     /**
-     * A peer on a real socket that answers ApiVersions (Metadata 0-13 and ApiVersions 0-4) and
-     * nothing else, recording what it is sent, until told to drop its connections.
+     * A peer on a real socket that answers ApiVersions (ApiVersions 0-4, Metadata 0-13, Fetch 4-16)
+     * and nothing else, recording what it is sent, until told to drop its connections.
      */
     private static final class ScriptedPeer implements AutoCloseable {
         private final ServerSocket server = new ServerSocket(0, 5, InetAddress.getLoopbackAddress());
@@ -361,6 +385,7 @@ class InterBrokerClientTest {
         private final List<String> requests = new CopyOnWriteArrayList<>();
         private final List<String> clientIds = new CopyOnWriteArrayList<>();
         private final Semaphore received = new Semaphore(0);
+        private final List<ApiMessage> bodies = new CopyOnWriteArrayList<>();
 
         ScriptedPeer() throws IOException {
             Thread acceptor = new Thread(this::serve, "scripted-peer");
@@ -378,6 +403,10 @@ class InterBrokerClientTest {
 
         List<String> clientIds() {
             return clientIds;
+        }
+
+        List<ApiMessage> bodies() {
+            return bodies;
         }
 
         void awaitRequests(int count) throws InterruptedException {
@@ -402,15 +431,18 @@ class InterBrokerClientTest {
                     ByteBuffer buffer = ByteBuffer.wrap(frame);
                     RequestHeader header = Frames.readRequestHeader(buffer);
                     ApiKey key = Frames.apiKey(header).orElseThrow();
-                    requests.add(key.displayName());
+                    requests.add(key.displayName() + " v" + header.requestApiVersion());
                     clientIds.add(header.clientId());
+                    bodies.add(Frames.readRequestBody(header, buffer));
                     received.release();
                     if (key == ApiKey.API_VERSIONS) {
                         ApiVersionsResponse versions = new ApiVersionsResponse().setApiKeys(List.of(
                             new ApiVersionsResponse.ApiVersion().setApiKey(ApiKey.API_VERSIONS.id())
                                 .setMinVersion((short) 0).setMaxVersion((short) 4),
                             new ApiVersionsResponse.ApiVersion().setApiKey(ApiKey.METADATA.id())
-                                .setMinVersion((short) 0).setMaxVersion((short) 13)));
+                                .setMinVersion((short) 0).setMaxVersion((short) 13),
+                            new ApiVersionsResponse.ApiVersion().setApiKey(ApiKey.FETCH.id())
+                                .setMinVersion((short) 4).setMaxVersion((short) 16)));
                         ByteBuffer response = Frames.writeResponse(header.correlationId(), versions,
                             header.requestApiVersion());
                         out.write(response.array(), response.arrayOffset() + response.position(), response.remaining());
