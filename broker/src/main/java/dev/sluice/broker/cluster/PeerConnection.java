@@ -101,10 +101,8 @@ final class PeerConnection {
     private int port;
     private State state = State.IDLE;
     private Channel channel;
-    /** Why the current channel is being closed by this side; null while nobody closed it on purpose. */
+    /** Why this side is closing the current channel; null while it is not. */
     private Throwable closeCause;
-    /** Whether the current close is this side's decision (address change, removal, shutdown), not a failure. */
-    private boolean deliberateClose;
     private final ArrayDeque<Call> waiting = new ArrayDeque<>();
     private final Map<Integer, Call> inFlight = new LinkedHashMap<>();
     private Map<ApiKey, VersionRange> versions = Map.of();
@@ -160,7 +158,11 @@ final class PeerConnection {
         return state == State.READY;
     }
 
-    /** Points the peer at a new address; a connection to the old one is closed, and the next request reconnects. */
+    /**
+     * Points the peer at a new address. A connection to the old one is dropped at once (requests
+     * on it fail), so that requests from now on wait for, and go to, the new one. Not a failure:
+     * the listener is not told.
+     */
     void moveTo(String newHost, int newPort) {
         if (newHost.equals(host) && newPort == port) {
             return;
@@ -168,8 +170,18 @@ final class PeerConnection {
         String old = address();
         host = newHost;
         port = newPort;
-        if (channel != null) {
-            closeOnPurpose("node " + nodeId + " moved from " + old + " to " + address());
+        if (channel == null) {
+            return;
+        }
+        Channel previous = channel;
+        channel = null;
+        versions = Map.of();
+        state = State.IDLE;
+        failInFlight(new PeerDisconnectedException(nodeId, "node " + nodeId + " moved from " + old + " to " + address()
+            + " before the response arrived", null));
+        previous.close();
+        if (!waiting.isEmpty()) {
+            connect();
         }
     }
 
@@ -185,7 +197,7 @@ final class PeerConnection {
         PeerDisconnectedException failure = new PeerDisconnectedException(nodeId, why, null);
         failAll(failure);
         if (channel != null) {
-            closeOnPurpose(why);
+            closeOnFailure(new IOException(why));
         }
     }
 
@@ -204,7 +216,6 @@ final class PeerConnection {
         Channel ch = connecting.channel();
         channel = ch;
         closeCause = null;
-        deliberateClose = false;
         connecting.addListener(f -> {
             if (f.isSuccess() && ch == channel && state == State.CONNECTING) {
                 negotiate((short) Math.min(ApiVersionsRequest.HIGHEST_SUPPORTED_VERSION, ApiKey.API_VERSIONS.highestVersion()));
@@ -281,16 +292,11 @@ final class PeerConnection {
         Throwable cause = closeCause != null ? closeCause
             : connecting.cause() != null ? connecting.cause()
             : new IOException("connection closed by the peer");
-        boolean onPurpose = deliberateClose;
         String message = (state == State.CONNECTING ? "could not connect to node " : "connection to node ") + nodeId
             + " (" + address() + ")" + (state == State.CONNECTING ? "" : " closed") + ": " + cause.getMessage();
         PeerDisconnectedException failure = new PeerDisconnectedException(nodeId, message, cause);
         failAll(failure);
         if (state == State.CLOSED) {
-            return;
-        }
-        if (onPurpose) {
-            state = State.IDLE;
             return;
         }
         failures++;
@@ -318,14 +324,6 @@ final class PeerConnection {
         return (long) Math.min(max, exp * jitter);
     }
 
-    private void closeOnPurpose(String why) {
-        if (closeCause == null) {
-            closeCause = new IOException(why);
-            deliberateClose = true;
-        }
-        channel.close();
-    }
-
     private void closeOnFailure(Throwable cause) {
         if (channel == null) {
             return;
@@ -337,10 +335,17 @@ final class PeerConnection {
     }
 
     private void failAll(Throwable failure) {
-        List<Call> failed = new ArrayList<>(inFlight.values());
-        failed.addAll(waiting);
-        inFlight.clear();
+        failInFlight(failure);
+        List<Call> failed = new ArrayList<>(waiting);
         waiting.clear();
+        for (Call call : failed) {
+            fail(call, failure);
+        }
+    }
+
+    private void failInFlight(Throwable failure) {
+        List<Call> failed = new ArrayList<>(inFlight.values());
+        inFlight.clear();
         for (Call call : failed) {
             fail(call, failure);
         }

@@ -300,6 +300,23 @@ class InterBrokerClientTest {
     }
 
     @Test
+    void aNodeThatMovesIsReachedAtItsNewAddressWithoutBeingReportedDown() throws Exception {
+        SluiceBroker before = broker();
+        SluiceBroker after = broker();
+        InterBrokerClient client = client(InterBrokerSettings.defaults(2));
+        client.updateNode(PEER, "localhost", before.port());
+        assertEquals(before.clusterId(), ((MetadataResponse) await(client.send(PEER, new MetadataRequest().setTopics(null))))
+            .clusterId());
+
+        client.updateNode(PEER, "localhost", after.port());
+
+        // Updates and requests for a node are handled in order, so this one already goes to the new address.
+        assertEquals(after.clusterId(), ((MetadataResponse) await(client.send(PEER, new MetadataRequest().setTopics(null))))
+            .clusterId());
+        assertEquals(List.of("connected " + PEER, "connected " + PEER), List.of(nextEvent(), nextEvent()));
+    }
+
+    @Test
     void aRefusedConnectionFailsTheRequestAndIsReported() throws Exception {
         int port;
         try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
