@@ -57,7 +57,8 @@ class ConfigurationTest {
     @Test
     void unknownKeysAreSetAsideAndKafkaOnlyKeysAreAccepted() {
         BrokerConfig config = BrokerConfig.parse(Map.of("made.up.key", "1", "process.roles", "broker,controller",
-            "controller.quorum.voters", "1@localhost:9093"));
+            "controller.quorum.voters", "1@localhost:9093", "controller.listener.names", "CONTROLLER",
+            "listeners", "PLAINTEXT://localhost:9092,CONTROLLER://localhost:9093", "zookeeper.connect", "localhost:2181"));
         assertEquals(Set.of("made.up.key"), config.unknownKeys());
     }
 

@@ -1,11 +1,14 @@
 package dev.sluice.broker.config;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -47,18 +50,16 @@ public final class BrokerConfig {
     }
 
     private void validate() {
+        ClusterChecks.validateQuorum(this);
         listeners();
         advertisedListeners();
-        if (!"PLAINTEXT".equals(listeners().get(0).securityProtocol())) {
-            throw new ConfigException(BrokerConfigKeys.LISTENERS, originals.get(BrokerConfigKeys.LISTENERS),
-                "only PLAINTEXT listeners are supported so far");
-        }
         for (Listener l : listeners()) {
             if (!"PLAINTEXT".equals(l.securityProtocol())) {
                 throw new ConfigException(BrokerConfigKeys.LISTENERS, l.toString(),
                     l.securityProtocol() + " listeners are not supported yet; use PLAINTEXT");
             }
         }
+        ClusterChecks.validateListeners(this);
     }
 
     /** Keys given that neither Sluice nor Kafka's broker configuration define. */
@@ -129,22 +130,26 @@ public final class BrokerConfig {
         return getInt(BrokerConfigKeys.NODE_ID);
     }
 
+    /** Every listener this node binds, the controller's included. */
     public List<Listener> listeners() {
         List<Listener> listeners = Listener.parseAll(BrokerConfigKeys.LISTENERS, getList(BrokerConfigKeys.LISTENERS),
-            getList(BrokerConfigKeys.LISTENER_SECURITY_PROTOCOL_MAP));
+            securityProtocolMapEntries());
         if (listeners.isEmpty()) {
             throw new ConfigException(BrokerConfigKeys.LISTENERS, "", "at least one listener is needed");
         }
         return listeners;
     }
 
-    /** The advertised listeners; defaults to the bound listeners. */
+    /**
+     * The advertised listeners; defaults to the bound listeners that are not controller listeners,
+     * since clients (and other brokers) never send their requests to a controller listener.
+     */
     public List<Listener> advertisedListeners() {
         if (!isSet(BrokerConfigKeys.ADVERTISED_LISTENERS)) {
-            return listeners();
+            return brokerListeners();
         }
         List<Listener> advertised = Listener.parseAll(BrokerConfigKeys.ADVERTISED_LISTENERS,
-            getList(BrokerConfigKeys.ADVERTISED_LISTENERS), getList(BrokerConfigKeys.LISTENER_SECURITY_PROTOCOL_MAP));
+            getList(BrokerConfigKeys.ADVERTISED_LISTENERS), securityProtocolMapEntries());
         for (Listener a : advertised) {
             if (listeners().stream().noneMatch(l -> l.name().equals(a.name()))) {
                 throw new ConfigException(BrokerConfigKeys.ADVERTISED_LISTENERS, a.toString(),
@@ -152,6 +157,112 @@ public final class BrokerConfig {
             }
         }
         return advertised;
+    }
+
+    /** The bound listeners that serve clients and brokers: all but the controller listeners. */
+    public List<Listener> brokerListeners() {
+        List<String> controllers = controllerListenerNames();
+        return listeners().stream().filter(l -> !controllers.contains(l.name())).toList();
+    }
+
+    /**
+     * {@code listener.security.protocol.map} as Kafka applies it: when it is not set, each
+     * controller listener name that is not itself a protocol's name maps to PLAINTEXT.
+     */
+    public Map<String, String> securityProtocolMap() {
+        Map<String, String> map = new LinkedHashMap<>();
+        for (String entry : securityProtocolMapEntries()) {
+            int colon = entry.indexOf(':');
+            map.put(entry.substring(0, colon).trim().toUpperCase(Locale.ROOT),
+                entry.substring(colon + 1).trim().toUpperCase(Locale.ROOT));
+        }
+        return Collections.unmodifiableMap(map);
+    }
+
+    private List<String> securityProtocolMapEntries() {
+        List<String> entries = new ArrayList<>(getList(BrokerConfigKeys.LISTENER_SECURITY_PROTOCOL_MAP));
+        if (!isSet(BrokerConfigKeys.LISTENER_SECURITY_PROTOCOL_MAP)) {
+            for (String name : controllerListenerNames()) {
+                if (entries.stream().noneMatch(e -> e.toUpperCase(Locale.ROOT).startsWith(name + ":"))) {
+                    entries.add(name + ":PLAINTEXT");
+                }
+            }
+        }
+        return entries;
+    }
+
+    // ------------------------------------------------------------------ cluster (KRaft)
+
+    /**
+     * Whether this node is part of a KRaft cluster: {@code controller.quorum.voters} or
+     * {@code controller.quorum.bootstrap.servers} is set. Otherwise it is the single node, with its
+     * metadata in a local journal.
+     */
+    public boolean isClusterMode() {
+        return !quorumVoters().isEmpty() || !quorumBootstrapServers().isEmpty();
+    }
+
+    /** {@code process.roles}; empty for the single node. */
+    public Set<ProcessRole> processRoles() {
+        return ProcessRole.of(getList(BrokerConfigKeys.PROCESS_ROLES));
+    }
+
+    /** {@code controller.quorum.voters}, in the order given; empty when not set. */
+    public List<QuorumVoter> quorumVoters() {
+        return QuorumVoter.parseAll(BrokerConfigKeys.CONTROLLER_QUORUM_VOTERS,
+            getList(BrokerConfigKeys.CONTROLLER_QUORUM_VOTERS));
+    }
+
+    /** {@code controller.quorum.bootstrap.servers}, in the order given; empty when not set. */
+    public List<HostPort> quorumBootstrapServers() {
+        return getList(BrokerConfigKeys.CONTROLLER_QUORUM_BOOTSTRAP_SERVERS).stream()
+            .map(entry -> HostPort.parse(BrokerConfigKeys.CONTROLLER_QUORUM_BOOTSTRAP_SERVERS, entry, entry))
+            .toList();
+    }
+
+    /** {@code controller.quorum.voters}'s node ids. */
+    public Set<Integer> quorumVoterIds() {
+        Set<Integer> ids = new TreeSet<>();
+        quorumVoters().forEach(v -> ids.add(v.nodeId()));
+        return ids;
+    }
+
+    /** {@code controller.listener.names}, upper-cased as listener names are; empty when not set. */
+    public List<String> controllerListenerNames() {
+        return getList(BrokerConfigKeys.CONTROLLER_LISTENER_NAMES).stream()
+            .map(n -> n.toUpperCase(Locale.ROOT)).toList();
+    }
+
+    /**
+     * The controller listener this node binds: the first of {@code controller.listener.names}
+     * found in {@code listeners}. Present on a node with the controller role; a broker-only node
+     * binds none and reaches the controllers through the quorum addresses.
+     */
+    public Optional<Listener> controllerListener() {
+        List<Listener> bound = listeners();
+        for (String name : controllerListenerNames()) {
+            for (Listener l : bound) {
+                if (l.name().equals(name)) {
+                    return Optional.of(l);
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * The name of the listener brokers reach each other on: {@code inter.broker.listener.name},
+     * else the listener named as {@code security.inter.broker.protocol} (PLAINTEXT by default).
+     */
+    public String interBrokerListenerName() {
+        String name = getString(BrokerConfigKeys.INTER_BROKER_LISTENER_NAME);
+        return (name != null ? name : getString(BrokerConfigKeys.SECURITY_INTER_BROKER_PROTOCOL)).toUpperCase(Locale.ROOT);
+    }
+
+    /** The advertised listener other brokers reach this one on; checked to exist on brokers in a cluster. */
+    public Optional<Listener> interBrokerListener() {
+        String name = interBrokerListenerName();
+        return advertisedListeners().stream().filter(l -> l.name().equals(name)).findFirst();
     }
 
     /** The data directory: the first of log.dirs, else log.dir. */

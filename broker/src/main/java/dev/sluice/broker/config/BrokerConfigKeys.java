@@ -27,6 +27,32 @@ public final class BrokerConfigKeys {
     public static final String NODE_ID = "node.id";
     public static final String BROKER_ID = "broker.id";
     public static final String BROKER_RACK = "broker.rack";
+    public static final String PROCESS_ROLES = "process.roles";
+    public static final String CONTROLLER_QUORUM_VOTERS = "controller.quorum.voters";
+    public static final String CONTROLLER_QUORUM_BOOTSTRAP_SERVERS = "controller.quorum.bootstrap.servers";
+    public static final String CONTROLLER_LISTENER_NAMES = "controller.listener.names";
+    public static final String CONTROLLER_QUORUM_ELECTION_TIMEOUT_MS = "controller.quorum.election.timeout.ms";
+    public static final String CONTROLLER_QUORUM_FETCH_TIMEOUT_MS = "controller.quorum.fetch.timeout.ms";
+    public static final String INTER_BROKER_LISTENER_NAME = "inter.broker.listener.name";
+    public static final String SECURITY_INTER_BROKER_PROTOCOL = "security.inter.broker.protocol";
+    public static final String BROKER_SESSION_TIMEOUT_MS = "broker.session.timeout.ms";
+    public static final String BROKER_HEARTBEAT_INTERVAL_MS = "broker.heartbeat.interval.ms";
+    public static final String CONTROLLED_SHUTDOWN_ENABLE = "controlled.shutdown.enable";
+    public static final String REPLICA_LAG_TIME_MAX_MS = "replica.lag.time.max.ms";
+    public static final String REPLICA_FETCH_MAX_BYTES = "replica.fetch.max.bytes";
+    public static final String REPLICA_FETCH_MIN_BYTES = "replica.fetch.min.bytes";
+    public static final String REPLICA_FETCH_WAIT_MAX_MS = "replica.fetch.wait.max.ms";
+    public static final String REPLICA_FETCH_BACKOFF_MS = "replica.fetch.backoff.ms";
+    public static final String REPLICA_FETCH_RESPONSE_MAX_BYTES = "replica.fetch.response.max.bytes";
+    public static final String REPLICA_SOCKET_TIMEOUT_MS = "replica.socket.timeout.ms";
+    public static final String REPLICA_SOCKET_RECEIVE_BUFFER_BYTES = "replica.socket.receive.buffer.bytes";
+    public static final String NUM_REPLICA_FETCHERS = "num.replica.fetchers";
+    public static final String REPLICA_SELECTOR_CLASS = "replica.selector.class";
+    public static final String LEADER_REPLICATION_THROTTLED_RATE = "leader.replication.throttled.rate";
+    public static final String FOLLOWER_REPLICATION_THROTTLED_RATE = "follower.replication.throttled.rate";
+    public static final String AUTO_LEADER_REBALANCE_ENABLE = "auto.leader.rebalance.enable";
+    public static final String LEADER_IMBALANCE_PER_BROKER_PERCENTAGE = "leader.imbalance.per.broker.percentage";
+    public static final String LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS = "leader.imbalance.check.interval.seconds";
     public static final String NUM_PARTITIONS = "num.partitions";
     public static final String DEFAULT_REPLICATION_FACTOR = "default.replication.factor";
     public static final String AUTO_CREATE_TOPICS_ENABLE = "auto.create.topics.enable";
@@ -137,33 +163,65 @@ public final class BrokerConfigKeys {
     public static final int MAX_BROKER_PARTITIONS_DEFAULT = 4_000;
 
     /**
-     * Kafka keys that have no meaning for a Sluice broker (its metadata quorum and controller are
-     * built in). They are accepted silently so a Kafka server.properties can be used as is.
+     * Kafka keys that have no meaning for a Sluice broker. They are accepted silently so a Kafka
+     * server.properties can be used as is.
      */
     public static final Set<String> IGNORED_KAFKA_KEYS = Set.of(
-        "process.roles", "controller.quorum.voters", "controller.quorum.bootstrap.servers",
-        "controller.listener.names", "inter.broker.listener.name", "num.recovery.threads.per.data.dir",
+        "num.recovery.threads.per.data.dir",
         "transaction.state.log.replication.factor",
         "transaction.state.log.min.isr", "share.coordinator.state.topic.replication.factor",
         "share.coordinator.state.topic.min.isr",
         "zookeeper.connect", "zookeeper.connection.timeout.ms", "metadata.log.dir");
+
+    private static final String CLUSTER_NOT_WIRED = "clustering is not wired yet: the node runs alone";
+    private static final String REPLICATION_NOT_WIRED =
+        "replication between brokers is not wired yet: every partition has one replica";
 
     /**
      * Keys Sluice knows and describes but that change nothing here, with why. They are accepted
      * in server.properties (a file written for Kafka must start), a warning at start-up names
      * each one set, their documentation says so, and none of them can be changed at run time.
      */
-    public static final Map<String, String> WITHOUT_EFFECT = Map.of(
-        LOG_CLEANER_IO_BUFFER_SIZE, "the cleaner reads and writes through the segment files' own buffers",
-        OFFSETS_LOAD_BUFFER_SIZE, "group state is loaded through the log's own reads",
-        OFFSETS_COMMIT_TIMEOUT_MS, "a commit waits only for its local write, which cannot wait for replicas",
-        TRANSACTIONAL_ID_EXPIRATION_MS, "transactions are not served yet",
-        GROUP_CONSUMER_MIN_SESSION_TIMEOUT_MS, "groups cannot override their session timeout (GROUP config resources are not served)",
-        GROUP_CONSUMER_MAX_SESSION_TIMEOUT_MS, "groups cannot override their session timeout (GROUP config resources are not served)",
-        GROUP_CONSUMER_MIN_HEARTBEAT_INTERVAL_MS,
-        "groups cannot override their heartbeat interval (GROUP config resources are not served)",
-        GROUP_CONSUMER_MAX_HEARTBEAT_INTERVAL_MS,
-        "groups cannot override their heartbeat interval (GROUP config resources are not served)");
+    public static final Map<String, String> WITHOUT_EFFECT = Map.ofEntries(
+        Map.entry(LOG_CLEANER_IO_BUFFER_SIZE, "the cleaner reads and writes through the segment files' own buffers"),
+        Map.entry(OFFSETS_LOAD_BUFFER_SIZE, "group state is loaded through the log's own reads"),
+        Map.entry(OFFSETS_COMMIT_TIMEOUT_MS, "a commit waits only for its local write, which cannot wait for replicas"),
+        Map.entry(TRANSACTIONAL_ID_EXPIRATION_MS, "transactions are not served yet"),
+        Map.entry(GROUP_CONSUMER_MIN_SESSION_TIMEOUT_MS,
+            "groups cannot override their session timeout (GROUP config resources are not served)"),
+        Map.entry(GROUP_CONSUMER_MAX_SESSION_TIMEOUT_MS,
+            "groups cannot override their session timeout (GROUP config resources are not served)"),
+        Map.entry(GROUP_CONSUMER_MIN_HEARTBEAT_INTERVAL_MS,
+            "groups cannot override their heartbeat interval (GROUP config resources are not served)"),
+        Map.entry(GROUP_CONSUMER_MAX_HEARTBEAT_INTERVAL_MS,
+            "groups cannot override their heartbeat interval (GROUP config resources are not served)"),
+        // KRaft keys: parsed and checked as Kafka does, so a cluster's files are right before the cluster runs.
+        Map.entry(PROCESS_ROLES, CLUSTER_NOT_WIRED),
+        Map.entry(CONTROLLER_QUORUM_VOTERS, CLUSTER_NOT_WIRED),
+        Map.entry(CONTROLLER_QUORUM_BOOTSTRAP_SERVERS, CLUSTER_NOT_WIRED),
+        Map.entry(CONTROLLER_LISTENER_NAMES, CLUSTER_NOT_WIRED),
+        Map.entry(CONTROLLER_QUORUM_ELECTION_TIMEOUT_MS, CLUSTER_NOT_WIRED),
+        Map.entry(CONTROLLER_QUORUM_FETCH_TIMEOUT_MS, CLUSTER_NOT_WIRED),
+        Map.entry(INTER_BROKER_LISTENER_NAME, CLUSTER_NOT_WIRED),
+        Map.entry(SECURITY_INTER_BROKER_PROTOCOL, CLUSTER_NOT_WIRED),
+        Map.entry(BROKER_SESSION_TIMEOUT_MS, CLUSTER_NOT_WIRED),
+        Map.entry(BROKER_HEARTBEAT_INTERVAL_MS, CLUSTER_NOT_WIRED),
+        Map.entry(CONTROLLED_SHUTDOWN_ENABLE, CLUSTER_NOT_WIRED),
+        Map.entry(AUTO_LEADER_REBALANCE_ENABLE, CLUSTER_NOT_WIRED),
+        Map.entry(LEADER_IMBALANCE_PER_BROKER_PERCENTAGE, CLUSTER_NOT_WIRED),
+        Map.entry(LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS, CLUSTER_NOT_WIRED),
+        Map.entry(REPLICA_LAG_TIME_MAX_MS, REPLICATION_NOT_WIRED),
+        Map.entry(REPLICA_FETCH_MAX_BYTES, REPLICATION_NOT_WIRED),
+        Map.entry(REPLICA_FETCH_MIN_BYTES, REPLICATION_NOT_WIRED),
+        Map.entry(REPLICA_FETCH_WAIT_MAX_MS, REPLICATION_NOT_WIRED),
+        Map.entry(REPLICA_FETCH_BACKOFF_MS, REPLICATION_NOT_WIRED),
+        Map.entry(REPLICA_FETCH_RESPONSE_MAX_BYTES, REPLICATION_NOT_WIRED),
+        Map.entry(REPLICA_SOCKET_TIMEOUT_MS, REPLICATION_NOT_WIRED),
+        Map.entry(REPLICA_SOCKET_RECEIVE_BUFFER_BYTES, REPLICATION_NOT_WIRED),
+        Map.entry(NUM_REPLICA_FETCHERS, REPLICATION_NOT_WIRED),
+        Map.entry(REPLICA_SELECTOR_CLASS, "reads are served by the leader only (no follower fetching)"),
+        Map.entry(LEADER_REPLICATION_THROTTLED_RATE, REPLICATION_NOT_WIRED),
+        Map.entry(FOLLOWER_REPLICATION_THROTTLED_RATE, REPLICATION_NOT_WIRED));
 
     private static final Map<String, ConfigDef> DEFS;
 
@@ -183,6 +241,63 @@ public final class BrokerConfigKeys {
         def(m, LISTENER_SECURITY_PROTOCOL_MAP, ConfigType.STRING,
             "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL", NONE, false,
             "Security protocol of each listener name.");
+        // Cluster (KRaft); BrokerConfig checks how they fit together
+        def(m, PROCESS_ROLES, ConfigType.LIST, "", ProcessRole.CHECK, false,
+            "Roles of this node in a KRaft cluster: broker, controller, or broker,controller. Required with "
+                + "controller.quorum.voters or controller.quorum.bootstrap.servers; unset for a single node.");
+        def(m, CONTROLLER_QUORUM_VOTERS, ConfigType.LIST, "", NONE, false,
+            "The controllers that vote in the metadata quorum, as id@host:port entries (each controller's CONTROLLER listener).");
+        def(m, CONTROLLER_QUORUM_BOOTSTRAP_SERVERS, ConfigType.LIST, "", NONE, false,
+            "host:port addresses of controllers to discover the quorum from, instead of a fixed voter list.");
+        def(m, CONTROLLER_LISTENER_NAMES, ConfigType.STRING, null, NONE, false,
+            "Names of the listeners the controllers use; the first is the one brokers connect to.");
+        def(m, CONTROLLER_QUORUM_ELECTION_TIMEOUT_MS, ConfigType.INT, "1000", atLeast(0), false,
+            "Time without a leader before a voter starts an election.");
+        def(m, CONTROLLER_QUORUM_FETCH_TIMEOUT_MS, ConfigType.INT, "2000", atLeast(0), false,
+            "Time without a successful fetch from the leader before a voter starts an election.");
+        def(m, INTER_BROKER_LISTENER_NAME, ConfigType.STRING, null, NONE, false,
+            "Listener brokers use to reach each other; by default the one named as security.inter.broker.protocol. "
+                + "Set at most one of the two.");
+        def(m, SECURITY_INTER_BROKER_PROTOCOL, ConfigType.STRING, "PLAINTEXT",
+            oneOf("plaintext", "ssl", "sasl_plaintext", "sasl_ssl"), false,
+            "Security protocol between brokers; only PLAINTEXT is served so far.");
+        def(m, BROKER_SESSION_TIMEOUT_MS, ConfigType.INT, "9000", atLeast(1), false,
+            "Time a broker stays registered without a heartbeat reaching the controller.");
+        def(m, BROKER_HEARTBEAT_INTERVAL_MS, ConfigType.INT, "2000", atLeast(1), false,
+            "Time between a broker's heartbeats to the controller.");
+        def(m, CONTROLLED_SHUTDOWN_ENABLE, ConfigType.BOOLEAN, "true", NONE, false,
+            "Move leadership away from a broker before it stops.");
+        def(m, AUTO_LEADER_REBALANCE_ENABLE, ConfigType.BOOLEAN, "true", NONE, false,
+            "Move leadership back to preferred replicas when the cluster is out of balance.");
+        def(m, LEADER_IMBALANCE_PER_BROKER_PERCENTAGE, ConfigType.INT, "10", between(0, 100), false,
+            "Share of a broker's partitions not led by their preferred replica that triggers a rebalance.");
+        def(m, LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS, ConfigType.LONG, "300", atLeast(1), false,
+            "How often leader imbalance is checked.");
+        // Replication
+        def(m, REPLICA_LAG_TIME_MAX_MS, ConfigType.LONG, "30000", atLeast(0), false,
+            "A follower that has not caught up with the leader for this long leaves the ISR.");
+        def(m, REPLICA_FETCH_MAX_BYTES, ConfigType.INT, "1048576", atLeast(0), false,
+            "Bytes a follower asks for per partition in one fetch.");
+        def(m, REPLICA_FETCH_MIN_BYTES, ConfigType.INT, "1", atLeast(0), false,
+            "Bytes a follower's fetch waits for before it is answered.");
+        def(m, REPLICA_FETCH_WAIT_MAX_MS, ConfigType.INT, "500", atLeast(0), false,
+            "Longest a follower's fetch waits on the leader; at most replica.lag.time.max.ms and replica.socket.timeout.ms.");
+        def(m, REPLICA_FETCH_BACKOFF_MS, ConfigType.INT, "1000", atLeast(0), false,
+            "Pause of a follower after a fetch error.");
+        def(m, REPLICA_FETCH_RESPONSE_MAX_BYTES, ConfigType.INT, "10485760", atLeast(0), false,
+            "Bytes a follower asks for in one fetch, over all partitions.");
+        def(m, REPLICA_SOCKET_TIMEOUT_MS, ConfigType.INT, "30000", NONE, false,
+            "Request timeout of follower fetches.");
+        def(m, REPLICA_SOCKET_RECEIVE_BUFFER_BYTES, ConfigType.INT, "65536", NONE, false,
+            "SO_RCVBUF of follower connections; -1 keeps the OS default.");
+        def(m, NUM_REPLICA_FETCHERS, ConfigType.INT, "1", atLeast(1), false,
+            "Fetcher threads per source broker.");
+        def(m, REPLICA_SELECTOR_CLASS, ConfigType.STRING, null, NONE, false,
+            "Chooses the replica a consumer reads from (KIP-392); by default the leader.");
+        def(m, LEADER_REPLICATION_THROTTLED_RATE, ConfigType.LONG, Long.toString(Long.MAX_VALUE), atLeast(0), false,
+            "Bytes per second leaders may send to throttled replicas.");
+        def(m, FOLLOWER_REPLICATION_THROTTLED_RATE, ConfigType.LONG, Long.toString(Long.MAX_VALUE), atLeast(0), false,
+            "Bytes per second followers may fetch for throttled replicas.");
         def(m, SOCKET_REQUEST_MAX_BYTES, ConfigType.INT, "104857600", atLeast(1), false,
             "Largest request frame accepted; a larger one closes the connection.");
         def(m, SOCKET_SEND_BUFFER_BYTES, ConfigType.INT, "102400", NONE, false, "SO_SNDBUF of client sockets; -1 keeps the OS default.");

@@ -35,19 +35,8 @@ public record Listener(String name, String host, int port, String securityProtoc
             if (colon < 0) {
                 throw new ConfigException(key, entry, "missing port");
             }
-            String host = rest.substring(0, colon);
-            if (host.startsWith("[") && host.endsWith("]")) {
-                host = host.substring(1, host.length() - 1);
-            }
-            int port;
-            try {
-                port = Integer.parseInt(rest.substring(colon + 1));
-            } catch (NumberFormatException e) {
-                throw new ConfigException(key, entry, "port is not a number");
-            }
-            if (port < 0 || port > 65535) {
-                throw new ConfigException(key, entry, "port out of range");
-            }
+            String host = HostPort.unbracket(rest.substring(0, colon));
+            int port = HostPort.port(key, entry, rest.substring(colon + 1), 0);
             String protocol = protocols.get(name);
             if (protocol == null) {
                 throw new ConfigException(key, entry, "listener name " + name + " has no entry in "
