@@ -41,6 +41,7 @@ import dev.sluice.broker.handler.OffsetForLeaderEpochHandler;
 import dev.sluice.broker.handler.ProduceHandler;
 import dev.sluice.broker.handler.RequestDispatcher;
 import dev.sluice.broker.log.DelayedFetches;
+import dev.sluice.broker.log.LogMaintenance;
 import dev.sluice.broker.log.ReadPools;
 import dev.sluice.broker.log.Partition;
 import dev.sluice.broker.log.Partitions;
@@ -95,6 +96,7 @@ public final class SluiceBroker implements AutoCloseable {
     private final DataDirectory dataDirectory;
     private final Controller controller;
     private final Partitions partitions;
+    private final LogMaintenance maintenance;
     private final DelayedFetches delayedFetches;
     private final ReadPools readPools;
     private final GroupCoordinator groups;
@@ -106,13 +108,15 @@ public final class SluiceBroker implements AutoCloseable {
     private volatile boolean closed;
 
     private SluiceBroker(BrokerConfig config, DataDirectory dataDirectory, Controller controller, Partitions partitions,
-                         DelayedFetches delayedFetches, ReadPools readPools, GroupCoordinator groups, NetworkServer network,
+                         LogMaintenance maintenance, DelayedFetches delayedFetches, ReadPools readPools,
+                         GroupCoordinator groups, NetworkServer network,
                          MetricsEndpoint metricsEndpoint,
                          PrometheusMeterRegistry registry, BrokerIdentity identity, Path deleteOnClose) {
         this.config = config;
         this.dataDirectory = dataDirectory;
         this.controller = controller;
         this.partitions = partitions;
+        this.maintenance = maintenance;
         this.delayedFetches = delayedFetches;
         this.readPools = readPools;
         this.groups = groups;
@@ -212,12 +216,13 @@ public final class SluiceBroker implements AutoCloseable {
                     config.getLong(BrokerConfigKeys.LOG_CLEANER_BACKOFF_MS)));
             }
             partitions.load(controller.image());
-            partitions.startMaintenance(new Partitions.Maintenance(
+            LogMaintenance maintenance = LogMaintenance.start(partitions, new LogMaintenance.Schedule(
                 config.getLong(BrokerConfigKeys.LOG_RETENTION_CHECK_INTERVAL_MS),
                 Math.min(1000, config.getLong(BrokerConfigKeys.LOG_FLUSH_SCHEDULER_INTERVAL_MS)),
                 config.getInt(BrokerConfigKeys.LOG_FLUSH_OFFSET_CHECKPOINT_INTERVAL_MS),
                 config.getInt(BrokerConfigKeys.LOG_FLUSH_START_OFFSET_CHECKPOINT_INTERVAL_MS),
                 config.getLong(BrokerConfigKeys.REPLICA_HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS)));
+            opened.add(maintenance);
             controller.addListener(partitions);
             ReadPools readPools = new ReadPools(config.getInt(BrokerConfigKeys.NUM_IO_THREADS),
                 config.getInt(BrokerConfigKeys.REMOTE_LOG_READER_THREADS),
@@ -292,7 +297,8 @@ public final class SluiceBroker implements AutoCloseable {
                 metrics = MetricsEndpoint.start(config.getString(BrokerConfigKeys.METRICS_HOST), metricsPort, registry);
                 opened.add(metrics);
             }
-            SluiceBroker broker = new SluiceBroker(config, dir, controller, partitions, delayedFetches, readPools, groups,
+            SluiceBroker broker = new SluiceBroker(config, dir, controller, partitions, maintenance, delayedFetches,
+                readPools, groups,
                 network,
                 metrics,
                 registry, identity, deleteOnClose);
@@ -431,6 +437,7 @@ public final class SluiceBroker implements AutoCloseable {
             metricsEndpoint.close();
         }
         controller.close();
+        maintenance.close();
         partitions.close();
         registry.close();
         try {

@@ -33,7 +33,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -60,7 +59,7 @@ import org.slf4j.LoggerFactory;
  * <p>The data directory also holds {@code recovery-point-offset-checkpoint},
  * {@code log-start-offset-checkpoint} and {@code replication-offset-checkpoint} (high watermarks),
  * format and crash behaviour in {@link OffsetCheckpointFile}: read when the logs are loaded,
- * written periodically ({@link #startMaintenance}) and at {@link #close()}.
+ * written periodically ({@link LogMaintenance}) and at {@link #close()}.
  *
  * <p>Threading: metadata changes arrive on the controller thread; lookups may come from any thread.
  */
@@ -88,7 +87,6 @@ public final class Partitions implements MetadataListener, AutoCloseable {
     private final OffsetCheckpointFile recoveryPoints;
     private final OffsetCheckpointFile logStartOffsets;
     private final OffsetCheckpointFile highWatermarks;
-    private final List<ScheduledFuture<?>> maintenance = new CopyOnWriteArrayList<>();
     /**
      * Logs opened by {@link #prepare} for a change not yet published, by partition, with the
      * settings they were opened with; taken by {@link #onChange} or closed by {@link #abandon}.
@@ -455,70 +453,24 @@ public final class Partitions implements MetadataListener, AutoCloseable {
         }
     }
 
-    /**
-     * How often the periodic durability work runs; Kafka's keys and defaults.
-     *
-     * @param retentionCheckMs {@code log.retention.check.interval.ms}
-     * @param flushCheckMs how often to look for partitions unflushed for their {@code flush.ms}
-     *     ({@code min(1000, log.flush.scheduler.interval.ms)})
-     * @param recoveryPointCheckpointMs {@code log.flush.offset.checkpoint.interval.ms}, 0 for never
-     * @param logStartCheckpointMs {@code log.flush.start.offset.checkpoint.interval.ms}, 0 for never
-     * @param highWatermarkCheckpointMs {@code replica.high.watermark.checkpoint.interval.ms}
-     */
-    public record Maintenance(long retentionCheckMs, long flushCheckMs, long recoveryPointCheckpointMs,
-                              long logStartCheckpointMs, long highWatermarkCheckpointMs) {
+    /** The housekeeping thread: deferred deletions, producer expiry and {@link LogMaintenance}. */
+    ScheduledExecutorService housekeeping() {
+        return housekeeping;
     }
 
-    /**
-     * Starts retention, the {@code flush.ms} flusher and the checkpoint writers on the
-     * housekeeping thread. Retention and flushes run on each partition's writer; the checkpoints
-     * read offsets the logs publish for any thread. All three files are written again by
-     * {@link #close()}, after the logs are closed.
-     */
-    public void startMaintenance(Maintenance m) {
-        every(m.retentionCheckMs(), this::applyRetention);
-        every(m.flushCheckMs(), this::flushDueLogs);
-        every(m.recoveryPointCheckpointMs(), () -> checkpoint(recoveryPoints, Partition::recoveryPoint));
-        every(m.logStartCheckpointMs(), () -> checkpoint(logStartOffsets, Partition::logStartOffset));
-        every(m.highWatermarkCheckpointMs(), () -> checkpoint(highWatermarks, Partition::highWatermark));
+    /** Writes {@code recovery-point-offset-checkpoint} from every open partition. */
+    void checkpointRecoveryPoints() {
+        checkpoint(recoveryPoints, Partition::recoveryPoint);
     }
 
-    private void every(long periodMs, Runnable task) {
-        if (periodMs <= 0) {
-            return;
-        }
-        maintenance.add(housekeeping.scheduleWithFixedDelay(() -> {
-            try {
-                task.run();
-            } catch (RuntimeException e) {
-                // An exception would cancel the schedule; the next round may succeed.
-                log.warn("periodic log maintenance failed: {}", e.toString());
-            }
-        }, periodMs, periodMs, TimeUnit.MILLISECONDS));
+    /** Writes {@code log-start-offset-checkpoint} from every open partition. */
+    void checkpointLogStartOffsets() {
+        checkpoint(logStartOffsets, Partition::logStartOffset);
     }
 
-    private void applyRetention() {
-        for (Partition p : partitions.values()) {
-            if (!p.isOffline()) {
-                p.applyRetention().exceptionally(e -> logFailure("retention", p, e));
-            }
-        }
-    }
-
-    private void flushDueLogs() {
-        long now = clock.millis();
-        for (Partition p : partitions.values()) {
-            p.flushIfDue(now).exceptionally(e -> logFailure("flush", p, e));
-        }
-    }
-
-    private static <T> T logFailure(String what, Partition p, Throwable e) {
-        Throwable cause = e.getCause() != null ? e.getCause() : e;
-        if (!(cause instanceof IllegalStateException)) {
-            // A closed log (topic deleted meanwhile) is not worth a warning.
-            log.warn("{} of {} failed: {}", what, p, cause.toString());
-        }
-        return null;
+    /** Writes {@code replication-offset-checkpoint} (high watermarks) from every open partition. */
+    void checkpointHighWatermarks() {
+        checkpoint(highWatermarks, Partition::highWatermark);
     }
 
     /** Synchronized: the periodic writers and {@link #close()} share the files' temporary names. */
@@ -548,7 +500,6 @@ public final class Partitions implements MetadataListener, AutoCloseable {
     /** Flushes and closes every log (writing clean-shutdown markers), then stops the threads. */
     @Override
     public void close() {
-        maintenance.forEach(f -> f.cancel(false));
         List<Partition> closed = new ArrayList<>(partitions.values());
         LogCleaner logCleaner = cleaner;
         if (logCleaner != null) {
@@ -580,7 +531,8 @@ public final class Partitions implements MetadataListener, AutoCloseable {
         // Deferred deletions only wait for readers to let go of old segments; with the broker
         // stopping there are none left, so run them now instead of abandoning or waiting for them.
         for (Runnable pending : housekeeping.shutdownNow()) {
-            if (pending instanceof java.util.concurrent.Future<?> f && f.isCancelled()) {
+            if (pending instanceof java.util.concurrent.RunnableScheduledFuture<?> f && (f.isCancelled() || f.isPeriodic())) {
+                // Periodic work (producer expiry, maintenance) has nothing left to do once the logs are closed.
                 continue;
             }
             try {
