@@ -40,11 +40,13 @@ import dev.sluice.broker.handler.MetadataHandler;
 import dev.sluice.broker.handler.OffsetForLeaderEpochHandler;
 import dev.sluice.broker.handler.ProduceHandler;
 import dev.sluice.broker.handler.RequestDispatcher;
-import dev.sluice.broker.log.DelayedFetches;
 import dev.sluice.broker.log.LogMaintenance;
 import dev.sluice.broker.log.ReadPools;
 import dev.sluice.broker.log.Partition;
 import dev.sluice.broker.log.Partitions;
+import dev.sluice.broker.replica.DelayedFetches;
+import dev.sluice.broker.replica.DelayedProduces;
+import dev.sluice.broker.replica.Replicas;
 import dev.sluice.broker.metadata.BrokerIdentity;
 import dev.sluice.broker.metadata.Controller;
 import dev.sluice.broker.metrics.MetricsEndpoint;
@@ -97,7 +99,7 @@ public final class SluiceBroker implements AutoCloseable {
     private final Controller controller;
     private final Partitions partitions;
     private final LogMaintenance maintenance;
-    private final DelayedFetches delayedFetches;
+    private final Replicas replicas;
     private final ReadPools readPools;
     private final GroupCoordinator groups;
     private final NetworkServer network;
@@ -108,8 +110,8 @@ public final class SluiceBroker implements AutoCloseable {
     private volatile boolean closed;
 
     private SluiceBroker(BrokerConfig config, DataDirectory dataDirectory, Controller controller, Partitions partitions,
-                         LogMaintenance maintenance, DelayedFetches delayedFetches, ReadPools readPools,
-                         GroupCoordinator groups, NetworkServer network,
+                         LogMaintenance maintenance, Replicas replicas, ReadPools readPools, GroupCoordinator groups,
+                         NetworkServer network,
                          MetricsEndpoint metricsEndpoint,
                          PrometheusMeterRegistry registry, BrokerIdentity identity, Path deleteOnClose) {
         this.config = config;
@@ -117,7 +119,7 @@ public final class SluiceBroker implements AutoCloseable {
         this.controller = controller;
         this.partitions = partitions;
         this.maintenance = maintenance;
-        this.delayedFetches = delayedFetches;
+        this.replicas = replicas;
         this.readPools = readPools;
         this.groups = groups;
         this.network = network;
@@ -230,7 +232,12 @@ public final class SluiceBroker implements AutoCloseable {
                 config.getInt(BrokerConfigKeys.REMOTE_FETCH_MAX_WAIT_MS));
             opened.add(readPools);
             DelayedFetches delayedFetches = new DelayedFetches(readPools.local());
-            partitions.addAppendListener(delayedFetches);
+            DelayedProduces delayedProduces = new DelayedProduces();
+            Replicas replicas = new Replicas(partitions, delayedFetches, delayedProduces);
+            opened.add(replicas);
+            replicas.load(controller.image());
+            // After partitions: a partition a change adds is open before it takes its role.
+            controller.addListener(replicas);
             GroupCoordinator groups = new GroupCoordinator(GroupConfig.from(config), controller, partitions);
             opened.add(groups);
             // After partitions: a new __consumer_offsets partition is open before its shard loads.
@@ -254,7 +261,7 @@ public final class SluiceBroker implements AutoCloseable {
                 config.getInt(BrokerConfigKeys.MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS),
                 config.getInt(BrokerConfigKeys.FETCH_MAX_BYTES), topicMetrics);
             List<ApiHandler<?, ?>> handlers = List.of(
-                new ProduceHandler(controller, partitions),
+                new ProduceHandler(controller, partitions, delayedProduces),
                 fetchHandler,
                 new ListOffsetsHandler(controller, partitions, readPools),
                 new OffsetForLeaderEpochHandler(controller, partitions),
@@ -289,7 +296,8 @@ public final class SluiceBroker implements AutoCloseable {
             opened.add(network);
             List<Listener> bound = network.start();
             identity.bound(bound);
-            registerGauges(registry, network, controller, partitions, delayedFetches, fetchHandler, groups);
+            registerGauges(registry, network, controller, partitions, delayedFetches, delayedProduces, fetchHandler,
+                groups);
 
             MetricsEndpoint metrics = null;
             int metricsPort = config.getInt(BrokerConfigKeys.METRICS_PORT);
@@ -297,8 +305,8 @@ public final class SluiceBroker implements AutoCloseable {
                 metrics = MetricsEndpoint.start(config.getString(BrokerConfigKeys.METRICS_HOST), metricsPort, registry);
                 opened.add(metrics);
             }
-            SluiceBroker broker = new SluiceBroker(config, dir, controller, partitions, maintenance, delayedFetches,
-                readPools, groups,
+            SluiceBroker broker = new SluiceBroker(config, dir, controller, partitions, maintenance, replicas, readPools,
+                groups,
                 network,
                 metrics,
                 registry, identity, deleteOnClose);
@@ -345,8 +353,8 @@ public final class SluiceBroker implements AutoCloseable {
 
     /** Broker-wide gauges, read at scrape time only; none costs anything on a request path. */
     private static void registerGauges(MeterRegistry registry, NetworkServer network, Controller controller,
-                                       Partitions partitions, DelayedFetches delayedFetches, FetchHandler fetch,
-                                       GroupCoordinator groups) {
+                                       Partitions partitions, DelayedFetches delayedFetches,
+                                       DelayedProduces delayedProduces, FetchHandler fetch, GroupCoordinator groups) {
         Gauge.builder("sluice.connections", network::connectionCount).strongReference(true)
             .description("Open client connections on all listeners").register(registry);
         FunctionCounter.builder("sluice.connections.refused", network, NetworkServer::refusedConnections)
@@ -369,6 +377,8 @@ public final class SluiceBroker implements AutoCloseable {
             .register(registry);
         Gauge.builder("sluice.fetch.waiting", delayedFetches::waitingCount).strongReference(true)
             .description("Fetch requests parked until data arrives or their wait time passes").register(registry);
+        Gauge.builder("sluice.produce.waiting", delayedProduces::waitingCount).strongReference(true)
+            .description("acks=all produce requests waiting for their records to be committed").register(registry);
         Gauge.builder("sluice.fetch.sessions", fetch::sessionCount).strongReference(true)
             .description("Incremental fetch sessions cached").register(registry);
         Gauge.builder("sluice.groups", groups::groupCount).strongReference(true)
@@ -427,8 +437,8 @@ public final class SluiceBroker implements AutoCloseable {
         }
         closed = true;
         long started = System.nanoTime();
-        // Waiting fetches are answered at once, so that in-flight requests drain quickly.
-        delayedFetches.close();
+        // Waiting fetches and acks=all produces are answered at once, so that in-flight requests drain quickly.
+        replicas.close();
         // Waiting JoinGroup and SyncGroup requests are answered NOT_COORDINATOR, as Kafka does.
         groups.close();
         network.shutdown(10_000);

@@ -61,6 +61,9 @@ import org.slf4j.LoggerFactory;
  * format and crash behaviour in {@link OffsetCheckpointFile}: read when the logs are loaded,
  * written periodically ({@link LogMaintenance}) and at {@link #close()}.
  *
+ * <p>A partition is held here when this broker is one of its replicas (or its leader); its role
+ * (leader or follower) is the replica manager's to change after it opens.
+ *
  * <p>Threading: metadata changes arrive on the controller thread; lookups may come from any thread.
  */
 public final class Partitions implements MetadataListener, AutoCloseable {
@@ -84,6 +87,7 @@ public final class Partitions implements MetadataListener, AutoCloseable {
     private final InstantSource clock = InstantSource.system();
     private final Map<Key, Partition> partitions = new ConcurrentHashMap<>();
     private final List<Partition.AppendListener> appendListeners = new CopyOnWriteArrayList<>();
+    private final List<Partition.HighWatermarkListener> highWatermarkListeners = new CopyOnWriteArrayList<>();
     private final OffsetCheckpointFile recoveryPoints;
     private final OffsetCheckpointFile logStartOffsets;
     private final OffsetCheckpointFile highWatermarks;
@@ -163,6 +167,26 @@ public final class Partitions implements MetadataListener, AutoCloseable {
         appendListeners.add(listener);
     }
 
+    /** Told on a partition's writer whenever its high watermark moves. */
+    public void addHighWatermarkListener(Partition.HighWatermarkListener listener) {
+        highWatermarkListeners.add(listener);
+    }
+
+    /** This broker's node id: the partitions held here are those whose replicas name it. */
+    public int nodeId() {
+        return nodeId;
+    }
+
+    /** Whether this broker holds a replica of {@code p}. */
+    boolean hosts(PartitionImage p) {
+        return p.leader() == nodeId || p.replicas().contains(nodeId);
+    }
+
+    /** The role {@code p} gives this broker's replica. */
+    public Partition.Role roleOf(PartitionImage p) {
+        return new Partition.Role(p.leader() == nodeId, p.leader(), p.leaderEpoch(), p.isr());
+    }
+
     public Optional<Partition> get(String topic, int partition) {
         return Optional.ofNullable(partitions.get(new Key(topic, partition)));
     }
@@ -180,7 +204,7 @@ public final class Partitions implements MetadataListener, AutoCloseable {
         return io;
     }
 
-    /** Opens every partition this broker leads in {@code image} and moves aside directories of topics that are gone. */
+    /** Opens every partition this broker holds in {@code image} and moves aside directories of topics that are gone. */
     public void load(MetadataImage image) {
         nextProducerId = image.nextProducerId();
         startupRecoveryPoints = recoveryPoints.read();
@@ -190,7 +214,7 @@ public final class Partitions implements MetadataListener, AutoCloseable {
         List<CompletableFuture<Void>> opening = new ArrayList<>();
         for (TopicImage topic : image.topics()) {
             for (PartitionImage p : topic.partitions()) {
-                if (p.leader() == nodeId) {
+                if (hosts(p)) {
                     expected.put(topic.name() + "-" + p.partition(), topic.id());
                     opening.add(CompletableFuture.runAsync(() -> open(image, topic, p, true), io));
                 }
@@ -273,7 +297,7 @@ public final class Partitions implements MetadataListener, AutoCloseable {
                 : (RuntimeException) e;
         }
         Partition partition = new Partition(topic.name(), topic.id(), p.partition(), partitionLog, settings,
-            p.leaderEpoch(), io, clock, this::appended, () -> nextProducerId);
+            roleOf(p), io, clock, this::appended, this::highWatermarkMoved, () -> nextProducerId);
         if (recover) {
             Long hw = startupHighWatermarks.map(m -> m.get(tp)).orElse(null);
             if (hw != null) {
@@ -312,7 +336,7 @@ public final class Partitions implements MetadataListener, AutoCloseable {
      */
     @Override
     public void prepare(MetadataImage image, TopicImage topic, List<PartitionImage> added) throws IOException {
-        List<PartitionImage> mine = added.stream().filter(p -> p.leader() == nodeId).toList();
+        List<PartitionImage> mine = added.stream().filter(this::hosts).toList();
         Throwable failure = null;
         List<Partition> opened = new ArrayList<>(mine.size());
         // In waves, so that a topic of thousands of partitions leaves room on the I/O threads for
@@ -390,6 +414,12 @@ public final class Partitions implements MetadataListener, AutoCloseable {
         }
     }
 
+    private void highWatermarkMoved(Partition partition) {
+        for (Partition.HighWatermarkListener l : highWatermarkListeners) {
+            l.highWatermarkMoved(partition);
+        }
+    }
+
     @Override
     public void onChange(MetadataImage previous, MetadataImage next) {
         // Listeners run inside the controller's commit, before an InitProducerId that reserved a
@@ -420,7 +450,7 @@ public final class Partitions implements MetadataListener, AutoCloseable {
             TopicImage before = previous.topic(topic.id()).orElse(null);
             for (PartitionImage p : topic.partitions()) {
                 Key key = new Key(topic.name(), p.partition());
-                if (p.leader() == nodeId && !partitions.containsKey(key)) {
+                if (hosts(p) && !partitions.containsKey(key)) {
                     Prepared ready = prepared.remove(key);
                     if (ready != null) {
                         TopicSettings now = settings(next, topic);
