@@ -9,6 +9,7 @@ import dev.sluice.broker.metadata.TopicImage;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.slf4j.Logger;
@@ -39,6 +40,12 @@ public final class Replicas implements MetadataListener, AutoCloseable {
     private final List<LeadershipListener> listeners = new CopyOnWriteArrayList<>();
     /** Partitions this broker leads, with the epoch last announced. Written on the metadata thread only. */
     private final Map<Partitions.Key, Led> led = new ConcurrentHashMap<>();
+
+    /**
+     * The role last handed to each partition (applied on its writer, perhaps not yet). Metadata
+     * thread only; rebuilt by every image, so deleted partitions leave it.
+     */
+    private Map<Partition, Partition.Role> requested = new HashMap<>();
 
     private record Led(Partition partition, int leaderEpoch) {
     }
@@ -73,6 +80,7 @@ public final class Replicas implements MetadataListener, AutoCloseable {
 
     private void apply(MetadataImage image) {
         Map<Partitions.Key, Led> stillLed = new HashMap<>();
+        Map<Partition, Partition.Role> nowRequested = new HashMap<>();
         for (TopicImage topic : image.topics()) {
             for (PartitionImage p : topic.partitions()) {
                 Partition partition = partitions.get(topic.name(), p.partition()).orElse(null);
@@ -80,6 +88,12 @@ public final class Replicas implements MetadataListener, AutoCloseable {
                     continue;
                 }
                 Partition.Role role = partitions.roleOf(p);
+                nowRequested.put(partition, role);
+                Partition.Role last = requested.get(partition);
+                if (last == null && partition.role().equals(role)) {
+                    // Opened with this role, and no role was handed to it since.
+                    last = role;
+                }
                 Partitions.Key key = new Partitions.Key(topic.name(), p.partition());
                 Led before = led.get(key);
                 boolean replaced = before != null && before.partition() != partition;
@@ -97,7 +111,14 @@ public final class Replicas implements MetadataListener, AutoCloseable {
                 if (resigned) {
                     led.remove(key);
                 }
-                partition.applyRole(role).whenComplete((v, failure) -> {
+                if (role.equals(last) && !announce && !resigned) {
+                    // Most changes leave most partitions alone: no task for their writers.
+                    continue;
+                }
+                // A partition seen for the first time has nothing queued, so announcing at once keeps the order.
+                CompletableFuture<Void> applied = role.equals(last) ? CompletableFuture.completedFuture(null)
+                    : partition.applyRole(role);
+                applied.whenComplete((v, failure) -> {
                     if (failure != null) {
                         log.error("{} could not take its role as {} at leader epoch {}: {}", partition,
                             role.leader() ? "leader" : "follower", role.leaderEpoch(), failure.toString());
@@ -113,6 +134,7 @@ public final class Replicas implements MetadataListener, AutoCloseable {
                 });
             }
         }
+        requested = nowRequested;
         // Led partitions the image no longer has (deleted topics) or no longer places here.
         for (Map.Entry<Partitions.Key, Led> e : Map.copyOf(led).entrySet()) {
             if (!stillLed.containsKey(e.getKey())) {

@@ -180,6 +180,20 @@ class ReplicasTest {
     }
 
     @Test
+    void theLastImageDecidesTheRoleWhenChangesComeFasterThanTheWriterAppliesThem() throws Exception {
+        Partition p = start(image(1, 0, List.of(1, 2)));
+        MetadataImage shrunk = image(1, 0, List.of(1));
+        MetadataImage grown = image(1, 0, List.of(1, 2));
+        for (int i = 0; i < 50; i++) {
+            replicas.onChange(grown, shrunk);
+            replicas.onChange(shrunk, grown);
+        }
+        p.producers().join();
+        assertEquals(new Partition.Role(true, 1, 0, List.of(1, 2)), p.role(), "every change is on the writer by now");
+        assertEquals(List.of("leader t-0 0"), announced, "the ISR changed, the leadership did not");
+    }
+
+    @Test
     void anAcksAllWriteTakesItsAnswerFromTheIsrWhenItIsCommitted() throws Exception {
         Partition p = start(image(1, 0, List.of(1, 2)));
         long required = p.append(batch(5), (short) -1).join().lastOffset() + 1;
