@@ -40,10 +40,13 @@ import dev.sluice.broker.handler.MetadataHandler;
 import dev.sluice.broker.handler.OffsetForLeaderEpochHandler;
 import dev.sluice.broker.handler.ProduceHandler;
 import dev.sluice.broker.handler.RequestDispatcher;
-import dev.sluice.broker.log.DelayedFetches;
+import dev.sluice.broker.log.LogMaintenance;
 import dev.sluice.broker.log.ReadPools;
 import dev.sluice.broker.log.Partition;
 import dev.sluice.broker.log.Partitions;
+import dev.sluice.broker.replica.DelayedFetches;
+import dev.sluice.broker.replica.DelayedProduces;
+import dev.sluice.broker.replica.Replicas;
 import dev.sluice.broker.metadata.BrokerIdentity;
 import dev.sluice.broker.metadata.Controller;
 import dev.sluice.broker.metadata.JournalMetadataLog;
@@ -99,7 +102,8 @@ public final class SluiceBroker implements AutoCloseable {
     private final MetadataLog metadataLog;
     private final Controller controller;
     private final Partitions partitions;
-    private final DelayedFetches delayedFetches;
+    private final LogMaintenance maintenance;
+    private final Replicas replicas;
     private final ReadPools readPools;
     private final GroupCoordinator groups;
     private final NetworkServer network;
@@ -111,7 +115,8 @@ public final class SluiceBroker implements AutoCloseable {
 
     private SluiceBroker(BrokerConfig config, DataDirectory dataDirectory, MetadataLog metadataLog,
                          Controller controller, Partitions partitions,
-                         DelayedFetches delayedFetches, ReadPools readPools, GroupCoordinator groups, NetworkServer network,
+                         LogMaintenance maintenance, Replicas replicas, ReadPools readPools, GroupCoordinator groups,
+                         NetworkServer network,
                          MetricsEndpoint metricsEndpoint,
                          PrometheusMeterRegistry registry, BrokerIdentity identity, Path deleteOnClose) {
         this.config = config;
@@ -119,7 +124,8 @@ public final class SluiceBroker implements AutoCloseable {
         this.metadataLog = metadataLog;
         this.controller = controller;
         this.partitions = partitions;
-        this.delayedFetches = delayedFetches;
+        this.maintenance = maintenance;
+        this.replicas = replicas;
         this.readPools = readPools;
         this.groups = groups;
         this.network = network;
@@ -225,12 +231,13 @@ public final class SluiceBroker implements AutoCloseable {
                     config.getLong(BrokerConfigKeys.LOG_CLEANER_BACKOFF_MS)));
             }
             partitions.load(view.image());
-            partitions.startMaintenance(new Partitions.Maintenance(
+            LogMaintenance maintenance = LogMaintenance.start(partitions, new LogMaintenance.Schedule(
                 config.getLong(BrokerConfigKeys.LOG_RETENTION_CHECK_INTERVAL_MS),
                 Math.min(1000, config.getLong(BrokerConfigKeys.LOG_FLUSH_SCHEDULER_INTERVAL_MS)),
                 config.getInt(BrokerConfigKeys.LOG_FLUSH_OFFSET_CHECKPOINT_INTERVAL_MS),
                 config.getInt(BrokerConfigKeys.LOG_FLUSH_START_OFFSET_CHECKPOINT_INTERVAL_MS),
                 config.getLong(BrokerConfigKeys.REPLICA_HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS)));
+            opened.add(maintenance);
             view.addListener(partitions);
             ReadPools readPools = new ReadPools(config.getInt(BrokerConfigKeys.NUM_IO_THREADS),
                 config.getInt(BrokerConfigKeys.REMOTE_LOG_READER_THREADS),
@@ -238,7 +245,12 @@ public final class SluiceBroker implements AutoCloseable {
                 config.getInt(BrokerConfigKeys.REMOTE_FETCH_MAX_WAIT_MS));
             opened.add(readPools);
             DelayedFetches delayedFetches = new DelayedFetches(readPools.local());
-            partitions.addAppendListener(delayedFetches);
+            DelayedProduces delayedProduces = new DelayedProduces();
+            Replicas replicas = new Replicas(partitions, delayedFetches, delayedProduces);
+            opened.add(replicas);
+            replicas.load(view.image());
+            // After partitions: a partition a change adds is open before it takes its role.
+            view.addListener(replicas);
             GroupCoordinator groups = new GroupCoordinator(GroupConfig.from(config), view, controller, partitions);
             opened.add(groups);
             // After partitions: a new __consumer_offsets partition is open before its shard loads.
@@ -262,7 +274,7 @@ public final class SluiceBroker implements AutoCloseable {
                 config.getInt(BrokerConfigKeys.MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS),
                 config.getInt(BrokerConfigKeys.FETCH_MAX_BYTES), topicMetrics);
             List<ApiHandler<?, ?>> handlers = List.of(
-                new ProduceHandler(view, partitions),
+                new ProduceHandler(view, partitions, delayedProduces),
                 fetchHandler,
                 new ListOffsetsHandler(view, partitions, readPools),
                 new OffsetForLeaderEpochHandler(view, partitions),
@@ -298,7 +310,8 @@ public final class SluiceBroker implements AutoCloseable {
             opened.add(network);
             List<Listener> bound = network.start();
             identity.bound(bound);
-            registerGauges(registry, network, view, partitions, delayedFetches, fetchHandler, groups);
+            registerGauges(registry, network, view, partitions, delayedFetches, delayedProduces, fetchHandler,
+                groups);
 
             MetricsEndpoint metrics = null;
             int metricsPort = config.getInt(BrokerConfigKeys.METRICS_PORT);
@@ -306,7 +319,7 @@ public final class SluiceBroker implements AutoCloseable {
                 metrics = MetricsEndpoint.start(config.getString(BrokerConfigKeys.METRICS_HOST), metricsPort, registry);
                 opened.add(metrics);
             }
-            SluiceBroker broker = new SluiceBroker(config, dir, metadataLog, controller, partitions, delayedFetches,
+            SluiceBroker broker = new SluiceBroker(config, dir, metadataLog, controller, partitions, maintenance, replicas,
                 readPools, groups,
                 network,
                 metrics,
@@ -354,8 +367,8 @@ public final class SluiceBroker implements AutoCloseable {
 
     /** Broker-wide gauges, read at scrape time only; none costs anything on a request path. */
     private static void registerGauges(MeterRegistry registry, NetworkServer network, MetadataView view,
-                                       Partitions partitions, DelayedFetches delayedFetches, FetchHandler fetch,
-                                       GroupCoordinator groups) {
+                                       Partitions partitions, DelayedFetches delayedFetches,
+                                       DelayedProduces delayedProduces, FetchHandler fetch, GroupCoordinator groups) {
         Gauge.builder("sluice.connections", network::connectionCount).strongReference(true)
             .description("Open client connections on all listeners").register(registry);
         FunctionCounter.builder("sluice.connections.refused", network, NetworkServer::refusedConnections)
@@ -378,6 +391,8 @@ public final class SluiceBroker implements AutoCloseable {
             .register(registry);
         Gauge.builder("sluice.fetch.waiting", delayedFetches::waitingCount).strongReference(true)
             .description("Fetch requests parked until data arrives or their wait time passes").register(registry);
+        Gauge.builder("sluice.produce.waiting", delayedProduces::waitingCount).strongReference(true)
+            .description("acks=all produce requests waiting for their records to be committed").register(registry);
         Gauge.builder("sluice.fetch.sessions", fetch::sessionCount).strongReference(true)
             .description("Incremental fetch sessions cached").register(registry);
         Gauge.builder("sluice.groups", groups::groupCount).strongReference(true)
@@ -436,8 +451,8 @@ public final class SluiceBroker implements AutoCloseable {
         }
         closed = true;
         long started = System.nanoTime();
-        // Waiting fetches are answered at once, so that in-flight requests drain quickly.
-        delayedFetches.close();
+        // Waiting fetches and acks=all produces are answered at once, so that in-flight requests drain quickly.
+        replicas.close();
         // Waiting JoinGroup and SyncGroup requests are answered NOT_COORDINATOR, as Kafka does.
         groups.close();
         network.shutdown(10_000);
@@ -446,6 +461,7 @@ public final class SluiceBroker implements AutoCloseable {
             metricsEndpoint.close();
         }
         controller.close();
+        maintenance.close();
         try {
             metadataLog.close();
         } catch (IOException e) {

@@ -45,7 +45,8 @@ import org.slf4j.LoggerFactory;
  *       hands an expired timer back to its partition's executor;</li>
  *   <li>write-then-answer: an operation returns a {@link CoordinatorResult} (records plus answer);
  *       the records are appended as one batch, and only once that succeeded is the state changed
- *       and the answer completed;</li>
+ *       and the answer completed; operations and timers that arrive while a write is in flight
+ *       wait until it is done, so each one sees the state every write before it made;</li>
  *   <li>load and unload on leadership: {@link #load} replays the partition into a fresh state
  *       machine, answering COORDINATOR_LOAD_IN_PROGRESS until that is done; {@link #unload} cancels
  *       the timers, fails waiting operations with NOT_COORDINATOR and drops the state. A leader
@@ -303,6 +304,8 @@ public final class CoordinatorRuntime<S extends CoordinatorStateMachine> impleme
         final SerialExecutor executor;
         final Map<String, Timer> timers = new HashMap<>();
         final Set<PendingWrite<?>> pending = new LinkedHashSet<>();
+        /** Operations and timers that arrived while {@link #pending} was not empty, in arrival order. */
+        final java.util.ArrayDeque<Runnable> held = new java.util.ArrayDeque<>();
         /** Completes once loaded or unloaded, whichever comes first. */
         final CompletableFuture<Void> settled = new CompletableFuture<>();
         volatile S machine;
@@ -337,7 +340,7 @@ public final class CoordinatorRuntime<S extends CoordinatorStateMachine> impleme
                 return CompletableFuture.failedFuture(closed ? notCoordinator(partition.index()) : loadInProgress());
             }
             CompletableFuture<T> result = new CompletableFuture<>();
-            executor.execute(() -> {
+            executor.execute(() -> runOrHold(() -> {
                 if (!loaded) {
                     result.completeExceptionally(closed ? notCoordinator(partition.index()) : loadInProgress());
                     return;
@@ -353,8 +356,27 @@ public final class CoordinatorRuntime<S extends CoordinatorStateMachine> impleme
                 } catch (RuntimeException e) {
                     result.completeExceptionally(e);
                 }
-            });
+            }));
             return result;
+        }
+
+        /**
+         * Runs {@code work} now, or after the writes in flight are done: the state changes of a
+         * write are applied only once it succeeded, and whatever comes next must see them.
+         */
+        private void runOrHold(Runnable work) {
+            if (pending.isEmpty() && held.isEmpty()) {
+                work.run();
+            } else {
+                held.add(work);
+            }
+        }
+
+        /** Runs what was held back, until it is empty or a held operation starts another write. */
+        private void release() {
+            while (pending.isEmpty() && !held.isEmpty()) {
+                held.poll().run();
+            }
         }
 
         private CoordinatorException loadInProgress() {
@@ -393,6 +415,14 @@ public final class CoordinatorRuntime<S extends CoordinatorStateMachine> impleme
             if (!pending.remove(write)) {
                 return; // unloaded meanwhile: already answered NOT_COORDINATOR
             }
+            try {
+                finish(write, outcome, failure);
+            } finally {
+                release();
+            }
+        }
+
+        private void finish(PendingWrite<?> write, Partition.AppendOutcome outcome, Throwable failure) {
             if (failure != null) {
                 log.error("Cannot write {} coordinator state to {}", name, partition, failure);
                 write.fail(new CoordinatorException(ErrorCode.UNKNOWN_SERVER_ERROR, failure.toString()));
@@ -413,13 +443,13 @@ public final class CoordinatorRuntime<S extends CoordinatorStateMachine> impleme
                 return;
             }
             Object token = new Object();
-            ScheduledFuture<?> future = timer.schedule(() -> executor.execute(() -> {
+            ScheduledFuture<?> future = timer.schedule(() -> executor.execute(() -> runOrHold(() -> {
                 Timer current = timers.get(key);
                 if (current != null && current.token() == token) {
                     timers.remove(key);
                     task.run();
                 }
-            }), Math.max(delayMs, 0), TimeUnit.MILLISECONDS);
+            })), Math.max(delayMs, 0), TimeUnit.MILLISECONDS);
             Timer old = timers.put(key, new Timer(token, future));
             if (old != null) {
                 old.future().cancel(false);
@@ -505,6 +535,8 @@ public final class CoordinatorRuntime<S extends CoordinatorStateMachine> impleme
                     List<PendingWrite<?>> waiting = List.copyOf(pending);
                     pending.clear();
                     waiting.forEach(w -> w.fail(gone));
+                    // Held operations now find the shard closed and answer NOT_COORDINATOR.
+                    release();
                     S current = machine;
                     if (current != null) {
                         current.unloaded();

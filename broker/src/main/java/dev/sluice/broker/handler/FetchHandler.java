@@ -1,12 +1,12 @@
 package dev.sluice.broker.handler;
 
-import dev.sluice.broker.log.DelayedFetches;
 import dev.sluice.broker.log.Partition;
 import dev.sluice.broker.log.Partitions;
 import dev.sluice.broker.log.ReadPools;
 import dev.sluice.broker.metadata.MetadataImage;
 import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.metadata.TopicImage;
+import dev.sluice.broker.replica.DelayedFetches;
 import dev.sluice.broker.metrics.RecordCounts;
 import dev.sluice.broker.metrics.TopicMetrics;
 import dev.sluice.storage.LogReadResult;
@@ -38,10 +38,13 @@ import java.util.concurrent.TimeUnit;
  * offset inside a batch returns that whole batch. At most {@code partition_max_bytes} per partition
  * and {@code max_bytes} in all, except that the first batch of the first partition with data is
  * returned whatever its size (KIP-74), so a consumer always makes progress. When fewer than
- * {@code min_bytes} are ready the request waits, up to {@code max_wait_ms}, for appends.
+ * {@code min_bytes} are ready the request waits, up to {@code max_wait_ms}, for the high
+ * watermark to move past more ({@link DelayedFetches}).
  *
  * <p>Errors per partition: UNKNOWN_TOPIC_OR_PARTITION (UNKNOWN_TOPIC_ID by id, v13+),
- * OFFSET_OUT_OF_RANGE, FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH (v9+). Incremental fetch
+ * OFFSET_OUT_OF_RANGE, FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH (v9+), NOT_LEADER_OR_FOLLOWER
+ * where this broker does not lead the partition, with the current leader (KIP-951, v12+; the
+ * {@code node_endpoints} of v16+ stay empty while the metadata holds no other brokers' endpoints). Incremental fetch
  * sessions (KIP-227, v7+): FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH and
  * FETCH_SESSION_TOPIC_ID_ERROR at the top level; sessions are evicted as {@link FetchSessions}
  * describes. Follower fetches (a replica id) are served as consumer reads: there are no followers.
@@ -66,7 +69,7 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
     static final int MAX_UNKNOWN_PARTITIONS = 1000;
 
     private final MetadataView view;
-    private final Partitions partitions;
+    private final PartitionLookup lookup;
     private final DelayedFetches delayed;
     private final FetchSessions sessions;
     private final int brokerMaxBytes;
@@ -77,7 +80,7 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
                         int sessionSlots, int brokerMaxBytes, TopicMetrics topicMetrics) {
         super(ApiKey.FETCH, 4, 18);
         this.view = view;
-        this.partitions = partitions;
+        this.lookup = new PartitionLookup(view, partitions);
         this.delayed = delayed;
         this.sessions = new FetchSessions(sessionSlots);
         this.brokerMaxBytes = brokerMaxBytes;
@@ -94,9 +97,13 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
     private record Plan(List<FetchSessions.Entry> entries, FetchSessions.Session session, boolean incremental) {
     }
 
-    /** One partition's read. */
+    /** One partition's read; {@code leaderId}/{@code leaderEpoch} name the leader with NOT_LEADER_OR_FOLLOWER. */
     private record Result(FetchSessions.Entry entry, Partition partition, ErrorCode error, Records records,
-                          long highWatermark, long lastStableOffset, long logStartOffset) {
+                          long highWatermark, long lastStableOffset, long logStartOffset, int leaderId, int leaderEpoch) {
+        Result(FetchSessions.Entry entry, Partition partition, ErrorCode error, Records records, long highWatermark,
+               long lastStableOffset, long logStartOffset) {
+            this(entry, partition, error, records, highWatermark, lastStableOffset, logStartOffset, -1, -1);
+        }
     }
 
     @Override
@@ -286,16 +293,13 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
                 results.add(failed(e, key.topic() != null ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.UNKNOWN_TOPIC_ID));
                 continue;
             }
-            Partition partition = partitions.get(topic.name(), key.partition()).orElse(null);
-            if (partition == null) {
-                results.add(failed(e, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+            PartitionLookup.Found found = lookup.find(topic, key.partition(), e.currentLeaderEpoch);
+            if (found.error() != ErrorCode.NONE) {
+                results.add(new Result(e, null, found.error(), MemoryRecords.EMPTY, -1, -1, -1, found.leaderId(),
+                    found.leaderEpoch()));
                 continue;
             }
-            if (e.currentLeaderEpoch >= 0 && e.currentLeaderEpoch != partition.leaderEpoch()) {
-                results.add(failed(e, e.currentLeaderEpoch > partition.leaderEpoch() ? ErrorCode.UNKNOWN_LEADER_EPOCH
-                    : ErrorCode.FENCED_LEADER_EPOCH));
-                continue;
-            }
+            Partition partition = found.partition();
             if (partition.isOffline()) {
                 results.add(failed(e, ErrorCode.KAFKA_STORAGE_ERROR));
                 continue;
@@ -385,7 +389,7 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
                 currentTopic = topicKey;
                 topics.add(current);
             }
-            current.partitions().add(new FetchResponse.PartitionData()
+            FetchResponse.PartitionData data = new FetchResponse.PartitionData()
                 .setPartitionIndex(e.key.partition())
                 .setErrorCode(r.error().code())
                 .setHighWatermark(r.highWatermark())
@@ -393,7 +397,12 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
                 .setLogStartOffset(r.logStartOffset())
                 .setAbortedTransactions(readCommitted ? new ArrayList<>() : null)
                 .setPreferredReadReplica(-1)
-                .setRecords(r.records()));
+                .setRecords(r.records());
+            if (r.error() == ErrorCode.NOT_LEADER_OR_FOLLOWER) {
+                data.setCurrentLeader(new FetchResponse.LeaderIdAndEpoch().setLeaderId(r.leaderId())
+                    .setLeaderEpoch(r.leaderEpoch()));
+            }
+            current.partitions().add(data);
         }
         if (plan.session() != null) {
             synchronized (plan.session()) {

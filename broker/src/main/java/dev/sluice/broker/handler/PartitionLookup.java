@@ -3,9 +3,16 @@ package dev.sluice.broker.handler;
 import dev.sluice.broker.log.Partition;
 import dev.sluice.broker.log.Partitions;
 import dev.sluice.broker.metadata.MetadataView;
+import dev.sluice.broker.metadata.PartitionImage;
+import dev.sluice.broker.metadata.TopicImage;
 import dev.sluice.wire.message.ErrorCode;
 
-/** Finds the partition a request names and applies Kafka's leader-epoch fencing (KIP-320). */
+/**
+ * The one place a request's partition is resolved: it exists in the metadata, this broker leads
+ * it, and the request's leader epoch matches (KIP-320). Authorization of the session's principal
+ * for the partition's topic will be checked here too, between finding the topic and its leader,
+ * so that handlers never repeat it.
+ */
 final class PartitionLookup {
     private final MetadataView view;
     private final Partitions partitions;
@@ -15,8 +22,15 @@ final class PartitionLookup {
         this.partitions = partitions;
     }
 
-    /** The partition, or the error to answer with instead. */
-    record Found(Partition partition, ErrorCode error) {
+    /**
+     * The partition, or the error to answer with instead. With NOT_LEADER_OR_FOLLOWER,
+     * {@code leaderId} and {@code leaderEpoch} name the current leader as the metadata knows it
+     * (-1 when none), for KIP-951's {@code current_leader}; otherwise both are -1.
+     */
+    record Found(Partition partition, ErrorCode error, int leaderId, int leaderEpoch) {
+        Found(Partition partition, ErrorCode error) {
+            this(partition, error, -1, -1);
+        }
     }
 
     /**
@@ -24,11 +38,22 @@ final class PartitionLookup {
      * epoch than the leader's is UNKNOWN_LEADER_EPOCH, an older one FENCED_LEADER_EPOCH.
      */
     Found find(String topic, int index, int currentLeaderEpoch) {
-        if (view.image().topic(topic).isEmpty()) {
+        TopicImage image = view.image().topic(topic).orElse(null);
+        if (image == null) {
             return new Found(null, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         }
-        Partition partition = partitions.get(topic, index).orElse(null);
+        return find(image, index, currentLeaderEpoch);
+    }
+
+    /** As {@link #find(String, int, int)}, for a topic the handler has found already (by name or id). */
+    Found find(TopicImage topic, int index, int currentLeaderEpoch) {
+        PartitionImage meta = index >= 0 && index < topic.partitions().size() ? topic.partitions().get(index) : null;
+        Partition partition = partitions.get(topic.name(), index).orElse(null);
         if (partition == null) {
+            if (meta != null && meta.leader() != partitions.nodeId()) {
+                // The partition exists, elsewhere: the client's metadata is stale.
+                return new Found(null, ErrorCode.NOT_LEADER_OR_FOLLOWER, meta.leader(), meta.leaderEpoch());
+            }
             return new Found(null, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         }
         if (currentLeaderEpoch >= 0) {
@@ -38,6 +63,11 @@ final class PartitionLookup {
             if (currentLeaderEpoch < partition.leaderEpoch()) {
                 return new Found(null, ErrorCode.FENCED_LEADER_EPOCH);
             }
+        }
+        if (!partition.isLeader()) {
+            Partition.Role role = partition.role();
+            return meta != null ? new Found(null, ErrorCode.NOT_LEADER_OR_FOLLOWER, meta.leader(), meta.leaderEpoch())
+                : new Found(null, ErrorCode.NOT_LEADER_OR_FOLLOWER, role.leaderId(), role.leaderEpoch());
         }
         return new Found(partition, ErrorCode.NONE);
     }

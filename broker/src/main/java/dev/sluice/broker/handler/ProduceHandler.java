@@ -4,6 +4,7 @@ import dev.sluice.broker.log.Partition;
 import dev.sluice.broker.log.Partitions;
 import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.metadata.TopicImage;
+import dev.sluice.broker.replica.DelayedProduces;
 import dev.sluice.storage.append.AppendException;
 import dev.sluice.wire.codec.Uuid;
 import dev.sluice.wire.message.ApiKey;
@@ -13,7 +14,9 @@ import dev.sluice.wire.message.ProduceResponse;
 import dev.sluice.wire.record.MemoryRecords;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
  * Produce (key 0), v3-13.
@@ -23,22 +26,32 @@ import java.util.concurrent.CompletableFuture;
  * Per-partition errors: UNKNOWN_TOPIC_OR_PARTITION (UNKNOWN_TOPIC_ID when named by id, v13),
  * CORRUPT_MESSAGE, INVALID_RECORD and INVALID_TIMESTAMP with record errors (KIP-467),
  * MESSAGE_TOO_LARGE, INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER (a retried batch among a
- * producer's last five is answered with its original offset), NOT_ENOUGH_REPLICAS for
- * {@code acks=all} when the topic wants more in-sync replicas than exist, and
+ * producer's last five is answered with its original offset), NOT_LEADER_OR_FOLLOWER where this
+ * broker does not lead the partition (with the current leader, KIP-951, v10+), NOT_ENOUGH_REPLICAS
+ * for {@code acks=all} when the ISR is smaller than {@code min.insync.replicas} (nothing is
+ * written), and
  * INVALID_TOPIC_EXCEPTION for writes to internal topics from any client (Kafka lets a client
  * whose id is {@code __admin_client} write them; here only the coordinators do, without a request). {@code acks} other than -1, 0 and 1 is
  * INVALID_REQUIRED_ACKS. With {@code acks=0} no response is sent, and a write that fails closes
  * the connection (as Kafka does). Transactional writes are not supported yet and get
  * INVALID_TXN_STATE.
+ *
+ * <p>{@code acks=all}: once appended, each partition's write waits in {@link DelayedProduces} until
+ * the high watermark passes it (at once with a single replica), at most {@code timeout_ms}
+ * (REQUEST_TIMED_OUT), and gets NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank below
+ * {@code min.insync.replicas} meanwhile. The response's {@code node_endpoints} stay empty: the
+ * metadata does not hold other brokers' endpoints yet.
  */
 public final class ProduceHandler extends ApiHandler<ProduceRequest, ProduceResponse> {
     private final MetadataView view;
-    private final Partitions partitions;
+    private final PartitionLookup lookup;
+    private final DelayedProduces delayed;
 
-    public ProduceHandler(MetadataView view, Partitions partitions) {
+    public ProduceHandler(MetadataView view, Partitions partitions, DelayedProduces delayed) {
         super(ApiKey.PRODUCE, 3, 13);
         this.view = view;
-        this.partitions = partitions;
+        this.lookup = new PartitionLookup(view, partitions);
+        this.delayed = delayed;
     }
 
     @Override
@@ -53,6 +66,9 @@ public final class ProduceHandler extends ApiHandler<ProduceRequest, ProduceResp
         }
         List<ProduceResponse.TopicProduceResponse> topics = new ArrayList<>();
         List<CompletableFuture<?>> pending = new ArrayList<>();
+        // acks=all: the appends that must be committed before their partitions are answered,
+        // added by the partitions' writers as their appends finish.
+        Queue<Awaiting> awaiting = new ConcurrentLinkedQueue<>();
         for (ProduceRequest.TopicProduceData topicData : request.topicData()) {
             TopicImage topic = byId ? view.image().topic(topicData.topicId()).orElse(null)
                 : view.image().topic(topicData.name()).orElse(null);
@@ -72,13 +88,16 @@ public final class ProduceHandler extends ApiHandler<ProduceRequest, ProduceResp
                         // Only the coordinators write internal topics, straight to the partition.
                         error = ErrorCode.INVALID_TOPIC_EXCEPTION;
                     } else {
-                        partition = partitions.get(topic.name(), data.index()).orElse(null);
-                        if (partition == null) {
-                            error = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+                        PartitionLookup.Found found = lookup.find(topic, data.index(), -1);
+                        partition = found.partition();
+                        if (found.error() != ErrorCode.NONE) {
+                            error = found.error();
+                            if (error == ErrorCode.NOT_LEADER_OR_FOLLOWER) {
+                                result.setCurrentLeader(new ProduceResponse.LeaderIdAndEpoch()
+                                    .setLeaderId(found.leaderId()).setLeaderEpoch(found.leaderEpoch()));
+                            }
                         } else if (!(data.records() instanceof MemoryRecords)) {
                             error = ErrorCode.INVALID_RECORD;
-                        } else if (acks == -1 && partition.minInsyncReplicas() > 1) {
-                            error = ErrorCode.NOT_ENOUGH_REPLICAS;
                         }
                     }
                 }
@@ -86,7 +105,8 @@ public final class ProduceHandler extends ApiHandler<ProduceRequest, ProduceResp
                     result.setErrorCode(error.code());
                     continue;
                 }
-                pending.add(partition.append((MemoryRecords) data.records()).handle((outcome, failure) -> {
+                Partition target = partition;
+                pending.add(partition.append((MemoryRecords) data.records(), acks).handle((outcome, failure) -> {
                     if (failure != null) {
                         Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
                         if (cause instanceof AppendException ae) {
@@ -106,6 +126,15 @@ public final class ProduceHandler extends ApiHandler<ProduceRequest, ProduceResp
                             .setBatchIndexErrorMessage(e.message()));
                     }
                     result.setRecordErrors(recordErrors);
+                    if (outcome.error() == ErrorCode.NOT_LEADER_OR_FOLLOWER) {
+                        // Leadership left between the lookup and the append.
+                        Partition.Role role = target.role();
+                        result.setCurrentLeader(new ProduceResponse.LeaderIdAndEpoch().setLeaderId(role.leaderId())
+                            .setLeaderEpoch(role.leaderEpoch()));
+                    }
+                    if (acks == -1 && outcome.error() == ErrorCode.NONE) {
+                        awaiting.add(new Awaiting(result, new DelayedProduces.Appended(target, outcome.lastOffset() + 1)));
+                    }
                     return null;
                 }));
             }
@@ -123,7 +152,28 @@ public final class ProduceHandler extends ApiHandler<ProduceRequest, ProduceResp
                 return null;
             });
         }
-        return CompletableFuture.allOf(pending.toArray(new CompletableFuture<?>[0])).thenApply(v -> response);
+        CompletableFuture<Void> written = CompletableFuture.allOf(pending.toArray(new CompletableFuture<?>[0]));
+        if (acks == 1) {
+            return written.thenApply(v -> response);
+        }
+        return written.thenCompose(v -> {
+            if (awaiting.isEmpty()) {
+                return CompletableFuture.completedFuture(response);
+            }
+            List<Awaiting> waits = List.copyOf(awaiting);
+            return delayed.await(waits.stream().map(Awaiting::appended).toList(), request.timeoutMs()).thenApply(errors -> {
+                for (int i = 0; i < errors.size(); i++) {
+                    if (errors.get(i) != ErrorCode.NONE) {
+                        waits.get(i).result().setErrorCode(errors.get(i).code());
+                    }
+                }
+                return response;
+            });
+        });
+    }
+
+    /** A partition's answer, held back until its {@code acks=all} write is committed. */
+    private record Awaiting(ProduceResponse.PartitionProduceResponse result, DelayedProduces.Appended appended) {
     }
 
     private static String firstError(ProduceResponse response) {

@@ -21,10 +21,13 @@ import dev.sluice.wire.record.TimestampType;
 import java.io.IOException;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.ArrayDeque;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
@@ -32,12 +35,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One partition this broker leads: its log, its idempotent-producer state and its high watermark.
+ * One partition this broker holds a replica of: its log, its idempotent-producer state, its role
+ * (leader or follower, with the leader epoch and in-sync replicas the metadata gives it) and its
+ * high watermark.
  *
- * <p>Threading: every change (append, DeleteRecords, config, close) runs on the partition's
- * {@link SerialExecutor}, one at a time, in arrival order; results come back as futures. Reads run
- * on the caller's thread against the log's published end and never wait for a writer. With one
- * replica the high watermark is the log end offset as soon as an append completes.
+ * <p>On a leader the high watermark is the lowest log end offset over the in-sync replicas: its own,
+ * and those its followers reported ({@link #followerFetched}); an in-sync follower that has not
+ * reported yet holds it where it is. With the leader its only in-sync replica (every partition of a
+ * single broker) it is the log end offset as soon as an append completes. It never moves back on a
+ * leader. A follower refuses appends (NOT_LEADER_OR_FOLLOWER).
+ *
+ * <p>Threading: every change (append, role change, follower progress, DeleteRecords, config, close)
+ * runs on the partition's {@link SerialExecutor}, one at a time, in arrival order; results come back
+ * as futures. Reads run on the caller's thread against the log's published end and never wait for a
+ * writer. The role and the high watermark are published in volatile fields for any thread.
  *
  * <p>Producer state is snapshotted ({@code <offset>.snapshot}) whenever the log rolls and when the
  * partition closes, and rebuilt at start-up from the newest usable snapshot plus the batches after
@@ -53,11 +64,24 @@ public final class Partition {
     private final SerialExecutor writer;
     private final InstantSource clock;
     private final AppendListener listener;
+    private final HighWatermarkListener highWatermarkListener;
     private final LongSupplier producerIdsHandedOut;
     private volatile BatchValidator.Rules rules;
     private volatile int minInsyncReplicas;
     private volatile long highWatermark;
-    private volatile int leaderEpoch;
+    private volatile Role role;
+    /** On a leader: the log end offsets its followers last reported, by replica id. Written on the writer. */
+    private final Map<Integer, Long> followerEnds = new ConcurrentHashMap<>();
+    /** Bytes appended since the partition opened; written on the writer. */
+    private long appendedBytes;
+    /** Bytes below the high watermark appended since the partition opened; see {@link #committedBytes}. */
+    private volatile long committedBytes;
+    /**
+     * On a leader whose high watermark lags its log end: {end offset, appended bytes} after each
+     * append not yet committed, oldest first, at most {@link #MAX_UNCOMMITTED_APPENDS}. Writer only.
+     */
+    private final ArrayDeque<long[]> uncommitted = new ArrayDeque<>();
+    private static final int MAX_UNCOMMITTED_APPENDS = 1024;
     private volatile boolean offline;
     private volatile TopicSettings.Tiering tiering;
     private volatile RemoteLog remote;
@@ -72,11 +96,44 @@ public final class Partition {
         void appended(Partition partition, int bytes, int records);
     }
 
-    /** The outcome of appending one partition's records of a Produce request. */
+    /**
+     * Told on the partition's writer when the high watermark moves (after an append, a follower's
+     * progress or an ISR change). Must be quick and must not block.
+     */
+    @FunctionalInterface
+    public interface HighWatermarkListener {
+        void highWatermarkMoved(Partition partition);
+    }
+
+    /**
+     * The partition's role as the metadata assigns it. Immutable.
+     *
+     * @param leader whether this broker leads the partition
+     * @param leaderId the leading broker's id, -1 when none
+     * @param isr the in-sync replicas (the leader among them)
+     */
+    public record Role(boolean leader, int leaderId, int leaderEpoch, List<Integer> isr) {
+        public Role {
+            isr = List.copyOf(isr);
+        }
+
+        /** The leader of a partition with a single replica: itself. */
+        public static Role soleLeader(int nodeId, int leaderEpoch) {
+            return new Role(true, nodeId, leaderEpoch, List.of(nodeId));
+        }
+    }
+
+    /**
+     * The outcome of appending one partition's records of a Produce request.
+     *
+     * @param lastOffset the offset of the last record appended (of the original batch for a
+     *     duplicate), -1 on failure: an {@code acks=all} write is committed once the high watermark
+     *     passes it
+     */
     public record AppendOutcome(ErrorCode error, String message, List<AppendException.RecordError> recordErrors,
-                                long baseOffset, long logAppendTime, long logStartOffset) {
+                                long baseOffset, long logAppendTime, long logStartOffset, long lastOffset) {
         static AppendOutcome failed(ErrorCode error, String message, List<AppendException.RecordError> recordErrors) {
-            return new AppendOutcome(error, message, recordErrors, -1, -1, -1);
+            return new AppendOutcome(error, message, recordErrors, -1, -1, -1, -1);
         }
     }
 
@@ -85,8 +142,9 @@ public final class Partition {
      *     each append): a batch with a producer id at or above it comes from no InitProducerId and is
      *     refused with UNKNOWN_PRODUCER_ID, so producer state only ever holds ids that cost a round trip
      */
-    Partition(String topic, Uuid topicId, int index, PartitionLog log, TopicSettings settings, int leaderEpoch,
-              Executor pool, InstantSource clock, AppendListener listener, LongSupplier producerIdsHandedOut) {
+    Partition(String topic, Uuid topicId, int index, PartitionLog log, TopicSettings settings, Role role,
+              Executor pool, InstantSource clock, AppendListener listener, HighWatermarkListener highWatermarkListener,
+              LongSupplier producerIdsHandedOut) {
         this.topic = topic;
         this.producerIdsHandedOut = producerIdsHandedOut;
         this.topicId = topicId;
@@ -95,13 +153,16 @@ public final class Partition {
         this.rules = settings.rules();
         this.minInsyncReplicas = settings.minInsyncReplicas();
         this.tiering = settings.tiering();
-        this.leaderEpoch = leaderEpoch;
+        this.role = role;
         this.clock = clock;
         this.listener = listener;
+        this.highWatermarkListener = highWatermarkListener;
         this.writer = new SerialExecutor(pool, topic + "-" + index);
         this.highWatermark = log.logEndOffset();
-        // As a leader does on election: its epoch starts at the log end. Nothing else writes yet.
-        log.assignLeaderEpoch(leaderEpoch);
+        if (role.leader()) {
+            // As a leader does on election: its epoch starts at the log end. Nothing else writes yet.
+            log.assignLeaderEpoch(role.leaderEpoch());
+        }
         log.onRoll(this::snapshotProducers);
     }
 
@@ -118,7 +179,30 @@ public final class Partition {
     }
 
     public int leaderEpoch() {
-        return leaderEpoch;
+        return role.leaderEpoch();
+    }
+
+    /** The role the metadata last gave this partition (applied on the writer, in order with appends). */
+    public Role role() {
+        return role;
+    }
+
+    public boolean isLeader() {
+        return role.leader();
+    }
+
+    /** On a leader: the log end offsets its followers last reported, by replica id (empty until replication). */
+    public Map<Integer, Long> followerLogEndOffsets() {
+        return Map.copyOf(followerEnds);
+    }
+
+    /**
+     * Bytes committed (below the high watermark) since the partition was opened: a fetch waiting for
+     * more data compares it with what it was when the fetch parked. On a leader whose followers lag
+     * by more than {@value #MAX_UNCOMMITTED_APPENDS} appends it may count late, never early.
+     */
+    public long committedBytes() {
+        return committedBytes;
     }
 
     public long highWatermark() {
@@ -250,12 +334,30 @@ public final class Partition {
         }
     }
 
-    /** Validates and appends one partition's records of a Produce request. */
+    /** Validates and appends records as a leader, for a write that needs no more than the leader ({@code acks=1}). */
     public CompletableFuture<AppendOutcome> append(MemoryRecords records) {
+        return append(records, (short) 1);
+    }
+
+    /**
+     * Validates and appends one partition's records of a Produce request. A follower refuses them
+     * (NOT_LEADER_OR_FOLLOWER); with {@code requiredAcks} -1 so does a leader with fewer in-sync
+     * replicas than {@code min.insync.replicas} (NOT_ENOUGH_REPLICAS), before writing anything.
+     */
+    public CompletableFuture<AppendOutcome> append(MemoryRecords records, short requiredAcks) {
         return onWriter(() -> {
             if (offline) {
                 return AppendOutcome.failed(ErrorCode.KAFKA_STORAGE_ERROR, this + " is offline after a storage error",
                     List.of());
+            }
+            Role current = role;
+            if (!current.leader()) {
+                return AppendOutcome.failed(ErrorCode.NOT_LEADER_OR_FOLLOWER, "this broker does not lead " + this,
+                    List.of());
+            }
+            if (requiredAcks == -1 && current.isr().size() < minInsyncReplicas) {
+                return AppendOutcome.failed(ErrorCode.NOT_ENOUGH_REPLICAS, this + " has " + current.isr().size()
+                    + " in-sync replicas, min.insync.replicas is " + minInsyncReplicas, List.of());
             }
             long now = clock.millis();
             BatchValidator.Validated validated;
@@ -281,10 +383,10 @@ public final class Partition {
             }
             if (check.duplicate()) {
                 return new AppendOutcome(ErrorCode.NONE, null, List.of(), check.firstOffset(),
-                    logAppendTime(batch), log.logStartOffset());
+                    logAppendTime(batch), log.logStartOffset(), check.lastOffset());
             }
             batch.setBaseOffset(log.logEndOffset());
-            batch.setPartitionLeaderEpoch(leaderEpoch);
+            batch.setPartitionLeaderEpoch(current.leaderEpoch());
             AppendResult result;
             try {
                 result = log.append(MemoryRecords.readableRecords(batch.buffer()));
@@ -293,10 +395,62 @@ public final class Partition {
                 return AppendOutcome.failed(ErrorCode.KAFKA_STORAGE_ERROR, e.getMessage(), List.of());
             }
             producers.update(batch);
-            highWatermark = log.logEndOffset();
+            appendedBytes += batch.sizeInBytes();
             listener.appended(this, batch.sizeInBytes(), batch.recordCount());
-            return new AppendOutcome(ErrorCode.NONE, null, List.of(), result.firstOffset(), logAppendTime(batch),
-                log.logStartOffset());
+            AppendOutcome outcome = new AppendOutcome(ErrorCode.NONE, null, List.of(), result.firstOffset(),
+                logAppendTime(batch), log.logStartOffset(), result.lastOffset());
+            if (!advanceHighWatermark()) {
+                if (uncommitted.size() == MAX_UNCOMMITTED_APPENDS) {
+                    // Coarser steps: committed bytes catch up at the next entry the high watermark passes.
+                    uncommitted.pollFirst();
+                }
+                uncommitted.addLast(new long[] {log.logEndOffset(), appendedBytes});
+            }
+            return outcome;
+        });
+    }
+
+    /**
+     * Takes the role the metadata now gives this partition, on the writer, in order with appends.
+     * A new leader epoch starts at the log end in the leader-epoch checkpoint; a leader forgets what
+     * followers reported under an older epoch; an ISR change may move the high watermark.
+     */
+    public CompletableFuture<Void> applyRole(Role next) {
+        return onWriter(() -> {
+            Role before = role;
+            if (next.equals(before)) {
+                return null;
+            }
+            if (next.leader() && (!before.leader() || next.leaderEpoch() != before.leaderEpoch())) {
+                followerEnds.clear();
+                if (!offline) {
+                    guarded(() -> {
+                        log.assignLeaderEpoch(next.leaderEpoch());
+                        return null;
+                    });
+                }
+            }
+            if (!next.leader()) {
+                followerEnds.clear();
+                uncommitted.clear();
+            }
+            role = next;
+            advanceHighWatermark();
+            return null;
+        });
+    }
+
+    /**
+     * On a leader: follower {@code replicaId} has everything below {@code logEndOffset}, which may
+     * move the high watermark. Ignored on a follower and for replicas outside the ISR's reach.
+     */
+    public CompletableFuture<Void> followerFetched(int replicaId, long logEndOffset) {
+        return onWriter(() -> {
+            if (role.leader() && replicaId != role.leaderId()) {
+                followerEnds.put(replicaId, logEndOffset);
+                advanceHighWatermark();
+            }
+            return null;
         });
     }
 
@@ -475,9 +629,40 @@ public final class Partition {
         advanceHighWatermark();
     }
 
-    /** With this broker the only in-sync replica, everything in its log is committed. */
-    private void advanceHighWatermark() {
-        highWatermark = log.logEndOffset();
+    /**
+     * On a leader, moves the high watermark up to the lowest log end offset over the ISR, never
+     * back, and tells the listener when it moved. Returns whether it now equals the log end.
+     * Runs on the writer (or before the partition serves).
+     */
+    private boolean advanceHighWatermark() {
+        Role current = role;
+        long end = log.logEndOffset();
+        if (!current.leader()) {
+            return highWatermark >= end;
+        }
+        long candidate = end;
+        for (int replica : current.isr()) {
+            if (replica != current.leaderId()) {
+                Long reported = followerEnds.get(replica);
+                candidate = Math.min(candidate, reported == null ? highWatermark : reported);
+            }
+        }
+        if (candidate <= highWatermark) {
+            return highWatermark >= end;
+        }
+        highWatermark = candidate;
+        if (candidate >= end) {
+            uncommitted.clear();
+            committedBytes = appendedBytes;
+        } else {
+            long committed = committedBytes;
+            while (!uncommitted.isEmpty() && uncommitted.peekFirst()[0] <= candidate) {
+                committed = uncommitted.pollFirst()[1];
+            }
+            committedBytes = committed;
+        }
+        highWatermarkListener.highWatermarkMoved(this);
+        return candidate >= end;
     }
 
     /**

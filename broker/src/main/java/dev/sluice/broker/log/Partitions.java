@@ -33,7 +33,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -60,7 +59,10 @@ import org.slf4j.LoggerFactory;
  * <p>The data directory also holds {@code recovery-point-offset-checkpoint},
  * {@code log-start-offset-checkpoint} and {@code replication-offset-checkpoint} (high watermarks),
  * format and crash behaviour in {@link OffsetCheckpointFile}: read when the logs are loaded,
- * written periodically ({@link #startMaintenance}) and at {@link #close()}.
+ * written periodically ({@link LogMaintenance}) and at {@link #close()}.
+ *
+ * <p>A partition is held here when this broker is one of its replicas (or its leader); its role
+ * (leader or follower) is the replica manager's to change after it opens.
  *
  * <p>Threading: metadata changes arrive on the controller thread; lookups may come from any thread.
  */
@@ -85,10 +87,10 @@ public final class Partitions implements MetadataListener, AutoCloseable {
     private final InstantSource clock = InstantSource.system();
     private final Map<Key, Partition> partitions = new ConcurrentHashMap<>();
     private final List<Partition.AppendListener> appendListeners = new CopyOnWriteArrayList<>();
+    private final List<Partition.HighWatermarkListener> highWatermarkListeners = new CopyOnWriteArrayList<>();
     private final OffsetCheckpointFile recoveryPoints;
     private final OffsetCheckpointFile logStartOffsets;
     private final OffsetCheckpointFile highWatermarks;
-    private final List<ScheduledFuture<?>> maintenance = new CopyOnWriteArrayList<>();
     /**
      * Logs opened by {@link #prepare} for a change not yet published, by partition, with the
      * settings they were opened with; taken by {@link #onChange} or closed by {@link #abandon}.
@@ -165,6 +167,26 @@ public final class Partitions implements MetadataListener, AutoCloseable {
         appendListeners.add(listener);
     }
 
+    /** Told on a partition's writer whenever its high watermark moves. */
+    public void addHighWatermarkListener(Partition.HighWatermarkListener listener) {
+        highWatermarkListeners.add(listener);
+    }
+
+    /** This broker's node id: the partitions held here are those whose replicas name it. */
+    public int nodeId() {
+        return nodeId;
+    }
+
+    /** Whether this broker holds a replica of {@code p}. */
+    boolean hosts(PartitionImage p) {
+        return p.leader() == nodeId || p.replicas().contains(nodeId);
+    }
+
+    /** The role {@code p} gives this broker's replica. */
+    public Partition.Role roleOf(PartitionImage p) {
+        return new Partition.Role(p.leader() == nodeId, p.leader(), p.leaderEpoch(), p.isr());
+    }
+
     public Optional<Partition> get(String topic, int partition) {
         return Optional.ofNullable(partitions.get(new Key(topic, partition)));
     }
@@ -182,7 +204,7 @@ public final class Partitions implements MetadataListener, AutoCloseable {
         return io;
     }
 
-    /** Opens every partition this broker leads in {@code image} and moves aside directories of topics that are gone. */
+    /** Opens every partition this broker holds in {@code image} and moves aside directories of topics that are gone. */
     public void load(MetadataImage image) {
         nextProducerId = image.nextProducerId();
         startupRecoveryPoints = recoveryPoints.read();
@@ -192,7 +214,7 @@ public final class Partitions implements MetadataListener, AutoCloseable {
         List<CompletableFuture<Void>> opening = new ArrayList<>();
         for (TopicImage topic : image.topics()) {
             for (PartitionImage p : topic.partitions()) {
-                if (p.leader() == nodeId) {
+                if (hosts(p)) {
                     expected.put(topic.name() + "-" + p.partition(), topic.id());
                     opening.add(CompletableFuture.runAsync(() -> open(image, topic, p, true), io));
                 }
@@ -275,7 +297,7 @@ public final class Partitions implements MetadataListener, AutoCloseable {
                 : (RuntimeException) e;
         }
         Partition partition = new Partition(topic.name(), topic.id(), p.partition(), partitionLog, settings,
-            p.leaderEpoch(), io, clock, this::appended, () -> nextProducerId);
+            roleOf(p), io, clock, this::appended, this::highWatermarkMoved, () -> nextProducerId);
         if (recover) {
             Long hw = startupHighWatermarks.map(m -> m.get(tp)).orElse(null);
             if (hw != null) {
@@ -314,7 +336,7 @@ public final class Partitions implements MetadataListener, AutoCloseable {
      */
     @Override
     public void prepare(MetadataImage image, TopicImage topic, List<PartitionImage> added) throws IOException {
-        List<PartitionImage> mine = added.stream().filter(p -> p.leader() == nodeId).toList();
+        List<PartitionImage> mine = added.stream().filter(this::hosts).toList();
         Throwable failure = null;
         List<Partition> opened = new ArrayList<>(mine.size());
         // In waves, so that a topic of thousands of partitions leaves room on the I/O threads for
@@ -392,6 +414,12 @@ public final class Partitions implements MetadataListener, AutoCloseable {
         }
     }
 
+    private void highWatermarkMoved(Partition partition) {
+        for (Partition.HighWatermarkListener l : highWatermarkListeners) {
+            l.highWatermarkMoved(partition);
+        }
+    }
+
     @Override
     public void onChange(MetadataImage previous, MetadataImage next) {
         // Listeners run inside the controller's commit, before an InitProducerId that reserved a
@@ -422,7 +450,7 @@ public final class Partitions implements MetadataListener, AutoCloseable {
             TopicImage before = previous.topic(topic.id()).orElse(null);
             for (PartitionImage p : topic.partitions()) {
                 Key key = new Key(topic.name(), p.partition());
-                if (p.leader() == nodeId && !partitions.containsKey(key)) {
+                if (hosts(p) && !partitions.containsKey(key)) {
                     Prepared ready = prepared.remove(key);
                     if (ready != null) {
                         TopicSettings now = settings(next, topic);
@@ -455,70 +483,24 @@ public final class Partitions implements MetadataListener, AutoCloseable {
         }
     }
 
-    /**
-     * How often the periodic durability work runs; Kafka's keys and defaults.
-     *
-     * @param retentionCheckMs {@code log.retention.check.interval.ms}
-     * @param flushCheckMs how often to look for partitions unflushed for their {@code flush.ms}
-     *     ({@code min(1000, log.flush.scheduler.interval.ms)})
-     * @param recoveryPointCheckpointMs {@code log.flush.offset.checkpoint.interval.ms}, 0 for never
-     * @param logStartCheckpointMs {@code log.flush.start.offset.checkpoint.interval.ms}, 0 for never
-     * @param highWatermarkCheckpointMs {@code replica.high.watermark.checkpoint.interval.ms}
-     */
-    public record Maintenance(long retentionCheckMs, long flushCheckMs, long recoveryPointCheckpointMs,
-                              long logStartCheckpointMs, long highWatermarkCheckpointMs) {
+    /** The housekeeping thread: deferred deletions, producer expiry and {@link LogMaintenance}. */
+    ScheduledExecutorService housekeeping() {
+        return housekeeping;
     }
 
-    /**
-     * Starts retention, the {@code flush.ms} flusher and the checkpoint writers on the
-     * housekeeping thread. Retention and flushes run on each partition's writer; the checkpoints
-     * read offsets the logs publish for any thread. All three files are written again by
-     * {@link #close()}, after the logs are closed.
-     */
-    public void startMaintenance(Maintenance m) {
-        every(m.retentionCheckMs(), this::applyRetention);
-        every(m.flushCheckMs(), this::flushDueLogs);
-        every(m.recoveryPointCheckpointMs(), () -> checkpoint(recoveryPoints, Partition::recoveryPoint));
-        every(m.logStartCheckpointMs(), () -> checkpoint(logStartOffsets, Partition::logStartOffset));
-        every(m.highWatermarkCheckpointMs(), () -> checkpoint(highWatermarks, Partition::highWatermark));
+    /** Writes {@code recovery-point-offset-checkpoint} from every open partition. */
+    void checkpointRecoveryPoints() {
+        checkpoint(recoveryPoints, Partition::recoveryPoint);
     }
 
-    private void every(long periodMs, Runnable task) {
-        if (periodMs <= 0) {
-            return;
-        }
-        maintenance.add(housekeeping.scheduleWithFixedDelay(() -> {
-            try {
-                task.run();
-            } catch (RuntimeException e) {
-                // An exception would cancel the schedule; the next round may succeed.
-                log.warn("periodic log maintenance failed: {}", e.toString());
-            }
-        }, periodMs, periodMs, TimeUnit.MILLISECONDS));
+    /** Writes {@code log-start-offset-checkpoint} from every open partition. */
+    void checkpointLogStartOffsets() {
+        checkpoint(logStartOffsets, Partition::logStartOffset);
     }
 
-    private void applyRetention() {
-        for (Partition p : partitions.values()) {
-            if (!p.isOffline()) {
-                p.applyRetention().exceptionally(e -> logFailure("retention", p, e));
-            }
-        }
-    }
-
-    private void flushDueLogs() {
-        long now = clock.millis();
-        for (Partition p : partitions.values()) {
-            p.flushIfDue(now).exceptionally(e -> logFailure("flush", p, e));
-        }
-    }
-
-    private static <T> T logFailure(String what, Partition p, Throwable e) {
-        Throwable cause = e.getCause() != null ? e.getCause() : e;
-        if (!(cause instanceof IllegalStateException)) {
-            // A closed log (topic deleted meanwhile) is not worth a warning.
-            log.warn("{} of {} failed: {}", what, p, cause.toString());
-        }
-        return null;
+    /** Writes {@code replication-offset-checkpoint} (high watermarks) from every open partition. */
+    void checkpointHighWatermarks() {
+        checkpoint(highWatermarks, Partition::highWatermark);
     }
 
     /** Synchronized: the periodic writers and {@link #close()} share the files' temporary names. */
@@ -548,7 +530,6 @@ public final class Partitions implements MetadataListener, AutoCloseable {
     /** Flushes and closes every log (writing clean-shutdown markers), then stops the threads. */
     @Override
     public void close() {
-        maintenance.forEach(f -> f.cancel(false));
         List<Partition> closed = new ArrayList<>(partitions.values());
         LogCleaner logCleaner = cleaner;
         if (logCleaner != null) {
@@ -580,7 +561,8 @@ public final class Partitions implements MetadataListener, AutoCloseable {
         // Deferred deletions only wait for readers to let go of old segments; with the broker
         // stopping there are none left, so run them now instead of abandoning or waiting for them.
         for (Runnable pending : housekeeping.shutdownNow()) {
-            if (pending instanceof java.util.concurrent.Future<?> f && f.isCancelled()) {
+            if (pending instanceof java.util.concurrent.RunnableScheduledFuture<?> f && (f.isCancelled() || f.isPeriodic())) {
+                // Periodic work (producer expiry, maintenance) has nothing left to do once the logs are closed.
                 continue;
             }
             try {

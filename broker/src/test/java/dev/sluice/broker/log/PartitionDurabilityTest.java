@@ -83,9 +83,9 @@ class PartitionDurabilityTest {
         logs.add(log);
         BatchValidator.Rules rules = new BatchValidator.Rules(1 << 20, TimestampType.CREATE_TIME, Long.MAX_VALUE,
             Long.MAX_VALUE, false, null);
-        return new Partition(name, new Uuid(7L, 9L), 0, log, new TopicSettings(config, rules, 1, TopicSettings.Tiering.OFF), 0, pool,
+        return new Partition(name, new Uuid(7L, 9L), 0, log, new TopicSettings(config, rules, 1, TopicSettings.Tiering.OFF), Partition.Role.soleLeader(1, 0), pool,
             clock,
-            (p, bytes, records) -> { }, producerIdsHandedOut::get);
+            (p, bytes, records) -> { }, p -> { }, producerIdsHandedOut::get);
     }
 
     private static Partition.AppendOutcome append(Partition p, long timestamp) {
