@@ -89,6 +89,7 @@ public final class RatisMetadataLog implements MetadataLog {
     private final RaftGroup group;
     private final Path directory;
     private final RatisSettings settings;
+    private final Consumer<RaftProperties> tuning;
     private final ClientId clientId = ClientId.randomId();
     private final AtomicLong callIds = new AtomicLong();
     private final List<Consumer<Boolean>> leadershipListeners = new CopyOnWriteArrayList<>();
@@ -111,6 +112,13 @@ public final class RatisMetadataLog implements MetadataLog {
      */
     public RatisMetadataLog(int nodeId, List<QuorumVoter> voters, String clusterId, Path directory,
         RatisSettings settings) {
+        this(nodeId, voters, clusterId, directory, settings, p -> { });
+    }
+
+    /** As above, with Ratis properties adjusted after Sluice's; a seam for tests that need tiny log segments. */
+    RatisMetadataLog(int nodeId, List<QuorumVoter> voters, String clusterId, Path directory, RatisSettings settings,
+        Consumer<RaftProperties> tuning) {
+        this.tuning = tuning;
         this.nodeId = nodeId;
         this.self = voters.stream().filter(v -> v.id() == nodeId).findFirst().orElseThrow(() ->
             new IllegalArgumentException("node " + nodeId + " is not among controller.quorum.voters " + voters));
@@ -231,6 +239,7 @@ public final class RatisMetadataLog implements MetadataLog {
         RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
         // Only whole closed segments are purged; metadata batches are small, so keep segments small too.
         RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("8MB"));
+        tuning.accept(p);
         return p;
     }
 

@@ -15,150 +15,104 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.stream.IntStream;
+import java.util.stream.Stream;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.util.SizeInBytes;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Three real Ratis servers on loopback ports in this JVM, each with its own directory. */
+/**
+ * Three real Ratis servers on loopback ports in this JVM, each with its own directory. Tests that
+ * only read or append share one quorum; tests that stop, restart or wipe a peer start their own.
+ */
 class RatisMetadataLogTest {
     private static final Duration DEADLINE = Duration.ofSeconds(15);
-    private static final String CLUSTER_ID = "MkU3OEVBNTcwNTJENDM2Qg";
+
+    private static Quorum shared;
 
     @TempDir
     Path dir;
 
-    private List<QuorumVoter> voters;
-    private final RatisMetadataLog[] logs = new RatisMetadataLog[3];
-    private final RecordingApplier[] appliers = new RecordingApplier[3];
-    private RatisSettings settings = RatisSettings.defaults();
+    /** The quorum of a test that stops, restarts or wipes a peer. */
+    private Quorum own;
 
-    /** Closes the peers together: each close takes about a second of Ratis' own shutdown. */
+    @BeforeAll
+    static void startSharedQuorum() throws IOException {
+        shared = new Quorum(Files.createTempDirectory("ratis-shared"), RatisSettings.defaults(), p -> { });
+        shared.start();
+    }
+
+    @AfterAll
+    static void closeSharedQuorum() throws IOException {
+        shared.close();
+        deleteTree(shared.dir);
+    }
+
     @AfterEach
-    void closeAll() {
-        List<CompletableFuture<Void>> closes = new ArrayList<>();
-        for (RatisMetadataLog log : logs) {
-            if (log != null) {
-                closes.add(CompletableFuture.runAsync(() -> {
-                    try {
-                        log.close();
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                    }
-                }));
-            }
+    void closeOwnQuorum() {
+        if (own != null) {
+            own.close();
         }
-        CompletableFuture.allOf(closes.toArray(CompletableFuture[]::new)).join();
-    }
-
-    private void startQuorum() throws IOException {
-        voters = new ArrayList<>();
-        for (int id = 0; id < 3; id++) {
-            voters.add(new QuorumVoter(id, "127.0.0.1", freePort()));
-        }
-        for (int id = 0; id < 3; id++) {
-            startNode(id);
-        }
-    }
-
-    private void startNode(int id) throws IOException {
-        appliers[id] = new RecordingApplier();
-        logs[id] = new RatisMetadataLog(id, voters, CLUSTER_ID, dir.resolve("node-" + id), settings);
-        int node = id;
-        logs[id].onLeaderRequest(request -> CompletableFuture.completedFuture(
-            ("node " + node + " answers " + new String(request, StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8)));
-        logs[id].start(appliers[id]);
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
-    }
-
-    private int awaitLeader() {
-        await(() -> leaders().size() == 1, "one ready leader among " + running());
-        return leaders().get(0);
-    }
-
-    private List<Integer> leaders() {
-        return running().stream().filter(id -> logs[id].isLeader()).toList();
-    }
-
-    private List<Integer> running() {
-        return IntStream.range(0, 3).filter(id -> logs[id] != null).boxed().toList();
-    }
-
-    private static List<Message> topic(String name) {
-        return List.of(new TopicRecord().setName(name).setTopicId(new Uuid(1, 2)));
-    }
-
-    private static List<String> names(int from, int to) {
-        return IntStream.range(from, to).mapToObj(i -> "t" + i).toList();
-    }
-
-    /** Appends t{from}..t{to-1} one after another and returns their offsets. */
-    private List<Long> appendAll(RatisMetadataLog leader, int from, int to) throws Exception {
-        List<Long> offsets = new ArrayList<>();
-        for (String name : names(from, to)) {
-            offsets.add(leader.append(topic(name)).get(DEADLINE.toSeconds(), TimeUnit.SECONDS));
-        }
-        return offsets;
     }
 
     @Test
     void threePeersElectOneLeaderAndEveryPeerAppliesItsBatchesInOrder() throws Exception {
-        startQuorum();
-        List<Boolean> announced = new CopyOnWriteArrayList<>();
-        for (RatisMetadataLog log : logs) {
-            log.onLeadershipChange(announced::add);
-        }
-        int leader = awaitLeader();
+        Quorum q = shared;
+        int leader = q.awaitLeader();
         for (int id = 0; id < 3; id++) {
             int peer = id;
-            await(() -> logs[peer].leaderId().orElse(-1) == leader, "node " + peer + " knows leader " + leader);
+            await(() -> q.logs[peer].leaderId().orElse(-1) == leader, "node " + peer + " knows leader " + leader);
         }
+        assertEquals(List.of(true), q.announced[leader], "the leader was told it leads");
 
-        List<Long> offsets = appendAll(logs[leader], 0, 20);
+        List<Long> offsets = q.appendAll(leader, 0, 20);
 
         for (int i = 1; i < offsets.size(); i++) {
             assertTrue(offsets.get(i) > offsets.get(i - 1), "offsets grow: " + offsets);
         }
         // Completed only after the leader's own applier applied the batch.
-        assertEquals(names(0, 20), appliers[leader].names());
-        assertEquals(offsets, appliers[leader].offsets());
+        assertEquals(names(0, 20), q.appliers[leader].names());
+        assertEquals(offsets, q.appliers[leader].offsets());
         for (int id = 0; id < 3; id++) {
-            RecordingApplier applier = appliers[id];
+            RecordingApplier applier = q.appliers[id];
             await(() -> applier.names().size() == 20, "node " + id + " applies 20 batches");
             assertEquals(names(0, 20), applier.names());
             assertEquals(offsets, applier.offsets());
         }
-        QuorumState quorum = logs[leader].quorumState();
+        QuorumState quorum = q.logs[leader].quorumState();
         assertEquals(leader, quorum.leaderId().orElseThrow());
         assertTrue(quorum.term() > 0);
-        await(() -> logs[leader].quorumState().voters().size() == 3
-                && logs[leader].quorumState().voters().stream().allMatch(v -> v.lastAckedIndex() >= offsets.get(19)),
-            "the leader sees every voter acknowledge the last batch: " + logs[leader].quorumState());
+        await(() -> q.logs[leader].quorumState().voters().size() == 3
+                && q.logs[leader].quorumState().voters().stream().allMatch(v -> v.lastAckedIndex() >= offsets.get(19)),
+            "the leader sees every voter acknowledge the last batch: " + q.logs[leader].quorumState());
     }
 
     @Test
     void anAppendOnAFollowerFailsFastWithNotController() throws Exception {
-        startQuorum();
-        int leader = awaitLeader();
+        int leader = shared.awaitLeader();
         int follower = (leader + 1) % 3;
 
         ExecutionException failed = null;
         try {
-            logs[follower].append(topic("nope")).get(1, TimeUnit.SECONDS);
+            shared.logs[follower].append(topic("nope")).get(1, TimeUnit.SECONDS);
             fail("a follower appended");
         } catch (ExecutionException e) {
             failed = e;
@@ -169,63 +123,103 @@ class RatisMetadataLogTest {
     }
 
     @Test
+    void askLeaderFromAFollowerReachesTheLeadersHandler() throws Exception {
+        int leader = shared.awaitLeader();
+        int follower = (leader + 2) % 3;
+
+        byte[] answer = shared.logs[follower].askLeader("hello".getBytes(StandardCharsets.UTF_8))
+            .get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+
+        assertArrayEquals(("node " + leader + " answers hello").getBytes(StandardCharsets.UTF_8), answer);
+    }
+
+    @Test
     void aNewLeaderIsElectedWhenTheLeaderStopsAndKeepsEarlierBatches() throws Exception {
-        startQuorum();
-        int leader = awaitLeader();
-        List<Long> before = appendAll(logs[leader], 0, 5);
+        Quorum q = own = new Quorum(dir, RatisSettings.defaults(), p -> { });
+        q.start();
+        int leader = q.awaitLeader();
+        List<Long> before = q.appendAll(leader, 0, 5);
 
         long stopped = System.nanoTime();
-        logs[leader].close();
+        q.logs[leader].close();
         long closeMillis = (System.nanoTime() - stopped) / 1_000_000;
-        logs[leader] = null;
-        int newLeader = awaitLeader();
+        q.logs[leader] = null;
+        int newLeader = q.awaitLeader();
         long electedMillis = (System.nanoTime() - stopped) / 1_000_000;
         System.out.printf("leader %d closed in %d ms; node %d ready leader %d ms after the close began%n",
             leader, closeMillis, newLeader, electedMillis);
 
-        assertEquals(names(0, 5), appliers[newLeader].names());
-        assertEquals(before, appliers[newLeader].offsets());
-        List<Long> after = appendAll(logs[newLeader], 5, 8);
+        assertEquals(List.of(true, false), q.announced[leader], "the old leader was told it no longer leads");
+        assertEquals(names(0, 5), q.appliers[newLeader].names());
+        assertEquals(before, q.appliers[newLeader].offsets());
+        List<Long> after = q.appendAll(newLeader, 5, 8);
         assertTrue(after.get(0) > before.get(4), "new offsets follow the old ones: " + before + " " + after);
         int other = 3 - leader - newLeader;
-        await(() -> appliers[other].names().equals(names(0, 8)), "the remaining follower applies all 8 batches");
+        await(() -> q.appliers[other].names().equals(names(0, 8)), "the remaining follower applies all 8 batches");
     }
 
     @Test
     void aRestartedPeerLoadsItsSnapshotAndReplaysOnlyWhatFollowsIt() throws Exception {
-        settings = RatisSettings.defaults().withSnapshotEvery(10);
-        startQuorum();
-        int leader = awaitLeader();
-        appendAll(logs[leader], 0, 35);
+        Quorum q = own = new Quorum(dir, RatisSettings.defaults().withSnapshotEvery(10), p -> { });
+        q.start();
+        int leader = q.awaitLeader();
+        q.appendAll(leader, 0, 35);
         int follower = (leader + 1) % 3;
-        await(() -> appliers[follower].names().size() == 35, "the follower applies 35 batches");
+        await(() -> q.appliers[follower].names().size() == 35, "the follower applies 35 batches");
 
-        logs[follower].close();
-        startNode(follower);
-        RecordingApplier restarted = appliers[follower];
+        q.logs[follower].close();
+        q.startNode(follower);
+        RecordingApplier restarted = q.appliers[follower];
 
+        assertEquals(names(0, 35), restarted.names(), "start returns once what the node holds is replayed");
         assertEquals(1, restarted.loads, "start-up loads one snapshot");
         assertTrue(restarted.loadedAt > 0, "the snapshot covers part of the log: " + restarted.loadedAt);
         assertTrue(restarted.offsets().stream().allMatch(o -> o > restarted.loadedAt),
             "only entries after the snapshot are replayed");
-        await(() -> restarted.names().equals(names(0, 35)), "the restarted follower holds all 35 topics");
         assertTrue(restarted.applied.size() < 35,
             "replayed " + restarted.applied.size() + " batches of 35, not the whole history");
 
-        appendAll(logs[awaitLeader()], 35, 36);
+        q.appendAll(q.awaitLeader(), 35, 36);
         await(() -> restarted.names().equals(names(0, 36)), "the restarted follower follows new batches");
     }
 
     @Test
-    void askLeaderFromAFollowerReachesTheLeadersHandler() throws Exception {
-        startQuorum();
-        int leader = awaitLeader();
-        int follower = (leader + 2) % 3;
+    void aPeerThatLostItsDiskCatchesUpFromTheLeadersSnapshot() throws Exception {
+        // Segments of a few entries, purged as soon as a snapshot covers them, so that the leader's
+        // log soon no longer starts at the beginning.
+        Quorum q = own = new Quorum(dir, RatisSettings.defaults().withSnapshotEvery(10), p -> {
+            RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("1KB"));
+            RaftServerConfigKeys.Log.setPreallocatedSize(p, SizeInBytes.valueOf("1KB"));
+            RaftServerConfigKeys.Log.setPurgeGap(p, 1);
+        });
+        // Nodes 0 and 1 are a majority; node 2 comes later with an empty directory, as after a lost disk.
+        q.start(0, 1);
+        int leader = q.awaitLeader();
+        q.appendAll(leader, 0, 40);
+        int follower = 2;
+        q.startNode(follower);
+        RecordingApplier replaced = q.appliers[follower];
 
-        byte[] answer = logs[follower].askLeader("hello".getBytes(StandardCharsets.UTF_8))
-            .get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+        await(() -> replaced.names().equals(names(0, 40)), "the replaced follower holds all 40 topics");
+        assertTrue(replaced.loads >= 1 && replaced.loadedAt > 0, "it loaded the leader's snapshot, at "
+            + replaced.loadedAt);
+        assertTrue(replaced.applied.size() < 40, "it applied " + replaced.applied.size() + " batches of 40 itself");
+    }
 
-        assertArrayEquals(("node " + leader + " answers hello").getBytes(StandardCharsets.UTF_8), answer);
+    private static List<Message> topic(String name) {
+        return List.of(new TopicRecord().setName(name).setTopicId(new Uuid(1, 2)));
+    }
+
+    private static List<String> names(int from, int to) {
+        return IntStream.range(from, to).mapToObj(i -> "t" + i).toList();
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (Stream<Path> paths = Files.walk(root)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
     }
 
     private static void await(BooleanSupplier condition, String what) {
@@ -240,6 +234,89 @@ class RatisMetadataLogTest {
                 Thread.currentThread().interrupt();
                 fail("interrupted waiting for " + what);
             }
+        }
+    }
+
+    /** Three peers, node ids 0-2, each with a directory under {@code dir} and a recording applier. */
+    private static final class Quorum {
+        final Path dir;
+        final RatisSettings settings;
+        final Consumer<RaftProperties> tuning;
+        final List<QuorumVoter> voters = new ArrayList<>();
+        final RatisMetadataLog[] logs = new RatisMetadataLog[3];
+        final RecordingApplier[] appliers = new RecordingApplier[3];
+        /** What each node's leadership listener was told, in order. */
+        final List<?>[] announced = new List<?>[3];
+        /** Its own cluster, so its Ratis group (and the JMX names Ratis registers) differ from other quorums'. */
+        final String clusterId = UUID.randomUUID().toString();
+
+        Quorum(Path dir, RatisSettings settings, Consumer<RaftProperties> tuning) {
+            this.dir = dir;
+            this.settings = settings;
+            this.tuning = tuning;
+        }
+
+        /** Starts the given nodes (all three if none are named) of a new quorum. */
+        void start(int... ids) throws IOException {
+            for (int id = 0; id < 3; id++) {
+                voters.add(new QuorumVoter(id, "127.0.0.1", freePort()));
+            }
+            for (int id : ids.length == 0 ? new int[] {0, 1, 2} : ids) {
+                startNode(id);
+            }
+        }
+
+        void startNode(int id) throws IOException {
+            appliers[id] = new RecordingApplier();
+            logs[id] = new RatisMetadataLog(id, voters, clusterId, dir.resolve("node-" + id), settings, tuning);
+            List<Boolean> told = new CopyOnWriteArrayList<>();
+            announced[id] = told;
+            logs[id].onLeadershipChange(told::add);
+            int node = id;
+            logs[id].onLeaderRequest(request -> CompletableFuture.completedFuture(("node " + node + " answers "
+                + new String(request, StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8)));
+            logs[id].start(appliers[id]);
+        }
+
+        private static int freePort() throws IOException {
+            try (ServerSocket socket = new ServerSocket(0)) {
+                return socket.getLocalPort();
+            }
+        }
+
+        int awaitLeader() {
+            await(() -> leaders().size() == 1, "one ready leader");
+            return leaders().get(0);
+        }
+
+        private List<Integer> leaders() {
+            return IntStream.range(0, 3).filter(id -> logs[id] != null && logs[id].isLeader()).boxed().toList();
+        }
+
+        /** Appends t{from}..t{to-1} on {@code node}, one after another, and returns their offsets. */
+        List<Long> appendAll(int node, int from, int to) throws Exception {
+            List<Long> offsets = new ArrayList<>();
+            for (String name : names(from, to)) {
+                offsets.add(logs[node].append(topic(name)).get(DEADLINE.toSeconds(), TimeUnit.SECONDS));
+            }
+            return offsets;
+        }
+
+        /** Closes the peers together: each close takes about a second of Ratis' own shutdown. */
+        void close() {
+            List<CompletableFuture<Void>> closes = new ArrayList<>();
+            for (RatisMetadataLog log : logs) {
+                if (log != null) {
+                    closes.add(CompletableFuture.runAsync(() -> {
+                        try {
+                            log.close();
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    }));
+                }
+            }
+            CompletableFuture.allOf(closes.toArray(CompletableFuture[]::new)).join();
         }
     }
 
