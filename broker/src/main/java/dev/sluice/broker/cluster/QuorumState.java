@@ -22,7 +22,8 @@ public record QuorumState(OptionalInt leaderId, long term, long lastAppliedIndex
      * One voter's progress as the leader sees it.
      *
      * @param nodeId the voter
-     * @param lastAckedIndex the highest log index the voter has acknowledged (Kafka's log end offset of a voter)
+     * @param lastAckedIndex the highest log index the voter has acknowledged (the leader: has on its own
+     *     disk); Kafka's log end offset of a voter
      * @param lastContactMillisAgo milliseconds since the leader last heard from it; zero for the leader itself
      */
     public record VoterState(int nodeId, long lastAckedIndex, OptionalLong lastContactMillisAgo) {

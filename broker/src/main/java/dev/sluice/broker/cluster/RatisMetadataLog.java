@@ -190,19 +190,29 @@ public final class RatisMetadataLog implements MetadataLog {
             .setProperties(properties)
             .setOption(RaftStorage.StartupOption.RECOVER)
             .build();
-        server.start();
-        division = server.getDivision(group.getGroupId());
-        // Leadership may have been notified before the division was known here.
-        leadershipMayHaveChanged();
-        client = RaftClient.newBuilder()
-            .setClientId(clientId)
-            .setRaftGroup(group)
-            .setProperties(properties)
-            .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
-                (int) Math.max(1, settings.requestTimeout().toMillis() / RETRY_SLEEP.toLong(TimeUnit.MILLISECONDS)),
-                RETRY_SLEEP))
-            .build();
-        awaitLocalReplay();
+        try {
+            server.start();
+            division = server.getDivision(group.getGroupId());
+            // Leadership may have been notified before the division was known here.
+            leadershipMayHaveChanged();
+            client = RaftClient.newBuilder()
+                .setClientId(clientId)
+                .setRaftGroup(group)
+                .setProperties(properties)
+                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+                    (int) Math.max(1, settings.requestTimeout().toMillis() / RETRY_SLEEP.toLong(TimeUnit.MILLISECONDS)),
+                    RETRY_SLEEP))
+                .build();
+            awaitLocalReplay();
+        } catch (IOException | RuntimeException e) {
+            // Leave no server bound to the port, nor a half-started member in the quorum.
+            try {
+                close();
+            } catch (IOException closeFailure) {
+                e.addSuppressed(closeFailure);
+            }
+            throw e;
+        }
         log.info("metadata quorum member {} started at {} (group {}, {} voters, storage {})", nodeId, self.address(),
             group.getGroupId().getUuid(), group.getPeers().size(), directory);
     }
@@ -277,7 +287,8 @@ public final class RatisMetadataLog implements MetadataLog {
                 throw failure(unwrap(error));
             }
             if (!r.isSuccess()) {
-                throw failure(r.getException());
+                throw failure(r.getException() != null ? r.getException()
+                    : new IOException("metadata batch not committed: " + r));
             }
             return r.getLogIndex();
         }, events);
@@ -364,7 +375,7 @@ public final class RatisMetadataLog implements MetadataLog {
             RoleInfoProto role = info.getRoleInfoProto();
             long[] matchIndices = info.getFollowerMatchIndices();
             List<ServerRpcProto> followers = role.getLeaderInfo().getFollowerInfoList();
-            voters.add(new QuorumState.VoterState(nodeId, d.getRaftLog().getLastCommittedIndex(), OptionalLong.of(0)));
+            voters.add(new QuorumState.VoterState(nodeId, d.getRaftLog().getFlushIndex(), OptionalLong.of(0)));
             // Both lists come from the leader's log appenders, in the same order; a change of
             // leadership between the two reads shows as a length mismatch, and then no followers.
             if (matchIndices.length == followers.size()) {
