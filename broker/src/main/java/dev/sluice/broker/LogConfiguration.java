@@ -18,7 +18,8 @@ import java.time.format.DateTimeFormatter;
 
 /**
  * Sluice's default logging: one line per event on standard output, INFO for Sluice's own loggers
- * (or the level in the {@code SLUICE_LOG_LEVEL} environment variable) and WARN for libraries.
+ * (or the level in the {@code SLUICE_LOG_LEVEL} environment variable), WARN for libraries and
+ * ERROR for Ratis.
  *
  * <p>Set up in code, with a plain layout, rather than from an XML file with a pattern: parsing the
  * XML and building the pattern's converters cost a noticeable share of the broker's start-up. Any
@@ -48,6 +49,9 @@ public final class LogConfiguration extends ContextAwareBase implements Configur
         Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
         root.setLevel(Level.WARN);
         root.addAppender(console);
+        // Ratis (the metadata quorum) warns, with stack traces, of routine events: a peer that
+        // restarts, its own shutdown, a leader change. The broker logs what matters of those itself.
+        context.getLogger("org.apache.ratis").setLevel(Level.ERROR);
         String level = System.getenv("SLUICE_LOG_LEVEL");
         context.getLogger("dev.sluice").setLevel(Level.toLevel(level, Level.INFO));
         return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
