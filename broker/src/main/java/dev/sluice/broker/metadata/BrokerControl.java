@@ -10,6 +10,8 @@ import dev.sluice.wire.message.BrokerHeartbeatRequest;
 import dev.sluice.wire.message.BrokerHeartbeatResponse;
 import dev.sluice.wire.message.BrokerRegistrationRequest;
 import dev.sluice.wire.message.BrokerRegistrationResponse;
+import dev.sluice.wire.message.ElectLeadersRequest;
+import dev.sluice.wire.message.ElectLeadersResponse;
 import dev.sluice.wire.message.ErrorCode;
 import dev.sluice.wire.message.Message;
 import dev.sluice.wire.message.UnregisterBrokerResponse;
@@ -405,6 +407,111 @@ final class BrokerControl {
             value = image.brokerConfigs("").get(UNCLEAN_LEADER_ELECTION);
         }
         return value == null ? settings.uncleanLeaderElection().getAsBoolean() : Boolean.parseBoolean(value.trim());
+    }
+
+    // ------------------------------------------------------------------ ElectLeaders
+
+    /** ElectLeaders' election types. */
+    private static final byte PREFERRED = 0;
+    private static final byte UNCLEAN = 1;
+
+    /**
+     * Elects leaders as an administrator asks (Kafka's ElectLeaders). PREFERRED: the first replica
+     * leads if it is in sync and active (ELECTION_NOT_NEEDED when it leads already,
+     * PREFERRED_LEADER_NOT_AVAILABLE when it cannot). UNCLEAN: a partition without a leader gets
+     * one, out of sync if need be (ELECTION_NOT_NEEDED when it has one,
+     * ELIGIBLE_LEADERS_NOT_AVAILABLE when no replica is active). No partitions listed (null) means
+     * every partition, and then only those where an election was needed are answered.
+     */
+    ElectLeadersResponse electLeaders(ElectLeadersRequest request) {
+        ElectLeadersResponse response = new ElectLeadersResponse();
+        MetadataImage image = view.image();
+        boolean all = request.topicPartitions() == null;
+        Map<String, List<Integer>> asked = new java.util.LinkedHashMap<>();
+        if (all) {
+            image.topics().forEach(t -> asked.put(t.name(),
+                java.util.stream.IntStream.range(0, t.partitions().size()).boxed().toList()));
+        } else {
+            for (ElectLeadersRequest.TopicPartitions tp : request.topicPartitions()) {
+                asked.computeIfAbsent(tp.topic(), t -> new ArrayList<>()).addAll(tp.partitions());
+            }
+        }
+        ErrorCode refusal = ErrorCode.NONE;
+        String refusalMessage = null;
+        if (!ensureActive()) {
+            AppendFailure failure = notController.get();
+            refusal = failure.error();
+            refusalMessage = failure.getMessage();
+        } else if (request.electionType() != PREFERRED && request.electionType() != UNCLEAN) {
+            refusal = ErrorCode.INVALID_REQUEST;
+            refusalMessage = "unknown election type " + request.electionType();
+        }
+        IntPredicate active = r -> image.broker(r).map(BrokerRegistration::active).orElse(false);
+        List<Message> records = new ArrayList<>();
+        Map<String, Map<Integer, PartitionImage>> elected = new HashMap<>();
+        List<ElectLeadersResponse.ReplicaElectionResult> results = new ArrayList<>();
+        for (Map.Entry<String, List<Integer>> e : asked.entrySet()) {
+            TopicImage topic = image.topic(e.getKey()).orElse(null);
+            List<ElectLeadersResponse.PartitionResult> partitions = new ArrayList<>();
+            for (int index : e.getValue()) {
+                ElectLeadersResponse.PartitionResult result = new ElectLeadersResponse.PartitionResult()
+                    .setPartitionId(index).setErrorMessage(null);
+                if (refusal != ErrorCode.NONE) {
+                    partitions.add(result.setErrorCode(refusal.code()).setErrorMessage(refusalMessage));
+                    continue;
+                }
+                if (topic == null || index < 0 || index >= topic.partitions().size()) {
+                    partitions.add(result.setErrorCode(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION.code())
+                        .setErrorMessage("no partition " + e.getKey() + "-" + index));
+                    continue;
+                }
+                PartitionImage p = elected.getOrDefault(topic.name(), Map.of())
+                    .getOrDefault(index, topic.partitions().get(index));
+                ErrorCode error;
+                String message = null;
+                Optional<PartitionImage> changed = Optional.empty();
+                if (request.electionType() == PREFERRED) {
+                    changed = LeaderElection.preferred(p, active);
+                    error = p.leader() == p.replicas().get(0) ? ErrorCode.ELECTION_NOT_NEEDED
+                        : changed.isPresent() ? ErrorCode.NONE : ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE;
+                    if (error == ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE) {
+                        message = "preferred replica " + p.replicas().get(0) + " is not an active in-sync replica";
+                    }
+                } else {
+                    changed = LeaderElection.ifLeaderless(p, active, true);
+                    error = p.leader() != LeaderElection.NO_LEADER ? ErrorCode.ELECTION_NOT_NEEDED
+                        : changed.isPresent() ? ErrorCode.NONE : ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE;
+                    if (error == ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE) {
+                        message = "no replica of the partition is on an active broker";
+                    }
+                }
+                if (changed.isPresent()) {
+                    elected.computeIfAbsent(topic.name(), t -> new HashMap<>()).put(index, changed.get());
+                    records.add(MetadataView.partitionRecord(topic.id(), changed.get()));
+                }
+                if (!all || error != ErrorCode.ELECTION_NOT_NEEDED) {
+                    partitions.add(result.setErrorCode(error.code()).setErrorMessage(message));
+                }
+            }
+            if (!partitions.isEmpty()) {
+                results.add(new ElectLeadersResponse.ReplicaElectionResult().setTopic(e.getKey())
+                    .setPartitionResult(partitions));
+            }
+        }
+        if (!records.isEmpty()) {
+            try {
+                commit.apply(records);
+            } catch (AppendFailure failure) {
+                for (ElectLeadersResponse.ReplicaElectionResult r : results) {
+                    for (ElectLeadersResponse.PartitionResult pr : r.partitionResult()) {
+                        if (pr.errorCode() == ErrorCode.NONE.code()) {
+                            pr.setErrorCode(failure.error().code()).setErrorMessage(failure.getMessage());
+                        }
+                    }
+                }
+            }
+        }
+        return response.setReplicaElectionResults(results);
     }
 
     // ------------------------------------------------------------------ AlterPartition

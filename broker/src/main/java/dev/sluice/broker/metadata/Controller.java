@@ -15,6 +15,8 @@ import dev.sluice.wire.message.BrokerHeartbeatRequest;
 import dev.sluice.wire.message.BrokerHeartbeatResponse;
 import dev.sluice.wire.message.BrokerRegistrationRequest;
 import dev.sluice.wire.message.BrokerRegistrationResponse;
+import dev.sluice.wire.message.ElectLeadersRequest;
+import dev.sluice.wire.message.ElectLeadersResponse;
 import dev.sluice.wire.message.ErrorCode;
 import dev.sluice.wire.message.Message;
 import dev.sluice.wire.message.UnregisterBrokerResponse;
@@ -773,6 +775,14 @@ public final class Controller implements AutoCloseable {
      */
     public CompletableFuture<UnregisterBrokerResponse> unregisterBroker(int brokerId) {
         return onBrokers(b -> b.unregister(brokerId));
+    }
+
+    /**
+     * Elects leaders as an administrator asks (Kafka's ElectLeaders, preferred or unclean); see
+     * {@link BrokerControl#electLeaders}. Authorization is the handler's.
+     */
+    public CompletableFuture<ElectLeadersResponse> electLeaders(ElectLeadersRequest request) {
+        return onBrokers(b -> b.electLeaders(request));
     }
 
     /**

@@ -46,6 +46,19 @@ final class LeaderElection {
         return change(p, p.isr(), true, active, unclean);
     }
 
+    /**
+     * The partition led by its preferred replica (the first one), if that one is in sync and
+     * active and does not lead already; empty otherwise.
+     */
+    static Optional<PartitionImage> preferred(PartitionImage p, IntPredicate active) {
+        int preferred = p.replicas().get(0);
+        if (p.leader() == preferred || !p.isr().contains(preferred) || !active.test(preferred)) {
+            return Optional.empty();
+        }
+        return Optional.of(new PartitionImage(p.partition(), p.replicas(), p.isr(), preferred, p.leaderEpoch() + 1,
+            p.partitionEpoch() + 1));
+    }
+
     private static Optional<PartitionImage> change(PartitionImage p, List<Integer> isr, boolean elect,
                                                    IntPredicate active, boolean unclean) {
         int leader = p.leader();

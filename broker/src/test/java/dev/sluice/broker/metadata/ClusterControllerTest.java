@@ -12,6 +12,8 @@ import dev.sluice.wire.message.BrokerHeartbeatRequest;
 import dev.sluice.wire.message.BrokerHeartbeatResponse;
 import dev.sluice.wire.message.BrokerRegistrationRequest;
 import dev.sluice.wire.message.BrokerRegistrationResponse;
+import dev.sluice.wire.message.ElectLeadersRequest;
+import dev.sluice.wire.message.ElectLeadersResponse;
 import dev.sluice.wire.message.ErrorCode;
 import dev.sluice.wire.message.Message;
 import java.io.IOException;
@@ -494,5 +496,53 @@ class ClusterControllerTest {
         FakeBroker returning = new FakeBroker(3, "r2");
         assertEquals(ErrorCode.NONE.code(), returning.register().errorCode());
         assertTrue(returning.epoch > highest, "a broker epoch was handed out twice");
+    }
+
+    // ------------------------------------------------------------------ ElectLeaders
+
+    private ElectLeadersResponse.PartitionResult elect(byte type, String topic, int partition) throws Exception {
+        ElectLeadersResponse response = get(controller.electLeaders(new ElectLeadersRequest().setElectionType(type)
+            .setTopicPartitions(new ArrayList<>(List.of(new ElectLeadersRequest.TopicPartitions().setTopic(topic)
+                .setPartitions(new ArrayList<>(List.of(partition))))))));
+        return response.replicaElectionResults().get(0).partitionResult().get(0);
+    }
+
+    @Test
+    void preferredElectionReturnsLeadershipToTheFirstReplicaOnceItIsInSyncAgain() throws Exception {
+        List<FakeBroker> brokers = joinThree();
+        FakeBroker one = brokers.get(0);
+        FakeBroker two = brokers.get(1);
+        assertEquals(ErrorCode.NONE, createAssigned("t", List.of(1, 2, 3)).error());
+        assertEquals(ErrorCode.ELECTION_NOT_NEEDED.code(), elect((byte) 0, "t", 0).errorCode());
+
+        assertTrue(one.heartbeat(view.appliedOffset(), true, false).isFenced());
+        assertEquals(2, partition("t", 0).leader());
+        assertEquals(ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE.code(), elect((byte) 0, "t", 0).errorCode());
+        assertFalse(one.heartbeat().isFenced());
+        assertEquals(ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE.code(), elect((byte) 0, "t", 0).errorCode(),
+            "a replica out of the ISR was made leader");
+
+        PartitionImage p = partition("t", 0);
+        assertEquals(ErrorCode.NONE.code(), errorOf(alter(two, "t", 0, p.leaderEpoch(), p.partitionEpoch(),
+            List.of(2, 3, 1), (short) 3)));
+        assertEquals(ErrorCode.NONE.code(), elect((byte) 0, "t", 0).errorCode());
+        assertEquals(1, partition("t", 0).leader());
+        assertEquals(p.leaderEpoch() + 1, partition("t", 0).leaderEpoch());
+        assertEquals(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION.code(), elect((byte) 0, "t", 5).errorCode());
+        assertEquals(ErrorCode.ELECTION_NOT_NEEDED.code(), elect((byte) 1, "t", 0).errorCode());
+    }
+
+    @Test
+    void uncleanElectionGivesAnOfflinePartitionAnOutOfSyncLeader() throws Exception {
+        FakeBroker one = new FakeBroker(1, null).join();
+        FakeBroker two = new FakeBroker(2, null).join();
+        assertEquals(ErrorCode.NONE, createAssigned("t", List.of(1, 2)).error());
+        assertEquals(ErrorCode.NONE.code(), errorOf(alter(one, "t", 0, 0, 0, List.of(1), (short) 3)));
+        advanceAndCheckSessions(SESSION_MS + 1, two);
+        assertEquals(-1, partition("t", 0).leader());
+
+        assertEquals(ErrorCode.NONE.code(), elect((byte) 1, "t", 0).errorCode());
+        assertEquals(2, partition("t", 0).leader());
+        assertEquals(List.of(2), partition("t", 0).isr());
     }
 }
