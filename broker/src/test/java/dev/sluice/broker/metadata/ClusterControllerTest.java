@@ -48,6 +48,8 @@ class ClusterControllerTest {
     private boolean uncleanDefault;
     private ServerSocket listening;
     private JournalMetadataLog metadataLog;
+    /** Whether this node leads the metadata log: a quorum's leadership, played by the test. */
+    private volatile boolean leading = true;
     private MetadataView view;
     private Controller controller;
 
@@ -61,9 +63,44 @@ class ClusterControllerTest {
         metadataLog = JournalMetadataLog.open(dir, 0);
         view = new MetadataView(CLUSTER);
         metadataLog.start(view);
-        controller = new Controller(0, metadataLog, view,
+        controller = new Controller(0, new Leadership(metadataLog), view,
             new ClusterSettings(SESSION_MS, () -> uncleanDefault, "BROKER", 2000, clock::get),
             () -> new Controller.TopicDefaults(3, (short) 3, true));
+    }
+
+    /** The journal, leading only while the test says this node leads. */
+    private final class Leadership implements MetadataLog {
+        private final MetadataLog journal;
+
+        Leadership(MetadataLog journal) {
+            this.journal = journal;
+        }
+
+        @Override
+        public void start(Applier applier) throws IOException {
+            journal.start(applier);
+        }
+
+        @Override
+        public CompletableFuture<Long> append(List<Message> records) {
+            return leading ? journal.append(records) : CompletableFuture.failedFuture(
+                new AppendFailure(ErrorCode.NOT_CONTROLLER, "node 0 does not lead", null));
+        }
+
+        @Override
+        public java.util.OptionalInt leaderId() {
+            return leading ? java.util.OptionalInt.of(0) : java.util.OptionalInt.empty();
+        }
+
+        @Override
+        public boolean isLeader() {
+            return leading && journal.isLeader();
+        }
+
+        @Override
+        public void close() throws IOException {
+            journal.close();
+        }
     }
 
     private void closeController() throws IOException {
@@ -544,5 +581,31 @@ class ClusterControllerTest {
         assertEquals(ErrorCode.NONE.code(), elect((byte) 1, "t", 0).errorCode());
         assertEquals(2, partition("t", 0).leader());
         assertEquals(List.of(2), partition("t", 0).isr());
+    }
+
+    // ------------------------------------------------------------------ leadership of the controller
+
+    @Test
+    void nodeThatIsNotTheActiveControllerAnswersNotControllerAndStartsFreshSessionsWhenItBecomesIt()
+            throws Exception {
+        FakeBroker one = new FakeBroker(1, null).join();
+        FakeBroker two = new FakeBroker(2, null).join();
+
+        leading = false;
+        assertEquals(ErrorCode.NOT_CONTROLLER.code(), one.heartbeat().errorCode());
+        assertEquals(ErrorCode.NOT_CONTROLLER.code(), new FakeBroker(3, null).register().errorCode());
+        assertEquals(ErrorCode.NOT_CONTROLLER.code(), get(controller.unregisterBroker(2)).errorCode());
+        assertFalse(get(controller.suspect(2)));
+        // Another node is active meanwhile; what it heard, this one never learns.
+        clock.addAndGet(3 * SESSION_MS);
+        get(controller.checkSessions());
+
+        leading = true;
+        get(controller.checkSessions());
+        assertFalse(one.registration().fenced(), "fenced for a silence this node could not have heard");
+        assertFalse(two.registration().fenced(), "fenced for a silence this node could not have heard");
+        advanceAndCheckSessions(SESSION_MS + 1, two);
+        assertTrue(one.registration().fenced());
+        assertFalse(two.registration().fenced());
     }
 }
