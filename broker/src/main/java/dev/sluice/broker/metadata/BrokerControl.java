@@ -22,6 +22,7 @@ import java.net.Socket;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -32,6 +33,7 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.function.IntPredicate;
 import java.util.function.Supplier;
+import java.util.stream.IntStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -427,10 +429,9 @@ final class BrokerControl {
         ElectLeadersResponse response = new ElectLeadersResponse();
         MetadataImage image = view.image();
         boolean all = request.topicPartitions() == null;
-        Map<String, List<Integer>> asked = new java.util.LinkedHashMap<>();
+        Map<String, List<Integer>> asked = new LinkedHashMap<>();
         if (all) {
-            image.topics().forEach(t -> asked.put(t.name(),
-                java.util.stream.IntStream.range(0, t.partitions().size()).boxed().toList()));
+            image.topics().forEach(t -> asked.put(t.name(), IntStream.range(0, t.partitions().size()).boxed().toList()));
         } else {
             for (ElectLeadersRequest.TopicPartitions tp : request.topicPartitions()) {
                 asked.computeIfAbsent(tp.topic(), t -> new ArrayList<>()).addAll(tp.partitions());

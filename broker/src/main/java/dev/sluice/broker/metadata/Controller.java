@@ -27,14 +27,17 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -149,7 +152,7 @@ public final class Controller implements AutoCloseable {
      */
     public Controller(int nodeId, MetadataLog metadataLog, MetadataView view, ClusterSettings cluster,
                       Supplier<TopicDefaults> defaults) {
-        this(nodeId, metadataLog, view, List.of(), defaults, java.util.Objects.requireNonNull(cluster, "cluster"));
+        this(nodeId, metadataLog, view, List.of(), defaults, Objects.requireNonNull(cluster, "cluster"));
     }
 
     private Controller(int nodeId, MetadataLog metadataLog, MetadataView view,
@@ -176,7 +179,7 @@ public final class Controller implements AutoCloseable {
             this.probes = null;
             this.brokers = null;
         } else {
-            java.util.concurrent.atomic.AtomicInteger probeThreads = new java.util.concurrent.atomic.AtomicInteger();
+            AtomicInteger probeThreads = new AtomicInteger();
             this.probes = Executors.newCachedThreadPool(r -> {
                 Thread t = new Thread(r, "sluice-controller-probe-" + probeThreads.incrementAndGet());
                 t.setDaemon(true);
@@ -815,7 +818,7 @@ public final class Controller implements AutoCloseable {
         }
     }
 
-    private <T> CompletableFuture<T> onBrokers(java.util.function.Function<BrokerControl, T> work) {
+    private <T> CompletableFuture<T> onBrokers(Function<BrokerControl, T> work) {
         if (brokers == null) {
             return CompletableFuture.failedFuture(new IllegalStateException(
                 "node " + nodeId + " runs a single node's controller, which registers no brokers"));
