@@ -23,6 +23,7 @@ import dev.sluice.wire.message.UnregisterBrokerResponse;
 import java.io.IOException;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -259,6 +260,7 @@ public final class Controller implements AutoCloseable {
         Map<String, PlannedTopic> planned = new LinkedHashMap<>();
         Set<String> seen = new HashSet<>();
         int held = partitionCount(image) + reservedPartitions;
+        Map<Integer, Integer> load = cluster == null ? null : replicasPerBroker(image);
         for (NewTopic topic : topics) {
             if (!seen.add(topic.name())) {
                 outcomes.add(TopicOutcome.failed(topic.name(), ErrorCode.INVALID_REQUEST,
@@ -266,11 +268,14 @@ public final class Controller implements AutoCloseable {
                 continue;
             }
             List<Message> records = new ArrayList<>();
-            TopicOutcome outcome = planTopic(image, builder, topic, records, held);
+            TopicOutcome outcome = planTopic(image, builder, topic, records, held, load);
             outcomes.add(outcome);
             if (outcome.error() == ErrorCode.NONE) {
                 builder.putTopic(outcome.topic());
                 held += outcome.topic().partitions().size();
+                if (load != null) {
+                    outcome.topic().partitions().forEach(p -> p.replicas().forEach(r -> load.merge(r, 1, Integer::sum)));
+                }
                 if (!validateOnly) {
                     planned.put(topic.name(), new PlannedTopic(outcome.topic(), records));
                 }
@@ -363,6 +368,40 @@ public final class Controller implements AutoCloseable {
         return count;
     }
 
+    /** Replicas each broker holds in {@code image}; in a cluster, what {@link #clusterLimitProblem} counts. */
+    private static Map<Integer, Integer> replicasPerBroker(MetadataImage image) {
+        Map<Integer, Integer> load = new HashMap<>();
+        for (TopicImage topic : image.topics()) {
+            for (PartitionImage p : topic.partitions()) {
+                p.replicas().forEach(r -> load.merge(r, 1, Integer::sum));
+            }
+        }
+        return load;
+    }
+
+    /**
+     * In a cluster, refuses {@code placement} when it takes a broker past its partition limit: each
+     * broker counts the replicas it holds ({@code load}) and, since topics being created are only
+     * counted in all, every reserved partition too. Null when it fits; always null on a single
+     * node, whose limit {@link #brokerLimitProblem} checks.
+     */
+    private String clusterLimitProblem(Map<Integer, Integer> load, List<List<Integer>> placement) {
+        if (cluster == null) {
+            return null;
+        }
+        Map<Integer, Integer> adding = new TreeMap<>();
+        placement.forEach(replicas -> replicas.forEach(r -> adding.merge(r, 1, Integer::sum)));
+        int max = defaults.get().maxBrokerPartitions();
+        for (Map.Entry<Integer, Integer> e : adding.entrySet()) {
+            long held = (long) load.getOrDefault(e.getKey(), 0) + reservedPartitions;
+            if (held + e.getValue() > max) {
+                return "broker " + e.getKey() + " holds " + held + " partitions; " + e.getValue()
+                    + " more would exceed its limit of " + max + " (" + BrokerConfigKeys.MAX_BROKER_PARTITIONS + ")";
+            }
+        }
+        return null;
+    }
+
     /** Refuses {@code adding} more partitions when this broker already holds {@code held}; null when they fit. */
     private String brokerLimitProblem(int held, int adding) {
         int max = defaults.get().maxBrokerPartitions();
@@ -374,7 +413,7 @@ public final class Controller implements AutoCloseable {
     }
 
     private TopicOutcome planTopic(MetadataImage image, MetadataImage.Builder builder, NewTopic topic,
-                                   List<Message> records, int held) {
+                                   List<Message> records, int held, Map<Integer, Integer> load) {
         String name = topic.name();
         String invalid = TopicNames.problem(name);
         if (invalid != null) {
@@ -428,7 +467,8 @@ public final class Controller implements AutoCloseable {
                 }
             }
         }
-        String overLimit = brokerLimitProblem(held, assignment.size());
+        String overLimit = cluster == null ? brokerLimitProblem(held, assignment.size())
+            : clusterLimitProblem(load, assignment);
         if (overLimit != null) {
             return TopicOutcome.failed(name, ErrorCode.POLICY_VIOLATION, overLimit);
         }
@@ -571,7 +611,8 @@ public final class Controller implements AutoCloseable {
             if (count - current > MAX_PARTITIONS_PER_REQUEST) {
                 return TopicOutcome.failed(name, ErrorCode.POLICY_VIOLATION, EXCESSIVE_BATCH_MESSAGE);
             }
-            String overLimit = brokerLimitProblem(partitionCount(image) + reservedPartitions, count - current);
+            String overLimit = cluster == null ? brokerLimitProblem(partitionCount(image) + reservedPartitions,
+                count - current) : null;
             if (overLimit != null) {
                 return TopicOutcome.failed(name, ErrorCode.POLICY_VIOLATION, overLimit);
             }
@@ -603,6 +644,10 @@ public final class Controller implements AutoCloseable {
                 for (int p = current; p < count; p++) {
                     placement.add(topic.partitions().get(0).replicas());
                 }
+            }
+            String overBrokerLimit = cluster == null ? null : clusterLimitProblem(replicasPerBroker(image), placement);
+            if (overBrokerLimit != null) {
+                return TopicOutcome.failed(name, ErrorCode.POLICY_VIOLATION, overBrokerLimit);
             }
             List<PartitionImage> partitions = new ArrayList<>(topic.partitions());
             List<Message> records = new ArrayList<>();

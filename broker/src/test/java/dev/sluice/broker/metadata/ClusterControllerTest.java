@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sluice.broker.config.BrokerConfigKeys;
 import dev.sluice.wire.codec.Uuid;
 import dev.sluice.wire.message.AlterPartitionRequest;
 import dev.sluice.wire.message.AlterPartitionResponse;
@@ -46,6 +47,7 @@ class ClusterControllerTest {
 
     private final AtomicLong clock = new AtomicLong(1_000_000);
     private boolean uncleanDefault;
+    private volatile int brokerPartitionLimit = BrokerConfigKeys.MAX_BROKER_PARTITIONS_DEFAULT;
     private ServerSocket listening;
     private JournalMetadataLog metadataLog;
     /** Whether this node leads the metadata log: a quorum's leadership, played by the test. */
@@ -65,7 +67,7 @@ class ClusterControllerTest {
         metadataLog.start(view);
         controller = new Controller(0, new Leadership(metadataLog), view,
             new ClusterSettings(SESSION_MS, () -> uncleanDefault, "BROKER", 2000, clock::get),
-            () -> new Controller.TopicDefaults(3, (short) 3, true));
+            () -> new Controller.TopicDefaults(3, (short) 3, true, brokerPartitionLimit));
     }
 
     /** The journal, leading only while the test says this node leads. */
@@ -270,6 +272,21 @@ class ClusterControllerTest {
         Controller.TopicOutcome manual = createAssigned("manual", List.of(2, 1));
         assertEquals(ErrorCode.NONE, manual.error(), manual.message());
         assertEquals(2, partition("manual", 0).leader());
+    }
+
+    @Test
+    void partitionLimitCountsTheReplicasEachBrokerHolds() throws Exception {
+        brokerPartitionLimit = 4;
+        new FakeBroker(1, null).join();
+        new FakeBroker(2, null).join();
+        new FakeBroker(3, null).join();
+        // Six partitions in the cluster, four replicas on each broker: within the limit of 4 per broker.
+        assertEquals(ErrorCode.NONE, create("spread", 6, 2).error());
+        Controller.TopicOutcome over = createAssigned("more", List.of(1));
+        assertEquals(ErrorCode.POLICY_VIOLATION, over.error());
+        assertTrue(over.message().startsWith("broker 1 holds 4 partitions; 1 more"), over.message());
+        assertEquals(ErrorCode.POLICY_VIOLATION, get(controller.createPartitions("spread", 7, null, false)).error());
+        assertEquals(6, view.image().topic("spread").orElseThrow().partitions().size());
     }
 
     // ------------------------------------------------------------------ registration and heartbeats
