@@ -2,6 +2,8 @@ package dev.sluice.broker.metadata;
 
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -11,7 +13,9 @@ import java.util.TreeMap;
 
 /**
  * Where the replicas of new partitions go in a cluster: leaders spread evenly over the active
- * brokers, and the replicas of one partition on as many different racks as there are. Fenced
+ * brokers, the replicas of one partition on as many different racks as there are, and followers
+ * to the brokers given the fewest so far (within one placement; what brokers already hold is not
+ * weighed, as in Kafka). Fenced
  * brokers are used only when there are too few active ones, and never as leader (Kafka does the
  * same, so that a topic can be created while a broker restarts). Stateless.
  */
@@ -43,6 +47,7 @@ final class ReplicaPlacement {
         Set<String> racks = new HashSet<>();
         brokers.forEach(b -> racks.add(rackOf(b)));
         List<List<Integer>> result = new ArrayList<>(partitions);
+        Map<Integer, Integer> placed = new HashMap<>();
         int n = active.size();
         for (int p = 0; p < partitions; p++) {
             int leaderIndex = Math.floorMod(start + p, n);
@@ -61,11 +66,17 @@ final class ReplicaPlacement {
                 if (used.size() == racks.size()) {
                     used.clear();
                 }
-                BrokerRegistration next = candidates.stream().filter(b -> !used.contains(rackOf(b))).findFirst()
-                    .orElse(candidates.get(0));
+                // On a rack the partition does not use yet if there is one; among those, an active
+                // broker before a fenced one, then the one given the fewest followers so far.
+                List<BrokerRegistration> eligible = candidates.stream().filter(b -> !used.contains(rackOf(b))).toList();
+                BrokerRegistration next = (eligible.isEmpty() ? candidates : eligible).stream()
+                    .min(Comparator.comparing((BrokerRegistration b) -> !b.active())
+                        .thenComparing(b -> placed.getOrDefault(b.id(), 0)))
+                    .orElseThrow();
                 candidates.remove(next);
                 replicas.add(next.id());
                 used.add(rackOf(next));
+                placed.merge(next.id(), 1, Integer::sum);
             }
             result.add(List.copyOf(replicas));
         }
