@@ -269,12 +269,19 @@ final class BrokerControl {
         return true;
     }
 
-    /** Fences every unfenced broker whose session has expired, each in a change of its own. */
+    /**
+     * Fences the unfenced broker whose session expired longest ago, if any. One per check, as
+     * Kafka's controller does: after this thread was held up (a slow write, a long pause), heartbeats
+     * that are only late must not fence every broker at once; a truly dead one is fenced at a
+     * later check.
+     */
     void checkSessions() {
         if (!ensureActive()) {
             return;
         }
         long now = settings.clockMs().getAsLong();
+        BrokerRegistration stalest = null;
+        long stalestContact = Long.MAX_VALUE;
         for (BrokerRegistration b : view.image().brokers().values()) {
             Session s = sessions.get(b.id());
             if (b.fenced()) {
@@ -282,10 +289,14 @@ final class BrokerControl {
             }
             if (s == null) {
                 sessions.put(b.id(), new Session(now, -1));
-            } else if (now - s.lastContactMs() > settings.sessionTimeoutMs()) {
-                fence(b.id(), b.epoch(), "no heartbeat for " + (now - s.lastContactMs()) + " ms ("
-                    + "broker.session.timeout.ms is " + settings.sessionTimeoutMs() + ")");
+            } else if (now - s.lastContactMs() > settings.sessionTimeoutMs() && s.lastContactMs() < stalestContact) {
+                stalest = b;
+                stalestContact = s.lastContactMs();
             }
+        }
+        if (stalest != null) {
+            fence(stalest.id(), stalest.epoch(), "no heartbeat for " + (now - stalestContact) + " ms ("
+                + "broker.session.timeout.ms is " + settings.sessionTimeoutMs() + ")");
         }
     }
 

@@ -843,7 +843,8 @@ public final class Controller implements AutoCloseable {
     }
 
     /**
-     * Fences the brokers whose sessions have expired, now rather than at the timer's next tick;
+     * Fences the broker whose session expired longest ago (one per check, as the timer does), now
+     * rather than at the timer's next tick;
      * also what a node that has just become the active controller calls to start every broker on
      * a fresh session. Completes once done.
      */

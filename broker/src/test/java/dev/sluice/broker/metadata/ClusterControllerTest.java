@@ -364,6 +364,17 @@ class ClusterControllerTest {
     }
 
     @Test
+    void everyBrokerWhoseSessionEndedIsFencedInTurn() throws Exception {
+        FakeBroker first = new FakeBroker(1, null).join();
+        clock.addAndGet(1000);
+        FakeBroker second = new FakeBroker(2, null).join();
+        advanceAndCheckSessions(SESSION_MS + 1);
+        assertTrue(first.registration().fenced());
+        get(controller.checkSessions());
+        assertTrue(second.registration().fenced());
+    }
+
+    @Test
     void lastIsrMemberStaysAndLeadsAgainWhenItsBrokerReturns() throws Exception {
         FakeBroker one = new FakeBroker(1, null).join();
         FakeBroker two = new FakeBroker(2, null).join();
