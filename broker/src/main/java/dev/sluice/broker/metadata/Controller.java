@@ -9,22 +9,36 @@ import dev.sluice.broker.metadata.records.ProducerIdsRecord;
 import dev.sluice.broker.metadata.records.RemoveTopicRecord;
 import dev.sluice.broker.metadata.records.TopicRecord;
 import dev.sluice.wire.codec.Uuid;
+import dev.sluice.wire.message.AlterPartitionRequest;
+import dev.sluice.wire.message.AlterPartitionResponse;
+import dev.sluice.wire.message.BrokerHeartbeatRequest;
+import dev.sluice.wire.message.BrokerHeartbeatResponse;
+import dev.sluice.wire.message.BrokerRegistrationRequest;
+import dev.sluice.wire.message.BrokerRegistrationResponse;
+import dev.sluice.wire.message.ElectLeadersRequest;
+import dev.sluice.wire.message.ElectLeadersResponse;
 import dev.sluice.wire.message.ErrorCode;
 import dev.sluice.wire.message.Message;
+import dev.sluice.wire.message.UnregisterBrokerResponse;
 import java.io.IOException;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,6 +56,14 @@ import org.slf4j.LoggerFactory;
  * {@link #createTopics}, creating partitions on disk, which runs on a second thread while the
  * controller thread goes on with other changes; the topic names and partition counts it is
  * working on are reserved on the controller thread meanwhile.
+ *
+ * <p>Two modes. A single node's controller (no {@link ClusterSettings}) places every replica on
+ * itself and has its view's listeners create partitions before they are written. A cluster's
+ * controller places replicas over the registered brokers, handles their registrations,
+ * heartbeats, sessions and controlled shutdowns, elects leaders when brokers come and go, and
+ * takes leaders' ISR changes (see {@link BrokerControl}); brokers create their replicas when they
+ * see the records, so it prepares nothing. Only the active controller keeps broker sessions: a
+ * timer on the controller thread checks them.
  */
 public final class Controller implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Controller.class);
@@ -53,7 +75,7 @@ public final class Controller implements AutoCloseable {
 
     private final int nodeId;
     private final Supplier<TopicDefaults> defaults;
-    private final ExecutorService thread;
+    private final ScheduledExecutorService thread;
     /**
      * Threads that create new topics' partitions on disk between planning and writing them (see
      * {@link #createTopics}): a few, so that a small topic is not queued behind a huge one.
@@ -72,6 +94,12 @@ public final class Controller implements AutoCloseable {
      * listeners (it holds every partition); a live list, copied for each change.
      */
     private final List<? extends PartitionPreparer> preparers;
+    /** The cluster's settings, or null on a single node. */
+    private final ClusterSettings cluster;
+    /** Broker lifecycle decisions; controller thread only. */
+    private final BrokerControl brokers;
+    /** Where probes of suspected brokers wait for their TCP connects; cluster mode only. */
+    private final ExecutorService probes;
 
     /**
      * Most partitions one CreateTopics or CreatePartitions may create: Kafka's controller refuses
@@ -116,7 +144,23 @@ public final class Controller implements AutoCloseable {
      */
     public Controller(int nodeId, MetadataLog metadataLog, MetadataView view,
                       List<? extends PartitionPreparer> preparers, Supplier<TopicDefaults> defaults) {
+        this(nodeId, metadataLog, view, preparers, defaults, null);
+    }
+
+    /**
+     * A cluster's controller: as {@link #Controller(int, MetadataLog, MetadataView, List, Supplier)},
+     * but placing replicas over the brokers registered in the view and preparing nothing itself.
+     */
+    public Controller(int nodeId, MetadataLog metadataLog, MetadataView view, ClusterSettings cluster,
+                      Supplier<TopicDefaults> defaults) {
+        this(nodeId, metadataLog, view, List.of(), defaults, Objects.requireNonNull(cluster, "cluster"));
+    }
+
+    private Controller(int nodeId, MetadataLog metadataLog, MetadataView view,
+                       List<? extends PartitionPreparer> preparers, Supplier<TopicDefaults> defaults,
+                       ClusterSettings cluster) {
         this.nodeId = nodeId;
+        this.cluster = cluster;
         this.defaults = defaults;
         this.metadataLog = metadataLog;
         this.view = view;
@@ -127,11 +171,32 @@ public final class Controller implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        this.thread = Executors.newSingleThreadExecutor(r -> {
+        this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "sluice-controller");
             t.setDaemon(true);
             return t;
         });
+        if (cluster == null) {
+            this.probes = null;
+            this.brokers = null;
+        } else {
+            AtomicInteger probeThreads = new AtomicInteger();
+            this.probes = Executors.newCachedThreadPool(r -> {
+                Thread t = new Thread(r, "sluice-controller-probe-" + probeThreads.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            });
+            this.brokers = new BrokerControl(nodeId, view, cluster, metadataLog::isLeader, this::notController,
+                this::commit, thread, probes);
+            // Often enough that a broker is fenced soon after its session ends, rarely enough to cost nothing.
+            long period = Math.max(50, Math.min(1000, cluster.sessionTimeoutMs() / 4));
+            thread.scheduleWithFixedDelay(this::checkSessionsNow, 0, period, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** Whether this controller decides for a cluster of registered brokers. */
+    public boolean clusterMode() {
+        return cluster != null;
     }
 
     public int nodeId() {
@@ -195,6 +260,7 @@ public final class Controller implements AutoCloseable {
         Map<String, PlannedTopic> planned = new LinkedHashMap<>();
         Set<String> seen = new HashSet<>();
         int held = partitionCount(image) + reservedPartitions;
+        Map<Integer, Integer> load = cluster == null ? null : replicasPerBroker(image);
         for (NewTopic topic : topics) {
             if (!seen.add(topic.name())) {
                 outcomes.add(TopicOutcome.failed(topic.name(), ErrorCode.INVALID_REQUEST,
@@ -202,11 +268,14 @@ public final class Controller implements AutoCloseable {
                 continue;
             }
             List<Message> records = new ArrayList<>();
-            TopicOutcome outcome = planTopic(image, builder, topic, records, held);
+            TopicOutcome outcome = planTopic(image, builder, topic, records, held, load);
             outcomes.add(outcome);
             if (outcome.error() == ErrorCode.NONE) {
                 builder.putTopic(outcome.topic());
                 held += outcome.topic().partitions().size();
+                if (load != null) {
+                    outcome.topic().partitions().forEach(p -> p.replicas().forEach(r -> load.merge(r, 1, Integer::sum)));
+                }
                 if (!validateOnly) {
                     planned.put(topic.name(), new PlannedTopic(outcome.topic(), records));
                 }
@@ -299,6 +368,40 @@ public final class Controller implements AutoCloseable {
         return count;
     }
 
+    /** Replicas each broker holds in {@code image}; in a cluster, what {@link #clusterLimitProblem} counts. */
+    private static Map<Integer, Integer> replicasPerBroker(MetadataImage image) {
+        Map<Integer, Integer> load = new HashMap<>();
+        for (TopicImage topic : image.topics()) {
+            for (PartitionImage p : topic.partitions()) {
+                p.replicas().forEach(r -> load.merge(r, 1, Integer::sum));
+            }
+        }
+        return load;
+    }
+
+    /**
+     * In a cluster, refuses {@code placement} when it takes a broker past its partition limit: each
+     * broker counts the replicas it holds ({@code load}) and, since topics being created are only
+     * counted in all, every reserved partition too. Null when it fits; always null on a single
+     * node, whose limit {@link #brokerLimitProblem} checks.
+     */
+    private String clusterLimitProblem(Map<Integer, Integer> load, List<List<Integer>> placement) {
+        if (cluster == null) {
+            return null;
+        }
+        Map<Integer, Integer> adding = new TreeMap<>();
+        placement.forEach(replicas -> replicas.forEach(r -> adding.merge(r, 1, Integer::sum)));
+        int max = defaults.get().maxBrokerPartitions();
+        for (Map.Entry<Integer, Integer> e : adding.entrySet()) {
+            long held = (long) load.getOrDefault(e.getKey(), 0) + reservedPartitions;
+            if (held + e.getValue() > max) {
+                return "broker " + e.getKey() + " holds " + held + " partitions; " + e.getValue()
+                    + " more would exceed its limit of " + max + " (" + BrokerConfigKeys.MAX_BROKER_PARTITIONS + ")";
+            }
+        }
+        return null;
+    }
+
     /** Refuses {@code adding} more partitions when this broker already holds {@code held}; null when they fit. */
     private String brokerLimitProblem(int held, int adding) {
         int max = defaults.get().maxBrokerPartitions();
@@ -310,7 +413,7 @@ public final class Controller implements AutoCloseable {
     }
 
     private TopicOutcome planTopic(MetadataImage image, MetadataImage.Builder builder, NewTopic topic,
-                                   List<Message> records, int held) {
+                                   List<Message> records, int held, Map<Integer, Integer> load) {
         String name = topic.name();
         String invalid = TopicNames.problem(name);
         if (invalid != null) {
@@ -334,7 +437,7 @@ public final class Controller implements AutoCloseable {
                 return TopicOutcome.failed(name, ErrorCode.INVALID_REQUEST,
                     "both a replica assignment and a partition count or replication factor were given");
             }
-            String problem = checkAssignments(topic.assignments(), 0, assignment);
+            String problem = checkAssignments(image, topic.assignments(), 0, assignment);
             if (problem != null) {
                 return TopicOutcome.failed(name, ErrorCode.INVALID_REPLICA_ASSIGNMENT, problem);
             }
@@ -348,15 +451,24 @@ public final class Controller implements AutoCloseable {
                 return TopicOutcome.failed(name, ErrorCode.INVALID_REPLICATION_FACTOR,
                     "replication factor must be larger than 0");
             }
-            if (replication > 1) {
+            if (cluster != null) {
+                ReplicaPlacement.Result placed = ReplicaPlacement.place(image.brokers().values(), partitions,
+                    replication, held);
+                if (placed.problem() != null) {
+                    return TopicOutcome.failed(name, ErrorCode.INVALID_REPLICATION_FACTOR, placed.problem());
+                }
+                assignment.addAll(placed.replicas());
+            } else if (replication > 1) {
                 return TopicOutcome.failed(name, ErrorCode.INVALID_REPLICATION_FACTOR,
                     "replication factor " + replication + " is larger than the 1 available broker");
-            }
-            for (int p = 0; p < partitions; p++) {
-                assignment.add(List.of(nodeId));
+            } else {
+                for (int p = 0; p < partitions; p++) {
+                    assignment.add(List.of(nodeId));
+                }
             }
         }
-        String overLimit = brokerLimitProblem(held, assignment.size());
+        String overLimit = cluster == null ? brokerLimitProblem(held, assignment.size())
+            : clusterLimitProblem(load, assignment);
         if (overLimit != null) {
             return TopicOutcome.failed(name, ErrorCode.POLICY_VIOLATION, overLimit);
         }
@@ -370,8 +482,7 @@ public final class Controller implements AutoCloseable {
         records.add(new TopicRecord().setName(name).setTopicId(id));
         List<PartitionImage> partitions = new ArrayList<>();
         for (int p = 0; p < assignment.size(); p++) {
-            PartitionImage partition = new PartitionImage(p, assignment.get(p), assignment.get(p),
-                assignment.get(p).get(0), 0, 0);
+            PartitionImage partition = newPartition(image, p, assignment.get(p));
             partitions.add(partition);
             records.add(MetadataView.partitionRecord(id, partition));
         }
@@ -382,8 +493,24 @@ public final class Controller implements AutoCloseable {
         return new TopicOutcome(name, ErrorCode.NONE, null, new TopicImage(name, id, partitions, configs));
     }
 
-    /** Checks explicit assignments for partitions {@code first..}; fills {@code out}; returns a problem or null. */
-    private String checkAssignments(Map<Integer, List<Integer>> assignments, int first, List<List<Integer>> out) {
+    /**
+     * A new partition on {@code replicas}. In a cluster its ISR is the active ones among them and
+     * its leader the first of those ({@link #checkAssignments} and the placement make sure there is
+     * one); on a single node, this node.
+     */
+    private PartitionImage newPartition(MetadataImage image, int index, List<Integer> replicas) {
+        List<Integer> isr = cluster == null ? replicas
+            : replicas.stream().filter(r -> image.broker(r).map(BrokerRegistration::active).orElse(false)).toList();
+        return new PartitionImage(index, replicas, isr, isr.get(0), 0, 0);
+    }
+
+    /**
+     * Checks explicit assignments for partitions {@code first..} against the brokers there are
+     * (registered ones in a cluster, this node alone otherwise); fills {@code out}; returns a
+     * problem or null.
+     */
+    private String checkAssignments(MetadataImage image, Map<Integer, List<Integer>> assignments, int first,
+                                    List<List<Integer>> out) {
         int replication = -1;
         for (int p = first; p < first + assignments.size(); p++) {
             List<Integer> replicas = assignments.get(p);
@@ -395,12 +522,18 @@ public final class Controller implements AutoCloseable {
             }
             // Unknown brokers first: it needs no memory, so a list of millions of ids costs one pass.
             for (int broker : replicas) {
-                if (broker != nodeId) {
+                if (cluster == null ? broker != nodeId : !image.brokers().containsKey(broker)) {
                     return "broker " + broker + " in the assignment of partition " + p + " is not a registered broker";
                 }
             }
-            if (replicas.size() > 1) {
-                return "the assignment of partition " + p + " lists broker " + nodeId + " more than once";
+            Set<Integer> distinct = new HashSet<>();
+            for (int broker : replicas) {
+                if (!distinct.add(broker)) {
+                    return "the assignment of partition " + p + " lists broker " + broker + " more than once";
+                }
+            }
+            if (cluster != null && replicas.stream().noneMatch(r -> image.brokers().get(r).active())) {
+                return "all brokers in the assignment of partition " + p + " are fenced or in controlled shutdown";
             }
             if (replication != -1 && replicas.size() != replication) {
                 return "all partitions must have the same number of replicas";
@@ -478,7 +611,8 @@ public final class Controller implements AutoCloseable {
             if (count - current > MAX_PARTITIONS_PER_REQUEST) {
                 return TopicOutcome.failed(name, ErrorCode.POLICY_VIOLATION, EXCESSIVE_BATCH_MESSAGE);
             }
-            String overLimit = brokerLimitProblem(partitionCount(image) + reservedPartitions, count - current);
+            String overLimit = cluster == null ? brokerLimitProblem(partitionCount(image) + reservedPartitions,
+                count - current) : null;
             if (overLimit != null) {
                 return TopicOutcome.failed(name, ErrorCode.POLICY_VIOLATION, overLimit);
             }
@@ -492,23 +626,33 @@ public final class Controller implements AutoCloseable {
                 for (int i = 0; i < assignments.size(); i++) {
                     byIndex.put(current + i, assignments.get(i));
                 }
-                String problem = checkAssignments(byIndex, current, placement);
+                String problem = checkAssignments(image, byIndex, current, placement);
                 if (problem == null && placement.get(0).size() != topic.partitions().get(0).replicas().size()) {
                     problem = "the new partitions must have as many replicas as the existing ones";
                 }
                 if (problem != null) {
                     return TopicOutcome.failed(name, ErrorCode.INVALID_REPLICA_ASSIGNMENT, problem);
                 }
+            } else if (cluster != null) {
+                ReplicaPlacement.Result placed = ReplicaPlacement.place(image.brokers().values(), count - current,
+                    topic.partitions().get(0).replicas().size(), partitionCount(image) + reservedPartitions);
+                if (placed.problem() != null) {
+                    return TopicOutcome.failed(name, ErrorCode.INVALID_REPLICATION_FACTOR, placed.problem());
+                }
+                placement.addAll(placed.replicas());
             } else {
                 for (int p = current; p < count; p++) {
                     placement.add(topic.partitions().get(0).replicas());
                 }
             }
+            String overBrokerLimit = cluster == null ? null : clusterLimitProblem(replicasPerBroker(image), placement);
+            if (overBrokerLimit != null) {
+                return TopicOutcome.failed(name, ErrorCode.POLICY_VIOLATION, overBrokerLimit);
+            }
             List<PartitionImage> partitions = new ArrayList<>(topic.partitions());
             List<Message> records = new ArrayList<>();
             for (int i = 0; i < placement.size(); i++) {
-                PartitionImage p = new PartitionImage(current + i, placement.get(i), placement.get(i),
-                    placement.get(i).get(0), 0, 0);
+                PartitionImage p = newPartition(image, current + i, placement.get(i));
                 partitions.add(p);
                 records.add(MetadataView.partitionRecord(topic.id(), p));
             }
@@ -640,6 +784,94 @@ public final class Controller implements AutoCloseable {
         return new ConfigRecord().setResourceType(resourceType).setResourceName(resourceName).setName(key).setValue(value);
     }
 
+    // ------------------------------------------------------------------ brokers (cluster mode only)
+
+    /**
+     * Registers a broker, fenced, with a new broker epoch (Kafka's BrokerRegistration): a wrong
+     * cluster id gets INCONSISTENT_CLUSTER_ID; another incarnation of a broker whose session is
+     * still alive gets DUPLICATE_BROKER_REGISTRATION; a retry by the same incarnation gets the
+     * epoch it already has. A new incarnation replacing an old one first takes the old one's
+     * leaderships and ISR places away.
+     */
+    public CompletableFuture<BrokerRegistrationResponse> registerBroker(BrokerRegistrationRequest request) {
+        return onBrokers(b -> b.register(request));
+    }
+
+    /**
+     * A broker's heartbeat (Kafka's BrokerHeartbeat): renews its session; unfences it once it has
+     * applied the metadata log up to its registration and does not ask to stay fenced; fences it
+     * when it asks; on {@code wantShutDown} begins its controlled shutdown (its leaderships move,
+     * it leaves ISRs it is not the last member of) and answers {@code shouldShutDown}, fencing it,
+     * once it leads nothing and the other active brokers have applied that change. An unknown
+     * broker or a stale epoch gets STALE_BROKER_EPOCH.
+     */
+    public CompletableFuture<BrokerHeartbeatResponse> heartbeat(BrokerHeartbeatRequest request) {
+        return onBrokers(b -> b.heartbeat(request));
+    }
+
+    /**
+     * An ISR change asked by a partition's leader (Kafka's AlterPartition, versions 2 and 3 as a
+     * Kafka 4.1 controller serves them: topics by id; from 3 each ISR member with its broker epoch).
+     */
+    public CompletableFuture<AlterPartitionResponse> alterPartition(AlterPartitionRequest request, short version) {
+        return onBrokers(b -> b.alterPartition(request, version));
+    }
+
+    /**
+     * Removes a broker's registration (Kafka's UnregisterBroker), taking its leaderships and ISR
+     * places away first; BROKER_ID_NOT_REGISTERED when it has none. Kafka refuses nothing else.
+     */
+    public CompletableFuture<UnregisterBrokerResponse> unregisterBroker(int brokerId) {
+        return onBrokers(b -> b.unregister(brokerId));
+    }
+
+    /**
+     * Elects leaders as an administrator asks (Kafka's ElectLeaders, preferred or unclean); see
+     * {@link BrokerControl#electLeaders}. Authorization is the handler's.
+     */
+    public CompletableFuture<ElectLeadersResponse> electLeaders(ElectLeadersRequest request) {
+        return onBrokers(b -> b.electLeaders(request));
+    }
+
+    /**
+     * Evidence from outside that a broker is gone (a peer's connections to it were refused or
+     * closed): the controller connects to the broker's inter-broker endpoint, off its thread, and
+     * fences it at once if the connection is refused. Completes with whether it was fenced.
+     */
+    public CompletableFuture<Boolean> suspect(int brokerId) {
+        return onBrokers(b -> b.suspect(brokerId)).thenCompose(f -> f);
+    }
+
+    /**
+     * Fences the broker whose session expired longest ago (one per check, as the timer does), now
+     * rather than at the timer's next tick;
+     * also what a node that has just become the active controller calls to start every broker on
+     * a fresh session. Completes once done.
+     */
+    public CompletableFuture<Void> checkSessions() {
+        return onBrokers(b -> {
+            b.checkSessions();
+            return null;
+        });
+    }
+
+    /** The session timer's tick; never throws, so that the timer keeps running. */
+    private void checkSessionsNow() {
+        try {
+            brokers.checkSessions();
+        } catch (RuntimeException e) {
+            log.error("checking broker sessions failed", e);
+        }
+    }
+
+    private <T> CompletableFuture<T> onBrokers(Function<BrokerControl, T> work) {
+        if (brokers == null) {
+            return CompletableFuture.failedFuture(new IllegalStateException(
+                "node " + nodeId + " runs a single node's controller, which registers no brokers"));
+        }
+        return submit(() -> work.apply(brokers));
+    }
+
     // ------------------------------------------------------------------ machinery
 
     private <T> CompletableFuture<T> submit(Supplier<T> work) {
@@ -690,9 +922,9 @@ public final class Controller implements AutoCloseable {
      * Writes one change and waits until it is committed and the view shows it, so that the next
      * decision is made on it; throws {@link AppendFailure} when it was not written.
      */
-    private void commit(List<Message> records) {
+    private long commit(List<Message> records) {
         try {
-            metadataLog.append(records).join();
+            return metadataLog.append(records).join();
         } catch (CompletionException e) {
             if (e.getCause() instanceof AppendFailure failure) {
                 throw failure;
@@ -714,6 +946,9 @@ public final class Controller implements AutoCloseable {
 
     @Override
     public void close() {
+        if (probes != null) {
+            probes.shutdownNow();
+        }
         preparing.shutdown();
         try {
             // Preparations finish first, so that their last step still finds the controller thread.

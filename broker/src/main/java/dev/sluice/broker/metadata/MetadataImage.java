@@ -15,13 +15,27 @@ import java.util.TreeMap;
  * @param brokerConfigs dynamic broker config overrides: the resource name (broker id, or "" for the
  *                      cluster-wide default) to its key/value overrides
  * @param nextProducerId the first producer id not yet handed out in a block
+ * @param brokers the registered brokers by id, sorted; empty on a single node, which registers none
+ * @param nextBrokerEpoch the lowest broker epoch not yet handed out: epochs only grow over the
+ *                        cluster's life, unregistrations included
  */
 public record MetadataImage(String clusterId, long version, Map<String, TopicImage> topicsByName,
                             Map<Uuid, TopicImage> topicsById, Map<String, Map<String, String>> brokerConfigs,
-                            long nextProducerId) {
+                            long nextProducerId, Map<Integer, BrokerRegistration> brokers, long nextBrokerEpoch) {
+
+    /** An image without brokers, as a single node has. */
+    public MetadataImage(String clusterId, long version, Map<String, TopicImage> topicsByName,
+                         Map<Uuid, TopicImage> topicsById, Map<String, Map<String, String>> brokerConfigs,
+                         long nextProducerId) {
+        this(clusterId, version, topicsByName, topicsById, brokerConfigs, nextProducerId, Map.of(), 0);
+    }
 
     public static MetadataImage empty(String clusterId) {
         return new MetadataImage(clusterId, 0, Map.of(), Map.of(), Map.of(), 0);
+    }
+
+    public Optional<BrokerRegistration> broker(int id) {
+        return Optional.ofNullable(brokers.get(id));
     }
 
     public Optional<TopicImage> topic(String name) {
@@ -49,6 +63,8 @@ public record MetadataImage(String clusterId, long version, Map<String, TopicIma
         private final Map<Uuid, TopicImage> byId;
         private final Map<String, Map<String, String>> brokerConfigs;
         private long nextProducerId;
+        private final TreeMap<Integer, BrokerRegistration> brokers;
+        private long nextBrokerEpoch;
 
         Builder(MetadataImage base) {
             this.clusterId = base.clusterId();
@@ -57,6 +73,28 @@ public record MetadataImage(String clusterId, long version, Map<String, TopicIma
             this.byId = new java.util.HashMap<>(base.topicsById());
             this.brokerConfigs = new java.util.HashMap<>(base.brokerConfigs());
             this.nextProducerId = base.nextProducerId();
+            this.brokers = new TreeMap<>(base.brokers());
+            this.nextBrokerEpoch = base.nextBrokerEpoch();
+        }
+
+        Optional<BrokerRegistration> broker(int id) {
+            return Optional.ofNullable(brokers.get(id));
+        }
+
+        /** Adds or replaces a registration; epochs below and at its epoch count as handed out. */
+        void putBroker(BrokerRegistration broker) {
+            brokers.put(broker.id(), broker);
+            nextBrokerEpoch(broker.epoch() + 1);
+        }
+
+        void removeBroker(int id) {
+            brokers.remove(id);
+            version++;
+        }
+
+        void nextBrokerEpoch(long next) {
+            nextBrokerEpoch = Math.max(nextBrokerEpoch, next);
+            version++;
         }
 
         void nextProducerId(long next) {
@@ -106,7 +144,8 @@ public record MetadataImage(String clusterId, long version, Map<String, TopicIma
 
         MetadataImage build() {
             return new MetadataImage(clusterId, version, Collections.unmodifiableMap(new TreeMap<>(byName)),
-                Map.copyOf(byId), Map.copyOf(brokerConfigs), nextProducerId);
+                Map.copyOf(byId), Map.copyOf(brokerConfigs), nextProducerId,
+                Collections.unmodifiableMap(new TreeMap<>(brokers)), nextBrokerEpoch);
         }
     }
 }

@@ -1,12 +1,5 @@
 package dev.sluice.broker.metadata;
 
-import dev.sluice.broker.metadata.records.ConfigRecord;
-import dev.sluice.broker.metadata.records.PartitionRecord;
-import dev.sluice.broker.metadata.records.ProducerIdsRecord;
-import dev.sluice.broker.metadata.records.RemoveTopicRecord;
-import dev.sluice.broker.metadata.records.TopicRecord;
-import dev.sluice.wire.codec.ByteReader;
-import dev.sluice.wire.codec.ByteWriter;
 import dev.sluice.wire.codec.MalformedDataException;
 import dev.sluice.wire.message.Message;
 import java.io.Closeable;
@@ -30,12 +23,7 @@ import org.slf4j.LoggerFactory;
  * <pre>
  * entry   := length int32      bytes after this field
  *            crc    uint32     CRC-32C of everything after this field
- *            count  int32      records in the entry
- *            record*
- * record  := type int16 (1 topic, 2 partition, 3 remove topic, 4 config, 5 producer ids)
- *            version int16
- *            size int32
- *            body   (the record class's own encoding at that version)
+ *            batch             the change's records, as {@link MetadataRecords} encodes them
  * </pre>
  *
  * <p>Appends are forced to disk before they return: metadata changes are rare and must survive a
@@ -64,7 +52,6 @@ import org.slf4j.LoggerFactory;
 final class MetadataJournal implements Closeable {
     private static final Logger log = LoggerFactory.getLogger(MetadataJournal.class);
     static final String FILE_NAME = "metadata.journal";
-    private static final short VERSION = 0;
     /** Entry header: length and CRC. */
     private static final int HEADER = 8;
 
@@ -206,11 +193,8 @@ final class MetadataJournal implements Closeable {
             return null;
         }
         try {
-            return decode(body);
+            return MetadataRecords.decode(body);
         } catch (MalformedDataException e) {
-            return null;
-        } catch (RuntimeException e) {
-            // A record body the generated decoder rejects in its own way (a negative length, a short buffer).
             return null;
         }
     }
@@ -229,63 +213,13 @@ final class MetadataJournal implements Closeable {
         return -1;
     }
 
-    private static List<Message> decode(ByteBuffer body) {
-        ByteReader in = new ByteReader(body);
-        int count = in.readInt();
-        if (count < 0 || count > body.remaining()) {
-            throw new MalformedDataException("bad record count " + count);
-        }
-        List<Message> records = new ArrayList<>(count);
-        for (int i = 0; i < count; i++) {
-            short type = in.readShort();
-            short version = in.readShort();
-            int recordSize = in.readInt();
-            ByteReader recordIn = new ByteReader(in.readSlice(recordSize));
-            records.add(switch (type) {
-                case 1 -> new TopicRecord(recordIn, version);
-                case 2 -> new PartitionRecord(recordIn, version);
-                case 3 -> new RemoveTopicRecord(recordIn, version);
-                case 4 -> new ConfigRecord(recordIn, version);
-                case 5 -> new ProducerIdsRecord(recordIn, version);
-                default -> throw new MalformedDataException("unknown metadata record type " + type);
-            });
-        }
-        return records;
-    }
-
-    private static short typeOf(Message record) {
-        if (record instanceof TopicRecord) {
-            return 1;
-        }
-        if (record instanceof PartitionRecord) {
-            return 2;
-        }
-        if (record instanceof RemoveTopicRecord) {
-            return 3;
-        }
-        if (record instanceof ConfigRecord) {
-            return 4;
-        }
-        if (record instanceof ProducerIdsRecord) {
-            return 5;
-        }
-        throw new IllegalArgumentException("not a metadata record: " + record.getClass());
-    }
-
     private static ByteBuffer encode(List<? extends Message> records) {
-        int size = 12;
-        for (Message r : records) {
-            size += 8 + r.size(VERSION);
-        }
+        int size = HEADER + MetadataRecords.size(records);
         ByteBuffer buffer = ByteBuffer.allocate(size);
-        buffer.putInt(size - 4).putInt(0).putInt(records.size());
-        ByteWriter out = new ByteWriter(buffer);
-        for (Message r : records) {
-            buffer.putShort(typeOf(r)).putShort(VERSION).putInt(r.size(VERSION));
-            r.write(out, VERSION);
-        }
+        buffer.putInt(size - 4).putInt(0);
+        MetadataRecords.write(records, buffer);
         CRC32C crc = new CRC32C();
-        crc.update(buffer.array(), 8, size - 8);
+        crc.update(buffer.array(), HEADER, size - HEADER);
         buffer.putInt(4, (int) crc.getValue());
         return buffer.flip();
     }

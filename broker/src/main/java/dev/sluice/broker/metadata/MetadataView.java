@@ -1,16 +1,21 @@
 package dev.sluice.broker.metadata;
 
+import dev.sluice.broker.metadata.records.BrokerRegistrationChangeRecord;
 import dev.sluice.broker.metadata.records.ConfigRecord;
+import dev.sluice.broker.metadata.records.NextBrokerEpochRecord;
 import dev.sluice.broker.metadata.records.PartitionRecord;
 import dev.sluice.broker.metadata.records.ProducerIdsRecord;
+import dev.sluice.broker.metadata.records.RegisterBrokerRecord;
 import dev.sluice.broker.metadata.records.RemoveTopicRecord;
 import dev.sluice.broker.metadata.records.TopicRecord;
+import dev.sluice.broker.metadata.records.UnregisterBrokerRecord;
 import dev.sluice.wire.codec.Uuid;
 import dev.sluice.wire.message.Message;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.slf4j.Logger;
@@ -66,7 +71,7 @@ public final class MetadataView implements MetadataLog.Applier {
         MetadataImage.Builder builder = new MetadataImage.Builder(new MetadataImage(current.clusterId(),
             current.version(), Map.of(), Map.of(), Map.of(), 0));
         for (Message record : records) {
-            apply(builder, record);
+            apply(builder, record, offset);
         }
         publish(builder.build(), offset);
     }
@@ -75,7 +80,7 @@ public final class MetadataView implements MetadataLog.Applier {
     public void apply(List<Message> records, long offset) {
         MetadataImage.Builder builder = new MetadataImage.Builder(image);
         for (Message record : records) {
-            apply(builder, record);
+            apply(builder, record, offset);
         }
         publish(builder.build(), offset);
     }
@@ -98,7 +103,7 @@ public final class MetadataView implements MetadataLog.Applier {
         }
     }
 
-    private static void apply(MetadataImage.Builder builder, Message record) {
+    private static void apply(MetadataImage.Builder builder, Message record, long offset) {
         if (record instanceof TopicRecord t) {
             builder.putTopic(new TopicImage(t.name(), t.topicId(), List.of(), Map.of()));
         } else if (record instanceof PartitionRecord p) {
@@ -133,7 +138,35 @@ public final class MetadataView implements MetadataLog.Applier {
             } else {
                 builder.setBrokerConfig(c.resourceName(), c.name(), c.value());
             }
+        } else if (record instanceof RegisterBrokerRecord r) {
+            List<BrokerRegistration.Endpoint> endpoints = new ArrayList<>();
+            for (RegisterBrokerRecord.BrokerEndpoint e : r.endpoints()) {
+                endpoints.add(new BrokerRegistration.Endpoint(e.name(), e.host(), e.port(), e.securityProtocol()));
+            }
+            builder.putBroker(new BrokerRegistration(r.brokerId(), r.incarnationId(), r.brokerEpoch(), endpoints,
+                Optional.ofNullable(r.rack()), r.fenced(), false, offset));
+        } else if (record instanceof BrokerRegistrationChangeRecord c) {
+            // A change written for an earlier registration of the id no longer applies.
+            builder.broker(c.brokerId()).filter(b -> b.epoch() == c.brokerEpoch())
+                .ifPresent(b -> builder.putBroker(b.withState(c.fenced(), c.inControlledShutdown())));
+        } else if (record instanceof UnregisterBrokerRecord u) {
+            builder.nextBrokerEpoch(u.brokerEpoch() + 1);
+            if (builder.broker(u.brokerId()).filter(b -> b.epoch() == u.brokerEpoch()).isPresent()) {
+                builder.removeBroker(u.brokerId());
+            }
+        } else if (record instanceof NextBrokerEpochRecord n) {
+            builder.nextBrokerEpoch(n.nextBrokerEpoch());
         }
+    }
+
+    static RegisterBrokerRecord registerBrokerRecord(BrokerRegistration b) {
+        List<RegisterBrokerRecord.BrokerEndpoint> endpoints = new ArrayList<>();
+        for (BrokerRegistration.Endpoint e : b.endpoints()) {
+            endpoints.add(new RegisterBrokerRecord.BrokerEndpoint().setName(e.listener()).setHost(e.host())
+                .setPort(e.port()).setSecurityProtocol(e.securityProtocol()));
+        }
+        return new RegisterBrokerRecord().setBrokerId(b.id()).setIncarnationId(b.incarnationId())
+            .setBrokerEpoch(b.epoch()).setEndpoints(endpoints).setRack(b.rack().orElse(null)).setFenced(b.fenced());
     }
 
     static PartitionRecord partitionRecord(Uuid topicId, PartitionImage p) {
@@ -154,6 +187,16 @@ public final class MetadataView implements MetadataLog.Applier {
                 records.add(new ConfigRecord().setResourceType(Controller.TOPIC_RESOURCE).setResourceName(topic.name())
                     .setName(e.getKey()).setValue(e.getValue()));
             }
+        }
+        for (BrokerRegistration b : image.brokers().values()) {
+            records.add(registerBrokerRecord(b));
+            if (b.inControlledShutdown()) {
+                records.add(new BrokerRegistrationChangeRecord().setBrokerId(b.id()).setBrokerEpoch(b.epoch())
+                    .setFenced(b.fenced()).setInControlledShutdown(true));
+            }
+        }
+        if (image.nextBrokerEpoch() > 0) {
+            records.add(new NextBrokerEpochRecord().setNextBrokerEpoch(image.nextBrokerEpoch()));
         }
         if (image.nextProducerId() > 0) {
             records.add(new ProducerIdsRecord().setNextProducerId(image.nextProducerId()));
