@@ -1,6 +1,19 @@
 package dev.sluice.broker;
 
 import dev.sluice.broker.config.BrokerConfig;
+import dev.sluice.broker.cluster.ClusterNode;
+import dev.sluice.broker.cluster.RatisMetadataLog;
+import dev.sluice.broker.handler.AllocateProducerIdsHandler;
+import dev.sluice.broker.handler.AlterPartitionHandler;
+import dev.sluice.broker.handler.BrokerHeartbeatHandler;
+import dev.sluice.broker.handler.BrokerRegistrationHandler;
+import dev.sluice.broker.handler.DescribeQuorumHandler;
+import dev.sluice.broker.handler.ElectLeadersHandler;
+import dev.sluice.broker.handler.UnregisterBrokerHandler;
+import dev.sluice.broker.metadata.BrokerDirectory;
+import dev.sluice.broker.metadata.ClusterSettings;
+import dev.sluice.broker.metadata.MetadataLog;
+import java.util.function.Supplier;
 import dev.sluice.broker.config.BrokerConfigKeys;
 import dev.sluice.broker.config.ConfigException;
 import dev.sluice.broker.config.ConfigResolver;
@@ -96,11 +109,16 @@ import org.slf4j.LoggerFactory;
  */
 public final class SluiceBroker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SluiceBroker.class);
+    /** How long a closing cluster broker waits for the controller to move its leaderships away. */
+    private static final long CONTROLLED_SHUTDOWN_WAIT_MS = 5_000;
 
     private final BrokerConfig config;
     private final DataDirectory dataDirectory;
     private final MetadataLog metadataLog;
+    private final MetadataView view;
     private final Controller controller;
+    /** The cluster parts of a cluster node; null on a single node. */
+    private final ClusterNode clusterNode;
     private final Partitions partitions;
     private final LogMaintenance maintenance;
     private final Replicas replicas;
@@ -113,8 +131,8 @@ public final class SluiceBroker implements AutoCloseable {
     private final Path deleteOnClose;
     private volatile boolean closed;
 
-    private SluiceBroker(BrokerConfig config, DataDirectory dataDirectory, MetadataLog metadataLog,
-                         Controller controller, Partitions partitions,
+    private SluiceBroker(BrokerConfig config, DataDirectory dataDirectory, MetadataLog metadataLog, MetadataView view,
+                         Controller controller, ClusterNode clusterNode, Partitions partitions,
                          LogMaintenance maintenance, Replicas replicas, ReadPools readPools, GroupCoordinator groups,
                          NetworkServer network,
                          MetricsEndpoint metricsEndpoint,
@@ -122,6 +140,8 @@ public final class SluiceBroker implements AutoCloseable {
         this.config = config;
         this.dataDirectory = dataDirectory;
         this.metadataLog = metadataLog;
+        this.view = view;
+        this.clusterNode = clusterNode;
         this.controller = controller;
         this.partitions = partitions;
         this.maintenance = maintenance;
@@ -206,20 +226,45 @@ public final class SluiceBroker implements AutoCloseable {
         List<AutoCloseable> opened = new ArrayList<>();
         try {
             int nodeId = config.nodeId();
-            DataDirectory dir = DataDirectory.open(config.logDir(), nodeId, config.getString(BrokerConfigKeys.CLUSTER_ID));
+            boolean cluster = config.isClusterMode();
+            if (cluster) {
+                ClusterNode.checkSupported(config);
+            }
+            String configuredClusterId = config.getString(BrokerConfigKeys.CLUSTER_ID);
+            if (configuredClusterId == null && cluster) {
+                // Every node of a fresh cluster derives the same id from the quorum it is given, so
+                // no separate format step is needed; a formatted data directory keeps its own.
+                configuredClusterId = ClusterNode.derivedClusterId(config.quorumVoters());
+            }
+            DataDirectory dir = DataDirectory.open(config.logDir(), nodeId, configuredClusterId);
             opened.add(dir);
-            // The metadata log replays into the view before anything reads it; the view's listeners,
-            // added below, are the partitions' preparers too, since this node holds every partition.
-            JournalMetadataLog metadataLog = JournalMetadataLog.open(dir.path().resolve("__cluster_metadata-0"),
-                nodeId);
-            opened.add(metadataLog);
             MetadataView view = new MetadataView(dir.clusterId());
-            metadataLog.start(view);
-            Controller controller = new Controller(nodeId, metadataLog, view, view.listeners(),
-                () -> new Controller.TopicDefaults(config.getInt(BrokerConfigKeys.NUM_PARTITIONS),
-                    (short) config.getInt(BrokerConfigKeys.DEFAULT_REPLICATION_FACTOR),
-                    config.getBoolean(BrokerConfigKeys.DELETE_TOPIC_ENABLE),
-                    config.getInt(BrokerConfigKeys.MAX_BROKER_PARTITIONS)));
+            Path metadataDir = dir.path().resolve("__cluster_metadata-0");
+            Supplier<Controller.TopicDefaults> topicDefaults = () -> new Controller.TopicDefaults(
+                config.getInt(BrokerConfigKeys.NUM_PARTITIONS),
+                (short) config.getInt(BrokerConfigKeys.DEFAULT_REPLICATION_FACTOR),
+                config.getBoolean(BrokerConfigKeys.DELETE_TOPIC_ENABLE),
+                config.getInt(BrokerConfigKeys.MAX_BROKER_PARTITIONS));
+            MetadataLog metadataLog;
+            Controller controller;
+            RatisMetadataLog quorum = null;
+            if (cluster) {
+                quorum = ClusterNode.openQuorum(config, dir.clusterId(), metadataDir);
+                metadataLog = quorum;
+                opened.add(metadataLog);
+                metadataLog.start(view);
+                controller = new Controller(nodeId, metadataLog, view, new ClusterSettings(
+                    config.getInt(BrokerConfigKeys.BROKER_SESSION_TIMEOUT_MS),
+                    () -> config.getBoolean(BrokerConfigKeys.UNCLEAN_LEADER_ELECTION_ENABLE),
+                    config.interBrokerListenerName()), topicDefaults);
+            } else {
+                // The metadata log replays into the view before anything reads it; the view's listeners,
+                // added below, are the partitions' preparers too, since this node holds every partition.
+                metadataLog = JournalMetadataLog.open(metadataDir, nodeId);
+                opened.add(metadataLog);
+                metadataLog.start(view);
+                controller = new Controller(nodeId, metadataLog, view, view.listeners(), topicDefaults);
+            }
             opened.add(controller);
             ConfigResolver resolver = new ConfigResolver(config);
             Partitions partitions = new Partitions(dir.path(), nodeId, resolver, config.getInt(BrokerConfigKeys.NUM_IO_THREADS),
@@ -255,6 +300,7 @@ public final class SluiceBroker implements AutoCloseable {
             opened.add(groups);
             // After partitions: a new __consumer_offsets partition is open before its shard loads.
             view.addListener(groups);
+            replicas.addLeadershipListener(groups.leadershipListener());
             groups.start();
 
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -270,10 +316,14 @@ public final class SluiceBroker implements AutoCloseable {
             view.addListener(topicMetrics);
             BrokerIdentity identity = new BrokerIdentity(nodeId, config.getString(BrokerConfigKeys.BROKER_RACK),
                 config.advertisedListeners());
+            RatisMetadataLog leaderOf = quorum;
+            BrokerDirectory directory = cluster
+                ? BrokerDirectory.cluster(identity, view, () -> leaderOf.leaderId().orElse(-1))
+                : BrokerDirectory.singleNode(identity, view);
             FetchHandler fetchHandler = new FetchHandler(view, partitions, delayedFetches, readPools,
                 config.getInt(BrokerConfigKeys.MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS),
                 config.getInt(BrokerConfigKeys.FETCH_MAX_BYTES), topicMetrics);
-            List<ApiHandler<?, ?>> handlers = List.of(
+            List<ApiHandler<?, ?>> handlers = new ArrayList<>(List.of(
                 new ProduceHandler(view, partitions, delayedProduces),
                 fetchHandler,
                 new ListOffsetsHandler(view, partitions, readPools),
@@ -282,17 +332,17 @@ public final class SluiceBroker implements AutoCloseable {
                 new DeleteRecordsHandler(view, partitions),
                 new DescribeLogDirsHandler(partitions),
                 new DescribeProducersHandler(view, partitions),
-                new MetadataHandler(view, controller, identity,
+                new MetadataHandler(view, controller, directory,
                     config.getBoolean(BrokerConfigKeys.AUTO_CREATE_TOPICS_ENABLE)),
                 new CreateTopicsHandler(view, controller, resolver),
                 new DeleteTopicsHandler(view, controller),
                 new CreatePartitionsHandler(view, controller),
-                new DescribeClusterHandler(view, identity),
+                new DescribeClusterHandler(view, directory),
                 new DescribeTopicPartitionsHandler(view),
                 new DescribeConfigsHandler(view, nodeId, resolver),
                 new AlterConfigsHandler(controller),
                 new IncrementalAlterConfigsHandler(controller),
-                new FindCoordinatorHandler(groups, identity),
+                new FindCoordinatorHandler(groups, directory),
                 new JoinGroupHandler(groups),
                 new SyncGroupHandler(groups),
                 new HeartbeatHandler(groups),
@@ -304,12 +354,35 @@ public final class SluiceBroker implements AutoCloseable {
                 new ListGroupsHandler(groups),
                 new DeleteGroupsHandler(groups),
                 new ConsumerGroupHeartbeatHandler(groups),
-                new ConsumerGroupDescribeHandler(groups));
-            RequestDispatcher dispatcher = new RequestDispatcher(new HandlerTable(handlers), new RequestMetrics(registry));
+                new ConsumerGroupDescribeHandler(groups)));
+            if (cluster) {
+                handlers.add(new DescribeQuorumHandler(quorum, config.quorumVoters(),
+                    config.controllerListenerNames().get(0)));
+                handlers.add(new ElectLeadersHandler(controller));
+                handlers.add(new UnregisterBrokerHandler(controller));
+            }
+            RequestMetrics requestMetrics = new RequestMetrics(registry);
+            RequestDispatcher dispatcher = new RequestDispatcher(new HandlerTable(handlers), requestMetrics);
+            ClusterNode clusterNode = null;
+            if (cluster) {
+                CreateTopicsHandler createTopics = (CreateTopicsHandler) handlers.stream()
+                    .filter(h -> h instanceof CreateTopicsHandler).findFirst().orElseThrow();
+                RequestDispatcher controllerApis = new RequestDispatcher(new HandlerTable(List.of(
+                    new BrokerRegistrationHandler(controller), new BrokerHeartbeatHandler(controller),
+                    new AlterPartitionHandler(controller), new AllocateProducerIdsHandler(controller), createTopics)),
+                    requestMetrics);
+                clusterNode = ClusterNode.wire(config, quorum, view, controller, dispatcher, controllerApis);
+                opened.add(clusterNode);
+                groups.offsetsReplicationFactor((short) config.getInt(BrokerConfigKeys.OFFSETS_TOPIC_REPLICATION_FACTOR));
+            }
             NetworkServer network = new NetworkServer(config, dispatcher);
             opened.add(network);
             List<Listener> bound = network.start();
             identity.bound(bound);
+            if (clusterNode != null) {
+                clusterNode.startBroker(identity, dir.clusterId(), view,
+                    config.getInt(BrokerConfigKeys.BROKER_HEARTBEAT_INTERVAL_MS));
+            }
             registerGauges(registry, network, view, partitions, delayedFetches, delayedProduces, fetchHandler,
                 groups);
 
@@ -319,8 +392,8 @@ public final class SluiceBroker implements AutoCloseable {
                 metrics = MetricsEndpoint.start(config.getString(BrokerConfigKeys.METRICS_HOST), metricsPort, registry);
                 opened.add(metrics);
             }
-            SluiceBroker broker = new SluiceBroker(config, dir, metadataLog, controller, partitions, maintenance, replicas,
-                readPools, groups,
+            SluiceBroker broker = new SluiceBroker(config, dir, metadataLog, view, controller, clusterNode, partitions,
+                maintenance, replicas, readPools, groups,
                 network,
                 metrics,
                 registry, identity, deleteOnClose);
@@ -443,22 +516,70 @@ public final class SluiceBroker implements AutoCloseable {
         return registry;
     }
 
+    /** The leader of {@code topic}'s partition in this broker's metadata, or -1. */
+    public int partitionLeader(String topic, int partition) {
+        return view.image().topic(topic).filter(t -> partition < t.partitions().size())
+            .map(t -> t.partitions().get(partition).leader()).orElse(-1);
+    }
+
+    /** The node id of the active controller as this broker knows it, or -1 while there is none. */
+    public int activeController() {
+        return metadataLog.leaderId().orElse(-1);
+    }
+
+    /**
+     * Whether this broker serves as part of a cluster of {@code brokers}: unfenced, and its metadata
+     * holds every one of them unfenced. A single node is always ready.
+     */
+    boolean isReadyInCluster(List<Integer> brokers) {
+        if (clusterNode == null) {
+            return true;
+        }
+        if (!clusterNode.isUnfenced()) {
+            return false;
+        }
+        for (int id : brokers) {
+            if (view.image().broker(id).map(b -> b.fenced()).orElse(true)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Stops accepting, answers requests in flight, closes files; deletes a temporary data directory. */
     @Override
     public synchronized void close() {
+        stop(true);
+    }
+
+    /**
+     * Stops at once, as close to a crash as a broker in a shared JVM can: no controlled shutdown
+     * and no waiting for requests in flight. What it wrote stays on disk.
+     */
+    public synchronized void halt() {
+        stop(false);
+    }
+
+    private void stop(boolean graceful) {
         if (closed) {
             return;
         }
         closed = true;
         long started = System.nanoTime();
+        if (graceful && clusterNode != null && config.getBoolean(BrokerConfigKeys.CONTROLLED_SHUTDOWN_ENABLE)) {
+            clusterNode.controlledShutdown(view, CONTROLLED_SHUTDOWN_WAIT_MS);
+        }
         // Waiting fetches and acks=all produces are answered at once, so that in-flight requests drain quickly.
         replicas.close();
         // Waiting JoinGroup and SyncGroup requests are answered NOT_COORDINATOR, as Kafka does.
         groups.close();
-        network.shutdown(10_000);
+        network.shutdown(graceful ? 10_000 : 0);
         readPools.close();
         if (metricsEndpoint != null) {
             metricsEndpoint.close();
+        }
+        if (clusterNode != null) {
+            clusterNode.close();
         }
         controller.close();
         maintenance.close();
@@ -480,7 +601,7 @@ public final class SluiceBroker implements AutoCloseable {
         log.info("Sluice broker {} stopped in {} ms", identity.nodeId(), (System.nanoTime() - started) / 1_000_000);
     }
 
-    private static void deleteRecursively(Path root) {
+    static void deleteRecursively(Path root) {
         try {
             Files.walkFileTree(root, new SimpleFileVisitor<>() {
                 @Override

@@ -76,6 +76,26 @@ final class BrokerProcess implements AutoCloseable {
         return start(List.of("-Xmx256m", "-Xms256m", "-XX:+AlwaysPreTouch"), dataDir, port, overrides);
     }
 
+    /**
+     * Starts node {@code nodeId} of a cluster whose controllers listen on {@code controllerPorts}
+     * (node id → port), each node a combined broker and controller, as Kafka's KRaft keys
+     * configure one: its broker listener on {@code port}, its controller listener on its entry in
+     * {@code controllerPorts}.
+     */
+    static BrokerProcess startClusterNode(Path dataDir, int nodeId, int port, java.util.Map<Integer, Integer> controllerPorts,
+                                          String... overrides) throws IOException, InterruptedException {
+        String voters = controllerPorts.entrySet().stream().map(e -> e.getKey() + "@localhost:" + e.getValue())
+            .collect(java.util.stream.Collectors.joining(","));
+        List<String> all = new ArrayList<>(List.of(
+            "process.roles=broker,controller",
+            "node.id=" + nodeId,
+            "controller.quorum.voters=" + voters,
+            "controller.listener.names=CONTROLLER",
+            "listeners=PLAINTEXT://localhost:" + port + ",CONTROLLER://localhost:" + controllerPorts.get(nodeId)));
+        all.addAll(List.of(overrides));
+        return start(List.of("-Xmx256m"), dataDir, port, all.toArray(new String[0]));
+    }
+
     private static BrokerProcess start(List<String> jvmOptions, Path dataDir, int port, String... overrides)
             throws IOException, InterruptedException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();

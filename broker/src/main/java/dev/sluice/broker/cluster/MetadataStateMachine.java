@@ -1,6 +1,7 @@
 package dev.sluice.broker.cluster;
 
 import dev.sluice.broker.metadata.MetadataLog;
+import dev.sluice.broker.metadata.MetadataRecords;
 import dev.sluice.wire.codec.MalformedDataException;
 import dev.sluice.wire.message.Message;
 import java.io.File;
@@ -47,7 +48,7 @@ import org.slf4j.LoggerFactory;
  *             term    int64   the term of the last entry the snapshot covers
  *             index   int64   the log index of that entry
  *             crc     uint32  CRC-32C of the batch
- *             batch   ({@link MetadataBatchCodec}: the applier's {@code snapshot()} records)
+ *             batch   ({@link MetadataRecords}: the applier's {@code snapshot()} records)
  * </pre>
  * It is written to a temporary file, forced, and renamed, so a crash leaves either the whole new
  * snapshot or none; a snapshot that fails its checks stops start-up rather than serve wrong state.
@@ -125,7 +126,7 @@ final class MetadataStateMachine extends BaseStateMachine {
         LogEntryProto entry = trx.getLogEntry();
         List<Message> records;
         try {
-            records = MetadataBatchCodec.decode(entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
+            records = MetadataRecords.decode(entry.getStateMachineLogEntry().getLogData().toByteArray());
         } catch (MalformedDataException e) {
             // Every node would stop at this entry: applying around it would let the images diverge.
             throw new IllegalStateException("committed metadata log entry " + entry.getIndex()
@@ -151,7 +152,7 @@ final class MetadataStateMachine extends BaseStateMachine {
     }
 
     private static void writeSnapshot(Path file, List<Message> records, TermIndex last) throws IOException {
-        byte[] batch = MetadataBatchCodec.encode(records);
+        byte[] batch = MetadataRecords.encode(records);
         CRC32C crc = new CRC32C();
         crc.update(batch);
         ByteBuffer header = ByteBuffer.allocate(SNAPSHOT_HEADER).putInt(MAGIC).putShort(SNAPSHOT_VERSION)
@@ -191,7 +192,9 @@ final class MetadataStateMachine extends BaseStateMachine {
                 + " controller, or remove it to rebuild this node's state from the quorum");
         }
         try {
-            return MetadataBatchCodec.decode(all);
+            byte[] body = new byte[all.remaining()];
+            all.get(body);
+            return MetadataRecords.decode(body);
         } catch (MalformedDataException e) {
             throw new IOException("metadata snapshot " + file + " holds malformed records: " + e.getMessage(), e);
         }

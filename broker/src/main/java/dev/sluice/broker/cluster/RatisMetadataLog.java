@@ -273,7 +273,7 @@ public final class RatisMetadataLog implements MetadataLog {
             .setGroupId(group.getGroupId())
             .setCallId(callIds.incrementAndGet())
             .setMessage(org.apache.ratis.protocol.Message.valueOf(
-                UnsafeByteOperations.unsafeWrap(MetadataBatchCodec.encode(records))))
+                UnsafeByteOperations.unsafeWrap(dev.sluice.broker.metadata.MetadataRecords.encode(records))))
             .setType(RaftClientRequest.writeRequestType())
             .build();
         CompletableFuture<RaftClientReply> reply;

@@ -173,7 +173,7 @@ public final class BrokerConfigKeys {
         "share.coordinator.state.topic.min.isr",
         "zookeeper.connect", "zookeeper.connection.timeout.ms", "metadata.log.dir");
 
-    private static final String CLUSTER_NOT_WIRED = "clustering is not wired yet: the node runs alone";
+    private static final String CLUSTER_NOT_WIRED = "not acted on yet by a Sluice cluster";
     private static final String REPLICATION_NOT_WIRED =
         "replication between brokers is not wired yet: every partition has one replica";
 
@@ -196,17 +196,8 @@ public final class BrokerConfigKeys {
         Map.entry(GROUP_CONSUMER_MAX_HEARTBEAT_INTERVAL_MS,
             "groups cannot override their heartbeat interval (GROUP config resources are not served)"),
         // KRaft keys: parsed and checked as Kafka does, so a cluster's files are right before the cluster runs.
-        Map.entry(PROCESS_ROLES, CLUSTER_NOT_WIRED),
-        Map.entry(CONTROLLER_QUORUM_VOTERS, CLUSTER_NOT_WIRED),
-        Map.entry(CONTROLLER_QUORUM_BOOTSTRAP_SERVERS, CLUSTER_NOT_WIRED),
-        Map.entry(CONTROLLER_LISTENER_NAMES, CLUSTER_NOT_WIRED),
-        Map.entry(CONTROLLER_QUORUM_ELECTION_TIMEOUT_MS, CLUSTER_NOT_WIRED),
+        Map.entry(CONTROLLER_QUORUM_BOOTSTRAP_SERVERS, "dynamic quorums (KIP-853) are not served: list the voters in controller.quorum.voters"),
         Map.entry(CONTROLLER_QUORUM_FETCH_TIMEOUT_MS, CLUSTER_NOT_WIRED),
-        Map.entry(INTER_BROKER_LISTENER_NAME, CLUSTER_NOT_WIRED),
-        Map.entry(SECURITY_INTER_BROKER_PROTOCOL, CLUSTER_NOT_WIRED),
-        Map.entry(BROKER_SESSION_TIMEOUT_MS, CLUSTER_NOT_WIRED),
-        Map.entry(BROKER_HEARTBEAT_INTERVAL_MS, CLUSTER_NOT_WIRED),
-        Map.entry(CONTROLLED_SHUTDOWN_ENABLE, CLUSTER_NOT_WIRED),
         Map.entry(AUTO_LEADER_REBALANCE_ENABLE, CLUSTER_NOT_WIRED),
         Map.entry(LEADER_IMBALANCE_PER_BROKER_PERCENTAGE, CLUSTER_NOT_WIRED),
         Map.entry(LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS, CLUSTER_NOT_WIRED),

@@ -88,6 +88,8 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
     private final CoordinatorRuntime<GroupShard> runtime;
     private final AtomicLong rebalances = new AtomicLong();
     private CompletableFuture<Void> creating;
+    private final int nodeId;
+    private volatile short offsetsReplicationFactor = 1;
 
     public GroupCoordinator(GroupConfig config, MetadataView view, Controller controller, Partitions partitions) {
         this(config, view, controller, partitions, InstantSource.system());
@@ -100,6 +102,7 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
         this.view = view;
         this.controller = controller;
         this.partitions = partitions;
+        this.nodeId = partitions.nodeId();
         this.runtime = new CoordinatorRuntime<>("group", TOPIC, config.threads(), clock,
             CompressionType.forId(config.compressionCodec()),
             context -> new GroupShard(context, config, view::image, rebalances));
@@ -135,8 +138,14 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
             return;
         }
         // The runtime ignores a partition already loaded at this epoch, so every change may repeat this.
+        // Only the partitions this broker leads are loaded; in a cluster the replica manager also
+        // announces leadership (see leadershipListener), and an announcement repeated here is ignored.
         for (PartitionImage p : now.partitions()) {
-            partitions.get(TOPIC, p.partition()).ifPresent(partition -> runtime.load(partition, p.leaderEpoch()));
+            if (p.leader() == nodeId) {
+                partitions.get(TOPIC, p.partition()).ifPresent(partition -> runtime.load(partition, p.leaderEpoch()));
+            } else {
+                runtime.unload(TOPIC, p.partition(), p.leaderEpoch());
+            }
         }
     }
 
@@ -180,11 +189,16 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
      * FindCoordinator or on the group request after it, as fatal. After the wait the answer names
      * this broker anyway, as Kafka's does, and the group requests report the loading.
      */
-    public CompletableFuture<ErrorCode> locate(String groupId) {
+    public CompletableFuture<Located> locate(String groupId) {
         CompletableFuture<Void> topic = view.image().topic(TOPIC).isPresent()
             ? CompletableFuture.completedFuture(null) : createTopic();
         return topic.handle((v, failure) -> null).thenCompose(v -> {
             int partition = partitionFor(groupId);
+            int leader = leaderOf(partition);
+            if (leader >= 0 && leader != nodeId) {
+                // Another broker leads the group's partition: it is the coordinator, loaded or loading.
+                return CompletableFuture.completedFuture(new Located(ErrorCode.NONE, leader));
+            }
             if (runtime.status(partition) != ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) {
                 return CompletableFuture.completedFuture(located(groupId));
             }
@@ -193,11 +207,32 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
         });
     }
 
-    private ErrorCode located(String groupId) {
+    /** Where a group's coordinator is: NONE and the coordinating broker's id, or why none is known. */
+    public record Located(ErrorCode error, int nodeId) {
+    }
+
+    /** The leader of {@code __consumer_offsets} partition {@code partition} in the image, or -1. */
+    private int leaderOf(int partition) {
+        return view.image().topic(TOPIC)
+            .filter(t -> partition < t.partitions().size())
+            .map(t -> t.partitions().get(partition).leader())
+            .orElse(-1);
+    }
+
+    private Located located(String groupId) {
         return switch (status(groupId)) {
-            case NONE, COORDINATOR_LOAD_IN_PROGRESS -> ErrorCode.NONE;
-            default -> ErrorCode.COORDINATOR_NOT_AVAILABLE;
+            case NONE, COORDINATOR_LOAD_IN_PROGRESS -> new Located(ErrorCode.NONE, nodeId);
+            default -> new Located(ErrorCode.COORDINATOR_NOT_AVAILABLE, -1);
         };
+    }
+
+    /**
+     * Sets the replication factor {@code __consumer_offsets} is created with: a cluster's
+     * {@code offsets.topic.replication.factor}; a single node keeps 1 (Kafka would refuse to create
+     * the topic on fewer brokers than the factor; one broker is all a single node has).
+     */
+    public void offsetsReplicationFactor(short replicationFactor) {
+        this.offsetsReplicationFactor = replicationFactor;
     }
 
     private synchronized CompletableFuture<Void> createTopic() {
@@ -206,9 +241,8 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
         }
         Map<String, String> configs = Map.of("cleanup.policy", "compact", "compression.type", "producer",
             "segment.bytes", Integer.toString(config.offsetsTopicSegmentBytes()));
-        // One broker: the replication factor is capped at 1 (Kafka would refuse to create the topic).
         creating = controller.createTopics(List.of(new Controller.NewTopic(TOPIC, config.offsetsTopicPartitions(),
-            (short) 1, null, configs)), false).thenAccept(outcomes -> {
+            offsetsReplicationFactor, null, configs)), false).thenAccept(outcomes -> {
                 Controller.TopicOutcome o = outcomes.get(0);
                 if (o.error() == ErrorCode.NONE) {
                     log.info("Created {} with {} partitions", TOPIC, config.offsetsTopicPartitions());

@@ -1,6 +1,6 @@
 package dev.sluice.broker.handler;
 
-import dev.sluice.broker.metadata.BrokerIdentity;
+import dev.sluice.broker.metadata.BrokerDirectory;
 import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.DescribeClusterRequest;
@@ -21,12 +21,12 @@ public final class DescribeClusterHandler extends ApiHandler<DescribeClusterRequ
     private static final byte CONTROLLER_ENDPOINTS = 2;
 
     private final MetadataView view;
-    private final BrokerIdentity identity;
+    private final BrokerDirectory directory;
 
-    public DescribeClusterHandler(MetadataView view, BrokerIdentity identity) {
+    public DescribeClusterHandler(MetadataView view, BrokerDirectory directory) {
         super(ApiKey.DESCRIBE_CLUSTER, 0, 2);
         this.view = view;
-        this.identity = identity;
+        this.directory = directory;
     }
 
     @Override
@@ -40,13 +40,16 @@ public final class DescribeClusterHandler extends ApiHandler<DescribeClusterRequ
                 .setErrorMessage("unknown endpoint type " + request.endpointType()));
         }
         List<DescribeClusterResponse.DescribeClusterBroker> brokers = new ArrayList<>();
-        identity.endpoint(context.listenerName()).ifPresent(e -> brokers.add(new DescribeClusterResponse.DescribeClusterBroker()
-            .setBrokerId(identity.nodeId()).setHost(BrokerIdentity.reachableHost(e)).setPort(e.port())
-            .setRack(identity.rack()).setIsFenced(false)));
+        List<BrokerDirectory.Node> nodes = context.version() >= 2 && request.includeFencedBrokers()
+            ? directory.all(context.listenerName()) : directory.live(context.listenerName());
+        for (BrokerDirectory.Node n : nodes) {
+            brokers.add(new DescribeClusterResponse.DescribeClusterBroker().setBrokerId(n.id()).setHost(n.host())
+                .setPort(n.port()).setRack(n.rack()).setIsFenced(n.fenced()));
+        }
         return CompletableFuture.completedFuture(new DescribeClusterResponse()
             .setEndpointType(BROKER_ENDPOINTS)
             .setClusterId(view.image().clusterId())
-            .setControllerId(identity.nodeId())
+            .setControllerId(directory.controllerId())
             .setBrokers(brokers)
             .setClusterAuthorizedOperations(AuthorizedOperations.cluster(request.includeClusterAuthorizedOperations())));
     }

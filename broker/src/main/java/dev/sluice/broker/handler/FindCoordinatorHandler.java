@@ -2,7 +2,7 @@ package dev.sluice.broker.handler;
 
 import dev.sluice.broker.config.Listener;
 import dev.sluice.broker.group.GroupCoordinator;
-import dev.sluice.broker.metadata.BrokerIdentity;
+import dev.sluice.broker.metadata.BrokerDirectory;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.ErrorCode;
 import dev.sluice.wire.message.FindCoordinatorRequest;
@@ -22,12 +22,12 @@ public final class FindCoordinatorHandler extends ApiHandler<FindCoordinatorRequ
     private static final byte TRANSACTION = 1;
 
     private final GroupCoordinator coordinator;
-    private final BrokerIdentity identity;
+    private final BrokerDirectory brokers;
 
-    public FindCoordinatorHandler(GroupCoordinator coordinator, BrokerIdentity identity) {
+    public FindCoordinatorHandler(GroupCoordinator coordinator, BrokerDirectory brokers) {
         super(ApiKey.FIND_COORDINATOR, 0, 6);
         this.coordinator = coordinator;
-        this.identity = identity;
+        this.brokers = brokers;
     }
 
     @Override
@@ -59,16 +59,16 @@ public final class FindCoordinatorHandler extends ApiHandler<FindCoordinatorRequ
             return CompletableFuture.completedFuture(failed(key, ErrorCode.INVALID_REQUEST,
                 "coordinator key type " + keyType + " is not supported"));
         }
-        return coordinator.locate(key).thenApply(error -> {
-            if (error != ErrorCode.NONE) {
-                return failed(key, error, null);
+        return coordinator.locate(key).thenApply(located -> {
+            if (located.error() != ErrorCode.NONE) {
+                return failed(key, located.error(), null);
             }
-            Listener endpoint = identity.endpoint(context.listenerName()).orElse(null);
-            if (endpoint == null) {
+            BrokerDirectory.Node node = brokers.broker(located.nodeId(), context.listenerName()).orElse(null);
+            if (node == null || node.fenced()) {
                 return failed(key, ErrorCode.COORDINATOR_NOT_AVAILABLE, "no endpoint for this listener");
             }
-            return new FindCoordinatorResponse.Coordinator().setKey(key).setNodeId(identity.nodeId())
-                .setHost(BrokerIdentity.reachableHost(endpoint)).setPort(endpoint.port());
+            return new FindCoordinatorResponse.Coordinator().setKey(key).setNodeId(node.id())
+                .setHost(node.host()).setPort(node.port());
         });
     }
 

@@ -1,7 +1,7 @@
 package dev.sluice.broker.handler;
 
 import dev.sluice.broker.config.Listener;
-import dev.sluice.broker.metadata.BrokerIdentity;
+import dev.sluice.broker.metadata.BrokerDirectory;
 import dev.sluice.broker.metadata.Controller;
 import dev.sluice.broker.metadata.MetadataImage;
 import dev.sluice.broker.metadata.MetadataView;
@@ -43,15 +43,15 @@ public final class MetadataHandler extends ApiHandler<MetadataRequest, MetadataR
 
     private final MetadataView view;
     private final Controller controller;
-    private final BrokerIdentity identity;
+    private final BrokerDirectory brokers;
     private final boolean autoCreate;
 
-    public MetadataHandler(MetadataView view, Controller controller, BrokerIdentity identity,
+    public MetadataHandler(MetadataView view, Controller controller, BrokerDirectory brokers,
                            boolean autoCreateTopicsEnable) {
         super(ApiKey.METADATA, 0, 13);
         this.view = view;
         this.controller = controller;
-        this.identity = identity;
+        this.brokers = brokers;
         this.autoCreate = autoCreateTopicsEnable;
     }
 
@@ -70,7 +70,7 @@ public final class MetadataHandler extends ApiHandler<MetadataRequest, MetadataR
         Set<String> toCreate = new LinkedHashSet<>();
         if (allTopics) {
             for (TopicImage topic : image.topics()) {
-                results.add(describe(topic, includeTopicOps));
+                results.add(describe(topic, includeTopicOps, brokers::isLive));
             }
         } else {
             boolean mayCreate = autoCreate && request.allowAutoTopicCreation();
@@ -78,7 +78,7 @@ public final class MetadataHandler extends ApiHandler<MetadataRequest, MetadataR
                 // A topic id wins: clients asking by id leave the name empty or null.
                 if (!Uuid.ZERO.equals(wanted.topicId())) {
                     Uuid id = wanted.topicId();
-                    results.add(image.topic(id).map(t -> describe(t, includeTopicOps)).orElseGet(() ->
+                    results.add(image.topic(id).map(t -> describe(t, includeTopicOps, brokers::isLive)).orElseGet(() ->
                         new MetadataResponse.MetadataResponseTopic().setTopicId(id).setName(null)
                             .setErrorCode(ErrorCode.UNKNOWN_TOPIC_ID.code())));
                     continue;
@@ -90,7 +90,7 @@ public final class MetadataHandler extends ApiHandler<MetadataRequest, MetadataR
                 }
                 TopicImage topic = image.topic(name).orElse(null);
                 if (topic != null) {
-                    results.add(describe(topic, includeTopicOps));
+                    results.add(describe(topic, includeTopicOps, brokers::isLive));
                 } else if (TopicNames.problem(name) != null) {
                     results.add(error(name, ErrorCode.INVALID_TOPIC_EXCEPTION));
                 } else if (TopicNames.isInternal(name)) {
@@ -132,7 +132,7 @@ public final class MetadataHandler extends ApiHandler<MetadataRequest, MetadataR
                     i++;
                 }
                 String name = request.topics().get(i++).name();
-                filled.add(after.topic(name).map(topic -> describe(topic, includeTopicOps))
+                filled.add(after.topic(name).map(topic -> describe(topic, includeTopicOps, brokers::isLive))
                     .orElseGet(() -> error(name, outcomes.stream().filter(o -> o.name().equals(name))
                         .map(o -> o.error() == ErrorCode.TOPIC_ALREADY_EXISTS ? ErrorCode.LEADER_NOT_AVAILABLE : o.error())
                         .findFirst().orElse(outcomes.isEmpty() ? ErrorCode.LEADER_NOT_AVAILABLE
@@ -144,22 +144,32 @@ public final class MetadataHandler extends ApiHandler<MetadataRequest, MetadataR
 
     private MetadataResponse response(RequestContext context, MetadataImage image,
                                       List<MetadataResponse.MetadataResponseTopic> topics, MetadataRequest request) {
-        List<MetadataResponse.MetadataResponseBroker> brokers = new ArrayList<>();
-        identity.endpoint(context.listenerName()).ifPresent(endpoint -> brokers.add(broker(endpoint)));
+        List<MetadataResponse.MetadataResponseBroker> live = new ArrayList<>();
+        for (BrokerDirectory.Node node : brokers.live(context.listenerName())) {
+            live.add(new MetadataResponse.MetadataResponseBroker().setNodeId(node.id()).setHost(node.host())
+                .setPort(node.port()).setRack(node.rack()));
+        }
         return new MetadataResponse()
-            .setBrokers(brokers)
+            .setBrokers(live)
             .setClusterId(image.clusterId())
-            .setControllerId(identity.nodeId())
+            .setControllerId(brokers.controllerId())
             .setTopics(topics)
             .setClusterAuthorizedOperations(AuthorizedOperations.cluster(request.includeClusterAuthorizedOperations()));
     }
 
-    private MetadataResponse.MetadataResponseBroker broker(Listener endpoint) {
-        return new MetadataResponse.MetadataResponseBroker().setNodeId(identity.nodeId())
-            .setHost(BrokerIdentity.reachableHost(endpoint)).setPort(endpoint.port()).setRack(identity.rack());
+    /** Replicas on brokers that are not live (fenced, or unknown to the metadata). */
+    static List<Integer> offline(PartitionImage p, java.util.function.IntPredicate live) {
+        List<Integer> offline = new ArrayList<>();
+        for (int replica : p.replicas()) {
+            if (!live.test(replica)) {
+                offline.add(replica);
+            }
+        }
+        return offline;
     }
 
-    static MetadataResponse.MetadataResponseTopic describe(TopicImage topic, boolean includeOps) {
+    static MetadataResponse.MetadataResponseTopic describe(TopicImage topic, boolean includeOps,
+                                                           java.util.function.IntPredicate live) {
         List<MetadataResponse.MetadataResponsePartition> partitions = new ArrayList<>();
         for (PartitionImage p : topic.partitions()) {
             partitions.add(new MetadataResponse.MetadataResponsePartition()
@@ -168,7 +178,7 @@ public final class MetadataHandler extends ApiHandler<MetadataRequest, MetadataR
                 .setLeaderEpoch(p.leaderEpoch())
                 .setReplicaNodes(new ArrayList<>(p.replicas()))
                 .setIsrNodes(new ArrayList<>(p.isr()))
-                .setOfflineReplicas(new ArrayList<>()));
+                .setOfflineReplicas(offline(p, live)));
         }
         return new MetadataResponse.MetadataResponseTopic()
             .setName(topic.name())

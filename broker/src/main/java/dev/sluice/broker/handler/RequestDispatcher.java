@@ -37,6 +37,21 @@ public final class RequestDispatcher {
 
     private final HandlerTable table;
     private final RequestMetrics metrics;
+    private volatile Forwarding forwarding;
+
+    /**
+     * Where a cluster node sends requests that only the active controller may serve (CreateTopics
+     * and its kin), as a Kafka broker forwards them: the whole request frame goes to the
+     * controller's node, which serves it as if it had come in there and sends back the response
+     * frame. A client never learns that its request travelled.
+     */
+    public interface Forwarding {
+        /** Whether requests of {@code api} go to the active controller's node now. */
+        boolean forwards(ApiKey api);
+
+        /** The response frame (size prefix included) to {@code frame} (size prefix removed). */
+        CompletableFuture<ByteBuffer> forward(ByteBuffer frame, String listener);
+    }
 
     public RequestDispatcher(HandlerTable table, RequestMetrics metrics) {
         this.table = table;
@@ -47,6 +62,11 @@ public final class RequestDispatcher {
         return table;
     }
 
+    /** Starts forwarding what {@code forwarding} names; a single node never forwards. */
+    public void forwardWith(Forwarding forwarding) {
+        this.forwarding = forwarding;
+    }
+
     /**
      * Handles a frame (the bytes after its size prefix). Completes with the response frame, size
      * prefix included (file-backed records spliced in rather than copied), with {@code null} when
@@ -54,7 +74,19 @@ public final class RequestDispatcher {
      */
     public CompletableFuture<Frames.SplicedFrame> dispatch(ByteBuffer frame, SocketAddress client, String listener,
                                                            ConnectionLifetime connection) {
+        return dispatch(frame, client, listener, connection, forwarding);
+    }
+
+    /** As {@link #dispatch}, served on this node even if it would forward it: a request forwarded to it. */
+    public CompletableFuture<Frames.SplicedFrame> dispatchHere(ByteBuffer frame, SocketAddress client, String listener,
+                                                               ConnectionLifetime connection) {
+        return dispatch(frame, client, listener, connection, null);
+    }
+
+    private CompletableFuture<Frames.SplicedFrame> dispatch(ByteBuffer frame, SocketAddress client, String listener,
+                                                            ConnectionLifetime connection, Forwarding forwarding) {
         long start = System.nanoTime();
+        ByteBuffer whole = frame.duplicate();
         int frameBytes = frame.remaining();
         RequestHeader header;
         try {
@@ -91,6 +123,9 @@ public final class RequestDispatcher {
         if (!handler.servesVersion(version)) {
             return respond(api, version, header, start, frameBytes, handler.errorFor(request, ErrorCode.UNSUPPORTED_VERSION));
         }
+        if (forwarding != null && forwarding.forwards(api)) {
+            return forward(forwarding, whole, listener, api, version, header, start, frameBytes, handler, request);
+        }
         RequestContext context = new RequestContext(header, api, version, client, listener, start, connection);
         CompletableFuture<ApiMessage> result;
         try {
@@ -116,6 +151,23 @@ public final class RequestDispatcher {
                 return null;
             }
             return encode(api, version, header, start, frameBytes, response, handler, request);
+        });
+    }
+
+    private CompletableFuture<Frames.SplicedFrame> forward(Forwarding forwarding, ByteBuffer frame, String listener,
+                                                           ApiKey api, short version, RequestHeader header, long start,
+                                                           int frameBytes, ApiHandler<?, ?> handler, ApiMessage request) {
+        return forwarding.forward(frame, listener).handle((response, error) -> {
+            if (error != null) {
+                // No controller reachable now: Kafka's answer while the quorum elects one; clients retry.
+                log.debug("could not forward {} v{} to the controller: {}", api.displayName(), version, error.toString());
+                ApiMessage refused = handler.errorFor(request, ErrorCode.NOT_CONTROLLER);
+                ByteBuffer out = Frames.writeResponse(header.correlationId(), refused, version);
+                metrics.record(api, version, start, frameBytes, out.remaining(), refused);
+                return unspliced(out);
+            }
+            metrics.record(api, version, start, frameBytes, response.remaining(), null);
+            return unspliced(response);
         });
     }
 

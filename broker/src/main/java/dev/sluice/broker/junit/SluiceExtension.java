@@ -1,6 +1,7 @@
 package dev.sluice.broker.junit;
 
 import dev.sluice.broker.SluiceBroker;
+import dev.sluice.broker.SluiceCluster;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
@@ -53,11 +54,15 @@ public final class SluiceExtension implements BeforeAllCallback, BeforeEachCallb
     private static final String CLASS_BROKER = "class-broker";
     private static final String METHOD_BROKER = "method-broker";
 
-    /** A broker owned by an extension context, closed with it. */
-    private record Running(SluiceBroker broker) implements ExtensionContext.Store.CloseableResource {
+    /** A broker or a cluster owned by an extension context, closed with it. */
+    private record Running(AutoCloseable target) implements ExtensionContext.Store.CloseableResource {
         @Override
-        public void close() {
-            broker.close();
+        public void close() throws Exception {
+            target.close();
+        }
+
+        Object broker() {
+            return target;
         }
     }
 
@@ -65,13 +70,13 @@ public final class SluiceExtension implements BeforeAllCallback, BeforeEachCallb
     public void beforeAll(ExtensionContext context) {
         Class<?> testClass = context.getRequiredTestClass();
         Optional<SluiceTest> settings = classSettings(testClass);
-        SluiceBroker broker = null;
+        Object broker = null;
         if (lifecycle(settings) == SluiceTest.Lifecycle.PER_CLASS) {
             ExtensionContext.Store store = context.getStore(NAMESPACE);
             Running inherited = store.get(CLASS_BROKER, Running.class);
             boolean ownSettings = AnnotationSupport.findAnnotation(testClass, SluiceTest.class).isPresent();
             if (inherited == null || ownSettings) {
-                Running started = new Running(start(config(settings, Optional.empty())));
+                Running started = new Running(start(config(settings, Optional.empty()), brokers(settings, Optional.empty())));
                 store.put(CLASS_BROKER, started);
                 broker = started.broker();
             } else {
@@ -89,7 +94,7 @@ public final class SluiceExtension implements BeforeAllCallback, BeforeEachCallb
 
     @Override
     public void beforeEach(ExtensionContext context) {
-        SluiceBroker broker = brokerFor(context);
+        Object broker = brokerFor(context);
         for (Object instance : context.getRequiredTestInstances().getAllInstances()) {
             for (Field field : brokerFields(instance.getClass(), false)) {
                 set(field, instance, broker);
@@ -99,28 +104,31 @@ public final class SluiceExtension implements BeforeAllCallback, BeforeEachCallb
 
     @Override
     public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
-        return parameter.getParameter().getType() == SluiceBroker.class;
+        Class<?> type = parameter.getParameter().getType();
+        return type == SluiceBroker.class || type == SluiceCluster.class;
     }
 
     @Override
     public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
         try {
-            return brokerFor(context);
+            return fitting(parameter.getParameter().getType(), brokerFor(context), parameter.getParameter().toString());
         } catch (ExtensionConfigurationException e) {
             throw new ParameterResolutionException(e.getMessage(), e);
         }
     }
 
     /** The broker for a class or method context, starting a method's own broker on first use. */
-    private static SluiceBroker brokerFor(ExtensionContext context) {
+    private static Object brokerFor(ExtensionContext context) {
         Optional<Method> method = context.getTestMethod();
         Optional<SluiceTest> classSettings = classSettings(context.getRequiredTestClass());
         if (method.isPresent()) {
             Optional<SluiceTest> methodSettings = AnnotationSupport.findAnnotation(method.get(), SluiceTest.class);
             if (methodSettings.isPresent() || lifecycle(classSettings) == SluiceTest.Lifecycle.PER_TEST) {
                 Map<String, String> config = config(classSettings, methodSettings);
+                int brokers = brokers(classSettings, methodSettings);
                 return context.getStore(NAMESPACE)
-                    .getOrComputeIfAbsent(METHOD_BROKER, key -> new Running(start(config)), Running.class).broker();
+                    .getOrComputeIfAbsent(METHOD_BROKER, key -> new Running(start(config, brokers)), Running.class)
+                    .broker();
             }
         }
         Running running = context.getStore(NAMESPACE).get(CLASS_BROKER, Running.class);
@@ -131,8 +139,32 @@ public final class SluiceExtension implements BeforeAllCallback, BeforeEachCallb
         return running.broker();
     }
 
-    private static SluiceBroker start(Map<String, String> config) {
-        return SluiceBroker.builder().configs(config).start();
+    private static AutoCloseable start(Map<String, String> config, int brokers) {
+        if (brokers == 1) {
+            return SluiceBroker.builder().configs(config).start();
+        }
+        SluiceCluster.Builder cluster = SluiceCluster.builder().brokers(brokers);
+        config.forEach(cluster::config);
+        return cluster.start();
+    }
+
+    /** The method's broker count when it has its own settings, else the class's. */
+    private static int brokers(Optional<SluiceTest> classSettings, Optional<SluiceTest> methodSettings) {
+        int brokers = methodSettings.or(() -> classSettings).map(SluiceTest::brokers).orElse(1);
+        if (brokers < 1) {
+            throw new ExtensionConfigurationException("@SluiceTest(brokers = " + brokers + "): at least one broker");
+        }
+        return brokers;
+    }
+
+    /** {@code running} if it is of the {@code wanted} type (a broker, or a cluster of several). */
+    private static Object fitting(Class<?> wanted, Object running, String what) {
+        if (!wanted.isInstance(running)) {
+            throw new ExtensionConfigurationException(what + " wants a " + wanted.getSimpleName() + " but the test runs"
+                + " against a " + running.getClass().getSimpleName() + ": use SluiceCluster with @SluiceTest(brokers"
+                + " > 1) and SluiceBroker with one broker");
+        }
+        return running;
     }
 
     /** The class's own settings, else those of the class it is nested in, and so on outwards. */
@@ -172,7 +204,8 @@ public final class SluiceExtension implements BeforeAllCallback, BeforeEachCallb
 
     private static List<Field> brokerFields(Class<?> type, boolean isStatic) {
         List<Field> fields = new ArrayList<>();
-        for (Field f : ReflectionSupport.findFields(type, f -> f.getType() == SluiceBroker.class
+        for (Field f : ReflectionSupport.findFields(type, f -> (f.getType() == SluiceBroker.class
+            || f.getType() == SluiceCluster.class)
             && Modifier.isStatic(f.getModifiers()) == isStatic && !Modifier.isFinal(f.getModifiers()),
             HierarchyTraversalMode.TOP_DOWN)) {
             fields.add(f);
@@ -180,10 +213,11 @@ public final class SluiceExtension implements BeforeAllCallback, BeforeEachCallb
         return fields;
     }
 
-    private static void set(Field field, Object target, SluiceBroker broker) {
+    private static void set(Field field, Object target, Object broker) {
+        Object value = fitting(field.getType(), broker, "field " + field);
         try {
             field.setAccessible(true);
-            field.set(target, broker);
+            field.set(target, value);
         } catch (ReflectiveOperationException | RuntimeException e) {
             throw new ExtensionConfigurationException("cannot set " + field + " to the broker", e);
         }

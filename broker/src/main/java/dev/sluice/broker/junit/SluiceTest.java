@@ -42,6 +42,14 @@ public @interface SluiceTest {
      */
     String[] config() default {};
 
+    /**
+     * How many brokers: 1 (the default) runs the tests against one {@link dev.sluice.broker.SluiceBroker};
+     * more runs them against an in-process {@link dev.sluice.broker.SluiceCluster} of that many
+     * brokers (fields and parameters of type {@code SluiceCluster}), each a broker and controller of
+     * the cluster's metadata quorum. {@link #config} applies to every broker.
+     */
+    int brokers() default 1;
+
     /** Whether the test class shares one broker or each test gets a fresh one. */
     Lifecycle lifecycle() default Lifecycle.PER_CLASS;
 

@@ -203,6 +203,30 @@ public final class Controller implements AutoCloseable {
         return nodeId;
     }
 
+    /**
+     * What a cluster node that does not lead the quorum does with the changes its own broker asks
+     * for (a topic auto-created, {@code __consumer_offsets}, a block of producer ids): sends them
+     * to the active controller, as a Kafka broker does. Client requests for changes are forwarded
+     * whole by the request dispatcher instead.
+     */
+    public interface Forwarder {
+        CompletableFuture<List<TopicOutcome>> createTopics(List<NewTopic> topics, boolean validateOnly);
+
+        CompletableFuture<Long> allocateProducerIds(int size);
+    }
+
+    private volatile Forwarder forwarder;
+
+    /** Sends what this node's broker asks for to the active controller while this one is not it. */
+    public void forwardWhenNotLeader(Forwarder forwarder) {
+        this.forwarder = forwarder;
+    }
+
+    private Forwarder forwarding() {
+        Forwarder f = forwarder;
+        return f != null && !metadataLog.isLeader() ? f : null;
+    }
+
     // ------------------------------------------------------------------ topics
 
     /**
@@ -218,6 +242,10 @@ public final class Controller implements AutoCloseable {
      * A name being created counts as taken, so a second request for it gets TOPIC_ALREADY_EXISTS.
      */
     public CompletableFuture<List<TopicOutcome>> createTopics(List<NewTopic> topics, boolean validateOnly) {
+        Forwarder remote = forwarding();
+        if (remote != null) {
+            return remote.createTopics(topics, validateOnly);
+        }
         return submit(() -> planTopics(topics, validateOnly)).thenCompose(plan -> {
             if (plan.topics().isEmpty()) {
                 return CompletableFuture.completedFuture(plan.outcomes());
@@ -682,6 +710,10 @@ public final class Controller implements AutoCloseable {
      * cannot be written.
      */
     public CompletableFuture<Long> allocateProducerIds(int size) {
+        Forwarder remote = forwarding();
+        if (remote != null) {
+            return remote.allocateProducerIds(size);
+        }
         return submit(() -> {
             if (!metadataLog.isLeader()) {
                 throw notController();

@@ -130,7 +130,7 @@ public final class NetworkServer implements AutoCloseable {
 
         AcceptLimit acceptLimit = new AcceptLimit();
         List<Listener> bound = new ArrayList<>();
-        for (Listener listener : config.listeners()) {
+        for (Listener listener : config.brokerListeners()) {
             ServerBootstrap bootstrap = new ServerBootstrap().group(acceptors, workers).channel(channelType)
                 .handler(acceptLimit)
                 .option(ChannelOption.SO_BACKLOG, 1024)

@@ -77,7 +77,7 @@ class OffsetExpiryTest {
     }
 
     private void awaitCoordinator(String group) throws Exception {
-        assertEquals(ErrorCode.NONE, coordinator.locate(group).get());
+        assertEquals(ErrorCode.NONE, coordinator.locate(group).get().error());
         await(() -> coordinator.status(group) == ErrorCode.NONE, "coordinator not loaded");
     }
 

@@ -1,0 +1,261 @@
+package dev.sluice.broker;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * Several Sluice brokers in this JVM forming one cluster, for tests of what clients do when brokers
+ * fail: each node is a combined broker and controller of a Ratis metadata quorum, on free ports of
+ * localhost, with its own temporary data directory.
+ *
+ * <pre>{@code
+ * try (SluiceCluster cluster = SluiceCluster.builder().brokers(3).start()) {
+ *     // ... clients on cluster.bootstrapServers() ...
+ *     cluster.kill(cluster.leaderOf("orders", 0));   // abruptly, as a crash
+ *     cluster.restart(1);                              // on the same data
+ * }
+ * }</pre>
+ *
+ * Every setting is Kafka's default unless configured, for all nodes ({@link Builder#config}) or
+ * one ({@link Builder#brokerConfig}); the cluster keys ({@code process.roles}, {@code node.id},
+ * {@code controller.quorum.voters}, listeners) are set here. Node ids are 1..N.
+ *
+ * <p>Not thread-safe: one test thread drives it.
+ */
+public final class SluiceCluster implements AutoCloseable {
+    /** How long {@link Builder#start} and {@link #restart} wait for the brokers to be ready. */
+    private static final Duration READY_WAIT = Duration.ofSeconds(60);
+
+    private final Map<Integer, Map<String, String>> configs;
+    private final Map<Integer, SluiceBroker> running = new TreeMap<>();
+    private final Map<Integer, Integer> brokerPorts;
+    private final Path root;
+
+    private SluiceCluster(Map<Integer, Map<String, String>> configs, Map<Integer, Integer> brokerPorts, Path root) {
+        this.configs = configs;
+        this.brokerPorts = brokerPorts;
+        this.root = root;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Configures an in-process cluster. */
+    public static final class Builder {
+        private int brokers = 3;
+        private final Map<String, String> config = new LinkedHashMap<>();
+        private final Map<Integer, Map<String, String>> perBroker = new TreeMap<>();
+
+        private Builder() {
+        }
+
+        /** How many brokers (each also a controller of the quorum); 3 by default. */
+        public Builder brokers(int count) {
+            if (count < 1) {
+                throw new IllegalArgumentException("a cluster needs at least one broker");
+            }
+            this.brokers = count;
+            return this;
+        }
+
+        /** Sets a server.properties key on every broker. */
+        public Builder config(String key, String value) {
+            config.put(key, value);
+            return this;
+        }
+
+        /** Sets a server.properties key on broker {@code nodeId} only (e.g. {@code broker.rack}). */
+        public Builder brokerConfig(int nodeId, String key, String value) {
+            perBroker.computeIfAbsent(nodeId, id -> new LinkedHashMap<>()).put(key, value);
+            return this;
+        }
+
+        /** Starts every broker and returns once each one is unfenced and knows all the others. */
+        public SluiceCluster start() {
+            Path root;
+            try {
+                root = Files.createTempDirectory("sluice-cluster-");
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot create the cluster's data directory", e);
+            }
+            Map<Integer, Integer> brokerPorts = new TreeMap<>();
+            Map<Integer, Integer> controllerPorts = new TreeMap<>();
+            for (int id = 1; id <= brokers; id++) {
+                brokerPorts.put(id, freePort());
+                controllerPorts.put(id, freePort());
+            }
+            String voters = controllerPorts.entrySet().stream()
+                .map(e -> e.getKey() + "@localhost:" + e.getValue()).collect(Collectors.joining(","));
+            Map<Integer, Map<String, String>> configs = new TreeMap<>();
+            for (int id = 1; id <= brokers; id++) {
+                Map<String, String> c = new LinkedHashMap<>();
+                c.put("offsets.topic.replication.factor", Integer.toString(Math.min(3, brokers)));
+                c.put("default.replication.factor", Integer.toString(Math.min(3, brokers)));
+                c.putAll(config);
+                c.put("process.roles", "broker,controller");
+                c.put("node.id", Integer.toString(id));
+                c.put("controller.quorum.voters", voters);
+                c.put("controller.listener.names", "CONTROLLER");
+                c.put("listeners", "PLAINTEXT://localhost:" + brokerPorts.get(id) + ",CONTROLLER://localhost:"
+                    + controllerPorts.get(id));
+                c.put("log.dirs", root.resolve("broker-" + id).toString());
+                c.putAll(perBroker.getOrDefault(id, Map.of()));
+                configs.put(id, c);
+            }
+            SluiceCluster cluster = new SluiceCluster(configs, brokerPorts, root);
+            try {
+                List<CompletableFuture<Void>> starts = new ArrayList<>();
+                for (int id : configs.keySet()) {
+                    // In parallel: a node's quorum needs the others before the cluster is usable.
+                    starts.add(CompletableFuture.runAsync(() -> cluster.startNode(id)));
+                }
+                CompletableFuture.allOf(starts.toArray(new CompletableFuture<?>[0])).join();
+                cluster.awaitReady();
+                return cluster;
+            } catch (RuntimeException e) {
+                cluster.close();
+                throw e;
+            }
+        }
+
+        private static int freePort() {
+            try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                return socket.getLocalPort();
+            } catch (IOException e) {
+                throw new UncheckedIOException("no free port", e);
+            }
+        }
+    }
+
+    private void startNode(int id) {
+        SluiceBroker broker = SluiceBroker.builder().configs(configs.get(id)).start();
+        synchronized (running) {
+            running.put(id, broker);
+        }
+    }
+
+    /** {@code host:port,…} of every broker, running or not, for a client's {@code bootstrap.servers}. */
+    public String bootstrapServers() {
+        return brokerPorts.values().stream().map(p -> "localhost:" + p).collect(Collectors.joining(","));
+    }
+
+    /** Node ids of the brokers running now. */
+    public List<Integer> running() {
+        synchronized (running) {
+            return List.copyOf(running.keySet());
+        }
+    }
+
+    /** The running broker {@code nodeId}. */
+    public SluiceBroker broker(int nodeId) {
+        synchronized (running) {
+            SluiceBroker b = running.get(nodeId);
+            if (b == null) {
+                throw new IllegalArgumentException("broker " + nodeId + " is not running");
+            }
+            return b;
+        }
+    }
+
+    /** The node id of the leader of {@code topic}'s partition as a running broker's metadata says, or -1. */
+    public int leaderOf(String topic, int partition) {
+        for (int id : running()) {
+            return broker(id).partitionLeader(topic, partition);
+        }
+        return -1;
+    }
+
+    /** The node id of the active controller (the quorum's leader) as a running broker knows it, or -1. */
+    public int activeController() {
+        for (int id : running()) {
+            int leader = broker(id).activeController();
+            if (leader >= 0) {
+                return leader;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Stops broker {@code nodeId} abruptly, as a crash would: no controlled shutdown, connections
+     * dropped, requests in flight unanswered. Its data stays for {@link #restart}.
+     */
+    public void kill(int nodeId) {
+        SluiceBroker b;
+        synchronized (running) {
+            b = running.remove(nodeId);
+        }
+        if (b != null) {
+            b.halt();
+        }
+    }
+
+    /** Shuts broker {@code nodeId} down cleanly (with a controlled shutdown). Its data stays. */
+    public void shutdown(int nodeId) {
+        SluiceBroker b;
+        synchronized (running) {
+            b = running.remove(nodeId);
+        }
+        if (b != null) {
+            b.close();
+        }
+    }
+
+    /** Starts broker {@code nodeId} again on its data and ports; returns once it is unfenced. */
+    public void restart(int nodeId) {
+        if (running().contains(nodeId)) {
+            throw new IllegalStateException("broker " + nodeId + " is running");
+        }
+        startNode(nodeId);
+        awaitReady();
+    }
+
+    /** Waits until every running broker is unfenced and sees every running broker. */
+    private void awaitReady() {
+        long deadline = System.nanoTime() + READY_WAIT.toNanos();
+        while (true) {
+            List<Integer> ids = running();
+            boolean ready = true;
+            for (int id : ids) {
+                if (!broker(id).isReadyInCluster(ids)) {
+                    ready = false;
+                    break;
+                }
+            }
+            if (ready) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("cluster brokers " + ids + " not ready within " + READY_WAIT);
+            }
+            CompletableFuture.runAsync(() -> { }, CompletableFuture.delayedExecutor(20, TimeUnit.MILLISECONDS)).join();
+        }
+    }
+
+    /** Stops every broker and deletes the data. */
+    @Override
+    public void close() {
+        List<SluiceBroker> all;
+        synchronized (running) {
+            all = new ArrayList<>(running.values());
+            running.clear();
+        }
+        // All at once, without controlled shutdowns: the cluster goes away as a whole.
+        all.parallelStream().forEach(SluiceBroker::halt);
+        SluiceBroker.deleteRecursively(root);
+    }
+}

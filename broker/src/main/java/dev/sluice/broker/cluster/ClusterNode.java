@@ -1,0 +1,313 @@
+package dev.sluice.broker.cluster;
+
+import dev.sluice.broker.config.BrokerConfig;
+import dev.sluice.broker.handler.RequestDispatcher;
+import dev.sluice.broker.metadata.BrokerIdentity;
+import dev.sluice.broker.metadata.BrokerRegistration;
+import dev.sluice.broker.metadata.Controller;
+import dev.sluice.broker.metadata.MetadataImage;
+import dev.sluice.broker.metadata.MetadataListener;
+import dev.sluice.broker.metadata.MetadataView;
+import dev.sluice.wire.codec.Uuid;
+import dev.sluice.wire.message.AllocateProducerIdsRequest;
+import dev.sluice.wire.message.AllocateProducerIdsResponse;
+import dev.sluice.wire.message.ApiKey;
+import dev.sluice.wire.message.CreateTopicsRequest;
+import dev.sluice.wire.message.CreateTopicsResponse;
+import dev.sluice.wire.message.ErrorCode;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What a node of a cluster runs besides a single broker's parts: the way to the active controller
+ * ({@link ControllerChannel}) and its serving end, the broker's registration and heartbeats
+ * ({@link BrokerLifecycle}), the inter-broker client kept pointed at the registered brokers, and
+ * the forwarding of controller-bound requests from a node that does not lead the quorum.
+ */
+public final class ClusterNode implements AutoCloseable, MetadataListener {
+    private static final Logger log = LoggerFactory.getLogger(ClusterNode.class);
+
+    /** Client APIs only the active controller serves; any other node forwards them whole. */
+    private static final Set<ApiKey> FORWARDED = Set.of(ApiKey.CREATE_TOPICS, ApiKey.DELETE_TOPICS,
+        ApiKey.CREATE_PARTITIONS, ApiKey.ALTER_CONFIGS, ApiKey.INCREMENTAL_ALTER_CONFIGS, ApiKey.DESCRIBE_QUORUM,
+        ApiKey.ELECT_LEADERS, ApiKey.UNREGISTER_BROKER);
+
+    private final int nodeId;
+    private final RatisMetadataLog quorum;
+    private final ControllerChannel channel;
+    private final InterBrokerClient peers;
+    private final String interBrokerListener;
+    private final Controller controller;
+    private volatile BrokerLifecycle lifecycle;
+    /** Watches the quorum's voters from the active controller; see {@link #watchVoters}. */
+    private final java.util.concurrent.ScheduledExecutorService watcher;
+    /** When each voter was last probed (System.nanoTime), so a silent voter is probed once a second. */
+    private final Map<Integer, Long> probed = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private ClusterNode(int nodeId, RatisMetadataLog quorum, Controller controller, String interBrokerListener) {
+        this.nodeId = nodeId;
+        this.quorum = quorum;
+        this.controller = controller;
+        this.channel = new ControllerChannel(quorum, nodeId);
+        this.interBrokerListener = interBrokerListener;
+        this.watcher = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "sluice-voter-watch");
+            t.setDaemon(true);
+            return t;
+        });
+        this.peers = new InterBrokerClient(InterBrokerSettings.defaults(nodeId), new PeerListener() {
+            @Override
+            public void disconnected(int peer, Throwable cause) {
+                channel.reportUnreachable(peer);
+            }
+        });
+    }
+
+    /**
+     * The cluster id every node of a fresh cluster derives from its {@code controller.quorum.voters}
+     * when none is configured or formatted: the same on every node, in Kafka's form.
+     */
+    public static String derivedClusterId(List<dev.sluice.broker.config.QuorumVoter> voters) {
+        StringBuilder key = new StringBuilder("sluice cluster");
+        voters.stream().sorted(java.util.Comparator.comparingInt(dev.sluice.broker.config.QuorumVoter::nodeId))
+            .forEach(v -> key.append(' ').append(v.nodeId()).append('@').append(v.address()));
+        UUID uuid = UUID.nameUUIDFromBytes(key.toString().getBytes(StandardCharsets.UTF_8));
+        return new Uuid(uuid.getMostSignificantBits(), uuid.getLeastSignificantBits()).toString();
+    }
+
+    /**
+     * Refuses, at start-up, the cluster shapes Sluice does not run yet, rather than running
+     * something else than the configuration says: every node must be a combined broker and
+     * controller listed in {@code controller.quorum.voters}.
+     */
+    public static void checkSupported(BrokerConfig config) {
+        if (config.quorumVoters().isEmpty()) {
+            throw new dev.sluice.broker.config.ConfigException(
+                dev.sluice.broker.config.BrokerConfigKeys.CONTROLLER_QUORUM_BOOTSTRAP_SERVERS,
+                String.join(",", config.quorumBootstrapServers().stream().map(Object::toString).toList()),
+                "dynamic quorums (KIP-853) are not served yet: list the controllers in controller.quorum.voters");
+        }
+        if (config.processRoles().size() != 2) {
+            throw new dev.sluice.broker.config.ConfigException(dev.sluice.broker.config.BrokerConfigKeys.PROCESS_ROLES,
+                config.processRoles().toString(), "a Sluice cluster node is both broker and controller for now:"
+                    + " set process.roles=broker,controller");
+        }
+    }
+
+    /** The metadata quorum of {@code config}'s voters, not started. */
+    public static RatisMetadataLog openQuorum(BrokerConfig config, String clusterId, Path directory) {
+        List<QuorumVoter> voters = new ArrayList<>();
+        for (dev.sluice.broker.config.QuorumVoter v : config.quorumVoters()) {
+            voters.add(new QuorumVoter(v.nodeId(), v.address().host(), v.address().port()));
+        }
+        // Kafka's election timeout is the shortest wait; Ratis draws each wait between it and twice it.
+        java.time.Duration election = java.time.Duration.ofMillis(
+            config.getInt(dev.sluice.broker.config.BrokerConfigKeys.CONTROLLER_QUORUM_ELECTION_TIMEOUT_MS));
+        RatisSettings defaults = RatisSettings.defaults();
+        return new RatisMetadataLog(config.nodeId(), voters, clusterId, directory, new RatisSettings(election,
+            election.multipliedBy(2), defaults.requestTimeout().compareTo(election.multipliedBy(3)) > 0
+                ? defaults.requestTimeout() : election.multipliedBy(3), defaults.snapshotEvery()));
+    }
+
+    /**
+     * Wires a cluster node: the controller forwards what its broker asks for while another node
+     * leads; the broker dispatcher forwards controller-bound client requests; this node serves
+     * what others send the active controller while it is that.
+     */
+    public static ClusterNode wire(BrokerConfig config, RatisMetadataLog quorum, MetadataView view, Controller controller,
+                                   RequestDispatcher brokerApis, RequestDispatcher controllerApis) {
+        ClusterNode node = new ClusterNode(config.nodeId(), quorum, controller, config.interBrokerListenerName());
+        controller.forwardWhenNotLeader(node.forwarder());
+        brokerApis.forwardWith(new RequestDispatcher.Forwarding() {
+            @Override
+            public boolean forwards(ApiKey api) {
+                return FORWARDED.contains(api) && !quorum.isLeader();
+            }
+
+            @Override
+            public CompletableFuture<ByteBuffer> forward(ByteBuffer frame, String listener) {
+                return node.channel.forward(frame, listener);
+            }
+        });
+        ControllerEndpoint endpoint = new ControllerEndpoint(controllerApis, brokerApis, controller::suspect);
+        quorum.onLeaderRequest(endpoint::handle);
+        quorum.onLeadershipChange(leading -> {
+            if (leading) {
+                log.info("Node {} is the active controller", config.nodeId());
+                // Every broker starts on a fresh session with the new controller (as in Kafka).
+                controller.checkSessions();
+            }
+        });
+        view.addListener(node);
+        node.onChange(MetadataImage.empty(view.image().clusterId()), view.image());
+        node.watcher.scheduleWithFixedDelay(() -> node.watchVoters(view), VOTER_WATCH_MS, VOTER_WATCH_MS,
+            java.util.concurrent.TimeUnit.MILLISECONDS);
+        return node;
+    }
+
+    /** How often the active controller looks at its voters' last contact. */
+    private static final long VOTER_WATCH_MS = 250;
+    /** Silence of a voter after which the active controller checks whether its broker is gone. */
+    private static final long VOTER_SILENCE_MS = 1000;
+
+    /**
+     * On the active controller: a voter the quorum's leader has not heard from for a second (its
+     * heartbeats go every half election timeout) may be a dead process; the controller probes its
+     * broker, which fences it at once if nothing listens on its port any more. A merely slow voter
+     * still accepts the connection and keeps its leaderships; Kafka waits out the whole broker
+     * session (9 s) instead.
+     */
+    private void watchVoters(MetadataView view) {
+        try {
+            if (!quorum.isLeader()) {
+                return;
+            }
+            long now = System.nanoTime();
+            for (QuorumState.VoterState v : quorum.quorumState().voters()) {
+                if (v.nodeId() == nodeId || v.lastContactMillisAgo().orElse(0) < VOTER_SILENCE_MS) {
+                    continue;
+                }
+                boolean live = view.image().broker(v.nodeId()).map(b -> !b.fenced()).orElse(false);
+                Long last = probed.get(v.nodeId());
+                if (live && (last == null || now - last > java.util.concurrent.TimeUnit.SECONDS.toNanos(1))) {
+                    probed.put(v.nodeId(), now);
+                    controller.suspect(v.nodeId());
+                }
+            }
+        } catch (RuntimeException e) {
+            log.warn("watching the quorum's voters failed: {}", e.toString());
+        }
+    }
+
+    /** Registers this broker with the controller and keeps heartbeating; call once its listeners are bound. */
+    public void startBroker(BrokerIdentity identity, String clusterId, MetadataView view, long heartbeatIntervalMs) {
+        BrokerLifecycle started = new BrokerLifecycle(identity, clusterId, view, channel, heartbeatIntervalMs);
+        lifecycle = started;
+        started.start();
+    }
+
+    public ControllerChannel channel() {
+        return channel;
+    }
+
+    public InterBrokerClient peers() {
+        return peers;
+    }
+
+    /** This broker's epoch, -1 until registered. */
+    public long brokerEpoch() {
+        BrokerLifecycle l = lifecycle;
+        return l == null ? -1 : l.brokerEpoch();
+    }
+
+    /** Whether the controller has this broker unfenced. */
+    public boolean isUnfenced() {
+        BrokerLifecycle l = lifecycle;
+        return l != null && !l.isFenced();
+    }
+
+    /** Keeps the inter-broker client pointed at every registered broker's inter-broker endpoint. */
+    @Override
+    public void onChange(MetadataImage previous, MetadataImage next) {
+        if (previous.brokers().equals(next.brokers())) {
+            return;
+        }
+        for (BrokerRegistration b : next.brokers().values()) {
+            if (b.id() != nodeId) {
+                b.endpoint(interBrokerListener).ifPresent(e -> peers.updateNode(b.id(), e.host(), e.port()));
+            }
+        }
+        for (Map.Entry<Integer, BrokerRegistration> gone : previous.brokers().entrySet()) {
+            if (!next.brokers().containsKey(gone.getKey())) {
+                peers.removeNode(gone.getKey());
+            }
+        }
+    }
+
+    /**
+     * Asks for a controlled shutdown (the controller moves this broker's leaderships away first),
+     * waiting at most {@code timeoutMs}; skipped when no other broker could take over.
+     */
+    public void controlledShutdown(MetadataView view, long timeoutMs) {
+        BrokerLifecycle l = lifecycle;
+        if (l == null || quorum.leaderId().isEmpty()) {
+            return;
+        }
+        boolean othersLive = view.image().brokers().values().stream().anyMatch(b -> b.id() != nodeId && !b.fenced());
+        if (!othersLive) {
+            return;
+        }
+        long started = System.nanoTime();
+        boolean granted = l.controlledShutdown(timeoutMs);
+        log.info("Controlled shutdown of broker {} {} in {} ms", nodeId, granted ? "completed" : "timed out",
+            (System.nanoTime() - started) / 1_000_000);
+    }
+
+    private Controller.Forwarder forwarder() {
+        return new Controller.Forwarder() {
+            @Override
+            public CompletableFuture<List<Controller.TopicOutcome>> createTopics(List<Controller.NewTopic> topics,
+                                                                                 boolean validateOnly) {
+                List<CreateTopicsRequest.CreatableTopic> creatable = new ArrayList<>();
+                for (Controller.NewTopic t : topics) {
+                    List<CreateTopicsRequest.CreatableReplicaAssignment> assignments = new ArrayList<>();
+                    if (t.assignments() != null) {
+                        t.assignments().forEach((p, replicas) -> assignments.add(
+                            new CreateTopicsRequest.CreatableReplicaAssignment().setPartitionIndex(p)
+                                .setBrokerIds(new ArrayList<>(replicas))));
+                    }
+                    List<CreateTopicsRequest.CreatableTopicConfig> configs = new ArrayList<>();
+                    if (t.configs() != null) {
+                        t.configs().forEach((k, v) -> configs.add(
+                            new CreateTopicsRequest.CreatableTopicConfig().setName(k).setValue(v)));
+                    }
+                    creatable.add(new CreateTopicsRequest.CreatableTopic().setName(t.name())
+                        .setNumPartitions(t.numPartitions()).setReplicationFactor(t.replicationFactor())
+                        .setAssignments(assignments).setConfigs(configs));
+                }
+                CreateTopicsRequest request = new CreateTopicsRequest().setTopics(creatable).setTimeoutMs(30_000)
+                    .setValidateOnly(validateOnly);
+                return channel.<CreateTopicsResponse>call(request).thenApply(response -> {
+                    List<Controller.TopicOutcome> outcomes = new ArrayList<>();
+                    for (CreateTopicsResponse.CreatableTopicResult r : response.topics()) {
+                        outcomes.add(new Controller.TopicOutcome(r.name(), ErrorCode.forCode(r.errorCode()),
+                            r.errorMessage(), null));
+                    }
+                    return outcomes;
+                });
+            }
+
+            @Override
+            public CompletableFuture<Long> allocateProducerIds(int size) {
+                AllocateProducerIdsRequest request = new AllocateProducerIdsRequest().setBrokerId(nodeId)
+                    .setBrokerEpoch(brokerEpoch());
+                return channel.<AllocateProducerIdsResponse>call(request).thenApply(response -> {
+                    if (response.errorCode() != ErrorCode.NONE.code()) {
+                        throw new dev.sluice.broker.metadata.MetadataLog.AppendFailure(
+                            ErrorCode.forCode(response.errorCode()), "the controller allocated no producer ids", null);
+                    }
+                    return response.producerIdStart();
+                });
+            }
+        };
+    }
+
+    @Override
+    public void close() {
+        watcher.shutdownNow();
+        BrokerLifecycle l = lifecycle;
+        if (l != null) {
+            l.close();
+        }
+        peers.close();
+    }
+}

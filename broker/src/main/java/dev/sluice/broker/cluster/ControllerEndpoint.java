@@ -1,0 +1,68 @@
+package dev.sluice.broker.cluster;
+
+import dev.sluice.broker.handler.ConnectionLifetime;
+import dev.sluice.broker.handler.RequestDispatcher;
+import dev.sluice.wire.message.Frames;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.IntConsumer;
+
+/**
+ * The active controller's end of the {@link ControllerChannel}: serves what brokers send to the
+ * leader of the metadata quorum. Controller requests go to the controller's own dispatcher (its
+ * table of controller APIs), forwarded client frames to this node's broker dispatcher, served here
+ * rather than forwarded again, and reports of unreachable brokers to the controller.
+ *
+ * <p>Called on Ratis threads: everything here hands the work on and returns a future.
+ */
+public final class ControllerEndpoint {
+    private final RequestDispatcher controllerApis;
+    private final RequestDispatcher brokerApis;
+    private final IntConsumer unreachable;
+
+    public ControllerEndpoint(RequestDispatcher controllerApis, RequestDispatcher brokerApis, IntConsumer unreachable) {
+        this.controllerApis = controllerApis;
+        this.brokerApis = brokerApis;
+        this.unreachable = unreachable;
+    }
+
+    public CompletableFuture<byte[]> handle(byte[] payload) {
+        if (payload.length == 0) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException("empty controller message"));
+        }
+        ByteBuffer in = ByteBuffer.wrap(payload);
+        byte kind = in.get();
+        switch (kind) {
+            case ControllerChannel.REQUEST:
+                return bytes(controllerApis.dispatchHere(in.slice(), null, "CONTROLLER", new ConnectionLifetime()));
+            case ControllerChannel.CLIENT_FRAME: {
+                int length = in.getShort();
+                byte[] name = new byte[length];
+                in.get(name);
+                return bytes(brokerApis.dispatchHere(in.slice(), null, new String(name, StandardCharsets.UTF_8),
+                    new ConnectionLifetime()));
+            }
+            case ControllerChannel.UNREACHABLE:
+                unreachable.accept(in.getInt());
+                return CompletableFuture.completedFuture(new byte[0]);
+            default:
+                return CompletableFuture.failedFuture(new IllegalArgumentException("unknown controller message kind " + kind));
+        }
+    }
+
+    private static CompletableFuture<byte[]> bytes(CompletableFuture<Frames.SplicedFrame> response) {
+        return response.thenApply(frame -> {
+            if (frame == null) {
+                return new byte[0];
+            }
+            if (!frame.splices().isEmpty()) {
+                throw new IllegalStateException("a forwarded request answered with file-backed records");
+            }
+            ByteBuffer buffer = frame.buffer().duplicate();
+            byte[] out = new byte[buffer.remaining()];
+            buffer.get(out);
+            return out;
+        });
+    }
+}

@@ -1,0 +1,81 @@
+package dev.sluice.broker.handler;
+
+import dev.sluice.broker.cluster.QuorumState;
+import dev.sluice.broker.cluster.RatisMetadataLog;
+import dev.sluice.broker.config.QuorumVoter;
+import dev.sluice.wire.message.ApiKey;
+import dev.sluice.wire.message.DescribeQuorumRequest;
+import dev.sluice.wire.message.DescribeQuorumResponse;
+import dev.sluice.wire.message.ErrorCode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * DescribeQuorum (key 55), v0-2, on a cluster node: the metadata quorum as its leader sees it, so
+ * that {@code kafka-metadata-quorum describe --status/--replication} works. A broker that does not
+ * lead the quorum forwards the request to the one that does (only the leader tracks the voters'
+ * progress). The quorum is a Ratis group: its term is reported as the leader epoch, log indexes as
+ * offsets; every voter is a controller, there are no observers.
+ */
+public final class DescribeQuorumHandler extends ApiHandler<DescribeQuorumRequest, DescribeQuorumResponse> {
+    /** The name Kafka gives the metadata log, which tools ask for. */
+    static final String METADATA_TOPIC = "__cluster_metadata";
+
+    private final RatisMetadataLog quorum;
+    private final List<QuorumVoter> voters;
+    private final String controllerListener;
+
+    public DescribeQuorumHandler(RatisMetadataLog quorum, List<QuorumVoter> voters, String controllerListener) {
+        super(ApiKey.DESCRIBE_QUORUM, 0, 2);
+        this.quorum = quorum;
+        this.voters = List.copyOf(voters);
+        this.controllerListener = controllerListener;
+    }
+
+    @Override
+    public CompletableFuture<DescribeQuorumResponse> handle(RequestContext context, DescribeQuorumRequest request) {
+        boolean asksForMetadata = request.topics().size() == 1 && METADATA_TOPIC.equals(request.topics().get(0).topicName())
+            && request.topics().get(0).partitions().size() == 1
+            && request.topics().get(0).partitions().get(0).partitionIndex() == 0;
+        if (!asksForMetadata) {
+            return CompletableFuture.completedFuture(errorResponse(request, ErrorCode.INVALID_REQUEST)
+                .setErrorMessage("only " + METADATA_TOPIC + "-0 has a quorum"));
+        }
+        QuorumState state = quorum.quorumState();
+        if (!quorum.isLeader()) {
+            return CompletableFuture.completedFuture(partitionError(ErrorCode.NOT_LEADER_OR_FOLLOWER,
+                "this node does not lead the metadata quorum"));
+        }
+        long now = System.currentTimeMillis();
+        List<DescribeQuorumResponse.ReplicaState> current = new ArrayList<>();
+        for (QuorumState.VoterState v : state.voters()) {
+            long seen = v.lastContactMillisAgo().isPresent() ? now - v.lastContactMillisAgo().getAsLong() : -1;
+            current.add(new DescribeQuorumResponse.ReplicaState().setReplicaId(v.nodeId())
+                .setLogEndOffset(v.lastAckedIndex()).setLastFetchTimestamp(seen).setLastCaughtUpTimestamp(seen));
+        }
+        List<DescribeQuorumResponse.Node> nodes = new ArrayList<>();
+        for (QuorumVoter v : voters) {
+            nodes.add(new DescribeQuorumResponse.Node().setNodeId(v.nodeId()).setListeners(List.of(
+                new DescribeQuorumResponse.Listener().setName(controllerListener).setHost(v.address().host())
+                    .setPort(v.address().port()))));
+        }
+        DescribeQuorumResponse.PartitionData partition = new DescribeQuorumResponse.PartitionData().setPartitionIndex(0)
+            .setLeaderId(state.leaderId().orElse(-1)).setLeaderEpoch((int) state.term())
+            .setHighWatermark(state.lastAppliedIndex()).setCurrentVoters(current).setObservers(List.of());
+        return CompletableFuture.completedFuture(new DescribeQuorumResponse().setTopics(List.of(
+            new DescribeQuorumResponse.TopicData().setTopicName(METADATA_TOPIC).setPartitions(List.of(partition))))
+            .setNodes(nodes));
+    }
+
+    private static DescribeQuorumResponse partitionError(ErrorCode error, String message) {
+        return new DescribeQuorumResponse().setTopics(List.of(new DescribeQuorumResponse.TopicData()
+            .setTopicName(METADATA_TOPIC).setPartitions(List.of(new DescribeQuorumResponse.PartitionData()
+                .setPartitionIndex(0).setErrorCode(error.code()).setErrorMessage(message)))));
+    }
+
+    @Override
+    public DescribeQuorumResponse errorResponse(DescribeQuorumRequest request, ErrorCode error) {
+        return new DescribeQuorumResponse().setErrorCode(error.code());
+    }
+}
