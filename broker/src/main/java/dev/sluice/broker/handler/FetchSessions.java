@@ -34,6 +34,8 @@ final class FetchSessions {
         long fetchOffset;
         int maxBytes;
         int currentLeaderEpoch;
+        /** A follower's epoch of its last fetched batch (v12+), -1 when not sent. */
+        int lastFetchedEpoch = -1;
         long lastHighWatermark = -1;
         long lastStableOffset = -1;
         long lastLogStartOffset = -1;
