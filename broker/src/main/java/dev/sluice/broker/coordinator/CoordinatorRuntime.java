@@ -44,11 +44,12 @@ import org.slf4j.LoggerFactory;
  *   <li>timers, scheduled and cancelled by key; one timer thread shared by all partitions only
  *       hands an expired timer back to its partition's executor;</li>
  *   <li>write-then-answer: an operation returns a {@link CoordinatorResult} (records plus answer);
- *       the records are appended as one batch, and only once that succeeded is the state changed
- *       and the answer completed; operations and timers that arrive while a write is in flight
+ *       the records are appended as one batch, and only once that batch is committed (the
+ *       partition's high watermark passed it; see {@link #highWatermarkMoved}) is the state
+ *       changed and the answer completed; operations and timers that arrive while a write is in flight
  *       wait until it is done, so each one sees the state every write before it made;</li>
- *   <li>load and unload on leadership: {@link #load} replays the partition into a fresh state
- *       machine, answering COORDINATOR_LOAD_IN_PROGRESS until that is done; {@link #unload} cancels
+ *   <li>load and unload on leadership: {@link #load} waits until the partition's log is committed
+ *       to its end, then replays it into a fresh state machine, answering COORDINATOR_LOAD_IN_PROGRESS until that is done; {@link #unload} cancels
  *       the timers, fails waiting operations with NOT_COORDINATOR and drops the state. A leader
  *       epoch older than the one loaded is ignored, so a late announcement cannot undo a newer one.</li>
  * </ul>
