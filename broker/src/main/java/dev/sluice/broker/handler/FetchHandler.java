@@ -196,6 +196,7 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
                         e.maxBytes = p.partitionMaxBytes();
                         e.currentLeaderEpoch = p.currentLeaderEpoch();
                         e.lastFetchedEpoch = p.lastFetchedEpoch();
+                        e.replicaHighWatermark = p.highWatermark();
                     }
                 }
                 session.nextEpoch = epoch == Integer.MAX_VALUE ? 1 : epoch + 1;
@@ -210,16 +211,18 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
         CompletableFuture<Void> recorded = plan.fromFollower() ? followerFetched(plan) : CompletableFuture.completedFuture(null);
         return recorded.thenCompose(ignored -> read(plan, request)).thenCompose(results -> {
             long bytes = 0;
-            boolean anyError = false;
+            boolean answerNow = false;
             Set<Partition> watched = new LinkedHashSet<>();
             for (Result r : results) {
                 bytes += r.records().sizeInBytes();
-                anyError |= r.error() != ErrorCode.NONE || r.diverging() != null;
+                answerNow |= r.error() != ErrorCode.NONE || r.diverging() != null
+                    // A follower behind on the high watermark learns the new one at once (KIP-1166).
+                    || plan.fromFollower() && r.partition() != null && r.highWatermark() > r.entry().replicaHighWatermark;
                 if (r.partition() != null) {
                     watched.add(r.partition());
                 }
             }
-            if (bytes >= request.minBytes() || maxWaitMs <= 0 || anyError || watched.isEmpty()) {
+            if (bytes >= request.minBytes() || maxWaitMs <= 0 || answerNow || watched.isEmpty()) {
                 return CompletableFuture.completedFuture(respond(plan, results, request, version));
             }
             CompletableFuture<FetchResponse> response = new CompletableFuture<>();
@@ -292,6 +295,7 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
         e.maxBytes = p.partitionMaxBytes();
         e.currentLeaderEpoch = p.currentLeaderEpoch();
         e.lastFetchedEpoch = p.lastFetchedEpoch();
+        e.replicaHighWatermark = p.highWatermark();
         return e;
     }
 

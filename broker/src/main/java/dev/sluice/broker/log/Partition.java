@@ -78,7 +78,7 @@ public final class Partition {
      * and the one asked for), as Kafka does: an expansion counts at once, a shrink only once
      * committed. Writer only.
      */
-    private IsrProposal pendingIsr;
+    private volatile IsrProposal pendingIsr;
     /** On a leader: the log end offset when its current leader epoch began. Writer only. */
     private long leaderEpochStartOffset;
     private final IsrListener isrListener;

@@ -311,9 +311,13 @@ public final class ReplicaFetchers implements AutoCloseable {
                     .setPartitions(new ArrayList<>()));
                 FetchRequest.FetchPartition fp = new FetchRequest.FetchPartition().setPartition(p.index())
                     .setCurrentLeaderEpoch(s.leaderEpoch).setFetchOffset(s.position.logEndOffset())
-                    .setLogStartOffset(-1).setPartitionMaxBytes(settings.partitionMaxBytes());
+                    .setLogStartOffset(p.logStartOffset()).setPartitionMaxBytes(settings.partitionMaxBytes());
                 if (version >= 12) {
                     fp.setLastFetchedEpoch(s.position.latestEpoch());
+                }
+                if (version >= 18) {
+                    // The leader answers at once when its high watermark is ahead of this (KIP-1166).
+                    fp.setHighWatermark(s.position.highWatermark());
                 }
                 topic.partitions().add(fp);
             }

@@ -29,6 +29,8 @@ import dev.sluice.wire.codec.Uuid;
 import dev.sluice.wire.message.AlterPartitionRequest;
 import dev.sluice.wire.message.AlterPartitionResponse;
 import dev.sluice.wire.message.ErrorCode;
+import dev.sluice.wire.message.FetchRequest;
+import dev.sluice.wire.message.FetchResponse;
 import dev.sluice.wire.message.Message;
 import dev.sluice.wire.record.MemoryRecords;
 import dev.sluice.wire.record.RecordBatch;
@@ -295,6 +297,55 @@ class ReplicationTest {
         await(() -> f.logEndOffset() == 15, "the follower did not catch up from the leader's log start");
         assertEquals(10, f.logStartOffset());
         assertEquals(batches(l), batches(f));
+    }
+
+    private static FetchResponse.PartitionData replicaFetch(InterBrokerClient client, int replicaId) throws Exception {
+        FetchResponse response = client.<FetchResponse>send(1, new FetchRequest().setReplicaState(
+                new FetchRequest.ReplicaState().setReplicaId(replicaId).setReplicaEpoch(1)).setMaxWaitMs(0)
+            .setMinBytes(1).setMaxBytes(1 << 20).setTopics(List.of(new FetchRequest.FetchTopic().setTopicId(TOPIC_ID)
+                .setPartitions(List.of(new FetchRequest.FetchPartition().setPartition(0).setCurrentLeaderEpoch(0)
+                    .setFetchOffset(0).setPartitionMaxBytes(1 << 20)))))).get(10, TimeUnit.SECONDS);
+        return response.responses().get(0).partitions().get(0);
+    }
+
+    @Test
+    void aReplicaFetchReadsPastTheHighWatermarkAndOnlyForABrokerAmongTheReplicas() throws Exception {
+        Node leader = node(1, partition(List.of(1, 2), List.of(1, 2), 1, 0, 0));
+        leader.start();
+        leader.partition().append(batch(4, "u")).join();
+        assertEquals(0, leader.partition().highWatermark(), "replica 2 has not fetched");
+        try (InterBrokerClient stranger = new InterBrokerClient(InterBrokerSettings.defaults(3))) {
+            stranger.updateNode(1, "127.0.0.1", leader.port);
+            FetchResponse.PartitionData refused = replicaFetch(stranger, 3);
+            assertEquals(ErrorCode.NOT_LEADER_OR_FOLLOWER.code(), refused.errorCode(), "broker 3 holds no replica");
+            assertEquals(0, refused.records().sizeInBytes());
+
+            FetchResponse.PartitionData served = replicaFetch(stranger, 2);
+            assertEquals(ErrorCode.NONE.code(), served.errorCode());
+            assertTrue(served.records().sizeInBytes() > 0, "a follower reads what is not committed yet");
+            assertEquals(0, served.highWatermark(), "fetching from offset 0 says replica 2 holds nothing yet");
+            assertEquals(Map.of(2, 0L), leader.partition().followerLogEndOffsets());
+        }
+    }
+
+    @Test
+    void aFollowerBehindOnTheHighWatermarkIsAnsweredWithoutWaiting() throws Exception {
+        Node leader = node(1, partition(List.of(1, 2), List.of(1), 1, 0, 0));
+        leader.start();
+        leader.partition().append(batch(4, "w")).join();
+        try (InterBrokerClient follower = new InterBrokerClient(InterBrokerSettings.defaults(2))) {
+            follower.updateNode(1, "127.0.0.1", leader.port);
+            FetchRequest.FetchPartition atTheEnd = new FetchRequest.FetchPartition().setPartition(0)
+                .setCurrentLeaderEpoch(0).setFetchOffset(4).setLastFetchedEpoch(0).setPartitionMaxBytes(1 << 20);
+            FetchRequest request = new FetchRequest().setReplicaState(new FetchRequest.ReplicaState().setReplicaId(2)
+                    .setReplicaEpoch(1)).setMaxWaitMs(20_000).setMinBytes(1).setMaxBytes(1 << 20)
+                .setTopics(List.of(new FetchRequest.FetchTopic().setTopicId(TOPIC_ID).setPartitions(List.of(
+                    atTheEnd.setHighWatermark(0)))));
+            FetchResponse response = follower.<FetchResponse>send(1, request, (short) -1, Duration.ofSeconds(60))
+                .get(10, TimeUnit.SECONDS);
+            assertEquals(4, response.responses().get(0).partitions().get(0).highWatermark(),
+                "nothing new to read, but a newer high watermark than the follower's");
+        }
     }
 
     /** A controller stand-in: takes every change, answering with the next partition epoch, and records it. */
