@@ -207,6 +207,8 @@ public final class ReplicaFetchers implements AutoCloseable {
         final SerialExecutor executor;
         final Map<Partition, State> states = new LinkedHashMap<>();
         boolean inFlight;
+        /** Whether the last fetch got no answer: the first failure is logged, the next ones only at debug. */
+        boolean failing;
         long backoffUntilMs;
         boolean wakeScheduled;
 
@@ -334,11 +336,21 @@ public final class ReplicaFetchers implements AutoCloseable {
                     fetch();
                     return;
                 }
-                log.warn("Replica fetch from broker {} failed: {}; retrying in {} ms", leaderId,
-                    cause != null ? cause.toString() : ErrorCode.forCode(response.errorCode()), settings.backoffMs());
+                Object why = cause != null ? cause.toString() : ErrorCode.forCode(response.errorCode());
+                if (failing) {
+                    log.debug("Replica fetch from broker {} failed again: {}", leaderId, why);
+                } else {
+                    log.warn("Replica fetch from broker {} failed: {}; retrying every {} ms", leaderId, why,
+                        settings.backoffMs());
+                    failing = true;
+                }
                 backoffUntilMs = System.currentTimeMillis() + settings.backoffMs();
                 fetch();
                 return;
+            }
+            if (failing) {
+                log.info("Replica fetches from broker {} work again", leaderId);
+                failing = false;
             }
             Map<String, Partition> byName = new HashMap<>();
             Map<dev.sluice.wire.codec.Uuid, String> names = new HashMap<>();

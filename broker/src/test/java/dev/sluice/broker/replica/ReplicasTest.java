@@ -203,4 +203,23 @@ class ReplicasTest {
         assertEquals(List.of(ErrorCode.NONE), whole.get(10, TimeUnit.SECONDS));
         assertEquals(0, produces.waitingCount());
     }
+
+    @Test
+    void recordsThatArrivedAsFollowerWakeWaitingFetchesWhenTheyCommitAfterALeadershipChange() throws Exception {
+        Partition p = start(image(2, 1, List.of(1, 2)));
+        assertFalse(p.isLeader());
+        MemoryRecords fetched = MemoryRecords.withBatches(new RecordBatchBuilder(0).partitionLeaderEpoch(1)
+            .append(System.currentTimeMillis(), null, new byte[100]).append(System.currentTimeMillis(), null, new byte[100])
+            .build());
+        assertEquals(2, p.appendAsFollower(1, fetched, 0, 0).join().orElseThrow().logEndOffset());
+        assertEquals(0, p.highWatermark(), "the leader had not committed them");
+        AtomicInteger woken = new AtomicInteger();
+        fetches.await(List.of(p), 1, 60_000, woken::incrementAndGet);
+
+        replicas.onChange(image(2, 1, List.of(1, 2)), image(1, 2, List.of(1)));
+
+        await(() -> p.highWatermark() == 2, "the new sole in-sync leader did not commit its log");
+        await(() -> woken.get() == 1, "the fetch waiting for committed bytes was not woken");
+        assertTrue(p.committedBytes() >= fetched.sizeInBytes());
+    }
 }
