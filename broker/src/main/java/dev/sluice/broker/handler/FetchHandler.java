@@ -387,7 +387,7 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
             if (budget > 0 || !haveData) {
                 r = readOne(e, partition, (int) Math.min(e.maxBytes, Math.max(0, budget)), !haveData, plan.fromFollower());
             } else {
-                long start = partition.logStartOffset();
+                long start = plan.fromFollower() ? partition.localLogStartOffset() : partition.logStartOffset();
                 r = e.fetchOffset < start || e.fetchOffset > partition.logEndOffset()
                     ? new Result(e, partition, ErrorCode.OFFSET_OUT_OF_RANGE, MemoryRecords.EMPTY,
                         partition.highWatermark(), partition.lastStableOffset(), start)
@@ -425,7 +425,8 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
         Records records = MemoryRecords.EMPTY;
         ErrorCode error = ErrorCode.NONE;
         long hw = partition.highWatermark();
-        long start = partition.logStartOffset();
+        // A follower copies local segments only: one below them starts again at the local start.
+        long start = follower ? partition.localLogStartOffset() : partition.logStartOffset();
         try {
             LogReadResult read = follower ? partition.readForReplica(e.fetchOffset, maxBytes, minOneBatch)
                 : partition.read(e.fetchOffset, maxBytes, minOneBatch);

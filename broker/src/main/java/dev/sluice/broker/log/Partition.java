@@ -579,7 +579,8 @@ public final class Partition {
 
     /**
      * On a leader: proposes dropping the in-sync followers not caught up within the last
-     * {@code lagMs} ({@code replica.lag.time.max.ms}). Nothing while another change is pending.
+     * {@code lagMs} ({@code replica.lag.time.max.ms}) that lack part of the log. Nothing while
+     * another change is pending.
      */
     public CompletableFuture<Void> maybeShrinkIsr(long lagMs) {
         return onWriter(() -> {
@@ -588,11 +589,14 @@ public final class Partition {
                 return null;
             }
             long now = clock.millis();
+            long end = log.logEndOffset();
             List<Integer> kept = new ArrayList<>(current.isr().size());
             for (int replica : current.isr()) {
                 Follower f = replica == current.leaderId() ? null : followers.computeIfAbsent(replica,
                     id -> new Follower(now));
-                if (f == null || now - f.lastCaughtUpMs <= lagMs) {
+                // As Kafka: a follower holding the whole log stays, however long ago it fetched
+                // (one whose broker is gone is fenced by the controller instead).
+                if (f == null || f.logEndOffset == end || now - f.lastCaughtUpMs <= lagMs) {
                     kept.add(replica);
                 }
             }

@@ -435,10 +435,11 @@ class ReplicationTest {
             .setTopicId(TOPIC_ID).setPartitions(List.of(new AlterPartitionResponse.PartitionData().setPartitionIndex(0)
                 .setLeaderId(1).setLeaderEpoch(0).setIsr(new ArrayList<>(List.of(1, 2))).setPartitionEpoch(1))))));
         await(() -> l.role().isr().equals(List.of(1, 2)), "the expansion was not installed");
-        // Replica 2 stops fetching: the lag check asks for it to go, but it holds the high watermark until it went.
+        // Replica 2 stops fetching and falls behind: the lag check asks for it to go, but it holds the
+        // high watermark until it went.
+        l.append(batch(5, "c")).join();
         await(() -> asked.size() == 2, "no shrink was asked for");
         assertEquals(List.of(1), isrOf(asked.get(1).topics().get(0).partitions().get(0)));
-        l.append(batch(5, "c")).join();
         assertEquals(15, l.highWatermark(), "a shrink counts only once committed");
         answers.get(1).complete(new AlterPartitionResponse().setTopics(List.of(new AlterPartitionResponse.TopicData()
             .setTopicId(TOPIC_ID).setPartitions(List.of(new AlterPartitionResponse.PartitionData().setPartitionIndex(0)
