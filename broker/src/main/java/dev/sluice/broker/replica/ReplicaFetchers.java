@@ -48,8 +48,9 @@ import org.slf4j.LoggerFactory;
  * <p>Per partition answers: NONE appends (or truncates at a {@code diverging_epoch}); OFFSET_OUT_OF_RANGE
  * restarts the log at the leader's log start when that is above the fetch offset, otherwise
  * truncates to where the leader's log of the last fetched epoch ends (OffsetForLeaderEpoch);
- * NOT_LEADER_OR_FOLLOWER and FENCED_LEADER_EPOCH pause the partition until the metadata moves it
- * ({@link #follow} again); anything else (UNKNOWN_LEADER_EPOCH among them) retries it after
+ * FENCED_LEADER_EPOCH pauses the partition until the metadata moves it ({@link #follow} again);
+ * anything else (NOT_LEADER_OR_FOLLOWER and UNKNOWN_LEADER_EPOCH among them, as in Kafka: the
+ * leader may not have applied the image that made it leader yet) retries it after
  * {@code replica.fetch.backoff.ms}. A fetch that gets no answer (connection lost, timeout) backs
  * the whole fetcher off as long.
  *
@@ -405,13 +406,16 @@ public final class ReplicaFetchers implements AutoCloseable {
                     }
                     return step(p, s, truncateByEpoch(p, s));
                 }
-                case NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH -> {
-                    log.info("Broker {} answered {} for {} at leader epoch {}; waiting for the metadata to move it",
-                        leaderId, error, p, s.leaderEpoch);
+                case FENCED_LEADER_EPOCH -> {
+                    // The leader is past this epoch: only a newer image can say whom to follow now.
+                    log.info("Broker {} fenced leader epoch {} of {}; waiting for the metadata to move it", leaderId,
+                        s.leaderEpoch, p);
                     s.paused = true;
                     return null;
                 }
                 default -> {
+                    // NOT_LEADER_OR_FOLLOWER and UNKNOWN_LEADER_EPOCH among them: as in Kafka, the leader
+                    // may not have applied the image that made it leader yet.
                     log.debug("Broker {} answered {} for {}; retrying in {} ms", leaderId, error, p, settings.backoffMs());
                     s.delayedUntilMs = System.currentTimeMillis() + settings.backoffMs();
                     return null;

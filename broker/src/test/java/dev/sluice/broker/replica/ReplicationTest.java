@@ -348,6 +348,24 @@ class ReplicationTest {
         }
     }
 
+    @Test
+    void aFollowerWhoseLeaderHasNotSeenItsLeadershipYetRetriesUntilItHas() throws Exception {
+        Node leader = node(1, partition(List.of(1, 2), List.of(1), 1, 0, 0));
+        leader.start();
+        leader.partition().append(batch(3, "early")).join();
+        PartitionRecord newer = partition(List.of(1, 2), List.of(1), 1, 1, 1);
+        Node follower = node(2, newer);
+        leader.client.updateNode(2, "127.0.0.1", follower.port);
+        follower.start(leader);
+        // Broker 1 answers UNKNOWN_LEADER_EPOCH for epoch 1 until it applies the image that has it.
+        assertEquals(0, follower.partition().logEndOffset());
+
+        leader.change(newer);
+        leader.partition().append(batch(2, "late")).join();
+        caughtUp(follower.partition(), leader.partition());
+        assertEquals(batches(leader.partition()), batches(follower.partition()));
+    }
+
     /** A controller stand-in: takes every change, answering with the next partition epoch, and records it. */
     private static final class Controller implements IsrChannel {
         final LinkedBlockingQueue<AlterPartitionRequest.PartitionData> asked = new LinkedBlockingQueue<>();
