@@ -254,6 +254,26 @@ class ReplicationTest {
     }
 
     @Test
+    void withThreeReplicasAnAcksAllWriteCommitsOnceBothFollowersHaveIt() throws Exception {
+        PartitionRecord led = partition(List.of(1, 2, 3), List.of(1, 2, 3), 1, 0, 0);
+        Node leader = node(1, led);
+        Node second = node(2, led);
+        Node third = node(3, led);
+        leader.start(second, third);
+        second.start(leader, third);
+        CompletableFuture<ErrorCode> written = new ProduceHandlerCalls(leader).acksAll(batch(6, "x"));
+        await(() -> second.partition().logEndOffset() == 6, "replica 2 did not fetch the records");
+        assertEquals(0, leader.partition().highWatermark(), "replica 3 has not fetched yet");
+        assertFalse(written.isDone(), "answered before every in-sync replica had the records");
+
+        third.start(leader, second);
+        assertEquals(ErrorCode.NONE, written.get(10, TimeUnit.SECONDS));
+        caughtUp(third.partition(), leader.partition());
+        caughtUp(second.partition(), leader.partition());
+        assertEquals(Map.of(2, 6L, 3, 6L), leader.partition().followerLogEndOffsets());
+    }
+
+    @Test
     void aFollowerWithADivergentTailTruncatesAndConverges() throws Exception {
         List<Node> pair = startedPair(partition(List.of(1, 2), List.of(1, 2), 1, 1, 1));
         Node one = pair.get(0);
