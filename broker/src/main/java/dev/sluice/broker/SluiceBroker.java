@@ -11,6 +11,9 @@ import dev.sluice.broker.handler.DescribeQuorumHandler;
 import dev.sluice.broker.handler.ElectLeadersHandler;
 import dev.sluice.broker.handler.UnregisterBrokerHandler;
 import dev.sluice.broker.metadata.BrokerDirectory;
+import dev.sluice.broker.metadata.BrokerRegistration;
+import dev.sluice.broker.replica.IsrChanges;
+import dev.sluice.broker.replica.ReplicaFetchers;
 import dev.sluice.broker.metadata.ClusterSettings;
 import dev.sluice.broker.metadata.MetadataLog;
 import java.util.function.Supplier;
@@ -291,7 +294,24 @@ public final class SluiceBroker implements AutoCloseable {
             opened.add(readPools);
             DelayedFetches delayedFetches = new DelayedFetches(readPools.local());
             DelayedProduces delayedProduces = new DelayedProduces();
-            Replicas replicas = new Replicas(partitions, delayedFetches, delayedProduces);
+            ClusterNode clusterNode = null;
+            Replicas replicas;
+            if (cluster) {
+                clusterNode = ClusterNode.create(config, quorum, view, controller);
+                opened.add(clusterNode);
+                ClusterNode node = clusterNode;
+                ReplicaFetchers fetchers = new ReplicaFetchers(node.peers(), nodeId, node::brokerEpoch,
+                    ReplicaFetchers.Settings.from(config));
+                IsrChanges isr = new IsrChanges(partitions, node::alterPartition, nodeId, node::brokerEpoch,
+                    id -> view.image().broker(id).filter(BrokerRegistration::active).map(BrokerRegistration::epoch)
+                        .orElse(-1L),
+                    config.getLong(BrokerConfigKeys.REPLICA_LAG_TIME_MAX_MS));
+                // The node closes them (ISR changes, then fetchers), before the partitions close.
+                node.replication(fetchers, isr);
+                replicas = new Replicas(partitions, delayedFetches, delayedProduces, fetchers);
+            } else {
+                replicas = new Replicas(partitions, delayedFetches, delayedProduces);
+            }
             opened.add(replicas);
             replicas.load(view.image());
             // After partitions: a partition a change adds is open before it takes its role.
@@ -363,16 +383,14 @@ public final class SluiceBroker implements AutoCloseable {
             }
             RequestMetrics requestMetrics = new RequestMetrics(registry);
             RequestDispatcher dispatcher = new RequestDispatcher(new HandlerTable(handlers), requestMetrics);
-            ClusterNode clusterNode = null;
-            if (cluster) {
+            if (clusterNode != null) {
                 CreateTopicsHandler createTopics = (CreateTopicsHandler) handlers.stream()
                     .filter(h -> h instanceof CreateTopicsHandler).findFirst().orElseThrow();
                 RequestDispatcher controllerApis = new RequestDispatcher(new HandlerTable(List.of(
                     new BrokerRegistrationHandler(controller), new BrokerHeartbeatHandler(controller),
                     new AlterPartitionHandler(controller), new AllocateProducerIdsHandler(controller), createTopics)),
                     requestMetrics);
-                clusterNode = ClusterNode.wire(config, quorum, view, controller, dispatcher, controllerApis);
-                opened.add(clusterNode);
+                clusterNode.wire(view, dispatcher, controllerApis);
                 groups.offsetsReplicationFactor((short) config.getInt(BrokerConfigKeys.OFFSETS_TOPIC_REPLICATION_FACTOR));
             }
             NetworkServer network = new NetworkServer(config, dispatcher);

@@ -91,6 +91,68 @@ class SluiceClusterTest {
         }
     }
 
+    @Test
+    void acknowledgedRecordsSurviveTheLeadersDeathAndAllReplicasHoldThem() throws Exception {
+        try (SluiceCluster cluster = SluiceCluster.builder().brokers(3).start();
+             Admin admin = admin(cluster)) {
+            admin.createTopics(List.of(new NewTopic("acked", 1, (short) 3)
+                .configs(java.util.Map.of("min.insync.replicas", "2")))).all().get(30, TimeUnit.SECONDS);
+            Properties props = new Properties();
+            props.put("bootstrap.servers", cluster.bootstrapServers());
+            props.put("acks", "all");
+            props.put("linger.ms", "0");
+            java.util.Map<Long, String> acked = new java.util.concurrent.ConcurrentSkipListMap<>();
+            try (org.apache.kafka.clients.producer.KafkaProducer<String, String> producer =
+                     new org.apache.kafka.clients.producer.KafkaProducer<>(props,
+                         new org.apache.kafka.common.serialization.StringSerializer(),
+                         new org.apache.kafka.common.serialization.StringSerializer())) {
+                for (int i = 0; i < 100; i++) {
+                    String value = "before-" + i;
+                    long offset = producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>("acked", value))
+                        .get(30, TimeUnit.SECONDS).offset();
+                    acked.put(offset, value);
+                }
+                int leader = awaitLeader(cluster, "acked", -1);
+                cluster.kill(leader);
+                for (int i = 0; i < 100; i++) {
+                    String value = "after-" + i;
+                    long offset = producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>("acked", value))
+                        .get(60, TimeUnit.SECONDS).offset();
+                    acked.put(offset, value);
+                }
+                cluster.restart(leader);
+            }
+            assertEquals(200, acked.size(), "every acknowledged offset is distinct");
+            Properties consumerProps = new Properties();
+            consumerProps.put("bootstrap.servers", cluster.bootstrapServers());
+            try (org.apache.kafka.clients.consumer.KafkaConsumer<String, String> consumer =
+                     new org.apache.kafka.clients.consumer.KafkaConsumer<>(consumerProps,
+                         new org.apache.kafka.common.serialization.StringDeserializer(),
+                         new org.apache.kafka.common.serialization.StringDeserializer())) {
+                org.apache.kafka.common.TopicPartition tp = new org.apache.kafka.common.TopicPartition("acked", 0);
+                consumer.assign(List.of(tp));
+                consumer.seekToBeginning(List.of(tp));
+                java.util.Map<Long, String> read = new java.util.TreeMap<>();
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (read.size() < acked.size() && System.nanoTime() < deadline) {
+                    for (var r : consumer.poll(java.time.Duration.ofMillis(200))) {
+                        read.put(r.offset(), r.value());
+                    }
+                }
+                for (var e : acked.entrySet()) {
+                    assertEquals(e.getValue(), read.get(e.getKey()), "acknowledged offset " + e.getKey());
+                }
+            }
+            // The restarted broker catches up and is back in every ISR.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (admin.describeTopics(List.of("acked")).allTopicNames().get(10, TimeUnit.SECONDS).get("acked")
+                    .partitions().get(0).isr().size() < 3) {
+                assertTrue(System.nanoTime() < deadline, "the ISR did not heal");
+                Thread.sleep(50);
+            }
+        }
+    }
+
     /** Polls the running brokers' metadata until {@code topic}-0 has a leader other than {@code not}. */
     private static int awaitLeader(SluiceCluster cluster, String topic, int not) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);

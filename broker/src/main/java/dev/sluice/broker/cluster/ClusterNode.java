@@ -48,6 +48,9 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
     private final String interBrokerListener;
     private final Controller controller;
     private volatile BrokerLifecycle lifecycle;
+    private volatile boolean closed;
+    private volatile dev.sluice.broker.replica.ReplicaFetchers fetchers;
+    private volatile dev.sluice.broker.replica.IsrChanges isr;
     /** Watches the quorum's voters from the active controller; see {@link #watchVoters}. */
     private final java.util.concurrent.ScheduledExecutorService watcher;
     /** When each voter was last probed (System.nanoTime), so a silent voter is probed once a second. */
@@ -119,14 +122,26 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
     }
 
     /**
-     * Wires a cluster node: the controller forwards what its broker asks for while another node
-     * leads; the broker dispatcher forwards controller-bound client requests; this node serves
-     * what others send the active controller while it is that.
+     * The cluster parts of a node, before its broker's request handling exists: the way to the
+     * active controller and the inter-broker client the replica fetchers use. The controller
+     * forwards what its own broker asks for while another node leads.
      */
-    public static ClusterNode wire(BrokerConfig config, RatisMetadataLog quorum, MetadataView view, Controller controller,
-                                   RequestDispatcher brokerApis, RequestDispatcher controllerApis) {
+    public static ClusterNode create(BrokerConfig config, RatisMetadataLog quorum, MetadataView view,
+                                     Controller controller) {
         ClusterNode node = new ClusterNode(config.nodeId(), quorum, controller, config.interBrokerListenerName());
         controller.forwardWhenNotLeader(node.forwarder());
+        // Before the replica manager: a follower's first fetch already finds its leader's address.
+        view.addListener(node);
+        node.onChange(MetadataImage.empty(view.image().clusterId()), view.image());
+        return node;
+    }
+
+    /**
+     * Wires the request side: the broker dispatcher forwards controller-bound client requests
+     * while another node leads; this node serves what others send the active controller while it
+     * is that; the inter-broker client follows the registered brokers.
+     */
+    public void wire(MetadataView view, RequestDispatcher brokerApis, RequestDispatcher controllerApis) {
         brokerApis.forwardWith(new RequestDispatcher.Forwarding() {
             @Override
             public boolean forwards(ApiKey api) {
@@ -135,23 +150,32 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
 
             @Override
             public CompletableFuture<ByteBuffer> forward(ByteBuffer frame, String listener) {
-                return node.channel.forward(frame, listener);
+                return channel.forward(frame, listener);
             }
         });
         ControllerEndpoint endpoint = new ControllerEndpoint(controllerApis, brokerApis, controller::suspect);
         quorum.onLeaderRequest(endpoint::handle);
         quorum.onLeadershipChange(leading -> {
             if (leading) {
-                log.info("Node {} is the active controller", config.nodeId());
+                log.info("Node {} is the active controller", nodeId);
                 // Every broker starts on a fresh session with the new controller (as in Kafka).
                 controller.checkSessions();
             }
         });
-        view.addListener(node);
-        node.onChange(MetadataImage.empty(view.image().clusterId()), view.image());
-        node.watcher.scheduleWithFixedDelay(() -> node.watchVoters(view), VOTER_WATCH_MS, VOTER_WATCH_MS,
+        watcher.scheduleWithFixedDelay(() -> watchVoters(view), VOTER_WATCH_MS, VOTER_WATCH_MS,
             java.util.concurrent.TimeUnit.MILLISECONDS);
-        return node;
+    }
+
+    /**
+     * Sends a partition leader's ISR change to the active controller: straight to it when this
+     * node is the active controller, else as a controller request.
+     */
+    public CompletableFuture<dev.sluice.wire.message.AlterPartitionResponse> alterPartition(
+            dev.sluice.wire.message.AlterPartitionRequest request) {
+        if (quorum.isLeader()) {
+            return controller.alterPartition(request, (short) 3);
+        }
+        return channel.call(request);
     }
 
     /** How often the active controller looks at its voters' last contact. */
@@ -195,6 +219,12 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
         started.start();
     }
 
+    /** Hands this node the replication parts it closes, before the partitions close. */
+    public void replication(dev.sluice.broker.replica.ReplicaFetchers fetchers, dev.sluice.broker.replica.IsrChanges isr) {
+        this.fetchers = fetchers;
+        this.isr = isr;
+    }
+
     public ControllerChannel channel() {
         return channel;
     }
@@ -218,7 +248,7 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
     /** Keeps the inter-broker client pointed at every registered broker's inter-broker endpoint. */
     @Override
     public void onChange(MetadataImage previous, MetadataImage next) {
-        if (previous.brokers().equals(next.brokers())) {
+        if (closed || previous.brokers().equals(next.brokers())) {
             return;
         }
         for (BrokerRegistration b : next.brokers().values()) {
@@ -303,7 +333,14 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
 
     @Override
     public void close() {
+        closed = true;
         watcher.shutdownNow();
+        if (isr != null) {
+            isr.close();
+        }
+        if (fetchers != null) {
+            fetchers.close();
+        }
         BrokerLifecycle l = lifecycle;
         if (l != null) {
             l.close();

@@ -44,11 +44,12 @@ import org.slf4j.LoggerFactory;
  *   <li>timers, scheduled and cancelled by key; one timer thread shared by all partitions only
  *       hands an expired timer back to its partition's executor;</li>
  *   <li>write-then-answer: an operation returns a {@link CoordinatorResult} (records plus answer);
- *       the records are appended as one batch, and only once that succeeded is the state changed
- *       and the answer completed; operations and timers that arrive while a write is in flight
+ *       the records are appended as one batch, and only once that batch is committed (the
+ *       partition's high watermark passed it; see {@link #highWatermarkMoved}) is the state
+ *       changed and the answer completed; operations and timers that arrive while a write is in flight
  *       wait until it is done, so each one sees the state every write before it made;</li>
- *   <li>load and unload on leadership: {@link #load} replays the partition into a fresh state
- *       machine, answering COORDINATOR_LOAD_IN_PROGRESS until that is done; {@link #unload} cancels
+ *   <li>load and unload on leadership: {@link #load} waits until the partition's log is committed
+ *       to its end, then replays it into a fresh state machine, answering COORDINATOR_LOAD_IN_PROGRESS until that is done; {@link #unload} cancels
  *       the timers, fails waiting operations with NOT_COORDINATOR and drops the state. A leader
  *       epoch older than the one loaded is ignored, so a late announcement cannot undo a newer one.</li>
  * </ul>
@@ -169,6 +170,22 @@ public final class CoordinatorRuntime<S extends CoordinatorStateMachine> impleme
         removed.forEach(Shard::unload);
     }
 
+    /**
+     * Tell the runtime whenever a partition's high watermark moves (register it as a
+     * {@code Partitions} high-watermark listener): writes waiting for their batch to be committed
+     * complete, and a load waiting for its partition's log to be committed starts. Called on the
+     * partition's writer; hands the work to the shard's executor.
+     */
+    public void highWatermarkMoved(Partition partition) {
+        if (!partition.topic().equals(topic)) {
+            return;
+        }
+        Shard shard = shards.get(partition.index());
+        if (shard != null && shard.partition == partition && shard.awaitingCommit) {
+            shard.executor.execute(shard::committed);
+        }
+    }
+
     // ------------------------------------------------------------------ state
 
     /** NONE when {@code partition} serves here, COORDINATOR_LOAD_IN_PROGRESS, or NOT_COORDINATOR. */
@@ -262,6 +279,19 @@ public final class CoordinatorRuntime<S extends CoordinatorStateMachine> impleme
     private record Timer(Object token, ScheduledFuture<?> future) {
     }
 
+    /** A write appended at offsets below {@code requiredOffset}, done once the high watermark reaches it. */
+    private final class Committing {
+        final PendingWrite<?> write;
+        final Partition.AppendOutcome outcome;
+        final long requiredOffset;
+
+        Committing(PendingWrite<?> write, Partition.AppendOutcome outcome, long requiredOffset) {
+            this.write = write;
+            this.outcome = outcome;
+            this.requiredOffset = requiredOffset;
+        }
+    }
+
     /** A write whose append has not completed yet; unload fails it. */
     private final class PendingWrite<T> {
         final CoordinatorResult<T> result;
@@ -308,6 +338,12 @@ public final class CoordinatorRuntime<S extends CoordinatorStateMachine> impleme
         final java.util.ArrayDeque<Runnable> held = new java.util.ArrayDeque<>();
         /** Completes once loaded or unloaded, whichever comes first. */
         final CompletableFuture<Void> settled = new CompletableFuture<>();
+        /** Writes appended but not committed yet, oldest first, each in {@link #pending} too. */
+        final java.util.ArrayDeque<Committing> uncommitted = new java.util.ArrayDeque<>();
+        /** The high watermark the load waits for, -1 when it does not wait. */
+        long loadAt = -1;
+        /** Whether anything waits for the high watermark: writes or the load. */
+        volatile boolean awaitingCommit;
         volatile S machine;
         volatile boolean loaded;
         /** Set (before {@link #loaded} is cleared) once unloading: the shard never serves again. */
@@ -408,16 +444,50 @@ public final class CoordinatorRuntime<S extends CoordinatorStateMachine> impleme
         }
 
         /**
-         * The one place where a write counts as done: today once the local append succeeded; with
-         * replication, once the batch is committed (the high watermark passed it).
+         * The one place where a write counts as done: once its batch is committed (the high
+         * watermark passed it), so no answer ever rests on a write a new leader may not have. With
+         * the leader the only in-sync replica that is as soon as the append returns. Until then the
+         * write stays pending, and later operations wait behind it.
          */
         private void appended(PendingWrite<?> write, Partition.AppendOutcome outcome, Throwable failure) {
-            if (!pending.remove(write)) {
+            if (!pending.contains(write)) {
                 return; // unloaded meanwhile: already answered NOT_COORDINATOR
             }
+            if (failure == null && outcome.error() == ErrorCode.NONE) {
+                // Raised before the high watermark is read: a move after the read then finds it raised.
+                awaitingCommit = true;
+                if (partition.highWatermark() <= outcome.lastOffset()) {
+                    uncommitted.add(new Committing(write, outcome, outcome.lastOffset() + 1));
+                    return;
+                }
+                awaitingCommit = !uncommitted.isEmpty() || loadAt >= 0;
+            }
+            pending.remove(write);
             try {
                 finish(write, outcome, failure);
             } finally {
+                release();
+            }
+        }
+
+        /** On the executor, after the high watermark moved: finishes what it committed, starts a waiting load. */
+        void committed() {
+            if (closed) {
+                return;
+            }
+            long hw = partition.highWatermark();
+            try {
+                while (!uncommitted.isEmpty() && uncommitted.peek().requiredOffset <= hw) {
+                    Committing done = uncommitted.poll();
+                    pending.remove(done.write);
+                    finish(done.write, done.outcome, null);
+                }
+                if (loadAt >= 0 && hw >= loadAt) {
+                    loadAt = -1;
+                    loadNow();
+                }
+            } finally {
+                awaitingCommit = !uncommitted.isEmpty() || loadAt >= 0;
                 release();
             }
         }
@@ -466,34 +536,58 @@ public final class CoordinatorRuntime<S extends CoordinatorStateMachine> impleme
 
         // -------------------------------------------------------------- load and unload
 
+        /**
+         * Replays the partition once everything in its log is committed: a new leader's log may end
+         * with records the old one wrote and never committed, which become committed (or are
+         * truncated away) only as the followers catch up, and the state must never hold what a
+         * later leader may not have.
+         */
         void load() {
             executor.execute(() -> {
                 if (closed) {
                     return;
                 }
-                long started = System.nanoTime();
-                S fresh = Objects.requireNonNull(factory.create(this));
-                machine = fresh;
-                int records;
-                try {
-                    records = replay(fresh);
-                } catch (RuntimeException e) {
-                    log.error("Cannot load {} coordinator state from {}; it stays unavailable", name, partition, e);
+                long end = partition.logEndOffset();
+                if (partition.highWatermark() < end) {
+                    loadAt = end;
+                    awaitingCommit = true;
+                    // The high watermark may have moved since it was read, with nobody told yet.
+                    committed();
                     return;
                 }
-                fresh.loaded();
-                loaded = true;
-                settled.complete(null);
-                if (records > 0) {
-                    log.info("Loaded {} from {} ({} records) in {} ms", fresh, partition, records,
-                        (System.nanoTime() - started) / 1_000_000);
-                }
+                loadNow();
             });
         }
 
+        private void loadNow() {
+            long started = System.nanoTime();
+            S fresh = Objects.requireNonNull(factory.create(this));
+            machine = fresh;
+            int records;
+            try {
+                records = replay(fresh);
+            } catch (RuntimeException e) {
+                log.error("Cannot load {} coordinator state from {}; it stays unavailable", name, partition, e);
+                return;
+            }
+            fresh.loaded();
+            loaded = true;
+            settled.complete(null);
+            if (records > 0) {
+                log.info("Loaded {} from {} ({} records) in {} ms", fresh, partition, records,
+                    (System.nanoTime() - started) / 1_000_000);
+            }
+        }
+
+        /** Replays the committed batches: those below the high watermark. */
         private int replay(S target) {
             int[] count = {0};
-            partition.scan(partition.logStartOffset(), batch -> count[0] += replay(target, batch));
+            long committed = partition.highWatermark();
+            partition.scan(partition.logStartOffset(), batch -> {
+                if (batch.lastOffset() < committed) {
+                    count[0] += replay(target, batch);
+                }
+            });
             return count[0];
         }
 
@@ -534,6 +628,9 @@ public final class CoordinatorRuntime<S extends CoordinatorStateMachine> impleme
                     CoordinatorException gone = notCoordinator(partition.index());
                     List<PendingWrite<?>> waiting = List.copyOf(pending);
                     pending.clear();
+                    uncommitted.clear();
+                    loadAt = -1;
+                    awaitingCommit = false;
                     waiting.forEach(w -> w.fail(gone));
                     // Held operations now find the shard closed and answer NOT_COORDINATOR.
                     release();

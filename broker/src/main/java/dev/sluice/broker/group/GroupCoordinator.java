@@ -106,6 +106,8 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
         this.runtime = new CoordinatorRuntime<>("group", TOPIC, config.threads(), clock,
             CompressionType.forId(config.compressionCodec()),
             context -> new GroupShard(context, config, view::image, rebalances));
+        // Group writes are answered once committed, and a load waits for its log to be committed.
+        partitions.addHighWatermarkListener(runtime::highWatermarkMoved);
     }
 
     /** Loads the shards of the partitions that exist now; later ones load as they appear. */

@@ -9,6 +9,7 @@ import dev.sluice.broker.metadata.TopicImage;
 import dev.sluice.broker.replica.DelayedFetches;
 import dev.sluice.broker.metrics.RecordCounts;
 import dev.sluice.broker.metrics.TopicMetrics;
+import dev.sluice.storage.LeaderEpochCheckpoint;
 import dev.sluice.storage.LogReadResult;
 import dev.sluice.storage.LogStorageException;
 import dev.sluice.storage.OffsetOutOfRangeException;
@@ -47,7 +48,15 @@ import java.util.concurrent.TimeUnit;
  * {@code node_endpoints} of v16+ stay empty while the metadata holds no other brokers' endpoints). Incremental fetch
  * sessions (KIP-227, v7+): FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH and
  * FETCH_SESSION_TOPIC_ID_ERROR at the top level; sessions are evicted as {@link FetchSessions}
- * describes. Follower fetches (a replica id) are served as consumer reads: there are no followers.
+ * describes.
+ *
+ * <p>A follower's fetch (replica id ≥ 0: {@code ReplicaState} from v15, {@code ReplicaId} before)
+ * is served only by the leader and only to a broker in the partition's replicas (else
+ * NOT_LEADER_OR_FOLLOWER); its fetch offset is first recorded as the follower's log end
+ * ({@link Partition#followerFetched}, which may move the high watermark and grow the ISR). It reads
+ * up to the log end, not the high watermark, whatever its isolation level, never from the cold
+ * tier, and long-polls for appends rather than commits. When its {@code last_fetched_epoch}
+ * (v12+) shows its log left this one's, it gets {@code diverging_epoch} and no records.
  *
  * <p>Threading: session bookkeeping runs on the event loop that decoded the request; every read
  * runs on {@link ReadPools} (the object store's own pool for the cold tier), never on an event loop
@@ -93,16 +102,27 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
         return sessions.size();
     }
 
-    /** What to read this time: the partitions, and the session they belong to, if any. */
-    private record Plan(List<FetchSessions.Entry> entries, FetchSessions.Session session, boolean incremental) {
+    /**
+     * What to read this time: the partitions, the session they belong to, if any, and the
+     * follower asking (its broker id), -1 for a consumer.
+     */
+    private record Plan(List<FetchSessions.Entry> entries, FetchSessions.Session session, boolean incremental,
+                        int replicaId) {
+        boolean fromFollower() {
+            return replicaId >= 0;
+        }
     }
 
-    /** One partition's read; {@code leaderId}/{@code leaderEpoch} name the leader with NOT_LEADER_OR_FOLLOWER. */
+    /**
+     * One partition's read; {@code leaderId}/{@code leaderEpoch} name the leader with
+     * NOT_LEADER_OR_FOLLOWER; {@code diverging} is where a follower's log left this one's, or null.
+     */
     private record Result(FetchSessions.Entry entry, Partition partition, ErrorCode error, Records records,
-                          long highWatermark, long lastStableOffset, long logStartOffset, int leaderId, int leaderEpoch) {
+                          long highWatermark, long lastStableOffset, long logStartOffset, int leaderId, int leaderEpoch,
+                          LeaderEpochCheckpoint.EpochEnd diverging) {
         Result(FetchSessions.Entry entry, Partition partition, ErrorCode error, Records records, long highWatermark,
                long lastStableOffset, long logStartOffset) {
-            this(entry, partition, error, records, highWatermark, lastStableOffset, logStartOffset, -1, -1);
+            this(entry, partition, error, records, highWatermark, lastStableOffset, logStartOffset, -1, -1, null);
         }
     }
 
@@ -110,6 +130,7 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
     public CompletableFuture<FetchResponse> handle(RequestContext context, FetchRequest request) {
         short version = context.version();
         boolean byId = version >= 13;
+        int replicaId = version >= 15 ? request.replicaState().replicaId() : request.replicaId();
         long now = System.currentTimeMillis();
         int sessionId = request.sessionId();
         int epoch = request.sessionEpoch();
@@ -136,7 +157,7 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
                     entries = new ArrayList<>(session.partitions.values());
                 }
             }
-            plan = new Plan(entries, session, false);
+            plan = new Plan(entries, session, false, replicaId);
         } else {
             FetchSessions.Session session = sessions.get(sessionId);
             if (session == null) {
@@ -174,46 +195,82 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
                         e.fetchOffset = p.fetchOffset();
                         e.maxBytes = p.partitionMaxBytes();
                         e.currentLeaderEpoch = p.currentLeaderEpoch();
+                        e.lastFetchedEpoch = p.lastFetchedEpoch();
+                        e.replicaHighWatermark = p.highWatermark();
                     }
                 }
                 session.nextEpoch = epoch == Integer.MAX_VALUE ? 1 : epoch + 1;
                 session.lastUsedMs = now;
-                plan = new Plan(new ArrayList<>(session.partitions.values()), session, true);
+                plan = new Plan(new ArrayList<>(session.partitions.values()), session, true, replicaId);
             }
         }
 
         long maxWaitMs = Math.min(request.maxWaitMs(), MAX_WAIT_MS);
-        return read(plan, request).thenCompose(results -> {
+        // A follower's fetch offset says what it holds: recorded first, so the answer carries the
+        // high watermark it may have moved.
+        CompletableFuture<Void> recorded = plan.fromFollower() ? followerFetched(plan) : CompletableFuture.completedFuture(null);
+        return recorded.thenCompose(ignored -> read(plan, request)).thenCompose(results -> {
             long bytes = 0;
-            boolean anyError = false;
+            boolean answerNow = false;
             Set<Partition> watched = new LinkedHashSet<>();
             for (Result r : results) {
                 bytes += r.records().sizeInBytes();
-                anyError |= r.error() != ErrorCode.NONE;
+                answerNow |= r.error() != ErrorCode.NONE || r.diverging() != null
+                    // A follower behind on the high watermark learns the new one at once (KIP-1166).
+                    || plan.fromFollower() && r.partition() != null && r.highWatermark() > r.entry().replicaHighWatermark;
                 if (r.partition() != null) {
                     watched.add(r.partition());
                 }
             }
-            if (bytes >= request.minBytes() || maxWaitMs <= 0 || anyError || watched.isEmpty()) {
+            if (bytes >= request.minBytes() || maxWaitMs <= 0 || answerNow || watched.isEmpty()) {
                 return CompletableFuture.completedFuture(respond(plan, results, request, version));
             }
             CompletableFuture<FetchResponse> response = new CompletableFuture<>();
-            DelayedFetches.Parked parked = delayed.await(watched, request.minBytes() - bytes, maxWaitMs,
-                () -> read(plan, request).whenComplete((again, error) -> {
-                    if (error != null) {
-                        response.completeExceptionally(error);
-                        return;
-                    }
-                    try {
-                        response.complete(respond(plan, again, request, version));
-                    } catch (RuntimeException e) {
-                        response.completeExceptionally(e);
-                    }
-                }));
+            Runnable again = () -> read(plan, request).whenComplete((reread, error) -> {
+                if (error != null) {
+                    response.completeExceptionally(error);
+                    return;
+                }
+                try {
+                    response.complete(respond(plan, reread, request, version));
+                } catch (RuntimeException e) {
+                    response.completeExceptionally(e);
+                }
+            });
+            // A follower waits for appends, a consumer for commits.
+            DelayedFetches.Parked parked = plan.fromFollower()
+                ? delayed.awaitAppended(watched, request.minBytes() - bytes, maxWaitMs, again)
+                : delayed.await(watched, request.minBytes() - bytes, maxWaitMs, again);
             // Nobody is left to answer once the connection is gone: let go of the partitions at once.
             Runnable forget = context.connection().whenClosed(parked::cancel);
             return response.whenComplete((r, e) -> forget.run());
         });
+    }
+
+    /**
+     * Records each fetched partition's fetch offset as its follower's log end, on the partitions
+     * this broker leads and the follower is a replica of; the rest answer their errors in the read.
+     */
+    private CompletableFuture<Void> followerFetched(Plan plan) {
+        MetadataImage image = view.image();
+        List<CompletableFuture<Void>> recorded = new ArrayList<>();
+        for (FetchSessions.Entry e : plan.entries()) {
+            TopicImage topic = e.key.topic() != null ? image.topic(e.key.topic()).orElse(null)
+                : image.topic(e.key.topicId()).orElse(null);
+            if (topic == null || !isReplica(topic, e.key.partition(), plan.replicaId())) {
+                continue;
+            }
+            PartitionLookup.Found found = lookup.find(topic, e.key.partition(), e.currentLeaderEpoch);
+            if (found.error() == ErrorCode.NONE) {
+                recorded.add(found.partition().followerFetched(plan.replicaId(), e.fetchOffset));
+            }
+        }
+        return CompletableFuture.allOf(recorded.toArray(new CompletableFuture<?>[0]));
+    }
+
+    private static boolean isReplica(TopicImage topic, int index, int replicaId) {
+        return index >= 0 && index < topic.partitions().size()
+            && topic.partitions().get(index).replicas().contains(replicaId);
     }
 
     private int unknownPartitions(List<FetchSessions.Entry> entries) {
@@ -237,6 +294,8 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
         e.fetchOffset = p.fetchOffset();
         e.maxBytes = p.partitionMaxBytes();
         e.currentLeaderEpoch = p.currentLeaderEpoch();
+        e.lastFetchedEpoch = p.lastFetchedEpoch();
+        e.replicaHighWatermark = p.highWatermark();
         return e;
     }
 
@@ -256,7 +315,7 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
             Partition partition = pending.partition();
             int max = (int) Math.min(e.maxBytes, Math.max(0, local.budget()));
             boolean minOneBatch = !local.haveData();
-            return pools.remote(() -> readOne(e, partition, max, minOneBatch))
+            return pools.remote(() -> readOne(e, partition, max, minOneBatch, false))
                 .completeOnTimeout(null, pools.remoteWaitMs(), TimeUnit.MILLISECONDS)
                 .handle((read, error) -> {
                     Result result;
@@ -296,7 +355,7 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
             PartitionLookup.Found found = lookup.find(topic, key.partition(), e.currentLeaderEpoch);
             if (found.error() != ErrorCode.NONE) {
                 results.add(new Result(e, null, found.error(), MemoryRecords.EMPTY, -1, -1, -1, found.leaderId(),
-                    found.leaderEpoch()));
+                    found.leaderEpoch(), null));
                 continue;
             }
             Partition partition = found.partition();
@@ -304,7 +363,20 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
                 results.add(failed(e, ErrorCode.KAFKA_STORAGE_ERROR));
                 continue;
             }
-            if (partition.inRemoteTier(e.fetchOffset)) {
+            if (plan.fromFollower()) {
+                if (!isReplica(topic, key.partition(), plan.replicaId())) {
+                    // As Kafka: a broker outside the partition's assignment is no follower of it.
+                    results.add(failed(e, ErrorCode.NOT_LEADER_OR_FOLLOWER));
+                    continue;
+                }
+                LeaderEpochCheckpoint.EpochEnd diverging = diverging(e, partition);
+                if (diverging != null) {
+                    results.add(new Result(e, partition, ErrorCode.NONE, MemoryRecords.EMPTY, partition.highWatermark(),
+                        partition.lastStableOffset(), partition.logStartOffset(), -1, -1, diverging));
+                    continue;
+                }
+            }
+            if (!plan.fromFollower() && partition.inRemoteTier(e.fetchOffset)) {
                 if (remote < 0 && (budget > 0 || !haveData)) {
                     remote = results.size();
                 }
@@ -313,9 +385,9 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
             }
             Result r;
             if (budget > 0 || !haveData) {
-                r = readOne(e, partition, (int) Math.min(e.maxBytes, Math.max(0, budget)), !haveData);
+                r = readOne(e, partition, (int) Math.min(e.maxBytes, Math.max(0, budget)), !haveData, plan.fromFollower());
             } else {
-                long start = partition.logStartOffset();
+                long start = plan.fromFollower() ? partition.localLogStartOffset() : partition.logStartOffset();
                 r = e.fetchOffset < start || e.fetchOffset > partition.logEndOffset()
                     ? new Result(e, partition, ErrorCode.OFFSET_OUT_OF_RANGE, MemoryRecords.EMPTY,
                         partition.highWatermark(), partition.lastStableOffset(), start)
@@ -331,14 +403,33 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
         return new LocalReads(results, remote, budget, haveData);
     }
 
-    /** One partition's read: its records from the fetch offset, or the error that stops it. */
-    private static Result readOne(FetchSessions.Entry e, Partition partition, int maxBytes, boolean minOneBatch) {
+    /**
+     * Where a follower's log diverged from this leader's, by its last fetched epoch (KIP-595): the
+     * leader's log of that epoch (or the largest below it) ends before the fetch offset, or the
+     * leader knows no such epoch. Null when the follower's log is a prefix of this one's.
+     */
+    private static LeaderEpochCheckpoint.EpochEnd diverging(FetchSessions.Entry e, Partition partition) {
+        if (e.lastFetchedEpoch < 0) {
+            return null;
+        }
+        LeaderEpochCheckpoint.EpochEnd end = partition.endOffsetForEpoch(e.lastFetchedEpoch);
+        return end.epoch() < e.lastFetchedEpoch || end.endOffset() < e.fetchOffset ? end : null;
+    }
+
+    /**
+     * One partition's read: its records from the fetch offset, or the error that stops it. A
+     * follower reads up to the log end, a consumer up to the high watermark.
+     */
+    private static Result readOne(FetchSessions.Entry e, Partition partition, int maxBytes, boolean minOneBatch,
+                                  boolean follower) {
         Records records = MemoryRecords.EMPTY;
         ErrorCode error = ErrorCode.NONE;
         long hw = partition.highWatermark();
-        long start = partition.logStartOffset();
+        // A follower copies local segments only: one below them starts again at the local start.
+        long start = follower ? partition.localLogStartOffset() : partition.logStartOffset();
         try {
-            LogReadResult read = partition.read(e.fetchOffset, maxBytes, minOneBatch);
+            LogReadResult read = follower ? partition.readForReplica(e.fetchOffset, maxBytes, minOneBatch)
+                : partition.read(e.fetchOffset, maxBytes, minOneBatch);
             records = read.records();
             start = read.logStartOffset();
         } catch (OffsetOutOfRangeException oor) {
@@ -380,6 +471,8 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
             }
             if (hasData) {
                 returnedData.add(e.key);
+            }
+            if (hasData && !plan.fromFollower()) {
                 topicMetrics.fetched(r.partition().topic(), r.records().sizeInBytes(), RecordCounts.of(r.records()));
             }
             Object topicKey = byId ? e.key.topicId() : e.key.topic();
@@ -398,6 +491,10 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
                 .setAbortedTransactions(readCommitted ? new ArrayList<>() : null)
                 .setPreferredReadReplica(-1)
                 .setRecords(r.records());
+            if (r.diverging() != null) {
+                data.setDivergingEpoch(new FetchResponse.EpochEndOffset().setEpoch(r.diverging().epoch())
+                    .setEndOffset(r.diverging().endOffset()));
+            }
             if (r.error() == ErrorCode.NOT_LEADER_OR_FOLLOWER) {
                 data.setCurrentLeader(new FetchResponse.LeaderIdAndEpoch().setLeaderId(r.leaderId())
                     .setLeaderEpoch(r.leaderEpoch()));

@@ -34,6 +34,10 @@ final class FetchSessions {
         long fetchOffset;
         int maxBytes;
         int currentLeaderEpoch;
+        /** A follower's epoch of its last fetched batch (v12+), -1 when not sent. */
+        int lastFetchedEpoch = -1;
+        /** A follower's own high watermark (v18, KIP-1166); Long.MAX_VALUE when not sent. */
+        long replicaHighWatermark = Long.MAX_VALUE;
         long lastHighWatermark = -1;
         long lastStableOffset = -1;
         long lastLogStartOffset = -1;

@@ -70,10 +70,20 @@ public final class Partition {
     private volatile int minInsyncReplicas;
     private volatile long highWatermark;
     private volatile Role role;
-    /** On a leader: the log end offsets its followers last reported, by replica id. Written on the writer. */
-    private final Map<Integer, Long> followerEnds = new ConcurrentHashMap<>();
-    /** Bytes appended since the partition opened; written on the writer. */
-    private long appendedBytes;
+    /** On a leader: what each follower last reported, by replica id. Written on the writer. */
+    private final Map<Integer, Follower> followers = new ConcurrentHashMap<>();
+    /**
+     * On a leader: the ISR change sent to the controller and not yet answered or installed, null
+     * when none. While it is pending the high watermark counts the maximal ISR (the current one
+     * and the one asked for), as Kafka does: an expansion counts at once, a shrink only once
+     * committed. Writer only.
+     */
+    private volatile IsrProposal pendingIsr;
+    /** On a leader: the log end offset when its current leader epoch began. Writer only. */
+    private long leaderEpochStartOffset;
+    private final IsrListener isrListener;
+    /** Bytes appended since the partition opened (as leader or follower); written on the writer. */
+    private volatile long appendedBytes;
     /** Bytes below the high watermark appended since the partition opened; see {@link #committedBytes}. */
     private volatile long committedBytes;
     /**
@@ -106,20 +116,66 @@ public final class Partition {
     }
 
     /**
+     * Told on a leader's writer when it wants its ISR changed (a follower caught up, or one fell
+     * behind); the change goes to the controller as AlterPartition and comes back through
+     * {@link #isrChanged} or {@link #isrChangeFailed}. Must be quick and must not block.
+     */
+    @FunctionalInterface
+    public interface IsrListener {
+        /** Returns whether the change will be sent; false leaves the ISR alone (nobody to send it to). */
+        boolean isrChangeWanted(Partition partition, IsrProposal proposal);
+    }
+
+    /**
+     * An ISR change a leader asks the controller for: the new ISR, under the leader epoch and
+     * partition epoch it was decided on (the controller refuses it if either moved).
+     */
+    public record IsrProposal(int leaderEpoch, int partitionEpoch, List<Integer> isr) {
+        public IsrProposal {
+            isr = List.copyOf(isr);
+        }
+    }
+
+    /** On a leader, what one follower has shown by its fetches. Writer only, but for {@code logEndOffset}. */
+    private static final class Follower {
+        /** The fetch offset of its last fetch: it holds everything below; -1 before it fetched. */
+        volatile long logEndOffset = -1;
+        /** When it last was caught up with this leader, by Kafka's rule (see {@link #followerFetched}). */
+        long lastCaughtUpMs;
+        /** The leader's log end offset at its previous fetch, and when that fetch came. */
+        long lastFetchLeaderEnd = -1;
+        long lastFetchMs;
+
+        Follower(long lastCaughtUpMs) {
+            this.lastCaughtUpMs = lastCaughtUpMs;
+        }
+    }
+
+    /**
+     * Where a follower stands after a step of replication: what its next fetch sends.
+     *
+     * @param logEndOffset the fetch offset
+     * @param latestEpoch the epoch of its last batch (last fetched epoch), -1 if none
+     */
+    public record FollowerPosition(long logEndOffset, int latestEpoch, long highWatermark) {
+    }
+
+    /**
      * The partition's role as the metadata assigns it. Immutable.
      *
      * @param leader whether this broker leads the partition
      * @param leaderId the leading broker's id, -1 when none
      * @param isr the in-sync replicas (the leader among them)
+     * @param partitionEpoch the metadata's version of the partition: an ISR change names it
      */
-    public record Role(boolean leader, int leaderId, int leaderEpoch, List<Integer> isr) {
+    public record Role(boolean leader, int leaderId, int leaderEpoch, List<Integer> isr, int partitionEpoch) {
         public Role {
             isr = List.copyOf(isr);
         }
 
         /** The leader of a partition with a single replica: itself. */
         public static Role soleLeader(int nodeId, int leaderEpoch) {
-            return new Role(true, nodeId, leaderEpoch, List.of(nodeId));
+            return new Role(true, nodeId, leaderEpoch, List.of(nodeId), leaderEpoch);
         }
     }
 
@@ -145,7 +201,15 @@ public final class Partition {
     Partition(String topic, Uuid topicId, int index, PartitionLog log, TopicSettings settings, Role role,
               Executor pool, InstantSource clock, AppendListener listener, HighWatermarkListener highWatermarkListener,
               LongSupplier producerIdsHandedOut) {
+        this(topic, topicId, index, log, settings, role, pool, clock, listener, highWatermarkListener,
+            producerIdsHandedOut, (partition, proposal) -> false);
+    }
+
+    Partition(String topic, Uuid topicId, int index, PartitionLog log, TopicSettings settings, Role role,
+              Executor pool, InstantSource clock, AppendListener listener, HighWatermarkListener highWatermarkListener,
+              LongSupplier producerIdsHandedOut, IsrListener isrListener) {
         this.topic = topic;
+        this.isrListener = isrListener;
         this.producerIdsHandedOut = producerIdsHandedOut;
         this.topicId = topicId;
         this.index = index;
@@ -162,6 +226,8 @@ public final class Partition {
         if (role.leader()) {
             // As a leader does on election: its epoch starts at the log end. Nothing else writes yet.
             log.assignLeaderEpoch(role.leaderEpoch());
+            leaderEpochStartOffset = log.logEndOffset();
+            resetFollowers(role);
         }
         log.onRoll(this::snapshotProducers);
     }
@@ -193,7 +259,23 @@ public final class Partition {
 
     /** On a leader: the log end offsets its followers last reported, by replica id (empty until replication). */
     public Map<Integer, Long> followerLogEndOffsets() {
-        return Map.copyOf(followerEnds);
+        Map<Integer, Long> ends = new java.util.HashMap<>();
+        followers.forEach((id, f) -> {
+            if (f.logEndOffset >= 0) {
+                ends.put(id, f.logEndOffset);
+            }
+        });
+        return Map.copyOf(ends);
+    }
+
+    /** Bytes appended since the partition opened, committed or not: what a replica fetch waits for. */
+    public long appendedBytes() {
+        return appendedBytes;
+    }
+
+    /** The epoch of the log's last batch (a follower's last fetched epoch), -1 if none. Any thread. */
+    public int latestEpoch() {
+        return log.latestEpoch().orElse(-1);
     }
 
     /**
@@ -413,7 +495,9 @@ public final class Partition {
     /**
      * Takes the role the metadata now gives this partition, on the writer, in order with appends.
      * A new leader epoch starts at the log end in the leader-epoch checkpoint; a leader forgets what
-     * followers reported under an older epoch; an ISR change may move the high watermark.
+     * followers reported under an older epoch, and counts each in-sync follower as caught up now
+     * (as Kafka does on election); an ISR change may move the high watermark. A new partition epoch
+     * or leadership settles any ISR change still pending.
      */
     public CompletableFuture<Void> applyRole(Role next) {
         return onWriter(() -> {
@@ -421,36 +505,283 @@ public final class Partition {
             if (next.equals(before)) {
                 return null;
             }
-            if (next.leader() && (!before.leader() || next.leaderEpoch() != before.leaderEpoch())) {
-                followerEnds.clear();
+            boolean newLeadership = next.leader() && (!before.leader() || next.leaderEpoch() != before.leaderEpoch());
+            if (newLeadership) {
+                followers.clear();
                 if (!offline) {
                     guarded(() -> {
                         log.assignLeaderEpoch(next.leaderEpoch());
                         return null;
                     });
                 }
+                leaderEpochStartOffset = log.logEndOffset();
             }
             if (!next.leader()) {
-                followerEnds.clear();
-                uncommitted.clear();
+                followers.clear();
+            }
+            if (newLeadership || !next.leader() || next.partitionEpoch() != before.partitionEpoch()) {
+                pendingIsr = null;
             }
             role = next;
+            if (next.leader()) {
+                resetFollowers(next);
+            }
             advanceHighWatermark();
             return null;
         });
     }
 
+    /** Gives each in-sync follower without a record one caught up now, so none is dropped at once. */
+    private void resetFollowers(Role current) {
+        long now = clock.millis();
+        for (int replica : current.isr()) {
+            if (replica != current.leaderId()) {
+                followers.computeIfAbsent(replica, id -> new Follower(now));
+            }
+        }
+    }
+
     /**
-     * On a leader: follower {@code replicaId} has everything below {@code logEndOffset}, which may
-     * move the high watermark. Ignored on a follower and for replicas outside the ISR's reach.
+     * On a leader: follower {@code replicaId} fetched from {@code fetchOffset}, so it holds
+     * everything below it. That may move the high watermark, and may bring the follower into the
+     * ISR (an expansion is proposed once its log end reaches the high watermark and the start of
+     * this leader epoch). Kafka's rule for being caught up: a fetch at or past the leader's log end
+     * is caught up now; one at or past the leader's log end at the follower's previous fetch was
+     * caught up at that previous fetch. Ignored on a follower and for the leader itself.
      */
-    public CompletableFuture<Void> followerFetched(int replicaId, long logEndOffset) {
+    public CompletableFuture<Void> followerFetched(int replicaId, long fetchOffset) {
         return onWriter(() -> {
-            if (role.leader() && replicaId != role.leaderId()) {
-                followerEnds.put(replicaId, logEndOffset);
-                advanceHighWatermark();
+            Role current = role;
+            if (!current.leader() || replicaId == current.leaderId()) {
+                return null;
+            }
+            long now = clock.millis();
+            long leaderEnd = log.logEndOffset();
+            Follower f = followers.computeIfAbsent(replicaId, id -> new Follower(0));
+            if (fetchOffset >= leaderEnd) {
+                f.lastCaughtUpMs = Math.max(f.lastCaughtUpMs, now);
+            } else if (f.lastFetchLeaderEnd >= 0 && fetchOffset >= f.lastFetchLeaderEnd) {
+                f.lastCaughtUpMs = Math.max(f.lastCaughtUpMs, f.lastFetchMs);
+            }
+            f.lastFetchLeaderEnd = leaderEnd;
+            f.lastFetchMs = now;
+            f.logEndOffset = fetchOffset;
+            advanceHighWatermark();
+            if (pendingIsr == null && !current.isr().contains(replicaId) && fetchOffset >= highWatermark
+                && fetchOffset >= leaderEpochStartOffset) {
+                List<Integer> grown = new ArrayList<>(current.isr());
+                grown.add(replicaId);
+                propose(current, grown);
             }
             return null;
+        });
+    }
+
+    /**
+     * On a leader: proposes dropping the in-sync followers not caught up within the last
+     * {@code lagMs} ({@code replica.lag.time.max.ms}) that lack part of the log. Nothing while
+     * another change is pending.
+     */
+    public CompletableFuture<Void> maybeShrinkIsr(long lagMs) {
+        return onWriter(() -> {
+            Role current = role;
+            if (!current.leader() || pendingIsr != null || current.isr().size() <= 1) {
+                return null;
+            }
+            long now = clock.millis();
+            long end = log.logEndOffset();
+            List<Integer> kept = new ArrayList<>(current.isr().size());
+            for (int replica : current.isr()) {
+                Follower f = replica == current.leaderId() ? null : followers.computeIfAbsent(replica,
+                    id -> new Follower(now));
+                // As Kafka: a follower holding the whole log stays, however long ago it fetched
+                // (one whose broker is gone is fenced by the controller instead).
+                if (f == null || f.logEndOffset == end || now - f.lastCaughtUpMs <= lagMs) {
+                    kept.add(replica);
+                }
+            }
+            if (kept.size() < current.isr().size()) {
+                logger.info("Shrinking the ISR of {} from {} to {}: the others are more than {} ms behind", this,
+                    current.isr(), kept, lagMs);
+                propose(current, kept);
+            }
+            return null;
+        });
+    }
+
+    private void propose(Role current, List<Integer> isr) {
+        IsrProposal proposal = new IsrProposal(current.leaderEpoch(), current.partitionEpoch(), isr);
+        if (isrListener.isrChangeWanted(this, proposal)) {
+            pendingIsr = proposal;
+            advanceHighWatermark();
+        }
+    }
+
+    /** The ISR change this leader waits for the controller to answer, if any (writer state, read anywhere). */
+    public Optional<IsrProposal> pendingIsrChange() {
+        return Optional.ofNullable(pendingIsr);
+    }
+
+    /**
+     * The controller took {@code sent}: the leader installs the ISR and partition epoch it
+     * answered with, unless a newer image already moved past them.
+     */
+    public CompletableFuture<Void> isrChanged(IsrProposal sent, int leaderEpoch, int partitionEpoch, List<Integer> isr) {
+        return onWriter(() -> {
+            if (pendingIsr == sent) {
+                pendingIsr = null;
+            }
+            Role current = role;
+            if (current.leader() && current.leaderEpoch() == leaderEpoch && partitionEpoch > current.partitionEpoch()) {
+                role = new Role(true, current.leaderId(), leaderEpoch, isr, partitionEpoch);
+                resetFollowers(role);
+                advanceHighWatermark();
+                // The ISR itself changed: acks=all writes check it against min.insync.replicas.
+                highWatermarkListener.highWatermarkMoved(this);
+            }
+            return null;
+        });
+    }
+
+    /**
+     * The controller did not take {@code sent}. With {@code waitForImage} (its epochs were stale)
+     * it stays pending until the next image settles it, as Kafka does; otherwise it is dropped and
+     * proposed again when the reason for it still holds.
+     */
+    public CompletableFuture<Void> isrChangeFailed(IsrProposal sent, boolean waitForImage) {
+        return onWriter(() -> {
+            if (pendingIsr == sent && !waitForImage) {
+                pendingIsr = null;
+            }
+            return null;
+        });
+    }
+
+    // ------------------------------------------------------------------ follower
+
+    private boolean followsAt(int leaderEpoch) {
+        Role current = role;
+        return !current.leader() && current.leaderEpoch() == leaderEpoch && !offline;
+    }
+
+    private FollowerPosition position() {
+        return new FollowerPosition(log.logEndOffset(), latestEpoch(), highWatermark);
+    }
+
+    /** Where this follower stands, if it still follows at {@code leaderEpoch}. */
+    public CompletableFuture<Optional<FollowerPosition>> followerPosition(int leaderEpoch) {
+        return onWriter(() -> followsAt(leaderEpoch) ? Optional.of(position()) : Optional.empty());
+    }
+
+    /**
+     * A follower at {@code leaderEpoch} appends what its leader sent, byte for byte (producer state
+     * kept), then takes the leader's high watermark (bounded by its own log end) and log start
+     * offset (bounded by its high watermark). Empty, with nothing written, if the role moved on.
+     */
+    public CompletableFuture<Optional<FollowerPosition>> appendAsFollower(int leaderEpoch, MemoryRecords records,
+                                                                          long leaderHighWatermark, long leaderLogStart) {
+        return onWriter(() -> {
+            if (!followsAt(leaderEpoch)) {
+                return Optional.empty();
+            }
+            Optional<AppendResult> appended = guarded(() -> log.appendAsFollower(records, producers));
+            if (appended.isPresent()) {
+                appendedBytes += appended.get().sizeInBytes();
+                if (uncommitted.size() == MAX_UNCOMMITTED_APPENDS) {
+                    uncommitted.pollFirst();
+                }
+                uncommitted.addLast(new long[] {log.logEndOffset(), appendedBytes});
+            }
+            followHighWatermark(leaderHighWatermark);
+            if (leaderLogStart > log.logStartOffset()) {
+                long start = Math.min(leaderLogStart, highWatermark);
+                if (start > log.logStartOffset()) {
+                    guarded(() -> {
+                        log.setLogStartOffset(start);
+                        return null;
+                    });
+                    deleteOldSnapshots();
+                }
+            }
+            return Optional.of(position());
+        });
+    }
+
+    /** A follower's high watermark: the leader's, within its own log. */
+    private void followHighWatermark(long leaderHighWatermark) {
+        long bounded = log.updateHighWatermark(leaderHighWatermark);
+        if (bounded < highWatermark) {
+            // A new leader may not have learnt the old one's high watermark yet: follow it down.
+            highWatermark = bounded;
+        } else {
+            moveHighWatermark(bounded);
+        }
+    }
+
+    /**
+     * A follower at {@code leaderEpoch} whose log diverged from its leader's: the leader's log
+     * has epoch {@code leaderEpochAt} up to {@code leaderEndOffset} (a fetch response's diverging
+     * epoch, or an OffsetForLeaderEpoch answer). Truncates as Kafka's follower does: when this log
+     * knows that epoch, to the lower of the two ends; when its own floor epoch is an older one, to
+     * where that ended here (the next fetch then asks again with the older epoch); when the
+     * leader knows no such epoch, to the high watermark. Never past the log end.
+     */
+    public CompletableFuture<Optional<FollowerPosition>> truncateToLeader(int leaderEpoch, int leaderEpochAt,
+                                                                          long leaderEndOffset) {
+        return onWriter(() -> {
+            if (!followsAt(leaderEpoch)) {
+                return Optional.empty();
+            }
+            long end = log.logEndOffset();
+            long target;
+            if (leaderEpochAt < 0 || leaderEndOffset < 0) {
+                target = Math.min(highWatermark, end);
+            } else {
+                LeaderEpochCheckpoint.EpochEnd mine = log.endOffsetForEpoch(leaderEpochAt);
+                if (mine.epoch() < 0) {
+                    target = Math.min(leaderEndOffset, end);
+                } else if (mine.epoch() != leaderEpochAt) {
+                    target = Math.min(mine.endOffset(), end);
+                } else {
+                    target = Math.min(Math.min(leaderEndOffset, mine.endOffset()), end);
+                }
+            }
+            truncate(target);
+            return Optional.of(position());
+        });
+    }
+
+    private void truncate(long offset) {
+        if (offset >= log.logEndOffset()) {
+            return;
+        }
+        logger.info("Truncating {} to offset {} (log end {}), where it diverged from its leader", this, offset,
+            log.logEndOffset());
+        guarded(() -> log.truncateTo(offset, producers));
+        highWatermark = Math.min(highWatermark, log.logEndOffset());
+        while (!uncommitted.isEmpty() && uncommitted.peekLast()[0] > log.logEndOffset()) {
+            uncommitted.pollLast();
+        }
+    }
+
+    /**
+     * A follower whose next offset is below its leader's log start: the log is emptied and starts
+     * again at {@code leaderLogStart}, as the leader has nothing before it to send.
+     */
+    public CompletableFuture<Optional<FollowerPosition>> restartAt(int leaderEpoch, long leaderLogStart) {
+        return onWriter(() -> {
+            if (!followsAt(leaderEpoch)) {
+                return Optional.empty();
+            }
+            logger.info("Restarting {} at offset {}: its leader's log starts after its log end {}", this,
+                leaderLogStart, log.logEndOffset());
+            guarded(() -> {
+                log.truncateFullyAndStartAt(leaderLogStart, producers);
+                return null;
+            });
+            highWatermark = log.logEndOffset();
+            uncommitted.clear();
+            return Optional.of(position());
         });
     }
 
@@ -506,6 +837,20 @@ public final class Partition {
             return new LogReadResult(MemoryRecords.EMPTY, log.logStartOffset(), log.logEndOffset());
         }
         return guarded(() -> log.read(offset, maxBytes, hw, minOneBatch));
+    }
+
+    /**
+     * A follower's read on the leader: from {@code offset} up to the log end, not the high
+     * watermark, since the follower must hold records before they can be committed.
+     *
+     * @throws dev.sluice.storage.OffsetOutOfRangeException if the offset is outside the local log
+     * @throws LogStorageException if the partition is offline or the read fails
+     */
+    public LogReadResult readForReplica(long offset, int maxBytes, boolean minOneBatch) {
+        if (offline) {
+            throw new LogStorageException(this + " is offline after a storage error");
+        }
+        return guarded(() -> log.read(offset, maxBytes, log.logEndOffset(), minOneBatch));
     }
 
     /**
@@ -630,9 +975,9 @@ public final class Partition {
     }
 
     /**
-     * On a leader, moves the high watermark up to the lowest log end offset over the ISR, never
-     * back, and tells the listener when it moved. Returns whether it now equals the log end.
-     * Runs on the writer (or before the partition serves).
+     * On a leader, moves the high watermark up to the lowest log end offset over the maximal ISR
+     * (the ISR and a pending change's), never back, and tells the listener when it moved. Returns
+     * whether it now equals the log end. Runs on the writer (or before the partition serves).
      */
     private boolean advanceHighWatermark() {
         Role current = role;
@@ -641,17 +986,29 @@ public final class Partition {
             return highWatermark >= end;
         }
         long candidate = end;
-        for (int replica : current.isr()) {
+        IsrProposal pending = pendingIsr;
+        for (int i = 0, n = current.isr().size() + (pending == null ? 0 : pending.isr().size()); i < n; i++) {
+            int replica = i < current.isr().size() ? current.isr().get(i) : pending.isr().get(i - current.isr().size());
             if (replica != current.leaderId()) {
-                Long reported = followerEnds.get(replica);
-                candidate = Math.min(candidate, reported == null ? highWatermark : reported);
+                Follower f = followers.get(replica);
+                long reported = f == null ? -1 : f.logEndOffset;
+                candidate = Math.min(candidate, reported < 0 ? highWatermark : reported);
             }
         }
+        moveHighWatermark(candidate);
+        return highWatermark >= end;
+    }
+
+    /**
+     * Raises the high watermark to {@code candidate} if that is higher: the bytes it passes count
+     * as committed, and the listener hears of it. Writer only.
+     */
+    private void moveHighWatermark(long candidate) {
         if (candidate <= highWatermark) {
-            return highWatermark >= end;
+            return;
         }
         highWatermark = candidate;
-        if (candidate >= end) {
+        if (candidate >= log.logEndOffset()) {
             uncommitted.clear();
             committedBytes = appendedBytes;
         } else {
@@ -662,7 +1019,6 @@ public final class Partition {
             committedBytes = committed;
         }
         highWatermarkListener.highWatermarkMoved(this);
-        return candidate >= end;
     }
 
     /**

@@ -88,6 +88,8 @@ public final class Partitions implements MetadataListener, AutoCloseable {
     private final Map<Key, Partition> partitions = new ConcurrentHashMap<>();
     private final List<Partition.AppendListener> appendListeners = new CopyOnWriteArrayList<>();
     private final List<Partition.HighWatermarkListener> highWatermarkListeners = new CopyOnWriteArrayList<>();
+    /** Who sends a leader's ISR changes to the controller; none on a single broker. */
+    private volatile Partition.IsrListener isrListener = (partition, proposal) -> false;
     private final OffsetCheckpointFile recoveryPoints;
     private final OffsetCheckpointFile logStartOffsets;
     private final OffsetCheckpointFile highWatermarks;
@@ -172,6 +174,11 @@ public final class Partitions implements MetadataListener, AutoCloseable {
         highWatermarkListeners.add(listener);
     }
 
+    /** Sends the ISR changes leaders want to the controller (the replica manager, in a cluster). */
+    public void setIsrListener(Partition.IsrListener listener) {
+        isrListener = listener;
+    }
+
     /** This broker's node id: the partitions held here are those whose replicas name it. */
     public int nodeId() {
         return nodeId;
@@ -184,7 +191,7 @@ public final class Partitions implements MetadataListener, AutoCloseable {
 
     /** The role {@code p} gives this broker's replica. */
     public Partition.Role roleOf(PartitionImage p) {
-        return new Partition.Role(p.leader() == nodeId, p.leader(), p.leaderEpoch(), p.isr());
+        return new Partition.Role(p.leader() == nodeId, p.leader(), p.leaderEpoch(), p.isr(), p.partitionEpoch());
     }
 
     public Optional<Partition> get(String topic, int partition) {
@@ -297,7 +304,8 @@ public final class Partitions implements MetadataListener, AutoCloseable {
                 : (RuntimeException) e;
         }
         Partition partition = new Partition(topic.name(), topic.id(), p.partition(), partitionLog, settings,
-            roleOf(p), io, clock, this::appended, this::highWatermarkMoved, () -> nextProducerId);
+            roleOf(p), io, clock, this::appended, this::highWatermarkMoved, () -> nextProducerId,
+            (held, proposal) -> isrListener.isrChangeWanted(held, proposal));
         if (recover) {
             Long hw = startupHighWatermarks.map(m -> m.get(tp)).orElse(null);
             if (hw != null) {

@@ -199,7 +199,7 @@ public final class NetworkServer implements AutoCloseable {
                 break;
             }
         }
-        if (tracker.anyBusy()) {
+        if (tracker.anyBusy() && graceMs > 0) {
             log.warn("closing connections with requests still in flight after {} ms", graceMs);
         }
         for (Channel c : tracker.open()) {

@@ -17,10 +17,38 @@ import java.util.concurrent.Executor;
  */
 public final class DelayedFetches extends PartitionPurgatory {
     private final Executor executor;
+    /**
+     * Followers' fetches on a leader, which wait for appended bytes rather than committed ones (a
+     * follower must fetch records before they can commit); woken on appends, apart from the
+     * consumers' so that neither is checked for the other's events.
+     */
+    private final DelayedOperations<Partition> replicaFetches = new DelayedOperations<>("replica-fetch");
 
     public DelayedFetches(Executor executor) {
         super("fetch");
         this.executor = executor;
+    }
+
+    /** Records were appended to {@code partition}: followers waiting on it may complete. */
+    void appended(Partition partition) {
+        replicaFetches.wake(partition);
+    }
+
+    @Override
+    void cancelAll(Partition partition) {
+        super.cancelAll(partition);
+        replicaFetches.cancelAll(partition);
+    }
+
+    @Override
+    public int waitingCount() {
+        return super.waitingCount() + replicaFetches.waitingCount();
+    }
+
+    @Override
+    public void close() {
+        super.close();
+        replicaFetches.close();
     }
 
     /** A parked fetch, as its handler sees it. */
@@ -34,12 +62,14 @@ public final class DelayedFetches extends PartitionPurgatory {
         private final long[] committedAtStart;
         private final long bytesNeeded;
         private final Runnable onComplete;
+        private final boolean appended;
 
-        Fetch(List<Partition> partitions, long bytesNeeded, Runnable onComplete) {
+        Fetch(List<Partition> partitions, long bytesNeeded, boolean appended, Runnable onComplete) {
             this.partitions = partitions;
+            this.appended = appended;
             this.committedAtStart = new long[partitions.size()];
             for (int i = 0; i < committedAtStart.length; i++) {
-                committedAtStart[i] = partitions.get(i).committedBytes();
+                committedAtStart[i] = bytes(partitions.get(i));
             }
             this.bytesNeeded = bytesNeeded;
             this.onComplete = onComplete;
@@ -49,9 +79,13 @@ public final class DelayedFetches extends PartitionPurgatory {
         protected boolean isSatisfied() {
             long seen = 0;
             for (int i = 0; i < committedAtStart.length; i++) {
-                seen += partitions.get(i).committedBytes() - committedAtStart[i];
+                seen += bytes(partitions.get(i)) - committedAtStart[i];
             }
             return seen >= bytesNeeded;
+        }
+
+        private long bytes(Partition p) {
+            return appended ? p.appendedBytes() : p.committedBytes();
         }
 
         @Override
@@ -66,8 +100,19 @@ public final class DelayedFetches extends PartitionPurgatory {
      */
     public Parked await(Collection<Partition> partitions, long bytesNeeded, long maxWaitMs, Runnable onComplete) {
         List<Partition> watched = List.copyOf(partitions);
-        Fetch fetch = new Fetch(watched, Math.max(1, bytesNeeded), onComplete);
+        Fetch fetch = new Fetch(watched, Math.max(1, bytesNeeded), false, onComplete);
         operations.completeOrWatch(fetch, watched, maxWaitMs);
+        return fetch::forget;
+    }
+
+    /**
+     * A follower's fetch on a leader: parks until {@code bytesNeeded} more bytes are appended to
+     * {@code partitions} (committed or not) or {@code maxWaitMs} passes.
+     */
+    public Parked awaitAppended(Collection<Partition> partitions, long bytesNeeded, long maxWaitMs, Runnable onComplete) {
+        List<Partition> watched = List.copyOf(partitions);
+        Fetch fetch = new Fetch(watched, Math.max(1, bytesNeeded), true, onComplete);
+        replicaFetches.completeOrWatch(fetch, watched, maxWaitMs);
         return fetch::forget;
     }
 }

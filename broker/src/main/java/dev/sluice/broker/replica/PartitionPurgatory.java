@@ -16,23 +16,23 @@ abstract class PartitionPurgatory implements AutoCloseable {
     }
 
     /** The high watermark (or ISR) of {@code partition} changed: requests now satisfied complete. */
-    final void wake(Partition partition) {
+    void wake(Partition partition) {
         operations.wake(partition);
     }
 
     /** This broker no longer leads {@code partition}: requests waiting on it are answered now. */
-    final void cancelAll(Partition partition) {
+    void cancelAll(Partition partition) {
         operations.cancelAll(partition);
     }
 
     /** Requests currently waiting (for metrics and tests). */
-    public final int waitingCount() {
+    public int waitingCount() {
         return operations.waitingCount();
     }
 
     /** Answers every waiting request now and stops the timer. */
     @Override
-    public final void close() {
+    public void close() {
         operations.close();
     }
 }

@@ -37,6 +37,8 @@ public final class Replicas implements MetadataListener, AutoCloseable {
     private final Partitions partitions;
     private final DelayedFetches fetches;
     private final DelayedProduces produces;
+    /** Follows the partitions other brokers lead; null on a single broker, where there are none. */
+    private final ReplicaFetchers fetchers;
     private final List<LeadershipListener> listeners = new CopyOnWriteArrayList<>();
     /** Partitions this broker leads, with the epoch last announced. Written on the metadata thread only. */
     private final Map<Partitions.Key, Led> led = new ConcurrentHashMap<>();
@@ -52,10 +54,23 @@ public final class Replicas implements MetadataListener, AutoCloseable {
 
     /** Wakes {@code fetches} and {@code produces} whenever a partition's high watermark moves. */
     public Replicas(Partitions partitions, DelayedFetches fetches, DelayedProduces produces) {
+        this(partitions, fetches, produces, null);
+    }
+
+    /**
+     * In a cluster: also hands each partition that another broker leads to {@code fetchers}, and
+     * takes it away again when it leads here, loses its leader or is deleted; and wakes followers'
+     * fetches parked here on every append.
+     */
+    public Replicas(Partitions partitions, DelayedFetches fetches, DelayedProduces produces, ReplicaFetchers fetchers) {
         this.partitions = partitions;
         this.fetches = fetches;
         this.produces = produces;
+        this.fetchers = fetchers;
         partitions.addHighWatermarkListener(this::highWatermarkMoved);
+        if (fetchers != null) {
+            partitions.addAppendListener((partition, bytes, records) -> fetches.appended(partition));
+        }
     }
 
     /** Listeners added before {@link #load} hear of every partition led at start-up. */
@@ -113,11 +128,18 @@ public final class Replicas implements MetadataListener, AutoCloseable {
                 }
                 if (role.equals(last) && !announce && !resigned) {
                     // Most changes leave most partitions alone: no task for their writers.
+                    if (fetchers != null) {
+                        follow(partition, role);
+                    }
                     continue;
                 }
                 // A partition seen for the first time has nothing queued, so announcing at once keeps the order.
                 CompletableFuture<Void> applied = role.equals(last) ? CompletableFuture.completedFuture(null)
                     : partition.applyRole(role);
+                if (fetchers != null) {
+                    // Queued after the role, so the writer has applied it before the fetcher asks it anything.
+                    follow(partition, role);
+                }
                 applied.whenComplete((v, failure) -> {
                     if (failure != null) {
                         log.error("{} could not take its role as {} at leader epoch {}: {}", partition,
@@ -134,12 +156,27 @@ public final class Replicas implements MetadataListener, AutoCloseable {
                 });
             }
         }
+        if (fetchers != null) {
+            for (Partition gone : requested.keySet()) {
+                if (!nowRequested.containsKey(gone)) {
+                    fetchers.stop(gone);
+                }
+            }
+        }
         requested = nowRequested;
         // Led partitions the image no longer has (deleted topics) or no longer places here.
         for (Map.Entry<Partitions.Key, Led> e : Map.copyOf(led).entrySet()) {
             if (!stillLed.containsKey(e.getKey())) {
                 resign(e.getKey(), e.getValue(), e.getValue().leaderEpoch());
             }
+        }
+    }
+
+    private void follow(Partition partition, Partition.Role role) {
+        if (!role.leader() && role.leaderId() >= 0 && role.leaderId() != partitions.nodeId()) {
+            fetchers.follow(partition, role.leaderId(), role.leaderEpoch());
+        } else {
+            fetchers.stop(partition);
         }
     }
 

@@ -180,6 +180,60 @@ class CoordinatorRuntimeTest {
         assertEquals(7, total(runtime, 0));
     }
 
+    /** Partition 0 led here with replica 2 in its ISR, so nothing commits until replica 2 fetches. */
+    private Partition withFollower(int leaderEpoch) {
+        Partition p = partition(0);
+        p.applyRole(new Partition.Role(true, 1, leaderEpoch, List.of(1, 2), leaderEpoch)).join();
+        return p;
+    }
+
+    @Test
+    void aWriteIsAnsweredOnlyOnceTheHighWatermarkPassesItsBatchAndLaterOperationsWaitForIt() throws Exception {
+        CoordinatorRuntime<Counter> runtime = loadedOnPartitionZero();
+        partitions.addHighWatermarkListener(runtime::highWatermarkMoved);
+        Partition p = withFollower(0);
+
+        CompletableFuture<Long> written = runtime.write(0, c -> c.add(3, 0));
+        CompletableFuture<Long> read = onExecutor(runtime, 0, c -> c.total);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (p.logEndOffset() < 1) {
+            assertTrue(System.nanoTime() < deadline, "the write was not appended");
+            Thread.sleep(1);
+        }
+        assertEquals(0, p.highWatermark());
+        assertFalse(written.isDone(), "answered before the follower had the record");
+        assertFalse(read.isDone(), "an operation ran before the write ahead of it was committed");
+
+        p.followerFetched(2, 1).join();
+        assertEquals(3, written.get(10, TimeUnit.SECONDS));
+        assertEquals(3, read.get(10, TimeUnit.SECONDS), "the operation saw the committed write");
+    }
+
+    @Test
+    void aLoadWaitsUntilItsLogIsCommittedAndReplaysOnlyCommittedRecords() throws Exception {
+        CoordinatorRuntime<Counter> first = loadedOnPartitionZero();
+        assertEquals(5, add(first, 5));
+        first.unload(TOPIC, 0, 0);
+        Partition p = withFollower(1);
+        // A record the old leader wrote that no follower has yet.
+        CoordinatorRuntime<Counter> writer = runtime();
+        p.append(dev.sluice.wire.record.MemoryRecords.withBatches(new dev.sluice.wire.record.RecordBatchBuilder(0)
+            .append(System.currentTimeMillis(), "counter".getBytes(StandardCharsets.UTF_8),
+                ByteBuffer.allocate(8).putLong(0, 9).array()).build())).join();
+        assertEquals(2, p.logEndOffset());
+        assertEquals(1, p.highWatermark());
+
+        CoordinatorRuntime<Counter> second = writer;
+        partitions.addHighWatermarkListener(second::highWatermarkMoved);
+        second.load(p, 1);
+        assertEquals(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, second.status(0));
+        assertEquals(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, refusal(second.write(0, c -> c.add(1, 0))));
+
+        p.followerFetched(2, 2).join();
+        loaded(second, 0);
+        assertEquals(9, total(second, 0), "loaded once the last record was committed");
+    }
+
     @Test
     void aFailedAppendFailsTheAnswerAndLeavesTheStateAsItWas() throws Exception {
         CoordinatorRuntime<Counter> runtime = loadedOnPartitionZero();

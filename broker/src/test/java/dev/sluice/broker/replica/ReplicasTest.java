@@ -165,7 +165,7 @@ class ReplicasTest {
         assertEquals(List.of(ErrorCode.NOT_LEADER_OR_FOLLOWER), produce.get(10, TimeUnit.SECONDS));
         await(() -> fetched.get() == 1, "the waiting fetch was not answered");
         await(() -> announced.contains("resigned t-0 1"), "the resignation was not announced");
-        assertEquals(new Partition.Role(false, 2, 1, List.of(2)), p.role());
+        assertEquals(new Partition.Role(false, 2, 1, List.of(2), 1), p.role());
         assertEquals(ErrorCode.NOT_LEADER_OR_FOLLOWER, p.append(batch(1)).join().error());
         assertEquals(5, p.logEndOffset(), "a follower's log takes no produce");
         assertEquals(0, replicas.leaderCount());
@@ -189,7 +189,7 @@ class ReplicasTest {
             replicas.onChange(shrunk, grown);
         }
         p.producers().join();
-        assertEquals(new Partition.Role(true, 1, 0, List.of(1, 2)), p.role(), "every change is on the writer by now");
+        assertEquals(new Partition.Role(true, 1, 0, List.of(1, 2), 0), p.role(), "every change is on the writer by now");
         assertEquals(List.of("leader t-0 0"), announced, "the ISR changed, the leadership did not");
     }
 
@@ -202,5 +202,24 @@ class ReplicasTest {
         p.followerFetched(2, required).join();
         assertEquals(List.of(ErrorCode.NONE), whole.get(10, TimeUnit.SECONDS));
         assertEquals(0, produces.waitingCount());
+    }
+
+    @Test
+    void recordsThatArrivedAsFollowerWakeWaitingFetchesWhenTheyCommitAfterALeadershipChange() throws Exception {
+        Partition p = start(image(2, 1, List.of(1, 2)));
+        assertFalse(p.isLeader());
+        MemoryRecords fetched = MemoryRecords.withBatches(new RecordBatchBuilder(0).partitionLeaderEpoch(1)
+            .append(System.currentTimeMillis(), null, new byte[100]).append(System.currentTimeMillis(), null, new byte[100])
+            .build());
+        assertEquals(2, p.appendAsFollower(1, fetched, 0, 0).join().orElseThrow().logEndOffset());
+        assertEquals(0, p.highWatermark(), "the leader had not committed them");
+        AtomicInteger woken = new AtomicInteger();
+        fetches.await(List.of(p), 1, 60_000, woken::incrementAndGet);
+
+        replicas.onChange(image(2, 1, List.of(1, 2)), image(1, 2, List.of(1)));
+
+        await(() -> p.highWatermark() == 2, "the new sole in-sync leader did not commit its log");
+        await(() -> woken.get() == 1, "the fetch waiting for committed bytes was not woken");
+        assertTrue(p.committedBytes() >= fetched.sizeInBytes());
     }
 }
