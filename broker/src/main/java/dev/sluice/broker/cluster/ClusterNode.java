@@ -108,10 +108,7 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
 
     /** The metadata quorum of {@code config}'s voters, not started. */
     public static RatisMetadataLog openQuorum(BrokerConfig config, String clusterId, Path directory) {
-        List<QuorumVoter> voters = new ArrayList<>();
-        for (dev.sluice.broker.config.QuorumVoter v : config.quorumVoters()) {
-            voters.add(new QuorumVoter(v.nodeId(), v.address().host(), v.address().port()));
-        }
+        List<dev.sluice.broker.config.QuorumVoter> voters = config.quorumVoters();
         // Kafka's election timeout is the shortest wait; Ratis draws each wait between it and twice it.
         java.time.Duration election = java.time.Duration.ofMillis(
             config.getInt(dev.sluice.broker.config.BrokerConfigKeys.CONTROLLER_QUORUM_ELECTION_TIMEOUT_MS));

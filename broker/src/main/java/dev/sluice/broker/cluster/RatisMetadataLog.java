@@ -1,5 +1,6 @@
 package dev.sluice.broker.cluster;
 
+import dev.sluice.broker.config.QuorumVoter;
 import dev.sluice.broker.metadata.MetadataLog;
 import dev.sluice.wire.message.ErrorCode;
 import dev.sluice.wire.message.Message;
@@ -120,12 +121,12 @@ public final class RatisMetadataLog implements MetadataLog {
         Consumer<RaftProperties> tuning) {
         this.tuning = tuning;
         this.nodeId = nodeId;
-        this.self = voters.stream().filter(v -> v.id() == nodeId).findFirst().orElseThrow(() ->
+        this.self = voters.stream().filter(v -> v.nodeId() == nodeId).findFirst().orElseThrow(() ->
             new IllegalArgumentException("node " + nodeId + " is not among controller.quorum.voters " + voters));
         this.selfId = peerId(nodeId);
         List<RaftPeer> peers = new ArrayList<>();
         for (QuorumVoter voter : voters) {
-            peers.add(RaftPeer.newBuilder().setId(peerId(voter.id())).setAddress(voter.address()).build());
+            peers.add(RaftPeer.newBuilder().setId(peerId(voter.nodeId())).setAddress(voter.address().toString()).build());
         }
         this.group = RaftGroup.valueOf(groupId(clusterId), peers);
         this.directory = directory;
@@ -236,8 +237,8 @@ public final class RatisMetadataLog implements MetadataLog {
     private RaftProperties properties() {
         RaftProperties p = new RaftProperties();
         RaftServerConfigKeys.setStorageDir(p, List.of(directory.toFile()));
-        GrpcConfigKeys.Server.setHost(p, self.host());
-        GrpcConfigKeys.Server.setPort(p, self.port());
+        GrpcConfigKeys.Server.setHost(p, self.address().host());
+        GrpcConfigKeys.Server.setPort(p, self.address().port());
         RaftServerConfigKeys.Rpc.setTimeoutMin(p, duration(settings.electionTimeoutMin()));
         RaftServerConfigKeys.Rpc.setTimeoutMax(p, duration(settings.electionTimeoutMax()));
         RaftServerConfigKeys.Rpc.setRequestTimeout(p, duration(settings.requestTimeout()));

@@ -1,5 +1,7 @@
 package dev.sluice.broker.cluster;
 
+import dev.sluice.broker.config.HostPort;
+import dev.sluice.broker.config.QuorumVoter;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -259,7 +261,7 @@ class RatisMetadataLogTest {
         /** Starts the given nodes (all three if none are named) of a new quorum. */
         void start(int... ids) throws IOException {
             for (int id = 0; id < 3; id++) {
-                voters.add(new QuorumVoter(id, "127.0.0.1", freePort()));
+                voters.add(new QuorumVoter(id, new HostPort("127.0.0.1", freePort())));
             }
             for (int id : ids.length == 0 ? new int[] {0, 1, 2} : ids) {
                 startNode(id);
