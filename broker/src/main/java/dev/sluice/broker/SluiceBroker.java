@@ -114,6 +114,8 @@ public final class SluiceBroker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SluiceBroker.class);
     /** How long a closing cluster broker waits for the controller to move its leaderships away. */
     private static final long CONTROLLED_SHUTDOWN_WAIT_MS = 5_000;
+    /** Kafka's rack-aware replica selector, named as users configure it (KIP-392). */
+    private static final String RACK_AWARE_SELECTOR = "org.apache.kafka.common.replica.RackAwareReplicaSelector";
 
     private final BrokerConfig config;
     private final DataDirectory dataDirectory;
@@ -342,7 +344,8 @@ public final class SluiceBroker implements AutoCloseable {
                 : BrokerDirectory.singleNode(identity, view);
             FetchHandler fetchHandler = new FetchHandler(view, partitions, delayedFetches, readPools,
                 config.getInt(BrokerConfigKeys.MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS),
-                config.getInt(BrokerConfigKeys.FETCH_MAX_BYTES), topicMetrics);
+                config.getInt(BrokerConfigKeys.FETCH_MAX_BYTES), topicMetrics,
+                RACK_AWARE_SELECTOR.equals(config.getString(BrokerConfigKeys.REPLICA_SELECTOR_CLASS)));
             List<ApiHandler<?, ?>> handlers = new ArrayList<>(List.of(
                 new ProduceHandler(view, partitions, delayedProduces),
                 fetchHandler,

@@ -153,6 +153,57 @@ class SluiceClusterTest {
         }
     }
 
+    @Test
+    void aConsumerInTheRackOfAFollowerReadsFromThatFollower() throws Exception {
+        SluiceCluster.Builder builder = SluiceCluster.builder().brokers(3)
+            .config("replica.selector.class", "org.apache.kafka.common.replica.RackAwareReplicaSelector");
+        for (int id = 1; id <= 3; id++) {
+            builder.brokerConfig(id, "broker.rack", "rack-" + id);
+        }
+        try (SluiceCluster cluster = builder.start(); Admin admin = admin(cluster)) {
+            admin.createTopics(List.of(new NewTopic("racked", 1, (short) 3))).all().get(30, TimeUnit.SECONDS);
+            Properties props = new Properties();
+            props.put("bootstrap.servers", cluster.bootstrapServers());
+            props.put("acks", "all");
+            try (org.apache.kafka.clients.producer.KafkaProducer<String, String> producer =
+                     new org.apache.kafka.clients.producer.KafkaProducer<>(props,
+                         new org.apache.kafka.common.serialization.StringSerializer(),
+                         new org.apache.kafka.common.serialization.StringSerializer())) {
+                for (int i = 0; i < 50; i++) {
+                    producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>("racked", "v" + i));
+                }
+                producer.flush();
+            }
+            int leader = awaitLeader(cluster, "racked", -1);
+            int follower = leader % 3 + 1;
+            double before = fetchRequests(cluster.broker(follower));
+            Properties consumerProps = new Properties();
+            consumerProps.put("bootstrap.servers", cluster.bootstrapServers());
+            consumerProps.put("client.rack", "rack-" + follower);
+            try (org.apache.kafka.clients.consumer.KafkaConsumer<String, String> consumer =
+                     new org.apache.kafka.clients.consumer.KafkaConsumer<>(consumerProps,
+                         new org.apache.kafka.common.serialization.StringDeserializer(),
+                         new org.apache.kafka.common.serialization.StringDeserializer())) {
+                org.apache.kafka.common.TopicPartition tp = new org.apache.kafka.common.TopicPartition("racked", 0);
+                consumer.assign(List.of(tp));
+                consumer.seekToBeginning(List.of(tp));
+                int read = 0;
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (read < 50) {
+                    assertTrue(System.nanoTime() < deadline, "read " + read + " of 50");
+                    read += consumer.poll(java.time.Duration.ofMillis(200)).count();
+                }
+            }
+            assertTrue(fetchRequests(cluster.broker(follower)) > before,
+                "the consumer in rack-" + follower + " fetched from broker " + follower + ", a follower");
+        }
+    }
+
+    private static double fetchRequests(SluiceBroker broker) {
+        return broker.meterRegistry().find("sluice.requests").tag("api", "Fetch").counters().stream()
+            .mapToDouble(io.micrometer.core.instrument.Counter::count).sum();
+    }
+
     /** Polls the running brokers' metadata until {@code topic}-0 has a leader other than {@code not}. */
     private static int awaitLeader(SluiceCluster cluster, String topic, int not) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);

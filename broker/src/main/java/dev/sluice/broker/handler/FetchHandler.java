@@ -5,6 +5,7 @@ import dev.sluice.broker.log.Partitions;
 import dev.sluice.broker.log.ReadPools;
 import dev.sluice.broker.metadata.MetadataImage;
 import dev.sluice.broker.metadata.MetadataView;
+import dev.sluice.broker.metadata.PartitionImage;
 import dev.sluice.broker.metadata.TopicImage;
 import dev.sluice.broker.replica.DelayedFetches;
 import dev.sluice.broker.metrics.RecordCounts;
@@ -79,6 +80,7 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
 
     private final MetadataView view;
     private final PartitionLookup lookup;
+    private final boolean rackAwareReads;
     private final DelayedFetches delayed;
     private final FetchSessions sessions;
     private final int brokerMaxBytes;
@@ -87,7 +89,17 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
 
     public FetchHandler(MetadataView view, Partitions partitions, DelayedFetches delayed, ReadPools pools,
                         int sessionSlots, int brokerMaxBytes, TopicMetrics topicMetrics) {
+        this(view, partitions, delayed, pools, sessionSlots, brokerMaxBytes, topicMetrics, false);
+    }
+
+    /**
+     * @param rackAwareReads whether {@code replica.selector.class} is Kafka's rack-aware selector:
+     *                       consumers in a rack with an in-sync follower are sent to read from it
+     */
+    public FetchHandler(MetadataView view, Partitions partitions, DelayedFetches delayed, ReadPools pools,
+                        int sessionSlots, int brokerMaxBytes, TopicMetrics topicMetrics, boolean rackAwareReads) {
         super(ApiKey.FETCH, 4, 18);
+        this.rackAwareReads = rackAwareReads;
         this.view = view;
         this.lookup = new PartitionLookup(view, partitions);
         this.delayed = delayed;
@@ -107,9 +119,14 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
      * follower asking (its broker id), -1 for a consumer.
      */
     private record Plan(List<FetchSessions.Entry> entries, FetchSessions.Session session, boolean incremental,
-                        int replicaId) {
+                        int replicaId, short version) {
         boolean fromFollower() {
             return replicaId >= 0;
+        }
+
+        /** A consumer's fetch that a follower may serve (KIP-392: clients that know of it, v11+). */
+        boolean followerMayServe() {
+            return replicaId < 0 && version >= 11;
         }
     }
 
@@ -119,10 +136,23 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
      */
     private record Result(FetchSessions.Entry entry, Partition partition, ErrorCode error, Records records,
                           long highWatermark, long lastStableOffset, long logStartOffset, int leaderId, int leaderEpoch,
-                          LeaderEpochCheckpoint.EpochEnd diverging) {
+                          LeaderEpochCheckpoint.EpochEnd diverging, int preferredReadReplica) {
+        Result(FetchSessions.Entry entry, Partition partition, ErrorCode error, Records records, long highWatermark,
+               long lastStableOffset, long logStartOffset, int leaderId, int leaderEpoch,
+               LeaderEpochCheckpoint.EpochEnd diverging) {
+            this(entry, partition, error, records, highWatermark, lastStableOffset, logStartOffset, leaderId,
+                leaderEpoch, diverging, -1);
+        }
+
         Result(FetchSessions.Entry entry, Partition partition, ErrorCode error, Records records, long highWatermark,
                long lastStableOffset, long logStartOffset) {
             this(entry, partition, error, records, highWatermark, lastStableOffset, logStartOffset, -1, -1, null);
+        }
+
+        /** This result, telling the client to read from {@code replica} instead (KIP-392). */
+        Result preferring(int replica) {
+            return new Result(entry, partition, error, records, highWatermark, lastStableOffset, logStartOffset,
+                leaderId, leaderEpoch, diverging, replica);
         }
     }
 
@@ -157,7 +187,7 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
                     entries = new ArrayList<>(session.partitions.values());
                 }
             }
-            plan = new Plan(entries, session, false, replicaId);
+            plan = new Plan(entries, session, false, replicaId, version);
         } else {
             FetchSessions.Session session = sessions.get(sessionId);
             if (session == null) {
@@ -201,7 +231,7 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
                 }
                 session.nextEpoch = epoch == Integer.MAX_VALUE ? 1 : epoch + 1;
                 session.lastUsedMs = now;
-                plan = new Plan(new ArrayList<>(session.partitions.values()), session, true, replicaId);
+                plan = new Plan(new ArrayList<>(session.partitions.values()), session, true, replicaId, version);
             }
         }
 
@@ -352,13 +382,21 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
                 results.add(failed(e, key.topic() != null ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.UNKNOWN_TOPIC_ID));
                 continue;
             }
-            PartitionLookup.Found found = lookup.find(topic, key.partition(), e.currentLeaderEpoch);
+            PartitionLookup.Found found = lookup.find(topic, key.partition(), e.currentLeaderEpoch,
+                plan.followerMayServe());
             if (found.error() != ErrorCode.NONE) {
                 results.add(new Result(e, null, found.error(), MemoryRecords.EMPTY, -1, -1, -1, found.leaderId(),
                     found.leaderEpoch(), null));
                 continue;
             }
             Partition partition = found.partition();
+            int preferred = plan.followerMayServe() && partition.isLeader()
+                ? preferredReadReplica(image, topic, key.partition(), request.rackId()) : -1;
+            if (preferred >= 0) {
+                // KIP-392: the client reads from a replica in its rack; this answer only says which.
+                results.add(empty(e, partition).preferring(preferred));
+                continue;
+            }
             if (partition.isOffline()) {
                 results.add(failed(e, ErrorCode.KAFKA_STORAGE_ERROR));
                 continue;
@@ -401,6 +439,29 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
             results.add(r);
         }
         return new LocalReads(results, remote, budget, haveData);
+    }
+
+    /**
+     * With {@code replica.selector.class} set to Kafka's rack-aware selector, the in-sync replica on
+     * an active broker in the client's rack ({@code client.rack}) that the client should read
+     * from, when the leader is not in that rack; -1 for the leader itself.
+     */
+    private int preferredReadReplica(MetadataImage image, TopicImage topic, int index, String clientRack) {
+        if (!rackAwareReads || clientRack == null || clientRack.isEmpty()) {
+            return -1;
+        }
+        PartitionImage meta = topic.partitions().get(index);
+        if (image.broker(meta.leader()).flatMap(b -> b.rack()).filter(clientRack::equals).isPresent()) {
+            return -1;
+        }
+        for (int replica : meta.isr()) {
+            boolean sameRack = image.broker(replica).filter(b -> b.active())
+                .flatMap(b -> b.rack()).filter(clientRack::equals).isPresent();
+            if (replica != meta.leader() && sameRack) {
+                return replica;
+            }
+        }
+        return -1;
     }
 
     /**
@@ -489,7 +550,7 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
                 .setLastStableOffset(r.lastStableOffset())
                 .setLogStartOffset(r.logStartOffset())
                 .setAbortedTransactions(readCommitted ? new ArrayList<>() : null)
-                .setPreferredReadReplica(-1)
+                .setPreferredReadReplica(r.preferredReadReplica())
                 .setRecords(r.records());
             if (r.diverging() != null) {
                 data.setDivergingEpoch(new FetchResponse.EpochEndOffset().setEpoch(r.diverging().epoch())

@@ -47,6 +47,15 @@ final class PartitionLookup {
 
     /** As {@link #find(String, int, int)}, for a topic the handler has found already (by name or id). */
     Found find(TopicImage topic, int index, int currentLeaderEpoch) {
+        return find(topic, index, currentLeaderEpoch, false);
+    }
+
+    /**
+     * As {@link #find(TopicImage, int, int)}; with {@code followerMayServe} a follower of the
+     * partition is found too (a consumer reading from a replica in its rack, KIP-392: it reads up to
+     * the follower's high watermark).
+     */
+    Found find(TopicImage topic, int index, int currentLeaderEpoch, boolean followerMayServe) {
         PartitionImage meta = index >= 0 && index < topic.partitions().size() ? topic.partitions().get(index) : null;
         Partition partition = partitions.get(topic.name(), index).orElse(null);
         if (partition == null) {
@@ -64,7 +73,7 @@ final class PartitionLookup {
                 return new Found(null, ErrorCode.FENCED_LEADER_EPOCH);
             }
         }
-        if (!partition.isLeader()) {
+        if (!partition.isLeader() && !(followerMayServe && partition.role().leaderId() >= 0)) {
             Partition.Role role = partition.role();
             return meta != null ? new Found(null, ErrorCode.NOT_LEADER_OR_FOLLOWER, meta.leader(), meta.leaderEpoch())
                 : new Found(null, ErrorCode.NOT_LEADER_OR_FOLLOWER, role.leaderId(), role.leaderEpoch());

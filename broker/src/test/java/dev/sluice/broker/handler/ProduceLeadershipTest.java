@@ -131,7 +131,7 @@ class ProduceLeadershipTest {
     }
 
     @Test
-    void aFollowerRefusesConsumerFetchNamingTheCurrentLeader() throws Exception {
+    void aFollowerRefusesConsumerFetchesOlderThanKip392AndServesNewerOnesUpToItsHighWatermark() throws Exception {
         start(2, 7, List.of(1, 2), Map.of());
         FetchHandler handler = new FetchHandler(view, partitions, fetches, pools, 10, 50 << 20,
             new TopicMetrics(new SimpleMeterRegistry(), name -> true));
@@ -139,11 +139,14 @@ class ProduceLeadershipTest {
             .setSessionEpoch(-1).setTopics(List.of(new FetchRequest.FetchTopic().setTopic("t")
                 .setPartitions(List.of(new FetchRequest.FetchPartition().setPartition(0).setFetchOffset(0)
                     .setPartitionMaxBytes(1 << 20).setCurrentLeaderEpoch(-1)))));
-        FetchResponse response = handler.handle(context(ApiKey.FETCH, 12), request).get(10, TimeUnit.SECONDS);
-        FetchResponse.PartitionData data = response.responses().get(0).partitions().get(0);
-        assertEquals(ErrorCode.NOT_LEADER_OR_FOLLOWER.code(), data.errorCode());
-        assertEquals(2, data.currentLeader().leaderId());
-        assertEquals(7, data.currentLeader().leaderEpoch());
+        FetchResponse old = handler.handle(context(ApiKey.FETCH, 10), request).get(10, TimeUnit.SECONDS);
+        assertEquals(ErrorCode.NOT_LEADER_OR_FOLLOWER.code(), old.responses().get(0).partitions().get(0).errorCode());
+
+        FetchResponse.PartitionData served = handler.handle(context(ApiKey.FETCH, 12), request)
+            .get(10, TimeUnit.SECONDS).responses().get(0).partitions().get(0);
+        assertEquals(ErrorCode.NONE.code(), served.errorCode());
+        assertEquals(0, served.highWatermark());
+        assertEquals(0, served.records().sizeInBytes());
     }
 
     @Test
