@@ -52,10 +52,16 @@ public final class LogConfiguration extends ContextAwareBase implements Configur
         // Ratis (the metadata quorum) warns, with stack traces, of routine events: a peer that
         // restarts, its own shutdown, a leader change. The broker logs what matters of those itself.
         context.getLogger("org.apache.ratis").setLevel(Level.ERROR);
+        // Ratis' shaded gRPC logs through java.util.logging, which would print to stderr at INFO.
+        RATIS_GRPC_JUL.setLevel(java.util.logging.Level.WARNING);
         String level = System.getenv("SLUICE_LOG_LEVEL");
         context.getLogger("dev.sluice").setLevel(Level.toLevel(level, Level.INFO));
         return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
     }
+
+    /** Held, so that the level set on it is not lost when java.util.logging lets the logger go. */
+    private static final java.util.logging.Logger RATIS_GRPC_JUL =
+        java.util.logging.Logger.getLogger("org.apache.ratis.thirdparty");
 
     /** {@code 2026-01-02 03:04:05.678 INFO  [thread] Logger - message}, then the stack trace if any. */
     static final class LineLayout extends LayoutBase<ILoggingEvent> {

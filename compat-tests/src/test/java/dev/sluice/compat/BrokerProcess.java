@@ -141,10 +141,28 @@ final class BrokerProcess implements AutoCloseable {
         try {
             ready.get(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
+            String threads = threadDump();
             process.destroyForcibly();
-            fail("the broker did not log 'ready' within " + START_TIMEOUT.toSeconds() + " s:\n" + output());
+            fail("the broker did not log 'ready' within " + START_TIMEOUT.toSeconds() + " s:\n" + output()
+                + "\nits threads:\n" + threads);
         } catch (java.util.concurrent.ExecutionException e) {
             fail("the broker stopped before it was ready (exit " + exitCodeOrRunning() + "):\n" + output());
+        }
+    }
+
+    /** The JVM's threads as {@code jcmd Thread.print} shows them, to see where a start-up hangs. */
+    private String threadDump() {
+        try {
+            Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                Long.toString(process.pid()), "Thread.print").redirectErrorStream(true).start();
+            String dump = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            jcmd.waitFor(30, TimeUnit.SECONDS);
+            return dump;
+        } catch (IOException e) {
+            return "(no thread dump: " + e + ")";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "(interrupted)";
         }
     }
 
