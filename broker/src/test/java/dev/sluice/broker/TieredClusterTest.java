@@ -191,6 +191,12 @@ class TieredClusterTest {
                 assertEquals(kept, segments.subList(0, kept.size()), "before " + before + ", after " + after);
                 assertTrue(uploads(cluster, second) > 0, after.toString());
 
+                // The follower left deletes its local copies too, but only what the store holds.
+                int third = cluster.running().stream().filter(id -> id != second).findFirst().orElseThrow();
+                Path thirdDir = cluster.broker(third).dataDir().resolve(TOPIC + "-0");
+                await(quietly(() -> firstSegment(thirdDir) > 2000), "follower " + third + " applied local retention");
+                assertTrue(firstSegment(thirdDir) <= manifest().endOffset(), "follower " + third
+                    + " deleted nothing the store lacks: local start " + firstSegment(thirdDir) + ", " + manifest());
                 await(quietly(() -> offset(admin, OffsetSpec.earliestLocal()) > 2000),
                     "the new leader's local retention deleted what the store holds");
                 assertEquals(0, offset(admin, OffsetSpec.earliest()));
