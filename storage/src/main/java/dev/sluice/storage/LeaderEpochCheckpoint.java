@@ -71,6 +71,14 @@ public final class LeaderEpochCheckpoint {
         } catch (NoSuchFileException e) {
             return Optional.empty();
         }
+        return parse(lines).map(parsed -> new LeaderEpochCheckpoint(file, parsed));
+    }
+
+    /**
+     * The entries of a checkpoint file's text (one copied from another replica, or from the cold
+     * tier); empty if it is not a well-formed history.
+     */
+    public static Optional<List<Entry>> parse(List<String> lines) {
         try {
             if (lines.size() < 2 || Integer.parseInt(lines.get(0).trim()) != VERSION) {
                 return Optional.empty();
@@ -94,12 +102,11 @@ public final class LeaderEpochCheckpoint {
                 }
                 parsed.add(entry);
             }
-            return Optional.of(new LeaderEpochCheckpoint(file, parsed));
+            return Optional.of(parsed);
         } catch (NumberFormatException e) {
             return Optional.empty();
         }
     }
-
 
     /**
      * A history built from entries found in the log, written to disk at once, even if empty (a log
@@ -172,6 +179,14 @@ public final class LeaderEpochCheckpoint {
         List<Entry> next = new ArrayList<>(current.subList(holding, current.size()));
         next.set(0, new Entry(next.get(0).epoch(), startOffset));
         write(next);
+    }
+
+    /**
+     * Writer only: an emptied log takes the history of what lies below its new start from
+     * elsewhere (the cold tier), so OffsetForLeaderEpoch keeps answering for those epochs.
+     */
+    void replace(List<Entry> history) throws IOException {
+        write(history);
     }
 
     /** Writer only: the log was emptied and starts again at {@code startOffset} with no epochs. */

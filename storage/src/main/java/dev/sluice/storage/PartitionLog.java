@@ -1177,6 +1177,23 @@ public final class PartitionLog implements AutoCloseable {
         producers.clear();
     }
 
+    /**
+     * Writer only: after {@link #truncateFullyAndStartAt(long)}, the leader-epoch history of the
+     * offsets below the new start, as another copy of the log recorded it (the cold tier's, for a
+     * follower that starts again at its leader's local log start). Epochs starting at or after the
+     * log end are left out: this log has not seen them yet.
+     */
+    public void restoreLeaderEpochs(List<LeaderEpochCheckpoint.Entry> history) {
+        ensureWritable();
+        long endOffset = end.nextOffset();
+        try {
+            epochs.replace(history.stream().filter(e -> e.startOffset() < endOffset).toList());
+        } catch (IOException e) {
+            failed = true;
+            throw new LogStorageException("cannot write the leader-epoch checkpoint of " + dir, e);
+        }
+    }
+
     private void truncateFullyAndStartAtInternal(long offset) throws IOException {
         ProducerStateManager.deleteSnapshotsAbove(dir, -1);
         List<LogSegment> removed = new ArrayList<>(segments.values());

@@ -57,7 +57,9 @@ import java.util.concurrent.TimeUnit;
  * ({@link Partition#followerFetched}, which may move the high watermark and grow the ISR). It reads
  * up to the log end, not the high watermark, whatever its isolation level, never from the cold
  * tier, and long-polls for appends rather than commits. When its {@code last_fetched_epoch}
- * (v12+) shows its log left this one's, it gets {@code diverging_epoch} and no records.
+ * (v12+) shows its log left this one's, it gets {@code diverging_epoch} and no records. Below the
+ * local log start of a tiered partition it gets OFFSET_MOVED_TO_TIERED_STORAGE (it rebuilds from
+ * the store), and every answer carries the whole log's start, the store's when lower, as Kafka's.
  *
  * <p>Threading: session bookkeeping runs on the event loop that decoded the request; every read
  * runs on {@link ReadPools} (the object store's own pool for the cold tier), never on an event loop
@@ -427,8 +429,8 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
             } else {
                 long start = plan.fromFollower() ? partition.localLogStartOffset() : partition.logStartOffset();
                 r = e.fetchOffset < start || e.fetchOffset > partition.logEndOffset()
-                    ? new Result(e, partition, ErrorCode.OFFSET_OUT_OF_RANGE, MemoryRecords.EMPTY,
-                        partition.highWatermark(), partition.lastStableOffset(), start)
+                    ? new Result(e, partition, outOfRange(e, partition, plan.fromFollower()), MemoryRecords.EMPTY,
+                        partition.highWatermark(), partition.lastStableOffset(), partition.logStartOffset())
                     : empty(e, partition);
             }
             int size = r.records().sizeInBytes();
@@ -486,19 +488,34 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
         Records records = MemoryRecords.EMPTY;
         ErrorCode error = ErrorCode.NONE;
         long hw = partition.highWatermark();
-        // A follower copies local segments only: one below them starts again at the local start.
-        long start = follower ? partition.localLogStartOffset() : partition.logStartOffset();
+        // A follower learns the log's true start (the cold tier's when it is lower), as Kafka's
+        // does; its local retention follows the store's manifest, not this broker's local start.
+        long start = partition.logStartOffset();
         try {
             LogReadResult read = follower ? partition.readForReplica(e.fetchOffset, maxBytes, minOneBatch)
                 : partition.read(e.fetchOffset, maxBytes, minOneBatch);
             records = read.records();
-            start = read.logStartOffset();
+            if (!follower) {
+                start = read.logStartOffset();
+            }
         } catch (OffsetOutOfRangeException oor) {
-            error = ErrorCode.OFFSET_OUT_OF_RANGE;
+            error = outOfRange(e, partition, follower);
         } catch (LogStorageException storage) {
             error = ErrorCode.KAFKA_STORAGE_ERROR;
         }
         return new Result(e, partition, error, records, hw, partition.lastStableOffset(), start);
+    }
+
+    /**
+     * A fetch offset this broker cannot serve from its log. A follower copies local segments
+     * only: one asking for an offset that has left local disk for the cold tier is told so
+     * (OFFSET_MOVED_TO_TIERED_STORAGE, as Kafka's leader answers), and rebuilds what lies below
+     * this broker's local log start from the store; anything else is OFFSET_OUT_OF_RANGE.
+     */
+    private static ErrorCode outOfRange(FetchSessions.Entry e, Partition partition, boolean follower) {
+        return follower && partition.isTiered() && e.fetchOffset < partition.localLogStartOffset()
+            && e.fetchOffset >= partition.logStartOffset()
+            ? ErrorCode.OFFSET_MOVED_TO_TIERED_STORAGE : ErrorCode.OFFSET_OUT_OF_RANGE;
     }
 
     private static Result empty(FetchSessions.Entry e, Partition partition) {

@@ -12,13 +12,18 @@ import dev.sluice.storage.append.BatchValidator;
 import dev.sluice.storage.producer.ProducerEntry;
 import dev.sluice.storage.producer.ProducerStateException;
 import dev.sluice.storage.producer.ProducerStateManager;
+import dev.sluice.storage.producer.ProducerSnapshotFile;
 import dev.sluice.storage.remote.RemoteLog;
+import dev.sluice.storage.remote.RemoteSegment;
 import dev.sluice.wire.codec.Uuid;
 import dev.sluice.wire.message.ErrorCode;
 import dev.sluice.wire.record.MemoryRecords;
 import dev.sluice.wire.record.RecordBatch;
 import dev.sluice.wire.record.TimestampType;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.ArrayDeque;
@@ -328,6 +333,11 @@ public final class Partition {
 
     TopicSettings.Tiering tiering() {
         return tiering;
+    }
+
+    /** Whether the topic tiers to the object store ({@code remote.storage.enable}) and this broker has one. */
+    public boolean isTiered() {
+        return tiering.enabled() && remote != null;
     }
 
     /** The partition's segments in the cold tier, or null when its topic does not tier. */
@@ -779,6 +789,57 @@ public final class Partition {
                 log.truncateFullyAndStartAt(leaderLogStart, producers);
                 return null;
             });
+            highWatermark = log.logEndOffset();
+            uncommitted.clear();
+            return Optional.of(position());
+        });
+    }
+
+    /**
+     * A follower whose next offset has left its leader's local disk for the cold tier
+     * (OFFSET_MOVED_TO_TIERED_STORAGE): as Kafka's follower does, it takes the tiered segment
+     * holding the offset just below the leader's local log start from the store, empties its log
+     * and starts it at that segment's end, with the leader-epoch history and producer state
+     * stored with the segment, so that what lies below keeps its epochs (OffsetForLeaderEpoch,
+     * divergence checks) and its idempotent producers. It then fetches the rest from the leader.
+     * Fails (and the fetcher retries) when the store does not hold that offset yet.
+     *
+     * <p>The object-store reads run on the partition's writer: a follower takes no produce, and
+     * nothing else of it may change while its log is rebuilt.
+     */
+    public CompletableFuture<Optional<FollowerPosition>> restartFromTier(int leaderEpoch, long leaderLocalStart) {
+        return onWriter(() -> {
+            if (!followsAt(leaderEpoch)) {
+                return Optional.empty();
+            }
+            RemoteLog r = remote;
+            if (r == null) {
+                throw new IllegalStateException(this + " has no cold tier to rebuild from");
+            }
+            try {
+                r.load();
+                RemoteSegment segment = r.segmentHolding(leaderLocalStart - 1).orElseThrow(() -> new IOException(
+                    "the cold tier does not hold offset " + (leaderLocalStart - 1) + " yet"));
+                long start = segment.nextOffset();
+                Optional<List<LeaderEpochCheckpoint.Entry>> epochs = r.leaderEpochs(segment)
+                    .flatMap(bytes -> LeaderEpochCheckpoint.parse(
+                        List.of(new String(bytes, StandardCharsets.UTF_8).split("\n"))));
+                Optional<byte[]> snapshot = r.producerSnapshot(segment);
+                logger.info("Restarting {} at offset {} from the cold tier's segment {}-{}: its leader's local log "
+                    + "starts at {}, after its log end {}", this, start, segment.baseOffset(), segment.nextOffset(),
+                    leaderLocalStart, log.logEndOffset());
+                guarded(() -> {
+                    log.truncateFullyAndStartAt(start, producers);
+                    epochs.ifPresent(log::restoreLeaderEpochs);
+                    return null;
+                });
+                if (snapshot.isPresent()) {
+                    Files.write(ProducerSnapshotFile.path(log.dir(), start), snapshot.get());
+                    producers.loadSnapshot(log.dir(), start);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot rebuild " + this + " from " + r + ": " + e.getMessage(), e);
+            }
             highWatermark = log.logEndOffset();
             uncommitted.clear();
             return Optional.of(position());

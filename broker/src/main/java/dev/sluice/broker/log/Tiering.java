@@ -13,8 +13,10 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.InstantSource;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -28,12 +30,14 @@ import org.slf4j.LoggerFactory;
  * there, on one thread of its own every {@code remote.log.manager.task.interval.ms}, so that a slow
  * or unreachable store delays tiering but never blocks a produce or a local fetch.
  *
- * <p>Per partition and round: (1) every rolled segment below the high watermark that the cold tier
+ * <p>Only a partition's leader writes to the store. Per partition it leads and round: (1) every rolled segment below the high watermark that the cold tier
  * does not hold yet is uploaded, oldest first, with the producer-state snapshot taken at its end
  * and the leader-epoch checkpoint; (2) remote segments past {@code retention.ms} or beyond
  * {@code retention.bytes} (counting remote and local bytes) are deleted, and local segments below
  * the new start follow; (3) local retention then deletes local copies that the store holds. A
- * failure is logged once until the partition succeeds again, and retried next round.
+ * failure is logged once until the partition succeeds again, and retried next round. A follower
+ * re-reads the manifest every round and lets local retention delete what the store holds, never
+ * more.
  */
 final class Tiering implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Tiering.class);
@@ -46,6 +50,8 @@ final class Tiering implements AutoCloseable {
     private final ScheduledExecutorService thread;
     private final Set<Partition> failing = new HashSet<>();
     private final Set<Partition> cleaned = new HashSet<>();
+    /** The leader epoch each partition this broker leads last read its manifest at. Tiering thread only. */
+    private final Map<Partition, Integer> leaderEpochs = new HashMap<>();
     private final Counter bytesUploaded;
     private final Counter segmentsUploaded;
     private final Counter segmentsDeleted;
@@ -119,6 +125,10 @@ final class Tiering implements AutoCloseable {
             if (remote == null || !p.tiering().enabled() || p.isOffline()) {
                 continue;
             }
+            if (!p.isLeader()) {
+                follow(p, remote);
+                continue;
+            }
             List<PartitionLog.RolledSegment> rolled = p.log().rolledSegments(p.highWatermark());
             try {
                 tier(p, remote, rolled);
@@ -148,10 +158,41 @@ final class Tiering implements AutoCloseable {
         return waiting;
     }
 
+    /**
+     * A follower's round: it never writes to the store (only the leader does, as in Kafka), but
+     * reads the manifest the leader keeps there, as Kafka's followers read the remote log
+     * metadata, and lets local retention delete local copies the store now holds; the store's
+     * start (its total retention) moves the local start up too.
+     */
+    private void follow(Partition p, RemoteLog remote) {
+        leaderEpochs.remove(p);
+        try {
+            remote.load();
+            long remoteStart = remote.startOffset();
+            if (remoteStart > p.localLogStartOffset()) {
+                p.advanceLocalStart(remoteStart).join();
+            }
+            p.applyRetention().join();
+            if (failing.remove(p)) {
+                log.info("Reading the cold-tier manifest of {} from {} works again", p, store.describe());
+            }
+        } catch (IOException | RuntimeException e) {
+            if (failing.add(p)) {
+                log.warn("Cannot read the cold-tier manifest of follower {} from {} (retrying every round; local "
+                    + "segments stay until it is read): {}", p, store.describe(), e.toString());
+            }
+        }
+    }
+
     /** One round for one partition, over its rolled segments below the high watermark. */
     private void tier(Partition p, RemoteLog remote, List<PartitionLog.RolledSegment> rolled) throws IOException {
-        if (!remote.isLoaded()) {
+        Integer tieredAt = leaderEpochs.get(p);
+        if (!remote.isLoaded() || tieredAt == null || tieredAt != p.leaderEpoch()) {
+            // A new leadership starts from the store's manifest, not from what this broker last
+            // saw: the previous leader went on uploading after that, and this one continues
+            // after its last segment, copying nothing twice and skipping nothing.
             remote.load();
+            leaderEpochs.put(p, p.leaderEpoch());
         }
         if (cleaned.add(p)) {
             // Once per partition: objects of uploads or deletions a crash cut short.

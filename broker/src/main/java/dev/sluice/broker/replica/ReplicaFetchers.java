@@ -10,6 +10,8 @@ import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.ErrorCode;
 import dev.sluice.wire.message.FetchRequest;
 import dev.sluice.wire.message.FetchResponse;
+import dev.sluice.wire.message.ListOffsetsRequest;
+import dev.sluice.wire.message.ListOffsetsResponse;
 import dev.sluice.wire.message.OffsetForLeaderEpochRequest;
 import dev.sluice.wire.message.OffsetForLeaderEpochResponse;
 import dev.sluice.wire.record.MemoryRecords;
@@ -48,6 +50,9 @@ import org.slf4j.LoggerFactory;
  * <p>Per partition answers: NONE appends (or truncates at a {@code diverging_epoch}); OFFSET_OUT_OF_RANGE
  * restarts the log at the leader's log start when that is above the fetch offset, otherwise
  * truncates to where the leader's log of the last fetched epoch ends (OffsetForLeaderEpoch);
+ * OFFSET_MOVED_TO_TIERED_STORAGE (a tiered partition's offset no longer on the leader's disk) asks
+ * the leader's local log start and rebuilds the log below it from the cold tier
+ * ({@link Partition#restartFromTier});
  * FENCED_LEADER_EPOCH pauses the partition until the metadata moves it ({@link #follow} again);
  * anything else (NOT_LEADER_OR_FOLLOWER and UNKNOWN_LEADER_EPOCH among them, as in Kafka: the
  * leader may not have applied the image that made it leader yet) retries it after
@@ -60,6 +65,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class ReplicaFetchers implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ReplicaFetchers.class);
+    /** ListOffsets' timestamp for the first offset on the leader's local disk (KIP-405). */
+    private static final long EARLIEST_LOCAL = -4;
 
     /**
      * The replica fetch settings, Kafka's keys and defaults.
@@ -406,6 +413,9 @@ public final class ReplicaFetchers implements AutoCloseable {
                     }
                     return step(p, s, truncateByEpoch(p, s));
                 }
+                case OFFSET_MOVED_TO_TIERED_STORAGE -> {
+                    return step(p, s, restartFromTier(p, s));
+                }
                 case FENCED_LEADER_EPOCH -> {
                     // The leader is past this epoch: only a newer image can say whom to follow now.
                     log.info("Broker {} fenced leader epoch {} of {}; waiting for the metadata to move it", leaderId,
@@ -441,6 +451,26 @@ public final class ReplicaFetchers implements AutoCloseable {
                         + ErrorCode.forCode(answer.errorCode()));
                 }
                 return p.truncateToLeader(s.leaderEpoch, answer.leaderEpoch(), answer.endOffset());
+            });
+        }
+
+        /**
+         * Asks the leader where its local log starts (ListOffsets EARLIEST_LOCAL, as Kafka's
+         * follower does), then rebuilds the log below that from the cold tier.
+         */
+        private CompletableFuture<Optional<Partition.FollowerPosition>> restartFromTier(Partition p, State s) {
+            ListOffsetsRequest request = new ListOffsetsRequest().setReplicaId(nodeId).setIsolationLevel((byte) 0)
+                .setTopics(new ArrayList<>(List.of(new ListOffsetsRequest.ListOffsetsTopic().setName(p.topic())
+                    .setPartitions(new ArrayList<>(List.of(new ListOffsetsRequest.ListOffsetsPartition()
+                        .setPartitionIndex(p.index()).setCurrentLeaderEpoch(s.leaderEpoch)
+                        .setTimestamp(EARLIEST_LOCAL)))))));
+            return client.<ListOffsetsResponse>send(leaderId, request).thenCompose(response -> {
+                ListOffsetsResponse.ListOffsetsPartitionResponse answer = response.topics().get(0).partitions().get(0);
+                if (answer.errorCode() != ErrorCode.NONE.code() || answer.offset() < 0) {
+                    throw new IllegalStateException("ListOffsets EARLIEST_LOCAL for " + p + " answered "
+                        + ErrorCode.forCode(answer.errorCode()) + " offset " + answer.offset());
+                }
+                return p.restartFromTier(s.leaderEpoch, answer.offset());
             });
         }
 

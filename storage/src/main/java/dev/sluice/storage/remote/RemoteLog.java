@@ -124,11 +124,53 @@ public final class RemoteLog {
         if (leaderEpochs != null && Files.exists(leaderEpochs)) {
             store.put(base + ".leader-epoch-checkpoint", leaderEpochs);
         }
-        List<RemoteSegment> segments = new ArrayList<>(current.segments());
+        // A new leader's segment may begin inside what an earlier leader tiered (replicas roll at
+        // different offsets): it is kept whole, overlapping the tail before it, as Kafka keeps
+        // such a segment. Entries it covers entirely go: one at the same base offset had its
+        // objects just replaced by this segment's (a byte-for-byte superset, replicas being
+        // copies), the others' objects are deleted once the manifest no longer names them.
+        List<RemoteSegment> segments = new ArrayList<>();
+        List<RemoteSegment> covered = new ArrayList<>();
+        for (RemoteSegment s : current.segments()) {
+            if (s.baseOffset() < segment.baseOffset()) {
+                segments.add(s);
+            } else if (s.baseOffset() > segment.baseOffset()) {
+                covered.add(s);
+            }
+        }
         segments.add(new RemoteSegment(segment.baseOffset(), segment.nextOffset(), segment.size(),
             segment.maxTimestamp()));
         long start = current.segments().isEmpty() ? segment.baseOffset() : current.startOffset();
         publish(new RemoteManifest(start, segments));
+        synchronized (indexCache) {
+            indexCache.remove(segment.baseOffset());
+        }
+        deleteObjects(covered);
+    }
+
+    /**
+     * The tiered segment holding {@code offset} (the one ending last when segments overlap), or
+     * empty when the manifest as last read has none.
+     */
+    public Optional<RemoteSegment> segmentHolding(long offset) {
+        RemoteSegment found = null;
+        for (RemoteSegment s : manifest.segments()) {
+            if (s.baseOffset() <= offset && offset < s.nextOffset()
+                && (found == null || s.nextOffset() > found.nextOffset())) {
+                found = s;
+            }
+        }
+        return offset < startOffset() ? Optional.empty() : Optional.ofNullable(found);
+    }
+
+    /** The producer-state snapshot stored with {@code segment} (the state at its end), if it was uploaded with one. */
+    public Optional<byte[]> producerSnapshot(RemoteSegment segment) throws IOException {
+        return store.get(prefix + name(segment.baseOffset()) + ".snapshot");
+    }
+
+    /** The leader-epoch checkpoint stored with {@code segment} (as of its upload), if it was uploaded with one. */
+    public Optional<byte[]> leaderEpochs(RemoteSegment segment) throws IOException {
+        return store.get(prefix + name(segment.baseOffset()) + ".leader-epoch-checkpoint");
     }
 
     /** A write based on a manifest never read would replace the real one and forget its segments. */
