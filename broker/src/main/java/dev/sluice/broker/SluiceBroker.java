@@ -5,10 +5,12 @@ import dev.sluice.broker.cluster.ClusterNode;
 import dev.sluice.broker.cluster.RatisMetadataLog;
 import dev.sluice.broker.handler.AllocateProducerIdsHandler;
 import dev.sluice.broker.handler.AlterPartitionHandler;
+import dev.sluice.broker.handler.AlterPartitionReassignmentsHandler;
 import dev.sluice.broker.handler.BrokerHeartbeatHandler;
 import dev.sluice.broker.handler.BrokerRegistrationHandler;
 import dev.sluice.broker.handler.DescribeQuorumHandler;
 import dev.sluice.broker.handler.ElectLeadersHandler;
+import dev.sluice.broker.handler.ListPartitionReassignmentsHandler;
 import dev.sluice.broker.handler.UnregisterBrokerHandler;
 import dev.sluice.broker.metadata.BrokerDirectory;
 import dev.sluice.broker.metadata.BrokerRegistration;
@@ -383,6 +385,8 @@ public final class SluiceBroker implements AutoCloseable {
                     config.controllerListenerNames().get(0)));
                 handlers.add(new ElectLeadersHandler(controller));
                 handlers.add(new UnregisterBrokerHandler(controller));
+                handlers.add(new AlterPartitionReassignmentsHandler(controller));
+                handlers.add(new ListPartitionReassignmentsHandler(controller));
             }
             RequestMetrics requestMetrics = new RequestMetrics(registry);
             RequestDispatcher dispatcher = new RequestDispatcher(new HandlerTable(handlers), requestMetrics);

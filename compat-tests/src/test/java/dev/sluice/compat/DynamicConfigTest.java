@@ -211,16 +211,21 @@ class DynamicConfigTest {
     }
 
     @Test
-    void topicKeysSluiceCannotHonourAreRefusedBeyondTheirDefaults() throws Exception {
+    void topicKeysSluiceCannotHonourAreRefusedBeyondTheirDefaultsAndThrottleListsMustBeWellFormed() throws Exception {
         ConfigResource plain = topic("plain", Map.of());
         for (Map.Entry<String, String> unsupported : Map.of("remote.log.copy.disable", "true",
-                "remote.log.delete.on.disable", "true", "leader.replication.throttled.replicas", "0:1",
-                "follower.replication.throttled.replicas", "*").entrySet()) {
+                "remote.log.delete.on.disable", "true", "leader.replication.throttled.replicas", "0-1",
+                "follower.replication.throttled.replicas", "all").entrySet()) {
             Throwable refused = alterFails(plain, unsupported.getKey(), unsupported.getValue());
             assertInstanceOf(InvalidConfigurationException.class, refused, unsupported.getKey());
             assertTrue(refused.getMessage().contains(unsupported.getKey()), refused.getMessage());
         }
         alter(plain, "remote.log.copy.disable", "false");
+        // What kafka-reassign-partitions --throttle writes is stored.
+        alter(plain, "leader.replication.throttled.replicas", "0:1,0:2");
+        alter(plain, "follower.replication.throttled.replicas", "*");
+        assertEquals("0:1,0:2", admin.describeConfigs(List.of(plain)).all().get().get(plain)
+            .get("leader.replication.throttled.replicas").value());
         Throwable atCreation = assertThrows(ExecutionException.class, () -> topic("copy-off",
             Map.of("remote.storage.enable", "true", "remote.log.copy.disable", "true"))).getCause();
         assertInstanceOf(InvalidConfigurationException.class, atCreation);

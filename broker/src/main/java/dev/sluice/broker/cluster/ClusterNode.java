@@ -39,7 +39,8 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
     /** Client APIs only the active controller serves; any other node forwards them whole. */
     private static final Set<ApiKey> FORWARDED = Set.of(ApiKey.CREATE_TOPICS, ApiKey.DELETE_TOPICS,
         ApiKey.CREATE_PARTITIONS, ApiKey.ALTER_CONFIGS, ApiKey.INCREMENTAL_ALTER_CONFIGS, ApiKey.DESCRIBE_QUORUM,
-        ApiKey.ELECT_LEADERS, ApiKey.UNREGISTER_BROKER);
+        ApiKey.ELECT_LEADERS, ApiKey.UNREGISTER_BROKER, ApiKey.ALTER_PARTITION_REASSIGNMENTS,
+        ApiKey.LIST_PARTITION_REASSIGNMENTS);
 
     private final int nodeId;
     private final RatisMetadataLog quorum;

@@ -201,9 +201,7 @@ public final class BrokerConfigKeys {
         Map.entry(AUTO_LEADER_REBALANCE_ENABLE, CLUSTER_NOT_WIRED),
         Map.entry(LEADER_IMBALANCE_PER_BROKER_PERCENTAGE, CLUSTER_NOT_WIRED),
         Map.entry(LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS, CLUSTER_NOT_WIRED),
-        Map.entry(REPLICA_SOCKET_RECEIVE_BUFFER_BYTES, REPLICATION_NOT_WIRED),
-        Map.entry(LEADER_REPLICATION_THROTTLED_RATE, REPLICATION_NOT_WIRED),
-        Map.entry(FOLLOWER_REPLICATION_THROTTLED_RATE, REPLICATION_NOT_WIRED));
+        Map.entry(REPLICA_SOCKET_RECEIVE_BUFFER_BYTES, REPLICATION_NOT_WIRED));
 
     private static final Map<String, ConfigDef> DEFS;
 
@@ -276,10 +274,13 @@ public final class BrokerConfigKeys {
             "Fetcher threads per source broker.");
         def(m, REPLICA_SELECTOR_CLASS, ConfigType.STRING, null, NONE, false,
             "Chooses the replica a consumer reads from (KIP-392); by default the leader.");
-        def(m, LEADER_REPLICATION_THROTTLED_RATE, ConfigType.LONG, Long.toString(Long.MAX_VALUE), atLeast(0), false,
-            "Bytes per second leaders may send to throttled replicas.");
-        def(m, FOLLOWER_REPLICATION_THROTTLED_RATE, ConfigType.LONG, Long.toString(Long.MAX_VALUE), atLeast(0), false,
-            "Bytes per second followers may fetch for throttled replicas.");
+        // Dynamic, as in Kafka, so that kafka-reassign-partitions --throttle can set them on each broker.
+        def(m, LEADER_REPLICATION_THROTTLED_RATE, ConfigType.LONG, Long.toString(Long.MAX_VALUE), atLeast(0), true,
+            "Bytes per second leaders may send to throttled replicas. Stored; no effect in Sluice yet: replica"
+                + " fetches are not throttled.");
+        def(m, FOLLOWER_REPLICATION_THROTTLED_RATE, ConfigType.LONG, Long.toString(Long.MAX_VALUE), atLeast(0), true,
+            "Bytes per second followers may fetch for throttled replicas. Stored; no effect in Sluice yet: replica"
+                + " fetches are not throttled.");
         def(m, SOCKET_REQUEST_MAX_BYTES, ConfigType.INT, "104857600", atLeast(1), false,
             "Largest request frame accepted; a larger one closes the connection.");
         def(m, SOCKET_SEND_BUFFER_BYTES, ConfigType.INT, "102400", NONE, false, "SO_SNDBUF of client sockets; -1 keeps the OS default.");

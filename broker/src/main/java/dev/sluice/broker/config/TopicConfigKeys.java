@@ -59,6 +59,23 @@ public final class TopicConfigKeys {
         return level == -1 || (level >= 1 && level <= 9) ? null : "must be -1 or between 1 and 9";
     };
 
+    /**
+     * Throttled replica lists, as Kafka reads them: {@code *} for every replica, else
+     * {@code partition:broker} pairs (what {@code kafka-reassign-partitions --throttle} writes).
+     */
+    static final ConfigDef.Check THROTTLED_REPLICAS = v -> {
+        List<?> entries = (List<?>) v;
+        if (entries.size() == 1 && entries.get(0).toString().trim().equals("*")) {
+            return null;
+        }
+        for (Object entry : entries) {
+            if (!entry.toString().trim().matches("\\d+:\\d+")) {
+                return "must be * or a list of partition:broker pairs, such as 0:101,0:102";
+            }
+        }
+        return null;
+    };
+
     /** A topic key: its definition and the broker keys that supply its default, first match wins. */
     public record TopicKey(ConfigDef def, List<String> brokerSynonyms) {
     }
@@ -71,9 +88,7 @@ public final class TopicConfigKeys {
      */
     private static final Map<String, String> DEFAULT_ONLY = Map.of(
         REMOTE_LOG_COPY_DISABLE, "a tiered topic cannot stop copying to the object store yet",
-        REMOTE_LOG_DELETE_ON_DISABLE, "remote.storage.enable cannot be turned off yet",
-        LEADER_REPLICATION_THROTTLED_REPLICAS, "this single broker has no replication to throttle",
-        FOLLOWER_REPLICATION_THROTTLED_REPLICAS, "this single broker has no replication to throttle");
+        REMOTE_LOG_DELETE_ON_DISABLE, "remote.storage.enable cannot be turned off yet");
 
     static {
         Map<String, TopicKey> m = new LinkedHashMap<>();
@@ -97,12 +112,14 @@ public final class TopicConfigKeys {
             "Records appended before the partition is forced to disk.", BrokerConfigKeys.LOG_FLUSH_INTERVAL_MESSAGES);
         key(m, FLUSH_MS, ConfigType.LONG, Long.toString(Long.MAX_VALUE), atLeast(0),
             "Time before appended data is forced to disk.", BrokerConfigKeys.LOG_FLUSH_INTERVAL_MS);
-        key(m, FOLLOWER_REPLICATION_THROTTLED_REPLICAS, ConfigType.LIST, "", NONE,
-            "Replicas whose follower-side replication is throttled.");
+        key(m, FOLLOWER_REPLICATION_THROTTLED_REPLICAS, ConfigType.LIST, "", THROTTLED_REPLICAS,
+            "Replicas whose follower-side replication is throttled. Stored, as kafka-reassign-partitions --throttle"
+                + " sets it; no effect in Sluice yet: replica fetches are not throttled.");
         key(m, INDEX_INTERVAL_BYTES, ConfigType.INT, "4096", atLeast(0),
             "Bytes of log between two offset index entries.", BrokerConfigKeys.LOG_INDEX_INTERVAL_BYTES);
-        key(m, LEADER_REPLICATION_THROTTLED_REPLICAS, ConfigType.LIST, "", NONE,
-            "Replicas whose leader-side replication is throttled.");
+        key(m, LEADER_REPLICATION_THROTTLED_REPLICAS, ConfigType.LIST, "", THROTTLED_REPLICAS,
+            "Replicas whose leader-side replication is throttled. Stored, as kafka-reassign-partitions --throttle"
+                + " sets it; no effect in Sluice yet: replica fetches are not throttled.");
         key(m, LOCAL_RETENTION_BYTES, ConfigType.LONG, "-2", atLeast(-2),
             "Bytes of a tiered partition kept on local disk; -2 uses retention.bytes.", BrokerConfigKeys.LOG_LOCAL_RETENTION_BYTES);
         key(m, LOCAL_RETENTION_MS, ConfigType.LONG, "-2", atLeast(-2),

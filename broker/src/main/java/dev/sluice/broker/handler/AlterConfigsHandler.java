@@ -36,7 +36,8 @@ public final class AlterConfigsHandler extends ApiHandler<AlterConfigsRequest, A
                 changes.add(new ConfigAlteration.Change(c.name(), Optional.of(ConfigAlteration.Operation.SET),
                     (byte) ConfigAlteration.Operation.SET.ordinal(), c.value()));
             }
-            alterations.add(new ConfigAlteration(r.resourceType(), r.resourceName(), changes, true, controller.nodeId()));
+            alterations.add(new ConfigAlteration(r.resourceType(), r.resourceName(), changes, true, controller.nodeId(),
+                controller.clusterMode()));
         }
         return ConfigAlteration.submitAll(controller, alterations, request.validateOnly()).thenApply(outcomes -> {
             List<AlterConfigsResponse.AlterConfigsResourceResponse> responses = new ArrayList<>();

@@ -57,17 +57,24 @@ final class ConfigAlteration implements Controller.ConfigEdit {
     private final List<Change> changes;
     private final boolean replaceAll;
     private final int nodeId;
+    private final boolean anyBroker;
 
     /**
      * @param replaceAll whether the changes are the resource's complete new set of overrides
      *                   (legacy AlterConfigs) rather than changes to the current set
+     * @param anyBroker  whether any broker's resource may be changed here: on a cluster, where the
+     *                   active controller writes every broker's configs (Kafka's tools, such as
+     *                   {@code kafka-reassign-partitions --throttle}, change several brokers' at
+     *                   once); otherwise only this node's ({@code nodeId})
      */
-    ConfigAlteration(byte resourceType, String resourceName, List<Change> changes, boolean replaceAll, int nodeId) {
+    ConfigAlteration(byte resourceType, String resourceName, List<Change> changes, boolean replaceAll, int nodeId,
+                     boolean anyBroker) {
         this.resourceType = resourceType;
         this.resourceName = resourceName;
         this.changes = List.copyOf(changes);
         this.replaceAll = replaceAll;
         this.nodeId = nodeId;
+        this.anyBroker = anyBroker;
     }
 
     /**
@@ -105,7 +112,7 @@ final class ConfigAlteration implements Controller.ConfigEdit {
             return CompletableFuture.completedFuture(problem);
         }
         String storedName = resourceType == BROKER && !resourceName.isEmpty()
-            ? Integer.toString(nodeId) : resourceName;
+            ? Integer.toString(anyBroker ? Integer.parseInt(resourceName.trim()) : nodeId) : resourceName;
         return controller.editConfigs(resourceType, storedName, this, validateOnly);
     }
 
@@ -132,7 +139,7 @@ final class ConfigAlteration implements Controller.ConfigEdit {
                 break;
             }
             case BROKER: {
-                String problem = brokerNameProblem(resourceName, nodeId, false);
+                String problem = brokerNameProblem(resourceName, anyBroker ? -1 : nodeId, false);
                 if (problem != null) {
                     return invalidRequest(problem);
                 }
@@ -155,7 +162,8 @@ final class ConfigAlteration implements Controller.ConfigEdit {
 
     /**
      * Why {@code name} does not name this broker's config resource, or null if it does: it must
-     * be this broker's id, or "" for the default of every broker.
+     * be this broker's id ({@code nodeId}; any broker's when it is -1), or "" for the default of
+     * every broker.
      */
     static String brokerNameProblem(String name, int nodeId, boolean forDescribe) {
         if (name == null || name.isEmpty()) {
@@ -163,11 +171,11 @@ final class ConfigAlteration implements Controller.ConfigEdit {
         }
         int id;
         try {
-            id = Integer.parseInt(name);
+            id = Integer.parseInt(name.trim());
         } catch (NumberFormatException e) {
             return "a broker config resource is named by a broker id, an integer, not '" + name + "'";
         }
-        if (id != nodeId) {
+        if (nodeId != -1 && id != nodeId) {
             return "this is broker " + nodeId + "; it can only answer for itself"
                 + (forDescribe ? " or for the cluster default (an empty name)" : "") + ", not for broker " + name;
         }

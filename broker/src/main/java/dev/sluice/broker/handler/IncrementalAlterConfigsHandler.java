@@ -42,7 +42,8 @@ public final class IncrementalAlterConfigsHandler
                 changes.add(new ConfigAlteration.Change(c.name(), ConfigAlteration.Operation.of(c.configOperation()),
                     c.configOperation(), c.value()));
             }
-            alterations.add(new ConfigAlteration(r.resourceType(), r.resourceName(), changes, false, controller.nodeId()));
+            alterations.add(new ConfigAlteration(r.resourceType(), r.resourceName(), changes, false, controller.nodeId(),
+                controller.clusterMode()));
         }
         return ConfigAlteration.submitAll(controller, alterations, request.validateOnly()).thenApply(outcomes -> {
             List<IncrementalAlterConfigsResponse.AlterConfigsResourceResponse> responses = new ArrayList<>();

@@ -42,7 +42,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The partitions this broker holds, kept in step with the cluster metadata: logs are opened at
  * start-up, created when a topic or partition appears, reconfigured when a topic's or the broker's
- * settings change, and deleted with their topic.
+ * settings change, created or deleted when a reassignment places a replica here or
+ * moves it away, and deleted with their topic.
  *
  * <p>Each partition lives in {@code <data dir>/<topic>-<partition>}, with a
  * {@code partition.metadata} file naming its topic id ({@code version: 0} and
@@ -449,6 +450,27 @@ public final class Partitions implements MetadataListener, AutoCloseable {
                         if (t != null && removed.remote() != null) {
                             t.deleteRemote(removed, removed.remote());
                         }
+                    }
+                }
+            }
+        }
+        for (TopicImage old : previous.topics()) {
+            TopicImage now = next.topic(old.id()).orElse(null);
+            if (now == null) {
+                continue;
+            }
+            for (PartitionImage p : now.partitions()) {
+                if (!hosts(p) && p.partition() < old.partitions().size() && hosts(old.partitions().get(p.partition()))) {
+                    // A completed reassignment moved this replica away: its log is no longer needed here.
+                    Partition removed = partitions.remove(new Key(now.name(), p.partition()));
+                    if (removed != null) {
+                        LogCleaner logCleaner = cleaner;
+                        if (logCleaner != null) {
+                            logCleaner.unregister(now.name(), p.partition());
+                        }
+                        log.info("deleting the replica of {}-{}: the partition's replicas are now {}", now.name(),
+                            p.partition(), p.replicas());
+                        removed.delete().join();
                     }
                 }
             }

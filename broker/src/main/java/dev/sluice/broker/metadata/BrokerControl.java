@@ -4,6 +4,8 @@ import dev.sluice.broker.metadata.MetadataLog.AppendFailure;
 import dev.sluice.broker.metadata.records.BrokerRegistrationChangeRecord;
 import dev.sluice.broker.metadata.records.RegisterBrokerRecord;
 import dev.sluice.broker.metadata.records.UnregisterBrokerRecord;
+import dev.sluice.wire.message.AlterPartitionReassignmentsRequest;
+import dev.sluice.wire.message.AlterPartitionReassignmentsResponse;
 import dev.sluice.wire.message.AlterPartitionRequest;
 import dev.sluice.wire.message.AlterPartitionResponse;
 import dev.sluice.wire.message.BrokerHeartbeatRequest;
@@ -13,6 +15,8 @@ import dev.sluice.wire.message.BrokerRegistrationResponse;
 import dev.sluice.wire.message.ElectLeadersRequest;
 import dev.sluice.wire.message.ElectLeadersResponse;
 import dev.sluice.wire.message.ErrorCode;
+import dev.sluice.wire.message.ListPartitionReassignmentsRequest;
+import dev.sluice.wire.message.ListPartitionReassignmentsResponse;
 import dev.sluice.wire.message.Message;
 import dev.sluice.wire.message.UnregisterBrokerResponse;
 import java.io.IOException;
@@ -27,9 +31,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.IntPredicate;
 import java.util.function.Supplier;
@@ -510,20 +516,171 @@ final class BrokerControl {
                     .setPartitionResult(partitions));
             }
         }
-        if (!records.isEmpty()) {
-            try {
-                commit.apply(records);
-            } catch (AppendFailure failure) {
-                for (ElectLeadersResponse.ReplicaElectionResult r : results) {
-                    for (ElectLeadersResponse.PartitionResult pr : r.partitionResult()) {
-                        if (pr.errorCode() == ErrorCode.NONE.code()) {
-                            pr.setErrorCode(failure.error().code()).setErrorMessage(failure.getMessage());
-                        }
+        commitOr(records, failure -> {
+            for (ElectLeadersResponse.ReplicaElectionResult r : results) {
+                for (ElectLeadersResponse.PartitionResult pr : r.partitionResult()) {
+                    if (pr.errorCode() == ErrorCode.NONE.code()) {
+                        pr.setErrorCode(failure.error().code()).setErrorMessage(failure.getMessage());
                     }
                 }
             }
-        }
+        });
         return response.setReplicaElectionResults(results);
+    }
+
+    /** Commits {@code records}, if any; hands {@code answerFailure} the reason they were not written. */
+    private void commitOr(List<Message> records, Consumer<AppendFailure> answerFailure) {
+        if (records.isEmpty()) {
+            return;
+        }
+        try {
+            commit.apply(records);
+        } catch (AppendFailure failure) {
+            answerFailure.accept(failure);
+        }
+    }
+
+    // ------------------------------------------------------------------ reassignments
+
+    /** Whether a broker may lead: registered, unfenced and not shutting down. */
+    private static IntPredicate active(MetadataImage image) {
+        return r -> image.broker(r).map(BrokerRegistration::active).orElse(false);
+    }
+
+    /**
+     * Starts, replaces or cancels (null replicas) partition reassignments, as Kafka's
+     * AlterPartitionReassignments: UNKNOWN_TOPIC_OR_PARTITION for a partition that does not
+     * exist; INVALID_REPLICA_ASSIGNMENT for an empty target, a broker listed twice or not
+     * registered, a change of replication factor when {@code allowReplicationFactorChange} is
+     * off, or a change that would leave no in-sync replica; NO_REASSIGNMENT_IN_PROGRESS for a
+     * cancellation of nothing. Every accepted partition changes in one metadata batch; see
+     * {@link Reassignments} for what each change is.
+     */
+    AlterPartitionReassignmentsResponse alterReassignments(AlterPartitionReassignmentsRequest request) {
+        AlterPartitionReassignmentsResponse response = new AlterPartitionReassignmentsResponse().setErrorMessage(null)
+            .setAllowReplicationFactorChange(request.allowReplicationFactorChange());
+        ErrorCode refusal = ErrorCode.NONE;
+        String refusalMessage = null;
+        if (!ensureActive()) {
+            AppendFailure failure = notController.get();
+            refusal = failure.error();
+            refusalMessage = failure.getMessage();
+            response.setErrorCode(refusal.code()).setErrorMessage(refusalMessage);
+        }
+        MetadataImage image = view.image();
+        IntPredicate active = active(image);
+        List<Message> records = new ArrayList<>();
+        Map<String, Map<Integer, PartitionImage>> decided = new HashMap<>();
+        List<AlterPartitionReassignmentsResponse.ReassignablePartitionResponse> accepted = new ArrayList<>();
+        List<AlterPartitionReassignmentsResponse.ReassignableTopicResponse> topics = new ArrayList<>();
+        for (AlterPartitionReassignmentsRequest.ReassignableTopic t : request.topics()) {
+            TopicImage topic = image.topic(t.name()).orElse(null);
+            List<AlterPartitionReassignmentsResponse.ReassignablePartitionResponse> partitions = new ArrayList<>();
+            for (AlterPartitionReassignmentsRequest.ReassignablePartition rp : t.partitions()) {
+                AlterPartitionReassignmentsResponse.ReassignablePartitionResponse answer =
+                    new AlterPartitionReassignmentsResponse.ReassignablePartitionResponse()
+                        .setPartitionIndex(rp.partitionIndex()).setErrorMessage(null);
+                partitions.add(answer);
+                if (refusal != ErrorCode.NONE) {
+                    answer.setErrorCode(refusal.code()).setErrorMessage(refusalMessage);
+                    continue;
+                }
+                if (topic == null || rp.partitionIndex() < 0 || rp.partitionIndex() >= topic.partitions().size()) {
+                    answer.setErrorCode(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION.code())
+                        .setErrorMessage("no partition " + t.name() + "-" + rp.partitionIndex());
+                    continue;
+                }
+                PartitionImage p = decided.getOrDefault(topic.name(), Map.of())
+                    .getOrDefault(rp.partitionIndex(), topic.partitions().get(rp.partitionIndex()));
+                List<Integer> target;
+                if (rp.replicas() == null) {
+                    if (!p.reassigning()) {
+                        answer.setErrorCode(ErrorCode.NO_REASSIGNMENT_IN_PROGRESS.code())
+                            .setErrorMessage("no reassignment of " + t.name() + "-" + rp.partitionIndex()
+                                + " is in progress");
+                        continue;
+                    }
+                    target = p.originalReplicas();
+                } else {
+                    target = rp.replicas();
+                    String invalid = Reassignments.invalidTarget(target, r -> image.brokers().containsKey(r));
+                    if (invalid == null && !request.allowReplicationFactorChange()
+                        && target.size() != p.originalReplicas().size()) {
+                        invalid = "the replication factor of " + t.name() + "-" + rp.partitionIndex() + " is "
+                            + p.originalReplicas().size() + " and may not change to " + target.size();
+                    }
+                    if (invalid != null) {
+                        answer.setErrorCode(ErrorCode.INVALID_REPLICA_ASSIGNMENT.code()).setErrorMessage(invalid);
+                        continue;
+                    }
+                }
+                PartitionImage changed;
+                try {
+                    changed = Reassignments.reassign(p, target, active);
+                } catch (Reassignments.Refused e) {
+                    answer.setErrorCode(ErrorCode.INVALID_REPLICA_ASSIGNMENT.code()).setErrorMessage(e.getMessage());
+                    continue;
+                }
+                answer.setErrorCode(ErrorCode.NONE.code());
+                if (changed != p) {
+                    decided.computeIfAbsent(topic.name(), n -> new HashMap<>()).put(p.partition(), changed);
+                    records.add(MetadataView.partitionRecord(topic.id(), changed));
+                    accepted.add(answer);
+                    log.info("reassigning {}-{} to {}: replicas {}, adding {}, removing {}", topic.name(),
+                        p.partition(), target, changed.replicas(), changed.addingReplicas(), changed.removingReplicas());
+                }
+            }
+            topics.add(new AlterPartitionReassignmentsResponse.ReassignableTopicResponse().setName(t.name())
+                .setPartitions(partitions));
+        }
+        commitOr(records, failure -> accepted.forEach(
+            answer -> answer.setErrorCode(failure.error().code()).setErrorMessage(failure.getMessage())));
+        return response.setResponses(topics);
+    }
+
+    /**
+     * The reassignments in progress, as Kafka's ListPartitionReassignments: of every partition
+     * (null topics), or of those asked that are being reassigned; topics and partitions that do not
+     * exist are left out, as Kafka's controller leaves them.
+     */
+    ListPartitionReassignmentsResponse listReassignments(ListPartitionReassignmentsRequest request) {
+        ListPartitionReassignmentsResponse response = new ListPartitionReassignmentsResponse().setErrorMessage(null);
+        if (!ensureActive()) {
+            AppendFailure failure = notController.get();
+            return response.setErrorCode(failure.error().code()).setErrorMessage(failure.getMessage());
+        }
+        MetadataImage image = view.image();
+        Map<String, List<Integer>> asked = new LinkedHashMap<>();
+        if (request.topics() == null) {
+            image.topics().forEach(t -> asked.put(t.name(), IntStream.range(0, t.partitions().size()).boxed().toList()));
+        } else {
+            for (ListPartitionReassignmentsRequest.ListPartitionReassignmentsTopics t : request.topics()) {
+                asked.computeIfAbsent(t.name(), n -> new ArrayList<>()).addAll(t.partitionIndexes());
+            }
+        }
+        List<ListPartitionReassignmentsResponse.OngoingTopicReassignment> topics = new ArrayList<>();
+        for (Map.Entry<String, List<Integer>> e : asked.entrySet()) {
+            TopicImage topic = image.topic(e.getKey()).orElse(null);
+            if (topic == null) {
+                continue;
+            }
+            List<ListPartitionReassignmentsResponse.OngoingPartitionReassignment> partitions = new ArrayList<>();
+            for (int index : new TreeSet<>(e.getValue())) {
+                if (index < 0 || index >= topic.partitions().size() || !topic.partitions().get(index).reassigning()) {
+                    continue;
+                }
+                PartitionImage p = topic.partitions().get(index);
+                partitions.add(new ListPartitionReassignmentsResponse.OngoingPartitionReassignment()
+                    .setPartitionIndex(index).setReplicas(new ArrayList<>(p.replicas()))
+                    .setAddingReplicas(new ArrayList<>(p.addingReplicas()))
+                    .setRemovingReplicas(new ArrayList<>(p.removingReplicas())));
+            }
+            if (!partitions.isEmpty()) {
+                topics.add(new ListPartitionReassignmentsResponse.OngoingTopicReassignment().setName(topic.name())
+                    .setPartitions(partitions));
+            }
+        }
+        return response.setTopics(topics);
     }
 
     // ------------------------------------------------------------------ AlterPartition
@@ -577,8 +734,13 @@ final class BrokerControl {
                 }
                 PartitionImage changed = p;
                 if (!newIsr.equals(p.isr())) {
-                    changed = new PartitionImage(p.partition(), p.replicas(), newIsr, p.leader(), p.leaderEpoch(),
-                        p.partitionEpoch() + 1);
+                    changed = p.withLeaderAndIsr(p.leader(), newIsr, p.leaderEpoch(), p.partitionEpoch() + 1);
+                    // The last adding replica joining the ISR completes a reassignment, in the same change.
+                    changed = Reassignments.complete(changed, active(image)).orElse(changed);
+                    if (p.reassigning() && !changed.reassigning()) {
+                        log.info("reassignment of {}-{} completed: replicas {}, leader {} (was {})", topic.name(),
+                            p.partition(), changed.replicas(), changed.leader(), p.leader());
+                    }
                     records.add(MetadataView.partitionRecord(topic.id(), changed));
                 }
                 partitions.add(answer.setLeaderId(changed.leader()).setLeaderEpoch(changed.leaderEpoch())

@@ -9,6 +9,8 @@ import dev.sluice.broker.metadata.records.ProducerIdsRecord;
 import dev.sluice.broker.metadata.records.RemoveTopicRecord;
 import dev.sluice.broker.metadata.records.TopicRecord;
 import dev.sluice.wire.codec.Uuid;
+import dev.sluice.wire.message.AlterPartitionReassignmentsRequest;
+import dev.sluice.wire.message.AlterPartitionReassignmentsResponse;
 import dev.sluice.wire.message.AlterPartitionRequest;
 import dev.sluice.wire.message.AlterPartitionResponse;
 import dev.sluice.wire.message.BrokerHeartbeatRequest;
@@ -18,6 +20,8 @@ import dev.sluice.wire.message.BrokerRegistrationResponse;
 import dev.sluice.wire.message.ElectLeadersRequest;
 import dev.sluice.wire.message.ElectLeadersResponse;
 import dev.sluice.wire.message.ErrorCode;
+import dev.sluice.wire.message.ListPartitionReassignmentsRequest;
+import dev.sluice.wire.message.ListPartitionReassignmentsResponse;
 import dev.sluice.wire.message.Message;
 import dev.sluice.wire.message.UnregisterBrokerResponse;
 import java.io.IOException;
@@ -655,7 +659,7 @@ public final class Controller implements AutoCloseable {
                     byIndex.put(current + i, assignments.get(i));
                 }
                 String problem = checkAssignments(image, byIndex, current, placement);
-                if (problem == null && placement.get(0).size() != topic.partitions().get(0).replicas().size()) {
+                if (problem == null && placement.get(0).size() != topic.partitions().get(0).targetReplicas().size()) {
                     problem = "the new partitions must have as many replicas as the existing ones";
                 }
                 if (problem != null) {
@@ -663,7 +667,8 @@ public final class Controller implements AutoCloseable {
                 }
             } else if (cluster != null) {
                 ReplicaPlacement.Result placed = ReplicaPlacement.place(image.brokers().values(), count - current,
-                    topic.partitions().get(0).replicas().size(), partitionCount(image) + reservedPartitions);
+                    // The replication factor the topic is heading to, should partition 0 be moving.
+                    topic.partitions().get(0).targetReplicas().size(), partitionCount(image) + reservedPartitions);
                 if (placed.problem() != null) {
                     return TopicOutcome.failed(name, ErrorCode.INVALID_REPLICATION_FACTOR, placed.problem());
                 }
@@ -863,6 +868,21 @@ public final class Controller implements AutoCloseable {
      */
     public CompletableFuture<ElectLeadersResponse> electLeaders(ElectLeadersRequest request) {
         return onBrokers(b -> b.electLeaders(request));
+    }
+
+    /**
+     * Starts, replaces or cancels partition reassignments (Kafka's AlterPartitionReassignments);
+     * see {@link BrokerControl#alterReassignments}. Authorization is the handler's.
+     */
+    public CompletableFuture<AlterPartitionReassignmentsResponse> alterPartitionReassignments(
+        AlterPartitionReassignmentsRequest request) {
+        return onBrokers(b -> b.alterReassignments(request));
+    }
+
+    /** The partition reassignments in progress (Kafka's ListPartitionReassignments). */
+    public CompletableFuture<ListPartitionReassignmentsResponse> listPartitionReassignments(
+        ListPartitionReassignmentsRequest request) {
+        return onBrokers(b -> b.listReassignments(request));
     }
 
     /**

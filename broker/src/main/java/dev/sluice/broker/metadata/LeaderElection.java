@@ -55,8 +55,7 @@ final class LeaderElection {
         if (p.leader() == preferred || !p.isr().contains(preferred) || !active.test(preferred)) {
             return Optional.empty();
         }
-        return Optional.of(new PartitionImage(p.partition(), p.replicas(), p.isr(), preferred, p.leaderEpoch() + 1,
-            p.partitionEpoch() + 1));
+        return Optional.of(p.withLeaderAndIsr(preferred, p.isr(), p.leaderEpoch() + 1, p.partitionEpoch() + 1));
     }
 
     private static Optional<PartitionImage> change(PartitionImage p, List<Integer> isr, boolean elect,
@@ -84,7 +83,6 @@ final class LeaderElection {
             return Optional.empty();
         }
         int leaderEpoch = leader == p.leader() ? p.leaderEpoch() : p.leaderEpoch() + 1;
-        return Optional.of(new PartitionImage(p.partition(), p.replicas(), isr, leader, leaderEpoch,
-            p.partitionEpoch() + 1));
+        return Optional.of(p.withLeaderAndIsr(leader, isr, leaderEpoch, p.partitionEpoch() + 1));
     }
 }

@@ -111,7 +111,7 @@ public final class MetadataView implements MetadataLog.Applier {
                 () -> new IllegalStateException("partition record for unknown topic " + p.topicId()));
             List<PartitionImage> partitions = new ArrayList<>(topic.partitions());
             PartitionImage partition = new PartitionImage(p.partitionId(), p.replicas(), p.isr(), p.leader(),
-                p.leaderEpoch(), p.partitionEpoch());
+                p.leaderEpoch(), p.partitionEpoch(), orEmpty(p.addingReplicas()), orEmpty(p.removingReplicas()));
             if (p.partitionId() < partitions.size()) {
                 partitions.set(p.partitionId(), partition);
             } else if (p.partitionId() == partitions.size()) {
@@ -159,6 +159,11 @@ public final class MetadataView implements MetadataLog.Applier {
         }
     }
 
+    /** A tagged list a record may carry as null. */
+    private static List<Integer> orEmpty(List<Integer> list) {
+        return list == null ? List.of() : list;
+    }
+
     static RegisterBrokerRecord registerBrokerRecord(BrokerRegistration b) {
         List<RegisterBrokerRecord.BrokerEndpoint> endpoints = new ArrayList<>();
         for (BrokerRegistration.Endpoint e : b.endpoints()) {
@@ -172,7 +177,9 @@ public final class MetadataView implements MetadataLog.Applier {
     static PartitionRecord partitionRecord(Uuid topicId, PartitionImage p) {
         return new PartitionRecord().setTopicId(topicId).setPartitionId(p.partition())
             .setReplicas(new ArrayList<>(p.replicas())).setIsr(new ArrayList<>(p.isr())).setLeader(p.leader())
-            .setLeaderEpoch(p.leaderEpoch()).setPartitionEpoch(p.partitionEpoch());
+            .setLeaderEpoch(p.leaderEpoch()).setPartitionEpoch(p.partitionEpoch())
+            .setAddingReplicas(new ArrayList<>(p.addingReplicas()))
+            .setRemovingReplicas(new ArrayList<>(p.removingReplicas()));
     }
 
     /** Records that rebuild {@code image} from nothing. */

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.broker.config.BrokerConfigKeys;
 import dev.sluice.wire.codec.Uuid;
+import dev.sluice.wire.message.AlterPartitionReassignmentsRequest;
+import dev.sluice.wire.message.AlterPartitionReassignmentsResponse;
 import dev.sluice.wire.message.AlterPartitionRequest;
 import dev.sluice.wire.message.AlterPartitionResponse;
 import dev.sluice.wire.message.BrokerHeartbeatRequest;
@@ -16,6 +18,8 @@ import dev.sluice.wire.message.BrokerRegistrationResponse;
 import dev.sluice.wire.message.ElectLeadersRequest;
 import dev.sluice.wire.message.ElectLeadersResponse;
 import dev.sluice.wire.message.ErrorCode;
+import dev.sluice.wire.message.ListPartitionReassignmentsRequest;
+import dev.sluice.wire.message.ListPartitionReassignmentsResponse;
 import dev.sluice.wire.message.Message;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -255,6 +259,25 @@ class ClusterControllerTest {
 
         // -1 takes default.replication.factor (3 here).
         assertEquals(3, create("defaulted", 1, -1).topic().partitions().get(0).replicas().size());
+    }
+
+    @Test
+    void createPartitionsSpreadsTheNewPartitionsOverTheBrokers() throws Exception {
+        joinThree();
+        assertEquals(ErrorCode.NONE, createAssigned("grown", List.of(1, 2)).error());
+        assertEquals(ErrorCode.NONE, get(controller.createPartitions("grown", 4, null, false)).error());
+        List<PartitionImage> partitions = view.image().topic("grown").orElseThrow().partitions();
+        assertEquals(4, partitions.size());
+        Set<Integer> leaders = new HashSet<>();
+        Map<Integer, Integer> replicasPerBroker = new HashMap<>();
+        for (PartitionImage p : partitions.subList(1, 4)) {
+            assertEquals(2, p.replicas().size(), p.toString());
+            leaders.add(p.leader());
+            p.replicas().forEach(r -> replicasPerBroker.merge(r, 1, Integer::sum));
+        }
+        assertEquals(Set.of(1, 2, 3), leaders, "the new partitions' leaders: " + partitions);
+        // Every broker takes some (racks r1, r1, r2: broker 3 alone on its rack takes more followers).
+        assertEquals(Set.of(1, 2, 3), replicasPerBroker.keySet(), "the new partitions' replicas: " + partitions);
     }
 
     @Test
@@ -505,6 +528,126 @@ class ClusterControllerTest {
         assertEquals(ErrorCode.NONE.code(), errorOf(expanded));
         assertEquals(List.of(1, 2), partition("t", 0).isr());
         assertEquals(3, partition("t", 0).partitionEpoch());
+    }
+
+    // ------------------------------------------------------------------ reassignments
+
+    private AlterPartitionReassignmentsResponse.ReassignablePartitionResponse reassign(String topic, int partition,
+                                                                                      List<Integer> target)
+        throws Exception {
+        AlterPartitionReassignmentsResponse response = get(controller.alterPartitionReassignments(
+            new AlterPartitionReassignmentsRequest().setTopics(new ArrayList<>(List.of(
+                new AlterPartitionReassignmentsRequest.ReassignableTopic().setName(topic).setPartitions(
+                    new ArrayList<>(List.of(new AlterPartitionReassignmentsRequest.ReassignablePartition()
+                        .setPartitionIndex(partition).setReplicas(target == null ? null : new ArrayList<>(target))))))))));
+        assertEquals(ErrorCode.NONE.code(), response.errorCode());
+        return response.responses().get(0).partitions().get(0);
+    }
+
+    private List<ListPartitionReassignmentsResponse.OngoingTopicReassignment> ongoing() throws Exception {
+        ListPartitionReassignmentsResponse response = get(controller.listPartitionReassignments(
+            new ListPartitionReassignmentsRequest().setTopics(null)));
+        assertEquals(ErrorCode.NONE.code(), response.errorCode());
+        return response.topics();
+    }
+
+    @Test
+    void reassignmentGrowsTheReplicasAndCompletesWhenTheAddedReplicaJoinsTheIsr() throws Exception {
+        List<FakeBroker> brokers = new ArrayList<>(joinThree());
+        brokers.add(new FakeBroker(4, "r2").join());
+        FakeBroker leader = brokers.get(0);
+        assertEquals(ErrorCode.NONE, createAssigned("t", List.of(1, 2, 3)).error());
+
+        assertEquals(ErrorCode.NONE.code(), reassign("t", 0, List.of(2, 3, 4)).errorCode());
+        // Growth: the target first, then the replica leaving; the leader and ISR stay.
+        assertEquals(new PartitionImage(0, List.of(2, 3, 4, 1), List.of(1, 2, 3), 1, 0, 1, List.of(4), List.of(1)),
+            partition("t", 0));
+        ListPartitionReassignmentsResponse.OngoingPartitionReassignment listed = ongoing().get(0).partitions().get(0);
+        assertEquals(List.of(2, 3, 4, 1), listed.replicas());
+        assertEquals(List.of(4), listed.addingReplicas());
+        assertEquals(List.of(1), listed.removingReplicas());
+
+        // The leader's ISR expansion with the new replica completes it: broker 1 leaves and the first target leads.
+        AlterPartitionResponse.PartitionData answer = alter(leader, "t", 0, 0, 1, List.of(1, 2, 3, 4), (short) 3)
+            .topics().get(0).partitions().get(0);
+        assertEquals(ErrorCode.NONE.code(), answer.errorCode());
+        assertEquals(new PartitionImage(0, List.of(2, 3, 4), List.of(2, 3, 4), 2, 1, 2), partition("t", 0));
+        assertEquals(2, answer.leaderId());
+        assertEquals(1, answer.leaderEpoch());
+        assertTrue(ongoing().isEmpty());
+
+        // It survives a snapshot with the reassignment fields.
+        assertEquals(ErrorCode.NONE.code(), reassign("t", 0, List.of(2, 3, 1)).errorCode());
+        MetadataView loaded = new MetadataView(CLUSTER);
+        loaded.load(view.snapshot(), view.appliedOffset());
+        assertEquals(partition("t", 0), loaded.image().topic("t").orElseThrow().partitions().get(0));
+        assertEquals(List.of(1), partition("t", 0).addingReplicas());
+    }
+
+    @Test
+    void reassignmentThatOnlyRemovesCompletesAtOnceAndMovesTheLeadership() throws Exception {
+        joinThree();
+        assertEquals(ErrorCode.NONE, createAssigned("t", List.of(1, 2, 3)).error());
+        assertEquals(ErrorCode.NONE.code(), reassign("t", 0, List.of(3, 2)).errorCode());
+        assertEquals(new PartitionImage(0, List.of(3, 2), List.of(2, 3), 3, 1, 1), partition("t", 0));
+        assertTrue(ongoing().isEmpty());
+        assertEquals(ErrorCode.NONE.code(), reassign("t", 0, List.of(3, 2)).errorCode(), "a no-op was refused");
+        assertEquals(1, partition("t", 0).partitionEpoch(), "a no-op changed the partition");
+    }
+
+    @Test
+    void cancellingAReassignmentRevertsToTheOriginalReplicasAndCancellingNothingIsRefused() throws Exception {
+        List<FakeBroker> brokers = new ArrayList<>(joinThree());
+        brokers.add(new FakeBroker(4, "r2").join());
+        assertEquals(ErrorCode.NONE, createAssigned("t", List.of(1, 2, 3)).error());
+        assertEquals(ErrorCode.NO_REASSIGNMENT_IN_PROGRESS.code(), reassign("t", 0, null).errorCode());
+
+        assertEquals(ErrorCode.NONE.code(), reassign("t", 0, List.of(4, 2, 3)).errorCode());
+        assertTrue(partition("t", 0).reassigning());
+        assertEquals(ErrorCode.NONE.code(), reassign("t", 0, null).errorCode());
+        PartitionImage reverted = partition("t", 0);
+        // As in Kafka, the original replicas keep the order they had among the grown replicas.
+        assertEquals(List.of(2, 3, 1), reverted.replicas());
+        assertEquals(1, reverted.leader());
+        assertEquals(List.of(1, 2, 3), reverted.isr());
+        assertFalse(reverted.reassigning());
+        assertTrue(ongoing().isEmpty());
+    }
+
+    @Test
+    void invalidReassignmentsGetKafkasErrorsAndChangeNothing() throws Exception {
+        List<FakeBroker> brokers = joinThree();
+        assertEquals(ErrorCode.NONE, createAssigned("t", List.of(1, 2, 3)).error());
+        PartitionImage before = partition("t", 0);
+        assertEquals(ErrorCode.INVALID_REPLICA_ASSIGNMENT.code(), reassign("t", 0, List.of()).errorCode());
+        assertEquals(ErrorCode.INVALID_REPLICA_ASSIGNMENT.code(), reassign("t", 0, List.of(1, 1, 2)).errorCode());
+        assertEquals(ErrorCode.INVALID_REPLICA_ASSIGNMENT.code(), reassign("t", 0, List.of(1, 2, 9)).errorCode());
+        assertEquals(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION.code(), reassign("t", 1, List.of(1, 2, 3)).errorCode());
+        assertEquals(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION.code(), reassign("nope", 0, List.of(1, 2, 3)).errorCode());
+        AlterPartitionReassignmentsResponse fixedFactor = get(controller.alterPartitionReassignments(
+            new AlterPartitionReassignmentsRequest().setAllowReplicationFactorChange(false).setTopics(new ArrayList<>(
+                List.of(new AlterPartitionReassignmentsRequest.ReassignableTopic().setName("t").setPartitions(
+                    new ArrayList<>(List.of(new AlterPartitionReassignmentsRequest.ReassignablePartition()
+                        .setPartitionIndex(0).setReplicas(new ArrayList<>(List.of(1, 2)))))))))));
+        assertEquals(ErrorCode.INVALID_REPLICA_ASSIGNMENT.code(),
+            fixedFactor.responses().get(0).partitions().get(0).errorCode());
+        assertEquals(before, partition("t", 0), "a refused reassignment changed the partition");
+
+        // Two replicas are added; one has joined the ISR when the only original replica is fenced:
+        // going back would leave no in-sync replica.
+        assertEquals(ErrorCode.NONE, createAssigned("u", List.of(1)).error());
+        assertEquals(ErrorCode.NONE.code(), reassign("u", 0, List.of(2, 3)).errorCode());
+        assertEquals(ErrorCode.NONE.code(), errorOf(alter(brokers.get(0), "u", 0, 0, 1, List.of(1, 2), (short) 3)));
+        assertTrue(partition("u", 0).reassigning(), "completed with an adding replica out of sync");
+        assertTrue(brokers.get(0).heartbeat(view.appliedOffset(), true, false).isFenced());
+        PartitionImage onlyAdded = partition("u", 0);
+        assertEquals(List.of(2), onlyAdded.isr());
+        assertEquals(ErrorCode.INVALID_REPLICA_ASSIGNMENT.code(), reassign("u", 0, null).errorCode());
+        assertEquals(onlyAdded, partition("u", 0));
+
+        leading = false;
+        assertEquals(ErrorCode.NOT_CONTROLLER.code(), get(controller.listPartitionReassignments(
+            new ListPartitionReassignmentsRequest().setTopics(null))).errorCode());
     }
 
     // ------------------------------------------------------------------ controlled shutdown

@@ -449,8 +449,9 @@ class ReplicationTest {
         List<AlterPartitionRequest> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
         IsrChannel unanswered = request -> {
             CompletableFuture<AlterPartitionResponse> answer = new CompletableFuture<>();
-            asked.add(request);
+            // The answer first: the test waits on the requests, then completes the answer of each.
             answers.add(answer);
+            asked.add(request);
             return answer;
         };
         Node leader = node(1, partition(List.of(1, 2, 3), List.of(1), 1, 0, 0), unanswered, 200);
