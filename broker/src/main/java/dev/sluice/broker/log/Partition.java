@@ -71,6 +71,13 @@ public final class Partition {
     private final AppendListener listener;
     private final HighWatermarkListener highWatermarkListener;
     private final LongSupplier producerIdsHandedOut;
+    /**
+     * Producer ids above the highest block this broker's metadata has seen that a batch may still
+     * carry: in a cluster, a block another broker handed out reaches this broker's metadata a
+     * moment after that broker's producer may already write here (ten blocks of 1000). Forged ids
+     * stay bounded: this range, and the producers each partition remembers.
+     */
+    static final long PRODUCER_IDS_NOT_YET_SEEN = 10_000;
     private volatile BatchValidator.Rules rules;
     private volatile int minInsyncReplicas;
     private volatile long highWatermark;
@@ -463,7 +470,8 @@ public final class Partition {
                 return AppendOutcome.failed(ErrorCode.INVALID_TXN_STATE, "transactional writes are not supported yet",
                     List.of());
             }
-            if (batch.hasProducerId() && batch.producerId() >= producerIdsHandedOut.getAsLong()) {
+            if (batch.hasProducerId()
+                && batch.producerId() >= producerIdsHandedOut.getAsLong() + PRODUCER_IDS_NOT_YET_SEEN) {
                 return AppendOutcome.failed(ErrorCode.UNKNOWN_PRODUCER_ID, "producer id " + batch.producerId()
                     + " was never handed out by InitProducerId", List.of());
             }

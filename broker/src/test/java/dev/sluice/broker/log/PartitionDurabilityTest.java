@@ -93,13 +93,15 @@ class PartitionDurabilityTest {
     }
 
     /**
-     * A producer id no InitProducerId handed out is refused before it takes a place in the
-     * partition's producer state; once the id is handed out, the same batch is appended.
+     * A producer id no InitProducerId handed out (beyond the blocks a broker may not have seen yet)
+     * is refused before it takes a place in the partition's producer state; once the id is handed
+     * out, the same batch is appended.
      */
     @Test
     void aProducerIdNeverHandedOutIsUnknown() {
         Partition p = partition("t", LogConfig.defaults());
-        MemoryRecords invented = MemoryRecords.withBatches(new RecordBatchBuilder(0).producer(1000, (short) 0, 0)
+        long id = Partition.PRODUCER_IDS_NOT_YET_SEEN + 1000;
+        MemoryRecords invented = MemoryRecords.withBatches(new RecordBatchBuilder(0).producer(id, (short) 0, 0)
             .append(now.get(), null, new byte[] {1}).build());
         Partition.AppendOutcome refused = p.append(invented).join();
         assertEquals(ErrorCode.UNKNOWN_PRODUCER_ID, refused.error());
