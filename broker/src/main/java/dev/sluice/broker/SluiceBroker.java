@@ -391,8 +391,7 @@ public final class SluiceBroker implements AutoCloseable {
             RequestMetrics requestMetrics = new RequestMetrics(registry);
             RequestDispatcher dispatcher = new RequestDispatcher(new HandlerTable(handlers), requestMetrics);
             if (clusterNode != null) {
-                CreateTopicsHandler createTopics = (CreateTopicsHandler) handlers.stream()
-                    .filter(h -> h instanceof CreateTopicsHandler).findFirst().orElseThrow();
+                CreateTopicsHandler createTopics = CreateTopicsHandler.forBrokers(view, controller, resolver);
                 RequestDispatcher controllerApis = new RequestDispatcher(new HandlerTable(List.of(
                     new BrokerRegistrationHandler(controller), new BrokerHeartbeatHandler(controller),
                     new AlterPartitionHandler(controller), new AllocateProducerIdsHandler(controller), createTopics)),

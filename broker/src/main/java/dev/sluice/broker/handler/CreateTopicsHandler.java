@@ -32,17 +32,37 @@ import java.util.concurrent.CompletableFuture;
  * would take the broker past {@code sluice.max.broker.partitions}. {@code validate_only} checks everything and changes
  * nothing. From v5 the result carries the topic's partition count, replication factor and every
  * config in force with its source; from v7 its id.
+ *
+ * <p>On a cluster the active controller serves a second instance for other brokers' own requests
+ * ({@link #forBrokers}): a broker whose group or transaction coordinator needs its internal topic
+ * asks the controller to create it, which a client may not.
  */
 public final class CreateTopicsHandler extends ApiHandler<CreateTopicsRequest, CreateTopicsResponse> {
     private final MetadataView view;
     private final Controller controller;
     private final ConfigResolver resolver;
+    private final boolean internalTopicsAllowed;
 
+    /** Serves clients, who may not create internal topics. */
     public CreateTopicsHandler(MetadataView view, Controller controller, ConfigResolver resolver) {
+        this(view, controller, resolver, false);
+    }
+
+    private CreateTopicsHandler(MetadataView view, Controller controller, ConfigResolver resolver,
+                                boolean internalTopicsAllowed) {
         super(ApiKey.CREATE_TOPICS, 2, 7);
         this.view = view;
         this.controller = controller;
         this.resolver = resolver;
+        this.internalTopicsAllowed = internalTopicsAllowed;
+    }
+
+    /**
+     * Serves the brokers of a cluster on the active controller: their coordinators create the
+     * internal topics they need through it ({@code __consumer_offsets} with the configs it must have).
+     */
+    public static CreateTopicsHandler forBrokers(MetadataView view, Controller controller, ConfigResolver resolver) {
+        return new CreateTopicsHandler(view, controller, resolver, true);
     }
 
     @Override
@@ -63,7 +83,8 @@ public final class CreateTopicsHandler extends ApiHandler<CreateTopicsRequest, C
                     "topic " + t.name() + " is listed more than once in the request"));
                 continue;
             }
-            String reserved = TopicNames.reservedProblem(t.name());
+            String reserved = internalTopicsAllowed && TopicNames.isInternal(t.name()) ? null
+                : TopicNames.reservedProblem(t.name());
             if (reserved != null && before.topic(t.name()).isEmpty()) {
                 early.put(t.name(), failed(t.name(), ErrorCode.INVALID_TOPIC_EXCEPTION, reserved));
                 continue;

@@ -16,7 +16,9 @@ import java.util.concurrent.CompletableFuture;
  * that {@code kafka-metadata-quorum describe --status/--replication} works. A broker that does not
  * lead the quorum forwards the request to the one that does (only the leader tracks the voters'
  * progress). The quorum is a Ratis group: its term is reported as the leader epoch, log indexes as
- * offsets; every voter is a controller, there are no observers.
+ * offsets; every voter is a controller, there are no observers. A voter's last fetch and last
+ * caught-up times are both when the leader last heard from it (Ratis keeps no caught-up time),
+ * and -1 with a log end offset of -1 while it has acknowledged nothing in the leader's term.
  */
 public final class DescribeQuorumHandler extends ApiHandler<DescribeQuorumRequest, DescribeQuorumResponse> {
     /** The name Kafka gives the metadata log, which tools ask for. */
@@ -50,7 +52,11 @@ public final class DescribeQuorumHandler extends ApiHandler<DescribeQuorumReques
         long now = System.currentTimeMillis();
         List<DescribeQuorumResponse.ReplicaState> current = new ArrayList<>();
         for (QuorumState.VoterState v : state.voters()) {
-            long seen = v.lastContactMillisAgo().isPresent() ? now - v.lastContactMillisAgo().getAsLong() : -1;
+            // A voter that has acknowledged nothing to this leader is one it has not heard from in
+            // its term (Ratis counts its silence from when the leader started): unknown, as Kafka
+            // reports a voter the leader has not heard from, not a fetch at the start of the term.
+            boolean heard = v.lastAckedIndex() >= 0 && v.lastContactMillisAgo().isPresent();
+            long seen = heard ? now - v.lastContactMillisAgo().getAsLong() : -1;
             current.add(new DescribeQuorumResponse.ReplicaState().setReplicaId(v.nodeId())
                 .setLogEndOffset(v.lastAckedIndex()).setLastFetchTimestamp(seen).setLastCaughtUpTimestamp(seen));
         }

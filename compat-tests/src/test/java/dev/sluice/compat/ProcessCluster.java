@@ -1,0 +1,145 @@
+package dev.sluice.compat;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.TopicPartitionInfo;
+
+/**
+ * A cluster of packaged brokers, each its own process started with Kafka's KRaft keys through
+ * {@link BrokerProcess#startClusterNode}, every node a combined broker and controller. Ports are
+ * fixed per node id so that a restarted node comes back where clients knew it. Not thread-safe:
+ * driven by the test's thread.
+ */
+final class ProcessCluster implements AutoCloseable {
+    private final Path dir;
+    private final String[] overrides;
+    private final Map<Integer, BrokerProcess> nodes = new TreeMap<>();
+    private final Map<Integer, Integer> brokerPorts = new TreeMap<>();
+    private final Map<Integer, Integer> controllerPorts = new TreeMap<>();
+    private Admin admin;
+
+    /** Starts {@code size} nodes (ids 1..size) with data under {@code dir}, and waits until all are registered. */
+    ProcessCluster(Path dir, int size, String... overrides) throws Exception {
+        this.dir = dir;
+        this.overrides = overrides;
+        for (int id = 1; id <= size; id++) {
+            brokerPorts.put(id, BrokerProcess.freePort());
+            controllerPorts.put(id, BrokerProcess.freePort());
+        }
+        for (int id = 1; id <= size; id++) {
+            start(id);
+        }
+        awaitBrokers(size);
+    }
+
+    /** Starts node {@code id} again (after {@link #kill}) on its own ports and data directory. */
+    void start(int id) throws Exception {
+        nodes.put(id, BrokerProcess.startClusterNode(dir.resolve("node-" + id), id, brokerPorts.get(id),
+            controllerPorts, overrides));
+    }
+
+    /** SIGKILLs node {@code id}. */
+    void kill(int id) throws InterruptedException {
+        nodes.remove(id).kill();
+    }
+
+    int size() {
+        return brokerPorts.size();
+    }
+
+    String bootstrapServers() {
+        return brokerPorts.values().stream().map(p -> "localhost:" + p).collect(Collectors.joining(","));
+    }
+
+    int brokerPort(int id) {
+        return brokerPorts.get(id);
+    }
+
+    /** An Admin client over every node, closed with the cluster. */
+    Admin admin() {
+        if (admin == null) {
+            Properties props = new Properties();
+            props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+            admin = Admin.create(props);
+        }
+        return admin;
+    }
+
+    /** Waits until {@code count} brokers are registered and unfenced. */
+    void awaitBrokers(int count) throws Exception {
+        poll(Duration.ofSeconds(60), count + " brokers registered and unfenced",
+            () -> admin().describeCluster().nodes().get(10, TimeUnit.SECONDS).size() == count);
+    }
+
+    /** The partitions of {@code topic} as the Admin client describes them. */
+    List<TopicPartitionInfo> partitions(String topic) throws Exception {
+        return admin().describeTopics(List.of(topic)).allTopicNames().get(10, TimeUnit.SECONDS).get(topic).partitions();
+    }
+
+    /** Waits until every partition of {@code topic} has all of its replicas in sync. */
+    void awaitFullIsr(String topic) throws Exception {
+        poll(Duration.ofSeconds(60), "every replica of " + topic + " in sync", () -> partitions(topic).stream()
+            .allMatch(p -> p.leader() != null && p.isr().size() == p.replicas().size()));
+    }
+
+    /** The leader of {@code topic}-{@code partition}, waiting until there is one. */
+    int leaderOf(String topic, int partition) throws Exception {
+        int[] leader = new int[1];
+        poll(Duration.ofSeconds(60), "a leader of " + topic + "-" + partition, () -> {
+            TopicPartitionInfo p = partitions(topic).get(partition);
+            if (p.leader() == null || p.leader().id() < 0) {
+                return false;
+            }
+            leader[0] = p.leader().id();
+            return true;
+        });
+        return leader[0];
+    }
+
+    interface Condition {
+        boolean holds() throws Exception;
+    }
+
+    /** Asks {@code condition} every 50 ms until it holds, failing after {@code limit}; a request that failed counts as "not yet". */
+    static void poll(Duration limit, String what, Condition condition) throws Exception {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (true) {
+            try {
+                if (condition.holds()) {
+                    return;
+                }
+            } catch (ExecutionException | TimeoutException e) {
+                // A broker was just killed or the cluster is electing: ask again.
+            }
+            assertTrue(System.nanoTime() < deadline, "no " + what + " within " + limit.toSeconds() + " s");
+            Thread.sleep(50);
+        }
+    }
+
+    /** What each node logged, for a failure message. */
+    String output() {
+        StringBuilder b = new StringBuilder();
+        nodes.forEach((id, node) -> b.append("--- node ").append(id).append('\n').append(node.output()).append('\n'));
+        return b.toString();
+    }
+
+    @Override
+    public void close() {
+        if (admin != null) {
+            admin.close(Duration.ofSeconds(5));
+        }
+        nodes.values().forEach(BrokerProcess::close);
+    }
+}
