@@ -23,6 +23,11 @@ import java.util.concurrent.TimeoutException;
  */
 final class BrokerProcess implements AutoCloseable {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+    /**
+     * A cluster node restarted right after a kill -9 may take longer: on a loaded 2-core machine
+     * its metadata quorum member has been seen to need 20 s to start (Ratis' server start).
+     */
+    private static final Duration CLUSTER_NODE_START_TIMEOUT = Duration.ofSeconds(90);
 
     private final Process process;
     private final int port;
@@ -93,11 +98,16 @@ final class BrokerProcess implements AutoCloseable {
             "controller.listener.names=CONTROLLER",
             "listeners=PLAINTEXT://localhost:" + port + ",CONTROLLER://localhost:" + controllerPorts.get(nodeId)));
         all.addAll(List.of(overrides));
-        return start(List.of("-Xmx256m"), dataDir, port, all.toArray(new String[0]));
+        return start(List.of("-Xmx256m"), dataDir, port, CLUSTER_NODE_START_TIMEOUT, all.toArray(new String[0]));
     }
 
     private static BrokerProcess start(List<String> jvmOptions, Path dataDir, int port, String... overrides)
             throws IOException, InterruptedException {
+        return start(jvmOptions, dataDir, port, START_TIMEOUT, overrides);
+    }
+
+    private static BrokerProcess start(List<String> jvmOptions, Path dataDir, int port, Duration startTimeout,
+                                       String... overrides) throws IOException, InterruptedException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> command = new ArrayList<>(List.of(java));
         command.addAll(jvmOptions);
@@ -111,7 +121,7 @@ final class BrokerProcess implements AutoCloseable {
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         BrokerProcess broker = new BrokerProcess(builder.start(), port);
         broker.collectOutput();
-        broker.awaitReady();
+        broker.awaitReady(startTimeout);
         return broker;
     }
 
@@ -137,13 +147,13 @@ final class BrokerProcess implements AutoCloseable {
         reader.start();
     }
 
-    private void awaitReady() throws InterruptedException {
+    private void awaitReady(Duration timeout) throws InterruptedException {
         try {
-            ready.get(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            ready.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             String threads = threadDump();
             process.destroyForcibly();
-            fail("the broker did not log 'ready' within " + START_TIMEOUT.toSeconds() + " s:\n" + output()
+            fail("the broker did not log 'ready' within " + timeout.toSeconds() + " s:\n" + output()
                 + "\nits threads:\n" + threads);
         } catch (java.util.concurrent.ExecutionException e) {
             fail("the broker stopped before it was ready (exit " + exitCodeOrRunning() + "):\n" + output());
