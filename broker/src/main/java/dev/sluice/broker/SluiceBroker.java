@@ -66,6 +66,7 @@ import dev.sluice.broker.replica.Replicas;
 import dev.sluice.broker.metadata.BrokerIdentity;
 import dev.sluice.broker.metadata.Controller;
 import dev.sluice.broker.metadata.JournalMetadataLog;
+import dev.sluice.broker.metadata.LeaderBalance;
 import dev.sluice.broker.metadata.MetadataLog;
 import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.metrics.MetricsEndpoint;
@@ -259,7 +260,10 @@ public final class SluiceBroker implements AutoCloseable {
                 controller = new Controller(nodeId, metadataLog, view, new ClusterSettings(
                     config.getInt(BrokerConfigKeys.BROKER_SESSION_TIMEOUT_MS),
                     () -> config.getBoolean(BrokerConfigKeys.UNCLEAN_LEADER_ELECTION_ENABLE),
-                    config.interBrokerListenerName()), topicDefaults);
+                    config.interBrokerListenerName()), topicDefaults, new LeaderBalance(
+                    config.getBoolean(BrokerConfigKeys.AUTO_LEADER_REBALANCE_ENABLE),
+                    config.getInt(BrokerConfigKeys.LEADER_IMBALANCE_PER_BROKER_PERCENTAGE),
+                    config.getLong(BrokerConfigKeys.LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS) * 1000));
             } else {
                 // The metadata log replays into the view before anything reads it; the view's listeners,
                 // added below, are the partitions' preparers too, since this node holds every partition.
