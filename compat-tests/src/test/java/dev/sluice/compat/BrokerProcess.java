@@ -28,6 +28,8 @@ final class BrokerProcess implements AutoCloseable {
     private final int port;
     private final List<String> output = new ArrayList<>();
     private final CompletableFuture<Void> ready = new CompletableFuture<>();
+    /** Completes once the process's output has been read to its end. */
+    private final CompletableFuture<Void> outputEnded = new CompletableFuture<>();
 
     private BrokerProcess(Process process, int port) {
         this.process = process;
@@ -132,6 +134,7 @@ final class BrokerProcess implements AutoCloseable {
                 // The process went away; its exit is what the test looks at.
             }
             ready.completeExceptionally(new IllegalStateException("the broker's output ended before it was ready"));
+            outputEnded.complete(null);
         }, "broker-output-" + port);
         reader.setDaemon(true);
         reader.start();
@@ -177,12 +180,24 @@ final class BrokerProcess implements AutoCloseable {
 
     /** Sends SIGTERM and returns the exit code, failing if the broker does not exit within {@code timeout}. */
     int terminate(Duration timeout) throws InterruptedException {
-        process.destroy();
+        // Through the handle: Process#destroy also closes the pipes, and what the broker logs while
+        // it shuts down would be lost.
+        process.toHandle().destroy();
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             process.destroyForcibly();
             fail("the broker did not exit within " + timeout.toSeconds() + " s of SIGTERM:\n" + output());
         }
+        awaitOutputEnd();
         return process.exitValue();
+    }
+
+    /** Waits (briefly) until what the exited process wrote last has been read, so that {@link #output} holds it. */
+    private void awaitOutputEnd() throws InterruptedException {
+        try {
+            outputEnded.get(5, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
+            // A child of the broker still holds the pipe open; what was read so far is all there is.
+        }
     }
 
     /** Sends SIGKILL and waits for the process to be gone. */
