@@ -403,7 +403,8 @@ public final class SluiceBroker implements AutoCloseable {
             identity.bound(bound);
             if (clusterNode != null) {
                 clusterNode.startBroker(identity, dir.clusterId(), view,
-                    config.getInt(BrokerConfigKeys.BROKER_HEARTBEAT_INTERVAL_MS));
+                    config.getInt(BrokerConfigKeys.BROKER_HEARTBEAT_INTERVAL_MS),
+                    config.getInt(BrokerConfigKeys.BROKER_SESSION_TIMEOUT_MS));
             }
             registerGauges(registry, network, view, partitions, delayedFetches, delayedProduces, fetchHandler,
                 groups);

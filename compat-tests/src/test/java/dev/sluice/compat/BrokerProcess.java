@@ -200,6 +200,26 @@ final class BrokerProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * Sends SIGSTOP: the broker neither runs nor answers, but its ports stay open and the kernel
+     * still accepts connections to them, as with a process stuck in a long pause.
+     */
+    void pause() throws IOException, InterruptedException {
+        signal("STOP");
+    }
+
+    /** Sends SIGCONT to a broker {@link #pause paused} before. */
+    void resume() throws IOException, InterruptedException {
+        signal("CONT");
+    }
+
+    private void signal(String name) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            fail("could not send SIG" + name + " to the broker");
+        }
+    }
+
     /** Sends SIGKILL and waits for the process to be gone. */
     void kill() throws InterruptedException {
         process.destroyForcibly();
