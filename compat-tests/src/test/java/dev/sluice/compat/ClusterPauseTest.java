@@ -7,9 +7,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -76,10 +78,21 @@ class ClusterPauseTest {
                 ProcessCluster.awaitFullIsr(admin, TOPIC);
                 ProcessCluster.awaitAcks(producer, producer.acks() + 200);
                 // The resumed broker leads again, so that what it holds is what the consumer reads.
-                admin.electLeaders(ElectionType.PREFERRED, Set.of(new TopicPartition(TOPIC, index)))
-                    .partitions().get(30, TimeUnit.SECONDS);
-                ProcessCluster.poll(Duration.ofSeconds(30), "broker " + paused + " leading " + TOPIC + "-" + index
-                    + " again", () -> ProcessCluster.leaderOf(admin, TOPIC, index) == paused);
+                TopicPartition elected = new TopicPartition(TOPIC, index);
+                AtomicReference<Optional<Throwable>> refused = new AtomicReference<>();
+                // Asked again while refused: until it has caught up, the resumed broker answers
+                // Metadata from the image it had before the pause, so the checks above may have passed
+                // on its word while the controller does not count it as in sync yet.
+                try {
+                    ProcessCluster.poll(Duration.ofSeconds(30), "broker " + paused + " leading " + TOPIC + "-" + index
+                        + " again", () -> {
+                            refused.set(admin.electLeaders(ElectionType.PREFERRED, Set.of(elected))
+                                .partitions().get(30, TimeUnit.SECONDS).get(elected));
+                            return ProcessCluster.leaderOf(admin, TOPIC, index) == paused;
+                        });
+                } catch (AssertionError e) {
+                    throw new AssertionError(e.getMessage() + "; last answer to the election: " + refused.get(), e);
+                }
                 producer.close();
                 assertEquals(0, producer.failures(), "the producer gave up on a record: " + producer.lastFailure());
                 producer.assertNothingAcknowledgedWasLost();
