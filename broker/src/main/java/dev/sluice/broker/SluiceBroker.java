@@ -68,6 +68,7 @@ import dev.sluice.broker.replica.Replicas;
 import dev.sluice.broker.metadata.BrokerIdentity;
 import dev.sluice.broker.metadata.Controller;
 import dev.sluice.broker.metadata.JournalMetadataLog;
+import dev.sluice.broker.metadata.LeaderBalance;
 import dev.sluice.broker.metadata.MetadataLog;
 import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.metrics.MetricsEndpoint;
@@ -263,7 +264,10 @@ public final class SluiceBroker implements AutoCloseable {
                 controller = new Controller(nodeId, metadataLog, view, new ClusterSettings(
                     config.getInt(BrokerConfigKeys.BROKER_SESSION_TIMEOUT_MS),
                     () -> config.getBoolean(BrokerConfigKeys.UNCLEAN_LEADER_ELECTION_ENABLE),
-                    config.interBrokerListenerName()), topicDefaults);
+                    config.interBrokerListenerName()), topicDefaults, new LeaderBalance(
+                    config.getBoolean(BrokerConfigKeys.AUTO_LEADER_REBALANCE_ENABLE),
+                    config.getInt(BrokerConfigKeys.LEADER_IMBALANCE_PER_BROKER_PERCENTAGE),
+                    config.getLong(BrokerConfigKeys.LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS) * 1000));
             } else {
                 // The metadata log replays into the view before anything reads it; the view's listeners,
                 // added below, are the partitions' preparers too, since this node holds every partition.
@@ -405,7 +409,8 @@ public final class SluiceBroker implements AutoCloseable {
             identity.bound(bound);
             if (clusterNode != null) {
                 clusterNode.startBroker(identity, dir.clusterId(), view,
-                    config.getInt(BrokerConfigKeys.BROKER_HEARTBEAT_INTERVAL_MS));
+                    config.getInt(BrokerConfigKeys.BROKER_HEARTBEAT_INTERVAL_MS),
+                    config.getInt(BrokerConfigKeys.BROKER_SESSION_TIMEOUT_MS));
             }
             registerGauges(registry, network, view, partitions, delayedFetches, delayedProduces, fetchHandler,
                 groups);

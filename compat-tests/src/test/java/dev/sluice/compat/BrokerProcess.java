@@ -33,6 +33,8 @@ final class BrokerProcess implements AutoCloseable {
     private final int port;
     private final List<String> output = new ArrayList<>();
     private final CompletableFuture<Void> ready = new CompletableFuture<>();
+    /** Completes once the process's output has been read to its end. */
+    private final CompletableFuture<Void> outputEnded = new CompletableFuture<>();
 
     private BrokerProcess(Process process, int port) {
         this.process = process;
@@ -142,6 +144,7 @@ final class BrokerProcess implements AutoCloseable {
                 // The process went away; its exit is what the test looks at.
             }
             ready.completeExceptionally(new IllegalStateException("the broker's output ended before it was ready"));
+            outputEnded.complete(null);
         }, "broker-output-" + port);
         reader.setDaemon(true);
         reader.start();
@@ -205,12 +208,44 @@ final class BrokerProcess implements AutoCloseable {
 
     /** Sends SIGTERM and returns the exit code, failing if the broker does not exit within {@code timeout}. */
     int terminate(Duration timeout) throws InterruptedException {
-        process.destroy();
+        // Through the handle: Process#destroy also closes the pipes, and what the broker logs while
+        // it shuts down would be lost.
+        process.toHandle().destroy();
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             process.destroyForcibly();
             fail("the broker did not exit within " + timeout.toSeconds() + " s of SIGTERM:\n" + output());
         }
+        awaitOutputEnd();
         return process.exitValue();
+    }
+
+    /** Waits (briefly) until what the exited process wrote last has been read, so that {@link #output} holds it. */
+    private void awaitOutputEnd() throws InterruptedException {
+        try {
+            outputEnded.get(5, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
+            // A child of the broker still holds the pipe open; what was read so far is all there is.
+        }
+    }
+
+    /**
+     * Sends SIGSTOP: the broker neither runs nor answers, but its ports stay open and the kernel
+     * still accepts connections to them, as with a process stuck in a long pause.
+     */
+    void pause() throws IOException, InterruptedException {
+        signal("STOP");
+    }
+
+    /** Sends SIGCONT to a broker {@link #pause paused} before. */
+    void resume() throws IOException, InterruptedException {
+        signal("CONT");
+    }
+
+    private void signal(String name) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            fail("could not send SIG" + name + " to the broker");
+        }
     }
 
     /** Sends SIGKILL and waits for the process to be gone. */

@@ -3,7 +3,6 @@ package dev.sluice.compat;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -34,13 +33,13 @@ class ClusterFailoverTest {
                 .configs(Map.of("min.insync.replicas", "2")))).all().get(60, TimeUnit.SECONDS);
             cluster.awaitFullIsr(TOPIC);
             try (AckedProducer producer = new AckedProducer(cluster.bootstrapServers(), TOPIC)) {
-                awaitAcks(producer, 200);
+                ProcessCluster.awaitAcks(producer, 200);
                 for (int round = 1; round <= rounds; round++) {
                     int leader = cluster.leaderOf(TOPIC, round % 3);
                     long before = producer.acks();
                     long killed = System.nanoTime();
                     cluster.kill(leader);
-                    awaitAcks(producer, before + 200);
+                    ProcessCluster.awaitAcks(producer, before + 200);
                     System.out.printf("round %d: broker %d killed; 200 more acks after %d ms%n", round, leader,
                         (System.nanoTime() - killed) / 1_000_000);
                     cluster.start(leader);
@@ -52,10 +51,5 @@ class ClusterFailoverTest {
                 producer.assertNothingAcknowledgedWasLost();
             }
         }
-    }
-
-    private static void awaitAcks(AckedProducer producer, long count) throws Exception {
-        ProcessCluster.poll(Duration.ofSeconds(60), count + " acknowledgements (last failure: " + producer.lastFailure()
-            + ")", () -> producer.acks() >= count);
     }
 }

@@ -50,6 +50,16 @@ final class ProcessCluster implements AutoCloseable {
             controllerPorts, overrides));
     }
 
+    /** The running node {@code id}. */
+    BrokerProcess node(int id) {
+        return nodes.get(id);
+    }
+
+    /** Forgets node {@code id} (the caller stops it) and returns it. */
+    BrokerProcess remove(int id) {
+        return nodes.remove(id);
+    }
+
     /** SIGKILLs node {@code id}. */
     void kill(int id) throws InterruptedException {
         nodes.remove(id).kill();
@@ -106,6 +116,12 @@ final class ProcessCluster implements AutoCloseable {
             return true;
         });
         return leader[0];
+    }
+
+    /** Waits until {@code producer} has had {@code count} acknowledgements. */
+    static void awaitAcks(AckedProducer producer, long count) throws Exception {
+        poll(Duration.ofSeconds(60), count + " acknowledgements (last failure: " + producer.lastFailure() + ")",
+            () -> producer.acks() >= count);
     }
 
     interface Condition {

@@ -2,6 +2,7 @@ package dev.sluice.broker.cluster;
 
 import dev.sluice.broker.config.Listener;
 import dev.sluice.broker.metadata.BrokerIdentity;
+import dev.sluice.broker.metadata.ClusterSettings;
 import dev.sluice.broker.metadata.Controller;
 import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.wire.codec.Uuid;
@@ -51,9 +52,26 @@ public final class BrokerLifecycle implements AutoCloseable {
     private volatile boolean shutdownGranted;
     private volatile long lastContactNanos = System.nanoTime();
     private volatile boolean closed;
+    private final long sessionTimeoutMs;
+    /** Whether the controller has not answered for longer than the session timeout; lifecycle thread only. */
+    private boolean cutOff;
+    /** Why the last heartbeat failed, for the warning; lifecycle thread only. */
+    private String lastFailure = NO_FAILURE;
+    private static final String NO_FAILURE = "none, the heartbeat sent is still unanswered";
 
     public BrokerLifecycle(BrokerIdentity identity, String clusterId, MetadataView view, ControllerChannel channel,
                            long heartbeatIntervalMs) {
+        this(identity, clusterId, view, channel, heartbeatIntervalMs, ClusterSettings.DEFAULT_SESSION_TIMEOUT_MS);
+    }
+
+    /**
+     * @param sessionTimeoutMs {@code broker.session.timeout.ms}: once heartbeats have failed this
+     *                         long, the controller has most likely fenced this broker, which is
+     *                         logged once (see {@link #heartbeat})
+     */
+    public BrokerLifecycle(BrokerIdentity identity, String clusterId, MetadataView view, ControllerChannel channel,
+                           long heartbeatIntervalMs, long sessionTimeoutMs) {
+        this.sessionTimeoutMs = sessionTimeoutMs;
         this.identity = identity;
         this.clusterId = clusterId;
         this.view = view;
@@ -69,6 +87,10 @@ public final class BrokerLifecycle implements AutoCloseable {
     /** Starts registering; returns at once (the quorum may not have a leader yet). */
     public void start() {
         thread.execute(this::register);
+        // On its own timer: a heartbeat to a quorum without a majority neither answers nor fails
+        // for a long while, and the next one is sent only once it has.
+        long period = Math.max(100, Math.min(1000, sessionTimeoutMs / 4));
+        thread.scheduleWithFixedDelay(this::checkContact, period, period, TimeUnit.MILLISECONDS);
     }
 
     /** This broker's epoch, -1 until registered. */
@@ -126,6 +148,7 @@ public final class BrokerLifecycle implements AutoCloseable {
         channel.<BrokerHeartbeatResponse>call(request).whenCompleteAsync((response, failure) -> {
             if (failure != null) {
                 log.debug("broker {} heartbeat failed: {}", identity.nodeId(), failure.toString());
+                lastFailure = failure.toString();
                 schedule(this::heartbeat, FAST_MS);
                 return;
             }
@@ -137,10 +160,17 @@ public final class BrokerLifecycle implements AutoCloseable {
                 return;
             }
             if (error != ErrorCode.NONE) {
+                lastFailure = error.toString();
                 schedule(this::heartbeat, FAST_MS);
                 return;
             }
+            if (cutOff) {
+                cutOff = false;
+                log.info("Broker {} reaches the active controller again after {} ms", identity.nodeId(),
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastContactNanos));
+            }
             lastContactNanos = System.nanoTime();
+            lastFailure = NO_FAILURE;
             if (fenced != response.isFenced()) {
                 log.info("Broker {} is {} by the controller", identity.nodeId(), response.isFenced() ? "fenced" : "unfenced");
             }
@@ -150,6 +180,25 @@ public final class BrokerLifecycle implements AutoCloseable {
             }
             schedule(this::heartbeat, fenced || shuttingDown ? FAST_MS : heartbeatIntervalMs);
         }, thread);
+    }
+
+    /**
+     * Whether the controller has answered within the session timeout. Once it has not, the
+     * controller has most likely fenced this broker and elected other leaders: said once, as a
+     * warning. Kafka's choice is kept: the broker goes on serving, since it cannot tell a cut link
+     * from a slow or re-electing quorum, and what it serves meanwhile is safe. As a leader it cannot
+     * shrink its ISR without the controller, and followers that moved to the new leader no longer
+     * fetch from it, so its high watermark stops and no acks=all write is acknowledged; once it
+     * hears of the new leader epoch it becomes a follower and truncates what it alone had.
+     */
+    private void checkContact() {
+        long silentMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastContactNanos);
+        if (!cutOff && !closed && brokerEpoch >= 0 && silentMs > sessionTimeoutMs) {
+            cutOff = true;
+            log.warn("Broker {} has not reached the active controller for {} ms (broker.session.timeout.ms is {}): it "
+                + "has probably been fenced and its leaderships moved, and keeps serving until it learns so; last "
+                + "failure: {}", identity.nodeId(), silentMs, sessionTimeoutMs, lastFailure);
+        }
     }
 
     private void schedule(Runnable task, long delayMs) {

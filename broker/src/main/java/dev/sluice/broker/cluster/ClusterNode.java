@@ -4,6 +4,7 @@ import dev.sluice.broker.config.BrokerConfig;
 import dev.sluice.broker.handler.RequestDispatcher;
 import dev.sluice.broker.metadata.BrokerIdentity;
 import dev.sluice.broker.metadata.BrokerRegistration;
+import dev.sluice.broker.metadata.ClusterSettings;
 import dev.sluice.broker.metadata.Controller;
 import dev.sluice.broker.metadata.MetadataImage;
 import dev.sluice.broker.metadata.MetadataListener;
@@ -212,7 +213,14 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
 
     /** Registers this broker with the controller and keeps heartbeating; call once its listeners are bound. */
     public void startBroker(BrokerIdentity identity, String clusterId, MetadataView view, long heartbeatIntervalMs) {
-        BrokerLifecycle started = new BrokerLifecycle(identity, clusterId, view, channel, heartbeatIntervalMs);
+        startBroker(identity, clusterId, view, heartbeatIntervalMs, ClusterSettings.DEFAULT_SESSION_TIMEOUT_MS);
+    }
+
+    /** As {@link #startBroker(BrokerIdentity, String, MetadataView, long)}, with {@code broker.session.timeout.ms}. */
+    public void startBroker(BrokerIdentity identity, String clusterId, MetadataView view, long heartbeatIntervalMs,
+                            long sessionTimeoutMs) {
+        BrokerLifecycle started = new BrokerLifecycle(identity, clusterId, view, channel, heartbeatIntervalMs,
+            sessionTimeoutMs);
         lifecycle = started;
         started.start();
     }

@@ -198,9 +198,6 @@ public final class BrokerConfigKeys {
         // KRaft keys: parsed and checked as Kafka does, so a cluster's files are right before the cluster runs.
         Map.entry(CONTROLLER_QUORUM_BOOTSTRAP_SERVERS, "dynamic quorums (KIP-853) are not served: list the voters in controller.quorum.voters"),
         Map.entry(CONTROLLER_QUORUM_FETCH_TIMEOUT_MS, CLUSTER_NOT_WIRED),
-        Map.entry(AUTO_LEADER_REBALANCE_ENABLE, CLUSTER_NOT_WIRED),
-        Map.entry(LEADER_IMBALANCE_PER_BROKER_PERCENTAGE, CLUSTER_NOT_WIRED),
-        Map.entry(LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS, CLUSTER_NOT_WIRED),
         Map.entry(REPLICA_SOCKET_RECEIVE_BUFFER_BYTES, REPLICATION_NOT_WIRED));
 
     private static final Map<String, ConfigDef> DEFS;

@@ -683,6 +683,62 @@ final class BrokerControl {
         return response.setTopics(topics);
     }
 
+    // ------------------------------------------------------------------ automatic rebalancing
+
+    /**
+     * Kafka's automatic preferred-leader rebalance: for each broker, the share of the partitions
+     * whose preferred (first) replica it is but which another broker leads; where that share is
+     * above {@code imbalancePercentage}, each of those partitions whose preferred replica is an
+     * active in-sync replica is handed back to it (leader epoch + 1), all in one batch. Returns how
+     * many partitions changed leader; nothing when this node is not the active controller.
+     */
+    int balanceLeaders(int imbalancePercentage) {
+        if (!ensureActive()) {
+            return 0;
+        }
+        MetadataImage image = view.image();
+        IntPredicate active = r -> image.broker(r).map(BrokerRegistration::active).orElse(false);
+        Map<Integer, Integer> preferredHere = new HashMap<>();
+        Map<Integer, List<Message>> handBack = new HashMap<>();
+        Map<Integer, Integer> ledElsewhere = new HashMap<>();
+        for (TopicImage topic : image.topics()) {
+            for (PartitionImage p : topic.partitions()) {
+                if (p.replicas().isEmpty()) {
+                    continue;
+                }
+                int preferred = p.replicas().get(0);
+                preferredHere.merge(preferred, 1, Integer::sum);
+                if (p.leader() != preferred) {
+                    ledElsewhere.merge(preferred, 1, Integer::sum);
+                    LeaderElection.preferred(p, active).ifPresent(changed -> handBack
+                        .computeIfAbsent(preferred, b -> new ArrayList<>())
+                        .add(MetadataView.partitionRecord(topic.id(), changed)));
+                }
+            }
+        }
+        List<Message> records = new ArrayList<>();
+        for (Map.Entry<Integer, List<Message>> e : handBack.entrySet()) {
+            int broker = e.getKey();
+            // Kafka's test: imbalance ratio strictly above the percentage.
+            if (ledElsewhere.get(broker) * 100L > (long) imbalancePercentage * preferredHere.get(broker)) {
+                log.info("broker {} leads {} of the {} partitions it is the preferred replica of; handing {} back",
+                    broker, preferredHere.get(broker) - ledElsewhere.get(broker), preferredHere.get(broker),
+                    e.getValue().size());
+                records.addAll(e.getValue());
+            }
+        }
+        if (records.isEmpty()) {
+            return 0;
+        }
+        try {
+            commit.apply(records);
+        } catch (AppendFailure e) {
+            log.warn("could not move leadership back to preferred replicas: {}", e.getMessage());
+            return 0;
+        }
+        return records.size();
+    }
+
     // ------------------------------------------------------------------ AlterPartition
 
     /**

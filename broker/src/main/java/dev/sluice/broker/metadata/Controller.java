@@ -104,6 +104,8 @@ public final class Controller implements AutoCloseable {
     private final BrokerControl brokers;
     /** Where probes of suspected brokers wait for their TCP connects; cluster mode only. */
     private final ExecutorService probes;
+    /** Automatic preferred-leader rebalancing; cluster mode only. */
+    private final LeaderBalance balance;
 
     /**
      * Most partitions one CreateTopics or CreatePartitions may create: Kafka's controller refuses
@@ -148,7 +150,7 @@ public final class Controller implements AutoCloseable {
      */
     public Controller(int nodeId, MetadataLog metadataLog, MetadataView view,
                       List<? extends PartitionPreparer> preparers, Supplier<TopicDefaults> defaults) {
-        this(nodeId, metadataLog, view, preparers, defaults, null);
+        this(nodeId, metadataLog, view, preparers, defaults, null, LeaderBalance.OFF);
     }
 
     /**
@@ -157,12 +159,23 @@ public final class Controller implements AutoCloseable {
      */
     public Controller(int nodeId, MetadataLog metadataLog, MetadataView view, ClusterSettings cluster,
                       Supplier<TopicDefaults> defaults) {
-        this(nodeId, metadataLog, view, List.of(), defaults, Objects.requireNonNull(cluster, "cluster"));
+        this(nodeId, metadataLog, view, cluster, defaults, LeaderBalance.OFF);
+    }
+
+    /**
+     * A cluster's controller that also moves leadership back to preferred replicas as
+     * {@code balance} says, on its own thread, while it is the active controller.
+     */
+    public Controller(int nodeId, MetadataLog metadataLog, MetadataView view, ClusterSettings cluster,
+                      Supplier<TopicDefaults> defaults, LeaderBalance balance) {
+        this(nodeId, metadataLog, view, List.of(), defaults, Objects.requireNonNull(cluster, "cluster"),
+            Objects.requireNonNull(balance, "balance"));
     }
 
     private Controller(int nodeId, MetadataLog metadataLog, MetadataView view,
                        List<? extends PartitionPreparer> preparers, Supplier<TopicDefaults> defaults,
-                       ClusterSettings cluster) {
+                       ClusterSettings cluster, LeaderBalance balance) {
+        this.balance = balance;
         this.nodeId = nodeId;
         this.cluster = cluster;
         this.defaults = defaults;
@@ -195,6 +208,10 @@ public final class Controller implements AutoCloseable {
             // Often enough that a broker is fenced soon after its session ends, rarely enough to cost nothing.
             long period = Math.max(50, Math.min(1000, cluster.sessionTimeoutMs() / 4));
             thread.scheduleWithFixedDelay(this::checkSessionsNow, 0, period, TimeUnit.MILLISECONDS);
+            if (balance.enabled()) {
+                thread.scheduleWithFixedDelay(this::balanceLeadersNow, balance.checkIntervalMs(),
+                    balance.checkIntervalMs(), TimeUnit.MILLISECONDS);
+            }
         }
     }
 
@@ -913,6 +930,25 @@ public final class Controller implements AutoCloseable {
             brokers.checkSessions();
         } catch (RuntimeException e) {
             log.error("checking broker sessions failed", e);
+        }
+    }
+
+    /**
+     * Moves leadership back to preferred replicas where a broker's imbalance is above
+     * {@code leader.imbalance.per.broker.percentage} (see {@link BrokerControl#balanceLeaders}),
+     * now rather than at the timer's next check; whether or not the timer is enabled. Completes
+     * with how many partitions changed leader.
+     */
+    public CompletableFuture<Integer> balanceLeaders() {
+        return onBrokers(b -> b.balanceLeaders(balance.imbalancePercentage()));
+    }
+
+    /** The rebalance timer's tick; never throws, so that the timer keeps running. */
+    private void balanceLeadersNow() {
+        try {
+            brokers.balanceLeaders(balance.imbalancePercentage());
+        } catch (RuntimeException e) {
+            log.error("moving leadership back to preferred replicas failed", e);
         }
     }
 

@@ -241,7 +241,9 @@ class ClusterConfigTest {
         for (String key : List.of(BrokerConfigKeys.PROCESS_ROLES, BrokerConfigKeys.CONTROLLER_QUORUM_VOTERS,
                 BrokerConfigKeys.CONTROLLER_LISTENER_NAMES, BrokerConfigKeys.CONTROLLER_QUORUM_ELECTION_TIMEOUT_MS,
                 BrokerConfigKeys.INTER_BROKER_LISTENER_NAME, BrokerConfigKeys.BROKER_SESSION_TIMEOUT_MS,
-                BrokerConfigKeys.BROKER_HEARTBEAT_INTERVAL_MS, BrokerConfigKeys.CONTROLLED_SHUTDOWN_ENABLE)) {
+                BrokerConfigKeys.BROKER_HEARTBEAT_INTERVAL_MS, BrokerConfigKeys.CONTROLLED_SHUTDOWN_ENABLE,
+                BrokerConfigKeys.AUTO_LEADER_REBALANCE_ENABLE, BrokerConfigKeys.LEADER_IMBALANCE_PER_BROKER_PERCENTAGE,
+                BrokerConfigKeys.LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS)) {
             assertFalse(BrokerConfigKeys.WITHOUT_EFFECT.containsKey(key), key + " is acted on by a cluster node");
             assertFalse(BrokerConfigKeys.find(key).orElseThrow().documentation().contains("No effect in Sluice"), key);
         }

@@ -754,6 +754,65 @@ class ClusterControllerTest {
         assertEquals(List.of(2), partition("t", 0).isr());
     }
 
+    // ------------------------------------------------------------------ automatic rebalancing
+
+    private void createWithPreferred(String name, int partitions, List<Integer> replicas) throws Exception {
+        Map<Integer, List<Integer>> assignments = new HashMap<>();
+        for (int p = 0; p < partitions; p++) {
+            assignments.put(p, replicas);
+        }
+        assertEquals(ErrorCode.NONE, get(controller.createTopics(List.of(new Controller.NewTopic(name, -1, (short) -1,
+            assignments, Map.of())), false)).get(0).error());
+    }
+
+    /** The leader {@code from} puts {@code broker} back into the ISR of one partition. */
+    private void rejoinIsr(FakeBroker from, String topic, int index, int broker) throws Exception {
+        PartitionImage p = partition(topic, index);
+        List<Integer> isr = new ArrayList<>(p.isr());
+        isr.add(broker);
+        assertEquals(ErrorCode.NONE.code(), errorOf(alter(from, topic, index, p.leaderEpoch(), p.partitionEpoch(),
+            isr, (short) 3)));
+    }
+
+    @Test
+    void rebalanceHandsLeadershipBackOnlyToInSyncPreferredReplicasOfBrokersAboveTheImbalanceShare() throws Exception {
+        List<FakeBroker> brokers = joinThree();
+        FakeBroker one = brokers.get(0);
+        FakeBroker two = brokers.get(1);
+        createWithPreferred("a", 10, List.of(1, 2, 3));
+        createWithPreferred("b", 5, List.of(2, 3, 1));
+        assertEquals(0, get(controller.balanceLeaders()), "a balanced cluster was rebalanced");
+
+        assertTrue(one.heartbeat(view.appliedOffset(), true, false).isFenced());
+        assertFalse(one.heartbeat().isFenced());
+        for (int p = 0; p < 10; p++) {
+            assertEquals(2, partition("a", p).leader());
+        }
+        assertEquals(0, get(controller.balanceLeaders()), "leadership went to a replica out of the ISR");
+
+        for (int p = 0; p < 9; p++) {
+            rejoinIsr(two, "a", p, 1);
+        }
+        int[] epochs = new int[10];
+        for (int p = 0; p < 10; p++) {
+            epochs[p] = partition("a", p).leaderEpoch();
+        }
+        assertEquals(9, get(controller.balanceLeaders()));
+        for (int p = 0; p < 9; p++) {
+            assertEquals(1, partition("a", p).leader(), "a-" + p);
+            assertEquals(epochs[p] + 1, partition("a", p).leaderEpoch(), "a-" + p);
+        }
+        assertEquals(2, partition("a", 9).leader(), "a replica out of the ISR was made leader");
+        for (int p = 0; p < 5; p++) {
+            assertEquals(2, partition("b", p).leader(), "a partition led by its preferred replica moved");
+        }
+
+        // One partition in ten led elsewhere is 10 %: not above leader.imbalance.per.broker.percentage.
+        rejoinIsr(two, "a", 9, 1);
+        assertEquals(0, get(controller.balanceLeaders()));
+        assertEquals(2, partition("a", 9).leader());
+    }
+
     // ------------------------------------------------------------------ leadership of the controller
 
     @Test
