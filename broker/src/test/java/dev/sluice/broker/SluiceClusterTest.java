@@ -82,6 +82,11 @@ class SluiceClusterTest {
                 assertTrue(System.nanoTime() < deadline, "no new controller");
                 Thread.sleep(20);
             }
+            // The new controller probes the brokers it inherits; the dead one is fenced within moments.
+            while (admin.describeCluster().nodes().get(10, TimeUnit.SECONDS).size() != 2) {
+                assertTrue(System.nanoTime() < deadline, "the killed controller's broker was not fenced");
+                Thread.sleep(20);
+            }
             admin.createTopics(List.of(new NewTopic("after", 2, (short) 2))).all().get(30, TimeUnit.SECONDS);
             TopicDescription topic = admin.describeTopics(List.of("after")).allTopicNames().get(10, TimeUnit.SECONDS)
                 .get("after");
