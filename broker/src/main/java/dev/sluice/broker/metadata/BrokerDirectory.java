@@ -92,11 +92,7 @@ public final class BrokerDirectory {
     }
 
     private static Optional<Node> node(BrokerRegistration b, String listener) {
-        return b.endpoint(listener).map(e -> new Node(b.id(), reachable(e.host()), e.port(), b.rack().orElse(null),
-            b.fenced()));
-    }
-
-    private static String reachable(String host) {
-        return host.isEmpty() || host.equals("0.0.0.0") || host.equals("::") ? "localhost" : host;
+        return b.endpoint(listener).map(e -> new Node(b.id(), BrokerIdentity.reachableHost(e.host()), e.port(),
+            b.rack().orElse(null), b.fenced()));
     }
 }

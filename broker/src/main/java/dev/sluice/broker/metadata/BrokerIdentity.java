@@ -62,7 +62,11 @@ public final class BrokerIdentity {
 
     /** A host a client can reach: an empty (wildcard) host is advertised as localhost. */
     public static String reachableHost(Listener listener) {
-        String host = listener.host();
+        return reachableHost(listener.host());
+    }
+
+    /** As {@link #reachableHost(Listener)}, for a host another broker registered. */
+    public static String reachableHost(String host) {
         return host.isEmpty() || host.equals("0.0.0.0") || host.equals("::") ? "localhost" : host;
     }
 }
