@@ -2,7 +2,7 @@ package dev.sluice.broker;
 
 import dev.sluice.broker.config.BrokerConfig;
 import dev.sluice.broker.cluster.ClusterNode;
-import dev.sluice.broker.cluster.RatisMetadataLog;
+import dev.sluice.broker.cluster.MetadataQuorum;
 import dev.sluice.broker.handler.AllocateProducerIdsHandler;
 import dev.sluice.broker.handler.AlterPartitionHandler;
 import dev.sluice.broker.handler.AlterPartitionReassignmentsHandler;
@@ -255,7 +255,7 @@ public final class SluiceBroker implements AutoCloseable {
                 config.getInt(BrokerConfigKeys.MAX_BROKER_PARTITIONS));
             MetadataLog metadataLog;
             Controller controller;
-            RatisMetadataLog quorum = null;
+            MetadataQuorum quorum = null;
             if (cluster) {
                 quorum = ClusterNode.openQuorum(config, dir.clusterId(), metadataDir);
                 metadataLog = quorum;
@@ -344,7 +344,7 @@ public final class SluiceBroker implements AutoCloseable {
             view.addListener(topicMetrics);
             BrokerIdentity identity = new BrokerIdentity(nodeId, config.getString(BrokerConfigKeys.BROKER_RACK),
                 config.advertisedListeners());
-            RatisMetadataLog leaderOf = quorum;
+            MetadataQuorum leaderOf = quorum;
             BrokerDirectory directory = cluster
                 ? BrokerDirectory.cluster(identity, view, () -> leaderOf.leaderId().orElse(-1))
                 : BrokerDirectory.singleNode(identity, view);

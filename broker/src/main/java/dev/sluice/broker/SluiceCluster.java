@@ -19,7 +19,7 @@ import java.util.stream.Collectors;
 /**
  * Several Sluice brokers in this JVM forming one cluster, for tests of what clients do when brokers
  * fail: each node is a combined broker and controller of a Ratis metadata quorum, on free ports of
- * localhost, with its own temporary data directory.
+ * localhost, with its own temporary data directory; {@link #addBroker} adds broker-only nodes.
  *
  * <pre>{@code
  * try (SluiceCluster cluster = SluiceCluster.builder().brokers(3).start()) {
@@ -40,12 +40,16 @@ public final class SluiceCluster implements AutoCloseable {
     private static final Duration READY_WAIT = Duration.ofSeconds(60);
 
     private final Map<Integer, Map<String, String>> configs;
+    /** What every node is configured with: the builder's settings and the quorum's voters. */
+    private final Map<String, String> shared;
     private final Map<Integer, SluiceBroker> running = new TreeMap<>();
     private final Map<Integer, Integer> brokerPorts;
     private final Path root;
 
-    private SluiceCluster(Map<Integer, Map<String, String>> configs, Map<Integer, Integer> brokerPorts, Path root) {
+    private SluiceCluster(Map<Integer, Map<String, String>> configs, Map<String, String> shared,
+                          Map<Integer, Integer> brokerPorts, Path root) {
         this.configs = configs;
+        this.shared = shared;
         this.brokerPorts = brokerPorts;
         this.root = root;
     }
@@ -101,22 +105,23 @@ public final class SluiceCluster implements AutoCloseable {
             String voters = controllerPorts.entrySet().stream()
                 .map(e -> e.getKey() + "@localhost:" + e.getValue()).collect(Collectors.joining(","));
             Map<Integer, Map<String, String>> configs = new TreeMap<>();
+            Map<String, String> shared = new LinkedHashMap<>();
+            shared.put("offsets.topic.replication.factor", Integer.toString(Math.min(3, brokers)));
+            shared.put("default.replication.factor", Integer.toString(Math.min(3, brokers)));
+            shared.putAll(config);
+            shared.put("controller.quorum.voters", voters);
+            shared.put("controller.listener.names", "CONTROLLER");
             for (int id = 1; id <= brokers; id++) {
-                Map<String, String> c = new LinkedHashMap<>();
-                c.put("offsets.topic.replication.factor", Integer.toString(Math.min(3, brokers)));
-                c.put("default.replication.factor", Integer.toString(Math.min(3, brokers)));
-                c.putAll(config);
+                Map<String, String> c = new LinkedHashMap<>(shared);
                 c.put("process.roles", "broker,controller");
                 c.put("node.id", Integer.toString(id));
-                c.put("controller.quorum.voters", voters);
-                c.put("controller.listener.names", "CONTROLLER");
                 c.put("listeners", "PLAINTEXT://localhost:" + brokerPorts.get(id) + ",CONTROLLER://localhost:"
                     + controllerPorts.get(id));
                 c.put("log.dirs", root.resolve("broker-" + id).toString());
                 c.putAll(perBroker.getOrDefault(id, Map.of()));
                 configs.put(id, c);
             }
-            SluiceCluster cluster = new SluiceCluster(configs, brokerPorts, root);
+            SluiceCluster cluster = new SluiceCluster(configs, shared, brokerPorts, root);
             try {
                 List<CompletableFuture<Void>> starts = new ArrayList<>();
                 for (int id : configs.keySet()) {
@@ -146,6 +151,34 @@ public final class SluiceCluster implements AutoCloseable {
         synchronized (running) {
             running.put(id, broker);
         }
+    }
+
+    /**
+     * Adds a broker to the running cluster, as scaling out does: a broker-only node
+     * ({@code process.roles=broker}) with the next node id, configured like the others plus
+     * {@code extraConfig}, that follows the metadata quorum as an observer. It holds no partition
+     * until topics are created or partitions reassigned to it. Returns its node id once it is
+     * unfenced and every running broker knows it.
+     */
+    public int addBroker(Map<String, String> extraConfig) {
+        int id = configs.keySet().stream().mapToInt(Integer::intValue).max().orElse(0) + 1;
+        int port = Builder.freePort();
+        Map<String, String> c = new LinkedHashMap<>(shared);
+        c.put("process.roles", "broker");
+        c.put("node.id", Integer.toString(id));
+        c.put("listeners", "PLAINTEXT://localhost:" + port);
+        c.put("log.dirs", root.resolve("broker-" + id).toString());
+        c.putAll(extraConfig);
+        configs.put(id, c);
+        brokerPorts.put(id, port);
+        startNode(id);
+        awaitReady();
+        return id;
+    }
+
+    /** As {@link #addBroker(Map)}, configured like the others. */
+    public int addBroker() {
+        return addBroker(Map.of());
     }
 
     /** {@code host:port,…} of every broker, running or not, for a client's {@code bootstrap.servers}. */

@@ -34,8 +34,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 
 /**
- * Scaling a running cluster with the official Admin client: partitions move onto a broker that
- * held none and off a broker that then leaves, under an acks=all producer, without losing an
+ * Scaling a running cluster with the official Admin client: partitions move onto a broker-only node
+ * added to the running cluster and off such a broker that then leaves, under an acks=all producer, without losing an
  * acknowledged record.
  */
 class ReassignmentTest {
@@ -51,17 +51,8 @@ class ReassignmentTest {
         return future.get(30, TimeUnit.SECONDS);
     }
 
-    private static void poll(String what, ThrowingCondition condition) throws Exception {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!condition.holds()) {
-            assertTrue(System.nanoTime() < deadline, "timed out waiting until " + what);
-            Thread.sleep(50);
-        }
-    }
-
-    @FunctionalInterface
-    private interface ThrowingCondition {
-        boolean holds() throws Exception;
+    private static void poll(String what, Polling.Condition condition) throws Exception {
+        Polling.until(WAIT, what, condition);
     }
 
     private static TopicPartitionInfo describe(Admin admin, String topic, int partition) throws Exception {
@@ -137,8 +128,7 @@ class ReassignmentTest {
 
     @Test
     void partitionMovesOntoANewBrokerAndOffItsLeaderUnderAnAcksAllProducerWithoutLosingARecord() throws Exception {
-        // Broker 4 holds nothing until the reassignment gives it a replica: a broker added to the cluster.
-        try (SluiceCluster cluster = SluiceCluster.builder().brokers(4).start();
+        try (SluiceCluster cluster = SluiceCluster.builder().brokers(3).start();
              Admin admin = admin(cluster)) {
             get(admin.createTopics(List.of(new NewTopic("moving", Map.of(0, List.of(1, 2, 3)))
                 .configs(Map.of("min.insync.replicas", "2")))).all());
@@ -146,6 +136,9 @@ class ReassignmentTest {
             try (Producing producing = new Producing(cluster, "moving")) {
                 acked = producing.acked;
                 poll("records are acknowledged before the move", () -> producing.acked.size() >= 200);
+                // A broker-only node joins the running cluster and holds nothing until the reassignment.
+                assertEquals(4, cluster.addBroker());
+                poll("the cluster describes four brokers", () -> get(admin.describeCluster().nodes()).size() == 4);
                 TopicPartition tp = new TopicPartition("moving", 0);
                 get(admin.alterPartitionReassignments(Map.of(tp,
                     Optional.of(new NewPartitionReassignment(List.of(4, 2, 3))))).all());
@@ -172,8 +165,9 @@ class ReassignmentTest {
 
     @Test
     void brokerLeavesOnceEveryReplicaIsMovedOffItAndItIsUnregistered() throws Exception {
-        try (SluiceCluster cluster = SluiceCluster.builder().brokers(4).start();
+        try (SluiceCluster cluster = SluiceCluster.builder().brokers(3).start();
              Admin admin = admin(cluster)) {
+            assertEquals(4, cluster.addBroker());
             get(admin.createTopics(List.of(new NewTopic("leaving", Map.of(0, List.of(4, 1, 2), 1, List.of(2, 3, 4)))))
                 .all());
             Map<Long, String> acked;

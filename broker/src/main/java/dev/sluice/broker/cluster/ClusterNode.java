@@ -44,7 +44,7 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
         ApiKey.LIST_PARTITION_REASSIGNMENTS);
 
     private final int nodeId;
-    private final RatisMetadataLog quorum;
+    private final MetadataQuorum quorum;
     private final ControllerChannel channel;
     private final InterBrokerClient peers;
     private final String interBrokerListener;
@@ -58,7 +58,7 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
     /** When each voter was last probed (System.nanoTime), so a silent voter is probed once a second. */
     private final Map<Integer, Long> probed = new java.util.concurrent.ConcurrentHashMap<>();
 
-    private ClusterNode(int nodeId, RatisMetadataLog quorum, Controller controller, String interBrokerListener) {
+    private ClusterNode(int nodeId, MetadataQuorum quorum, Controller controller, String interBrokerListener) {
         this.nodeId = nodeId;
         this.quorum = quorum;
         this.controller = controller;
@@ -91,8 +91,9 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
 
     /**
      * Refuses, at start-up, the cluster shapes Sluice does not run yet, rather than running
-     * something else than the configuration says: every node must be a combined broker and
-     * controller listed in {@code controller.quorum.voters}.
+     * something else than the configuration says: the controllers are listed in
+     * {@code controller.quorum.voters}, and every node is a broker (combined with a controller, or
+     * a broker-only observer of the quorum).
      */
     public static void checkSupported(BrokerConfig config) {
         if (config.quorumVoters().isEmpty()) {
@@ -101,23 +102,30 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
                 String.join(",", config.quorumBootstrapServers().stream().map(Object::toString).toList()),
                 "dynamic quorums (KIP-853) are not served yet: list the controllers in controller.quorum.voters");
         }
-        if (config.processRoles().size() != 2) {
+        if (!config.processRoles().contains(dev.sluice.broker.config.ProcessRole.BROKER)) {
             throw new dev.sluice.broker.config.ConfigException(dev.sluice.broker.config.BrokerConfigKeys.PROCESS_ROLES,
-                config.processRoles().toString(), "a Sluice cluster node is both broker and controller for now:"
-                    + " set process.roles=broker,controller");
+                config.processRoles().toString(), "controller-only nodes are not served yet: set"
+                    + " process.roles=broker,controller on the controllers (brokers may be process.roles=broker)");
         }
     }
 
-    /** The metadata quorum of {@code config}'s voters, not started. */
-    public static RatisMetadataLog openQuorum(BrokerConfig config, String clusterId, Path directory) {
+    /**
+     * This node's membership in the metadata quorum of {@code config}'s voters, not started: a
+     * voter if it has the controller role, else an observer.
+     */
+    public static MetadataQuorum openQuorum(BrokerConfig config, String clusterId, Path directory) {
         List<dev.sluice.broker.config.QuorumVoter> voters = config.quorumVoters();
         // Kafka's election timeout is the shortest wait; Ratis draws each wait between it and twice it.
         java.time.Duration election = java.time.Duration.ofMillis(
             config.getInt(dev.sluice.broker.config.BrokerConfigKeys.CONTROLLER_QUORUM_ELECTION_TIMEOUT_MS));
         RatisSettings defaults = RatisSettings.defaults();
-        return new RatisMetadataLog(config.nodeId(), voters, clusterId, directory, new RatisSettings(election,
-            election.multipliedBy(2), defaults.requestTimeout().compareTo(election.multipliedBy(3)) > 0
-                ? defaults.requestTimeout() : election.multipliedBy(3), defaults.snapshotEvery()));
+        RatisSettings settings = new RatisSettings(election, election.multipliedBy(2),
+            defaults.requestTimeout().compareTo(election.multipliedBy(3)) > 0
+                ? defaults.requestTimeout() : election.multipliedBy(3), defaults.snapshotEvery());
+        if (!config.processRoles().contains(dev.sluice.broker.config.ProcessRole.CONTROLLER)) {
+            return new MetadataObserver(config.nodeId(), voters, clusterId, settings);
+        }
+        return new RatisMetadataLog(config.nodeId(), voters, clusterId, directory, settings);
     }
 
     /**
@@ -125,7 +133,7 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
      * active controller and the inter-broker client the replica fetchers use. The controller
      * forwards what its own broker asks for while another node leads.
      */
-    public static ClusterNode create(BrokerConfig config, RatisMetadataLog quorum, MetadataView view,
+    public static ClusterNode create(BrokerConfig config, MetadataQuorum quorum, MetadataView view,
                                      Controller controller) {
         ClusterNode node = new ClusterNode(config.nodeId(), quorum, controller, config.interBrokerListenerName());
         controller.forwardWhenNotLeader(node.forwarder());
@@ -152,7 +160,8 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
                 return channel.forward(frame, listener);
             }
         });
-        ControllerEndpoint endpoint = new ControllerEndpoint(controllerApis, brokerApis, controller::suspect);
+        ControllerEndpoint endpoint = new ControllerEndpoint(controllerApis, brokerApis, controller::suspect,
+            quorum::serveObserver);
         quorum.onLeaderRequest(endpoint::handle);
         quorum.onLeadershipChange(leading -> {
             if (leading) {
@@ -184,7 +193,8 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
 
     /**
      * On the active controller: a voter the quorum's leader has not heard from for a second (its
-     * heartbeats go every half election timeout) may be a dead process; the controller probes its
+     * heartbeats go every half election timeout), or an observer that has not fetched the metadata
+     * log for as long (it asks at least every {@code 400 ms}), may be a dead process; the controller probes its
      * broker, which fences it at once if nothing listens on its port any more. A merely slow voter
      * still accepts the connection and keeps its leaderships; Kafka waits out the whole broker
      * session (9 s) instead.
@@ -195,7 +205,11 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
                 return;
             }
             long now = System.nanoTime();
-            for (QuorumState.VoterState v : quorum.quorumState().voters()) {
+            QuorumState state = quorum.quorumState();
+            List<QuorumState.VoterState> members = new ArrayList<>(state.voters());
+            // An observer long-polls the metadata log, so its silence means the same as a voter's.
+            members.addAll(state.observers());
+            for (QuorumState.VoterState v : members) {
                 if (v.nodeId() == nodeId || v.lastContactMillisAgo().orElse(0) < VOTER_SILENCE_MS) {
                     continue;
                 }

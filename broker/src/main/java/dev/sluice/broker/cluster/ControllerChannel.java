@@ -25,6 +25,8 @@ import org.slf4j.LoggerFactory;
  *   kind CLIENT_FRAME (1): int16 listener name length, listener name (UTF-8), a client's request
  *                          frame without its size prefix → the response frame with its size prefix
  *   kind UNREACHABLE  (2): int32 broker id → empty
+ *   kind FETCH_METADATA (3): an observer's request for the committed metadata log
+ *                          → the log after its position ({@link MetadataFeed} gives both layouts)
  * </pre>
  * Both sides run the same Sluice version, so a controller request is written at the highest
  * version of its schema; a controller request's answer is that of the controller's own handler for
@@ -38,13 +40,22 @@ public final class ControllerChannel {
     static final byte REQUEST = 0;
     static final byte CLIENT_FRAME = 1;
     static final byte UNREACHABLE = 2;
+    static final byte FETCH_METADATA = 3;
 
-    private final RatisMetadataLog quorum;
+    private final MetadataQuorum quorum;
     private final String clientId;
 
-    public ControllerChannel(RatisMetadataLog quorum, int nodeId) {
+    public ControllerChannel(MetadataQuorum quorum, int nodeId) {
         this.quorum = quorum;
         this.clientId = "sluice-broker-" + nodeId;
+    }
+
+    /** The payload of an observer's {@link MetadataFeed} request. */
+    static byte[] fetchMetadata(byte[] request) {
+        byte[] payload = new byte[1 + request.length];
+        payload[0] = FETCH_METADATA;
+        System.arraycopy(request, 0, payload, 1, request.length);
+        return payload;
     }
 
     /** Sends a controller request; completes with the active controller's response. */

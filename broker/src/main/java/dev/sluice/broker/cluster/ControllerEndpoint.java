@@ -6,13 +6,15 @@ import dev.sluice.wire.message.Frames;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 import java.util.function.IntConsumer;
 
 /**
  * The active controller's end of the {@link ControllerChannel}: serves what brokers send to the
  * leader of the metadata quorum. Controller requests go to the controller's own dispatcher (its
  * table of controller APIs), forwarded client frames to this node's broker dispatcher, served here
- * rather than forwarded again, and reports of unreachable brokers to the controller.
+ * rather than forwarded again, reports of unreachable brokers to the controller, and observers'
+ * fetches of the metadata log to the quorum's {@link MetadataFeed}.
  *
  * <p>Called on Ratis threads: everything here hands the work on and returns a future.
  */
@@ -20,11 +22,14 @@ public final class ControllerEndpoint {
     private final RequestDispatcher controllerApis;
     private final RequestDispatcher brokerApis;
     private final IntConsumer unreachable;
+    private final Function<ByteBuffer, CompletableFuture<byte[]>> metadataFeed;
 
-    public ControllerEndpoint(RequestDispatcher controllerApis, RequestDispatcher brokerApis, IntConsumer unreachable) {
+    public ControllerEndpoint(RequestDispatcher controllerApis, RequestDispatcher brokerApis, IntConsumer unreachable,
+                              Function<ByteBuffer, CompletableFuture<byte[]>> metadataFeed) {
         this.controllerApis = controllerApis;
         this.brokerApis = brokerApis;
         this.unreachable = unreachable;
+        this.metadataFeed = metadataFeed;
     }
 
     public CompletableFuture<byte[]> handle(byte[] payload) {
@@ -46,6 +51,8 @@ public final class ControllerEndpoint {
             case ControllerChannel.UNREACHABLE:
                 unreachable.accept(in.getInt());
                 return CompletableFuture.completedFuture(new byte[0]);
+            case ControllerChannel.FETCH_METADATA:
+                return metadataFeed.apply(in.slice());
             default:
                 return CompletableFuture.failedFuture(new IllegalArgumentException("unknown controller message kind " + kind));
         }

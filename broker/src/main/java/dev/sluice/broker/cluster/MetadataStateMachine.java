@@ -70,6 +70,8 @@ final class MetadataStateMachine extends BaseStateMachine {
     /** Called on any thread whenever this node's leadership may have changed. */
     private final Runnable leadershipMayHaveChanged;
     private volatile Function<byte[], CompletableFuture<byte[]>> leaderRequests;
+    /** Told after each entry or snapshot is applied (on the updater thread); must not block. */
+    private volatile Runnable appliedListener = () -> { };
 
     MetadataStateMachine(MetadataLog.Applier applier, Runnable leadershipMayHaveChanged) {
         this.applier = applier;
@@ -78,6 +80,26 @@ final class MetadataStateMachine extends BaseStateMachine {
 
     void onLeaderRequest(Function<byte[], CompletableFuture<byte[]>> handler) {
         this.leaderRequests = handler;
+    }
+
+    void onApplied(Runnable listener) {
+        this.appliedListener = listener;
+    }
+
+    /** The index of the latest snapshot, or -1 if none was taken or installed. */
+    long latestSnapshotIndex() {
+        SingleFileSnapshotInfo snapshot = storage.getLatestSnapshot();
+        return snapshot == null ? -1 : snapshot.getIndex();
+    }
+
+    /** The latest snapshot's batch and index, checked as at start-up. */
+    MetadataFeed.Snapshot latestSnapshot() throws IOException {
+        SingleFileSnapshotInfo snapshot = storage.getLatestSnapshot();
+        if (snapshot == null) {
+            throw new IOException("no metadata snapshot has been taken yet");
+        }
+        return new MetadataFeed.Snapshot(snapshot.getIndex(),
+            readSnapshotBatch(snapshot.getFile().getPath(), snapshot.getTerm(), snapshot.getIndex()));
     }
 
     @Override
@@ -118,6 +140,7 @@ final class MetadataStateMachine extends BaseStateMachine {
         List<Message> records = readSnapshot(file, snapshot.getTerm(), snapshot.getIndex());
         applier.load(records, snapshot.getIndex());
         setLastAppliedTermIndex(snapshot.getTermIndex());
+        appliedListener.run();
         log.debug("loaded metadata snapshot {} ({} records)", file, records.size());
     }
 
@@ -134,6 +157,7 @@ final class MetadataStateMachine extends BaseStateMachine {
         }
         applier.apply(records, entry.getIndex());
         updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
+        appliedListener.run();
         return CompletableFuture.completedFuture(org.apache.ratis.protocol.Message.EMPTY);
     }
 
@@ -173,6 +197,14 @@ final class MetadataStateMachine extends BaseStateMachine {
     }
 
     private static List<Message> readSnapshot(Path file, long term, long index) throws IOException {
+        try {
+            return MetadataRecords.decode(readSnapshotBatch(file, term, index));
+        } catch (MalformedDataException e) {
+            throw new IOException("metadata snapshot " + file + " holds malformed records: " + e.getMessage(), e);
+        }
+    }
+
+    private static byte[] readSnapshotBatch(Path file, long term, long index) throws IOException {
         ByteBuffer all = ByteBuffer.wrap(Files.readAllBytes(file));
         if (all.remaining() < SNAPSHOT_HEADER || all.getInt() != MAGIC) {
             throw new IOException("metadata snapshot " + file + " is not a snapshot this broker wrote");
@@ -191,13 +223,9 @@ final class MetadataStateMachine extends BaseStateMachine {
             throw new IOException("metadata snapshot " + file + " fails its checksum; restore it from another"
                 + " controller, or remove it to rebuild this node's state from the quorum");
         }
-        try {
-            byte[] body = new byte[all.remaining()];
-            all.get(body);
-            return MetadataRecords.decode(body);
-        } catch (MalformedDataException e) {
-            throw new IOException("metadata snapshot " + file + " holds malformed records: " + e.getMessage(), e);
-        }
+        byte[] body = new byte[all.remaining()];
+        all.get(body);
+        return body;
     }
 
     /** A request {@link RatisMetadataLog#askLeader} sent; Ratis delivers it here only on a ready leader. */

@@ -12,10 +12,14 @@ import java.util.OptionalLong;
  * @param term the node's current Raft term
  * @param lastAppliedIndex the last log index this node's applier has applied
  * @param voters on the leader, every voter (itself included); elsewhere empty, since only the leader tracks them
+ * @param observers on the leader, the brokers that are not voters and fetched the metadata log from it
+ *     lately, with the last index each had applied; elsewhere empty
  */
-public record QuorumState(OptionalInt leaderId, long term, long lastAppliedIndex, List<VoterState> voters) {
+public record QuorumState(OptionalInt leaderId, long term, long lastAppliedIndex, List<VoterState> voters,
+    List<VoterState> observers) {
     public QuorumState {
         voters = List.copyOf(voters);
+        observers = List.copyOf(observers);
     }
 
     /**

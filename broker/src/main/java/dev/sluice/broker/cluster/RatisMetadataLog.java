@@ -5,7 +5,6 @@ import dev.sluice.broker.metadata.MetadataLog;
 import dev.sluice.wire.message.ErrorCode;
 import dev.sluice.wire.message.Message;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,7 +24,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import java.util.function.Function;
-import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
@@ -35,16 +33,12 @@ import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroup;
-import org.apache.ratis.protocol.RaftGroupId;
-import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.exceptions.AlreadyClosedException;
 import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
 import org.apache.ratis.protocol.exceptions.LeaderSteppingDownException;
 import org.apache.ratis.protocol.exceptions.NotLeaderException;
-import org.apache.ratis.protocol.exceptions.RaftException;
 import org.apache.ratis.protocol.exceptions.TransferLeadershipException;
-import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.server.DivisionInfo;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
@@ -77,10 +71,8 @@ import org.slf4j.LoggerFactory;
  * owns, in order, never on Ratis' threads: a controller that continues on a completion cannot stall
  * the applying of the log. All public methods are thread-safe.
  */
-public final class RatisMetadataLog implements MetadataLog {
+public final class RatisMetadataLog implements MetadataQuorum {
     private static final Logger log = LoggerFactory.getLogger(RatisMetadataLog.class);
-    /** Sleep between retries of {@link #askLeader} while no leader is ready. */
-    private static final TimeDuration RETRY_SLEEP = TimeDuration.valueOf(100, TimeUnit.MILLISECONDS);
     /** How long start-up may take to replay the committed entries this node holds. */
     private static final Duration REPLAY_TIMEOUT = Duration.ofMinutes(5);
 
@@ -98,7 +90,8 @@ public final class RatisMetadataLog implements MetadataLog {
     private volatile Function<byte[], CompletableFuture<byte[]>> leaderRequests;
     private volatile RaftServer server;
     private volatile RaftServer.Division division;
-    private volatile RaftClient client;
+    private volatile QuorumClient client;
+    private volatile MetadataFeed feed;
     private volatile boolean closed;
     /** What listeners were last told; touched only on the event thread. */
     private boolean announcedLeader;
@@ -123,12 +116,8 @@ public final class RatisMetadataLog implements MetadataLog {
         this.nodeId = nodeId;
         this.self = voters.stream().filter(v -> v.nodeId() == nodeId).findFirst().orElseThrow(() ->
             new IllegalArgumentException("node " + nodeId + " is not among controller.quorum.voters " + voters));
-        this.selfId = peerId(nodeId);
-        List<RaftPeer> peers = new ArrayList<>();
-        for (QuorumVoter voter : voters) {
-            peers.add(RaftPeer.newBuilder().setId(peerId(voter.nodeId())).setAddress(voter.address().toString()).build());
-        }
-        this.group = RaftGroup.valueOf(groupId(clusterId), peers);
+        this.selfId = QuorumClient.peerId(nodeId);
+        this.group = QuorumClient.group(clusterId, voters);
         this.directory = directory;
         this.settings = settings;
         // After close, the last completions (Ratis failing what was pending) run on the caller.
@@ -139,21 +128,12 @@ public final class RatisMetadataLog implements MetadataLog {
         }, (task, executor) -> task.run());
     }
 
-    /** The Ratis group of a cluster: the same on every node that shares the cluster id. */
-    static RaftGroupId groupId(String clusterId) {
-        return RaftGroupId.valueOf(UUID.nameUUIDFromBytes(
-            ("sluice metadata quorum " + clusterId).getBytes(StandardCharsets.UTF_8)));
-    }
-
-    private static RaftPeerId peerId(int nodeId) {
-        return RaftPeerId.valueOf(Integer.toString(nodeId));
-    }
-
     /**
      * Registers a listener told {@code true} when this node becomes the ready leader and
      * {@code false} when it stops leading (also when the log closes). Called on the event thread;
      * register before {@link #start}.
      */
+    @Override
     public void onLeadershipChange(Consumer<Boolean> listener) {
         leadershipListeners.add(listener);
     }
@@ -162,6 +142,7 @@ public final class RatisMetadataLog implements MetadataLog {
      * Sets the handler of requests that {@link #askLeader} sends from any node; it runs only while
      * this node is the ready leader, on a Ratis RPC thread, so it must not block.
      */
+    @Override
     public void onLeaderRequest(Function<byte[], CompletableFuture<byte[]>> handler) {
         this.leaderRequests = handler;
         MetadataStateMachine machine = stateMachine();
@@ -194,16 +175,11 @@ public final class RatisMetadataLog implements MetadataLog {
         try {
             server.start();
             division = server.getDivision(group.getGroupId());
+            feed = new MetadataFeed(nodeId, feedSource(machine));
+            machine.onApplied(feed::applied);
             // Leadership may have been notified before the division was known here.
             leadershipMayHaveChanged();
-            client = RaftClient.newBuilder()
-                .setClientId(clientId)
-                .setRaftGroup(group)
-                .setProperties(properties)
-                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
-                    (int) Math.max(1, settings.requestTimeout().toMillis() / RETRY_SLEEP.toLong(TimeUnit.MILLISECONDS)),
-                    RETRY_SLEEP))
-                .build();
+            client = new QuorumClient(clientId, group, properties, settings.requestTimeout());
             awaitLocalReplay();
         } catch (IOException | RuntimeException e) {
             // Leave no server bound to the port, nor a half-started member in the quorum.
@@ -216,6 +192,50 @@ public final class RatisMetadataLog implements MetadataLog {
         }
         log.info("metadata quorum member {} started at {} (group {}, {} voters, storage {})", nodeId, self.address(),
             group.getGroupId().getUuid(), group.getPeers().size(), directory);
+    }
+
+    private MetadataFeed.Source feedSource(MetadataStateMachine machine) {
+        RaftServer.Division d = division;
+        return new MetadataFeed.Source() {
+            @Override
+            public long appliedIndex() {
+                return d.getInfo().getLastAppliedIndex();
+            }
+
+            @Override
+            public long startIndex() {
+                return d.getRaftLog().getStartIndex();
+            }
+
+            @Override
+            public byte[] batch(long index) throws IOException {
+                org.apache.ratis.proto.RaftProtos.LogEntryProto entry = d.getRaftLog().get(index);
+                if (entry == null) {
+                    throw new IOException("metadata log entry " + index + " is no longer held by node " + nodeId);
+                }
+                return entry.hasStateMachineLogEntry()
+                    ? entry.getStateMachineLogEntry().getLogData().toByteArray() : null;
+            }
+
+            @Override
+            public long snapshotIndex() {
+                return machine.latestSnapshotIndex();
+            }
+
+            @Override
+            public MetadataFeed.Snapshot snapshot() throws IOException {
+                return machine.latestSnapshot();
+            }
+        };
+    }
+
+    @Override
+    public CompletableFuture<byte[]> serveObserver(java.nio.ByteBuffer request) {
+        MetadataFeed f = feed;
+        if (f == null || closed) {
+            return CompletableFuture.failedFuture(new IOException("metadata quorum member " + nodeId + " is not running"));
+        }
+        return f.serve(request);
     }
 
     /** Waits until everything this node knew to be committed when it started has been applied. */
@@ -322,23 +342,13 @@ public final class RatisMetadataLog implements MetadataLog {
      * without an answer. Fails with an {@link IOException} (in a {@link CompletionException}) when
      * no ready leader answered, or with what the leader's handler failed with.
      */
+    @Override
     public CompletableFuture<byte[]> askLeader(byte[] request) {
-        RaftClient c = client;
+        QuorumClient c = client;
         if (c == null || closed) {
             return CompletableFuture.failedFuture(new IOException("metadata quorum member " + nodeId + " is not running"));
         }
-        // Unordered: one slow or failed request does not hold back the next, and a request that
-        // reaches a follower is redirected to the leader quietly (the ordered path logs each
-        // redirect as an error).
-        return c.async().sendReadOnlyUnordered(
-                org.apache.ratis.protocol.Message.valueOf(UnsafeByteOperations.unsafeWrap(request)), null)
-            .thenApply(reply -> {
-                if (!reply.isSuccess()) {
-                    RaftException e = reply.getException();
-                    throw new CompletionException(e.getCause() != null ? e.getCause() : e);
-                }
-                return reply.getMessage().getContent().toByteArray();
-            });
+        return c.ask(request);
     }
 
     @Override
@@ -365,10 +375,11 @@ public final class RatisMetadataLog implements MetadataLog {
      * The quorum as this node sees it. On the leader it lists every voter with the highest index it
      * has acknowledged and how long ago the leader last heard from it.
      */
+    @Override
     public QuorumState quorumState() {
         RaftServer.Division d = division;
         if (d == null || closed) {
-            return new QuorumState(OptionalInt.empty(), 0, -1, List.of());
+            return new QuorumState(OptionalInt.empty(), 0, -1, List.of(), List.of());
         }
         DivisionInfo info = d.getInfo();
         List<QuorumState.VoterState> voters = new ArrayList<>();
@@ -387,7 +398,9 @@ public final class RatisMetadataLog implements MetadataLog {
                 }
             }
         }
-        return new QuorumState(leaderId(), info.getCurrentTerm(), info.getLastAppliedIndex(), voters);
+        MetadataFeed f = feed;
+        return new QuorumState(leaderId(), info.getCurrentTerm(), info.getLastAppliedIndex(), voters,
+            info.isLeader() && f != null ? f.observers() : List.of());
     }
 
     /** From any thread: tells listeners, on the event thread, if leadership differs from what they were last told. */
@@ -419,8 +432,12 @@ public final class RatisMetadataLog implements MetadataLog {
         }
         closed = true;
         leadershipMayHaveChanged();
+        MetadataFeed f = feed;
+        if (f != null) {
+            f.close();
+        }
         IOException failure = null;
-        RaftClient c = client;
+        QuorumClient c = client;
         if (c != null) {
             try {
                 c.close();

@@ -1,7 +1,7 @@
 package dev.sluice.broker.handler;
 
 import dev.sluice.broker.cluster.QuorumState;
-import dev.sluice.broker.cluster.RatisMetadataLog;
+import dev.sluice.broker.cluster.MetadataQuorum;
 import dev.sluice.broker.config.QuorumVoter;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.DescribeQuorumRequest;
@@ -24,11 +24,11 @@ public final class DescribeQuorumHandler extends ApiHandler<DescribeQuorumReques
     /** The name Kafka gives the metadata log, which tools ask for. */
     static final String METADATA_TOPIC = "__cluster_metadata";
 
-    private final RatisMetadataLog quorum;
+    private final MetadataQuorum quorum;
     private final List<QuorumVoter> voters;
     private final String controllerListener;
 
-    public DescribeQuorumHandler(RatisMetadataLog quorum, List<QuorumVoter> voters, String controllerListener) {
+    public DescribeQuorumHandler(MetadataQuorum quorum, List<QuorumVoter> voters, String controllerListener) {
         super(ApiKey.DESCRIBE_QUORUM, 0, 2);
         this.quorum = quorum;
         this.voters = List.copyOf(voters);
@@ -50,16 +50,8 @@ public final class DescribeQuorumHandler extends ApiHandler<DescribeQuorumReques
                 "this node does not lead the metadata quorum"));
         }
         long now = System.currentTimeMillis();
-        List<DescribeQuorumResponse.ReplicaState> current = new ArrayList<>();
-        for (QuorumState.VoterState v : state.voters()) {
-            // A voter that has acknowledged nothing to this leader is one it has not heard from in
-            // its term (Ratis counts its silence from when the leader started): unknown, as Kafka
-            // reports a voter the leader has not heard from, not a fetch at the start of the term.
-            boolean heard = v.lastAckedIndex() >= 0 && v.lastContactMillisAgo().isPresent();
-            long seen = heard ? now - v.lastContactMillisAgo().getAsLong() : -1;
-            current.add(new DescribeQuorumResponse.ReplicaState().setReplicaId(v.nodeId())
-                .setLogEndOffset(v.lastAckedIndex()).setLastFetchTimestamp(seen).setLastCaughtUpTimestamp(seen));
-        }
+        List<DescribeQuorumResponse.ReplicaState> current = replicaStates(state.voters(), now);
+        List<DescribeQuorumResponse.ReplicaState> observers = replicaStates(state.observers(), now);
         List<DescribeQuorumResponse.Node> nodes = new ArrayList<>();
         for (QuorumVoter v : voters) {
             nodes.add(new DescribeQuorumResponse.Node().setNodeId(v.nodeId()).setListeners(List.of(
@@ -68,10 +60,25 @@ public final class DescribeQuorumHandler extends ApiHandler<DescribeQuorumReques
         }
         DescribeQuorumResponse.PartitionData partition = new DescribeQuorumResponse.PartitionData().setPartitionIndex(0)
             .setLeaderId(state.leaderId().orElse(-1)).setLeaderEpoch((int) state.term())
-            .setHighWatermark(state.lastAppliedIndex()).setCurrentVoters(current).setObservers(List.of());
+            .setHighWatermark(state.lastAppliedIndex()).setCurrentVoters(current).setObservers(observers);
         return CompletableFuture.completedFuture(new DescribeQuorumResponse().setTopics(List.of(
             new DescribeQuorumResponse.TopicData().setTopicName(METADATA_TOPIC).setPartitions(List.of(partition))))
             .setNodes(nodes));
+    }
+
+    private static List<DescribeQuorumResponse.ReplicaState> replicaStates(List<QuorumState.VoterState> members,
+                                                                          long now) {
+        List<DescribeQuorumResponse.ReplicaState> states = new ArrayList<>();
+        for (QuorumState.VoterState v : members) {
+            // A voter that has acknowledged nothing to this leader is one it has not heard from in
+            // its term (Ratis counts its silence from when the leader started): unknown, as Kafka
+            // reports a voter the leader has not heard from, not a fetch at the start of the term.
+            boolean heard = v.lastAckedIndex() >= 0 && v.lastContactMillisAgo().isPresent();
+            long seen = heard ? now - v.lastContactMillisAgo().getAsLong() : -1;
+            states.add(new DescribeQuorumResponse.ReplicaState().setReplicaId(v.nodeId())
+                .setLogEndOffset(v.lastAckedIndex()).setLastFetchTimestamp(seen).setLastCaughtUpTimestamp(seen));
+        }
+        return states;
     }
 
     private static DescribeQuorumResponse partitionError(ErrorCode error, String message) {

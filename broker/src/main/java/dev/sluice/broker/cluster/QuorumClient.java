@@ -1,0 +1,86 @@
+package dev.sluice.broker.cluster;
+
+import dev.sluice.broker.config.QuorumVoter;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.exceptions.RaftException;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.TimeDuration;
+
+/**
+ * A Ratis client of the metadata quorum's voters that delivers requests to the ready leader's
+ * state machine ({@link MetadataStateMachine#query}), following leader changes. Voters and
+ * observers ask the active controller through it alike.
+ *
+ * <p>Thread-safe.
+ */
+final class QuorumClient implements AutoCloseable {
+    /** Sleep between retries while no leader is ready. */
+    private static final TimeDuration RETRY_SLEEP = TimeDuration.valueOf(100, TimeUnit.MILLISECONDS);
+
+    private final RaftClient client;
+
+    QuorumClient(ClientId clientId, RaftGroup group, RaftProperties properties, java.time.Duration requestTimeout) {
+        this.client = RaftClient.newBuilder()
+            .setClientId(clientId)
+            .setRaftGroup(group)
+            .setProperties(properties)
+            .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+                (int) Math.max(1, requestTimeout.toMillis() / RETRY_SLEEP.toLong(TimeUnit.MILLISECONDS)), RETRY_SLEEP))
+            .build();
+    }
+
+    /** The Ratis group of a cluster's voters: node id {@code n} is peer {@code "n"} at its voter address. */
+    static RaftGroup group(String clusterId, List<QuorumVoter> voters) {
+        List<RaftPeer> peers = new ArrayList<>();
+        for (QuorumVoter voter : voters) {
+            peers.add(RaftPeer.newBuilder().setId(peerId(voter.nodeId())).setAddress(voter.address().toString()).build());
+        }
+        return RaftGroup.valueOf(groupId(clusterId), peers);
+    }
+
+    /** The Ratis group id of a cluster: the same on every node that shares the cluster id. */
+    static RaftGroupId groupId(String clusterId) {
+        return RaftGroupId.valueOf(UUID.nameUUIDFromBytes(
+            ("sluice metadata quorum " + clusterId).getBytes(StandardCharsets.UTF_8)));
+    }
+
+    static RaftPeerId peerId(int nodeId) {
+        return RaftPeerId.valueOf(Integer.toString(nodeId));
+    }
+
+    /** See {@link MetadataQuorum#askLeader}. */
+    CompletableFuture<byte[]> ask(byte[] request) {
+        // Unordered: one slow or failed request does not hold back the next, and a request that
+        // reaches a follower is redirected to the leader quietly (the ordered path logs each
+        // redirect as an error).
+        return client.async().sendReadOnlyUnordered(
+                org.apache.ratis.protocol.Message.valueOf(UnsafeByteOperations.unsafeWrap(request)), null)
+            .thenApply(reply -> {
+                if (!reply.isSuccess()) {
+                    RaftException e = reply.getException();
+                    throw new CompletionException(e.getCause() != null ? e.getCause() : e);
+                }
+                return reply.getMessage().getContent().toByteArray();
+            });
+    }
+
+    @Override
+    public void close() throws IOException {
+        client.close();
+    }
+}
