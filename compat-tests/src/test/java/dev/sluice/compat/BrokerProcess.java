@@ -91,16 +91,38 @@ final class BrokerProcess implements AutoCloseable {
      */
     static BrokerProcess startClusterNode(Path dataDir, int nodeId, int port, java.util.Map<Integer, Integer> controllerPorts,
                                           String... overrides) throws IOException, InterruptedException {
-        String voters = controllerPorts.entrySet().stream().map(e -> e.getKey() + "@localhost:" + e.getValue())
-            .collect(java.util.stream.Collectors.joining(","));
+        return startKraftNode(dataDir, nodeId, "broker,controller",
+            "PLAINTEXT://localhost:" + port + ",CONTROLLER://localhost:" + controllerPorts.get(nodeId), port,
+            controllerPorts, overrides);
+    }
+
+    /**
+     * Starts broker-only node {@code nodeId} ({@code process.roles=broker}) that joins the cluster
+     * whose controllers listen on {@code controllerPorts}: no controller listener of its own, its
+     * broker listener on {@code port}.
+     */
+    static BrokerProcess startBrokerNode(Path dataDir, int nodeId, int port, java.util.Map<Integer, Integer> controllerPorts,
+                                         String... overrides) throws IOException, InterruptedException {
+        return startKraftNode(dataDir, nodeId, "broker", "PLAINTEXT://localhost:" + port, port, controllerPorts,
+            overrides);
+    }
+
+    private static BrokerProcess startKraftNode(Path dataDir, int nodeId, String roles, String listeners, int port,
+                                                java.util.Map<Integer, Integer> controllerPorts, String... overrides)
+            throws IOException, InterruptedException {
         List<String> all = new ArrayList<>(List.of(
-            "process.roles=broker,controller",
+            "process.roles=" + roles,
             "node.id=" + nodeId,
-            "controller.quorum.voters=" + voters,
+            "controller.quorum.voters=" + voters(controllerPorts),
             "controller.listener.names=CONTROLLER",
-            "listeners=PLAINTEXT://localhost:" + port + ",CONTROLLER://localhost:" + controllerPorts.get(nodeId)));
+            "listeners=" + listeners));
         all.addAll(List.of(overrides));
         return start(List.of("-Xmx256m"), dataDir, port, CLUSTER_NODE_START_TIMEOUT, all.toArray(new String[0]));
+    }
+
+    private static String voters(java.util.Map<Integer, Integer> controllerPorts) {
+        return controllerPorts.entrySet().stream().map(e -> e.getKey() + "@localhost:" + e.getValue())
+            .collect(java.util.stream.Collectors.joining(","));
     }
 
     private static BrokerProcess start(List<String> jvmOptions, Path dataDir, int port, String... overrides)

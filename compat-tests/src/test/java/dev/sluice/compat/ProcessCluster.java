@@ -18,7 +18,8 @@ import org.apache.kafka.common.TopicPartitionInfo;
 
 /**
  * A cluster of packaged brokers, each its own process started with Kafka's KRaft keys through
- * {@link BrokerProcess#startClusterNode}, every node a combined broker and controller. Ports are
+ * {@link BrokerProcess#startClusterNode}, every node a combined broker and controller, plus the
+ * broker-only nodes {@link #addBroker} adds. Ports are
  * fixed per node id so that a restarted node comes back where clients knew it. Not thread-safe:
  * driven by the test's thread.
  */
@@ -28,6 +29,8 @@ final class ProcessCluster implements AutoCloseable {
     private final Map<Integer, BrokerProcess> nodes = new TreeMap<>();
     private final Map<Integer, Integer> brokerPorts = new TreeMap<>();
     private final Map<Integer, Integer> controllerPorts = new TreeMap<>();
+    /** Broker-only nodes added with {@link #addBroker}, with their own overrides. */
+    private final Map<Integer, String[]> brokerOnly = new TreeMap<>();
     private Admin admin;
 
     /** Starts {@code size} nodes (ids 1..size) with data under {@code dir}, and waits until all are registered. */
@@ -46,8 +49,28 @@ final class ProcessCluster implements AutoCloseable {
 
     /** Starts node {@code id} again (after {@link #kill}) on its own ports and data directory. */
     void start(int id) throws Exception {
+        if (brokerOnly.containsKey(id)) {
+            String[] all = java.util.stream.Stream.concat(java.util.Arrays.stream(overrides),
+                java.util.Arrays.stream(brokerOnly.get(id))).toArray(String[]::new);
+            nodes.put(id, BrokerProcess.startBrokerNode(dir.resolve("node-" + id), id, brokerPorts.get(id),
+                controllerPorts, all));
+            return;
+        }
         nodes.put(id, BrokerProcess.startClusterNode(dir.resolve("node-" + id), id, brokerPorts.get(id),
             controllerPorts, overrides));
+    }
+
+    /**
+     * Adds a broker-only node ({@code process.roles=broker}) with the next node id to the running
+     * cluster, as scaling out does, and returns its id once it is started; {@link #start} restarts
+     * it like any other node.
+     */
+    int addBroker(String... extraOverrides) throws Exception {
+        int id = brokerPorts.keySet().stream().mapToInt(Integer::intValue).max().orElse(0) + 1;
+        brokerPorts.put(id, BrokerProcess.freePort());
+        brokerOnly.put(id, extraOverrides);
+        start(id);
+        return id;
     }
 
     /** The running node {@code id}. */
