@@ -38,9 +38,11 @@ public final class Main {
             System.exit(1);
             return;
         }
-        SluiceBroker broker;
+        AutoCloseable broker;
         try {
-            broker = SluiceBroker.start(BrokerConfig.parse(props));
+            BrokerConfig config = BrokerConfig.parse(props);
+            broker = SluiceController.isControllerOnly(config) ? SluiceController.start(config)
+                : SluiceBroker.start(config);
         } catch (ConfigException e) {
             log.error("cannot start: {}", e.getMessage());
             System.exit(1);
@@ -57,7 +59,11 @@ public final class Main {
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            broker.close();
+            try {
+                broker.close();
+            } catch (Exception e) {
+                log.error("stopping failed: {}", e.toString());
+            }
             stopped.countDown();
             // A signal-initiated JVM exit reports 128 + signal; a clean stop reports success instead.
             Runtime.getRuntime().halt(0);

@@ -237,6 +237,10 @@ public final class SluiceBroker implements AutoCloseable {
             boolean cluster = config.isClusterMode();
             if (cluster) {
                 ClusterNode.checkSupported(config);
+                if (SluiceController.isControllerOnly(config)) {
+                    throw new ConfigException(BrokerConfigKeys.PROCESS_ROLES, "controller",
+                        "a controller-only node runs no broker: start it as a SluiceController");
+                }
             }
             String configuredClusterId = config.getString(BrokerConfigKeys.CLUSTER_ID);
             if (configuredClusterId == null && cluster) {
@@ -248,11 +252,7 @@ public final class SluiceBroker implements AutoCloseable {
             opened.add(dir);
             MetadataView view = new MetadataView(dir.clusterId());
             Path metadataDir = dir.path().resolve("__cluster_metadata-0");
-            Supplier<Controller.TopicDefaults> topicDefaults = () -> new Controller.TopicDefaults(
-                config.getInt(BrokerConfigKeys.NUM_PARTITIONS),
-                (short) config.getInt(BrokerConfigKeys.DEFAULT_REPLICATION_FACTOR),
-                config.getBoolean(BrokerConfigKeys.DELETE_TOPIC_ENABLE),
-                config.getInt(BrokerConfigKeys.MAX_BROKER_PARTITIONS));
+            Supplier<Controller.TopicDefaults> topicDefaults = topicDefaults(config);
             MetadataLog metadataLog;
             Controller controller;
             MetadataQuorum quorum = null;
@@ -261,13 +261,7 @@ public final class SluiceBroker implements AutoCloseable {
                 metadataLog = quorum;
                 opened.add(metadataLog);
                 metadataLog.start(view);
-                controller = new Controller(nodeId, metadataLog, view, new ClusterSettings(
-                    config.getInt(BrokerConfigKeys.BROKER_SESSION_TIMEOUT_MS),
-                    () -> config.getBoolean(BrokerConfigKeys.UNCLEAN_LEADER_ELECTION_ENABLE),
-                    config.interBrokerListenerName()), topicDefaults, new LeaderBalance(
-                    config.getBoolean(BrokerConfigKeys.AUTO_LEADER_REBALANCE_ENABLE),
-                    config.getInt(BrokerConfigKeys.LEADER_IMBALANCE_PER_BROKER_PERCENTAGE),
-                    config.getLong(BrokerConfigKeys.LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS) * 1000));
+                controller = clusterController(config, quorum, view);
             } else {
                 // The metadata log replays into the view before anything reads it; the view's listeners,
                 // added below, are the partitions' preparers too, since this node holds every partition.
@@ -363,14 +357,9 @@ public final class SluiceBroker implements AutoCloseable {
                 new DescribeProducersHandler(view, partitions),
                 new MetadataHandler(view, controller, directory,
                     config.getBoolean(BrokerConfigKeys.AUTO_CREATE_TOPICS_ENABLE)),
-                new CreateTopicsHandler(view, controller, resolver),
-                new DeleteTopicsHandler(view, controller),
-                new CreatePartitionsHandler(view, controller),
                 new DescribeClusterHandler(view, directory),
                 new DescribeTopicPartitionsHandler(view),
                 new DescribeConfigsHandler(view, nodeId, resolver),
-                new AlterConfigsHandler(controller),
-                new IncrementalAlterConfigsHandler(controller),
                 new FindCoordinatorHandler(groups, directory),
                 new JoinGroupHandler(groups),
                 new SyncGroupHandler(groups),
@@ -384,23 +373,11 @@ public final class SluiceBroker implements AutoCloseable {
                 new DeleteGroupsHandler(groups),
                 new ConsumerGroupHeartbeatHandler(groups),
                 new ConsumerGroupDescribeHandler(groups)));
-            if (cluster) {
-                handlers.add(new DescribeQuorumHandler(quorum, config.quorumVoters(),
-                    config.controllerListenerNames().get(0)));
-                handlers.add(new ElectLeadersHandler(controller));
-                handlers.add(new UnregisterBrokerHandler(controller));
-                handlers.add(new AlterPartitionReassignmentsHandler(controller));
-                handlers.add(new ListPartitionReassignmentsHandler(controller));
-            }
+            handlers.addAll(controllerDecisions(config, view, controller, resolver, quorum));
             RequestMetrics requestMetrics = new RequestMetrics(registry);
             RequestDispatcher dispatcher = new RequestDispatcher(new HandlerTable(handlers), requestMetrics);
             if (clusterNode != null) {
-                CreateTopicsHandler createTopics = CreateTopicsHandler.forBrokers(view, controller, resolver);
-                RequestDispatcher controllerApis = new RequestDispatcher(new HandlerTable(List.of(
-                    new BrokerRegistrationHandler(controller), new BrokerHeartbeatHandler(controller),
-                    new AlterPartitionHandler(controller), new AllocateProducerIdsHandler(controller), createTopics)),
-                    requestMetrics);
-                clusterNode.wire(view, dispatcher, controllerApis);
+                clusterNode.wire(view, dispatcher, controllerApis(view, controller, resolver, requestMetrics));
                 groups.offsetsReplicationFactor((short) config.getInt(BrokerConfigKeys.OFFSETS_TOPIC_REPLICATION_FACTOR));
             }
             NetworkServer network = new NetworkServer(config, dispatcher);
@@ -432,19 +409,76 @@ public final class SluiceBroker implements AutoCloseable {
                 dir.path().toAbsolutePath().normalize(), metrics == null ? "" : ", metrics on port " + metrics.port());
             return broker;
         } catch (Exception e) {
-            for (int i = opened.size() - 1; i >= 0; i--) {
-                try {
-                    opened.get(i).close();
-                } catch (Exception suppressed) {
-                    e.addSuppressed(suppressed);
-                }
-            }
-            if (e instanceof RuntimeException re) {
-                throw re;
-            }
-            throw new UncheckedIOException("broker failed to start: " + e.getMessage(),
-                e instanceof IOException io ? io : new IOException(e));
+            throw startFailure("broker", e, opened);
         }
+    }
+
+    /** Closes what a failed start opened, newest first, and returns the failure to throw. */
+    static RuntimeException startFailure(String what, Exception e, List<AutoCloseable> opened) {
+        for (int i = opened.size() - 1; i >= 0; i--) {
+            try {
+                opened.get(i).close();
+            } catch (Exception suppressed) {
+                e.addSuppressed(suppressed);
+            }
+        }
+        if (e instanceof RuntimeException re) {
+            return re;
+        }
+        return new UncheckedIOException(what + " failed to start: " + e.getMessage(),
+            e instanceof IOException io ? io : new IOException(e));
+    }
+
+    /** New topics' defaults, read at each creation so that dynamic changes apply. */
+    static Supplier<Controller.TopicDefaults> topicDefaults(BrokerConfig config) {
+        return () -> new Controller.TopicDefaults(
+            config.getInt(BrokerConfigKeys.NUM_PARTITIONS),
+            (short) config.getInt(BrokerConfigKeys.DEFAULT_REPLICATION_FACTOR),
+            config.getBoolean(BrokerConfigKeys.DELETE_TOPIC_ENABLE),
+            config.getInt(BrokerConfigKeys.MAX_BROKER_PARTITIONS));
+    }
+
+    /** The controller of a cluster node, deciding while its quorum member leads. */
+    static Controller clusterController(BrokerConfig config, MetadataQuorum quorum, MetadataView view) {
+        return new Controller(config.nodeId(), quorum, view, new ClusterSettings(
+            config.getInt(BrokerConfigKeys.BROKER_SESSION_TIMEOUT_MS),
+            () -> config.getBoolean(BrokerConfigKeys.UNCLEAN_LEADER_ELECTION_ENABLE),
+            config.interBrokerListenerName()), topicDefaults(config), new LeaderBalance(
+            config.getBoolean(BrokerConfigKeys.AUTO_LEADER_REBALANCE_ENABLE),
+            config.getInt(BrokerConfigKeys.LEADER_IMBALANCE_PER_BROKER_PERCENTAGE),
+            config.getLong(BrokerConfigKeys.LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS) * 1000));
+    }
+
+    /**
+     * The client APIs whose work is a controller decision: on a cluster node that does not lead the
+     * quorum they are forwarded whole to the active controller, which serves them with these
+     * handlers. {@code quorum} is null on the single node, which serves no quorum APIs.
+     */
+    static List<ApiHandler<?, ?>> controllerDecisions(BrokerConfig config, MetadataView view, Controller controller,
+                                                      ConfigResolver resolver, MetadataQuorum quorum) {
+        List<ApiHandler<?, ?>> handlers = new ArrayList<>(List.of(
+            new CreateTopicsHandler(view, controller, resolver),
+            new DeleteTopicsHandler(view, controller),
+            new CreatePartitionsHandler(view, controller),
+            new AlterConfigsHandler(controller),
+            new IncrementalAlterConfigsHandler(controller)));
+        if (quorum != null) {
+            handlers.add(new DescribeQuorumHandler(quorum, config.quorumVoters(), config.controllerListenerNames().get(0)));
+            handlers.add(new ElectLeadersHandler(controller));
+            handlers.add(new UnregisterBrokerHandler(controller));
+            handlers.add(new AlterPartitionReassignmentsHandler(controller));
+            handlers.add(new ListPartitionReassignmentsHandler(controller));
+        }
+        return handlers;
+    }
+
+    /** What brokers send the active controller: Kafka's controller APIs, served by its own table. */
+    static RequestDispatcher controllerApis(MetadataView view, Controller controller, ConfigResolver resolver,
+                                           RequestMetrics metrics) {
+        return new RequestDispatcher(new HandlerTable(List.of(
+            new BrokerRegistrationHandler(controller), new BrokerHeartbeatHandler(controller),
+            new AlterPartitionHandler(controller), new AllocateProducerIdsHandler(controller),
+            CreateTopicsHandler.forBrokers(view, controller, resolver))), metrics);
     }
 
     /** The cold tier's store: {@code sluice.remote.storage.uri}, or a directory under the data directory. */

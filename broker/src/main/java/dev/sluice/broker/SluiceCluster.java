@@ -20,6 +20,7 @@ import java.util.stream.Collectors;
  * Several Sluice brokers in this JVM forming one cluster, for tests of what clients do when brokers
  * fail: each node is a combined broker and controller of a Ratis metadata quorum, on free ports of
  * localhost, with its own temporary data directory; {@link #addBroker} adds broker-only nodes.
+ * {@link Builder#controllers} puts the quorum on dedicated controller-only nodes instead.
  *
  * <pre>{@code
  * try (SluiceCluster cluster = SluiceCluster.builder().brokers(3).start()) {
@@ -36,6 +37,8 @@ import java.util.stream.Collectors;
  * <p>Not thread-safe: one test thread drives it.
  */
 public final class SluiceCluster implements AutoCloseable {
+    /** Controller-only nodes are numbered from here up, apart from the brokers. */
+    private static final int CONTROLLER_IDS = 1000;
     /** How long {@link Builder#start} and {@link #restart} wait for the brokers to be ready. */
     private static final Duration READY_WAIT = Duration.ofSeconds(60);
 
@@ -43,6 +46,8 @@ public final class SluiceCluster implements AutoCloseable {
     /** What every node is configured with: the builder's settings and the quorum's voters. */
     private final Map<String, String> shared;
     private final Map<Integer, SluiceBroker> running = new TreeMap<>();
+    /** The running controller-only nodes, guarded by {@code running}'s lock. */
+    private final Map<Integer, SluiceController> controllers = new TreeMap<>();
     private final Map<Integer, Integer> brokerPorts;
     private final Path root;
 
@@ -61,6 +66,7 @@ public final class SluiceCluster implements AutoCloseable {
     /** Configures an in-process cluster. */
     public static final class Builder {
         private int brokers = 3;
+        private int controllers;
         private final Map<String, String> config = new LinkedHashMap<>();
         private final Map<Integer, Map<String, String>> perBroker = new TreeMap<>();
 
@@ -73,6 +79,19 @@ public final class SluiceCluster implements AutoCloseable {
                 throw new IllegalArgumentException("a cluster needs at least one broker");
             }
             this.brokers = count;
+            return this;
+        }
+
+        /**
+         * Runs the metadata quorum on {@code count} controller-only nodes ({@code process.roles=controller},
+         * node ids 1001, 1002, …) and makes every broker broker-only, as Kafka's production clusters
+         * are laid out; 0 (the default) makes every broker a controller too.
+         */
+        public Builder controllers(int count) {
+            if (count < 0) {
+                throw new IllegalArgumentException("controllers must be 0 or more");
+            }
+            this.controllers = count;
             return this;
         }
 
@@ -100,6 +119,11 @@ public final class SluiceCluster implements AutoCloseable {
             Map<Integer, Integer> controllerPorts = new TreeMap<>();
             for (int id = 1; id <= brokers; id++) {
                 brokerPorts.put(id, freePort());
+            }
+            List<Integer> voterIds = new ArrayList<>();
+            for (int i = 1; i <= (controllers > 0 ? controllers : brokers); i++) {
+                int id = controllers > 0 ? CONTROLLER_IDS + i : i;
+                voterIds.add(id);
                 controllerPorts.put(id, freePort());
             }
             String voters = controllerPorts.entrySet().stream()
@@ -113,13 +137,24 @@ public final class SluiceCluster implements AutoCloseable {
             shared.put("controller.listener.names", "CONTROLLER");
             for (int id = 1; id <= brokers; id++) {
                 Map<String, String> c = new LinkedHashMap<>(shared);
-                c.put("process.roles", "broker,controller");
+                boolean voter = voterIds.contains(id);
+                c.put("process.roles", voter ? "broker,controller" : "broker");
                 c.put("node.id", Integer.toString(id));
-                c.put("listeners", "PLAINTEXT://localhost:" + brokerPorts.get(id) + ",CONTROLLER://localhost:"
-                    + controllerPorts.get(id));
+                c.put("listeners", "PLAINTEXT://localhost:" + brokerPorts.get(id)
+                    + (voter ? ",CONTROLLER://localhost:" + controllerPorts.get(id) : ""));
                 c.put("log.dirs", root.resolve("broker-" + id).toString());
                 c.putAll(perBroker.getOrDefault(id, Map.of()));
                 configs.put(id, c);
+            }
+            for (int id : voterIds) {
+                if (!configs.containsKey(id)) {
+                    Map<String, String> c = new LinkedHashMap<>(shared);
+                    c.put("process.roles", "controller");
+                    c.put("node.id", Integer.toString(id));
+                    c.put("listeners", "CONTROLLER://localhost:" + controllerPorts.get(id));
+                    c.put("log.dirs", root.resolve("controller-" + id).toString());
+                    configs.put(id, c);
+                }
             }
             SluiceCluster cluster = new SluiceCluster(configs, shared, brokerPorts, root);
             try {
@@ -147,7 +182,15 @@ public final class SluiceCluster implements AutoCloseable {
     }
 
     private void startNode(int id) {
-        SluiceBroker broker = SluiceBroker.builder().configs(configs.get(id)).start();
+        Map<String, String> config = configs.get(id);
+        if ("controller".equals(config.get("process.roles"))) {
+            SluiceController controller = SluiceController.start(dev.sluice.broker.config.BrokerConfig.parse(config));
+            synchronized (running) {
+                controllers.put(id, controller);
+            }
+            return;
+        }
+        SluiceBroker broker = SluiceBroker.builder().configs(config).start();
         synchronized (running) {
             running.put(id, broker);
         }
@@ -161,7 +204,7 @@ public final class SluiceCluster implements AutoCloseable {
      * unfenced and every running broker knows it.
      */
     public int addBroker(Map<String, String> extraConfig) {
-        int id = configs.keySet().stream().mapToInt(Integer::intValue).max().orElse(0) + 1;
+        int id = brokerPorts.keySet().stream().mapToInt(Integer::intValue).max().orElse(0) + 1;
         int port = Builder.freePort();
         Map<String, String> c = new LinkedHashMap<>(shared);
         c.put("process.roles", "broker");
@@ -212,7 +255,7 @@ public final class SluiceCluster implements AutoCloseable {
         return -1;
     }
 
-    /** The node id of the active controller (the quorum's leader) as a running broker knows it, or -1. */
+    /** The node id of the active controller (the quorum's leader) as a running node knows it, or -1. */
     public int activeController() {
         for (int id : running()) {
             int leader = broker(id).activeController();
@@ -220,7 +263,23 @@ public final class SluiceCluster implements AutoCloseable {
                 return leader;
             }
         }
+        List<SluiceController> quorum;
+        synchronized (running) {
+            quorum = List.copyOf(controllers.values());
+        }
+        for (SluiceController c : quorum) {
+            if (c.activeController() >= 0) {
+                return c.activeController();
+            }
+        }
         return -1;
+    }
+
+    /** Node ids of the controller-only nodes running now (none unless {@link Builder#controllers} was set). */
+    public List<Integer> runningControllers() {
+        synchronized (running) {
+            return List.copyOf(controllers.keySet());
+        }
     }
 
     /**
@@ -229,29 +288,39 @@ public final class SluiceCluster implements AutoCloseable {
      */
     public void kill(int nodeId) {
         SluiceBroker b;
+        SluiceController c;
         synchronized (running) {
             b = running.remove(nodeId);
+            c = controllers.remove(nodeId);
         }
         if (b != null) {
             b.halt();
+        }
+        if (c != null) {
+            c.halt();
         }
     }
 
     /** Shuts broker {@code nodeId} down cleanly (with a controlled shutdown). Its data stays. */
     public void shutdown(int nodeId) {
         SluiceBroker b;
+        SluiceController c;
         synchronized (running) {
             b = running.remove(nodeId);
+            c = controllers.remove(nodeId);
         }
         if (b != null) {
             b.close();
+        }
+        if (c != null) {
+            c.close();
         }
     }
 
     /** Starts broker {@code nodeId} again on its data and ports; returns once it is unfenced. */
     public void restart(int nodeId) {
-        if (running().contains(nodeId)) {
-            throw new IllegalStateException("broker " + nodeId + " is running");
+        if (running().contains(nodeId) || runningControllers().contains(nodeId)) {
+            throw new IllegalStateException("node " + nodeId + " is running");
         }
         startNode(nodeId);
         awaitReady();
@@ -283,12 +352,16 @@ public final class SluiceCluster implements AutoCloseable {
     @Override
     public void close() {
         List<SluiceBroker> all;
+        List<SluiceController> quorum;
         synchronized (running) {
             all = new ArrayList<>(running.values());
             running.clear();
+            quorum = new ArrayList<>(controllers.values());
+            controllers.clear();
         }
         // All at once, without controlled shutdowns: the cluster goes away as a whole.
         all.parallelStream().forEach(SluiceBroker::halt);
+        quorum.parallelStream().forEach(SluiceController::halt);
         SluiceBroker.deleteRecursively(root);
     }
 }

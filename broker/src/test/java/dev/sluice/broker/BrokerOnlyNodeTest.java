@@ -1,10 +1,8 @@
 package dev.sluice.broker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sluice.broker.config.ConfigException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -88,15 +86,7 @@ class BrokerOnlyNodeTest {
         }
     }
 
-    @Test
-    void controllerOnlyNodesAreRefusedWithAClearMessage() {
-        ConfigException refused = assertThrows(ConfigException.class, () -> SluiceBroker.builder().configs(Map.of(
-            "process.roles", "controller", "node.id", "1", "controller.quorum.voters", "1@localhost:1",
-            "controller.listener.names", "CONTROLLER", "listeners", "CONTROLLER://localhost:0")).start());
-        assertTrue(refused.getMessage().contains("controller-only nodes are not served yet"), refused.getMessage());
-    }
-
-    private static List<String> produce(SluiceCluster cluster, String topic, int count) throws Exception {
+    static List<String> produce(SluiceCluster cluster, String topic, int count) throws Exception {
         Properties props = new Properties();
         props.put("bootstrap.servers", cluster.bootstrapServers());
         props.put("acks", "all");
@@ -112,7 +102,7 @@ class BrokerOnlyNodeTest {
         return sent;
     }
 
-    private static List<String> consume(String bootstrap, String topic, int count) {
+    static List<String> consume(String bootstrap, String topic, int count) {
         Properties props = new Properties();
         props.put("bootstrap.servers", bootstrap);
         List<String> read = new ArrayList<>();

@@ -107,6 +107,18 @@ final class BrokerProcess implements AutoCloseable {
             overrides);
     }
 
+    /**
+     * Starts controller-only node {@code nodeId} ({@code process.roles=controller}) of the quorum on
+     * {@code controllerPorts}: it binds only its controller listener, and is ready once its quorum
+     * member has started.
+     */
+    static BrokerProcess startControllerNode(Path dataDir, int nodeId, java.util.Map<Integer, Integer> controllerPorts,
+                                             String... overrides) throws IOException, InterruptedException {
+        int port = controllerPorts.get(nodeId);
+        return startKraftNode(dataDir, nodeId, "controller", "CONTROLLER://localhost:" + port, port, controllerPorts,
+            overrides);
+    }
+
     private static BrokerProcess startKraftNode(Path dataDir, int nodeId, String roles, String listeners, int port,
                                                 java.util.Map<Integer, Integer> controllerPorts, String... overrides)
             throws IOException, InterruptedException {

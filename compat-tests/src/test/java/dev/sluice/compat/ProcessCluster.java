@@ -24,6 +24,8 @@ import org.apache.kafka.common.TopicPartitionInfo;
  * driven by the test's thread.
  */
 final class ProcessCluster implements AutoCloseable {
+    /** Controller-only nodes are numbered from here up. */
+    static final int CONTROLLER_IDS = 1000;
     private final Path dir;
     private final String[] overrides;
     private final Map<Integer, BrokerProcess> nodes = new TreeMap<>();
@@ -35,20 +37,44 @@ final class ProcessCluster implements AutoCloseable {
 
     /** Starts {@code size} nodes (ids 1..size) with data under {@code dir}, and waits until all are registered. */
     ProcessCluster(Path dir, int size, String... overrides) throws Exception {
+        this(dir, 0, size, overrides);
+    }
+
+    /**
+     * Starts {@code controllers} controller-only nodes (ids 1001…) and {@code brokers} broker-only
+     * nodes (ids 1..brokers); with no controllers, {@code brokers} combined nodes. Waits until every
+     * broker is registered.
+     */
+    ProcessCluster(Path dir, int controllers, int brokers, String... overrides) throws Exception {
         this.dir = dir;
         this.overrides = overrides;
-        for (int id = 1; id <= size; id++) {
+        for (int id = 1; id <= brokers; id++) {
             brokerPorts.put(id, BrokerProcess.freePort());
-            controllerPorts.put(id, BrokerProcess.freePort());
+            if (controllers == 0) {
+                controllerPorts.put(id, BrokerProcess.freePort());
+            } else {
+                brokerOnly.put(id, new String[0]);
+            }
         }
-        for (int id = 1; id <= size; id++) {
+        for (int i = 1; i <= controllers; i++) {
+            controllerPorts.put(CONTROLLER_IDS + i, BrokerProcess.freePort());
+        }
+        for (int i = 1; i <= controllers; i++) {
+            start(CONTROLLER_IDS + i);
+        }
+        for (int id = 1; id <= brokers; id++) {
             start(id);
         }
-        awaitBrokers(size);
+        awaitBrokers(brokers);
     }
 
     /** Starts node {@code id} again (after {@link #kill}) on its own ports and data directory. */
     void start(int id) throws Exception {
+        if (id > CONTROLLER_IDS) {
+            nodes.put(id, BrokerProcess.startControllerNode(dir.resolve("controller-" + id), id, controllerPorts,
+                overrides));
+            return;
+        }
         if (brokerOnly.containsKey(id)) {
             String[] all = java.util.stream.Stream.concat(java.util.Arrays.stream(overrides),
                 java.util.Arrays.stream(brokerOnly.get(id))).toArray(String[]::new);

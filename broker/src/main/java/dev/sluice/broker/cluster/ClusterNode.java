@@ -92,8 +92,7 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
     /**
      * Refuses, at start-up, the cluster shapes Sluice does not run yet, rather than running
      * something else than the configuration says: the controllers are listed in
-     * {@code controller.quorum.voters}, and every node is a broker (combined with a controller, or
-     * a broker-only observer of the quorum).
+     * {@code controller.quorum.voters} (a quorum of fixed membership).
      */
     public static void checkSupported(BrokerConfig config) {
         if (config.quorumVoters().isEmpty()) {
@@ -101,11 +100,6 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
                 dev.sluice.broker.config.BrokerConfigKeys.CONTROLLER_QUORUM_BOOTSTRAP_SERVERS,
                 String.join(",", config.quorumBootstrapServers().stream().map(Object::toString).toList()),
                 "dynamic quorums (KIP-853) are not served yet: list the controllers in controller.quorum.voters");
-        }
-        if (!config.processRoles().contains(dev.sluice.broker.config.ProcessRole.BROKER)) {
-            throw new dev.sluice.broker.config.ConfigException(dev.sluice.broker.config.BrokerConfigKeys.PROCESS_ROLES,
-                config.processRoles().toString(), "controller-only nodes are not served yet: set"
-                    + " process.roles=broker,controller on the controllers (brokers may be process.roles=broker)");
         }
     }
 

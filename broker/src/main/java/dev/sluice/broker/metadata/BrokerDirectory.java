@@ -42,9 +42,22 @@ public final class BrokerDirectory {
         return self.nodeId();
     }
 
-    /** The node id clients are given as the controller (-1 while the quorum has no leader). */
+    /**
+     * The node id clients are given as the controller: the active controller when it is also a
+     * live broker; else, as Kafka's brokers do in KRaft (clients never reach a controller-only
+     * node), a live broker that forwards controller requests: this one if it is live, else the
+     * lowest. -1 while there is no quorum leader.
+     */
     public int controllerId() {
-        return activeController.getAsInt();
+        int leader = activeController.getAsInt();
+        if (!cluster || leader < 0 || isLive(leader)) {
+            return leader;
+        }
+        if (isLive(self.nodeId())) {
+            return self.nodeId();
+        }
+        return view.image().brokers().values().stream().filter(b -> !b.fenced()).mapToInt(BrokerRegistration::id)
+            .min().orElse(-1);
     }
 
     /** The unfenced brokers with an endpoint on {@code listener}, by id. */
