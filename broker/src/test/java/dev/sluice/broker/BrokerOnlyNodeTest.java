@@ -86,6 +86,22 @@ class BrokerOnlyNodeTest {
         }
     }
 
+    @Test
+    void aBrokerOnlyNodeThatDiedWithTheActiveControllerIsFencedByTheNextOneLongBeforeItsSession() throws Exception {
+        // With a session of a minute, only the detection of dead processes (peers' failed
+        // connections reported, the new active controller probing a broker it has not heard from)
+        // can fence the dead node within the wait below.
+        try (SluiceCluster cluster = SluiceCluster.builder().brokers(3).config("broker.session.timeout.ms", "60000")
+                .start(); Admin admin = admin(cluster.bootstrapServers())) {
+            int added = cluster.addBroker();
+            int controller = cluster.activeController();
+            cluster.kill(added);
+            cluster.kill(controller);
+            Polling.until(Duration.ofSeconds(30), "the dead broker-only node is fenced", () -> admin.describeCluster()
+                .nodes().get(10, TimeUnit.SECONDS).stream().map(Node::id).noneMatch(id -> id == added));
+        }
+    }
+
     static List<String> produce(SluiceCluster cluster, String topic, int count) throws Exception {
         Properties props = new Properties();
         props.put("bootstrap.servers", cluster.bootstrapServers());

@@ -57,6 +57,11 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
     private final java.util.concurrent.ScheduledExecutorService watcher;
     /** When each voter was last probed (System.nanoTime), so a silent voter is probed once a second. */
     private final Map<Integer, Long> probed = new java.util.concurrent.ConcurrentHashMap<>();
+    /**
+     * Since when (System.nanoTime) each unfenced broker that is neither a voter nor an observer
+     * this node has heard from while leading has been missing; touched on the watcher thread only.
+     */
+    private final Map<Integer, Long> unheard = new java.util.HashMap<>();
 
     private ClusterNode(int nodeId, MetadataQuorum quorum, Controller controller, String interBrokerListener) {
         this.nodeId = nodeId;
@@ -196,6 +201,7 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
     private void watchVoters(MetadataView view) {
         try {
             if (!quorum.isLeader()) {
+                unheard.clear();
                 return;
             }
             long now = System.nanoTime();
@@ -203,6 +209,7 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
             List<QuorumState.VoterState> members = new ArrayList<>(state.voters());
             // An observer long-polls the metadata log, so its silence means the same as a voter's.
             members.addAll(state.observers());
+            watchUnheard(view, members, now);
             for (QuorumState.VoterState v : members) {
                 if (v.nodeId() == nodeId || v.lastContactMillisAgo().orElse(0) < VOTER_SILENCE_MS) {
                     continue;
@@ -216,6 +223,30 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
             }
         } catch (RuntimeException e) {
             log.warn("watching the quorum's voters failed: {}", e.toString());
+        }
+    }
+
+    /**
+     * A broker-only node that died before this node took the lead never fetches from it, so it is
+     * in no list of members: a registered, unfenced broker unheard of for as long as a silent
+     * member is probed the same way.
+     */
+    private void watchUnheard(MetadataView view, List<QuorumState.VoterState> members, long now) {
+        java.util.Set<Integer> heard = new java.util.HashSet<>();
+        members.forEach(m -> heard.add(m.nodeId()));
+        unheard.keySet().removeIf(id -> heard.contains(id)
+            || view.image().broker(id).map(BrokerRegistration::fenced).orElse(true));
+        for (BrokerRegistration b : view.image().brokers().values()) {
+            if (b.fenced() || b.id() == nodeId || heard.contains(b.id())) {
+                continue;
+            }
+            long since = unheard.computeIfAbsent(b.id(), id -> now);
+            Long last = probed.get(b.id());
+            if (now - since > java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(VOTER_SILENCE_MS)
+                && (last == null || now - last > java.util.concurrent.TimeUnit.SECONDS.toNanos(1))) {
+                probed.put(b.id(), now);
+                controller.suspect(b.id());
+            }
         }
     }
 
