@@ -27,6 +27,7 @@ import java.util.stream.Collectors;
  *     // ... clients on cluster.bootstrapServers() ...
  *     cluster.kill(cluster.leaderOf("orders", 0));   // abruptly, as a crash
  *     cluster.restart(1);                              // on the same data
+ *     cluster.isolate(2);                              // a network partition; clients still reach it
  * }
  * }</pre>
  *
@@ -46,6 +47,8 @@ public final class SluiceCluster implements AutoCloseable {
     /** What every node is configured with: the builder's settings and the quorum's voters. */
     private final Map<String, String> shared;
     private final Map<Integer, SluiceBroker> running = new TreeMap<>();
+    /** The links {@link #cut} (lower id first) and not healed yet. */
+    private final java.util.Set<List<Integer>> cutLinks = new java.util.HashSet<>();
     /** The running controller-only nodes, guarded by {@code running}'s lock. */
     private final Map<Integer, SluiceController> controllers = new TreeMap<>();
     private final Map<Integer, Integer> brokerPorts;
@@ -317,6 +320,46 @@ public final class SluiceCluster implements AutoCloseable {
         }
     }
 
+    /**
+     * Cuts the link between nodes {@code a} and {@code b}, both ways, as a network partition would:
+     * their metadata quorum traffic, their requests to the active controller and the replica
+     * fetches between them are dropped; clients still reach both. Links are JVM-wide
+     * ({@link dev.sluice.broker.cluster.LinkFaults}): do not cut links in clusters running in
+     * parallel in one JVM.
+     */
+    public void cut(int a, int b) {
+        dev.sluice.broker.cluster.LinkFaults.cut(a, b);
+        synchronized (cutLinks) {
+            cutLinks.add(List.of(Math.min(a, b), Math.max(a, b)));
+        }
+    }
+
+    /** Heals the link between nodes {@code a} and {@code b}. */
+    public void heal(int a, int b) {
+        dev.sluice.broker.cluster.LinkFaults.heal(a, b);
+        synchronized (cutLinks) {
+            cutLinks.remove(List.of(Math.min(a, b), Math.max(a, b)));
+        }
+    }
+
+    /** Cuts node {@code nodeId} off from every other node of this cluster; clients still reach it. */
+    public void isolate(int nodeId) {
+        for (int other : configs.keySet()) {
+            if (other != nodeId) {
+                cut(nodeId, other);
+            }
+        }
+    }
+
+    /** Heals every link this cluster cut. */
+    public void healAll() {
+        List<List<Integer>> links;
+        synchronized (cutLinks) {
+            links = new ArrayList<>(cutLinks);
+        }
+        links.forEach(l -> heal(l.get(0), l.get(1)));
+    }
+
     /** Starts broker {@code nodeId} again on its data and ports; returns once it is unfenced. */
     public void restart(int nodeId) {
         if (running().contains(nodeId) || runningControllers().contains(nodeId)) {
@@ -348,9 +391,10 @@ public final class SluiceCluster implements AutoCloseable {
         }
     }
 
-    /** Stops every broker and deletes the data. */
+    /** Stops every broker, heals the links it cut and deletes the data. */
     @Override
     public void close() {
+        healAll();
         List<SluiceBroker> all;
         List<SluiceController> quorum;
         synchronized (running) {

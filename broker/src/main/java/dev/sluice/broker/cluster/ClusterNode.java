@@ -159,7 +159,7 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
                 return channel.forward(frame, listener);
             }
         });
-        ControllerEndpoint endpoint = new ControllerEndpoint(controllerApis, brokerApis, controller::suspect,
+        ControllerEndpoint endpoint = new ControllerEndpoint(controllerApis, brokerApis, this::suspect,
             quorum::serveObserver);
         quorum.onLeaderRequest(endpoint::handle);
         quorum.onLeadershipChange(leading -> {
@@ -218,7 +218,7 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
                 Long last = probed.get(v.nodeId());
                 if (live && (last == null || now - last > java.util.concurrent.TimeUnit.SECONDS.toNanos(1))) {
                     probed.put(v.nodeId(), now);
-                    controller.suspect(v.nodeId());
+                    suspect(v.nodeId());
                 }
             }
         } catch (RuntimeException e) {
@@ -245,8 +245,18 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
             if (now - since > java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(VOTER_SILENCE_MS)
                 && (last == null || now - last > java.util.concurrent.TimeUnit.SECONDS.toNanos(1))) {
                 probed.put(b.id(), now);
-                controller.suspect(b.id());
+                suspect(b.id());
             }
+        }
+    }
+
+    /**
+     * Has the controller probe broker {@code id}. Across a cut link ({@link LinkFaults}) the probe
+     * would go unanswered, which is no evidence, so it is not made.
+     */
+    private void suspect(int id) {
+        if (!LinkFaults.isCut(nodeId, id)) {
+            controller.suspect(id);
         }
     }
 

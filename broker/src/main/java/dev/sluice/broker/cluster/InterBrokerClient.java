@@ -123,6 +123,8 @@ public final class InterBrokerClient implements AutoCloseable {
             future.completeExceptionally(new PeerDisconnectedException(nodeId, "the inter-broker client is closed", null));
         } else if (peer == null) {
             future.completeExceptionally(new PeerDisconnectedException(nodeId, "node " + nodeId + " has no known address", null));
+        } else if (LinkFaults.isCut(settings.nodeId(), nodeId)) {
+            future.completeExceptionally(new PeerDisconnectedException(nodeId, "the link to node " + nodeId + " is cut", null));
         } else {
             long timeoutMs = Math.max(1, timeout.toMillis());
             try {

@@ -66,6 +66,7 @@ final class MetadataStateMachine extends BaseStateMachine {
     private static final int SNAPSHOT_HEADER = 4 + 2 + 8 + 8 + 4;
 
     private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+    private final int nodeId;
     private final MetadataLog.Applier applier;
     /** Called on any thread whenever this node's leadership may have changed. */
     private final Runnable leadershipMayHaveChanged;
@@ -73,7 +74,8 @@ final class MetadataStateMachine extends BaseStateMachine {
     /** Told after each entry or snapshot is applied (on the updater thread); must not block. */
     private volatile Runnable appliedListener = () -> { };
 
-    MetadataStateMachine(MetadataLog.Applier applier, Runnable leadershipMayHaveChanged) {
+    MetadataStateMachine(int nodeId, MetadataLog.Applier applier, Runnable leadershipMayHaveChanged) {
+        this.nodeId = nodeId;
         this.applier = applier;
         this.leadershipMayHaveChanged = leadershipMayHaveChanged;
     }
@@ -228,7 +230,10 @@ final class MetadataStateMachine extends BaseStateMachine {
         return body;
     }
 
-    /** A request {@link RatisMetadataLog#askLeader} sent; Ratis delivers it here only on a ready leader. */
+    /**
+     * A request {@link QuorumClient#ask} sent (its sender's node id, then the payload); Ratis
+     * delivers it here only on a ready leader.
+     */
     @Override
     public CompletableFuture<org.apache.ratis.protocol.Message> query(org.apache.ratis.protocol.Message request) {
         Function<byte[], CompletableFuture<byte[]>> handler = leaderRequests;
@@ -236,9 +241,20 @@ final class MetadataStateMachine extends BaseStateMachine {
             return CompletableFuture.failedFuture(
                 new IOException("the active controller takes no requests yet (no handler is registered)"));
         }
+        java.nio.ByteBuffer in = request.getContent().asReadOnlyByteBuffer();
+        if (in.remaining() < 4) {
+            return CompletableFuture.failedFuture(new IOException("a request to the leader without its sender"));
+        }
+        int sender = in.getInt();
+        if (LinkFaults.isCut(nodeId, sender)) {
+            return CompletableFuture.failedFuture(new IOException("the link between nodes " + nodeId + " and "
+                + sender + " is cut"));
+        }
+        byte[] payload = new byte[in.remaining()];
+        in.get(payload);
         CompletableFuture<byte[]> answer;
         try {
-            answer = handler.apply(request.getContent().toByteArray());
+            answer = handler.apply(payload);
         } catch (RuntimeException e) {
             answer = CompletableFuture.failedFuture(e);
         }

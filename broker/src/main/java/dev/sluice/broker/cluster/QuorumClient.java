@@ -32,9 +32,13 @@ final class QuorumClient implements AutoCloseable {
     /** Sleep between retries while no leader is ready. */
     private static final TimeDuration RETRY_SLEEP = TimeDuration.valueOf(100, TimeUnit.MILLISECONDS);
 
+    private final int nodeId;
     private final RaftClient client;
 
-    QuorumClient(ClientId clientId, RaftGroup group, RaftProperties properties, java.time.Duration requestTimeout) {
+    /** A client for node {@code nodeId}, which the leader learns from every request it sends. */
+    QuorumClient(int nodeId, ClientId clientId, RaftGroup group, RaftProperties properties,
+                 java.time.Duration requestTimeout) {
+        this.nodeId = nodeId;
         this.client = RaftClient.newBuilder()
             .setClientId(clientId)
             .setRaftGroup(group)
@@ -63,13 +67,17 @@ final class QuorumClient implements AutoCloseable {
         return RaftPeerId.valueOf(Integer.toString(nodeId));
     }
 
-    /** See {@link MetadataQuorum#askLeader}. */
+    /**
+     * See {@link MetadataQuorum#askLeader}. What the leader's state machine receives is
+     * {@code int32 sender node id} followed by {@code request}.
+     */
     CompletableFuture<byte[]> ask(byte[] request) {
+        byte[] sent = java.nio.ByteBuffer.allocate(4 + request.length).putInt(nodeId).put(request).array();
         // Unordered: one slow or failed request does not hold back the next, and a request that
         // reaches a follower is redirected to the leader quietly (the ordered path logs each
         // redirect as an error).
         return client.async().sendReadOnlyUnordered(
-                org.apache.ratis.protocol.Message.valueOf(UnsafeByteOperations.unsafeWrap(request)), null)
+                org.apache.ratis.protocol.Message.valueOf(UnsafeByteOperations.unsafeWrap(sent)), null)
             .thenApply(reply -> {
                 if (!reply.isSuccess()) {
                     RaftException e = reply.getException();

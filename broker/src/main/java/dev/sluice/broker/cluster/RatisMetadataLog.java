@@ -162,7 +162,7 @@ public final class RatisMetadataLog implements MetadataQuorum {
             throw new IllegalStateException("metadata log of node " + nodeId + " already started");
         }
         Files.createDirectories(directory);
-        MetadataStateMachine machine = new MetadataStateMachine(applier, this::leadershipMayHaveChanged);
+        MetadataStateMachine machine = new MetadataStateMachine(nodeId, applier, this::leadershipMayHaveChanged);
         machine.onLeaderRequest(leaderRequests);
         RaftProperties properties = properties();
         server = RaftServer.newBuilder()
@@ -179,7 +179,7 @@ public final class RatisMetadataLog implements MetadataQuorum {
             machine.onApplied(feed::applied);
             // Leadership may have been notified before the division was known here.
             leadershipMayHaveChanged();
-            client = new QuorumClient(clientId, group, properties, settings.requestTimeout());
+            client = new QuorumClient(nodeId, clientId, group, properties, settings.requestTimeout());
             awaitLocalReplay();
         } catch (IOException | RuntimeException e) {
             // Leave no server bound to the port, nor a half-started member in the quorum.
