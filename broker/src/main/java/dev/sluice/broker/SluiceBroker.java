@@ -73,6 +73,7 @@ import dev.sluice.broker.metadata.LeaderBalance;
 import dev.sluice.broker.metadata.MetadataLog;
 import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.metrics.MetricsEndpoint;
+import dev.sluice.broker.metrics.ReplicationMetrics;
 import dev.sluice.broker.metrics.RequestMetrics;
 import dev.sluice.broker.metrics.TopicMetrics;
 import dev.sluice.broker.network.NetworkServer;
@@ -420,6 +421,12 @@ public final class SluiceBroker implements AutoCloseable {
             }
             registerGauges(registry, network, view, partitions, delayedFetches, delayedProduces, fetchHandler,
                 groups);
+            ReplicationMetrics replication = new ReplicationMetrics(nodeId, view, partitions);
+            view.addListener(replication);
+            ReplicaFetchers followed = fetchers;
+            MetadataLog quorumLog = metadataLog;
+            replication.register(registry, replicas::leaderCount, () -> followed == null ? 0 : followed.maxLag(),
+                () -> quorumLog.leaderId().orElse(-1) == nodeId);
 
             MetricsEndpoint metrics = null;
             int metricsPort = config.getInt(BrokerConfigKeys.METRICS_PORT);
