@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.time.Duration;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,7 +30,6 @@ import org.junit.jupiter.api.Test;
  * back to zero.
  */
 class ReplicationMetricsTest {
-    private static final Duration WAIT = Duration.ofSeconds(60);
 
     private static double gauge(SluiceCluster cluster, int broker, String name) {
         Gauge gauge = cluster.broker(broker).meterRegistry().find(name).gauge();
@@ -44,19 +42,6 @@ class ReplicationMetricsTest {
         FunctionCounter counter = registry.find(name).functionCounter();
         assertTrue(counter != null, name + " is registered on broker " + broker);
         return counter.count();
-    }
-
-    private static void poll(String what, Condition condition) throws Exception {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!condition.holds()) {
-            assertTrue(System.nanoTime() < deadline, "timed out waiting until " + what);
-            Thread.sleep(50);
-        }
-    }
-
-    @FunctionalInterface
-    private interface Condition {
-        boolean holds() throws Exception;
     }
 
     private static <T> T get(org.apache.kafka.common.KafkaFuture<T> future) throws Exception {
@@ -100,7 +85,7 @@ class ReplicationMetricsTest {
              Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()))) {
             get(admin.createTopics(List.of(new NewTopic("watched", Map.of(0, List.of(1, 2, 3)))
                 .configs(Map.of("min.insync.replicas", "2")))).all());
-            poll("broker 1 leads the partition", () -> cluster.broker(1).partitionLeader("watched", 0) == 1);
+            Polling.until("broker 1 leads the partition", () -> cluster.broker(1).partitionLeader("watched", 0) == 1);
             produce(cluster, 100);
             double controllers = 0;
             for (int b = 1; b <= 3; b++) {
@@ -108,7 +93,7 @@ class ReplicationMetricsTest {
                 assertEquals(0, gauge(cluster, b, "sluice.partitions.offline"), "broker " + b);
             }
             assertEquals(1, controllers, "exactly one active controller");
-            poll("broker 1 counts its leadership", () -> gauge(cluster, 1, "sluice.partitions.led") >= 1);
+            Polling.until("broker 1 counts its leadership", () -> gauge(cluster, 1, "sluice.partitions.led") >= 1);
             assertEquals(0, gauge(cluster, 1, "sluice.partitions.under.replicated"));
             assertEquals(0, gauge(cluster, 1, "sluice.partitions.at.min.isr"));
             double shrinks = counter(cluster, 1, "sluice.isr.shrinks");
@@ -117,7 +102,7 @@ class ReplicationMetricsTest {
             followerThrottle(admin, true);
 
             cluster.kill(3);
-            poll("the leader reports an under-replicated partition",
+            Polling.until("the leader reports an under-replicated partition",
                 () -> gauge(cluster, 1, "sluice.partitions.under.replicated") == 1);
             assertEquals(1, gauge(cluster, 1, "sluice.partitions.at.min.isr"));
             assertEquals(0, gauge(cluster, 1, "sluice.partitions.under.min.isr"));
@@ -127,11 +112,11 @@ class ReplicationMetricsTest {
             produce(cluster, 1000);
             double expands = counter(cluster, 1, "sluice.isr.expands");
             cluster.restart(3);
-            poll("the restarted follower reports its lag", () -> gauge(cluster, 3, "sluice.replica.fetch.max.lag") > 0);
+            Polling.until("the restarted follower reports its lag", () -> gauge(cluster, 3, "sluice.replica.fetch.max.lag") > 0);
             assertEquals(1, gauge(cluster, 1, "sluice.partitions.under.replicated"));
 
             followerThrottle(admin, false);
-            poll("the follower catches up", () -> gauge(cluster, 3, "sluice.replica.fetch.max.lag") == 0
+            Polling.until("the follower catches up", () -> gauge(cluster, 3, "sluice.replica.fetch.max.lag") == 0
                 && gauge(cluster, 1, "sluice.partitions.under.replicated") == 0);
             assertEquals(0, gauge(cluster, 1, "sluice.partitions.at.min.isr"));
             assertTrue(counter(cluster, 1, "sluice.isr.expands") > expands);

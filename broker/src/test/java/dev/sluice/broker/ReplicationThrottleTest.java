@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -39,7 +38,6 @@ import org.junit.jupiter.api.Test;
  * slow one finish.
  */
 class ReplicationThrottleTest {
-    private static final Duration WAIT = Duration.ofSeconds(60);
     /** Bytes per second each side may move for throttled replicas. */
     private static final long RATE = 50_000;
     private static final int WINDOWS = 2;
@@ -49,19 +47,6 @@ class ReplicationThrottleTest {
 
     private static <T> T get(org.apache.kafka.common.KafkaFuture<T> future) throws Exception {
         return future.get(30, TimeUnit.SECONDS);
-    }
-
-    private static void poll(String what, Condition condition) throws Exception {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!condition.holds()) {
-            assertTrue(System.nanoTime() < deadline, "timed out waiting until " + what);
-            Thread.sleep(20);
-        }
-    }
-
-    @FunctionalInterface
-    private interface Condition {
-        boolean holds() throws Exception;
     }
 
     /** About a megabyte in batches of at most 16 KiB (the producer's default batch size). */
@@ -160,12 +145,12 @@ class ReplicationThrottleTest {
                 new TopicPartition("fast", 0), Optional.of(new NewPartitionReassignment(List.of(1, 2, 3))))).all());
 
             // The topic the throttle does not name moves at the fetchers' own pace.
-            poll("the unthrottled partition moves", () -> moved(admin, "fast"));
+            Polling.until("the unthrottled partition moves", () -> moved(admin, "fast"));
             assertEquals(logBytes(cluster, 1, "fast"), logBytes(cluster, 3, "fast"));
             assertFalse(moved(admin, "slow"), "the throttled partition moved as fast as the unthrottled one");
 
             long half = size / 2;
-            poll("half of the throttled partition is copied", () -> logBytes(cluster, 3, "slow") >= half);
+            Polling.until("half of the throttled partition is copied", () -> logBytes(cluster, 3, "slow") >= half);
             double seconds = (System.nanoTime() - start) / 1e9;
             long copied = logBytes(cluster, 3, "slow");
             assertTrue(seconds >= leastSeconds(copied), String.format(
@@ -174,8 +159,8 @@ class ReplicationThrottleTest {
             assertFalse(moved(admin, "slow"));
 
             throttle(admin, "slow", false);
-            poll("the throttled partition moves once the throttle is lifted", () -> moved(admin, "slow"));
-            poll("the new replica joins the ISR", () -> get(admin.describeTopics(List.of("slow")).allTopicNames())
+            Polling.until("the throttled partition moves once the throttle is lifted", () -> moved(admin, "slow"));
+            Polling.until("the new replica joins the ISR", () -> get(admin.describeTopics(List.of("slow")).allTopicNames())
                 .get("slow").partitions().get(0).isr().size() == 3);
             assertEquals(size, logBytes(cluster, 3, "slow"));
         }
