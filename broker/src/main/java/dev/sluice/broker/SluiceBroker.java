@@ -16,6 +16,7 @@ import dev.sluice.broker.metadata.BrokerDirectory;
 import dev.sluice.broker.metadata.BrokerRegistration;
 import dev.sluice.broker.replica.IsrChanges;
 import dev.sluice.broker.replica.ReplicaFetchers;
+import dev.sluice.broker.replica.ReplicationQuotas;
 import dev.sluice.broker.metadata.ClusterSettings;
 import dev.sluice.broker.metadata.MetadataLog;
 import java.util.function.Supplier;
@@ -72,6 +73,7 @@ import dev.sluice.broker.metadata.LeaderBalance;
 import dev.sluice.broker.metadata.MetadataLog;
 import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.metrics.MetricsEndpoint;
+import dev.sluice.broker.metrics.ReplicationMetrics;
 import dev.sluice.broker.metrics.RequestMetrics;
 import dev.sluice.broker.metrics.TopicMetrics;
 import dev.sluice.broker.network.NetworkServer;
@@ -298,12 +300,17 @@ public final class SluiceBroker implements AutoCloseable {
             DelayedProduces delayedProduces = new DelayedProduces();
             ClusterNode clusterNode = null;
             Replicas replicas;
+            ReplicaFetchers fetchers = null;
+            ReplicationQuotas quotas = ReplicationQuotas.from(config, nodeId, resolver);
+            quotas.load(view.image());
+            // Dynamic: kafka-configs and kafka-reassign-partitions --throttle change it on a running broker.
+            view.addListener(quotas);
             if (cluster) {
                 clusterNode = ClusterNode.create(config, quorum, view, controller);
                 opened.add(clusterNode);
                 ClusterNode node = clusterNode;
-                ReplicaFetchers fetchers = new ReplicaFetchers(node.peers(), nodeId, node::brokerEpoch,
-                    ReplicaFetchers.Settings.from(config));
+                fetchers = new ReplicaFetchers(node.peers(), nodeId, node::brokerEpoch,
+                    ReplicaFetchers.Settings.from(config), quotas.follower());
                 IsrChanges isr = new IsrChanges(partitions, node::alterPartition, nodeId, node::brokerEpoch,
                     id -> view.image().broker(id).filter(BrokerRegistration::active).map(BrokerRegistration::epoch)
                         .orElse(-1L),
@@ -345,7 +352,7 @@ public final class SluiceBroker implements AutoCloseable {
             FetchHandler fetchHandler = new FetchHandler(view, partitions, delayedFetches, readPools,
                 config.getInt(BrokerConfigKeys.MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS),
                 config.getInt(BrokerConfigKeys.FETCH_MAX_BYTES), topicMetrics,
-                RACK_AWARE_SELECTOR.equals(config.getString(BrokerConfigKeys.REPLICA_SELECTOR_CLASS)));
+                RACK_AWARE_SELECTOR.equals(config.getString(BrokerConfigKeys.REPLICA_SELECTOR_CLASS)), quotas.leader());
             List<ApiHandler<?, ?>> handlers = new ArrayList<>(List.of(
                 new ProduceHandler(view, partitions, delayedProduces),
                 fetchHandler,
@@ -391,6 +398,12 @@ public final class SluiceBroker implements AutoCloseable {
             }
             registerGauges(registry, network, view, partitions, delayedFetches, delayedProduces, fetchHandler,
                 groups);
+            ReplicationMetrics replication = new ReplicationMetrics(nodeId, view, partitions);
+            view.addListener(replication);
+            ReplicaFetchers followed = fetchers;
+            MetadataLog quorumLog = metadataLog;
+            replication.register(registry, replicas::leaderCount, () -> followed == null ? 0 : followed.maxLag(),
+                () -> quorumLog.leaderId().orElse(-1) == nodeId);
 
             MetricsEndpoint metrics = null;
             int metricsPort = config.getInt(BrokerConfigKeys.METRICS_PORT);

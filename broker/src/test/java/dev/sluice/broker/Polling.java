@@ -4,21 +4,29 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 
-/** Waiting in cluster tests: ask a condition every 50 ms until it holds, failing after a limit. */
+/** Waiting in cluster tests: ask a condition often until it holds, failing after a limit. */
 final class Polling {
+    private static final Duration WAIT = Duration.ofSeconds(60);
+
     private Polling() {
     }
 
+    /** A check that may call clients that throw. */
     @FunctionalInterface
     interface Condition {
         boolean holds() throws Exception;
+    }
+
+    /** Waits up to a minute. */
+    static void until(String what, Condition condition) throws Exception {
+        until(WAIT, what, condition);
     }
 
     static void until(Duration limit, String what, Condition condition) throws Exception {
         long deadline = System.nanoTime() + limit.toNanos();
         while (!condition.holds()) {
             assertTrue(System.nanoTime() < deadline, "timed out waiting until " + what);
-            Thread.sleep(50);
+            Thread.sleep(20);
         }
     }
 }

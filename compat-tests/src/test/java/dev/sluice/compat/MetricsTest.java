@@ -157,6 +157,15 @@ class MetricsTest {
             assertTrue(after.sum("sluice_connections") >= 1, "the admin client is still connected");
             assertEquals(0, after.sum("sluice_fetch_waiting"));
             assertEquals(0, after.sum("sluice_fetch_sessions"), "a closing consumer ends its fetch session");
+            // One node: it leads the one partition with its only replica, and is the controller.
+            assertEquals(1, after.sum("sluice_partitions_led"));
+            assertEquals(0, after.sum("sluice_partitions_under_replicated"));
+            assertEquals(0, after.sum("sluice_partitions_under_min_isr"));
+            assertEquals(1, after.sum("sluice_partitions_at_min_isr"), "one replica, min.insync.replicas 1");
+            assertEquals(0, after.sum("sluice_partitions_offline"));
+            assertEquals(0, after.sum("sluice_replica_fetch_max_lag_messages"));
+            assertEquals(1, after.sum("sluice_controller_active"));
+            assertEquals(0, after.sum("sluice_isr_shrinks_total") + after.sum("sluice_isr_expands_total"));
 
             admin.deleteTopics(List.of(topic)).all().get();
         }

@@ -50,6 +50,8 @@ public final class BrokerConfigKeys {
     public static final String REPLICA_SELECTOR_CLASS = "replica.selector.class";
     public static final String LEADER_REPLICATION_THROTTLED_RATE = "leader.replication.throttled.rate";
     public static final String FOLLOWER_REPLICATION_THROTTLED_RATE = "follower.replication.throttled.rate";
+    public static final String REPLICATION_QUOTA_WINDOW_NUM = "replication.quota.window.num";
+    public static final String REPLICATION_QUOTA_WINDOW_SIZE_SECONDS = "replication.quota.window.size.seconds";
     public static final String AUTO_LEADER_REBALANCE_ENABLE = "auto.leader.rebalance.enable";
     public static final String LEADER_IMBALANCE_PER_BROKER_PERCENTAGE = "leader.imbalance.per.broker.percentage";
     public static final String LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS = "leader.imbalance.check.interval.seconds";
@@ -273,11 +275,17 @@ public final class BrokerConfigKeys {
             "Chooses the replica a consumer reads from (KIP-392); by default the leader.");
         // Dynamic, as in Kafka, so that kafka-reassign-partitions --throttle can set them on each broker.
         def(m, LEADER_REPLICATION_THROTTLED_RATE, ConfigType.LONG, Long.toString(Long.MAX_VALUE), atLeast(0), true,
-            "Bytes per second leaders may send to throttled replicas. Stored; no effect in Sluice yet: replica"
-                + " fetches are not throttled.");
+            "Bytes per second a leader may send to its out-of-sync followers of the partitions that"
+                + " leader.replication.throttled.replicas pairs with this broker; over it, their data is left out of"
+                + " replica fetch answers.");
         def(m, FOLLOWER_REPLICATION_THROTTLED_RATE, ConfigType.LONG, Long.toString(Long.MAX_VALUE), atLeast(0), true,
-            "Bytes per second followers may fetch for throttled replicas. Stored; no effect in Sluice yet: replica"
-                + " fetches are not throttled.");
+            "Bytes per second this broker may fetch, while out of sync, for the partitions that"
+                + " follower.replication.throttled.replicas pairs with this broker; over it, they are left out of"
+                + " its replica fetches.");
+        def(m, REPLICATION_QUOTA_WINDOW_NUM, ConfigType.INT, "11", atLeast(1), false,
+            "Samples over which the replication throttles measure their rates.");
+        def(m, REPLICATION_QUOTA_WINDOW_SIZE_SECONDS, ConfigType.INT, "1", atLeast(1), false,
+            "Length of each sample of the replication throttles' window.");
         def(m, SOCKET_REQUEST_MAX_BYTES, ConfigType.INT, "104857600", atLeast(1), false,
             "Largest request frame accepted; a larger one closes the connection.");
         def(m, SOCKET_SEND_BUFFER_BYTES, ConfigType.INT, "102400", NONE, false, "SO_SNDBUF of client sockets; -1 keeps the OS default.");

@@ -113,13 +113,13 @@ public final class TopicConfigKeys {
         key(m, FLUSH_MS, ConfigType.LONG, Long.toString(Long.MAX_VALUE), atLeast(0),
             "Time before appended data is forced to disk.", BrokerConfigKeys.LOG_FLUSH_INTERVAL_MS);
         key(m, FOLLOWER_REPLICATION_THROTTLED_REPLICAS, ConfigType.LIST, "", THROTTLED_REPLICAS,
-            "Replicas whose follower-side replication is throttled. Stored, as kafka-reassign-partitions --throttle"
-                + " sets it; no effect in Sluice yet: replica fetches are not throttled.");
+            "Replicas whose follower-side replication is throttled, as kafka-reassign-partitions --throttle sets it:"
+                + " while out of sync, they fetch at most follower.replication.throttled.rate.");
         key(m, INDEX_INTERVAL_BYTES, ConfigType.INT, "4096", atLeast(0),
             "Bytes of log between two offset index entries.", BrokerConfigKeys.LOG_INDEX_INTERVAL_BYTES);
         key(m, LEADER_REPLICATION_THROTTLED_REPLICAS, ConfigType.LIST, "", THROTTLED_REPLICAS,
-            "Replicas whose leader-side replication is throttled. Stored, as kafka-reassign-partitions --throttle"
-                + " sets it; no effect in Sluice yet: replica fetches are not throttled.");
+            "Replicas whose leader-side replication is throttled, as kafka-reassign-partitions --throttle sets it:"
+                + " their leader sends out-of-sync followers at most leader.replication.throttled.rate.");
         key(m, LOCAL_RETENTION_BYTES, ConfigType.LONG, "-2", atLeast(-2),
             "Bytes of a tiered partition kept on local disk; -2 uses retention.bytes.", BrokerConfigKeys.LOG_LOCAL_RETENTION_BYTES);
         key(m, LOCAL_RETENTION_MS, ConfigType.LONG, "-2", atLeast(-2),

@@ -8,6 +8,7 @@ import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.metadata.PartitionImage;
 import dev.sluice.broker.metadata.TopicImage;
 import dev.sluice.broker.replica.DelayedFetches;
+import dev.sluice.broker.replica.ReplicationQuota;
 import dev.sluice.broker.metrics.RecordCounts;
 import dev.sluice.broker.metrics.TopicMetrics;
 import dev.sluice.storage.LeaderEpochCheckpoint;
@@ -60,6 +61,9 @@ import java.util.concurrent.TimeUnit;
  * (v12+) shows its log left this one's, it gets {@code diverging_epoch} and no records. Below the
  * local log start of a tiered partition it gets OFFSET_MOVED_TO_TIERED_STORAGE (it rebuilds from
  * the store), and every answer carries the whole log's start, the store's when lower, as Kafka's.
+ * Bytes sent for partitions the leader's replication throttle covers count against
+ * {@code leader.replication.throttled.rate}; while it is exceeded, an out-of-sync follower's
+ * throttled partitions are answered without data (not delayed), as Kafka's leader does.
  *
  * <p>Threading: session bookkeeping runs on the event loop that decoded the request; every read
  * runs on {@link ReadPools} (the object store's own pool for the cold tier), never on an event loop
@@ -88,18 +92,22 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
     private final int brokerMaxBytes;
     private final TopicMetrics topicMetrics;
     private final ReadPools pools;
+    private final ReplicationQuota leaderQuota;
 
     public FetchHandler(MetadataView view, Partitions partitions, DelayedFetches delayed, ReadPools pools,
                         int sessionSlots, int brokerMaxBytes, TopicMetrics topicMetrics) {
-        this(view, partitions, delayed, pools, sessionSlots, brokerMaxBytes, topicMetrics, false);
+        this(view, partitions, delayed, pools, sessionSlots, brokerMaxBytes, topicMetrics, false,
+            new ReplicationQuota(1, 1000, System::currentTimeMillis));
     }
 
     /**
      * @param rackAwareReads whether {@code replica.selector.class} is Kafka's rack-aware selector:
      *                       consumers in a rack with an in-sync follower are sent to read from it
+     * @param leaderQuota    the leader side's replication throttle
      */
     public FetchHandler(MetadataView view, Partitions partitions, DelayedFetches delayed, ReadPools pools,
-                        int sessionSlots, int brokerMaxBytes, TopicMetrics topicMetrics, boolean rackAwareReads) {
+                        int sessionSlots, int brokerMaxBytes, TopicMetrics topicMetrics, boolean rackAwareReads,
+                        ReplicationQuota leaderQuota) {
         super(ApiKey.FETCH, 4, 18);
         this.rackAwareReads = rackAwareReads;
         this.view = view;
@@ -109,6 +117,7 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
         this.brokerMaxBytes = brokerMaxBytes;
         this.topicMetrics = topicMetrics;
         this.pools = pools;
+        this.leaderQuota = leaderQuota;
     }
 
     /** Incremental fetch sessions currently cached (a gauge). */
@@ -248,8 +257,10 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
             for (Result r : results) {
                 bytes += r.records().sizeInBytes();
                 answerNow |= r.error() != ErrorCode.NONE || r.diverging() != null
-                    // A follower behind on the high watermark learns the new one at once (KIP-1166).
-                    || plan.fromFollower() && r.partition() != null && r.highWatermark() > r.entry().replicaHighWatermark;
+                    // A follower behind on the high watermark learns the new one at once (KIP-1166), unless
+                    // the throttle holds its data back: it would only come straight back for nothing.
+                    || plan.fromFollower() && r.partition() != null && r.highWatermark() > r.entry().replicaHighWatermark
+                    && !heldBack(r.partition(), plan.replicaId());
                 if (r.partition() != null) {
                     watched.add(r.partition());
                 }
@@ -415,6 +426,10 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
                         partition.lastStableOffset(), partition.logStartOffset(), -1, -1, diverging));
                     continue;
                 }
+                if (heldBack(partition, plan.replicaId())) {
+                    results.add(empty(e, partition));
+                    continue;
+                }
             }
             if (!plan.fromFollower() && partition.inRemoteTier(e.fetchOffset)) {
                 if (remote < 0 && (budget > 0 || !haveData)) {
@@ -441,6 +456,16 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
             results.add(r);
         }
         return new LocalReads(results, remote, budget, haveData);
+    }
+
+    /**
+     * Whether the leader's replication throttle holds back {@code partition}'s data from follower
+     * {@code replicaId} now: the partition is throttled here, the rate is over its bound, and the
+     * follower is not in the ISR (in-sync followers are never held back, or the ISR would shrink).
+     */
+    private boolean heldBack(Partition partition, int replicaId) {
+        return leaderQuota.isThrottled(partition.topic(), partition.index()) && leaderQuota.exceeded()
+            && !partition.role().isr().contains(replicaId);
     }
 
     /**
@@ -552,6 +577,9 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
             }
             if (hasData && !plan.fromFollower()) {
                 topicMetrics.fetched(r.partition().topic(), r.records().sizeInBytes(), RecordCounts.of(r.records()));
+            } else if (hasData && leaderQuota.isThrottled(r.partition().topic(), r.partition().index())) {
+                // In-sync followers' bytes count too, as in Kafka: they are only never held back.
+                leaderQuota.record(r.records().sizeInBytes());
             }
             Object topicKey = byId ? e.key.topicId() : e.key.topic();
             if (current == null || !Objects.equals(currentTopic, topicKey)) {

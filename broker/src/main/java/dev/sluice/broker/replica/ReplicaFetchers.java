@@ -59,6 +59,12 @@ import org.slf4j.LoggerFactory;
  * {@code replica.fetch.backoff.ms}. A fetch that gets no answer (connection lost, timeout) backs
  * the whole fetcher off as long.
  *
+ * <p>A partition that {@code follower.replication.throttled.replicas} throttles on this broker
+ * counts its fetched bytes against {@code follower.replication.throttled.rate}; while that rate is
+ * exceeded and the partition is out of sync (its log end behind the leader's high watermark in the
+ * last answer, or no answer yet), it is left out of the fetches, as Kafka's follower does, and looked
+ * at again every {@link #THROTTLE_RECHECK_MS}.
+ *
  * <p>Threading: {@link #follow} and {@link #stop} may be called from any thread (the metadata
  * thread). Each fetcher's state is confined to its own serial executor on a small shared pool;
  * partition changes run on the partitions' writers.
@@ -67,6 +73,8 @@ public final class ReplicaFetchers implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ReplicaFetchers.class);
     /** ListOffsets' timestamp for the first offset on the leader's local disk (KIP-405). */
     private static final long EARLIEST_LOCAL = -4;
+    /** How often a fetcher whose only ready partitions are throttled looks at the quota again. */
+    static final long THROTTLE_RECHECK_MS = 100;
 
     /**
      * The replica fetch settings, Kafka's keys and defaults.
@@ -114,6 +122,9 @@ public final class ReplicaFetchers implements AutoCloseable {
     private final Map<FetcherKey, Fetcher> fetchers = new ConcurrentHashMap<>();
     /** Which fetcher each followed partition belongs to, and at which leader epoch. */
     private final Map<Partition, Assignment> assigned = new ConcurrentHashMap<>();
+    /** Each followed partition's lag behind its leader's high watermark in messages, after the last answer. */
+    private final Map<Partition, Long> lags = new ConcurrentHashMap<>();
+    private final ReplicationQuota quota;
     private volatile boolean closed;
 
     private record Assignment(Fetcher fetcher, int leaderId, int leaderEpoch) {
@@ -125,6 +136,13 @@ public final class ReplicaFetchers implements AutoCloseable {
      *     replica epoch, which a leader checks against the metadata)
      */
     public ReplicaFetchers(InterBrokerClient client, int nodeId, LongSupplier brokerEpoch, Settings settings) {
+        this(client, nodeId, brokerEpoch, settings, new ReplicationQuota(1, 1000, System::currentTimeMillis));
+    }
+
+    /** @param quota the follower side's replication throttle */
+    public ReplicaFetchers(InterBrokerClient client, int nodeId, LongSupplier brokerEpoch, Settings settings,
+                           ReplicationQuota quota) {
+        this.quota = quota;
         this.client = client;
         this.nodeId = nodeId;
         this.brokerEpoch = brokerEpoch;
@@ -169,9 +187,23 @@ public final class ReplicaFetchers implements AutoCloseable {
     /** Stops fetching {@code partition}: it leads now, or is deleted, or has no leader. */
     public void stop(Partition partition) {
         Assignment before = assigned.remove(partition);
+        lags.remove(partition);
         if (before != null) {
             before.fetcher().remove(partition);
         }
+    }
+
+    /**
+     * The largest lag, in messages, of a followed partition behind its leader's high watermark as
+     * of the leader's last answer; 0 when this broker follows nothing (Kafka's replica fetcher
+     * {@code MaxLag}).
+     */
+    public long maxLag() {
+        long max = 0;
+        for (long lag : lags.values()) {
+            max = Math.max(max, lag);
+        }
+        return max;
     }
 
     /** The partitions being followed (for tests and metrics). */
@@ -203,6 +235,8 @@ public final class ReplicaFetchers implements AutoCloseable {
         boolean busy;
         boolean paused;
         long delayedUntilMs;
+        /** The leader's high watermark in its last answer; unknown (so out of sync) before the first. */
+        long leaderHighWatermark = Long.MAX_VALUE;
 
         State(int leaderEpoch) {
             this.leaderEpoch = leaderEpoch;
@@ -245,7 +279,12 @@ public final class ReplicaFetchers implements AutoCloseable {
         }
 
         void remove(Partition partition) {
-            executor.execute(() -> states.remove(partition));
+            executor.execute(() -> {
+                states.remove(partition);
+                if (!assigned.containsKey(partition)) {
+                    lags.remove(partition);
+                }
+            });
         }
 
         /** Sends the next fetch if none is in flight and some partition is ready. */
@@ -269,6 +308,10 @@ public final class ReplicaFetchers implements AutoCloseable {
                     nextDelayed = Math.min(nextDelayed, s.delayedUntilMs);
                     continue;
                 }
+                if (heldBack(e.getKey(), s)) {
+                    nextDelayed = Math.min(nextDelayed, now + THROTTLE_RECHECK_MS);
+                    continue;
+                }
                 ready.put(e.getKey(), s);
             }
             if (ready.isEmpty()) {
@@ -280,6 +323,15 @@ public final class ReplicaFetchers implements AutoCloseable {
             inFlight = true;
             client.usableVersion(leaderId, ApiKey.FETCH).whenComplete((version, failure) -> executor.execute(() ->
                 send(ready, version == null ? Optional.empty() : version)));
+        }
+
+        /**
+         * Whether the follower throttle keeps {@code p} out of the next fetch: throttled here, over
+         * the rate, and out of sync (in-sync replicas are never held back, or the ISR would shrink).
+         */
+        private boolean heldBack(Partition p, State s) {
+            return quota.isThrottled(p.topic(), p.index()) && s.position.logEndOffset() < s.leaderHighWatermark
+                && quota.exceeded();
         }
 
         private void wakeAt(long atMs) {
@@ -384,6 +436,13 @@ public final class ReplicaFetchers implements AutoCloseable {
             CompletableFuture.allOf(steps.toArray(new CompletableFuture<?>[0])).whenComplete((v, e) ->
                 executor.execute(() -> {
                     inFlight = false;
+                    for (Map.Entry<Partition, State> sentState : sent.entrySet()) {
+                        State s = sentState.getValue();
+                        if (states.get(sentState.getKey()) == s && s.position != null
+                            && s.leaderHighWatermark != Long.MAX_VALUE && assigned.containsKey(sentState.getKey())) {
+                            lags.put(sentState.getKey(), Math.max(0, s.leaderHighWatermark - s.position.logEndOffset()));
+                        }
+                    }
                     fetch();
                 }));
         }
@@ -399,6 +458,11 @@ public final class ReplicaFetchers implements AutoCloseable {
                     }
                     Records records = data.records();
                     MemoryRecords memory = records instanceof MemoryRecords m ? m : MemoryRecords.EMPTY;
+                    s.leaderHighWatermark = data.highWatermark();
+                    if (memory.sizeInBytes() > 0 && quota.isThrottled(p.topic(), p.index())) {
+                        // In-sync replicas' bytes count too, as in Kafka: they are only never held back.
+                        quota.record(memory.sizeInBytes());
+                    }
                     if (memory.sizeInBytes() == 0 && data.highWatermark() == s.position.highWatermark()) {
                         // Nothing new (a long poll that ran out): no task for the partition's writer.
                         return null;
