@@ -239,7 +239,15 @@ public final class SluiceBroker implements AutoCloseable {
                 ClusterNode.checkSupported(config);
             }
             String configuredClusterId = config.getString(BrokerConfigKeys.CLUSTER_ID);
-            if (configuredClusterId == null && cluster) {
+            List<dev.sluice.broker.config.QuorumVoter> voters = config.quorumVoters();
+            if (cluster && voters.isEmpty()) {
+                // A broker-only node given controller.quorum.bootstrap.servers: the controllers tell
+                // it the voters, and a new node's cluster id.
+                var found = dev.sluice.broker.cluster.QuorumBootstrap.discover(config, configuredClusterId != null
+                    ? java.util.Optional.of(configuredClusterId) : DataDirectory.storedClusterId(config.logDir()));
+                voters = found.voters();
+                configuredClusterId = found.clusterId();
+            } else if (configuredClusterId == null && cluster) {
                 // Every node of a fresh cluster derives the same id from the quorum it is given, so
                 // no separate format step is needed; a formatted data directory keeps its own.
                 configuredClusterId = ClusterNode.derivedClusterId(config.quorumVoters());
@@ -257,7 +265,7 @@ public final class SluiceBroker implements AutoCloseable {
             Controller controller;
             MetadataQuorum quorum = null;
             if (cluster) {
-                quorum = ClusterNode.openQuorum(config, dir.clusterId(), metadataDir);
+                quorum = ClusterNode.openQuorum(config, voters, dir.clusterId(), metadataDir);
                 metadataLog = quorum;
                 opened.add(metadataLog);
                 metadataLog.start(view);
@@ -385,7 +393,7 @@ public final class SluiceBroker implements AutoCloseable {
                 new ConsumerGroupHeartbeatHandler(groups),
                 new ConsumerGroupDescribeHandler(groups)));
             if (cluster) {
-                handlers.add(new DescribeQuorumHandler(quorum, config.quorumVoters(),
+                handlers.add(new DescribeQuorumHandler(quorum, voters,
                     config.controllerListenerNames().get(0)));
                 handlers.add(new ElectLeadersHandler(controller));
                 handlers.add(new UnregisterBrokerHandler(controller));
