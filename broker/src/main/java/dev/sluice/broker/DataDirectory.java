@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.Optional;
 import java.util.Properties;
 
 /**
@@ -66,9 +67,7 @@ final class DataDirectory implements AutoCloseable {
             Path meta = path.resolve(META_PROPERTIES);
             Properties props = new Properties();
             if (Files.exists(meta)) {
-                try (Reader in = Files.newBufferedReader(meta, StandardCharsets.UTF_8)) {
-                    props.load(in);
-                }
+                props = read(meta);
                 String storedNode = props.getProperty("node.id");
                 if (storedNode != null && Integer.parseInt(storedNode.trim()) != nodeId) {
                     throw new IllegalStateException("node.id " + nodeId + " does not match node.id " + storedNode
@@ -102,6 +101,26 @@ final class DataDirectory implements AutoCloseable {
             channel.close();
             throw e;
         }
+    }
+
+    /**
+     * The cluster id in {@code path}'s meta.properties, read without taking the lock: what a node
+     * that must find its quorum before {@link #open} looks for. {@link #open} checks it again.
+     */
+    static Optional<String> storedClusterId(Path path) throws IOException {
+        Path meta = path.resolve(META_PROPERTIES);
+        if (!Files.exists(meta)) {
+            return Optional.empty();
+        }
+        return Optional.ofNullable(read(meta).getProperty("cluster.id"));
+    }
+
+    private static Properties read(Path meta) throws IOException {
+        Properties props = new Properties();
+        try (Reader in = Files.newBufferedReader(meta, StandardCharsets.UTF_8)) {
+            props.load(in);
+        }
+        return props;
     }
 
     Path path() {

@@ -245,7 +245,15 @@ public final class SluiceBroker implements AutoCloseable {
                 }
             }
             String configuredClusterId = config.getString(BrokerConfigKeys.CLUSTER_ID);
-            if (configuredClusterId == null && cluster) {
+            List<dev.sluice.broker.config.QuorumVoter> voters = config.quorumVoters();
+            if (cluster && voters.isEmpty()) {
+                // A broker-only node given controller.quorum.bootstrap.servers: the controllers tell
+                // it the voters, and a new node's cluster id.
+                var found = dev.sluice.broker.cluster.QuorumBootstrap.discover(config, configuredClusterId != null
+                    ? java.util.Optional.of(configuredClusterId) : DataDirectory.storedClusterId(config.logDir()));
+                voters = found.voters();
+                configuredClusterId = found.clusterId();
+            } else if (configuredClusterId == null && cluster) {
                 // Every node of a fresh cluster derives the same id from the quorum it is given, so
                 // no separate format step is needed; a formatted data directory keeps its own.
                 configuredClusterId = ClusterNode.derivedClusterId(config.quorumVoters());
@@ -259,7 +267,7 @@ public final class SluiceBroker implements AutoCloseable {
             Controller controller;
             MetadataQuorum quorum = null;
             if (cluster) {
-                quorum = ClusterNode.openQuorum(config, dir.clusterId(), metadataDir);
+                quorum = ClusterNode.openQuorum(config, voters, dir.clusterId(), metadataDir);
                 metadataLog = quorum;
                 opened.add(metadataLog);
                 metadataLog.start(view);
@@ -380,7 +388,7 @@ public final class SluiceBroker implements AutoCloseable {
                 new DeleteGroupsHandler(groups),
                 new ConsumerGroupHeartbeatHandler(groups),
                 new ConsumerGroupDescribeHandler(groups)));
-            handlers.addAll(controllerDecisions(config, view, controller, resolver, quorum));
+            handlers.addAll(controllerDecisions(config, voters, view, controller, resolver, quorum));
             RequestMetrics requestMetrics = new RequestMetrics(registry);
             RequestDispatcher dispatcher = new RequestDispatcher(new HandlerTable(handlers), requestMetrics);
             if (clusterNode != null) {
@@ -467,8 +475,9 @@ public final class SluiceBroker implements AutoCloseable {
      * quorum they are forwarded whole to the active controller, which serves them with these
      * handlers. {@code quorum} is null on the single node, which serves no quorum APIs.
      */
-    static List<ApiHandler<?, ?>> controllerDecisions(BrokerConfig config, MetadataView view, Controller controller,
-                                                      ConfigResolver resolver, MetadataQuorum quorum) {
+    static List<ApiHandler<?, ?>> controllerDecisions(BrokerConfig config, List<dev.sluice.broker.config.QuorumVoter> voters,
+                                                      MetadataView view, Controller controller, ConfigResolver resolver,
+                                                      MetadataQuorum quorum) {
         List<ApiHandler<?, ?>> handlers = new ArrayList<>(List.of(
             new CreateTopicsHandler(view, controller, resolver),
             new DeleteTopicsHandler(view, controller),
@@ -476,7 +485,7 @@ public final class SluiceBroker implements AutoCloseable {
             new AlterConfigsHandler(controller),
             new IncrementalAlterConfigsHandler(controller)));
         if (quorum != null) {
-            handlers.add(new DescribeQuorumHandler(quorum, config.quorumVoters(), config.controllerListenerNames().get(0)));
+            handlers.add(new DescribeQuorumHandler(quorum, voters, config.controllerListenerNames().get(0)));
             handlers.add(new ElectLeadersHandler(controller));
             handlers.add(new UnregisterBrokerHandler(controller));
             handlers.add(new AlterPartitionReassignmentsHandler(controller));

@@ -52,13 +52,16 @@ public final class SluiceCluster implements AutoCloseable {
     /** The running controller-only nodes, guarded by {@code running}'s lock. */
     private final Map<Integer, SluiceController> controllers = new TreeMap<>();
     private final Map<Integer, Integer> brokerPorts;
+    /** The CONTROLLER listener port of each controller, its Ratis address. */
+    private final Map<Integer, Integer> controllerPorts;
     private final Path root;
 
     private SluiceCluster(Map<Integer, Map<String, String>> configs, Map<String, String> shared,
-                          Map<Integer, Integer> brokerPorts, Path root) {
+                          Map<Integer, Integer> brokerPorts, Map<Integer, Integer> controllerPorts, Path root) {
         this.configs = configs;
         this.shared = shared;
         this.brokerPorts = brokerPorts;
+        this.controllerPorts = controllerPorts;
         this.root = root;
     }
 
@@ -159,7 +162,7 @@ public final class SluiceCluster implements AutoCloseable {
                     configs.put(id, c);
                 }
             }
-            SluiceCluster cluster = new SluiceCluster(configs, shared, brokerPorts, root);
+            SluiceCluster cluster = new SluiceCluster(configs, shared, brokerPorts, controllerPorts, root);
             try {
                 List<CompletableFuture<Void>> starts = new ArrayList<>();
                 for (int id : configs.keySet()) {
@@ -207,9 +210,31 @@ public final class SluiceCluster implements AutoCloseable {
      * unfenced and every running broker knows it.
      */
     public int addBroker(Map<String, String> extraConfig) {
+        return addBrokerOnly(new LinkedHashMap<>(shared), extraConfig);
+    }
+
+    /**
+     * As {@link #addBroker()}, but the new node knows the controllers only by address, as KIP-853
+     * allows a broker: {@code controller.quorum.bootstrap.servers} lists the CONTROLLER listeners of
+     * nodes {@code controllers} (some of the controllers suffice) and {@code controller.quorum.voters}
+     * is not set. It learns the voters and the cluster id from them.
+     */
+    public int addBrokerWithBootstrapServers(int... controllers) {
+        String servers = java.util.Arrays.stream(controllers).mapToObj(id -> {
+            Integer port = controllerPorts.get(id);
+            if (port == null) {
+                throw new IllegalArgumentException("node " + id + " is not a controller of this cluster");
+            }
+            return "localhost:" + port;
+        }).collect(Collectors.joining(","));
+        Map<String, String> c = new LinkedHashMap<>(shared);
+        c.remove("controller.quorum.voters");
+        return addBrokerOnly(c, Map.of("controller.quorum.bootstrap.servers", servers));
+    }
+
+    private int addBrokerOnly(Map<String, String> c, Map<String, String> extraConfig) {
         int id = brokerPorts.keySet().stream().mapToInt(Integer::intValue).max().orElse(0) + 1;
         int port = Builder.freePort();
-        Map<String, String> c = new LinkedHashMap<>(shared);
         c.put("process.roles", "broker");
         c.put("node.id", Integer.toString(id));
         c.put("listeners", "PLAINTEXT://localhost:" + port);

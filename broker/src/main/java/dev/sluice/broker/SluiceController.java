@@ -72,7 +72,7 @@ public final class SluiceController implements AutoCloseable {
             DataDirectory dir = DataDirectory.open(config.logDir(), nodeId, clusterId);
             opened.add(dir);
             MetadataView view = new MetadataView(dir.clusterId());
-            MetadataQuorum quorum = ClusterNode.openQuorum(config, dir.clusterId(),
+            MetadataQuorum quorum = ClusterNode.openQuorum(config, config.quorumVoters(), dir.clusterId(),
                 dir.path().resolve("__cluster_metadata-0"));
             opened.add(quorum);
             quorum.start(view);
@@ -84,7 +84,7 @@ public final class SluiceController implements AutoCloseable {
             RequestMetrics metrics = new RequestMetrics(registry);
             ConfigResolver resolver = new ConfigResolver(config);
             RequestDispatcher forwarded = new RequestDispatcher(new HandlerTable(
-                SluiceBroker.controllerDecisions(config, view, controller, resolver, quorum)), metrics);
+                SluiceBroker.controllerDecisions(config, config.quorumVoters(), view, controller, resolver, quorum)), metrics);
             node.wire(view, forwarded, SluiceBroker.controllerApis(view, controller, resolver, metrics));
             MetricsEndpoint endpoint = null;
             int metricsPort = config.getInt(BrokerConfigKeys.METRICS_PORT);

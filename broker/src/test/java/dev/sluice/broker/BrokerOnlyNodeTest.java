@@ -1,8 +1,10 @@
 package dev.sluice.broker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sluice.broker.config.ConfigException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -61,15 +63,7 @@ class BrokerOnlyNodeTest {
                     .configs(Map.of("min.insync.replicas", "2")))).all().get(30, TimeUnit.SECONDS);
 
                 int controller = cluster.activeController();
-                cluster.kill(controller);
-                poll("broker 4 follows the new active controller", () -> {
-                    int now = cluster.broker(added).activeController();
-                    return now >= 0 && now != controller;
-                });
-                viaObserver.createTopics(List.of(new NewTopic("after-failover", 2, (short) 2))).all()
-                    .get(30, TimeUnit.SECONDS);
-                poll("broker 4 knows the topic created after the failover",
-                    () -> cluster.broker(added).partitionLeader("after-failover", 1) >= 0);
+                killAndFollow(cluster, controller, added, viaObserver);
                 cluster.restart(controller);
             }
 
@@ -100,6 +94,61 @@ class BrokerOnlyNodeTest {
             Polling.until(Duration.ofSeconds(30), "the dead broker-only node is fenced", () -> admin.describeCluster()
                 .nodes().get(10, TimeUnit.SECONDS).stream().map(Node::id).noneMatch(id -> id == added));
         }
+    }
+
+    @Test
+    void brokerOnlyNodeFindsTheQuorumThroughBootstrapServersAndFollowsAControllerFailover() throws Exception {
+        try (SluiceCluster cluster = SluiceCluster.builder().brokers(3).start()) {
+            int leader = cluster.activeController();
+            int follower = leader % 3 + 1;
+            // Two of the three controllers, a follower first: it is the one asked for the quorum.
+            int added = cluster.addBrokerWithBootstrapServers(follower, leader);
+            assertEquals(4, added);
+            assertEquals(cluster.broker(1).clusterId(), cluster.broker(added).clusterId());
+            try (Admin viaObserver = admin(bootstrapOf(cluster, added))) {
+                poll("the quorum lists broker 4 as an observer", () -> {
+                    QuorumInfo quorum = viaObserver.describeMetadataQuorum().quorumInfo().get(10, TimeUnit.SECONDS);
+                    return quorum.voters().size() == 3
+                        && quorum.observers().stream().anyMatch(o -> o.replicaId() == added);
+                });
+                viaObserver.createTopics(List.of(new NewTopic("bootstrapped", Map.of(0, List.of(added, follower)))))
+                    .all().get(30, TimeUnit.SECONDS);
+
+                killAndFollow(cluster, leader, added, viaObserver);
+            }
+            List<String> sent = produce(cluster, "bootstrapped", 50);
+            assertEquals(sent, consume(bootstrapOf(cluster, added), "bootstrapped", sent.size()));
+            // Restarted, it looks for its own cluster's quorum by the id in its meta.properties.
+            cluster.kill(added);
+            cluster.restart(added);
+            assertEquals(sent, consume(bootstrapOf(cluster, added), "bootstrapped", sent.size()));
+        }
+    }
+
+    @Test
+    void controllersWithOnlyBootstrapServersAreRefusedWithAClearMessage() {
+        ConfigException refused = assertThrows(ConfigException.class, () -> SluiceBroker.builder().configs(Map.of(
+            "process.roles", "broker,controller", "node.id", "1", "controller.quorum.bootstrap.servers", "localhost:1",
+            "controller.listener.names", "CONTROLLER", "listeners", "PLAINTEXT://localhost:0,CONTROLLER://localhost:0"))
+            .start());
+        assertTrue(refused.getMessage().contains("dynamic quorums (KIP-853) are not served yet: a controller needs"
+            + " controller.quorum.voters"), refused.getMessage());
+    }
+
+    /**
+     * Kills the active controller {@code controller} and waits until the broker-only node
+     * {@code observer} follows its successor, which creates a topic the observer asks for.
+     */
+    private static void killAndFollow(SluiceCluster cluster, int controller, int observer, Admin viaObserver)
+            throws Exception {
+        cluster.kill(controller);
+        poll("broker " + observer + " follows the new active controller", () -> {
+            int now = cluster.broker(observer).activeController();
+            return now >= 0 && now != controller;
+        });
+        viaObserver.createTopics(List.of(new NewTopic("after-failover", 2, (short) 2))).all().get(30, TimeUnit.SECONDS);
+        poll("broker " + observer + " knows the topic created after the failover",
+            () -> cluster.broker(observer).partitionLeader("after-failover", 1) >= 0);
     }
 
     static List<String> produce(SluiceCluster cluster, String topic, int count) throws Exception {

@@ -8,7 +8,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartitionInfo;
@@ -19,8 +22,9 @@ import org.junit.jupiter.api.io.TempDir;
  * Scaling a running three-process cluster out and back in, with Kafka's KRaft keys and tools,
  * under an acks=all producer: a fourth packaged broker ({@code process.roles=broker}) joins,
  * {@code kafka-reassign-partitions} moves a partition onto it, it is killed with SIGKILL and
- * restarted and catches up, then the partition moves back, the broker stops and is unregistered.
- * No acknowledged record may be lost.
+ * restarted and catches up, then the partition moves back, the broker stops and is unregistered;
+ * and a broker that knows the controllers only by bootstrap addresses joins and follows a
+ * controller failover. No acknowledged record may be lost.
  */
 class ClusterScaleOutTest {
     private static final String TOPIC = "scaled";
@@ -74,6 +78,47 @@ class ClusterScaleOutTest {
         }
     }
 
+    /**
+     * A packaged broker-only node that names the controllers only by address
+     * ({@code controller.quorum.bootstrap.servers} with two of the three, as KIP-853 allows, and no
+     * {@code controller.quorum.voters}) joins, leads a partition under an acks=all producer, and
+     * goes on through a SIGKILL of the active controller: nothing acknowledged is lost.
+     */
+    @Test
+    void aBrokerThatKnowsTwoControllerAddressesJoinsAndFollowsAControllerFailover() throws Exception {
+        try (ProcessCluster cluster = new ProcessCluster(dir, 3, "offsets.topic.replication.factor=3",
+                "default.replication.factor=3")) {
+            int leader = activeController(cluster.admin());
+            int follower = leader % 3 + 1;
+            int added = cluster.addBroker("controller.quorum.voters=", "controller.quorum.bootstrap.servers="
+                + cluster.controllerAddress(follower) + "," + cluster.controllerAddress(leader));
+            assertEquals(4, added);
+            cluster.awaitBrokers(4);
+            String topic = "bootstrapped";
+            cluster.admin().createTopics(List.of(new NewTopic(topic, Map.of(0, List.of(added, 1, 2, 3)))
+                .configs(Map.of("min.insync.replicas", "2")))).all().get(60, TimeUnit.SECONDS);
+            cluster.awaitFullIsr(topic);
+
+            Properties props = new Properties();
+            props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, "localhost:" + cluster.brokerPort(added));
+            try (Admin viaAdded = Admin.create(props);
+                 AckedProducer producer = new AckedProducer(cluster.bootstrapServers(), topic)) {
+                ProcessCluster.awaitAcks(producer, 200);
+                cluster.kill(leader);
+                ProcessCluster.poll(WAIT, "broker 4 follows the new active controller", () -> {
+                    int now = activeController(viaAdded);
+                    return now >= 0 && now != leader;
+                });
+                // The ISR shrinks through the new controller, which broker 4, leading, has to reach.
+                ProcessCluster.poll(WAIT, "the killed controller out of the ISR", () -> cluster.partitions(topic)
+                    .get(0).isr().stream().noneMatch(n -> n.id() == leader));
+                ProcessCluster.awaitAcks(producer, producer.acks() + 200);
+                producer.close();
+                producer.assertNothingAcknowledgedWasLost();
+            }
+        }
+    }
+
     /** Moves partition 0 onto {@code replicas} with Kafka's tool and waits until --verify says it is done. */
     private void move(ProcessCluster cluster, List<Integer> replicas) throws Exception {
         Path plan = Files.writeString(dir.resolve("plan-" + replicas + ".json"),
@@ -96,5 +141,9 @@ class ClusterScaleOutTest {
             return replicas.equals(sorted) && p.isr().size() == sorted.size();
         });
         assertTrue(cluster.partitions(TOPIC).get(0).leader() != null);
+    }
+
+    private static int activeController(Admin admin) throws Exception {
+        return admin.describeMetadataQuorum().quorumInfo().get(10, TimeUnit.SECONDS).leaderId();
     }
 }

@@ -122,6 +122,11 @@ final class ProcessCluster implements AutoCloseable {
         return brokerPorts.values().stream().map(p -> "localhost:" + p).collect(Collectors.joining(","));
     }
 
+    /** {@code localhost:port} of controller {@code id}'s CONTROLLER listener, for {@code controller.quorum.bootstrap.servers}. */
+    String controllerAddress(int id) {
+        return "localhost:" + controllerPorts.get(id);
+    }
+
     int brokerPort(int id) {
         return brokerPorts.get(id);
     }

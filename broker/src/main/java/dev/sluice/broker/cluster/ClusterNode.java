@@ -96,24 +96,29 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
 
     /**
      * Refuses, at start-up, the cluster shapes Sluice does not run yet, rather than running
-     * something else than the configuration says: the controllers are listed in
-     * {@code controller.quorum.voters} (a quorum of fixed membership).
+     * something else than the configuration says: the controllers are listed in their
+     * {@code controller.quorum.voters} (a quorum of fixed membership); a broker-only node may find
+     * the voters through {@code controller.quorum.bootstrap.servers} instead ({@link QuorumBootstrap}).
      */
     public static void checkSupported(BrokerConfig config) {
-        if (config.quorumVoters().isEmpty()) {
+        if (config.quorumVoters().isEmpty()
+                && config.processRoles().contains(dev.sluice.broker.config.ProcessRole.CONTROLLER)) {
             throw new dev.sluice.broker.config.ConfigException(
                 dev.sluice.broker.config.BrokerConfigKeys.CONTROLLER_QUORUM_BOOTSTRAP_SERVERS,
                 String.join(",", config.quorumBootstrapServers().stream().map(Object::toString).toList()),
-                "dynamic quorums (KIP-853) are not served yet: list the controllers in controller.quorum.voters");
+                "dynamic quorums (KIP-853) are not served yet: a controller needs controller.quorum.voters, listing"
+                    + " every controller (broker-only nodes may name the controllers in"
+                    + " controller.quorum.bootstrap.servers)");
         }
     }
 
     /**
-     * This node's membership in the metadata quorum of {@code config}'s voters, not started: a
-     * voter if it has the controller role, else an observer.
+     * This node's membership in the metadata quorum of {@code voters} (its
+     * {@code controller.quorum.voters}, or those found through its bootstrap servers), not
+     * started: a voter if it has the controller role, else an observer.
      */
-    public static MetadataQuorum openQuorum(BrokerConfig config, String clusterId, Path directory) {
-        List<dev.sluice.broker.config.QuorumVoter> voters = config.quorumVoters();
+    public static MetadataQuorum openQuorum(BrokerConfig config, List<dev.sluice.broker.config.QuorumVoter> voters,
+                                            String clusterId, Path directory) {
         // Kafka's election timeout is the shortest wait; Ratis draws each wait between it and twice it.
         java.time.Duration election = java.time.Duration.ofMillis(
             config.getInt(dev.sluice.broker.config.BrokerConfigKeys.CONTROLLER_QUORUM_ELECTION_TIMEOUT_MS));

@@ -198,7 +198,6 @@ public final class BrokerConfigKeys {
         Map.entry(GROUP_CONSUMER_MAX_HEARTBEAT_INTERVAL_MS,
             "groups cannot override their heartbeat interval (GROUP config resources are not served)"),
         // KRaft keys: parsed and checked as Kafka does, so a cluster's files are right before the cluster runs.
-        Map.entry(CONTROLLER_QUORUM_BOOTSTRAP_SERVERS, "dynamic quorums (KIP-853) are not served: list the voters in controller.quorum.voters"),
         Map.entry(CONTROLLER_QUORUM_FETCH_TIMEOUT_MS, CLUSTER_NOT_WIRED),
         Map.entry(REPLICA_SOCKET_RECEIVE_BUFFER_BYTES, REPLICATION_NOT_WIRED));
 
@@ -227,7 +226,8 @@ public final class BrokerConfigKeys {
         def(m, CONTROLLER_QUORUM_VOTERS, ConfigType.LIST, "", NONE, false,
             "The controllers that vote in the metadata quorum, as id@host:port entries (each controller's CONTROLLER listener).");
         def(m, CONTROLLER_QUORUM_BOOTSTRAP_SERVERS, ConfigType.LIST, "", NONE, false,
-            "host:port addresses of controllers to discover the quorum from, instead of a fixed voter list.");
+            "host:port addresses of controllers a broker-only node discovers the quorum's voters from, instead of"
+                + " controller.quorum.voters; controllers still need controller.quorum.voters.");
         def(m, CONTROLLER_LISTENER_NAMES, ConfigType.STRING, null, NONE, false,
             "Names of the listeners the controllers use; the first is the one brokers connect to.");
         def(m, CONTROLLER_QUORUM_ELECTION_TIMEOUT_MS, ConfigType.INT, "1000", atLeast(0), false,

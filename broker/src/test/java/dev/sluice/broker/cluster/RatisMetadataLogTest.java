@@ -216,7 +216,7 @@ class RatisMetadataLogTest {
         return IntStream.range(from, to).mapToObj(i -> "t" + i).toList();
     }
 
-    private static void deleteTree(Path root) throws IOException {
+    static void deleteTree(Path root) throws IOException {
         try (Stream<Path> paths = Files.walk(root)) {
             for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
                 Files.delete(p);
@@ -240,7 +240,7 @@ class RatisMetadataLogTest {
     }
 
     /** Three peers, node ids 0-2, each with a directory under {@code dir} and a recording applier. */
-    private static final class Quorum {
+    static final class Quorum {
         final Path dir;
         final RatisSettings settings;
         final Consumer<RaftProperties> tuning;

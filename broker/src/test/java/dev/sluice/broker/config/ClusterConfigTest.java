@@ -239,7 +239,7 @@ class ClusterConfigTest {
     @Test
     void clusterKeysAreActedOnOrSayTheyAreNot() {
         for (String key : List.of(BrokerConfigKeys.PROCESS_ROLES, BrokerConfigKeys.CONTROLLER_QUORUM_VOTERS,
-                BrokerConfigKeys.CONTROLLER_LISTENER_NAMES, BrokerConfigKeys.CONTROLLER_QUORUM_ELECTION_TIMEOUT_MS,
+                BrokerConfigKeys.CONTROLLER_QUORUM_BOOTSTRAP_SERVERS, BrokerConfigKeys.CONTROLLER_LISTENER_NAMES, BrokerConfigKeys.CONTROLLER_QUORUM_ELECTION_TIMEOUT_MS,
                 BrokerConfigKeys.INTER_BROKER_LISTENER_NAME, BrokerConfigKeys.BROKER_SESSION_TIMEOUT_MS,
                 BrokerConfigKeys.BROKER_HEARTBEAT_INTERVAL_MS, BrokerConfigKeys.CONTROLLED_SHUTDOWN_ENABLE,
                 BrokerConfigKeys.AUTO_LEADER_REBALANCE_ENABLE, BrokerConfigKeys.LEADER_IMBALANCE_PER_BROKER_PERCENTAGE,
