@@ -62,8 +62,12 @@ class QuorumBootstrapTest {
             .build();
     }
 
+    /** Asks the leader as {@link QuorumClient#ask} does: the sender's node id (here one of no node), then the request. */
     private static String ask(RaftClient client, String request) throws IOException {
-        RaftClientReply reply = client.io().sendReadOnly(Message.valueOf(request));
+        byte[] body = request.getBytes(StandardCharsets.UTF_8);
+        byte[] sent = java.nio.ByteBuffer.allocate(4 + body.length).putInt(99).put(body).array();
+        RaftClientReply reply = client.io().sendReadOnly(Message.valueOf(
+            org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(sent)));
         assertTrue(reply.isSuccess(), String.valueOf(reply.getException()));
         return reply.getMessage().getContent().toString(StandardCharsets.UTF_8);
     }
