@@ -19,11 +19,32 @@ import org.apache.kafka.common.TopicPartitionInfo;
 /**
  * A cluster of packaged brokers, each its own process started with Kafka's KRaft keys through
  * {@link BrokerProcess#startClusterNode}, every node a combined broker and controller. Ports are
- * fixed per node id so that a restarted node comes back where clients knew it. Not thread-safe:
- * driven by the test's thread.
+ * fixed per node id so that a restarted node comes back where clients knew it. Nodes run on this
+ * host's loopback unless a {@link Placement} puts them elsewhere (a network namespace each). Not
+ * thread-safe: driven by the test's thread.
  */
 final class ProcessCluster implements AutoCloseable {
+    /** Where each node runs: the address its listeners bind and the command prefix that starts its JVM there. */
+    interface Placement {
+        String host(int id);
+
+        List<String> launcher(int id);
+    }
+
+    private static final Placement LOOPBACK = new Placement() {
+        @Override
+        public String host(int id) {
+            return "localhost";
+        }
+
+        @Override
+        public List<String> launcher(int id) {
+            return List.of();
+        }
+    };
+
     private final Path dir;
+    private final Placement placement;
     private final String[] overrides;
     private final Map<Integer, BrokerProcess> nodes = new TreeMap<>();
     private final Map<Integer, Integer> brokerPorts = new TreeMap<>();
@@ -32,7 +53,13 @@ final class ProcessCluster implements AutoCloseable {
 
     /** Starts {@code size} nodes (ids 1..size) with data under {@code dir}, and waits until all are registered. */
     ProcessCluster(Path dir, int size, String... overrides) throws Exception {
+        this(dir, size, LOOPBACK, overrides);
+    }
+
+    /** As {@link #ProcessCluster(Path, int, String...)}, each node where {@code placement} says. */
+    ProcessCluster(Path dir, int size, Placement placement, String... overrides) throws Exception {
         this.dir = dir;
+        this.placement = placement;
         this.overrides = overrides;
         for (int id = 1; id <= size; id++) {
             brokerPorts.put(id, BrokerProcess.freePort());
@@ -46,8 +73,10 @@ final class ProcessCluster implements AutoCloseable {
 
     /** Starts node {@code id} again (after {@link #kill}) on its own ports and data directory. */
     void start(int id) throws Exception {
-        nodes.put(id, BrokerProcess.startClusterNode(dir.resolve("node-" + id), id, brokerPorts.get(id),
-            controllerPorts, overrides));
+        Map<Integer, String> controllers = new TreeMap<>();
+        controllerPorts.forEach((node, port) -> controllers.put(node, placement.host(node) + ":" + port));
+        nodes.put(id, BrokerProcess.startClusterNode(dir.resolve("node-" + id), id, placement.launcher(id),
+            placement.host(id), brokerPorts.get(id), controllers, overrides));
     }
 
     /** The running node {@code id}. */
@@ -70,7 +99,8 @@ final class ProcessCluster implements AutoCloseable {
     }
 
     String bootstrapServers() {
-        return brokerPorts.values().stream().map(p -> "localhost:" + p).collect(Collectors.joining(","));
+        return brokerPorts.keySet().stream().map(id -> placement.host(id) + ":" + brokerPorts.get(id))
+            .collect(Collectors.joining(","));
     }
 
     int brokerPort(int id) {
