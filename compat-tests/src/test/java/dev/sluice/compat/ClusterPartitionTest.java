@@ -39,7 +39,8 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>While it is cut off, the old leader must acknowledge no acks=all write: requests sent straight
  * to it (it still believes it leads) must fail, and everything the producer had acknowledged must
  * later be found on the majority's side. The majority must elect another leader, and the producer
- * carry on, within bounded time. Healed, the old leader must rejoin, drop what only it had written,
+ * carry on, within bounded time; a cut-off active controller must give that role up (its quorum
+ * member has no majority) while still cut off. Healed, the old leader must rejoin, drop what only it had written,
  * and lead its partition again; the whole topic is read back from the leaders it started with: each
  * acknowledged record at its offset, every record once and in order, nothing written only on the
  * isolated side.
@@ -82,8 +83,8 @@ class ClusterPartitionTest {
             ProcessCluster.awaitAcks(producer, 300);
             int controller = controller(cluster);
             int other = controller % 3 + 1;
-            cutOff(network, cluster, producer, other, "not the active controller");
-            cutOff(network, cluster, producer, controller(cluster), "the active controller");
+            cutOff(network, cluster, producer, other, false);
+            cutOff(network, cluster, producer, controller(cluster), true);
             ProcessCluster.awaitAcks(producer, producer.acks() + 200);
             producer.close();
             assertEquals(0, producer.failures(), "the producer gave up on a record: " + producer.lastFailure());
@@ -93,7 +94,8 @@ class ClusterPartitionTest {
 
     /** One round: cuts {@code node} off while it leads a partition, checks both sides, heals and checks it rejoined. */
     private static void cutOff(NamespaceNetwork network, ProcessCluster cluster, AckedProducer producer, int node,
-                               String role) throws Exception {
+                               boolean controller) throws Exception {
+        String role = controller ? "the active controller" : "not the active controller";
         int partition = partitionLedByItsPreferredReplica(cluster, node);
         long acked = producer.acks(partition);
         long cut = System.nanoTime();
@@ -112,6 +114,12 @@ class ClusterPartitionTest {
         long resumed = System.nanoTime();
         // The isolated leader has by now seen its followers lag past replica.lag.time.max.ms.
         answers.add(probeWrite(network, cluster, node, partition));
+        if (controller) {
+            // Its quorum member has no majority: it steps down, and says so while still cut off.
+            ProcessCluster.poll(Duration.ofSeconds(30), "broker " + node + " saying it is no longer the active "
+                + "controller", () -> cluster.node(node).output().contains("node " + node
+                    + " is no longer the active controller"));
+        }
         System.out.printf("broker %d (%s) cut off leading %s-%d: another leader after %d ms, 200 more acks after %d ms;"
                 + " acks=all writes sent to it answered %s%n", node, role, TOPIC, partition, (elected - cut) / 1_000_000,
             (resumed - cut) / 1_000_000, answers);
