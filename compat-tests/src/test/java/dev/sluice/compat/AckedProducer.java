@@ -41,6 +41,11 @@ final class AckedProducer implements AutoCloseable {
     private volatile boolean running = true;
 
     AckedProducer(String bootstrap, String topic) {
+        this(bootstrap, topic, Map.of());
+    }
+
+    /** As {@link #AckedProducer(String, String)}, with {@code overrides} on top of its producer configs. */
+    AckedProducer(String bootstrap, String topic, Map<String, Object> overrides) {
         this.bootstrap = bootstrap;
         this.topic = topic;
         Properties props = new Properties();
@@ -48,6 +53,7 @@ final class AckedProducer implements AutoCloseable {
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.LINGER_MS_CONFIG, "5");
         props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "120000");
+        props.putAll(overrides);
         producer = new KafkaProducer<>(props, new StringSerializer(), new StringSerializer());
         thread = new Thread(this::run, "acked-producer");
         thread.setDaemon(true);
@@ -81,6 +87,12 @@ final class AckedProducer implements AutoCloseable {
         return acks.get();
     }
 
+    /** Records of {@code partition} acknowledged so far. */
+    long acks(int partition) {
+        Acked acked = acknowledged.get(partition);
+        return acked == null ? 0 : acked.size();
+    }
+
     long failures() {
         return failures.get();
     }
@@ -101,6 +113,21 @@ final class AckedProducer implements AutoCloseable {
 
     /** Reads the whole topic and checks every acknowledged record is at its offset with its value. */
     void assertNothingAcknowledgedWasLost() {
+        readBack(false);
+    }
+
+    /**
+     * As {@link #assertNothingAcknowledgedWasLost}, and more: the log of every partition written to
+     * holds only this producer's records, none twice, in the order they were sent (what an
+     * idempotent producer promises), so no offset holds a record that was written on one broker
+     * and never replicated to the others.
+     */
+    void assertEachRecordOnceInOrderAndNothingAcknowledgedLost() {
+        readBack(true);
+    }
+
+    /** Reads every partition that had acknowledgements from its start to its end, checking as it goes (a log may hold millions). */
+    private void readBack(boolean eachOnceInOrder) {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
@@ -114,6 +141,7 @@ final class AckedProducer implements AutoCloseable {
                 consumer.seekToBeginning(List.of(partition));
                 long end = consumer.endOffsets(List.of(partition)).get(partition);
                 int next = 0;
+                long previous = -1;
                 long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
                 while (consumer.position(partition) < end && System.nanoTime() < deadline) {
                     for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(500))) {
@@ -124,12 +152,28 @@ final class AckedProducer implements AutoCloseable {
                             assertEquals("acked-" + pairs[next][1], r.value(), partition + " offset " + r.offset());
                             next++;
                         }
+                        if (eachOnceInOrder) {
+                            previous = assertSentAfter(partition, r, previous);
+                        }
                     }
                 }
                 assertEquals(pairs.length, next, partition + ": acknowledged records past the log end "
                     + end + " or not read back in time");
             }
         }
+    }
+
+    /** Checks {@code r} is one of this producer's records, sent after record {@code previous}; returns its number. */
+    private static long assertSentAfter(TopicPartition partition, ConsumerRecord<String, String> r, long previous) {
+        if (!r.value().startsWith("acked-")) {
+            fail(partition + " offset " + r.offset() + " holds a record this producer never sent: " + r.value());
+        }
+        long sequence = Long.parseLong(r.value().substring("acked-".length()));
+        if (sequence <= previous) {
+            fail(partition + " offset " + r.offset() + " holds record " + sequence + " after record " + previous
+                + ": written twice or out of order");
+        }
+        return sequence;
     }
 
     /** Acknowledged (offset, sequence) pairs of one partition; appended by the producer's I/O thread. */
@@ -145,6 +189,10 @@ final class AckedProducer implements AutoCloseable {
             }
             offsets[size] = offset;
             sequences[size++] = sequence;
+        }
+
+        synchronized int size() {
+            return size;
         }
 
         synchronized long[][] sortedByOffset() {

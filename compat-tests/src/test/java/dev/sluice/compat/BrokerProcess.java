@@ -13,9 +13,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
 
 /**
  * The packaged broker jar running in its own JVM, as an operator would start it. Its output is
@@ -30,14 +33,16 @@ final class BrokerProcess implements AutoCloseable {
     private static final Duration CLUSTER_NODE_START_TIMEOUT = Duration.ofSeconds(90);
 
     private final Process process;
+    private final String host;
     private final int port;
     private final List<String> output = new ArrayList<>();
     private final CompletableFuture<Void> ready = new CompletableFuture<>();
     /** Completes once the process's output has been read to its end. */
     private final CompletableFuture<Void> outputEnded = new CompletableFuture<>();
 
-    private BrokerProcess(Process process, int port) {
+    private BrokerProcess(Process process, String host, int port) {
         this.process = process;
+        this.host = host;
         this.port = port;
     }
 
@@ -89,73 +94,92 @@ final class BrokerProcess implements AutoCloseable {
      * configure one: its broker listener on {@code port}, its controller listener on its entry in
      * {@code controllerPorts}.
      */
-    static BrokerProcess startClusterNode(Path dataDir, int nodeId, int port, java.util.Map<Integer, Integer> controllerPorts,
+    static BrokerProcess startClusterNode(Path dataDir, int nodeId, int port, Map<Integer, Integer> controllerPorts,
                                           String... overrides) throws IOException, InterruptedException {
-        return startKraftNode(dataDir, nodeId, "broker,controller",
-            "PLAINTEXT://localhost:" + port + ",CONTROLLER://localhost:" + controllerPorts.get(nodeId), port,
-            controllerPorts, overrides);
+        Map<Integer, String> controllers = new TreeMap<>();
+        controllerPorts.forEach((id, p) -> controllers.put(id, "localhost:" + p));
+        return startClusterNode(dataDir, nodeId, List.of(), "localhost", port, controllers, overrides);
+    }
+
+    /**
+     * As {@link #startClusterNode(Path, int, int, Map, String...)} for a node whose listeners bind
+     * {@code host}, with the controllers at {@code controllers} (node id → host:port), and whose
+     * JVM is started through {@code launcher} (a command prefix such as {@code ip netns exec NS};
+     * empty for none). The launcher must exec the JVM in its own process, so that the process
+     * this class signals is the broker itself.
+     */
+    static BrokerProcess startClusterNode(Path dataDir, int nodeId, List<String> launcher, String host, int port,
+                                          Map<Integer, String> controllers, String... overrides)
+            throws IOException, InterruptedException {
+        return startKraftNode(dataDir, nodeId, launcher, "broker,controller",
+            "PLAINTEXT://" + host + ":" + port + ",CONTROLLER://" + controllers.get(nodeId), host, port, controllers,
+            overrides);
     }
 
     /**
      * Starts broker-only node {@code nodeId} ({@code process.roles=broker}) that joins the cluster
-     * whose controllers listen on {@code controllerPorts}: no controller listener of its own, its
-     * broker listener on {@code port}.
+     * whose controllers listen on {@code controllers} (node id → host:port): no controller listener
+     * of its own, its broker listener on {@code host:port}.
      */
-    static BrokerProcess startBrokerNode(Path dataDir, int nodeId, int port, java.util.Map<Integer, Integer> controllerPorts,
-                                         String... overrides) throws IOException, InterruptedException {
-        return startKraftNode(dataDir, nodeId, "broker", "PLAINTEXT://localhost:" + port, port, controllerPorts,
-            overrides);
+    static BrokerProcess startBrokerNode(Path dataDir, int nodeId, List<String> launcher, String host, int port,
+                                         Map<Integer, String> controllers, String... overrides)
+            throws IOException, InterruptedException {
+        return startKraftNode(dataDir, nodeId, launcher, "broker", "PLAINTEXT://" + host + ":" + port, host, port,
+            controllers, overrides);
     }
 
     /**
-     * Starts controller-only node {@code nodeId} ({@code process.roles=controller}) of the quorum on
-     * {@code controllerPorts}: it binds only its controller listener, and is ready once its quorum
+     * Starts controller-only node {@code nodeId} ({@code process.roles=controller}) of the quorum at
+     * {@code controllers}: it binds only its controller listener, and is ready once its quorum
      * member has started.
      */
-    static BrokerProcess startControllerNode(Path dataDir, int nodeId, java.util.Map<Integer, Integer> controllerPorts,
-                                             String... overrides) throws IOException, InterruptedException {
-        int port = controllerPorts.get(nodeId);
-        return startKraftNode(dataDir, nodeId, "controller", "CONTROLLER://localhost:" + port, port, controllerPorts,
-            overrides);
+    static BrokerProcess startControllerNode(Path dataDir, int nodeId, List<String> launcher,
+                                             Map<Integer, String> controllers, String... overrides)
+            throws IOException, InterruptedException {
+        String address = controllers.get(nodeId);
+        int colon = address.lastIndexOf(':');
+        return startKraftNode(dataDir, nodeId, launcher, "controller", "CONTROLLER://" + address,
+            address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)), controllers, overrides);
     }
 
-    private static BrokerProcess startKraftNode(Path dataDir, int nodeId, String roles, String listeners, int port,
-                                                java.util.Map<Integer, Integer> controllerPorts, String... overrides)
+    private static BrokerProcess startKraftNode(Path dataDir, int nodeId, List<String> launcher, String roles,
+                                                String listeners, String host, int port,
+                                                Map<Integer, String> controllers, String... overrides)
             throws IOException, InterruptedException {
+        String voters = controllers.entrySet().stream().map(e -> e.getKey() + "@" + e.getValue())
+            .collect(Collectors.joining(","));
         List<String> all = new ArrayList<>(List.of(
             "process.roles=" + roles,
             "node.id=" + nodeId,
-            "controller.quorum.voters=" + voters(controllerPorts),
+            "controller.quorum.voters=" + voters,
             "controller.listener.names=CONTROLLER",
             "listeners=" + listeners));
         all.addAll(List.of(overrides));
-        return start(List.of("-Xmx256m"), dataDir, port, CLUSTER_NODE_START_TIMEOUT, all.toArray(new String[0]));
-    }
-
-    private static String voters(java.util.Map<Integer, Integer> controllerPorts) {
-        return controllerPorts.entrySet().stream().map(e -> e.getKey() + "@localhost:" + e.getValue())
-            .collect(java.util.stream.Collectors.joining(","));
+        return start(launcher, List.of("-Xmx256m"), dataDir, host, port, CLUSTER_NODE_START_TIMEOUT,
+            all.toArray(new String[0]));
     }
 
     private static BrokerProcess start(List<String> jvmOptions, Path dataDir, int port, String... overrides)
             throws IOException, InterruptedException {
-        return start(jvmOptions, dataDir, port, START_TIMEOUT, overrides);
+        return start(List.of(), jvmOptions, dataDir, "localhost", port, START_TIMEOUT, overrides);
     }
 
-    private static BrokerProcess start(List<String> jvmOptions, Path dataDir, int port, Duration startTimeout,
-                                       String... overrides) throws IOException, InterruptedException {
+    private static BrokerProcess start(List<String> launcher, List<String> jvmOptions, Path dataDir, String host,
+                                       int port, Duration startTimeout, String... overrides)
+            throws IOException, InterruptedException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = new ArrayList<>(List.of(java));
+        List<String> command = new ArrayList<>(launcher);
+        command.add(java);
         command.addAll(jvmOptions);
         command.addAll(List.of("-jar", packagedJar().toString(),
-            "--override", "listeners=PLAINTEXT://localhost:" + port,
+            "--override", "listeners=PLAINTEXT://" + host + ":" + port,
             "--override", "log.dirs=" + dataDir));
         for (String override : overrides) {
             command.add("--override");
             command.add(override);
         }
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-        BrokerProcess broker = new BrokerProcess(builder.start(), port);
+        BrokerProcess broker = new BrokerProcess(builder.start(), host, port);
         broker.collectOutput();
         broker.awaitReady(startTimeout);
         return broker;
@@ -231,7 +255,7 @@ final class BrokerProcess implements AutoCloseable {
     }
 
     String bootstrapServers() {
-        return "localhost:" + port;
+        return host + ":" + port;
     }
 
     String output() {

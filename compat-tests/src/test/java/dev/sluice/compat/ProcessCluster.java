@@ -19,14 +19,36 @@ import org.apache.kafka.common.TopicPartitionInfo;
 /**
  * A cluster of packaged brokers, each its own process started with Kafka's KRaft keys through
  * {@link BrokerProcess#startClusterNode}, every node a combined broker and controller, plus the
- * broker-only nodes {@link #addBroker} adds. Ports are
- * fixed per node id so that a restarted node comes back where clients knew it. Not thread-safe:
- * driven by the test's thread.
+ * broker-only nodes {@link #addBroker} adds (or, with dedicated controllers, controller-only and
+ * broker-only nodes). Ports are fixed per node id so that a restarted node comes back where clients
+ * knew it. Nodes run on this host's loopback unless a {@link Placement} puts them elsewhere (a
+ * network namespace each). Not thread-safe: driven by the test's thread.
  */
 final class ProcessCluster implements AutoCloseable {
     /** Controller-only nodes are numbered from here up. */
     static final int CONTROLLER_IDS = 1000;
+
+    /** Where each node runs: the address its listeners bind and the command prefix that starts its JVM there. */
+    interface Placement {
+        String host(int id);
+
+        List<String> launcher(int id);
+    }
+
+    private static final Placement LOOPBACK = new Placement() {
+        @Override
+        public String host(int id) {
+            return "localhost";
+        }
+
+        @Override
+        public List<String> launcher(int id) {
+            return List.of();
+        }
+    };
+
     private final Path dir;
+    private final Placement placement;
     private final String[] overrides;
     private final Map<Integer, BrokerProcess> nodes = new TreeMap<>();
     private final Map<Integer, Integer> brokerPorts = new TreeMap<>();
@@ -37,7 +59,12 @@ final class ProcessCluster implements AutoCloseable {
 
     /** Starts {@code size} nodes (ids 1..size) with data under {@code dir}, and waits until all are registered. */
     ProcessCluster(Path dir, int size, String... overrides) throws Exception {
-        this(dir, 0, size, overrides);
+        this(dir, 0, size, LOOPBACK, overrides);
+    }
+
+    /** As {@link #ProcessCluster(Path, int, String...)}, each node where {@code placement} says. */
+    ProcessCluster(Path dir, int size, Placement placement, String... overrides) throws Exception {
+        this(dir, 0, size, placement, overrides);
     }
 
     /**
@@ -46,7 +73,13 @@ final class ProcessCluster implements AutoCloseable {
      * broker is registered.
      */
     ProcessCluster(Path dir, int controllers, int brokers, String... overrides) throws Exception {
+        this(dir, controllers, brokers, LOOPBACK, overrides);
+    }
+
+    private ProcessCluster(Path dir, int controllers, int brokers, Placement placement, String... overrides)
+            throws Exception {
         this.dir = dir;
+        this.placement = placement;
         this.overrides = overrides;
         for (int id = 1; id <= brokers; id++) {
             brokerPorts.put(id, BrokerProcess.freePort());
@@ -70,20 +103,22 @@ final class ProcessCluster implements AutoCloseable {
 
     /** Starts node {@code id} again (after {@link #kill}) on its own ports and data directory. */
     void start(int id) throws Exception {
+        Map<Integer, String> controllers = new TreeMap<>();
+        controllerPorts.forEach((node, port) -> controllers.put(node, placement.host(node) + ":" + port));
         if (id > CONTROLLER_IDS) {
-            nodes.put(id, BrokerProcess.startControllerNode(dir.resolve("controller-" + id), id, controllerPorts,
-                overrides));
+            nodes.put(id, BrokerProcess.startControllerNode(dir.resolve("controller-" + id), id,
+                placement.launcher(id), controllers, overrides));
             return;
         }
         if (brokerOnly.containsKey(id)) {
             String[] all = java.util.stream.Stream.concat(java.util.Arrays.stream(overrides),
                 java.util.Arrays.stream(brokerOnly.get(id))).toArray(String[]::new);
-            nodes.put(id, BrokerProcess.startBrokerNode(dir.resolve("node-" + id), id, brokerPorts.get(id),
-                controllerPorts, all));
+            nodes.put(id, BrokerProcess.startBrokerNode(dir.resolve("node-" + id), id, placement.launcher(id),
+                placement.host(id), brokerPorts.get(id), controllers, all));
             return;
         }
-        nodes.put(id, BrokerProcess.startClusterNode(dir.resolve("node-" + id), id, brokerPorts.get(id),
-            controllerPorts, overrides));
+        nodes.put(id, BrokerProcess.startClusterNode(dir.resolve("node-" + id), id, placement.launcher(id),
+            placement.host(id), brokerPorts.get(id), controllers, overrides));
     }
 
     /**
@@ -119,7 +154,8 @@ final class ProcessCluster implements AutoCloseable {
     }
 
     String bootstrapServers() {
-        return brokerPorts.values().stream().map(p -> "localhost:" + p).collect(Collectors.joining(","));
+        return brokerPorts.keySet().stream().map(id -> placement.host(id) + ":" + brokerPorts.get(id))
+            .collect(Collectors.joining(","));
     }
 
     /** {@code localhost:port} of controller {@code id}'s CONTROLLER listener, for {@code controller.quorum.bootstrap.servers}. */

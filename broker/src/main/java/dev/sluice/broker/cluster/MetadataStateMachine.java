@@ -271,6 +271,17 @@ final class MetadataStateMachine extends BaseStateMachine {
         leadershipMayHaveChanged.run();
     }
 
+    /**
+     * The leader stepped down. Ratis reports a leader change only once another leader is known, so
+     * a leader that lost its majority (cut off from the other voters, which elect no one it can
+     * hear of) would otherwise go on being announced as the active controller until the network
+     * heals. Ratis calls this with the role already changed.
+     */
+    @Override
+    public void notifyNotLeader(java.util.Collection<TransactionContext> pendingEntries) {
+        leadershipMayHaveChanged.run();
+    }
+
     @Override
     public void notifyServerShutdown(RoleInfoProto roleInfo, boolean allServer) {
         leadershipMayHaveChanged.run();

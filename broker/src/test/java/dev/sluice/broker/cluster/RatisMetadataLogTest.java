@@ -161,6 +161,28 @@ class RatisMetadataLogTest {
     }
 
     @Test
+    void aLeaderThatLosesItsMajorityIsToldItNoLongerLeadsBeforeAnotherLeaderIsKnown() throws Exception {
+        Quorum q = own = new Quorum(dir, RatisSettings.defaults(), p -> { });
+        q.start();
+        int leader = q.awaitLeader();
+        q.appendAll(leader, 0, 1);
+
+        // Both followers gone: Ratis' leader steps down once it has heard from neither for an
+        // election timeout, and no other leader can be elected, so none is ever announced.
+        for (int id = 0; id < 3; id++) {
+            if (id != leader) {
+                q.logs[id].close();
+                q.logs[id] = null;
+            }
+        }
+
+        await(() -> !q.logs[leader].isLeader(), "node " + leader + " stepping down without a majority");
+        await(() -> q.announced[leader].equals(List.of(true, false)), "node " + leader
+            + " told it no longer leads (told " + q.announced[leader] + ")");
+        assertTrue(q.logs[leader].leaderId().isEmpty(), "no leader known: " + q.logs[leader].leaderId());
+    }
+
+    @Test
     void aRestartedPeerLoadsItsSnapshotAndReplaysOnlyWhatFollowsIt() throws Exception {
         Quorum q = own = new Quorum(dir, RatisSettings.defaults().withSnapshotEvery(10), p -> { });
         q.start();
