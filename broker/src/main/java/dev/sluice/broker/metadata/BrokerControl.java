@@ -80,6 +80,13 @@ final class BrokerControl {
     private final Map<Integer, Session> sessions = new HashMap<>();
     /** Offsets of the changes that began each broker's controlled shutdown, while it lasts. */
     private final Map<Integer, Long> shutdownOffsets = new HashMap<>();
+    /**
+     * The metadata offset a fenced broker must have applied before it is unfenced again: that of
+     * its fencing, or, for brokers already fenced when this node took the lead, the offset it had
+     * applied then. A broker that was cut off and comes back has so learnt that it was fenced and
+     * that its leaderships moved before it is given any again.
+     */
+    private final Map<Integer, Long> fencedAt = new HashMap<>();
     /** Whether this node was the active controller when last asked; sessions are only valid while it is. */
     private boolean active;
 
@@ -108,6 +115,7 @@ final class BrokerControl {
                 active = false;
                 sessions.clear();
                 shutdownOffsets.clear();
+                fencedAt.clear();
             }
             return false;
         }
@@ -118,6 +126,8 @@ final class BrokerControl {
                 sessions.put(b.id(), new Session(now, -1));
                 if (!b.fenced()) {
                     probe(b);
+                } else {
+                    fencedAt.put(b.id(), view.appliedOffset());
                 }
             }
             log.info("node {} is the active controller; {} registered broker(s) start on fresh sessions", nodeId,
@@ -222,7 +232,8 @@ final class BrokerControl {
             return response.setErrorCode(ErrorCode.STALE_BROKER_EPOCH.code());
         }
         touch(b.id(), request.currentMetadataOffset());
-        boolean caughtUp = request.currentMetadataOffset() >= b.registrationOffset();
+        boolean caughtUp = request.currentMetadataOffset() >= Math.max(b.registrationOffset(),
+            b.fenced() ? fencedAt.getOrDefault(b.id(), -1L) : -1L);
         boolean fenced;
         boolean shutDown = false;
         try {
@@ -359,7 +370,7 @@ final class BrokerControl {
             return false;
         }
         try {
-            commit.apply(fencing(image, b));
+            fencedAt.put(brokerId, commit.apply(fencing(image, b)));
         } catch (AppendFailure e) {
             log.warn("could not fence broker {} ({}): {}", brokerId, why, e.getMessage());
             return false;

@@ -963,7 +963,14 @@ public final class Controller implements AutoCloseable {
     // ------------------------------------------------------------------ machinery
 
     private <T> CompletableFuture<T> submit(Supplier<T> work) {
-        return CompletableFuture.supplyAsync(work, thread);
+        try {
+            return CompletableFuture.supplyAsync(work, thread);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // Closed: a request that arrives while this node stops finds no controller here, and
+            // its sender retries on the next one.
+            return CompletableFuture.failedFuture(new AppendFailure(ErrorCode.NOT_CONTROLLER,
+                "node " + nodeId + " is stopping", null));
+        }
     }
 
     /**

@@ -387,6 +387,27 @@ class ClusterControllerTest {
     }
 
     @Test
+    void brokerFencedForItsSessionIsUnfencedOnlyOnceItHasAppliedItsFencing() throws Exception {
+        List<FakeBroker> brokers = joinThree();
+        assertEquals(ErrorCode.NONE, create("t", 3, 3).error());
+        long beforeFencing = view.appliedOffset();
+        advanceAndCheckSessions(SESSION_MS + 1, brokers.get(1), brokers.get(2));
+        FakeBroker back = brokers.get(0);
+        assertTrue(back.registration().fenced());
+
+        // Cut off while it was fenced, it comes back with the image it had: it still thinks it leads.
+        BrokerHeartbeatResponse stale = back.heartbeat(beforeFencing, false, false);
+        assertEquals(ErrorCode.NONE.code(), stale.errorCode());
+        assertFalse(stale.isCaughtUp());
+        assertTrue(stale.isFenced());
+        assertTrue(back.registration().fenced());
+
+        BrokerHeartbeatResponse caughtUp = back.heartbeat();
+        assertTrue(caughtUp.isCaughtUp());
+        assertFalse(caughtUp.isFenced());
+    }
+
+    @Test
     void everyBrokerWhoseSessionEndedIsFencedInTurn() throws Exception {
         FakeBroker first = new FakeBroker(1, null).join();
         clock.addAndGet(1000);
