@@ -190,8 +190,18 @@ final class ProcessCluster implements AutoCloseable {
 
     /** Waits until every partition of {@code topic} has all of its replicas in sync. */
     void awaitFullIsr(String topic) throws Exception {
-        poll(Duration.ofSeconds(60), "every replica of " + topic + " in sync", () -> partitions(topic).stream()
-            .allMatch(p -> p.leader() != null && p.isr().size() == p.replicas().size()));
+        try {
+            poll(Duration.ofSeconds(60), "every replica of " + topic + " in sync", () -> partitions(topic).stream()
+                .allMatch(p -> p.leader() != null && p.isr().size() == p.replicas().size()));
+        } catch (AssertionError e) {
+            String described;
+            try {
+                described = partitions(topic).toString();
+            } catch (Exception failure) {
+                described = "(not described: " + failure + ")";
+            }
+            throw new AssertionError(e.getMessage() + "\n" + topic + ": " + described + "\n" + output(), e);
+        }
     }
 
     /** The leader of {@code topic}-{@code partition}, waiting until there is one. */

@@ -80,6 +80,8 @@ final class BrokerControl {
     private final Map<Integer, Session> sessions = new HashMap<>();
     /** Offsets of the changes that began each broker's controlled shutdown, while it lasts. */
     private final Map<Integer, Long> shutdownOffsets = new HashMap<>();
+    /** Incarnations whose registration was refused, so that each refusal is logged once. */
+    private final java.util.Set<dev.sluice.wire.codec.Uuid> refusedRegistrations = new java.util.HashSet<>();
     /**
      * The metadata offset a fenced broker must have applied before it is unfenced again: that of
      * its fencing, or, for brokers already fenced when this node took the lead, the offset it had
@@ -166,8 +168,11 @@ final class BrokerControl {
             return response.setBrokerEpoch(existing.epoch());
         }
         if (existing != null && hasValidSession(existing)) {
-            log.info("refused the registration of broker {} incarnation {}: incarnation {} of it is still alive",
-                request.brokerId(), request.incarnationId(), existing.incarnationId());
+            if (refusedRegistrations.add(request.incarnationId())) {
+                log.info("refused the registration of broker {} incarnation {}: incarnation {} of it is still alive;"
+                    + " it is accepted once that one's session ends", request.brokerId(), request.incarnationId(),
+                    existing.incarnationId());
+            }
             return response.setErrorCode(ErrorCode.DUPLICATE_BROKER_REGISTRATION.code());
         }
         long epoch = Math.max(image.nextBrokerEpoch(), 1);
