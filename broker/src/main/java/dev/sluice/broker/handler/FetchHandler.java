@@ -23,11 +23,11 @@ import dev.sluice.wire.message.FetchResponse;
 import dev.sluice.wire.record.MemoryRecords;
 import dev.sluice.wire.record.Records;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.RejectedExecutionException;
@@ -143,35 +143,27 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
 
     /**
      * One partition's read; {@code leaderId}/{@code leaderEpoch} name the leader with
-     * NOT_LEADER_OR_FOLLOWER; {@code diverging} is where a follower's log left this one's, or null;
-     * {@code waitMark} is the partition's byte count a parked fetch waits to see grow (appended
-     * bytes for a follower, committed for a consumer) as taken before the read, -1 when unread.
+     * NOT_LEADER_OR_FOLLOWER; {@code diverging} is where a follower's log left this one's, or null.
      */
     private record Result(FetchSessions.Entry entry, Partition partition, ErrorCode error, Records records,
                           long highWatermark, long lastStableOffset, long logStartOffset, int leaderId, int leaderEpoch,
-                          LeaderEpochCheckpoint.EpochEnd diverging, int preferredReadReplica, long waitMark) {
+                          LeaderEpochCheckpoint.EpochEnd diverging, int preferredReadReplica) {
         Result(FetchSessions.Entry entry, Partition partition, ErrorCode error, Records records, long highWatermark,
                long lastStableOffset, long logStartOffset, int leaderId, int leaderEpoch,
                LeaderEpochCheckpoint.EpochEnd diverging) {
             this(entry, partition, error, records, highWatermark, lastStableOffset, logStartOffset, leaderId,
-                leaderEpoch, diverging, -1, -1);
-        }
-
-        Result(FetchSessions.Entry entry, Partition partition, ErrorCode error, Records records, long highWatermark,
-               long lastStableOffset, long logStartOffset, long waitMark) {
-            this(entry, partition, error, records, highWatermark, lastStableOffset, logStartOffset, -1, -1, null, -1,
-                waitMark);
+                leaderEpoch, diverging, -1);
         }
 
         Result(FetchSessions.Entry entry, Partition partition, ErrorCode error, Records records, long highWatermark,
                long lastStableOffset, long logStartOffset) {
-            this(entry, partition, error, records, highWatermark, lastStableOffset, logStartOffset, -1);
+            this(entry, partition, error, records, highWatermark, lastStableOffset, logStartOffset, -1, -1, null);
         }
 
         /** This result, telling the client to read from {@code replica} instead (KIP-392). */
         Result preferring(int replica) {
             return new Result(entry, partition, error, records, highWatermark, lastStableOffset, logStartOffset,
-                leaderId, leaderEpoch, diverging, replica, waitMark);
+                leaderId, leaderEpoch, diverging, replica);
         }
     }
 
@@ -261,8 +253,7 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
         return recorded.thenCompose(ignored -> read(plan, request)).thenCompose(results -> {
             long bytes = 0;
             boolean answerNow = false;
-            // Each partition's byte count from before its read: what lands while a read runs wakes the park.
-            Map<Partition, Long> watched = new LinkedHashMap<>();
+            Set<Partition> watched = new LinkedHashSet<>();
             for (Result r : results) {
                 bytes += r.records().sizeInBytes();
                 answerNow |= r.error() != ErrorCode.NONE || r.diverging() != null
@@ -271,7 +262,7 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
                     || plan.fromFollower() && r.partition() != null && r.highWatermark() > r.entry().replicaHighWatermark
                     && !heldBack(r.partition(), plan.replicaId());
                 if (r.partition() != null) {
-                    watched.merge(r.partition(), r.waitMark(), Math::min);
+                    watched.add(r.partition());
                 }
             }
             if (bytes >= request.minBytes() || maxWaitMs <= 0 || answerNow || watched.isEmpty()) {
@@ -519,8 +510,6 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
      */
     private static Result readOne(FetchSessions.Entry e, Partition partition, int maxBytes, boolean minOneBatch,
                                   boolean follower) {
-        // Taken first: bytes that land during the read wake a fetch that parks after it.
-        long mark = follower ? partition.appendedBytes() : partition.committedBytes();
         Records records = MemoryRecords.EMPTY;
         ErrorCode error = ErrorCode.NONE;
         long hw = partition.highWatermark();
@@ -539,7 +528,7 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
         } catch (LogStorageException storage) {
             error = ErrorCode.KAFKA_STORAGE_ERROR;
         }
-        return new Result(e, partition, error, records, hw, partition.lastStableOffset(), start, mark);
+        return new Result(e, partition, error, records, hw, partition.lastStableOffset(), start);
     }
 
     /**
