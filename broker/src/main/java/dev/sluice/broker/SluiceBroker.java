@@ -317,7 +317,6 @@ public final class SluiceBroker implements AutoCloseable {
                 clusterNode = ClusterNode.create(config, quorum, view, controller);
                 opened.add(clusterNode);
                 ClusterNode node = clusterNode;
-                partitions.serveLeadershipWhile(node::inGoodStanding);
                 fetchers = new ReplicaFetchers(node.peers(), nodeId, node::brokerEpoch,
                     ReplicaFetchers.Settings.from(config), quotas.follower());
                 IsrChanges isr = new IsrChanges(partitions, node::alterPartition, nodeId, node::brokerEpoch,

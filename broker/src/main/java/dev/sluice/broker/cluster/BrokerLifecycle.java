@@ -98,16 +98,6 @@ public final class BrokerLifecycle implements AutoCloseable {
         return brokerEpoch;
     }
 
-    /**
-     * Whether this broker may act as a leader or a follower now: the controller last said it is
-     * unfenced, and has answered within the session timeout (after that the controller has most
-     * likely fenced it and moved its leaderships).
-     */
-    public boolean inGoodStanding() {
-        return !fenced && !closed
-            && System.nanoTime() - lastContactNanos <= TimeUnit.MILLISECONDS.toNanos(sessionTimeoutMs);
-    }
-
     /** Whether the controller last said this broker is fenced. */
     public boolean isFenced() {
         return fenced;
@@ -195,19 +185,19 @@ public final class BrokerLifecycle implements AutoCloseable {
     /**
      * Whether the controller has answered within the session timeout. Once it has not, the
      * controller has most likely fenced this broker and elected other leaders: said once, as a
-     * warning. The broker then stops serving its partitions ({@link #inGoodStanding}): its image
-     * may still say it leads, and a client that asks it would read a high watermark that no longer
-     * moves. (Writes were safe anyway: it cannot shrink its ISR without the controller, and its
-     * followers moved to the new leader, so no acks=all write is acknowledged.) Once it hears from
-     * the controller again, the controller keeps it fenced until it has applied its own fencing,
-     * and so learnt of the new leaders, and it becomes a follower and truncates what it alone had.
+     * warning. Kafka's choice is kept: the broker goes on serving, since it cannot tell a cut link
+     * from a slow or re-electing quorum, and its writes are safe: as a leader it cannot shrink its
+     * ISR without the controller, and followers that moved to the new leader no longer fetch from
+     * it, so its high watermark stops and no acks=all write is acknowledged. Once it hears from the
+     * controller again, the controller keeps it fenced until it has applied its own fencing, and so
+     * learnt of the new leaders; it becomes a follower and truncates what it alone had.
      */
     private void checkContact() {
         long silentMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastContactNanos);
         if (!cutOff && !closed && brokerEpoch >= 0 && silentMs > sessionTimeoutMs) {
             cutOff = true;
             log.warn("Broker {} has not reached the active controller for {} ms (broker.session.timeout.ms is {}): it "
-                + "has probably been fenced and its leaderships moved, and stops serving its partitions until it hears from it; last "
+                + "has probably been fenced and its leaderships moved, and keeps serving until it learns so; last "
                 + "failure: {}", identity.nodeId(), silentMs, sessionTimeoutMs, lastFailure);
         }
     }

@@ -299,12 +299,6 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
         return l == null ? -1 : l.brokerEpoch();
     }
 
-    /** See {@link BrokerLifecycle#inGoodStanding}; false until this broker has registered. */
-    public boolean inGoodStanding() {
-        BrokerLifecycle l = lifecycle;
-        return l != null && l.inGoodStanding();
-    }
-
     /** Whether the controller has this broker unfenced. */
     public boolean isUnfenced() {
         BrokerLifecycle l = lifecycle;

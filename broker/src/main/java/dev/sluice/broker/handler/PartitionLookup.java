@@ -9,8 +9,7 @@ import dev.sluice.wire.message.ErrorCode;
 
 /**
  * The one place a request's partition is resolved: it exists in the metadata, this broker leads
- * it (and, in a cluster, is in good standing with the controller), and the request's leader epoch
- * matches (KIP-320). Authorization of the session's principal
+ * it, and the request's leader epoch matches (KIP-320). Authorization of the session's principal
  * for the partition's topic will be checked here too, between finding the topic and its leader,
  * so that handlers never repeat it.
  */
@@ -78,10 +77,6 @@ final class PartitionLookup {
             Partition.Role role = partition.role();
             return meta != null ? new Found(null, ErrorCode.NOT_LEADER_OR_FOLLOWER, meta.leader(), meta.leaderEpoch())
                 : new Found(null, ErrorCode.NOT_LEADER_OR_FOLLOWER, role.leaderId(), role.leaderEpoch());
-        }
-        if (!partitions.inGoodStanding()) {
-            // Fenced, or cut off from the controller: whoever leads now is unknown here.
-            return new Found(null, ErrorCode.NOT_LEADER_OR_FOLLOWER, -1, -1);
         }
         return new Found(partition, ErrorCode.NONE);
     }

@@ -87,7 +87,6 @@ public final class Partitions implements MetadataListener, AutoCloseable {
     private final ScheduledExecutorService housekeeping;
     private final InstantSource clock = InstantSource.system();
     private final Map<Key, Partition> partitions = new ConcurrentHashMap<>();
-    private volatile java.util.function.BooleanSupplier standing = () -> true;
     private final List<Partition.AppendListener> appendListeners = new CopyOnWriteArrayList<>();
     private final List<Partition.HighWatermarkListener> highWatermarkListeners = new CopyOnWriteArrayList<>();
     /** Who sends a leader's ISR changes to the controller; none on a single broker. */
@@ -184,22 +183,6 @@ public final class Partitions implements MetadataListener, AutoCloseable {
     /** This broker's node id: the partitions held here are those whose replicas name it. */
     public int nodeId() {
         return nodeId;
-    }
-
-    /**
-     * Makes the partitions this broker leads serve requests only while {@code standing} holds: in
-     * a cluster, while the controller has this broker unfenced and has answered within the session
-     * timeout. A broker cut off from the quorum has most likely been fenced and its leaderships
-     * moved; one that was fenced has not yet applied the change that moved them. Either way its
-     * image may still say it leads, and it must not act on it. Always true on a single node.
-     */
-    public void serveLeadershipWhile(java.util.function.BooleanSupplier standing) {
-        this.standing = standing;
-    }
-
-    /** Whether this broker may act on the leaderships and followerships its image gives it now. */
-    public boolean inGoodStanding() {
-        return standing.getAsBoolean();
     }
 
     /** Whether this broker holds a replica of {@code p}. */
