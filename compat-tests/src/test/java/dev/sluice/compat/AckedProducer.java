@@ -139,7 +139,10 @@ final class AckedProducer implements AutoCloseable {
                 long[][] pairs = e.getValue().sortedByOffset();
                 consumer.assign(List.of(partition));
                 consumer.seekToBeginning(List.of(partition));
-                long end = consumer.endOffsets(List.of(partition)).get(partition);
+                // Read at least past the last acknowledged offset: a broker that has just rejoined may
+                // still answer from an image in which it leads, with the end it had when it was cut off.
+                long acknowledgedEnd = pairs.length == 0 ? 0 : pairs[pairs.length - 1][0] + 1;
+                long end = Math.max(consumer.endOffsets(List.of(partition)).get(partition), acknowledgedEnd);
                 int next = 0;
                 long previous = -1;
                 long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
