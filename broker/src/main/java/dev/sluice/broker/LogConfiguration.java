@@ -52,6 +52,9 @@ public final class LogConfiguration extends ContextAwareBase implements Configur
         // Ratis (the metadata quorum) warns, with stack traces, of routine events: a peer that
         // restarts, its own shutdown, a leader change. The broker logs what matters of those itself.
         context.getLogger("org.apache.ratis").setLevel(Level.ERROR);
+        // Its client logs, with a stack trace, every request it fails, even those it fails because the
+        // node is closing it; each failure reaches the caller's future, and the broker reports those.
+        context.getLogger("org.apache.ratis.grpc.client.GrpcClientRpc").setLevel(Level.OFF);
         // Ratis' shaded gRPC logs through java.util.logging, which would print to stderr at INFO.
         RATIS_GRPC_JUL.setLevel(java.util.logging.Level.WARNING);
         String level = System.getenv("SLUICE_LOG_LEVEL");
