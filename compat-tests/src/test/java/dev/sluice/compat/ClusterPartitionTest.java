@@ -143,8 +143,14 @@ class ClusterPartitionTest {
     }
 
     /** The node the Admin client names as the active controller. */
+    /** The active controller: the metadata quorum's leader, once one has been elected. */
     private static int controller(ProcessCluster cluster) throws Exception {
-        return cluster.admin().describeCluster().controller().get(10, TimeUnit.SECONDS).id();
+        int[] leader = {-1};
+        ProcessCluster.poll(Duration.ofSeconds(30), "a metadata quorum leader", () -> {
+            leader[0] = cluster.admin().describeMetadataQuorum().quorumInfo().get(10, TimeUnit.SECONDS).leaderId();
+            return leader[0] > 0;
+        });
+        return leader[0];
     }
 
     /** A partition {@code node} leads as its preferred replica, moving leadership back by preferred election if need be. */

@@ -1,20 +1,22 @@
 package dev.sluice.compat;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -63,8 +65,9 @@ class TieredCrashTest {
             }
             for (int round = 0; round < 3; round++) {
                 produceUntilKilled(broker, round, random.nextInt(1500) + 1000, acknowledged);
+                List<Path> cutShort = files(name -> name.endsWith(".tmp"));
                 broker = start(port);
-                checkStore();
+                checkStore(cutShort);
                 replay(broker.bootstrapServers(), acknowledged);
             }
             try (Admin admin = KafkaClients.admin(broker.bootstrapServers())) {
@@ -115,24 +118,36 @@ class TieredCrashTest {
         }
     }
 
-    /** Every visible segment object parses as whole batches to its last byte. */
-    private void checkStore() throws IOException {
-        List<Path> objects = new ArrayList<>();
-        try (Stream<Path> files = Files.walk(storeDir)) {
-            files.filter(Files::isRegularFile).forEach(objects::add);
-        }
-        for (Path object : objects) {
-            String name = object.getFileName().toString();
-            assertTrue(!name.endsWith(".tmp"), "a partial upload was left visible: " + object);
-            if (name.endsWith(".log")) {
-                ByteBuffer bytes = ByteBuffer.wrap(Files.readAllBytes(object));
-                while (bytes.remaining() >= 12) {
-                    int size = 12 + bytes.getInt(bytes.position() + 8);
-                    assertTrue(size <= bytes.remaining(), "a cut batch in " + object);
-                    bytes.position(bytes.position() + size);
+    /** The store's files whose name passes {@code name}, listed again if an upload moved one mid-walk. */
+    private List<Path> files(Predicate<String> name) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            try (Stream<Path> files = Files.walk(storeDir)) {
+                return files.filter(Files::isRegularFile).filter(f -> name.test(f.getFileName().toString())).toList();
+            } catch (UncheckedIOException e) {
+                if (attempt == 5) {
+                    throw e.getCause();
                 }
-                assertEquals(0, bytes.remaining(), "trailing bytes in " + object);
             }
+        }
+    }
+
+    /**
+     * The puts the kill cut short were cleared away when the store was opened again (the
+     * restarted broker's own uploads may be under way), and every visible segment object parses as
+     * whole batches to its last byte.
+     */
+    private void checkStore(List<Path> cutShort) throws IOException {
+        for (Path partial : cutShort) {
+            assertFalse(Files.exists(partial), "a partial upload was left behind: " + partial);
+        }
+        for (Path object : files(name -> name.endsWith(".log"))) {
+            ByteBuffer bytes = ByteBuffer.wrap(Files.readAllBytes(object));
+            while (bytes.remaining() >= 12) {
+                int size = 12 + bytes.getInt(bytes.position() + 8);
+                assertTrue(size <= bytes.remaining(), "a cut batch in " + object);
+                bytes.position(bytes.position() + size);
+            }
+            assertEquals(0, bytes.remaining(), "trailing bytes in " + object);
         }
     }
 

@@ -46,11 +46,13 @@ public final class BrokerDirectory {
      * The node id clients are given as the controller: the active controller when it is also a
      * live broker; else, as Kafka's brokers do in KRaft (clients never reach a controller-only
      * node), a live broker that forwards controller requests: this one if it is live, else the
-     * lowest. -1 while there is no quorum leader.
+     * lowest. While the quorum has no leader (an election, or this node cut off from it) it is
+     * the same fallback, so an Admin client is never left without a node to send to: the request
+     * is forwarded, and answered with a retriable error if no controller can take it.
      */
     public int controllerId() {
         int leader = activeController.getAsInt();
-        if (!cluster || leader < 0 || isLive(leader)) {
+        if (!cluster || (leader >= 0 && isLive(leader))) {
             return leader;
         }
         if (isLive(self.nodeId())) {
