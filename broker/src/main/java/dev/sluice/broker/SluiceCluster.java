@@ -178,12 +178,27 @@ public final class SluiceCluster implements AutoCloseable {
             }
         }
 
-        private static int freePort() {
-            try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+    }
+
+    /**
+     * A loopback port free now, chosen below the usual ephemeral range (32768 and up on Linux).
+     * The nodes' ports are chosen before any node binds them; a port from the ephemeral range could
+     * meanwhile be taken as the local end of some outgoing connection (another node's, another
+     * test's), and the node would fail to start with "address already in use".
+     */
+    public static int freePort() {
+        for (int attempt = 0; attempt < 200; attempt++) {
+            int candidate = 20_000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(12_000);
+            try (ServerSocket socket = new ServerSocket(candidate, 1, InetAddress.getLoopbackAddress())) {
                 return socket.getLocalPort();
-            } catch (IOException e) {
-                throw new UncheckedIOException("no free port", e);
+            } catch (IOException taken) {
+                // Try another.
             }
+        }
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException("no free port", e);
         }
     }
 
@@ -234,7 +249,7 @@ public final class SluiceCluster implements AutoCloseable {
 
     private int addBrokerOnly(Map<String, String> c, Map<String, String> extraConfig) {
         int id = brokerPorts.keySet().stream().mapToInt(Integer::intValue).max().orElse(0) + 1;
-        int port = Builder.freePort();
+        int port = freePort();
         c.put("process.roles", "broker");
         c.put("node.id", Integer.toString(id));
         c.put("listeners", "PLAINTEXT://localhost:" + port);

@@ -15,7 +15,6 @@ import dev.sluice.wire.message.ErrorCode;
 import dev.sluice.wire.message.Message;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -302,10 +301,8 @@ class RatisMetadataLogTest {
             logs[id].start(appliers[id]);
         }
 
-        private static int freePort() throws IOException {
-            try (ServerSocket socket = new ServerSocket(0)) {
-                return socket.getLocalPort();
-            }
+        private static int freePort() {
+            return dev.sluice.broker.SluiceCluster.freePort();
         }
 
         int awaitLeader() {
