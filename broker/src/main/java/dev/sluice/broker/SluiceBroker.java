@@ -317,6 +317,11 @@ public final class SluiceBroker implements AutoCloseable {
                 clusterNode = ClusterNode.create(config, quorum, view, controller);
                 opened.add(clusterNode);
                 ClusterNode node = clusterNode;
+                // A follower fetches at least every replica.fetch.wait.max.ms; one silent for two of
+                // those (or a heartbeat interval) is taken to have left.
+                partitions.serveLeadershipWhile(node.standing(), Math.max(
+                    2L * config.getInt(BrokerConfigKeys.REPLICA_FETCH_WAIT_MAX_MS),
+                    config.getInt(BrokerConfigKeys.BROKER_HEARTBEAT_INTERVAL_MS)));
                 fetchers = new ReplicaFetchers(node.peers(), nodeId, node::brokerEpoch,
                     ReplicaFetchers.Settings.from(config), quotas.follower());
                 IsrChanges isr = new IsrChanges(partitions, node::alterPartition, nodeId, node::brokerEpoch,
@@ -355,7 +360,7 @@ public final class SluiceBroker implements AutoCloseable {
                 config.advertisedListeners());
             MetadataQuorum leaderOf = quorum;
             BrokerDirectory directory = cluster
-                ? BrokerDirectory.cluster(identity, view, () -> leaderOf.leaderId().orElse(-1))
+                ? BrokerDirectory.cluster(identity, view, () -> leaderOf.leaderId().orElse(-1), partitions::servesClients)
                 : BrokerDirectory.singleNode(identity, view);
             FetchHandler fetchHandler = new FetchHandler(view, partitions, delayedFetches, readPools,
                 config.getInt(BrokerConfigKeys.MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS),
@@ -370,7 +375,7 @@ public final class SluiceBroker implements AutoCloseable {
                 new DeleteRecordsHandler(view, partitions),
                 new DescribeLogDirsHandler(partitions),
                 new DescribeProducersHandler(view, partitions),
-                new MetadataHandler(view, controller, directory,
+                new MetadataHandler(view, controller, directory, partitions,
                     config.getBoolean(BrokerConfigKeys.AUTO_CREATE_TOPICS_ENABLE)),
                 new DescribeClusterHandler(view, directory),
                 new DescribeTopicPartitionsHandler(view),

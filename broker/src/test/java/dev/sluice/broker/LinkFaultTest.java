@@ -95,17 +95,103 @@ class LinkFaultTest {
         }
     }
 
+    @Test
+    void aLeaderCutOffFromTheControllerStopsLeadingAndSendsItsClientsToTheOthers() throws Exception {
+        try (SluiceCluster cluster = SluiceCluster.builder().brokers(3).config("broker.session.timeout.ms", "3000")
+                .start(); Admin admin = admin(cluster.bootstrapServers())) {
+            int isolated = cluster.activeController() == 1 ? 2 : 1;
+            createTopicLedBy(admin, isolated);
+            Properties props = new Properties();
+            props.put("acks", "1");
+            // Knows only the broker that will be cut off: it must learn of the others from it.
+            try (KafkaProducer<String, String> producer = producer("localhost:" + cluster.broker(isolated).port(), props);
+                 KafkaConsumer<String, String> majority = consumer(cluster.bootstrapServers())) {
+                producer.send(record("before")).get(30, TimeUnit.SECONDS);
+                cluster.isolate(isolated);
+                // acks=1 writes the cut-off leader takes before its session lapses are lost once it
+                // truncates, as in Kafka; after that it no longer leads, and names no leader, so
+                // the producer finds the majority's leader, which it learns of from this broker.
+                majority.assign(List.of(new TopicPartition(TOPIC, 0)));
+                majority.seekToBeginning(majority.assignment());
+                boolean[] reached = {false};
+                int[] sent = {0};
+                Polling.until(WAIT, "a write through the cut-off broker's client in the majority's log", () -> {
+                    producer.send(record("late-" + sent[0]++));
+                    for (ConsumerRecord<String, String> r : majority.poll(Duration.ofMillis(200))) {
+                        reached[0] |= r.value().startsWith("late-");
+                    }
+                    return reached[0];
+                });
+                assertEquals(isolated, cluster.broker(isolated).partitionLeader(TOPIC, 0),
+                    "the cut-off broker's own metadata still names it leader");
+            }
+            cluster.healAll();
+        }
+    }
+
+    @Test
+    void brokersThatLoseEveryControllerGoOnServingWhileTheirFollowersFetch() throws Exception {
+        long sessionMs = 2000;
+        try (SluiceCluster cluster = SluiceCluster.builder().controllers(3).brokers(3)
+                .config("broker.session.timeout.ms", String.valueOf(sessionMs)).start();
+             Admin admin = admin(cluster.bootstrapServers())) {
+            createTopicLedBy(admin, 1);
+            try (KafkaProducer<String, String> producer = producer(cluster.bootstrapServers(), new Properties())) {
+                producer.send(record("before")).get(30, TimeUnit.SECONDS);
+                for (int controller : cluster.runningControllers()) {
+                    cluster.kill(controller);
+                }
+                // As in Kafka, the data path does not need the quorum: the brokers cannot reach the
+                // controller, but no other leader can have been elected while the followers still
+                // fetch from this one, so it goes on acknowledging acks=all writes well past the
+                // session timeout.
+                long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(3 * sessionMs);
+                int acknowledged = 0;
+                while (System.nanoTime() < until) {
+                    producer.send(record("without-quorum-" + acknowledged)).get(30, TimeUnit.SECONDS);
+                    acknowledged++;
+                }
+                assertTrue(acknowledged > 0);
+            }
+        }
+    }
+
+    private static void createTopicLedBy(Admin admin, int leader) throws Exception {
+        List<Integer> replicas = new ArrayList<>(List.of(leader));
+        for (int id = 1; id <= 3; id++) {
+            if (id != leader) {
+                replicas.add(id);
+            }
+        }
+        admin.createTopics(List.of(new NewTopic(TOPIC, Map.of(0, replicas))
+            .configs(Map.of("min.insync.replicas", "2")))).all().get(30, TimeUnit.SECONDS);
+        Polling.until(WAIT, "every replica in sync", () -> admin.describeTopics(List.of(TOPIC)).allTopicNames()
+            .get(10, TimeUnit.SECONDS).get(TOPIC).partitions().get(0).isr().size() == 3);
+    }
+
+    private static KafkaConsumer<String, String> consumer(String bootstrap) {
+        Properties props = new Properties();
+        props.put("bootstrap.servers", bootstrap);
+        return new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer());
+    }
+
     private static ProducerRecord<String, String> record(String value) {
         return new ProducerRecord<>(TOPIC, 0, null, value);
     }
 
     private static KafkaProducer<String, String> producer(String bootstrap) {
+        return producer(bootstrap, new Properties());
+    }
+
+    /** acks=all unless {@code overrides} says otherwise. */
+    private static KafkaProducer<String, String> producer(String bootstrap, Properties overrides) {
         Properties props = new Properties();
         props.put("bootstrap.servers", bootstrap);
         props.put("acks", "all");
         props.put("linger.ms", "0");
         props.put("request.timeout.ms", "5000");
         props.put("delivery.timeout.ms", "120000");
+        props.putAll(overrides);
         return new KafkaProducer<>(props, new StringSerializer(), new StringSerializer());
     }
 

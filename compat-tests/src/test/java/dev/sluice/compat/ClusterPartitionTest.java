@@ -37,7 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
  * a leader that is not the active controller, then the one that is, the metadata quorum's leader.
  *
  * <p>While it is cut off, the old leader must acknowledge no acks=all write: requests sent straight
- * to it (it still believes it leads) must fail, and everything the producer had acknowledged must
+ * to it (its image still says it leads) must fail, and once another leader is elected be refused as
+ * by a broker that no longer leads (NOT_LEADER_OR_FOLLOWER); everything the producer had acknowledged must
  * later be found on the majority's side. The majority must elect another leader, and the producer
  * carry on, within bounded time; a cut-off active controller must give that role up (its quorum
  * member has no majority) while still cut off. Healed, the old leader must rejoin, drop what only it had written,
@@ -127,6 +128,10 @@ class ClusterPartitionTest {
             assertNotEquals(Errors.NONE, answer, "broker " + node + ", cut off from the quorum, acknowledged an "
                 + "acks=all write to " + TOPIC + "-" + partition);
         }
+        // By the time another leader was elected its session had lapsed, by its own reckoning too,
+        // and its followers had left: it no longer acts as the leader.
+        assertEquals(Errors.NOT_LEADER_OR_FOLLOWER, answers.get(1), "broker " + node + ", cut off from the quorum "
+            + "after another leader was elected, still answered as the leader of " + TOPIC + "-" + partition);
 
         network.heal(node);
         cluster.awaitBrokers(3);
@@ -142,7 +147,6 @@ class ClusterPartitionTest {
         ProcessCluster.awaitAcks(producer, producer.acks() + 200);
     }
 
-    /** The node the Admin client names as the active controller. */
     /** The active controller: the metadata quorum's leader, once one has been elected. */
     private static int controller(ProcessCluster cluster) throws Exception {
         int[] leader = {-1};

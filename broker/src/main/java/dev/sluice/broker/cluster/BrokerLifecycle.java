@@ -51,6 +51,12 @@ public final class BrokerLifecycle implements AutoCloseable {
     private volatile boolean shuttingDown;
     private volatile boolean shutdownGranted;
     private volatile long lastContactNanos = System.nanoTime();
+    /**
+     * When the last request the controller answered was sent (System.nanoTime), Long.MIN_VALUE
+     * before any: the controller heard from this broker no earlier, so it cannot fence it for a
+     * lapsed session before this plus the session timeout.
+     */
+    private volatile long lastAnsweredSentNanos = Long.MIN_VALUE;
     private volatile boolean closed;
     private final long sessionTimeoutMs;
     /** Whether the controller has not answered for longer than the session timeout; lifecycle thread only. */
@@ -103,6 +109,17 @@ public final class BrokerLifecycle implements AutoCloseable {
         return fenced;
     }
 
+    /**
+     * Whether the controller has this broker unfenced and cannot have fenced it since for a lapsed
+     * session: less than {@code broker.session.timeout.ms} has passed since this broker sent a
+     * heartbeat that the controller answered.
+     */
+    public boolean inGoodStanding() {
+        long sent = lastAnsweredSentNanos;
+        return !fenced && !closed && sent != Long.MIN_VALUE
+            && System.nanoTime() - sent < TimeUnit.MILLISECONDS.toNanos(sessionTimeoutMs);
+    }
+
     /** Nanoseconds (System.nanoTime) of the last answer from the controller. */
     public long lastContactNanos() {
         return lastContactNanos;
@@ -145,6 +162,7 @@ public final class BrokerLifecycle implements AutoCloseable {
         BrokerHeartbeatRequest request = new BrokerHeartbeatRequest().setBrokerId(identity.nodeId())
             .setBrokerEpoch(brokerEpoch).setCurrentMetadataOffset(view.appliedOffset())
             .setWantFence(false).setWantShutDown(shuttingDown);
+        long sent = System.nanoTime();
         channel.<BrokerHeartbeatResponse>call(request).whenCompleteAsync((response, failure) -> {
             if (failure != null) {
                 log.debug("broker {} heartbeat failed: {}", identity.nodeId(), failure.toString());
@@ -170,6 +188,7 @@ public final class BrokerLifecycle implements AutoCloseable {
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastContactNanos));
             }
             lastContactNanos = System.nanoTime();
+            lastAnsweredSentNanos = sent;
             lastFailure = NO_FAILURE;
             if (fenced != response.isFenced()) {
                 log.info("Broker {} is {} by the controller", identity.nodeId(), response.isFenced() ? "fenced" : "unfenced");
@@ -185,20 +204,20 @@ public final class BrokerLifecycle implements AutoCloseable {
     /**
      * Whether the controller has answered within the session timeout. Once it has not, the
      * controller has most likely fenced this broker and elected other leaders: said once, as a
-     * warning. Kafka's choice is kept: the broker goes on serving, since it cannot tell a cut link
-     * from a slow or re-electing quorum, and its writes are safe: as a leader it cannot shrink its
-     * ISR without the controller, and followers that moved to the new leader no longer fetch from
-     * it, so its high watermark stops and no acks=all write is acknowledged. Once it hears from the
-     * controller again, the controller keeps it fenced until it has applied its own fencing, and so
-     * learnt of the new leaders; it becomes a follower and truncates what it alone had.
+     * warning. It then stops acting as the leader of partitions whose followers no longer fetch
+     * from it ({@link dev.sluice.broker.log.Partitions#mayLead}), and goes on leading those whose
+     * followers do (the whole quorum may be down while the brokers are fine). Once it hears from
+     * the controller again, the controller keeps it fenced until it has applied its own fencing, and
+     * so learnt of the new leaders; it becomes a follower and truncates what it alone had.
      */
     private void checkContact() {
         long silentMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastContactNanos);
         if (!cutOff && !closed && brokerEpoch >= 0 && silentMs > sessionTimeoutMs) {
             cutOff = true;
             log.warn("Broker {} has not reached the active controller for {} ms (broker.session.timeout.ms is {}): it "
-                + "has probably been fenced and its leaderships moved, and keeps serving until it learns so; last "
-                + "failure: {}", identity.nodeId(), silentMs, sessionTimeoutMs, lastFailure);
+                + "has probably been fenced and its leaderships moved, and leads only partitions whose followers still "
+                + "fetch from it until it hears from the controller; last failure: {}", identity.nodeId(), silentMs,
+                sessionTimeoutMs, lastFailure);
         }
     }
 

@@ -2,6 +2,7 @@ package dev.sluice.broker.cluster;
 
 import dev.sluice.broker.config.BrokerConfig;
 import dev.sluice.broker.handler.RequestDispatcher;
+import dev.sluice.broker.log.Partitions;
 import dev.sluice.broker.metadata.BrokerIdentity;
 import dev.sluice.broker.metadata.BrokerRegistration;
 import dev.sluice.broker.metadata.ClusterSettings;
@@ -303,6 +304,23 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
     public boolean isUnfenced() {
         BrokerLifecycle l = lifecycle;
         return l != null && !l.isFenced();
+    }
+
+    /** This broker's standing with the controller (see {@link BrokerLifecycle#inGoodStanding}). */
+    public Partitions.Standing standing() {
+        return new Partitions.Standing() {
+            @Override
+            public boolean inGoodStanding() {
+                BrokerLifecycle l = lifecycle;
+                return l != null && l.inGoodStanding();
+            }
+
+            @Override
+            public boolean fenced() {
+                BrokerLifecycle l = lifecycle;
+                return l == null || l.isFenced();
+            }
+        };
     }
 
     /** Keeps the inter-broker client pointed at every registered broker's inter-broker endpoint. */

@@ -303,7 +303,7 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
             if (topic == null || !isReplica(topic, e.key.partition(), plan.replicaId())) {
                 continue;
             }
-            PartitionLookup.Found found = lookup.find(topic, e.key.partition(), e.currentLeaderEpoch);
+            PartitionLookup.Found found = lookup.find(topic, e.key.partition(), e.currentLeaderEpoch, false, true);
             if (found.error() == ErrorCode.NONE) {
                 recorded.add(found.partition().followerFetched(plan.replicaId(), e.fetchOffset));
             }
@@ -396,7 +396,7 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
                 continue;
             }
             PartitionLookup.Found found = lookup.find(topic, key.partition(), e.currentLeaderEpoch,
-                plan.followerMayServe());
+                plan.followerMayServe(), plan.replicaId() >= 0);
             if (found.error() != ErrorCode.NONE) {
                 results.add(new Result(e, null, found.error(), MemoryRecords.EMPTY, -1, -1, -1, found.leaderId(),
                     found.leaderEpoch(), null));

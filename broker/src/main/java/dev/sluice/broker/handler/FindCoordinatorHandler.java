@@ -64,8 +64,10 @@ public final class FindCoordinatorHandler extends ApiHandler<FindCoordinatorRequ
                 return failed(key, located.error(), null);
             }
             BrokerDirectory.Node node = brokers.broker(located.nodeId(), context.listenerName()).orElse(null);
-            if (node == null || node.fenced()) {
-                return failed(key, ErrorCode.COORDINATOR_NOT_AVAILABLE, "no endpoint for this listener");
+            if (node == null || !brokers.isLive(node.id())) {
+                // Fenced, or this broker cut off from the controller: the coordinator is moving.
+                return failed(key, ErrorCode.COORDINATOR_NOT_AVAILABLE, node == null ? "no endpoint for this listener"
+                    : "the coordinator's broker is not live");
             }
             return new FindCoordinatorResponse.Coordinator().setKey(key).setNodeId(node.id())
                 .setHost(node.host()).setPort(node.port());

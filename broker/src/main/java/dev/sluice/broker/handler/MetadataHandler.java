@@ -1,6 +1,7 @@
 package dev.sluice.broker.handler;
 
 import dev.sluice.broker.config.Listener;
+import dev.sluice.broker.log.Partitions;
 import dev.sluice.broker.metadata.BrokerDirectory;
 import dev.sluice.broker.metadata.Controller;
 import dev.sluice.broker.metadata.MetadataImage;
@@ -44,12 +45,14 @@ public final class MetadataHandler extends ApiHandler<MetadataRequest, MetadataR
     private final MetadataView view;
     private final Controller controller;
     private final BrokerDirectory brokers;
+    private final Partitions partitions;
     private final boolean autoCreate;
 
-    public MetadataHandler(MetadataView view, Controller controller, BrokerDirectory brokers,
+    public MetadataHandler(MetadataView view, Controller controller, BrokerDirectory brokers, Partitions partitions,
                            boolean autoCreateTopicsEnable) {
         super(ApiKey.METADATA, 0, 13);
         this.view = view;
+        this.partitions = partitions;
         this.controller = controller;
         this.brokers = brokers;
         this.autoCreate = autoCreateTopicsEnable;
@@ -70,7 +73,7 @@ public final class MetadataHandler extends ApiHandler<MetadataRequest, MetadataR
         Set<String> toCreate = new LinkedHashSet<>();
         if (allTopics) {
             for (TopicImage topic : image.topics()) {
-                results.add(describe(topic, includeTopicOps, brokers::isLive));
+                results.add(describe(topic, includeTopicOps));
             }
         } else {
             boolean mayCreate = autoCreate && request.allowAutoTopicCreation();
@@ -78,7 +81,7 @@ public final class MetadataHandler extends ApiHandler<MetadataRequest, MetadataR
                 // A topic id wins: clients asking by id leave the name empty or null.
                 if (!Uuid.ZERO.equals(wanted.topicId())) {
                     Uuid id = wanted.topicId();
-                    results.add(image.topic(id).map(t -> describe(t, includeTopicOps, brokers::isLive)).orElseGet(() ->
+                    results.add(image.topic(id).map(t -> describe(t, includeTopicOps)).orElseGet(() ->
                         new MetadataResponse.MetadataResponseTopic().setTopicId(id).setName(null)
                             .setErrorCode(ErrorCode.UNKNOWN_TOPIC_ID.code())));
                     continue;
@@ -90,7 +93,7 @@ public final class MetadataHandler extends ApiHandler<MetadataRequest, MetadataR
                 }
                 TopicImage topic = image.topic(name).orElse(null);
                 if (topic != null) {
-                    results.add(describe(topic, includeTopicOps, brokers::isLive));
+                    results.add(describe(topic, includeTopicOps));
                 } else if (TopicNames.problem(name) != null) {
                     results.add(error(name, ErrorCode.INVALID_TOPIC_EXCEPTION));
                 } else if (TopicNames.isInternal(name)) {
@@ -132,7 +135,7 @@ public final class MetadataHandler extends ApiHandler<MetadataRequest, MetadataR
                     i++;
                 }
                 String name = request.topics().get(i++).name();
-                filled.add(after.topic(name).map(topic -> describe(topic, includeTopicOps, brokers::isLive))
+                filled.add(after.topic(name).map(topic -> describe(topic, includeTopicOps))
                     .orElseGet(() -> error(name, outcomes.stream().filter(o -> o.name().equals(name))
                         .map(o -> o.error() == ErrorCode.TOPIC_ALREADY_EXISTS ? ErrorCode.LEADER_NOT_AVAILABLE : o.error())
                         .findFirst().orElse(outcomes.isEmpty() ? ErrorCode.LEADER_NOT_AVAILABLE
@@ -157,6 +160,11 @@ public final class MetadataHandler extends ApiHandler<MetadataRequest, MetadataR
             .setClusterAuthorizedOperations(AuthorizedOperations.cluster(request.includeClusterAuthorizedOperations()));
     }
 
+    /** Whether this broker acts as the leader its image says it is (see {@link Partitions#mayLead}). */
+    private boolean actsAsLeader(String topic, int index) {
+        return this.partitions.get(topic, index).map(this.partitions::mayLead).orElse(true);
+    }
+
     /** Replicas on brokers that are not live (fenced, or unknown to the metadata). */
     static List<Integer> offline(PartitionImage p, java.util.function.IntPredicate live) {
         List<Integer> offline = new ArrayList<>();
@@ -168,17 +176,21 @@ public final class MetadataHandler extends ApiHandler<MetadataRequest, MetadataR
         return offline;
     }
 
-    static MetadataResponse.MetadataResponseTopic describe(TopicImage topic, boolean includeOps,
-                                                           java.util.function.IntPredicate live) {
+    private MetadataResponse.MetadataResponseTopic describe(TopicImage topic, boolean includeOps) {
         List<MetadataResponse.MetadataResponsePartition> partitions = new ArrayList<>();
         for (PartitionImage p : topic.partitions()) {
-            partitions.add(new MetadataResponse.MetadataResponsePartition()
+            MetadataResponse.MetadataResponsePartition described = new MetadataResponse.MetadataResponsePartition()
                 .setPartitionIndex(p.partition())
                 .setLeaderId(p.leader())
                 .setLeaderEpoch(p.leaderEpoch())
                 .setReplicaNodes(new ArrayList<>(p.replicas()))
                 .setIsrNodes(new ArrayList<>(p.isr()))
-                .setOfflineReplicas(offline(p, live)));
+                .setOfflineReplicas(offline(p, brokers::isLive));
+            if (p.leader() == brokers.selfId() && !actsAsLeader(topic.name(), p.partition())) {
+                // Cut off from the controller, this broker no longer leads it, and does not know who does.
+                described.setLeaderId(-1).setErrorCode(ErrorCode.LEADER_NOT_AVAILABLE.code());
+            }
+            partitions.add(described);
         }
         return new MetadataResponse.MetadataResponseTopic()
             .setName(topic.name())

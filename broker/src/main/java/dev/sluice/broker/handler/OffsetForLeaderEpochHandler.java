@@ -38,7 +38,8 @@ public final class OffsetForLeaderEpochHandler
                 OffsetForLeaderEpochResponse.EpochEndOffset r = new OffsetForLeaderEpochResponse.EpochEndOffset()
                     .setPartition(p.partition()).setLeaderEpoch(-1).setEndOffset(-1);
                 results.add(r);
-                PartitionLookup.Found found = lookup.find(t.topic(), p.partition(), p.currentLeaderEpoch());
+                PartitionLookup.Found found = lookup.find(t.topic(), p.partition(), p.currentLeaderEpoch(),
+                    request.replicaId() >= 0);
                 if (found.error() != ErrorCode.NONE) {
                     r.setErrorCode(found.error().code());
                     continue;

@@ -9,7 +9,9 @@ import dev.sluice.wire.message.ErrorCode;
 
 /**
  * The one place a request's partition is resolved: it exists in the metadata, this broker leads
- * it, and the request's leader epoch matches (KIP-320). Authorization of the session's principal
+ * it and may act on that ({@link Partitions#mayLead}: a broker cut off from the controller stops
+ * leading partitions that other brokers may lead by now, though its image still names it), and
+ * the request's leader epoch matches (KIP-320). Authorization of the session's principal
  * for the partition's topic will be checked here too, between finding the topic and its leader,
  * so that handlers never repeat it.
  */
@@ -38,11 +40,16 @@ final class PartitionLookup {
      * epoch than the leader's is UNKNOWN_LEADER_EPOCH, an older one FENCED_LEADER_EPOCH.
      */
     Found find(String topic, int index, int currentLeaderEpoch) {
+        return find(topic, index, currentLeaderEpoch, false);
+    }
+
+    /** As {@link #find(String, int, int)}; {@code fromReplica} as for {@link #find(TopicImage, int, int, boolean, boolean)}. */
+    Found find(String topic, int index, int currentLeaderEpoch, boolean fromReplica) {
         TopicImage image = view.image().topic(topic).orElse(null);
         if (image == null) {
             return new Found(null, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         }
-        return find(image, index, currentLeaderEpoch);
+        return find(image, index, currentLeaderEpoch, false, fromReplica);
     }
 
     /** As {@link #find(String, int, int)}, for a topic the handler has found already (by name or id). */
@@ -56,6 +63,15 @@ final class PartitionLookup {
      * the follower's high watermark).
      */
     Found find(TopicImage topic, int index, int currentLeaderEpoch, boolean followerMayServe) {
+        return find(topic, index, currentLeaderEpoch, followerMayServe, false);
+    }
+
+    /**
+     * As {@link #find(TopicImage, int, int, boolean)}; {@code fromReplica} for a follower's own
+     * requests (replica fetches, OffsetForLeaderEpoch), which a leader out of good standing still
+     * serves: a follower that fetches from it shows it has not moved to another leader.
+     */
+    Found find(TopicImage topic, int index, int currentLeaderEpoch, boolean followerMayServe, boolean fromReplica) {
         PartitionImage meta = index >= 0 && index < topic.partitions().size() ? topic.partitions().get(index) : null;
         Partition partition = partitions.get(topic.name(), index).orElse(null);
         if (partition == null) {
@@ -77,6 +93,10 @@ final class PartitionLookup {
             Partition.Role role = partition.role();
             return meta != null ? new Found(null, ErrorCode.NOT_LEADER_OR_FOLLOWER, meta.leader(), meta.leaderEpoch())
                 : new Found(null, ErrorCode.NOT_LEADER_OR_FOLLOWER, role.leaderId(), role.leaderEpoch());
+        }
+        if (!fromReplica && partition.isLeader() && !partitions.mayLead(partition)) {
+            // Cut off from the controller, and its followers have left: who leads now is unknown here.
+            return new Found(null, ErrorCode.NOT_LEADER_OR_FOLLOWER, -1, -1);
         }
         return new Found(partition, ErrorCode.NONE);
     }

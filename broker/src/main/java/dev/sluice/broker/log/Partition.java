@@ -148,15 +148,15 @@ public final class Partition {
         }
     }
 
-    /** On a leader, what one follower has shown by its fetches. Writer only, but for {@code logEndOffset}. */
+    /** On a leader, what one follower has shown by its fetches. Written on the writer; read anywhere. */
     private static final class Follower {
         /** The fetch offset of its last fetch: it holds everything below; -1 before it fetched. */
         volatile long logEndOffset = -1;
         /** When it last was caught up with this leader, by Kafka's rule (see {@link #followerFetched}). */
         long lastCaughtUpMs;
-        /** The leader's log end offset at its previous fetch, and when that fetch came. */
+        /** The leader's log end offset at its previous fetch, and when that fetch came (0: none yet). */
         long lastFetchLeaderEnd = -1;
-        long lastFetchMs;
+        volatile long lastFetchMs;
 
         Follower(long lastCaughtUpMs) {
             this.lastCaughtUpMs = lastCaughtUpMs;
@@ -267,6 +267,28 @@ public final class Partition {
 
     public boolean isLeader() {
         return role.leader();
+    }
+
+    /**
+     * On a leader: whether every other member of its ISR has fetched from it within the last
+     * {@code windowMs}, so none of them has moved on to a newer leader (true when it is the ISR's
+     * only member). False on a follower. See {@link Partitions#mayLead}.
+     */
+    public boolean followedWithin(long windowMs) {
+        Role current = role;
+        if (!current.leader()) {
+            return false;
+        }
+        long now = clock.millis();
+        for (int replica : current.isr()) {
+            if (replica != current.leaderId()) {
+                Follower f = followers.get(replica);
+                if (f == null || now - f.lastFetchMs > windowMs) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     /** On a leader: the log end offsets its followers last reported, by replica id (empty until replication). */

@@ -91,6 +91,10 @@ public final class Partitions implements MetadataListener, AutoCloseable {
     private final List<Partition.HighWatermarkListener> highWatermarkListeners = new CopyOnWriteArrayList<>();
     /** Who sends a leader's ISR changes to the controller; none on a single broker. */
     private volatile Partition.IsrListener isrListener = (partition, proposal) -> false;
+    /** This broker's standing with the controller; always good on a single broker. */
+    private volatile Standing standing = Standing.SINGLE_NODE;
+    /** See {@link #mayLead}. */
+    private volatile long followedWindowMs;
     private final OffsetCheckpointFile recoveryPoints;
     private final OffsetCheckpointFile logStartOffsets;
     private final OffsetCheckpointFile highWatermarks;
@@ -178,6 +182,82 @@ public final class Partitions implements MetadataListener, AutoCloseable {
     /** Sends the ISR changes leaders want to the controller (the replica manager, in a cluster). */
     public void setIsrListener(Partition.IsrListener listener) {
         isrListener = listener;
+    }
+
+    /**
+     * What a cluster broker knows of its standing with the controller, by which it decides whether
+     * to act on the leaderships its image gives it (see {@link #mayLead}).
+     */
+    public interface Standing {
+        /** A single node is its own controller. */
+        Standing SINGLE_NODE = new Standing() {
+            @Override
+            public boolean inGoodStanding() {
+                return true;
+            }
+
+            @Override
+            public boolean fenced() {
+                return false;
+            }
+        };
+
+        /**
+         * The controller has this broker unfenced and answered it recently enough that it cannot
+         * have fenced it since (within {@code broker.session.timeout.ms} of a heartbeat it answered).
+         */
+        boolean inGoodStanding();
+
+        /** The controller last said this broker is fenced, or it has not registered yet. */
+        boolean fenced();
+    }
+
+    /**
+     * Makes the partitions this broker leads answer clients only while {@link #mayLead} holds.
+     *
+     * @param followedWindowMs how recently each in-sync follower must have fetched for a leader out
+     *                         of good standing to go on leading: a follower that still fetches has
+     *                         not moved to a newer leader
+     */
+    public void serveLeadershipWhile(Standing standing, long followedWindowMs) {
+        this.followedWindowMs = followedWindowMs;
+        this.standing = standing;
+    }
+
+    /**
+     * Whether this broker may act as the leader its image says it is of {@code partition}. Yes while
+     * it is in good standing with the controller. Once it is not (it has been out of touch for a
+     * session timeout, so the controller has most likely fenced it and elected other leaders), only
+     * while every in-sync follower still fetches from it: then none of them has been made leader
+     * (the controller elects from the ISR), as when the whole quorum is down but the brokers can
+     * reach each other, and it goes on serving as Kafka does. Never while the controller has it
+     * fenced: its image may name it leader of partitions that have moved.
+     */
+    public boolean mayLead(Partition partition) {
+        Standing s = standing;
+        return s.inGoodStanding() || (!s.fenced() && partition.followedWithin(followedWindowMs));
+    }
+
+    /**
+     * Whether clients should be told of this broker: it is in good standing, or still may lead
+     * some partition (see {@link #mayLead}). A broker out of good standing that leads nothing it
+     * may act on leaves itself out of its Metadata answers, so that clients ask the others.
+     */
+    public boolean servesClients() {
+        if (standing.inGoodStanding()) {
+            return true;
+        }
+        for (Partition p : partitions.values()) {
+            if (p.isLeader() && mayLead(p)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether this broker is in good standing with the controller (see {@link Standing}). */
+    public boolean inGoodStanding() {
+        return standing.inGoodStanding();
     }
 
     /** This broker's node id: the partitions held here are those whose replicas name it. */

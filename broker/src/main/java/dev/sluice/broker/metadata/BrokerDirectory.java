@@ -3,6 +3,7 @@ package dev.sluice.broker.metadata;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
 
 /**
@@ -20,22 +21,31 @@ public final class BrokerDirectory {
     private final MetadataView view;
     private final boolean cluster;
     private final IntSupplier activeController;
+    private final BooleanSupplier selfServes;
 
-    private BrokerDirectory(BrokerIdentity self, MetadataView view, boolean cluster, IntSupplier activeController) {
+    private BrokerDirectory(BrokerIdentity self, MetadataView view, boolean cluster, IntSupplier activeController,
+                            BooleanSupplier selfServes) {
         this.self = self;
         this.view = view;
         this.cluster = cluster;
         this.activeController = activeController;
+        this.selfServes = selfServes;
     }
 
     /** A single node: itself, always, as the controller too. */
     public static BrokerDirectory singleNode(BrokerIdentity self, MetadataView view) {
-        return new BrokerDirectory(self, view, false, self::nodeId);
+        return new BrokerDirectory(self, view, false, self::nodeId, () -> true);
     }
 
-    /** A cluster node: the registered brokers; {@code activeController} gives the quorum's leader or -1. */
-    public static BrokerDirectory cluster(BrokerIdentity self, MetadataView view, IntSupplier activeController) {
-        return new BrokerDirectory(self, view, true, activeController);
+    /**
+     * A cluster node: the registered brokers; {@code activeController} gives the quorum's leader or
+     * -1. This broker counts as live only while {@code selfServes} too: one cut off from the
+     * controller, whose image may still say it is unfenced, leaves itself out so that clients ask
+     * the others (see {@code Partitions#servesClients}).
+     */
+    public static BrokerDirectory cluster(BrokerIdentity self, MetadataView view, IntSupplier activeController,
+                                          BooleanSupplier selfServes) {
+        return new BrokerDirectory(self, view, true, activeController, selfServes);
     }
 
     public int selfId() {
@@ -58,7 +68,7 @@ public final class BrokerDirectory {
         if (isLive(self.nodeId())) {
             return self.nodeId();
         }
-        return view.image().brokers().values().stream().filter(b -> !b.fenced()).mapToInt(BrokerRegistration::id)
+        return view.image().brokers().values().stream().filter(this::live).mapToInt(BrokerRegistration::id)
             .min().orElse(-1);
     }
 
@@ -85,7 +95,11 @@ public final class BrokerDirectory {
         if (!cluster) {
             return id == self.nodeId();
         }
-        return view.image().broker(id).map(b -> !b.fenced()).orElse(false);
+        return view.image().broker(id).map(this::live).orElse(false);
+    }
+
+    private boolean live(BrokerRegistration b) {
+        return !b.fenced() && (b.id() != self.nodeId() || selfServes.getAsBoolean());
     }
 
     private List<Node> brokers(String listener, boolean withFenced) {
@@ -94,7 +108,7 @@ public final class BrokerDirectory {
         }
         List<Node> nodes = new ArrayList<>();
         for (BrokerRegistration b : view.image().brokers().values()) {
-            if (withFenced || !b.fenced()) {
+            if (withFenced || live(b)) {
                 node(b, listener).ifPresent(nodes::add);
             }
         }
