@@ -319,7 +319,7 @@ public final class SluiceBroker implements AutoCloseable {
                 ClusterNode node = clusterNode;
                 // A follower fetches at least every replica.fetch.wait.max.ms; one silent for two of
                 // those (or a heartbeat interval) is taken to have left.
-                partitions.serveLeadershipWhile(node.standing(), Math.max(
+                partitions.serveLeadershipWhile(node::inGoodStanding, Math.max(
                     2L * config.getInt(BrokerConfigKeys.REPLICA_FETCH_WAIT_MAX_MS),
                     config.getInt(BrokerConfigKeys.BROKER_HEARTBEAT_INTERVAL_MS)));
                 fetchers = new ReplicaFetchers(node.peers(), nodeId, node::brokerEpoch,

@@ -1083,7 +1083,8 @@ public final class PartitionLog implements AutoCloseable {
      * (a cut that the indexes got ahead of is rebuilt), cuts the epochs to the recovered end and
      * the owner's producer-state load drops snapshots above it. A log left longer than asked is
      * still a log the leader wrote; the follower truncates again when it next learns where it
-     * diverged.
+     * diverged. At or past the log end nothing is removed, but the epochs that begin at the log
+     * end, with no record under them, are forgotten.
      *
      * @return whether anything was removed
      */
@@ -1093,6 +1094,16 @@ public final class PartitionLog implements AutoCloseable {
             throw new IllegalArgumentException("cannot truncate to negative offset " + offset);
         }
         if (offset >= end.nextOffset()) {
+            // No record to cut. But an epoch this log began at its end without a record written
+            // under it (the replica led for a moment) must go: kept, it would still be this log's
+            // latest epoch, which the leader does not know, and the follower would be told where
+            // it diverged again and again without anything to cut.
+            try {
+                epochs.truncateFromEnd(end.nextOffset());
+            } catch (IOException e) {
+                failed = true;
+                throw new LogStorageException("cannot write the leader-epoch checkpoint of " + dir, e);
+            }
             return false;
         }
         try {

@@ -409,6 +409,20 @@ class PartitionLogFollowerTest {
     }
 
     @Test
+    void truncatingAtTheLogEndForgetsAnEpochBegunThereWithoutARecord() {
+        Replica replica = open();
+        replica.log().appendAsFollower(fetched(0, 1, 1, 3, 3), replica.producers());
+        // Leader for a moment: the epoch is recorded at the log end, and nothing is written under it.
+        replica.log().assignLeaderEpoch(5);
+        assertEquals(OptionalInt.of(5), replica.log().latestEpoch());
+
+        assertFalse(replica.log().truncateTo(40, replica.producers()), "no record is cut");
+        assertEquals(40, replica.log().logEndOffset());
+        assertEquals(OptionalInt.of(3), replica.log().latestEpoch(), "the empty epoch is gone, as in Kafka");
+        assertEquals(List.of(new Entry(1, 0), new Entry(3, 20)), replica.log().leaderEpochs().entries());
+    }
+
+    @Test
     void afterTruncationProducerStateDeduplicatesExactlyFromASnapshot() throws IOException {
         Replica replica = open();
         replica.log().appendAsFollower(fetched(0, 1, 1, 1, 1, 1, 1), replica.producers());

@@ -2,7 +2,6 @@ package dev.sluice.broker.cluster;
 
 import dev.sluice.broker.config.BrokerConfig;
 import dev.sluice.broker.handler.RequestDispatcher;
-import dev.sluice.broker.log.Partitions;
 import dev.sluice.broker.metadata.BrokerIdentity;
 import dev.sluice.broker.metadata.BrokerRegistration;
 import dev.sluice.broker.metadata.ClusterSettings;
@@ -306,21 +305,10 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
         return l != null && !l.isFenced();
     }
 
-    /** This broker's standing with the controller (see {@link BrokerLifecycle#inGoodStanding}). */
-    public Partitions.Standing standing() {
-        return new Partitions.Standing() {
-            @Override
-            public boolean inGoodStanding() {
-                BrokerLifecycle l = lifecycle;
-                return l != null && l.inGoodStanding();
-            }
-
-            @Override
-            public boolean fenced() {
-                BrokerLifecycle l = lifecycle;
-                return l == null || l.isFenced();
-            }
-        };
+    /** See {@link BrokerLifecycle#inGoodStanding}; false until this broker has registered. */
+    public boolean inGoodStanding() {
+        BrokerLifecycle l = lifecycle;
+        return l != null && l.inGoodStanding();
     }
 
     /** Keeps the inter-broker client pointed at every registered broker's inter-broker endpoint. */

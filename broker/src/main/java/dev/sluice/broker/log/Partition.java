@@ -61,6 +61,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Partition {
     private static final Logger logger = LoggerFactory.getLogger(Partition.class);
+    private static final long OUT_OF_SYNC_LOG_INTERVAL_MS = 5_000;
     private final String topic;
     private final Uuid topicId;
     private final int index;
@@ -105,6 +106,8 @@ public final class Partition {
     private final ArrayDeque<long[]> uncommitted = new ArrayDeque<>();
     private static final int MAX_UNCOMMITTED_APPENDS = 1024;
     private volatile boolean offline;
+    /** Whether this broker last refused to act on its leadership of this partition; see {@link #actsAsLeader}. */
+    private volatile boolean stoppedLeading;
     private volatile TopicSettings.Tiering tiering;
     private volatile RemoteLog remote;
     private volatile Tiering.Reads remoteReads;
@@ -157,6 +160,8 @@ public final class Partition {
         /** The leader's log end offset at its previous fetch, and when that fetch came (0: none yet). */
         long lastFetchLeaderEnd = -1;
         volatile long lastFetchMs;
+        /** When it was last logged as fetching without joining the ISR (debug only). */
+        long lastOutOfSyncLogMs;
 
         Follower(long lastCaughtUpMs) {
             this.lastCaughtUpMs = lastCaughtUpMs;
@@ -275,20 +280,49 @@ public final class Partition {
      * only member). False on a follower. See {@link Partitions#mayLead}.
      */
     public boolean followedWithin(long windowMs) {
+        return silentFollower(windowMs) < 0;
+    }
+
+    /** On a leader: an in-sync follower that has not fetched within {@code windowMs}, -1 if none (see {@link #followedWithin}). */
+    private int silentFollower(long windowMs) {
         Role current = role;
         if (!current.leader()) {
-            return false;
+            return current.leaderId();
         }
         long now = clock.millis();
         for (int replica : current.isr()) {
             if (replica != current.leaderId()) {
                 Follower f = followers.get(replica);
                 if (f == null || now - f.lastFetchMs > windowMs) {
-                    return false;
+                    return replica;
                 }
             }
         }
-        return true;
+        return -1;
+    }
+
+    /**
+     * Records whether this broker acts on its leadership of this partition now (see
+     * {@link Partitions#mayLead}) and logs each change, with why, once.
+     */
+    void actsAsLeader(boolean acts, long windowMs) {
+        if (acts == !stoppedLeading) {
+            return;
+        }
+        synchronized (this) {
+            if (acts == !stoppedLeading) {
+                return;
+            }
+            stoppedLeading = !acts;
+        }
+        if (acts) {
+            logger.info("Acting as the leader of {} again", this);
+        } else {
+            int silent = silentFollower(windowMs);
+            logger.info("Not acting as the leader of {} (leader epoch {}): this broker is not in good standing with "
+                + "the controller{}", this, role.leaderEpoch(), silent >= 0 ? ", and in-sync follower " + silent
+                + " has not fetched from it within " + windowMs + " ms" : "");
+        }
     }
 
     /** On a leader: the log end offsets its followers last reported, by replica id (empty until replication). */
@@ -607,11 +641,17 @@ public final class Partition {
             f.lastFetchMs = now;
             f.logEndOffset = fetchOffset;
             advanceHighWatermark();
-            if (pendingIsr == null && !current.isr().contains(replicaId) && fetchOffset >= highWatermark
-                && fetchOffset >= leaderEpochStartOffset) {
-                List<Integer> grown = new ArrayList<>(current.isr());
-                grown.add(replicaId);
-                propose(current, grown);
+            if (!current.isr().contains(replicaId)) {
+                if (pendingIsr == null && fetchOffset >= highWatermark && fetchOffset >= leaderEpochStartOffset) {
+                    List<Integer> grown = new ArrayList<>(current.isr());
+                    grown.add(replicaId);
+                    propose(current, grown);
+                } else if (logger.isDebugEnabled() && now - f.lastOutOfSyncLogMs >= OUT_OF_SYNC_LOG_INTERVAL_MS) {
+                    f.lastOutOfSyncLogMs = now;
+                    logger.debug("{}: follower {} at {} is not added to the ISR {} yet (high watermark {}, leader "
+                        + "epoch {} began at {}, pending change {})", this, replicaId, fetchOffset, current.isr(),
+                        highWatermark, current.leaderEpoch(), leaderEpochStartOffset, pendingIsr);
+                }
             }
             return null;
         });
@@ -793,6 +833,11 @@ public final class Partition {
 
     private void truncate(long offset) {
         if (offset >= log.logEndOffset()) {
+            // No record to cut, but an epoch this replica began at its log end without writing
+            // under it (it led for a moment) goes, as in Kafka: else it would name that epoch as its
+            // last one in every fetch, and the leader, which never had it, would answer with the
+            // same divergence forever.
+            guarded(() -> log.truncateTo(offset, producers));
             return;
         }
         logger.info("Truncating {} to offset {} (log end {}), where it diverged from its leader", this, offset,

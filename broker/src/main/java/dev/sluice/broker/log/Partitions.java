@@ -36,6 +36,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -91,8 +92,8 @@ public final class Partitions implements MetadataListener, AutoCloseable {
     private final List<Partition.HighWatermarkListener> highWatermarkListeners = new CopyOnWriteArrayList<>();
     /** Who sends a leader's ISR changes to the controller; none on a single broker. */
     private volatile Partition.IsrListener isrListener = (partition, proposal) -> false;
-    /** This broker's standing with the controller; always good on a single broker. */
-    private volatile Standing standing = Standing.SINGLE_NODE;
+    /** Whether this broker is in good standing with the controller (see {@link #mayLead}); always on a single node. */
+    private volatile BooleanSupplier standing = () -> true;
     /** See {@link #mayLead}. */
     private volatile long followedWindowMs;
     private final OffsetCheckpointFile recoveryPoints;
@@ -185,57 +186,39 @@ public final class Partitions implements MetadataListener, AutoCloseable {
     }
 
     /**
-     * What a cluster broker knows of its standing with the controller, by which it decides whether
-     * to act on the leaderships its image gives it (see {@link #mayLead}).
-     */
-    public interface Standing {
-        /** A single node is its own controller. */
-        Standing SINGLE_NODE = new Standing() {
-            @Override
-            public boolean inGoodStanding() {
-                return true;
-            }
-
-            @Override
-            public boolean fenced() {
-                return false;
-            }
-        };
-
-        /**
-         * The controller has this broker unfenced and answered it recently enough that it cannot
-         * have fenced it since (within {@code broker.session.timeout.ms} of a heartbeat it answered).
-         */
-        boolean inGoodStanding();
-
-        /** The controller last said this broker is fenced, or it has not registered yet. */
-        boolean fenced();
-    }
-
-    /**
      * Makes the partitions this broker leads answer clients only while {@link #mayLead} holds.
      *
+     * @param inGoodStanding whether the controller has this broker unfenced and cannot have fenced
+     *                       it since (within {@code broker.session.timeout.ms} of a heartbeat it
+     *                       answered); always true on a single node
      * @param followedWindowMs how recently each in-sync follower must have fetched for a leader out
      *                         of good standing to go on leading: a follower that still fetches has
      *                         not moved to a newer leader
      */
-    public void serveLeadershipWhile(Standing standing, long followedWindowMs) {
+    public void serveLeadershipWhile(BooleanSupplier inGoodStanding, long followedWindowMs) {
         this.followedWindowMs = followedWindowMs;
-        this.standing = standing;
+        this.standing = inGoodStanding;
     }
 
     /**
      * Whether this broker may act as the leader its image says it is of {@code partition}. Yes while
-     * it is in good standing with the controller. Once it is not (it has been out of touch for a
-     * session timeout, so the controller has most likely fenced it and elected other leaders), only
-     * while every in-sync follower still fetches from it: then none of them has been made leader
-     * (the controller elects from the ISR), as when the whole quorum is down but the brokers can
-     * reach each other, and it goes on serving as Kafka does. Never while the controller has it
-     * fenced: its image may name it leader of partitions that have moved.
+     * it is in good standing with the controller. When it is not, only while every in-sync follower
+     * fetches from it at its leader epoch: the controller elects only from the ISR, so then none of
+     * them has been made leader instead. That covers a broker cut off from the controller (its
+     * session has lapsed, the controller has most likely fenced it and elected other leaders,
+     * whose followers no longer fetch from it), the whole quorum being down while the brokers reach
+     * each other (it goes on serving, as Kafka does), and a broker started again whose new
+     * registration waits for its old session to end (its image may name it leader at an epoch the
+     * followers have left).
      */
     public boolean mayLead(Partition partition) {
-        Standing s = standing;
-        return s.inGoodStanding() || (!s.fenced() && partition.followedWithin(followedWindowMs));
+        if (standing.getAsBoolean()) {
+            partition.actsAsLeader(true, followedWindowMs);
+            return true;
+        }
+        boolean acts = partition.followedWithin(followedWindowMs);
+        partition.actsAsLeader(acts, followedWindowMs);
+        return acts;
     }
 
     /**
@@ -244,7 +227,7 @@ public final class Partitions implements MetadataListener, AutoCloseable {
      * may act on leaves itself out of its Metadata answers, so that clients ask the others.
      */
     public boolean servesClients() {
-        if (standing.inGoodStanding()) {
+        if (standing.getAsBoolean()) {
             return true;
         }
         for (Partition p : partitions.values()) {
@@ -253,11 +236,6 @@ public final class Partitions implements MetadataListener, AutoCloseable {
             }
         }
         return false;
-    }
-
-    /** Whether this broker is in good standing with the controller (see {@link Standing}). */
-    public boolean inGoodStanding() {
-        return standing.inGoodStanding();
     }
 
     /** This broker's node id: the partitions held here are those whose replicas name it. */

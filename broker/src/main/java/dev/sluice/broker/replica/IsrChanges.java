@@ -82,6 +82,8 @@ public final class IsrChanges implements Partition.IsrListener, AutoCloseable {
             if (epoch < 0) {
                 // Not (yet) an unfenced broker in this node's metadata: the controller would refuse it
                 // as INELIGIBLE_REPLICA. The follower's next fetch asks again, as Kafka's leader does.
+                log.debug("Not asking to change the ISR of {} to {}: broker {} is not an active broker in this "
+                    + "node's metadata", partition, proposal.isr(), id);
                 return false;
             }
             members.add(new AlterPartitionRequest.BrokerState().setBrokerId(id).setBrokerEpoch(epoch));
