@@ -23,11 +23,11 @@ import dev.sluice.wire.message.FetchResponse;
 import dev.sluice.wire.record.MemoryRecords;
 import dev.sluice.wire.record.Records;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.RejectedExecutionException;
@@ -143,27 +143,35 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
 
     /**
      * One partition's read; {@code leaderId}/{@code leaderEpoch} name the leader with
-     * NOT_LEADER_OR_FOLLOWER; {@code diverging} is where a follower's log left this one's, or null.
+     * NOT_LEADER_OR_FOLLOWER; {@code diverging} is where a follower's log left this one's, or null;
+     * {@code waitMark} is the partition's byte count a parked fetch waits to see grow (appended
+     * bytes for a follower, committed for a consumer) as taken before the read, -1 when unread.
      */
     private record Result(FetchSessions.Entry entry, Partition partition, ErrorCode error, Records records,
                           long highWatermark, long lastStableOffset, long logStartOffset, int leaderId, int leaderEpoch,
-                          LeaderEpochCheckpoint.EpochEnd diverging, int preferredReadReplica) {
+                          LeaderEpochCheckpoint.EpochEnd diverging, int preferredReadReplica, long waitMark) {
         Result(FetchSessions.Entry entry, Partition partition, ErrorCode error, Records records, long highWatermark,
                long lastStableOffset, long logStartOffset, int leaderId, int leaderEpoch,
                LeaderEpochCheckpoint.EpochEnd diverging) {
             this(entry, partition, error, records, highWatermark, lastStableOffset, logStartOffset, leaderId,
-                leaderEpoch, diverging, -1);
+                leaderEpoch, diverging, -1, -1);
+        }
+
+        Result(FetchSessions.Entry entry, Partition partition, ErrorCode error, Records records, long highWatermark,
+               long lastStableOffset, long logStartOffset, long waitMark) {
+            this(entry, partition, error, records, highWatermark, lastStableOffset, logStartOffset, -1, -1, null, -1,
+                waitMark);
         }
 
         Result(FetchSessions.Entry entry, Partition partition, ErrorCode error, Records records, long highWatermark,
                long lastStableOffset, long logStartOffset) {
-            this(entry, partition, error, records, highWatermark, lastStableOffset, logStartOffset, -1, -1, null);
+            this(entry, partition, error, records, highWatermark, lastStableOffset, logStartOffset, -1);
         }
 
         /** This result, telling the client to read from {@code replica} instead (KIP-392). */
         Result preferring(int replica) {
             return new Result(entry, partition, error, records, highWatermark, lastStableOffset, logStartOffset,
-                leaderId, leaderEpoch, diverging, replica);
+                leaderId, leaderEpoch, diverging, replica, waitMark);
         }
     }
 
@@ -253,7 +261,8 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
         return recorded.thenCompose(ignored -> read(plan, request)).thenCompose(results -> {
             long bytes = 0;
             boolean answerNow = false;
-            Set<Partition> watched = new LinkedHashSet<>();
+            // Each partition's byte count from before its read: what lands while a read runs wakes the park.
+            Map<Partition, Long> watched = new LinkedHashMap<>();
             for (Result r : results) {
                 bytes += r.records().sizeInBytes();
                 answerNow |= r.error() != ErrorCode.NONE || r.diverging() != null
@@ -262,7 +271,7 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
                     || plan.fromFollower() && r.partition() != null && r.highWatermark() > r.entry().replicaHighWatermark
                     && !heldBack(r.partition(), plan.replicaId());
                 if (r.partition() != null) {
-                    watched.add(r.partition());
+                    watched.merge(r.partition(), r.waitMark(), Math::min);
                 }
             }
             if (bytes >= request.minBytes() || maxWaitMs <= 0 || answerNow || watched.isEmpty()) {
@@ -510,6 +519,8 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
      */
     private static Result readOne(FetchSessions.Entry e, Partition partition, int maxBytes, boolean minOneBatch,
                                   boolean follower) {
+        // Taken first: bytes that land during the read wake a fetch that parks after it.
+        long mark = follower ? partition.appendedBytes() : partition.committedBytes();
         Records records = MemoryRecords.EMPTY;
         ErrorCode error = ErrorCode.NONE;
         long hw = partition.highWatermark();
@@ -528,7 +539,7 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
         } catch (LogStorageException storage) {
             error = ErrorCode.KAFKA_STORAGE_ERROR;
         }
-        return new Result(e, partition, error, records, hw, partition.lastStableOffset(), start);
+        return new Result(e, partition, error, records, hw, partition.lastStableOffset(), start, mark);
     }
 
     /**

@@ -155,12 +155,15 @@ public final class Partition {
     private static final class Follower {
         /** The fetch offset of its last fetch: it holds everything below; -1 before it fetched. */
         volatile long logEndOffset = -1;
-        /** When it last was caught up with this leader, by Kafka's rule (see {@link #followerFetched}). */
-        long lastCaughtUpMs;
+        /**
+         * When it last was caught up with this leader, by Kafka's rule (see {@link #followerFetched}).
+         * Volatile, like the two below: an idle follower's fetch sets them off the writer.
+         */
+        volatile long lastCaughtUpMs;
         /** The leader's log end offset at its previous fetch, and when that fetch came (0: none yet). */
-        long lastFetchLeaderEnd = -1;
+        volatile long lastFetchLeaderEnd = -1;
         volatile long lastFetchMs;
-        /** When it was last logged as fetching without joining the ISR (debug only). */
+        /** When it was last logged as fetching without joining the ISR (debug only; writer only). */
         long lastOutOfSyncLogMs;
 
         Follower(long lastCaughtUpMs) {
@@ -622,8 +625,25 @@ public final class Partition {
      * this leader epoch). Kafka's rule for being caught up: a fetch at or past the leader's log end
      * is caught up now; one at or past the leader's log end at the follower's previous fetch was
      * caught up at that previous fetch. Ignored on a follower and for the leader itself.
+     *
+     * <p>An in-sync follower that fetches again from the offset it last reported, which is still
+     * this log's end, changes nothing but its caught-up time: that is recorded on the calling
+     * thread, without a task for the writer. Most partitions of a replica fetch are such idle ones,
+     * and each would otherwise wait its turn behind the writer's appends. Another fetch from the same
+     * follower cannot race it: a follower has one fetch of a partition out at a time, answered only
+     * after this returns.
      */
     public CompletableFuture<Void> followerFetched(int replicaId, long fetchOffset) {
+        Role held = role;
+        Follower idle = followers.get(replicaId);
+        if (idle != null && held.leader() && replicaId != held.leaderId() && held.isr().contains(replicaId)
+            && idle.logEndOffset == fetchOffset && fetchOffset == log.logEndOffset()) {
+            long at = clock.millis();
+            idle.lastCaughtUpMs = Math.max(idle.lastCaughtUpMs, at);
+            idle.lastFetchLeaderEnd = fetchOffset;
+            idle.lastFetchMs = at;
+            return CompletableFuture.completedFuture(null);
+        }
         return onWriter(() -> {
             Role current = role;
             if (!current.leader() || replicaId == current.leaderId()) {

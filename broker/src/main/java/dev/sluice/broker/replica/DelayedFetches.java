@@ -3,6 +3,7 @@ package dev.sluice.broker.replica;
 import dev.sluice.broker.log.Partition;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Executor;
 
 /**
@@ -64,12 +65,16 @@ public final class DelayedFetches extends PartitionPurgatory {
         private final Runnable onComplete;
         private final boolean appended;
 
-        Fetch(List<Partition> partitions, long bytesNeeded, boolean appended, Runnable onComplete) {
+        /**
+         * @param marks each partition's byte count when its read began, or null (or a negative
+         *     entry) to take it now
+         */
+        Fetch(List<Partition> partitions, long[] marks, long bytesNeeded, boolean appended, Runnable onComplete) {
             this.partitions = partitions;
             this.appended = appended;
             this.committedAtStart = new long[partitions.size()];
             for (int i = 0; i < committedAtStart.length; i++) {
-                committedAtStart[i] = bytes(partitions.get(i));
+                committedAtStart[i] = marks != null && marks[i] >= 0 ? marks[i] : bytes(partitions.get(i));
             }
             this.bytesNeeded = bytesNeeded;
             this.onComplete = onComplete;
@@ -96,23 +101,49 @@ public final class DelayedFetches extends PartitionPurgatory {
 
     /**
      * Parks a fetch on {@code partitions} until {@code bytesNeeded} more bytes are committed in
-     * them or {@code maxWaitMs} passes; then runs {@code onComplete} once, on the executor.
+     * them or {@code maxWaitMs} passes; then runs {@code onComplete} once, on the executor. Counts
+     * from now: what was committed between the caller's read and this call does not wake it (see
+     * {@link #await(Map, long, long, Runnable)}).
      */
     public Parked await(Collection<Partition> partitions, long bytesNeeded, long maxWaitMs, Runnable onComplete) {
-        List<Partition> watched = List.copyOf(partitions);
-        Fetch fetch = new Fetch(watched, Math.max(1, bytesNeeded), false, onComplete);
-        operations.completeOrWatch(fetch, watched, maxWaitMs);
-        return fetch::forget;
+        return park(List.copyOf(partitions), null, bytesNeeded, false, maxWaitMs, onComplete);
+    }
+
+    /**
+     * Parks a fetch as {@link #await(Collection, long, long, Runnable)}, counting from {@code marks}:
+     * each partition's {@link Partition#committedBytes} taken before the caller read it. Bytes
+     * committed while the read ran then count, so a fetch that read just before a commit is not
+     * left waiting for a later one (or for its whole {@code maxWaitMs}).
+     */
+    public Parked await(Map<Partition, Long> marks, long bytesNeeded, long maxWaitMs, Runnable onComplete) {
+        return park(List.copyOf(marks.keySet()), values(marks), bytesNeeded, false, maxWaitMs, onComplete);
     }
 
     /**
      * A follower's fetch on a leader: parks until {@code bytesNeeded} more bytes are appended to
-     * {@code partitions} (committed or not) or {@code maxWaitMs} passes.
+     * the partitions (committed or not) or {@code maxWaitMs} passes, counting from {@code marks},
+     * each partition's {@link Partition#appendedBytes} taken before the caller read it: an append
+     * that lands while the read runs wakes the fetch at once, rather than leaving the follower (and
+     * every {@code acks=all} produce waiting on it) for {@code replica.fetch.wait.max.ms}.
      */
-    public Parked awaitAppended(Collection<Partition> partitions, long bytesNeeded, long maxWaitMs, Runnable onComplete) {
-        List<Partition> watched = List.copyOf(partitions);
-        Fetch fetch = new Fetch(watched, Math.max(1, bytesNeeded), true, onComplete);
-        replicaFetches.completeOrWatch(fetch, watched, maxWaitMs);
+    public Parked awaitAppended(Map<Partition, Long> marks, long bytesNeeded, long maxWaitMs, Runnable onComplete) {
+        return park(List.copyOf(marks.keySet()), values(marks), bytesNeeded, true, maxWaitMs, onComplete);
+    }
+
+    private Parked park(List<Partition> watched, long[] marks, long bytesNeeded, boolean appended, long maxWaitMs,
+                        Runnable onComplete) {
+        Fetch fetch = new Fetch(watched, marks, Math.max(1, bytesNeeded), appended, onComplete);
+        (appended ? replicaFetches : operations).completeOrWatch(fetch, watched, maxWaitMs);
         return fetch::forget;
+    }
+
+    /** The marks in key order (a map's keys and values iterate alike). */
+    private static long[] values(Map<Partition, Long> marks) {
+        long[] values = new long[marks.size()];
+        int i = 0;
+        for (long mark : marks.values()) {
+            values[i++] = mark;
+        }
+        return values;
     }
 }

@@ -113,6 +113,10 @@ public final class ReplicaFetchers implements AutoCloseable {
     private record FetcherKey(int leaderId, int slot) {
     }
 
+    /** A partition of a fetch, as its answer names it. */
+    private record SentKey(String topic, int index) {
+    }
+
     private final InterBrokerClient client;
     private final int nodeId;
     private final LongSupplier brokerEpoch;
@@ -412,17 +416,17 @@ public final class ReplicaFetchers implements AutoCloseable {
                 log.info("Replica fetches from broker {} work again", leaderId);
                 failing = false;
             }
-            Map<String, Partition> byName = new HashMap<>();
+            Map<SentKey, Partition> byName = new HashMap<>();
             Map<dev.sluice.wire.codec.Uuid, String> names = new HashMap<>();
             for (Partition p : sent.keySet()) {
-                byName.put(p.topic() + "-" + p.index(), p);
+                byName.put(new SentKey(p.topic(), p.index()), p);
                 names.put(p.topicId(), p.topic());
             }
             List<CompletableFuture<?>> steps = new ArrayList<>();
             for (FetchResponse.FetchableTopicResponse t : response.responses()) {
                 String topic = t.topic() == null || t.topic().isEmpty() ? names.get(t.topicId()) : t.topic();
                 for (FetchResponse.PartitionData data : t.partitions()) {
-                    Partition p = byName.get(topic + "-" + data.partitionIndex());
+                    Partition p = byName.get(new SentKey(topic, data.partitionIndex()));
                     State s = p == null ? null : states.get(p);
                     if (s == null || s != sent.get(p)) {
                         continue; // removed or moved to another epoch while the fetch was out

@@ -149,6 +149,31 @@ class ReplicasTest {
     }
 
     @Test
+    void anAppendBetweenAFollowersReadAndItsParkWakesItAtOnce() {
+        Partition p = start(image(1, 0, List.of(1, 2)));
+        // The follower's read found nothing; the append lands before the fetch parks.
+        long markBeforeRead = p.appendedBytes();
+        p.append(batch(5)).join();
+        AtomicInteger completed = new AtomicInteger();
+        fetches.awaitAppended(Map.of(p, markBeforeRead), 1, 60_000, completed::incrementAndGet);
+        assertEquals(1, completed.get(), "the append after the read counts for the fetch that read before it");
+        assertEquals(0, fetches.waitingCount());
+    }
+
+    @Test
+    void aCommitBetweenAConsumersReadAndItsParkWakesItAtOnce() {
+        Partition p = start(image(1, 0, List.of(1)));
+        long markBeforeRead = p.committedBytes();
+        p.append(batch(5)).join();
+        AtomicInteger completed = new AtomicInteger();
+        fetches.await(Map.of(p, markBeforeRead), 1, 60_000, completed::incrementAndGet);
+        assertEquals(1, completed.get(), "the commit after the read counts for the fetch that read before it");
+        AtomicInteger later = new AtomicInteger();
+        fetches.await(Map.of(p, p.committedBytes()), 1, 60_000, later::incrementAndGet);
+        assertEquals(0, later.get(), "nothing committed since this fetch's read");
+    }
+
+    @Test
     void aPartitionMadeFollowerRefusesProduceAndAnswersWhatWaitedOnIt() throws Exception {
         Partition p = start(image(1, 0, List.of(1, 2)));
         await(() -> announced.contains("leader t-0 0"), "leadership at start-up was not announced");
