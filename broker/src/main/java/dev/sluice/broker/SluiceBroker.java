@@ -378,7 +378,7 @@ public final class SluiceBroker implements AutoCloseable {
                 new MetadataHandler(view, controller, directory, partitions,
                     config.getBoolean(BrokerConfigKeys.AUTO_CREATE_TOPICS_ENABLE)),
                 new DescribeClusterHandler(view, directory),
-                new DescribeTopicPartitionsHandler(view),
+                new DescribeTopicPartitionsHandler(view, directory, partitions),
                 new DescribeConfigsHandler(view, nodeId, resolver),
                 new FindCoordinatorHandler(groups, directory),
                 new JoinGroupHandler(groups),

@@ -1,5 +1,7 @@
 package dev.sluice.broker.handler;
 
+import dev.sluice.broker.log.Partitions;
+import dev.sluice.broker.metadata.BrokerDirectory;
 import dev.sluice.broker.metadata.MetadataImage;
 import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.metadata.PartitionImage;
@@ -17,16 +19,19 @@ import java.util.concurrent.CompletableFuture;
  * DescribeTopicPartitions (key 75), v0 (KIP-966). Topics in name order (all of them when the
  * request names none), at most {@code response_partition_limit} partitions per response; when the
  * limit cuts a listing short, {@code next_cursor} says where the next request should start. Named
- * topics that do not exist are reported with UNKNOWN_TOPIC_OR_PARTITION. Eligible leader replicas
+ * topics that do not exist are reported with UNKNOWN_TOPIC_OR_PARTITION. Leaders and offline
+ * replicas are reported as Metadata reports them ({@link ReportedPartitions}). Eligible leader replicas
  * (KIP-966) are not tracked: those lists are sent empty, which clients read as "none".
  */
 public final class DescribeTopicPartitionsHandler
         extends ApiHandler<DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse> {
     private final MetadataView view;
+    private final ReportedPartitions reported;
 
-    public DescribeTopicPartitionsHandler(MetadataView view) {
+    public DescribeTopicPartitionsHandler(MetadataView view, BrokerDirectory brokers, Partitions partitions) {
         super(ApiKey.DESCRIBE_TOPIC_PARTITIONS, 0, 0);
         this.view = view;
+        this.reported = new ReportedPartitions(brokers, partitions);
     }
 
     @Override
@@ -65,10 +70,12 @@ public final class DescribeTopicPartitionsHandler
             int p = from;
             for (; p < topic.partitions().size() && budget > 0; p++, budget--) {
                 PartitionImage partition = topic.partitions().get(p);
+                int leader = reported.leader(name, partition);
                 partitions.add(new DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponsePartition()
-                    .setPartitionIndex(partition.partition()).setLeaderId(partition.leader())
+                    .setErrorCode(leader < 0 && partition.leader() >= 0 ? ErrorCode.LEADER_NOT_AVAILABLE.code() : 0)
+                    .setPartitionIndex(partition.partition()).setLeaderId(leader)
                     .setLeaderEpoch(partition.leaderEpoch()).setReplicaNodes(new ArrayList<>(partition.replicas()))
-                    .setIsrNodes(new ArrayList<>(partition.isr())).setOfflineReplicas(new ArrayList<>())
+                    .setIsrNodes(new ArrayList<>(partition.isr())).setOfflineReplicas(reported.offline(partition))
                     .setEligibleLeaderReplicas(new ArrayList<>()).setLastKnownElr(new ArrayList<>()));
             }
             topics.add(new DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponseTopic().setName(name)

@@ -45,14 +45,14 @@ public final class MetadataHandler extends ApiHandler<MetadataRequest, MetadataR
     private final MetadataView view;
     private final Controller controller;
     private final BrokerDirectory brokers;
-    private final Partitions partitions;
+    private final ReportedPartitions reported;
     private final boolean autoCreate;
 
     public MetadataHandler(MetadataView view, Controller controller, BrokerDirectory brokers, Partitions partitions,
                            boolean autoCreateTopicsEnable) {
         super(ApiKey.METADATA, 0, 13);
         this.view = view;
-        this.partitions = partitions;
+        this.reported = new ReportedPartitions(brokers, partitions);
         this.controller = controller;
         this.brokers = brokers;
         this.autoCreate = autoCreateTopicsEnable;
@@ -160,37 +160,19 @@ public final class MetadataHandler extends ApiHandler<MetadataRequest, MetadataR
             .setClusterAuthorizedOperations(AuthorizedOperations.cluster(request.includeClusterAuthorizedOperations()));
     }
 
-    /** Whether this broker acts as the leader its image says it is (see {@link Partitions#mayLead}). */
-    private boolean actsAsLeader(String topic, int index) {
-        return this.partitions.get(topic, index).map(this.partitions::mayLead).orElse(true);
-    }
-
-    /** Replicas on brokers that are not live (fenced, or unknown to the metadata). */
-    static List<Integer> offline(PartitionImage p, java.util.function.IntPredicate live) {
-        List<Integer> offline = new ArrayList<>();
-        for (int replica : p.replicas()) {
-            if (!live.test(replica)) {
-                offline.add(replica);
-            }
-        }
-        return offline;
-    }
-
     private MetadataResponse.MetadataResponseTopic describe(TopicImage topic, boolean includeOps) {
         List<MetadataResponse.MetadataResponsePartition> partitions = new ArrayList<>();
         for (PartitionImage p : topic.partitions()) {
-            MetadataResponse.MetadataResponsePartition described = new MetadataResponse.MetadataResponsePartition()
+            int leader = reported.leader(topic.name(), p);
+            partitions.add(new MetadataResponse.MetadataResponsePartition()
                 .setPartitionIndex(p.partition())
-                .setLeaderId(p.leader())
+                // No leader named: this broker may no longer lead it, and does not know who does.
+                .setErrorCode(leader < 0 && p.leader() >= 0 ? ErrorCode.LEADER_NOT_AVAILABLE.code() : 0)
+                .setLeaderId(leader)
                 .setLeaderEpoch(p.leaderEpoch())
                 .setReplicaNodes(new ArrayList<>(p.replicas()))
                 .setIsrNodes(new ArrayList<>(p.isr()))
-                .setOfflineReplicas(offline(p, brokers::isLive));
-            if (p.leader() == brokers.selfId() && !actsAsLeader(topic.name(), p.partition())) {
-                // Cut off from the controller, this broker no longer leads it, and does not know who does.
-                described.setLeaderId(-1).setErrorCode(ErrorCode.LEADER_NOT_AVAILABLE.code());
-            }
-            partitions.add(described);
+                .setOfflineReplicas(reported.offline(p)));
         }
         return new MetadataResponse.MetadataResponseTopic()
             .setName(topic.name())
