@@ -26,18 +26,21 @@ import java.util.concurrent.CompletableFuture;
 public final class DescribeTopicPartitionsHandler
         extends ApiHandler<DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse> {
     private final MetadataView view;
-    private final ReportedPartitions reported;
+    private final BrokerDirectory brokers;
+    private final Partitions partitions;
 
     public DescribeTopicPartitionsHandler(MetadataView view, BrokerDirectory brokers, Partitions partitions) {
         super(ApiKey.DESCRIBE_TOPIC_PARTITIONS, 0, 0);
         this.view = view;
-        this.reported = new ReportedPartitions(brokers, partitions);
+        this.brokers = brokers;
+        this.partitions = partitions;
     }
 
     @Override
     public CompletableFuture<DescribeTopicPartitionsResponse> handle(RequestContext context,
                                                                       DescribeTopicPartitionsRequest request) {
         MetadataImage image = view.image();
+        ReportedPartitions reported = new ReportedPartitions(brokers, partitions);
         TreeSet<String> names = new TreeSet<>();
         if (request.topics().isEmpty()) {
             for (TopicImage t : image.topics()) {
@@ -72,7 +75,7 @@ public final class DescribeTopicPartitionsHandler
                 PartitionImage partition = topic.partitions().get(p);
                 int leader = reported.leader(name, partition);
                 partitions.add(new DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponsePartition()
-                    .setErrorCode(leader < 0 && partition.leader() >= 0 ? ErrorCode.LEADER_NOT_AVAILABLE.code() : 0)
+                    .setErrorCode(ReportedPartitions.error(partition, leader))
                     .setPartitionIndex(partition.partition()).setLeaderId(leader)
                     .setLeaderEpoch(partition.leaderEpoch()).setReplicaNodes(new ArrayList<>(partition.replicas()))
                     .setIsrNodes(new ArrayList<>(partition.isr())).setOfflineReplicas(reported.offline(partition))

@@ -45,14 +45,14 @@ public final class MetadataHandler extends ApiHandler<MetadataRequest, MetadataR
     private final MetadataView view;
     private final Controller controller;
     private final BrokerDirectory brokers;
-    private final ReportedPartitions reported;
+    private final Partitions partitions;
     private final boolean autoCreate;
 
     public MetadataHandler(MetadataView view, Controller controller, BrokerDirectory brokers, Partitions partitions,
                            boolean autoCreateTopicsEnable) {
         super(ApiKey.METADATA, 0, 13);
         this.view = view;
-        this.reported = new ReportedPartitions(brokers, partitions);
+        this.partitions = partitions;
         this.controller = controller;
         this.brokers = brokers;
         this.autoCreate = autoCreateTopicsEnable;
@@ -68,12 +68,13 @@ public final class MetadataHandler extends ApiHandler<MetadataRequest, MetadataR
             return CompletableFuture.completedFuture(errorResponse(request, ErrorCode.INVALID_REQUEST));
         }
         boolean includeTopicOps = request.includeTopicAuthorizedOperations();
+        ReportedPartitions reported = new ReportedPartitions(brokers, partitions);
 
         List<MetadataResponse.MetadataResponseTopic> results = new ArrayList<>();
         Set<String> toCreate = new LinkedHashSet<>();
         if (allTopics) {
             for (TopicImage topic : image.topics()) {
-                results.add(describe(topic, includeTopicOps));
+                results.add(describe(topic, includeTopicOps, reported));
             }
         } else {
             boolean mayCreate = autoCreate && request.allowAutoTopicCreation();
@@ -81,7 +82,7 @@ public final class MetadataHandler extends ApiHandler<MetadataRequest, MetadataR
                 // A topic id wins: clients asking by id leave the name empty or null.
                 if (!Uuid.ZERO.equals(wanted.topicId())) {
                     Uuid id = wanted.topicId();
-                    results.add(image.topic(id).map(t -> describe(t, includeTopicOps)).orElseGet(() ->
+                    results.add(image.topic(id).map(t -> describe(t, includeTopicOps, reported)).orElseGet(() ->
                         new MetadataResponse.MetadataResponseTopic().setTopicId(id).setName(null)
                             .setErrorCode(ErrorCode.UNKNOWN_TOPIC_ID.code())));
                     continue;
@@ -93,7 +94,7 @@ public final class MetadataHandler extends ApiHandler<MetadataRequest, MetadataR
                 }
                 TopicImage topic = image.topic(name).orElse(null);
                 if (topic != null) {
-                    results.add(describe(topic, includeTopicOps));
+                    results.add(describe(topic, includeTopicOps, reported));
                 } else if (TopicNames.problem(name) != null) {
                     results.add(error(name, ErrorCode.INVALID_TOPIC_EXCEPTION));
                 } else if (TopicNames.isInternal(name)) {
@@ -135,7 +136,7 @@ public final class MetadataHandler extends ApiHandler<MetadataRequest, MetadataR
                     i++;
                 }
                 String name = request.topics().get(i++).name();
-                filled.add(after.topic(name).map(topic -> describe(topic, includeTopicOps))
+                filled.add(after.topic(name).map(topic -> describe(topic, includeTopicOps, reported))
                     .orElseGet(() -> error(name, outcomes.stream().filter(o -> o.name().equals(name))
                         .map(o -> o.error() == ErrorCode.TOPIC_ALREADY_EXISTS ? ErrorCode.LEADER_NOT_AVAILABLE : o.error())
                         .findFirst().orElse(outcomes.isEmpty() ? ErrorCode.LEADER_NOT_AVAILABLE
@@ -160,14 +161,14 @@ public final class MetadataHandler extends ApiHandler<MetadataRequest, MetadataR
             .setClusterAuthorizedOperations(AuthorizedOperations.cluster(request.includeClusterAuthorizedOperations()));
     }
 
-    private MetadataResponse.MetadataResponseTopic describe(TopicImage topic, boolean includeOps) {
+    private static MetadataResponse.MetadataResponseTopic describe(TopicImage topic, boolean includeOps,
+                                                                   ReportedPartitions reported) {
         List<MetadataResponse.MetadataResponsePartition> partitions = new ArrayList<>();
         for (PartitionImage p : topic.partitions()) {
             int leader = reported.leader(topic.name(), p);
             partitions.add(new MetadataResponse.MetadataResponsePartition()
                 .setPartitionIndex(p.partition())
-                // No leader named: this broker may no longer lead it, and does not know who does.
-                .setErrorCode(leader < 0 && p.leader() >= 0 ? ErrorCode.LEADER_NOT_AVAILABLE.code() : 0)
+                .setErrorCode(ReportedPartitions.error(p, leader))
                 .setLeaderId(leader)
                 .setLeaderEpoch(p.leaderEpoch())
                 .setReplicaNodes(new ArrayList<>(p.replicas()))

@@ -283,15 +283,12 @@ public final class Partition {
      * only member). False on a follower. See {@link Partitions#mayLead}.
      */
     public boolean followedWithin(long windowMs) {
-        return silentFollower(windowMs) < 0;
+        return role.leader() && silentFollower(windowMs) < 0;
     }
 
-    /** On a leader: an in-sync follower that has not fetched within {@code windowMs}, -1 if none (see {@link #followedWithin}). */
+    /** An in-sync follower of this leader that has not fetched within {@code windowMs}, -1 if none. */
     private int silentFollower(long windowMs) {
         Role current = role;
-        if (!current.leader()) {
-            return current.leaderId();
-        }
         long now = clock.millis();
         for (int replica : current.isr()) {
             if (replica != current.leaderId()) {
@@ -852,16 +849,14 @@ public final class Partition {
     }
 
     private void truncate(long offset) {
-        if (offset >= log.logEndOffset()) {
-            // No record to cut, but an epoch this replica began at its log end without writing
-            // under it (it led for a moment) goes, as in Kafka: else it would name that epoch as its
-            // last one in every fetch, and the leader, which never had it, would answer with the
-            // same divergence forever.
-            guarded(() -> log.truncateTo(offset, producers));
-            return;
+        if (offset < log.logEndOffset()) {
+            logger.info("Truncating {} to offset {} (log end {}), where it diverged from its leader", this, offset,
+                log.logEndOffset());
         }
-        logger.info("Truncating {} to offset {} (log end {}), where it diverged from its leader", this, offset,
-            log.logEndOffset());
+        // At or past the log end no record is cut, but an epoch this replica began there without
+        // writing under it (it led for a moment) goes, as in Kafka: else it would name that epoch as
+        // its last one in every fetch, and the leader, which never had it, would answer with the same
+        // divergence forever.
         guarded(() -> log.truncateTo(offset, producers));
         highWatermark = Math.min(highWatermark, log.logEndOffset());
         while (!uncommitted.isEmpty() && uncommitted.peekLast()[0] > log.logEndOffset()) {
