@@ -360,6 +360,18 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
         return routeWrite(groupId, s -> s.deleteOffsets(groupId, partitionsToDelete), e -> new DeletedOffsets(e, Map.of()));
     }
 
+    /**
+     * WriteTxnMarkers for a {@code __consumer_offsets} partition: writes the marker through the
+     * partition's shard and, on COMMIT, makes the producer's pending transactional offsets the
+     * group's committed offsets (on ABORT drops them). Completes once the marker is committed, with
+     * NONE, or the error to answer for this partition (NOT_COORDINATOR when it is not loaded here).
+     */
+    public CompletableFuture<ErrorCode> completeTransaction(int partition, long producerId, short producerEpoch,
+                                                            int coordinatorEpoch, boolean commit) {
+        // Placeholder until transactional offset commits land on this branch.
+        return CompletableFuture.completedFuture(ErrorCode.NOT_COORDINATOR);
+    }
+
     // ------------------------------------------------------------------ groups
 
     public CompletableFuture<DescribeGroupsResponse.DescribedGroup> describeGroup(String groupId, short version) {

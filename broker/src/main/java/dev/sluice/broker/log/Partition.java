@@ -9,7 +9,10 @@ import dev.sluice.storage.PartitionLog;
 import dev.sluice.storage.TimestampAndOffset;
 import dev.sluice.storage.append.AppendException;
 import dev.sluice.storage.append.BatchValidator;
+import dev.sluice.storage.AbortedTxn;
+import dev.sluice.storage.producer.AppendOrigin;
 import dev.sluice.storage.producer.ProducerEntry;
+import dev.sluice.storage.producer.VerificationGuard;
 import dev.sluice.storage.producer.ProducerStateException;
 import dev.sluice.storage.producer.ProducerStateManager;
 import dev.sluice.storage.producer.ProducerSnapshotFile;
@@ -564,6 +567,53 @@ public final class Partition {
             }
             return outcome;
         });
+    }
+
+    /**
+     * Appends records of {@code origin}: a producer's ({@link AppendOrigin#CLIENT}), whose first
+     * transactional batch on this partition must carry the {@code guard} of a verification started
+     * with {@link #startVerification} and still current; or a coordinator's own write to its
+     * internal topic ({@link AppendOrigin#COORDINATOR}), whose sequences are not checked.
+     */
+    public CompletableFuture<AppendOutcome> append(MemoryRecords records, short requiredAcks, AppendOrigin origin,
+                                                   VerificationGuard guard) {
+        // Placeholder until the transactional append path lands on this branch.
+        return append(records, requiredAcks);
+    }
+
+    /**
+     * Starts a transaction verification for {@code producerId}: {@link VerificationGuard#NONE}
+     * when the producer already has a transaction open here (no verification needed), else a new
+     * guard the partition remembers until a marker ends the producer's transaction.
+     */
+    public CompletableFuture<VerificationGuard> startVerification(long producerId, short producerEpoch) {
+        return CompletableFuture.completedFuture(VerificationGuard.NONE);
+    }
+
+    /**
+     * Writes a transaction marker (WriteTxnMarkers) as the leader: a control batch ending the
+     * producer's transaction with COMMIT or ABORT. INVALID_PRODUCER_EPOCH for an epoch older than
+     * the producer's, TRANSACTION_COORDINATOR_FENCED for a coordinator epoch older than the last
+     * marker's, NOT_LEADER_OR_FOLLOWER on a follower. The caller waits for the high watermark to
+     * pass {@link AppendOutcome#lastOffset()} before it acknowledges the marker.
+     */
+    public CompletableFuture<AppendOutcome> appendMarker(long producerId, short producerEpoch, int coordinatorEpoch,
+                                                         boolean commit) {
+        return CompletableFuture.completedFuture(AppendOutcome.failed(ErrorCode.INVALID_TXN_STATE,
+            "transaction markers are not supported yet", List.of()));
+    }
+
+    /**
+     * The aborted transactions a read_committed fetch of {@code fetchOffset} up to
+     * {@code upperBoundOffset} (exclusive) must be told of: those whose data may lie in that range.
+     */
+    public List<AbortedTxn> abortedTransactions(long fetchOffset, long upperBoundOffset) {
+        return List.of();
+    }
+
+    /** Reads from {@code offset} up to the last stable offset with {@code readCommitted}, else the high watermark. */
+    public LogReadResult read(long offset, int maxBytes, boolean minOneBatch, boolean readCommitted) {
+        return read(offset, maxBytes, minOneBatch);
     }
 
     /**
