@@ -2,6 +2,7 @@ package dev.sluice.broker;
 
 import dev.sluice.broker.config.BrokerConfig;
 import dev.sluice.broker.cluster.ClusterNode;
+import dev.sluice.broker.cluster.InterBrokerClient;
 import dev.sluice.broker.cluster.MetadataQuorum;
 import dev.sluice.broker.handler.AllocateProducerIdsHandler;
 import dev.sluice.broker.handler.AlterPartitionHandler;
@@ -53,6 +54,16 @@ import dev.sluice.broker.handler.DescribeTopicPartitionsHandler;
 import dev.sluice.broker.handler.FetchHandler;
 import dev.sluice.broker.handler.HandlerTable;
 import dev.sluice.broker.handler.InitProducerIdHandler;
+import dev.sluice.broker.handler.AddOffsetsToTxnHandler;
+import dev.sluice.broker.handler.AddPartitionsToTxnHandler;
+import dev.sluice.broker.handler.DescribeTransactionsHandler;
+import dev.sluice.broker.handler.EndTxnHandler;
+import dev.sluice.broker.handler.ListTransactionsHandler;
+import dev.sluice.broker.handler.WriteTxnMarkersHandler;
+import dev.sluice.broker.txn.ProducerIds;
+import dev.sluice.broker.txn.TransactionConfig;
+import dev.sluice.broker.txn.TransactionCoordinator;
+import dev.sluice.broker.txn.TransactionVerifier;
 import dev.sluice.broker.handler.ListOffsetsHandler;
 import dev.sluice.broker.handler.IncrementalAlterConfigsHandler;
 import dev.sluice.broker.handler.MetadataHandler;
@@ -345,6 +356,17 @@ public final class SluiceBroker implements AutoCloseable {
             replicas.addLeadershipListener(groups.leadershipListener());
             groups.start();
 
+            WriteTxnMarkersHandler markers = new WriteTxnMarkersHandler(view, partitions, delayedProduces, groups);
+            ProducerIds producerIds = new ProducerIds(controller);
+            InterBrokerClient peers = clusterNode == null ? null : clusterNode.peers();
+            TransactionCoordinator transactions = new TransactionCoordinator(TransactionConfig.from(config), view,
+                controller, partitions, producerIds, markers, peers);
+            opened.add(transactions);
+            // After partitions: a new __transaction_state partition is open before its shard loads.
+            view.addListener(transactions);
+            replicas.addLeadershipListener(transactions.leadershipListener());
+            transactions.start();
+
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             if (config.getBoolean(BrokerConfigKeys.REMOTE_LOG_STORAGE_SYSTEM_ENABLE)) {
                 ObjectStore store = openObjectStore(config, dir.path());
@@ -367,11 +389,18 @@ public final class SluiceBroker implements AutoCloseable {
                 config.getInt(BrokerConfigKeys.FETCH_MAX_BYTES), topicMetrics,
                 RACK_AWARE_SELECTOR.equals(config.getString(BrokerConfigKeys.REPLICA_SELECTOR_CLASS)), quotas.leader());
             List<ApiHandler<?, ?>> handlers = new ArrayList<>(List.of(
-                new ProduceHandler(view, partitions, delayedProduces),
+                new ProduceHandler(view, partitions, delayedProduces,
+                    new TransactionVerifier(transactions, peers, nodeId)),
                 fetchHandler,
                 new ListOffsetsHandler(view, partitions, readPools),
                 new OffsetForLeaderEpochHandler(view, partitions),
-                new InitProducerIdHandler(controller),
+                new InitProducerIdHandler(producerIds, transactions),
+                new AddPartitionsToTxnHandler(transactions, view),
+                new AddOffsetsToTxnHandler(transactions, groups),
+                new EndTxnHandler(transactions),
+                markers,
+                new DescribeTransactionsHandler(transactions),
+                new ListTransactionsHandler(transactions),
                 new DeleteRecordsHandler(view, partitions),
                 new DescribeLogDirsHandler(partitions),
                 new DescribeProducersHandler(view, partitions),
@@ -380,7 +409,7 @@ public final class SluiceBroker implements AutoCloseable {
                 new DescribeClusterHandler(view, directory),
                 new DescribeTopicPartitionsHandler(view, directory, partitions),
                 new DescribeConfigsHandler(view, nodeId, resolver),
-                new FindCoordinatorHandler(groups, directory),
+                new FindCoordinatorHandler(groups, transactions, directory),
                 new JoinGroupHandler(groups),
                 new SyncGroupHandler(groups),
                 new HeartbeatHandler(groups),
@@ -399,6 +428,9 @@ public final class SluiceBroker implements AutoCloseable {
             if (clusterNode != null) {
                 clusterNode.wire(view, dispatcher, controllerApis(view, controller, resolver, requestMetrics));
                 groups.offsetsReplicationFactor((short) config.getInt(BrokerConfigKeys.OFFSETS_TOPIC_REPLICATION_FACTOR));
+                transactions.stateLogReplication(
+                    (short) config.getInt(BrokerConfigKeys.TRANSACTION_STATE_LOG_REPLICATION_FACTOR),
+                    config.getInt(BrokerConfigKeys.TRANSACTION_STATE_LOG_MIN_ISR));
             }
             NetworkServer network = new NetworkServer(config, dispatcher);
             opened.add(network);

@@ -119,6 +119,16 @@ public final class BrokerConfigKeys {
     public static final String UNCLEAN_LEADER_ELECTION_ENABLE = "unclean.leader.election.enable";
     public static final String PRODUCER_ID_EXPIRATION_MS = "producer.id.expiration.ms";
     public static final String TRANSACTIONAL_ID_EXPIRATION_MS = "transactional.id.expiration.ms";
+    public static final String TRANSACTION_STATE_LOG_NUM_PARTITIONS = "transaction.state.log.num.partitions";
+    public static final String TRANSACTION_STATE_LOG_REPLICATION_FACTOR = "transaction.state.log.replication.factor";
+    public static final String TRANSACTION_STATE_LOG_MIN_ISR = "transaction.state.log.min.isr";
+    public static final String TRANSACTION_STATE_LOG_SEGMENT_BYTES = "transaction.state.log.segment.bytes";
+    public static final String TRANSACTION_MAX_TIMEOUT_MS = "transaction.max.timeout.ms";
+    public static final String TRANSACTION_ABORT_TIMED_OUT_CLEANUP_INTERVAL_MS =
+        "transaction.abort.timed.out.transaction.cleanup.interval.ms";
+    public static final String TRANSACTION_REMOVE_EXPIRED_CLEANUP_INTERVAL_MS =
+        "transaction.remove.expired.transaction.cleanup.interval.ms";
+    public static final String TRANSACTION_PARTITION_VERIFICATION_ENABLE = "transaction.partition.verification.enable";
     public static final String MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS = "max.incremental.fetch.session.cache.slots";
     public static final String FETCH_MAX_BYTES = "fetch.max.bytes";
     public static final String REMOTE_LOG_STORAGE_SYSTEM_ENABLE = "remote.log.storage.system.enable";
@@ -170,8 +180,7 @@ public final class BrokerConfigKeys {
      */
     public static final Set<String> IGNORED_KAFKA_KEYS = Set.of(
         "num.recovery.threads.per.data.dir",
-        "transaction.state.log.replication.factor",
-        "transaction.state.log.min.isr", "share.coordinator.state.topic.replication.factor",
+        "share.coordinator.state.topic.replication.factor",
         "share.coordinator.state.topic.min.isr",
         "zookeeper.connect", "zookeeper.connection.timeout.ms", "metadata.log.dir");
 
@@ -188,7 +197,6 @@ public final class BrokerConfigKeys {
         Map.entry(LOG_CLEANER_IO_BUFFER_SIZE, "the cleaner reads and writes through the segment files' own buffers"),
         Map.entry(OFFSETS_LOAD_BUFFER_SIZE, "group state is loaded through the log's own reads"),
         Map.entry(OFFSETS_COMMIT_TIMEOUT_MS, "a commit waits only for its local write, which cannot wait for replicas"),
-        Map.entry(TRANSACTIONAL_ID_EXPIRATION_MS, "transactions are not served yet"),
         Map.entry(GROUP_CONSUMER_MIN_SESSION_TIMEOUT_MS,
             "groups cannot override their session timeout (GROUP config resources are not served)"),
         Map.entry(GROUP_CONSUMER_MAX_SESSION_TIMEOUT_MS,
@@ -395,7 +403,24 @@ public final class BrokerConfigKeys {
         def(m, PRODUCER_ID_EXPIRATION_MS, ConfigType.INT, "86400000", atLeast(1), false,
             "How long an idle producer id's de-duplication state is kept.");
         def(m, TRANSACTIONAL_ID_EXPIRATION_MS, ConfigType.INT, "604800000", atLeast(1), false,
-            "How long an idle transactional id is kept.");
+            "How long a transactional id with no transaction open is kept after its last change.");
+        // Transaction coordinator
+        def(m, TRANSACTION_STATE_LOG_NUM_PARTITIONS, ConfigType.INT, "50", atLeast(1), false,
+            "Partitions of __transaction_state; fixed once the topic exists.");
+        def(m, TRANSACTION_STATE_LOG_REPLICATION_FACTOR, ConfigType.INT, "3", atLeast(1), false,
+            "Replication factor of __transaction_state, capped at the number of brokers.");
+        def(m, TRANSACTION_STATE_LOG_MIN_ISR, ConfigType.INT, "2", atLeast(1), false,
+            "min.insync.replicas of __transaction_state (capped at its replication factor).");
+        def(m, TRANSACTION_STATE_LOG_SEGMENT_BYTES, ConfigType.INT, "104857600", atLeast(1), false,
+            "Segment size of __transaction_state.");
+        def(m, TRANSACTION_MAX_TIMEOUT_MS, ConfigType.INT, "900000", atLeast(1), false,
+            "Longest transaction.timeout.ms a producer may ask for (else INVALID_TRANSACTION_TIMEOUT).");
+        def(m, TRANSACTION_ABORT_TIMED_OUT_CLEANUP_INTERVAL_MS, ConfigType.INT, "10000", atLeast(1), false,
+            "How often the coordinator looks for transactions open longer than their timeout, and aborts them.");
+        def(m, TRANSACTION_REMOVE_EXPIRED_CLEANUP_INTERVAL_MS, ConfigType.INT, "3600000", atLeast(1), false,
+            "How often transactional ids idle longer than transactional.id.expiration.ms are removed.");
+        def(m, TRANSACTION_PARTITION_VERIFICATION_ENABLE, ConfigType.BOOLEAN, "true", NONE, false,
+            "Whether a partition asks the coordinator before a producer's first transactional write (KIP-890).");
         def(m, MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS, ConfigType.INT, "1000", atLeast(0), false,
             "Incremental fetch sessions the broker keeps.");
         def(m, FETCH_MAX_BYTES, ConfigType.INT, "57671680", atLeast(1024), false, "Largest fetch response the broker builds.");

@@ -17,6 +17,12 @@ public interface CoordinatorContext {
     /** The partition's index in its topic. */
     int partition();
 
+    /**
+     * The leader epoch of the partition this state was loaded at: the coordinator's epoch, which
+     * fences markers and writes of a coordinator that lost the partition.
+     */
+    int leaderEpoch();
+
     /** The runtime's clock, in milliseconds. */
     long now();
 

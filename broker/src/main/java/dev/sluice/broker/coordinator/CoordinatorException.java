@@ -29,4 +29,19 @@ public final class CoordinatorException extends RuntimeException {
             ? failure.getCause() : failure;
         return cause instanceof CoordinatorException e ? Optional.of(e) : Optional.empty();
     }
+
+    /**
+     * The error a client is answered with when a coordinator's operation failed with
+     * {@code failure}: the write's partition-level errors become the coordinator errors clients
+     * know how to retry (NOT_COORDINATOR when the partition left, COORDINATOR_NOT_AVAILABLE when
+     * it could not be written), as Kafka maps them.
+     */
+    public static ErrorCode clientError(Throwable failure) {
+        return of(failure).map(e -> switch (e.error()) {
+            case NOT_COORDINATOR, KAFKA_STORAGE_ERROR, NOT_LEADER_OR_FOLLOWER -> ErrorCode.NOT_COORDINATOR;
+            case COORDINATOR_LOAD_IN_PROGRESS -> ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
+            case MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE, INVALID_FETCH_SIZE -> ErrorCode.UNKNOWN_SERVER_ERROR;
+            default -> ErrorCode.COORDINATOR_NOT_AVAILABLE;
+        }).orElse(ErrorCode.UNKNOWN_SERVER_ERROR);
+    }
 }

@@ -366,6 +366,11 @@ public final class CoordinatorRuntime<S extends CoordinatorStateMachine> impleme
         }
 
         @Override
+        public int leaderEpoch() {
+            return leaderEpoch;
+        }
+
+        @Override
         public long now() {
             return clock.millis();
         }

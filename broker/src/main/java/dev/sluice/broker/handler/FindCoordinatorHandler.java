@@ -1,8 +1,10 @@
 package dev.sluice.broker.handler;
 
 import dev.sluice.broker.config.Listener;
+import dev.sluice.broker.coordinator.CoordinatorTopic.Located;
 import dev.sluice.broker.group.GroupCoordinator;
 import dev.sluice.broker.metadata.BrokerDirectory;
+import dev.sluice.broker.txn.TransactionCoordinator;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.ErrorCode;
 import dev.sluice.wire.message.FindCoordinatorRequest;
@@ -13,20 +15,23 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * FindCoordinator (key 10), v0-6: one key (v0-3) or a batch of keys (v4+). A group's coordinator
- * is this broker once the group's {@code __consumer_offsets} partition is loaded; the first request
- * creates that topic. Transaction keys answer UNSUPPORTED_VERSION (transactions are not served
- * yet, and a client should fail fast rather than retry), share-group keys INVALID_REQUEST.
+ * is the leader of the group's {@code __consumer_offsets} partition, a transactional id's the
+ * leader of its {@code __transaction_state} partition; the first request for each kind creates
+ * its topic. Share-group keys (type 2) answer INVALID_REQUEST.
  */
 public final class FindCoordinatorHandler extends ApiHandler<FindCoordinatorRequest, FindCoordinatorResponse> {
     private static final byte GROUP = 0;
     private static final byte TRANSACTION = 1;
 
     private final GroupCoordinator coordinator;
+    private final TransactionCoordinator transactions;
     private final BrokerDirectory brokers;
 
-    public FindCoordinatorHandler(GroupCoordinator coordinator, BrokerDirectory brokers) {
+    public FindCoordinatorHandler(GroupCoordinator coordinator, TransactionCoordinator transactions,
+                                  BrokerDirectory brokers) {
         super(ApiKey.FIND_COORDINATOR, 0, 6);
         this.coordinator = coordinator;
+        this.transactions = transactions;
         this.brokers = brokers;
     }
 
@@ -51,19 +56,24 @@ public final class FindCoordinatorHandler extends ApiHandler<FindCoordinatorRequ
 
     private CompletableFuture<FindCoordinatorResponse.Coordinator> locate(RequestContext context, byte keyType,
                                                                          String key) {
+        CompletableFuture<Located> located;
         if (keyType == TRANSACTION) {
-            return CompletableFuture.completedFuture(failed(key, ErrorCode.UNSUPPORTED_VERSION,
-                "transactions are not supported by this broker"));
-        }
-        if (keyType != GROUP) {
+            if (key == null || key.isEmpty()) {
+                return CompletableFuture.completedFuture(failed(key, ErrorCode.INVALID_REQUEST,
+                    "a transactional id must not be empty"));
+            }
+            located = transactions.locate(key);
+        } else if (keyType == GROUP) {
+            located = coordinator.locate(key).thenApply(l -> new Located(l.error(), l.nodeId()));
+        } else {
             return CompletableFuture.completedFuture(failed(key, ErrorCode.INVALID_REQUEST,
                 "coordinator key type " + keyType + " is not supported"));
         }
-        return coordinator.locate(key).thenApply(located -> {
-            if (located.error() != ErrorCode.NONE) {
-                return failed(key, located.error(), null);
+        return located.thenApply(where -> {
+            if (where.error() != ErrorCode.NONE) {
+                return failed(key, where.error(), null);
             }
-            BrokerDirectory.Node node = brokers.broker(located.nodeId(), context.listenerName()).orElse(null);
+            BrokerDirectory.Node node = brokers.broker(where.nodeId(), context.listenerName()).orElse(null);
             if (node == null || !brokers.isLive(node.id())) {
                 // Fenced, or this broker cut off from the controller: the coordinator is moving.
                 return failed(key, ErrorCode.COORDINATOR_NOT_AVAILABLE, node == null ? "no endpoint for this listener"

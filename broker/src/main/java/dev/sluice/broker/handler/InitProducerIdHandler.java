@@ -1,57 +1,59 @@
 package dev.sluice.broker.handler;
 
-import dev.sluice.broker.metadata.Controller;
-import dev.sluice.broker.metadata.MetadataLog;
+import dev.sluice.broker.txn.ProducerIds;
+import dev.sluice.broker.txn.TransactionCoordinator;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.ErrorCode;
 import dev.sluice.wire.message.InitProducerIdRequest;
 import dev.sluice.wire.message.InitProducerIdResponse;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
- * InitProducerId (key 22), v0-5, for idempotent producers: every call gets a fresh producer id
- * with epoch 0, from blocks the controller reserves in the metadata journal so that no id is ever
- * handed out twice, across restarts too. A transactional id is answered with UNSUPPORTED_VERSION:
- * transactions are not served yet (nor is the FindCoordinator a transactional producer asks first).
- * When a new block cannot be written to the journal the answer is COORDINATOR_LOAD_IN_PROGRESS,
- * as a Kafka broker answers while it waits for a block from its controller: producers retry.
+ * InitProducerId (key 22), v0-5.
+ *
+ * <p>Without a transactional id (an idempotent producer): a fresh producer id with epoch 0, from
+ * blocks the controller reserves in the metadata log so that no id is ever handed out twice. When
+ * no block can be reserved the answer is COORDINATOR_LOAD_IN_PROGRESS, as a Kafka broker answers
+ * while it waits for one: producers retry.
+ *
+ * <p>With a transactional id, the transaction coordinator answers (this broker must coordinate the
+ * id: NOT_COORDINATOR otherwise): a new id gets a producer id at epoch 0; a known one keeps its
+ * producer id with the epoch bumped, which fences every older producer of that id, after aborting
+ * a transaction one of them left open (CONCURRENT_TRANSACTIONS meanwhile). From v3 a producer names
+ * its current producer id and epoch to bump its own epoch after an abortable error (KIP-360);
+ * another producer's is PRODUCER_FENCED (INVALID_PRODUCER_EPOCH before v4). A timeout above
+ * {@code transaction.max.timeout.ms} is INVALID_TRANSACTION_TIMEOUT, an empty id INVALID_REQUEST.
  */
 public final class InitProducerIdHandler extends ApiHandler<InitProducerIdRequest, InitProducerIdResponse> {
-    private static final int BLOCK_SIZE = 1000;
+    private final ProducerIds producerIds;
+    private final TransactionCoordinator transactions;
 
-    private final Controller controller;
-    private long next;
-    private long blockEnd;
-
-    public InitProducerIdHandler(Controller controller) {
+    public InitProducerIdHandler(ProducerIds producerIds, TransactionCoordinator transactions) {
         super(ApiKey.INIT_PRODUCER_ID, 0, 5);
-        this.controller = controller;
+        this.producerIds = producerIds;
+        this.transactions = transactions;
     }
 
     @Override
     public CompletableFuture<InitProducerIdResponse> handle(RequestContext context, InitProducerIdRequest request) {
-        if (request.transactionalId() != null) {
-            return CompletableFuture.completedFuture(errorResponse(request, ErrorCode.UNSUPPORTED_VERSION));
-        }
-        synchronized (this) {
-            if (next < blockEnd) {
-                return CompletableFuture.completedFuture(granted(next++));
+        String id = request.transactionalId();
+        if (id != null) {
+            if (id.isEmpty()) {
+                return CompletableFuture.completedFuture(errorResponse(request, ErrorCode.INVALID_REQUEST));
             }
+            long expectedId = context.version() >= 3 ? request.producerId() : -1;
+            short expectedEpoch = context.version() >= 3 ? request.producerEpoch() : -1;
+            return transactions.initProducerId(id, request.transactionTimeoutMs(), expectedId, expectedEpoch)
+                .thenApply(outcome -> new InitProducerIdResponse()
+                    .setErrorCode(TransactionErrors.forVersion(outcome.error(), context.version(), 4).code())
+                    .setProducerId(outcome.producerId()).setProducerEpoch(outcome.producerEpoch()));
         }
-        return controller.allocateProducerIds(BLOCK_SIZE).thenApply(first -> {
-            synchronized (this) {
-                if (next >= blockEnd) {
-                    next = first;
-                    blockEnd = first + BLOCK_SIZE;
-                }
-                return granted(next++);
-            }
-        }).exceptionally(e -> {
-            Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
-            if (cause instanceof MetadataLog.AppendFailure) {
+        return producerIds.next().thenApply(InitProducerIdHandler::granted).exceptionally(e -> {
+            if (ProducerIds.unavailable(e)) {
                 return errorResponse(request, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
             }
-            throw e instanceof RuntimeException re ? re : new java.util.concurrent.CompletionException(e);
+            throw e instanceof CompletionException c ? c : new CompletionException(e);
         });
     }
 

@@ -5,16 +5,22 @@ import dev.sluice.broker.log.Partitions;
 import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.metadata.TopicImage;
 import dev.sluice.broker.replica.DelayedProduces;
+import dev.sluice.broker.txn.TransactionVerifier;
 import dev.sluice.storage.append.AppendException;
+import dev.sluice.storage.producer.AppendOrigin;
+import dev.sluice.storage.producer.VerificationGuard;
 import dev.sluice.wire.codec.Uuid;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.ErrorCode;
 import dev.sluice.wire.message.ProduceRequest;
 import dev.sluice.wire.message.ProduceResponse;
 import dev.sluice.wire.record.MemoryRecords;
+import dev.sluice.wire.record.RecordBatch;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
@@ -33,8 +39,13 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * INVALID_TOPIC_EXCEPTION for writes to internal topics from any client (Kafka lets a client
  * whose id is {@code __admin_client} write them; here only the coordinators do, without a request). {@code acks} other than -1, 0 and 1 is
  * INVALID_REQUIRED_ACKS. With {@code acks=0} no response is sent, and a write that fails closes
- * the connection (as Kafka does). Transactional writes are not supported yet and get
- * INVALID_TXN_STATE.
+ * the connection (as Kafka does).
+ *
+ * <p>Transactional writes: a producer's first transactional batch on a partition in a transaction
+ * is verified with the transaction coordinator first (KIP-890, {@code
+ * transaction.partition.verification.enable}); a partition not in the producer's transaction is
+ * INVALID_TXN_STATE, and the coordinator's passing conditions NOT_ENOUGH_REPLICAS, which producers
+ * retry. From v12 (transactions v2) the coordinator adds the partition instead of checking it.
  *
  * <p>{@code acks=all}: once appended, each partition's write waits in {@link DelayedProduces} until
  * the high watermark passes it (at once with a single replica), at most {@code timeout_ms}
@@ -46,12 +57,20 @@ public final class ProduceHandler extends ApiHandler<ProduceRequest, ProduceResp
     private final MetadataView view;
     private final PartitionLookup lookup;
     private final DelayedProduces delayed;
+    private final TransactionVerifier verifier;
 
+    /** A handler without transactions: transactional batches are refused as unverified. */
     public ProduceHandler(MetadataView view, Partitions partitions, DelayedProduces delayed) {
+        this(view, partitions, delayed, null);
+    }
+
+    public ProduceHandler(MetadataView view, Partitions partitions, DelayedProduces delayed,
+                          TransactionVerifier verifier) {
         super(ApiKey.PRODUCE, 3, 13);
         this.view = view;
         this.lookup = new PartitionLookup(view, partitions);
         this.delayed = delayed;
+        this.verifier = verifier;
     }
 
     @Override
@@ -61,8 +80,8 @@ public final class ProduceHandler extends ApiHandler<ProduceRequest, ProduceResp
         ErrorCode requestError = null;
         if (acks != -1 && acks != 0 && acks != 1) {
             requestError = ErrorCode.INVALID_REQUIRED_ACKS;
-        } else if (request.transactionalId() != null) {
-            requestError = ErrorCode.INVALID_TXN_STATE;
+        } else if (request.transactionalId() != null && request.transactionalId().isEmpty()) {
+            requestError = ErrorCode.INVALID_REQUEST;
         }
         List<ProduceResponse.TopicProduceResponse> topics = new ArrayList<>();
         List<CompletableFuture<?>> pending = new ArrayList<>();
@@ -106,7 +125,12 @@ public final class ProduceHandler extends ApiHandler<ProduceRequest, ProduceResp
                     continue;
                 }
                 Partition target = partition;
-                pending.add(partition.append((MemoryRecords) data.records(), acks).handle((outcome, failure) -> {
+                MemoryRecords records = (MemoryRecords) data.records();
+                CompletableFuture<Partition.AppendOutcome> appended = request.transactionalId() == null
+                    ? partition.append(records, acks)
+                    : verified(context, request.transactionalId(), topic.name(), partition, records)
+                        .thenCompose(guard -> target.append(records, acks, AppendOrigin.CLIENT, guard));
+                pending.add(appended.handle((outcome, failure) -> {
                     if (failure != null) {
                         Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
                         if (cause instanceof AppendException ae) {
@@ -169,6 +193,42 @@ public final class ProduceHandler extends ApiHandler<ProduceRequest, ProduceResp
                 }
                 return response;
             });
+        });
+    }
+
+    /**
+     * The verification a producer's first transactional write to a partition needs (KIP-890): the
+     * partition hands out a guard, the transaction coordinator confirms the partition is in the
+     * producer's transaction (or, for Produce v12+, a transactions-v2 producer's, adds it), and the
+     * append must still find that guard. Fails with the coordinator's error as an
+     * {@link AppendException}.
+     */
+    private CompletableFuture<VerificationGuard> verified(RequestContext context, String transactionalId, String topic,
+                                                          Partition partition, MemoryRecords records) {
+        RecordBatch first = null;
+        for (RecordBatch batch : records.batches()) {
+            first = batch;
+            break;
+        }
+        if (first == null || !first.isTransactional() || verifier == null || !verifier.enabled()) {
+            return CompletableFuture.completedFuture(VerificationGuard.NONE);
+        }
+        long producerId = first.producerId();
+        short epoch = first.producerEpoch();
+        int index = partition.index();
+        return partition.startVerification(producerId, epoch).thenCompose(guard -> {
+            if (guard == VerificationGuard.NONE) {
+                return CompletableFuture.completedFuture(guard);
+            }
+            return verifier.verify(transactionalId, producerId, epoch, Map.of(topic, Set.of(index)),
+                context.version() >= 12).thenApply(errors -> {
+                    ErrorCode error = errors.get(topic).get(index);
+                    if (error != ErrorCode.NONE) {
+                        throw new AppendException(error, topic + "-" + index + " is not in the open transaction of "
+                            + transactionalId + " (producer id " + producerId + ", epoch " + epoch + "): " + error);
+                    }
+                    return guard;
+                });
         });
     }
 
