@@ -15,10 +15,20 @@ import java.util.regex.Pattern;
  * <p>A client that opens with a version newer than this broker knows gets a v0 response with
  * UNSUPPORTED_VERSION and the supported ranges (KIP-511); the dispatcher builds that one through
  * {@link #unsupportedVersionResponse()}. From v3 the client's software name and version must be
- * well-formed, else INVALID_REQUEST. No feature flags are advertised yet.
+ * well-formed, else INVALID_REQUEST.
+ *
+ * <p>Feature flags (v3+) follow from the handlers too: {@code transaction.version} 2 (KIP-890's
+ * transactions v2: an epoch bump per transaction, partitions added by the brokers) is supported
+ * and finalized when EndTxn v5, AddPartitionsToTxn v5 and Produce v12 are served; Kafka's Java
+ * client uses it then. Nothing else is advertised; the finalized features cannot be changed
+ * (UpdateFeatures is not served).
  */
 final class ApiVersionsHandler extends ApiHandler<ApiVersionsRequest, ApiVersionsResponse> {
     private static final Pattern SOFTWARE = Pattern.compile("[a-zA-Z0-9](?:[a-zA-Z0-9\\-.]*[a-zA-Z0-9])?");
+
+    private static final String TRANSACTION_VERSION = "transaction.version";
+    /** The features never change on a running broker; clients only need an epoch of 0 or more. */
+    private static final long FINALIZED_FEATURES_EPOCH = 0;
 
     private final HandlerTable table;
 
@@ -33,7 +43,11 @@ final class ApiVersionsHandler extends ApiHandler<ApiVersionsRequest, ApiVersion
             || !SOFTWARE.matcher(request.clientSoftwareVersion()).matches())) {
             return CompletableFuture.completedFuture(errorResponse(request, ErrorCode.INVALID_REQUEST));
         }
-        return CompletableFuture.completedFuture(new ApiVersionsResponse().setApiKeys(supported()));
+        ApiVersionsResponse response = new ApiVersionsResponse().setApiKeys(supported());
+        if (context.version() >= 3) {
+            addFeatures(response);
+        }
+        return CompletableFuture.completedFuture(response);
     }
 
     @Override
@@ -43,6 +57,32 @@ final class ApiVersionsHandler extends ApiHandler<ApiVersionsRequest, ApiVersion
 
     ApiVersionsResponse unsupportedVersionResponse() {
         return new ApiVersionsResponse().setErrorCode(ErrorCode.UNSUPPORTED_VERSION.code()).setApiKeys(supported());
+    }
+
+    private void addFeatures(ApiVersionsResponse response) {
+        short transactionVersion = transactionVersion();
+        if (transactionVersion <= 0) {
+            return;
+        }
+        response.setSupportedFeatures(List.of(new ApiVersionsResponse.SupportedFeatureKey().setName(TRANSACTION_VERSION)
+                .setMinVersion((short) 0).setMaxVersion(transactionVersion)))
+            .setFinalizedFeaturesEpoch(FINALIZED_FEATURES_EPOCH)
+            .setFinalizedFeatures(List.of(new ApiVersionsResponse.FinalizedFeatureKey().setName(TRANSACTION_VERSION)
+                .setMinVersionLevel(transactionVersion).setMaxVersionLevel(transactionVersion)));
+    }
+
+    /** 2 when the transaction APIs of transactions v2 are all served, 1 with those of v1, else 0. */
+    private short transactionVersion() {
+        if (maxVersion(ApiKey.END_TXN) < 0) {
+            return 0;
+        }
+        boolean v2 = maxVersion(ApiKey.END_TXN) >= 5 && maxVersion(ApiKey.ADD_PARTITIONS_TO_TXN) >= 5
+            && maxVersion(ApiKey.PRODUCE) >= 12;
+        return (short) (v2 ? 2 : 1);
+    }
+
+    private int maxVersion(ApiKey key) {
+        return table.handler(key).map(h -> (int) h.maxVersion()).orElse(-1);
     }
 
     private List<ApiVersionsResponse.ApiVersion> supported() {
