@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One segment of a partition log: a {@code .log} file and its {@link OffsetIndex} and
- * {@link TimeIndex}, all named by the segment's base offset as 20 zero-padded digits
+ * {@link TimeIndex} (and, once it holds an ABORT marker, its {@link TransactionIndex}), all named by the segment's base offset as 20 zero-padded digits
  * ({@code 00000000000000001234.log}), as Kafka names them.
  *
  * <p>The {@code .log} file is record batches (magic v2, layout in {@link RecordBatch}) back to
@@ -74,6 +74,7 @@ final class LogSegment {
     // then opens no index files, and a log's old segments cost nothing until they are read.
     private volatile OffsetIndex offsetIndex;
     private volatile TimeIndex timeIndex;
+    private final TransactionIndex txnIndex;
     private volatile boolean indexesLoaded;
     private final int maxIndexSize;
     private boolean indexesLost;
@@ -107,10 +108,12 @@ final class LogSegment {
         Path timeIndexFile = withSuffix(timeIndexFile(dir, baseOffset), suffix);
         this.offsetIndexFile = offsetIndexFile;
         this.timeIndexFile = timeIndexFile;
+        this.txnIndex = new TransactionIndex(withSuffix(TransactionIndex.file(dir, baseOffset), suffix));
         if (create) {
             // Files a crash left behind under this base offset belong to no segment any more.
             Files.deleteIfExists(offsetIndexFile);
             Files.deleteIfExists(timeIndexFile);
+            Files.deleteIfExists(txnIndex.file());
             this.channel = FileChannel.open(logFile, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
                 StandardOpenOption.WRITE);
             if (config.preallocate()) {
@@ -393,6 +396,11 @@ final class LogSegment {
     TimeIndex timeIndex() {
         ensureIndexes();
         return timeIndex;
+    }
+
+    /** The segment's aborted transactions (its {@code .txnindex}). */
+    TransactionIndex txnIndex() {
+        return txnIndex;
     }
 
     /** Whether the indexes are open (a lazily opened segment's are not until first used). */
@@ -699,6 +707,8 @@ final class LogSegment {
         size = position;
         nextOffset = next;
         maxTimestampSoFar = max;
+        // Aborts whose markers the cut removed (or that a crash wrote past the data's end).
+        txnIndex.truncateTo(next);
         return truncated;
     }
 
@@ -761,6 +771,7 @@ final class LogSegment {
         BatchInfo cut = found.get();
         offsetIndex().truncateToPosition(cut.position());
         timeIndex().truncateToOffset(cut.baseOffset());
+        txnIndex.truncateTo(cut.baseOffset());
         channel.truncate(cut.position());
         size = cut.position();
         preallocated = false;
@@ -800,6 +811,7 @@ final class LogSegment {
     /** Forces the file and both indexes to disk. */
     void flush() throws IOException {
         channel.force(true);
+        txnIndex.flush();
         if (indexesLoaded) {
             offsetIndex.flush();
             timeIndex.flush();
@@ -814,6 +826,7 @@ final class LogSegment {
         logFile = markDeleted(logFile);
         offsetIndexFile = markDeleted(offsetIndexFile);
         timeIndexFile = markDeleted(timeIndexFile);
+        txnIndex.renameTo(txnIndex.file().resolveSibling(txnIndex.file().getFileName() + DELETED_SUFFIX));
     }
 
     private static Path markDeleted(Path file) throws IOException {
@@ -830,6 +843,7 @@ final class LogSegment {
         Files.deleteIfExists(logFile);
         Files.deleteIfExists(offsetIndexFile);
         Files.deleteIfExists(timeIndexFile);
+        txnIndex.deleteIfExists();
     }
 
     /**
@@ -838,6 +852,7 @@ final class LogSegment {
      */
     void close() throws IOException {
         channel.close();
+        txnIndex.close();
         // Under the lock that opens lazily loaded indexes, so none is mapped after this.
         synchronized (this) {
             if (indexesLoaded) {

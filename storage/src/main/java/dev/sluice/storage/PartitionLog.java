@@ -46,6 +46,7 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li><b>One writer.</b> {@link #append}, {@link #appendAsFollower}, {@link #roll},
  *       {@link #truncateTo}, {@link #truncateFullyAndStartAt}, {@link #updateHighWatermark},
+ *       {@link #updateProducerState},
  *       {@link #loadProducerState}, {@link #setLogStartOffset}, {@link #deleteRetainedSegments},
  *       {@link #flush}, {@link #updateConfig}, {@link #close} and {@link #deleteAll} must be called
  *       by one thread at a time, in practice the partition's serial executor. They are not
@@ -85,7 +86,14 @@ import org.slf4j.LoggerFactory;
  * {@link #close()} flushes everything, cuts the active segment's indexes to size and then writes
  * the marker. Retention ({@link #deleteRetainedSegments}) is run by the broker on the writer.
  * Compaction is done by the {@link LogCleaner}, which swaps cleaned segments in through
- * {@link #replaceSegments} on the writer. The transaction index is not kept yet.
+ * {@link #replaceSegments} on the writer.
+ *
+ * <p>Each segment keeps the transactions aborted by markers in it in a {@link TransactionIndex}
+ * ({@code .txnindex}, created with the first abort). The log writes an entry when the owner of
+ * the producer state reports an appended ABORT ({@link #updateProducerState}); the index is cut with
+ * its segment by truncation and recovery, renamed and deleted with it, merged by compaction swaps,
+ * and an entry a crash lost is written again when the producer state is replayed from the log
+ * ({@link #loadProducerState}). {@link #collectAbortedTransactions} answers read_committed fetches.
  *
  * <p>The log also keeps the partition's leader-epoch history in a {@link LeaderEpochCheckpoint}
  * ({@value LeaderEpochCheckpoint#FILE_NAME}): a batch whose {@code partitionLeaderEpoch} is newer
@@ -359,6 +367,10 @@ public final class PartitionLog implements AutoCloseable {
             String name = file.getFileName().toString();
             if (name.endsWith(LogSegment.LOG_SUFFIX + SWAP_SUFFIX) && LogSegment.parseBaseOffset(name) >= 0) {
                 swaps.add(file);
+            } else if (name.endsWith(TransactionIndex.SUFFIX + SWAP_SUFFIX) && Files.exists(LogSegment.withSuffix(
+                LogSegment.logFile(dir, LogSegment.parseBaseOffset(name)), SWAP_SUFFIX))) {
+                // The merged transaction index of a committed swap: moved in below.
+                continue;
             } else if (name.endsWith(SWAP_SUFFIX)) {
                 Files.deleteIfExists(file);
             }
@@ -372,10 +384,15 @@ public final class PartitionLog implements AutoCloseable {
                     Files.deleteIfExists(LogSegment.logFile(dir, replaced));
                     Files.deleteIfExists(LogSegment.offsetIndexFile(dir, replaced));
                     Files.deleteIfExists(LogSegment.timeIndexFile(dir, replaced));
+                    Files.deleteIfExists(TransactionIndex.file(dir, replaced));
                 }
             }
             Files.deleteIfExists(LogSegment.offsetIndexFile(dir, base));
             Files.deleteIfExists(LogSegment.timeIndexFile(dir, base));
+            Path txnSwap = LogSegment.withSuffix(TransactionIndex.file(dir, base), SWAP_SUFFIX);
+            if (Files.exists(txnSwap)) {
+                Files.move(txnSwap, TransactionIndex.file(dir, base), StandardCopyOption.ATOMIC_MOVE);
+            }
             Files.move(swap, LogSegment.logFile(dir, base), StandardCopyOption.ATOMIC_MOVE);
             log.warn("Completed the interrupted swap of {} (offsets {} to {})", swap, base, next);
         }
@@ -398,7 +415,8 @@ public final class PartitionLog implements AutoCloseable {
         for (Path file : listFiles()) {
             String name = file.getFileName().toString();
             long base = LogSegment.parseBaseOffset(name);
-            boolean index = name.endsWith(LogSegment.INDEX_SUFFIX) || name.endsWith(LogSegment.TIME_INDEX_SUFFIX);
+            boolean index = name.endsWith(LogSegment.INDEX_SUFFIX) || name.endsWith(LogSegment.TIME_INDEX_SUFFIX)
+                || name.endsWith(TransactionIndex.SUFFIX);
             if (index && base >= 0 && !Files.exists(LogSegment.logFile(dir, base))) {
                 log.info("Deleting {}, an index without a log", file);
                 Files.deleteIfExists(file);
@@ -634,9 +652,59 @@ public final class PartitionLog implements AutoCloseable {
         AppendResult result = write(records, chunk.get(0).baseOffset(), chunk.get(chunk.size() - 1).lastOffset(),
             maxTimestamp, offsetOfMaxTimestamp);
         for (RecordBatch batch : chunk) {
-            producers.update(batch);
+            updateProducerState(producers, batch);
         }
         return result;
+    }
+
+    /**
+     * Writer only: tells {@code producers} of {@code batch}, just appended (or read back while the
+     * state is replayed), and records the transaction an ABORT marker ended in the transaction
+     * index of the segment holding the marker, unless it is there already.
+     *
+     * @return the transaction the batch ended, if it is a COMMIT or ABORT marker
+     */
+    public Optional<ProducerStateManager.CompletedTxn> updateProducerState(ProducerStateManager producers,
+                                                                           RecordBatch batch) {
+        Optional<ProducerStateManager.CompletedTxn> completed = producers.update(batch);
+        if (completed.isPresent() && completed.get().aborted()) {
+            AbortedTxn aborted = producers.abortedTxn(completed.get());
+            Map.Entry<Long, LogSegment> holder = segments.floorEntry(aborted.lastOffset());
+            if (holder != null) {
+                try {
+                    holder.getValue().txnIndex().appendIfNewer(aborted);
+                } catch (IOException e) {
+                    failed = true;
+                    throw new LogStorageException("cannot write the transaction index of " + dir, e);
+                }
+            }
+        }
+        return completed;
+    }
+
+    /**
+     * The aborted transactions a read_committed fetch from {@code fetchOffset} must be told of to
+     * read up to {@code upperBoundOffset} (exclusive): every one whose marker is at or after
+     * {@code fetchOffset} and whose first offset is below {@code upperBoundOffset}, in marker
+     * order. The segment holding {@code fetchOffset} is searched first, then the later ones (a
+     * marker may lie far past its data), until an entry shows by its last stable offset that no
+     * transaction open below {@code upperBoundOffset} was still undecided when it was written.
+     * Any thread.
+     */
+    public List<AbortedTxn> collectAbortedTransactions(long fetchOffset, long upperBoundOffset) {
+        List<AbortedTxn> out = new ArrayList<>();
+        Long from = segments.floorKey(fetchOffset);
+        for (LogSegment segment : (from == null ? segments : segments.tailMap(from, true)).values()) {
+            for (AbortedTxn txn : segment.txnIndex().entries()) {
+                if (txn.lastOffset() >= fetchOffset && txn.firstOffset() < upperBoundOffset) {
+                    out.add(txn);
+                }
+                if (txn.lastStableOffset() >= upperBoundOffset) {
+                    return out;
+                }
+            }
+        }
+        return out;
     }
 
     /**
@@ -1243,7 +1311,8 @@ public final class PartitionLog implements AutoCloseable {
      * batches after it; without one, every batch from the log start. Snapshots above the log end
      * are deleted. The cost is reading the log from that snapshot on: snapshots are written at
      * each roll, so after a truncation usually just the segment that was cut, up to the cut; with
-     * no snapshot, the whole local log, headers only but every byte read.
+     * no snapshot, the whole local log, headers only but every byte read. Replayed ABORT markers
+     * whose transaction-index entry a crash lost get it back.
      */
     public void loadProducerState(ProducerStateManager producers) {
         long from = logStartOffset;
@@ -1257,7 +1326,7 @@ public final class PartitionLog implements AutoCloseable {
                 e.toString());
             producers.clear();
         }
-        scanBatches(from, producers::replay);
+        scanBatches(from, batch -> updateProducerState(producers, batch));
     }
 
     /** Writer only: takes segments out of the log and schedules their files' removal. */
@@ -1315,15 +1384,17 @@ public final class PartitionLog implements AutoCloseable {
      * {@code olds} (written under the first one's base offset as {@code <base>.log.cleaned},
      * {@code .index.cleaned}, {@code .timeindex.cleaned}, flushed) in their place. The copy must
      * end at or after the last old segment's base offset, so that after a crash its offsets show
-     * which segments it replaces. Refused, with the cleaned files left for the caller to delete,
+     * which segments it replaces. The copy's transaction index holds every entry of the old
+     * segments' (an aborted transaction stays listed while any of its data may remain). Refused, with the cleaned files left for the caller to delete,
      * if any old segment is no longer the inactive segment at its base offset holding the expected
      * bytes (it was deleted by retention, truncated, or the log closed while the cleaner worked).
      *
-     * <p>The steps and what a crash after each leaves (see {@link #completeSwaps}): (1) the
-     * cleaned log file is renamed {@code <base>.log.swap}, the commit point: from here on open
+     * <p>The steps and what a crash after each leaves (see {@link #completeSwaps}): (0) the merged
+     * transaction index is written and forced as {@code <base>.txnindex.swap} (dropped at open
+     * unless the log swap file exists); (1) the cleaned log file is renamed {@code <base>.log.swap}, the commit point: from here on open
      * finishes the swap, replacing every segment whose base offset the swap file covers; (2) the
      * old segments' files are renamed {@code .deleted}; (3) the cleaned index files take their
-     * plain names; (4) the swap file becomes {@code <base>.log}. In the segment map the
+     * plain names, the transaction index too; (4) the swap file becomes {@code <base>.log}. In the segment map the
      * replacement goes in before the old segments come out, so a reader always finds the offsets
      * it looks for; a reader holding an old segment keeps reading it until
      * {@code file.delete.delay.ms} has passed.
@@ -1343,6 +1414,12 @@ public final class PartitionLog implements AutoCloseable {
         long base = olds.get(0).baseOffset();
         Path cleanedLog = LogSegment.withSuffix(LogSegment.logFile(dir, base), CLEANED_SUFFIX);
         try {
+            List<AbortedTxn> aborts = new ArrayList<>();
+            for (LogSegment old : olds) {
+                aborts.addAll(old.txnIndex().entries());
+            }
+            // Whole and on disk before the commit point, so a completed swap always has it.
+            TransactionIndex.write(LogSegment.withSuffix(TransactionIndex.file(dir, base), SWAP_SUFFIX), aborts);
             Files.move(cleanedLog, LogSegment.withSuffix(LogSegment.logFile(dir, base), SWAP_SUFFIX),
                 StandardCopyOption.ATOMIC_MOVE);
             for (LogSegment old : olds) {
@@ -1352,6 +1429,10 @@ public final class PartitionLog implements AutoCloseable {
                 LogSegment.offsetIndexFile(dir, base), StandardCopyOption.ATOMIC_MOVE);
             Files.move(LogSegment.withSuffix(LogSegment.timeIndexFile(dir, base), CLEANED_SUFFIX),
                 LogSegment.timeIndexFile(dir, base), StandardCopyOption.ATOMIC_MOVE);
+            if (!aborts.isEmpty()) {
+                Files.move(LogSegment.withSuffix(TransactionIndex.file(dir, base), SWAP_SUFFIX),
+                    TransactionIndex.file(dir, base), StandardCopyOption.ATOMIC_MOVE);
+            }
             Files.move(LogSegment.withSuffix(LogSegment.logFile(dir, base), SWAP_SUFFIX),
                 LogSegment.logFile(dir, base), StandardCopyOption.ATOMIC_MOVE);
             LogSegment replacement = LogSegment.open(dir, base, config, clock.millis(), false);

@@ -11,6 +11,7 @@ import dev.sluice.broker.replica.DelayedFetches;
 import dev.sluice.broker.replica.ReplicationQuota;
 import dev.sluice.broker.metrics.RecordCounts;
 import dev.sluice.broker.metrics.TopicMetrics;
+import dev.sluice.storage.AbortedTxn;
 import dev.sluice.storage.LeaderEpochCheckpoint;
 import dev.sluice.storage.LogReadResult;
 import dev.sluice.storage.LogStorageException;
@@ -36,8 +37,11 @@ import java.util.concurrent.TimeUnit;
 /**
  * Fetch (key 1), v4-18, for consumers.
  *
- * <p>Reads each partition from its fetch offset up to the high watermark (the last stable offset
- * for {@code read_committed}, the same while there are no transactions), whole batches only: an
+ * <p>Reads each partition from its fetch offset up to the high watermark, or for
+ * {@code isolation_level} 1 (read_committed) up to the last stable offset, listing in
+ * {@code aborted_transactions} the aborted transactions whose records may be among those returned
+ * (a read_committed consumer drops them); {@code last_stable_offset} is always the partition's
+ * (-1 with an error). Whole batches only: an
  * offset inside a batch returns that whole batch. At most {@code partition_max_bytes} per partition
  * and {@code max_bytes} in all, except that the first batch of the first partition with data is
  * returned whatever its size (KIP-74), so a consumer always makes progress. When fewer than
@@ -145,33 +149,35 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
      * One partition's read; {@code leaderId}/{@code leaderEpoch} name the leader with
      * NOT_LEADER_OR_FOLLOWER; {@code diverging} is where a follower's log left this one's, or null;
      * {@code waitMark} is the partition's byte count a parked fetch waits to see grow (appended
-     * bytes for a follower, committed for a consumer) as taken before the read, -1 when unread.
+     * bytes for a follower, committed for a consumer) as taken before the read, -1 when unread;
+     * {@code aborted} the aborted transactions a read_committed consumer must know of for the records.
      */
     private record Result(FetchSessions.Entry entry, Partition partition, ErrorCode error, Records records,
                           long highWatermark, long lastStableOffset, long logStartOffset, int leaderId, int leaderEpoch,
-                          LeaderEpochCheckpoint.EpochEnd diverging, int preferredReadReplica, long waitMark) {
+                          LeaderEpochCheckpoint.EpochEnd diverging, int preferredReadReplica, long waitMark,
+                          List<AbortedTxn> aborted) {
         Result(FetchSessions.Entry entry, Partition partition, ErrorCode error, Records records, long highWatermark,
                long lastStableOffset, long logStartOffset, int leaderId, int leaderEpoch,
                LeaderEpochCheckpoint.EpochEnd diverging) {
             this(entry, partition, error, records, highWatermark, lastStableOffset, logStartOffset, leaderId,
-                leaderEpoch, diverging, -1, -1);
+                leaderEpoch, diverging, -1, -1, List.of());
         }
 
         Result(FetchSessions.Entry entry, Partition partition, ErrorCode error, Records records, long highWatermark,
-               long lastStableOffset, long logStartOffset, long waitMark) {
+               long lastStableOffset, long logStartOffset, long waitMark, List<AbortedTxn> aborted) {
             this(entry, partition, error, records, highWatermark, lastStableOffset, logStartOffset, -1, -1, null, -1,
-                waitMark);
+                waitMark, aborted);
         }
 
         Result(FetchSessions.Entry entry, Partition partition, ErrorCode error, Records records, long highWatermark,
                long lastStableOffset, long logStartOffset) {
-            this(entry, partition, error, records, highWatermark, lastStableOffset, logStartOffset, -1);
+            this(entry, partition, error, records, highWatermark, lastStableOffset, logStartOffset, -1, List.of());
         }
 
         /** This result, telling the client to read from {@code replica} instead (KIP-392). */
         Result preferring(int replica) {
             return new Result(entry, partition, error, records, highWatermark, lastStableOffset, logStartOffset,
-                leaderId, leaderEpoch, diverging, replica, waitMark);
+                leaderId, leaderEpoch, diverging, replica, waitMark, aborted);
         }
     }
 
@@ -263,6 +269,7 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
             boolean answerNow = false;
             // Each partition's byte count from before its read: what lands while a read runs wakes the park.
             Map<Partition, Long> watched = new LinkedHashMap<>();
+            Map<Partition, Long> stable = new LinkedHashMap<>();
             for (Result r : results) {
                 bytes += r.records().sizeInBytes();
                 answerNow |= r.error() != ErrorCode.NONE || r.diverging() != null
@@ -272,6 +279,7 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
                     && !heldBack(r.partition(), plan.replicaId());
                 if (r.partition() != null) {
                     watched.merge(r.partition(), r.waitMark(), Math::min);
+                    stable.merge(r.partition(), r.lastStableOffset(), Math::min);
                 }
             }
             if (bytes >= request.minBytes() || maxWaitMs <= 0 || answerNow || watched.isEmpty()) {
@@ -289,9 +297,12 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
                     response.completeExceptionally(e);
                 }
             });
-            // A follower waits for appends, a consumer for commits.
+            // A follower waits for appends, a consumer for commits; a read_committed consumer also for
+            // its last stable offset to move (committed bytes above it wake it without data for it).
             DelayedFetches.Parked parked = plan.fromFollower()
                 ? delayed.awaitAppended(watched, request.minBytes() - bytes, maxWaitMs, again)
+                : request.isolationLevel() == READ_COMMITTED
+                ? delayed.awaitStable(watched, stable, request.minBytes() - bytes, maxWaitMs, again)
                 : delayed.await(watched, request.minBytes() - bytes, maxWaitMs, again);
             // Nobody is left to answer once the connection is gone: let go of the partitions at once.
             Runnable forget = context.connection().whenClosed(parked::cancel);
@@ -367,7 +378,8 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
             Partition partition = pending.partition();
             int max = (int) Math.min(e.maxBytes, Math.max(0, local.budget()));
             boolean minOneBatch = !local.haveData();
-            return pools.remote(() -> readOne(e, partition, max, minOneBatch, false))
+            boolean readCommitted = request.isolationLevel() == READ_COMMITTED;
+            return pools.remote(() -> readOne(e, partition, max, minOneBatch, false, readCommitted))
                 .completeOnTimeout(null, pools.remoteWaitMs(), TimeUnit.MILLISECONDS)
                 .handle((read, error) -> {
                     Result result;
@@ -449,7 +461,8 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
             }
             Result r;
             if (budget > 0 || !haveData) {
-                r = readOne(e, partition, (int) Math.min(e.maxBytes, Math.max(0, budget)), !haveData, plan.fromFollower());
+                r = readOne(e, partition, (int) Math.min(e.maxBytes, Math.max(0, budget)), !haveData, plan.fromFollower(),
+                    request.isolationLevel() == READ_COMMITTED);
             } else {
                 long start = plan.fromFollower() ? partition.localLogStartOffset() : partition.logStartOffset();
                 r = e.fetchOffset < start || e.fetchOffset > partition.logEndOffset()
@@ -515,31 +528,41 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
 
     /**
      * One partition's read: its records from the fetch offset, or the error that stops it. A
-     * follower reads up to the log end, a consumer up to the high watermark.
+     * follower reads up to the log end, a consumer up to the high watermark, or with
+     * {@code readCommitted} up to the last stable offset, with the aborted transactions whose
+     * data may be among the records.
      */
     private static Result readOne(FetchSessions.Entry e, Partition partition, int maxBytes, boolean minOneBatch,
-                                  boolean follower) {
+                                  boolean follower, boolean readCommitted) {
         // Taken first: bytes that land during the read wake a fetch that parks after it.
         long mark = follower ? partition.appendedBytes() : partition.committedBytes();
         Records records = MemoryRecords.EMPTY;
         ErrorCode error = ErrorCode.NONE;
         long hw = partition.highWatermark();
+        // Taken before the read too: a parked read_committed fetch wakes once it moves past this.
+        long stable = partition.lastStableOffset();
         // A follower learns the log's true start (the cold tier's when it is lower), as Kafka's
         // does; its local retention follows the store's manifest, not this broker's local start.
         long start = partition.logStartOffset();
+        List<AbortedTxn> aborted = List.of();
+        boolean committedOnly = readCommitted && !follower;
         try {
             LogReadResult read = follower ? partition.readForReplica(e.fetchOffset, maxBytes, minOneBatch)
-                : partition.read(e.fetchOffset, maxBytes, minOneBatch);
+                : partition.read(e.fetchOffset, maxBytes, minOneBatch, committedOnly);
             records = read.records();
             if (!follower) {
                 start = read.logStartOffset();
+            }
+            if (committedOnly && records.sizeInBytes() > 0) {
+                // Up to the last stable offset as it is now, at or past the end of what was read.
+                aborted = partition.abortedTransactions(e.fetchOffset, partition.lastStableOffset());
             }
         } catch (OffsetOutOfRangeException oor) {
             error = outOfRange(e, partition, follower);
         } catch (LogStorageException storage) {
             error = ErrorCode.KAFKA_STORAGE_ERROR;
         }
-        return new Result(e, partition, error, records, hw, partition.lastStableOffset(), start, mark);
+        return new Result(e, partition, error, records, hw, stable, start, mark, aborted);
     }
 
     /**
@@ -605,7 +628,7 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
                 .setHighWatermark(r.highWatermark())
                 .setLastStableOffset(r.lastStableOffset())
                 .setLogStartOffset(r.logStartOffset())
-                .setAbortedTransactions(readCommitted ? new ArrayList<>() : null)
+                .setAbortedTransactions(readCommitted ? abortedTransactions(r.aborted()) : null)
                 .setPreferredReadReplica(r.preferredReadReplica())
                 .setRecords(r.records());
             if (r.diverging() != null) {
@@ -624,6 +647,15 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
             }
         }
         return new FetchResponse().setSessionId(plan.session() == null ? 0 : plan.session().id).setResponses(topics);
+    }
+
+    private static List<FetchResponse.AbortedTransaction> abortedTransactions(List<AbortedTxn> aborted) {
+        List<FetchResponse.AbortedTransaction> out = new ArrayList<>(aborted.size());
+        for (AbortedTxn txn : aborted) {
+            out.add(new FetchResponse.AbortedTransaction().setProducerId(txn.producerId())
+                .setFirstOffset(txn.firstOffset()));
+        }
+        return out;
     }
 
     @Override

@@ -24,8 +24,9 @@ import org.slf4j.LoggerFactory;
 /**
  * ListOffsets (key 2), v1-10.
  *
- * <p>Special timestamps: -1 latest (the high watermark, which is also the last stable offset while
- * there are no transactions), -2 earliest (log start), -3 the record with the largest timestamp
+ * <p>Special timestamps: -1 latest (the high watermark; with {@code isolation_level} 1,
+ * read_committed, from v2, the last stable offset: no further than the earliest open
+ * transaction), -2 earliest (log start), -3 the record with the largest timestamp
  * (v7+), -4 earliest local (v8+; the first offset on local disk), -5 latest
  * tiered (v9+; the last offset in the object store, -1 if none). A timestamp of 0 or more finds the first record at or
  * after it, or offset -1 when there is none. A partition listed twice is INVALID_REQUEST.
@@ -73,6 +74,7 @@ public final class ListOffsetsHandler extends ApiHandler<ListOffsetsRequest, Lis
                 }
             }
         }
+        boolean readCommitted = context.version() >= 2 && request.isolationLevel() == 1;
         List<CompletableFuture<Void>> remote = new ArrayList<>();
         List<ListOffsetsResponse.ListOffsetsTopicResponse> topics = new ArrayList<>();
         for (ListOffsetsRequest.ListOffsetsTopic t : request.topics()) {
@@ -93,7 +95,7 @@ public final class ListOffsetsHandler extends ApiHandler<ListOffsetsRequest, Lis
                 Partition partition = found.partition();
                 Runnable search = () -> {
                     try {
-                        answer(partition, p.timestamp(), context.version(), r);
+                        answer(partition, p.timestamp(), context.version(), readCommitted, r);
                     } catch (LogStorageException e) {
                         // A disk error, or an object store that does not answer a search of the cold tier.
                         log.warn("ListOffsets of {}-{} for client {} failed: {}", t.name(), p.partitionIndex(),
@@ -125,12 +127,12 @@ public final class ListOffsetsHandler extends ApiHandler<ListOffsetsRequest, Lis
         return new Answered(new ListOffsetsResponse().setTopics(topics), remote);
     }
 
-    private static void answer(Partition partition, long timestamp, short version,
+    private static void answer(Partition partition, long timestamp, short version, boolean readCommitted,
                                ListOffsetsResponse.ListOffsetsPartitionResponse r) {
         // LeaderEpoch exists from v4; the default (-1) is the only value older versions can carry.
         int epoch = version >= 4 ? partition.leaderEpoch() : -1;
         if (timestamp == LATEST) {
-            r.setOffset(partition.lastStableOffset()).setLeaderEpoch(epoch);
+            r.setOffset(readCommitted ? partition.lastStableOffset() : partition.highWatermark()).setLeaderEpoch(epoch);
         } else if (timestamp == EARLIEST) {
             r.setOffset(partition.logStartOffset()).setLeaderEpoch(epoch);
         } else if (timestamp == EARLIEST_LOCAL && version >= 8) {

@@ -21,7 +21,10 @@ import dev.sluice.storage.remote.RemoteSegment;
 import dev.sluice.wire.codec.Uuid;
 import dev.sluice.wire.message.ErrorCode;
 import dev.sluice.wire.record.MemoryRecords;
+import dev.sluice.wire.record.ControlRecordType;
+import dev.sluice.wire.record.EndTransactionMarker;
 import dev.sluice.wire.record.RecordBatch;
+import dev.sluice.wire.record.RecordBatchBuilder;
 import dev.sluice.wire.record.TimestampType;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -33,7 +36,6 @@ import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -85,6 +87,12 @@ public final class Partition {
     private volatile BatchValidator.Rules rules;
     private volatile int minInsyncReplicas;
     private volatile long highWatermark;
+    /**
+     * The high watermark, or the first offset of the earliest transaction not yet decided (or
+     * decided by a marker not yet committed) if that is lower: what read_committed reads stop at.
+     * Published on the writer after every change to either; read anywhere.
+     */
+    private volatile long lastStableOffset;
     private volatile Role role;
     /** On a leader: what each follower last reported, by replica id. Written on the writer. */
     private final Map<Integer, Follower> followers = new ConcurrentHashMap<>();
@@ -246,6 +254,7 @@ public final class Partition {
         this.highWatermarkListener = highWatermarkListener;
         this.writer = new SerialExecutor(pool, topic + "-" + index);
         this.highWatermark = log.logEndOffset();
+        this.lastStableOffset = highWatermark;
         if (role.leader()) {
             // As a leader does on election: its epoch starts at the log end. Nothing else writes yet.
             log.assignLeaderEpoch(role.leaderEpoch());
@@ -362,9 +371,25 @@ public final class Partition {
         return highWatermark;
     }
 
-    /** Without transactions every record below the high watermark is stable. */
+    /**
+     * The last stable offset: below it every transaction is decided and its marker committed, so
+     * read_committed consumers may read up to it. Equals the high watermark without open
+     * transactions. Any thread.
+     */
     public long lastStableOffset() {
-        return highWatermark;
+        return lastStableOffset;
+    }
+
+    /**
+     * Writer only (or before the partition serves): recomputes the last stable offset from the
+     * high watermark and the producer state, after either changed.
+     */
+    private void publishLastStable() {
+        long hw = highWatermark;
+        producers.onHighWatermark(hw);
+        long unstable = producers.firstUnstableOffset().orElse(Long.MAX_VALUE);
+        // An open transaction whose start DeleteRecords or retention removed holds nothing back below the log start.
+        lastStableOffset = Math.max(Math.min(hw, unstable), Math.min(hw, logStartOffset()));
     }
 
     /** The topic's {@code min.insync.replicas}: what an {@code acks=all} write needs. */
@@ -456,19 +481,10 @@ public final class Partition {
      * snapshot, every batch in the log. Runs once, before the partition serves.
      */
     void recoverProducerState() {
-        long from = log.logStartOffset();
-        try {
-            OptionalLong snapshot = producers.loadSnapshot(log.dir(), log.logEndOffset());
-            if (snapshot.isPresent()) {
-                from = Math.max(from, snapshot.getAsLong());
-            }
-        } catch (IOException e) {
-            logger.warn("Cannot read the producer-state snapshots of {}; rebuilding from the whole log: {}", this,
-                e.toString());
-            producers.clear();
-        }
-        logger.debug("Recovering producer state of {} from offset {} to {}", this, from, log.logEndOffset());
-        log.scanBatches(from, producers::replay);
+        logger.debug("Recovering producer state of {} up to offset {}", this, log.logEndOffset());
+        // Replaying markers also writes back transaction-index entries a crash lost.
+        log.loadProducerState(producers);
+        publishLastStable();
     }
 
     /** On the writer, after segments were deleted: their producer-state snapshots go too. */
@@ -503,70 +519,27 @@ public final class Partition {
      * replicas than {@code min.insync.replicas} (NOT_ENOUGH_REPLICAS), before writing anything.
      */
     public CompletableFuture<AppendOutcome> append(MemoryRecords records, short requiredAcks) {
-        return onWriter(() -> {
-            if (offline) {
-                return AppendOutcome.failed(ErrorCode.KAFKA_STORAGE_ERROR, this + " is offline after a storage error",
-                    List.of());
-            }
-            Role current = role;
-            if (!current.leader()) {
-                return AppendOutcome.failed(ErrorCode.NOT_LEADER_OR_FOLLOWER, "this broker does not lead " + this,
-                    List.of());
-            }
-            if (requiredAcks == -1 && current.isr().size() < minInsyncReplicas) {
-                return AppendOutcome.failed(ErrorCode.NOT_ENOUGH_REPLICAS, this + " has " + current.isr().size()
-                    + " in-sync replicas, min.insync.replicas is " + minInsyncReplicas, List.of());
-            }
-            long now = clock.millis();
-            BatchValidator.Validated validated;
-            try {
-                validated = BatchValidator.validate(records, rules, now);
-            } catch (AppendException e) {
-                return AppendOutcome.failed(e.error(), e.getMessage(), e.recordErrors());
-            }
-            RecordBatch batch = validated.batch();
-            if (batch.isTransactional()) {
-                return AppendOutcome.failed(ErrorCode.INVALID_TXN_STATE, "transactional writes are not supported yet",
-                    List.of());
-            }
-            if (batch.hasProducerId()
-                && batch.producerId() >= producerIdsHandedOut.getAsLong() + PRODUCER_IDS_NOT_YET_SEEN) {
-                return AppendOutcome.failed(ErrorCode.UNKNOWN_PRODUCER_ID, "producer id " + batch.producerId()
-                    + " was never handed out by InitProducerId", List.of());
-            }
-            ProducerStateManager.Check check;
-            try {
-                check = producers.check(batch);
-            } catch (ProducerStateException e) {
-                return AppendOutcome.failed(e.error(), e.getMessage(), List.of());
-            }
-            if (check.duplicate()) {
-                return new AppendOutcome(ErrorCode.NONE, null, List.of(), check.firstOffset(),
-                    logAppendTime(batch), log.logStartOffset(), check.lastOffset());
-            }
-            batch.setBaseOffset(log.logEndOffset());
-            batch.setPartitionLeaderEpoch(current.leaderEpoch());
-            AppendResult result;
-            try {
-                result = log.append(MemoryRecords.readableRecords(batch.buffer()));
-            } catch (LogStorageException e) {
-                markOffline(e);
-                return AppendOutcome.failed(ErrorCode.KAFKA_STORAGE_ERROR, e.getMessage(), List.of());
-            }
-            producers.update(batch);
-            appendedBytes += batch.sizeInBytes();
-            listener.appended(this, batch.sizeInBytes(), batch.recordCount());
-            AppendOutcome outcome = new AppendOutcome(ErrorCode.NONE, null, List.of(), result.firstOffset(),
-                logAppendTime(batch), log.logStartOffset(), result.lastOffset());
-            if (!advanceHighWatermark()) {
-                if (uncommitted.size() == MAX_UNCOMMITTED_APPENDS) {
-                    // Coarser steps: committed bytes catch up at the next entry the high watermark passes.
-                    uncommitted.pollFirst();
-                }
-                uncommitted.addLast(new long[] {log.logEndOffset(), appendedBytes});
-            }
-            return outcome;
-        });
+        return append(records, requiredAcks, AppendOrigin.CLIENT, VerificationGuard.NONE);
+    }
+
+    /**
+     * Why this partition cannot take a leader's write now (offline, not the leader, or too few
+     * in-sync replicas for {@code requiredAcks} -1), or null when it can. Writer only.
+     */
+    private AppendOutcome refusal(Role current, short requiredAcks) {
+        if (offline) {
+            return AppendOutcome.failed(ErrorCode.KAFKA_STORAGE_ERROR, this + " is offline after a storage error",
+                List.of());
+        }
+        if (!current.leader()) {
+            return AppendOutcome.failed(ErrorCode.NOT_LEADER_OR_FOLLOWER, "this broker does not lead " + this,
+                List.of());
+        }
+        if (requiredAcks == -1 && current.isr().size() < minInsyncReplicas) {
+            return AppendOutcome.failed(ErrorCode.NOT_ENOUGH_REPLICAS, this + " has " + current.isr().size()
+                + " in-sync replicas, min.insync.replicas is " + minInsyncReplicas, List.of());
+        }
+        return null;
     }
 
     /**
@@ -577,8 +550,71 @@ public final class Partition {
      */
     public CompletableFuture<AppendOutcome> append(MemoryRecords records, short requiredAcks, AppendOrigin origin,
                                                    VerificationGuard guard) {
-        // Placeholder until the transactional append path lands on this branch.
-        return append(records, requiredAcks);
+        if (origin == AppendOrigin.REPLICATION) {
+            throw new IllegalArgumentException("a follower appends with appendAsFollower, not as " + origin);
+        }
+        return onWriter(() -> {
+            Role current = role;
+            AppendOutcome refused = refusal(current, requiredAcks);
+            if (refused != null) {
+                return refused;
+            }
+            long now = clock.millis();
+            BatchValidator.Validated validated;
+            try {
+                validated = BatchValidator.validate(records, rules, now);
+            } catch (AppendException e) {
+                return AppendOutcome.failed(e.error(), e.getMessage(), e.recordErrors());
+            }
+            RecordBatch batch = validated.batch();
+            if (origin == AppendOrigin.CLIENT && batch.hasProducerId()
+                && batch.producerId() >= producerIdsHandedOut.getAsLong() + PRODUCER_IDS_NOT_YET_SEEN) {
+                return AppendOutcome.failed(ErrorCode.UNKNOWN_PRODUCER_ID, "producer id " + batch.producerId()
+                    + " was never handed out by InitProducerId", List.of());
+            }
+            ProducerStateManager.Check check;
+            try {
+                check = producers.check(batch, origin, guard);
+            } catch (ProducerStateException e) {
+                return AppendOutcome.failed(e.error(), e.getMessage(), List.of());
+            }
+            if (check.duplicate()) {
+                return new AppendOutcome(ErrorCode.NONE, null, List.of(), check.firstOffset(),
+                    logAppendTime(batch), log.logStartOffset(), check.lastOffset());
+            }
+            return appendChecked(batch, current);
+        });
+    }
+
+    /**
+     * Writer only: the tail every leader write shares. Gives the checked batch the log end offset
+     * and the leader epoch, appends it, updates the producer state (and transaction index), tells
+     * the append listener, and moves the high watermark and last stable offset.
+     */
+    private AppendOutcome appendChecked(RecordBatch batch, Role current) {
+        batch.setBaseOffset(log.logEndOffset());
+        batch.setPartitionLeaderEpoch(current.leaderEpoch());
+        AppendResult result;
+        try {
+            result = log.append(MemoryRecords.readableRecords(batch.buffer()));
+            log.updateProducerState(producers, batch);
+        } catch (LogStorageException e) {
+            markOffline(e);
+            return AppendOutcome.failed(ErrorCode.KAFKA_STORAGE_ERROR, e.getMessage(), List.of());
+        }
+        appendedBytes += batch.sizeInBytes();
+        listener.appended(this, batch.sizeInBytes(), batch.recordCount());
+        AppendOutcome outcome = new AppendOutcome(ErrorCode.NONE, null, List.of(), result.firstOffset(),
+            logAppendTime(batch), log.logStartOffset(), result.lastOffset());
+        if (!advanceHighWatermark()) {
+            if (uncommitted.size() == MAX_UNCOMMITTED_APPENDS) {
+                // Coarser steps: committed bytes catch up at the next entry the high watermark passes.
+                uncommitted.pollFirst();
+            }
+            uncommitted.addLast(new long[] {log.logEndOffset(), appendedBytes});
+        }
+        publishLastStable();
+        return outcome;
     }
 
     /**
@@ -587,7 +623,7 @@ public final class Partition {
      * guard the partition remembers until a marker ends the producer's transaction.
      */
     public CompletableFuture<VerificationGuard> startVerification(long producerId, short producerEpoch) {
-        return CompletableFuture.completedFuture(VerificationGuard.NONE);
+        return onWriter(() -> producers.startVerification(producerId, producerEpoch));
     }
 
     /**
@@ -599,8 +635,24 @@ public final class Partition {
      */
     public CompletableFuture<AppendOutcome> appendMarker(long producerId, short producerEpoch, int coordinatorEpoch,
                                                          boolean commit) {
-        return CompletableFuture.completedFuture(AppendOutcome.failed(ErrorCode.INVALID_TXN_STATE,
-            "transaction markers are not supported yet", List.of()));
+        return onWriter(() -> {
+            Role current = role;
+            // As Kafka writes markers: with acks=all, so min.insync.replicas applies.
+            AppendOutcome refused = refusal(current, (short) -1);
+            if (refused != null) {
+                return refused;
+            }
+            try {
+                producers.checkMarker(producerId, producerEpoch, coordinatorEpoch);
+            } catch (ProducerStateException e) {
+                return AppendOutcome.failed(e.error(), e.getMessage(), List.of());
+            }
+            EndTransactionMarker marker = new EndTransactionMarker(commit ? ControlRecordType.COMMIT
+                : ControlRecordType.ABORT, coordinatorEpoch);
+            RecordBatch batch = RecordBatchBuilder.endTransactionMarker(log.logEndOffset(), clock.millis(),
+                current.leaderEpoch(), producerId, producerEpoch, marker);
+            return appendChecked(batch, current);
+        });
     }
 
     /**
@@ -608,12 +660,12 @@ public final class Partition {
      * {@code upperBoundOffset} (exclusive) must be told of: those whose data may lie in that range.
      */
     public List<AbortedTxn> abortedTransactions(long fetchOffset, long upperBoundOffset) {
-        return List.of();
+        return log.collectAbortedTransactions(fetchOffset, upperBoundOffset);
     }
 
     /** Reads from {@code offset} up to the last stable offset with {@code readCommitted}, else the high watermark. */
     public LogReadResult read(long offset, int maxBytes, boolean minOneBatch, boolean readCommitted) {
-        return read(offset, maxBytes, minOneBatch);
+        return readBelow(offset, maxBytes, minOneBatch, readCommitted ? lastStableOffset : highWatermark);
     }
 
     /**
@@ -840,6 +892,8 @@ public final class Partition {
                 uncommitted.addLast(new long[] {log.logEndOffset(), appendedBytes});
             }
             followHighWatermark(leaderHighWatermark);
+            // The batches may have ended transactions the high watermark has already passed.
+            publishLastStable();
             if (leaderLogStart > log.logStartOffset()) {
                 long start = Math.min(leaderLogStart, highWatermark);
                 if (start > log.logStartOffset()) {
@@ -860,6 +914,7 @@ public final class Partition {
         if (bounded < highWatermark) {
             // A new leader may not have learnt the old one's high watermark yet: follow it down.
             highWatermark = bounded;
+            publishLastStable();
         } else {
             moveHighWatermark(bounded);
         }
@@ -909,6 +964,7 @@ public final class Partition {
         // divergence forever.
         guarded(() -> log.truncateTo(offset, producers));
         highWatermark = Math.min(highWatermark, log.logEndOffset());
+        publishLastStable();
         while (!uncommitted.isEmpty() && uncommitted.peekLast()[0] > log.logEndOffset()) {
             uncommitted.pollLast();
         }
@@ -930,6 +986,7 @@ public final class Partition {
                 return null;
             });
             highWatermark = log.logEndOffset();
+            publishLastStable();
             uncommitted.clear();
             return Optional.of(position());
         });
@@ -981,6 +1038,7 @@ public final class Partition {
                 throw new UncheckedIOException("cannot rebuild " + this + " from " + r + ": " + e.getMessage(), e);
             }
             highWatermark = log.logEndOffset();
+            publishLastStable();
             uncommitted.clear();
             return Optional.of(position());
         });
@@ -1012,12 +1070,21 @@ public final class Partition {
      * @throws LogStorageException if the partition is offline or the read fails (it then goes offline)
      */
     public LogReadResult read(long offset, int maxBytes, boolean minOneBatch) {
+        return readBelow(offset, maxBytes, minOneBatch, highWatermark);
+    }
+
+    /** Reads from {@code offset}, returning no batch that holds an offset at or above {@code bound}. */
+    private LogReadResult readBelow(long offset, int maxBytes, boolean minOneBatch, long bound) {
         if (offline) {
             throw new LogStorageException(this + " is offline after a storage error");
         }
-        long hw = highWatermark;
+        long hw = bound;
         RemoteLog r = remote;
         if (r != null && offset < log.logStartOffset() && offset >= r.startOffset() && r.startOffset() >= 0) {
+            if (offset >= bound) {
+                // Only a transaction left open since before the local log start holds a read this far back.
+                return new LogReadResult(MemoryRecords.EMPTY, logStartOffset(), log.logEndOffset());
+            }
             try {
                 long started = System.nanoTime();
                 Optional<MemoryRecords> records = r.read(offset, maxBytes, minOneBatch);
@@ -1110,6 +1177,7 @@ public final class Partition {
             if (target > log.logStartOffset()) {
                 log.setLogStartOffset(target);
                 deleteOldSnapshots();
+                publishLastStable();
             }
             return logStartOffset();
         });
@@ -1136,6 +1204,7 @@ public final class Partition {
             if (offset > log.logStartOffset() && offset <= highWatermark) {
                 log.setLogStartOffset(offset);
                 deleteOldSnapshots();
+                publishLastStable();
             }
             return null;
         });
@@ -1173,6 +1242,7 @@ public final class Partition {
     void restoreHighWatermark(long checkpointed) {
         highWatermark = Math.min(checkpointed, log.logEndOffset());
         advanceHighWatermark();
+        publishLastStable();
     }
 
     /**
@@ -1219,6 +1289,8 @@ public final class Partition {
             }
             committedBytes = committed;
         }
+        // Before the listener: fetches it wakes read up to the last stable offset too.
+        publishLastStable();
         highWatermarkListener.highWatermarkMoved(this);
     }
 

@@ -64,6 +64,8 @@ public final class DelayedFetches extends PartitionPurgatory {
         private final long bytesNeeded;
         private final Runnable onComplete;
         private final boolean appended;
+        /** For a read_committed fetch, each partition's last stable offset when its read began; else null. */
+        private long[] stableAtStart;
 
         /**
          * @param marks each partition's byte count when its read began, or null (or a negative
@@ -82,6 +84,13 @@ public final class DelayedFetches extends PartitionPurgatory {
 
         @Override
         protected boolean isSatisfied() {
+            if (stableAtStart != null) {
+                for (int i = 0; i < stableAtStart.length; i++) {
+                    if (partitions.get(i).lastStableOffset() > stableAtStart[i]) {
+                        return true;
+                    }
+                }
+            }
             long seen = 0;
             for (int i = 0; i < committedAtStart.length; i++) {
                 seen += bytes(partitions.get(i)) - committedAtStart[i];
@@ -130,9 +139,28 @@ public final class DelayedFetches extends PartitionPurgatory {
         return park(List.copyOf(marks.keySet()), values(marks), bytesNeeded, true, maxWaitMs, onComplete);
     }
 
+    /**
+     * A read_committed fetch: parks as {@link #await(Map, long, long, Runnable)}, and is also woken
+     * when the last stable offset of a partition passes its value in {@code stableMarks} (taken
+     * before the read, in the same key order as {@code marks}). Bytes committed above the last
+     * stable offset count as for any fetch, so such a fetch answers (without them) rather than
+     * waiting: it never re-parks, and so never spins on data it may not read.
+     */
+    public Parked awaitStable(Map<Partition, Long> marks, Map<Partition, Long> stableMarks, long bytesNeeded,
+                              long maxWaitMs, Runnable onComplete) {
+        return park(List.copyOf(marks.keySet()), values(marks), values(stableMarks), bytesNeeded, false, maxWaitMs,
+            onComplete);
+    }
+
     private Parked park(List<Partition> watched, long[] marks, long bytesNeeded, boolean appended, long maxWaitMs,
                         Runnable onComplete) {
+        return park(watched, marks, null, bytesNeeded, appended, maxWaitMs, onComplete);
+    }
+
+    private Parked park(List<Partition> watched, long[] marks, long[] stableMarks, long bytesNeeded, boolean appended,
+                        long maxWaitMs, Runnable onComplete) {
         Fetch fetch = new Fetch(watched, marks, Math.max(1, bytesNeeded), appended, onComplete);
+        fetch.stableAtStart = stableMarks;
         (appended ? replicaFetches : operations).completeOrWatch(fetch, watched, maxWaitMs);
         return fetch::forget;
     }

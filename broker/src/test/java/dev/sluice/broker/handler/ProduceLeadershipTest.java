@@ -101,7 +101,8 @@ class ProduceLeadershipTest {
         return partitions.get("t", 0).orElseThrow();
     }
 
-    private static RequestContext context(ApiKey api, int version) {
+    /** A plaintext request's context from client "test", for handler tests in this package. */
+    static RequestContext context(ApiKey api, int version) {
         return new RequestContext(new RequestHeader().setRequestApiKey(api.id()).setRequestApiVersion((short) version)
             .setClientId("test"), api, (short) version, null, "PLAINTEXT", System.nanoTime(), new ConnectionLifetime());
     }

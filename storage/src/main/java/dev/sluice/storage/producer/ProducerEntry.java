@@ -5,8 +5,9 @@ import java.util.Deque;
 import java.util.List;
 
 /**
- * What the log remembers of one idempotent producer: its epoch and the metadata of its last
- * {@link ProducerStateManager#WINDOW} batches, newest last. Mutable; owned by the partition's writer.
+ * What the log remembers of one idempotent producer: its epoch, the metadata of its last
+ * {@link ProducerStateManager#WINDOW} batches, newest last, the first offset of its open
+ * transaction and the epoch of the coordinator that wrote its last marker. Mutable; owned by the partition's writer.
  */
 public final class ProducerEntry {
     /** One appended batch: its sequence range, the offsets it got and its max timestamp. */
@@ -86,6 +87,17 @@ public final class ProducerEntry {
         this.coordinatorEpoch = coordinatorEpoch;
         this.currentTxnFirstOffset = currentTxnFirstOffset;
         this.lastTimestamp = lastTimestamp;
+    }
+
+    /** A transactional batch at {@code firstOffset} opens the producer's transaction. */
+    void beginTransaction(long firstOffset) {
+        currentTxnFirstOffset = firstOffset;
+    }
+
+    /** A marker written by coordinator epoch {@code coordinatorEpoch} ends the transaction, if any. */
+    void endTransaction(int coordinatorEpoch) {
+        currentTxnFirstOffset = -1;
+        this.coordinatorEpoch = coordinatorEpoch;
     }
 
     void touch(long timestamp) {

@@ -1,6 +1,11 @@
 package dev.sluice.storage.producer;
 
+import dev.sluice.storage.AbortedTxn;
 import dev.sluice.wire.message.ErrorCode;
+import dev.sluice.wire.record.BatchRecord;
+import dev.sluice.wire.record.ControlRecordType;
+import dev.sluice.wire.record.CorruptRecordException;
+import dev.sluice.wire.record.EndTransactionMarker;
 import dev.sluice.wire.record.RecordBatch;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -10,8 +15,10 @@ import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +45,20 @@ import org.slf4j.LoggerFactory;
  * is that a retry of a batch it sent before going idle the longest on this partition is no longer
  * recognised as a duplicate. Idempotent producers that keep writing are never the ones evicted.
  *
+ * <p>Transactions, as Kafka tracks them: a transactional data batch of a producer without an
+ * open transaction opens one at its base offset; a control batch (COMMIT or ABORT marker) ends it
+ * and {@link #update} returns the {@link CompletedTxn}. The first offset of the earliest
+ * transaction not yet both ended and replicated is {@link #firstUnstableOffset()}: a transaction
+ * ended by a marker the high watermark has not passed yet ({@link #onHighWatermark}) still
+ * counts, so a read_committed consumer never sees a transaction's records as decided before the
+ * marker deciding them is committed. On the leader ({@link AppendOrigin#CLIENT}) a transactional
+ * batch that would open a transaction must carry the {@link VerificationGuard} this state handed
+ * out ({@link #startVerification}) and still holds, a non-transactional batch is refused while the
+ * producer's transaction is open (both INVALID_TXN_STATE); a marker ({@link #checkMarker}) is
+ * refused for an old producer epoch (INVALID_PRODUCER_EPOCH) or an old coordinator epoch
+ * (TRANSACTION_COORDINATOR_FENCED). Producers with an open transaction are never evicted or
+ * expired.
+ *
  * <p>Not thread-safe: owned by the partition's writer. The owner writes a snapshot
  * ({@link ProducerSnapshotFile}) at each segment roll and at a clean shutdown; after a restart the
  * state is the newest usable snapshot ({@link #loadSnapshot}) plus {@link #replay} of the batches
@@ -59,7 +80,27 @@ public final class ProducerStateManager {
     private final int maxProducers;
     /** In write order, least recently written first: the eviction order. */
     private final LinkedHashMap<Long, ProducerEntry> producers = new LinkedHashMap<>();
+    /** Open transactions: first offset to producer id. */
+    private final TreeMap<Long, Long> ongoing = new TreeMap<>();
+    /** Ended transactions whose marker is not below the high watermark yet: first offset to marker offset. */
+    private final TreeMap<Long, Long> unreplicated = new TreeMap<>();
+    /** Verifications handed out and not used or ended yet, oldest first; at most {@code maxProducers}. */
+    private final LinkedHashMap<Long, Verification> verifications = new LinkedHashMap<>();
     private long evicted;
+
+    /** A verification handed out to a producer at an epoch. */
+    private record Verification(VerificationGuard guard, short epoch) {
+    }
+
+    /**
+     * A transaction ended by a marker.
+     *
+     * @param firstOffset the transaction's first batch here; the marker's own offset when the
+     *     producer had no open transaction (a marker is written anyway, as Kafka writes it)
+     * @param lastOffset the marker's offset
+     */
+    public record CompletedTxn(long producerId, long firstOffset, long lastOffset, boolean aborted) {
+    }
 
     public ProducerStateManager() {
         this(DEFAULT_MAX_PRODUCERS);
@@ -82,36 +123,63 @@ public final class ProducerStateManager {
         return batch.lastSequence();
     }
 
-    /**
-     * Decides what to do with a batch about to be appended.
-     *
-     * @throws ProducerStateException with INVALID_PRODUCER_EPOCH or OUT_OF_ORDER_SEQUENCE_NUMBER
-     */
+    /** {@link #check(RecordBatch, AppendOrigin, VerificationGuard)} of a producer's batch without a verification. */
     public Check check(RecordBatch batch) {
-        if (!batch.hasProducerId()) {
+        return check(batch, AppendOrigin.CLIENT, VerificationGuard.NONE);
+    }
+
+    /**
+     * Decides what to do with a data batch about to be appended by {@code origin}: the epoch is
+     * checked for a producer's and a coordinator's batches, sequences, duplicates and the
+     * transaction rules (see the class comment) for a producer's only, nothing for replication.
+     *
+     * @param guard what the producer's verification handed out, {@link VerificationGuard#NONE} if none
+     * @throws ProducerStateException with INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER or
+     *     INVALID_TXN_STATE
+     */
+    public Check check(RecordBatch batch, AppendOrigin origin, VerificationGuard guard) {
+        if (!batch.hasProducerId() || origin == AppendOrigin.REPLICATION) {
             return Check.NEW;
         }
-        ProducerEntry entry = producers.get(batch.producerId());
+        long producerId = batch.producerId();
+        ProducerEntry entry = producers.get(producerId);
+        short epoch = batch.producerEpoch();
+        if (entry != null && epoch < entry.epoch()) {
+            throw new ProducerStateException(ErrorCode.INVALID_PRODUCER_EPOCH, "producer " + producerId
+                + " wrote with epoch " + epoch + " but its current epoch is " + entry.epoch());
+        }
+        if (origin == AppendOrigin.CLIENT && entry != null && epoch == entry.epoch()) {
+            ProducerEntry.BatchMetadata duplicate = entry.find(batch.baseSequence(), lastSequence(batch));
+            if (duplicate != null) {
+                return new Check(true, duplicate.firstOffset(), duplicate.lastOffset());
+            }
+        }
+        boolean open = entry != null && entry.currentTxnFirstOffset() >= 0;
+        if (!batch.isTransactional() && open) {
+            throw new ProducerStateException(ErrorCode.INVALID_TXN_STATE, "producer " + producerId
+                + " wrote a non-transactional batch while its transaction from offset "
+                + entry.currentTxnFirstOffset() + " is open");
+        }
+        if (origin != AppendOrigin.CLIENT) {
+            return Check.NEW;
+        }
+        if (batch.isTransactional() && !open) {
+            Verification verification = verifications.get(producerId);
+            if (guard == VerificationGuard.NONE || verification == null || verification.guard() != guard) {
+                throw new ProducerStateException(ErrorCode.INVALID_TXN_STATE, "producer " + producerId
+                    + " started a transaction without a current verification (" + guard + ")");
+            }
+        }
         if (entry == null) {
             return Check.NEW;
         }
-        short epoch = batch.producerEpoch();
         int first = batch.baseSequence();
-        int last = lastSequence(batch);
-        if (epoch < entry.epoch()) {
-            throw new ProducerStateException(ErrorCode.INVALID_PRODUCER_EPOCH, "producer " + batch.producerId()
-                + " wrote with epoch " + epoch + " but its current epoch is " + entry.epoch());
-        }
         if (epoch > entry.epoch()) {
             if (first != 0) {
                 throw new ProducerStateException(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, "producer " + batch.producerId()
                     + " started epoch " + epoch + " at sequence " + first + " instead of 0");
             }
             return Check.NEW;
-        }
-        ProducerEntry.BatchMetadata duplicate = entry.find(first, last);
-        if (duplicate != null) {
-            return new Check(true, duplicate.firstOffset(), duplicate.lastOffset());
         }
         int previous = entry.lastSequence();
         if (previous != -1 && first != nextSequence(previous)) {
@@ -125,10 +193,65 @@ public final class ProducerStateManager {
         return sequence == Integer.MAX_VALUE ? 0 : sequence + 1;
     }
 
-    /** Records an appended batch (its offsets already assigned). */
-    public void update(RecordBatch batch) {
-        if (!batch.hasProducerId()) {
+    /**
+     * Checks a marker the leader is about to write for {@code producerId}.
+     *
+     * @throws ProducerStateException INVALID_PRODUCER_EPOCH for an epoch older than the
+     *     producer's, TRANSACTION_COORDINATOR_FENCED for a coordinator epoch older than the one
+     *     that wrote its last marker
+     */
+    public void checkMarker(long producerId, short producerEpoch, int coordinatorEpoch) {
+        ProducerEntry entry = producers.get(producerId);
+        if (entry == null) {
             return;
+        }
+        if (producerEpoch < entry.epoch()) {
+            throw new ProducerStateException(ErrorCode.INVALID_PRODUCER_EPOCH, "marker for producer " + producerId
+                + " with epoch " + producerEpoch + " but its current epoch is " + entry.epoch());
+        }
+        if (coordinatorEpoch < entry.coordinatorEpoch()) {
+            throw new ProducerStateException(ErrorCode.TRANSACTION_COORDINATOR_FENCED, "marker for producer "
+                + producerId + " from coordinator epoch " + coordinatorEpoch + ", older than "
+                + entry.coordinatorEpoch());
+        }
+    }
+
+    /**
+     * Starts a transaction verification: {@link VerificationGuard#NONE} when the producer's
+     * transaction is open already, else the guard of its verification at this epoch (a new one
+     * unless one of the same or a newer epoch is outstanding). The guard stays current until a
+     * marker ends the producer's transaction, a batch opens it, or a newer epoch begins.
+     */
+    public VerificationGuard startVerification(long producerId, short producerEpoch) {
+        ProducerEntry entry = producers.get(producerId);
+        if (entry != null && entry.currentTxnFirstOffset() >= 0) {
+            return VerificationGuard.NONE;
+        }
+        Verification current = verifications.get(producerId);
+        if (current != null && current.epoch() >= producerEpoch) {
+            return current.guard();
+        }
+        verifications.remove(producerId);
+        if (verifications.size() >= maxProducers) {
+            // Bounded like the producers: the oldest outstanding verification is forgotten, and its
+            // producer's write is refused (INVALID_TXN_STATE) and retried with a new one.
+            Iterator<Long> oldest = verifications.keySet().iterator();
+            oldest.next();
+            oldest.remove();
+        }
+        Verification created = new Verification(new VerificationGuard(producerId), producerEpoch);
+        verifications.put(producerId, created);
+        return created.guard();
+    }
+
+    /**
+     * Records an appended batch (its offsets already assigned), by any origin.
+     *
+     * @return the transaction a marker ended, if {@code batch} is a COMMIT or ABORT marker
+     */
+    public Optional<CompletedTxn> update(RecordBatch batch) {
+        if (!batch.hasProducerId()) {
+            return Optional.empty();
         }
         long producerId = batch.producerId();
         short epoch = batch.producerEpoch();
@@ -141,13 +264,84 @@ public final class ProducerStateManager {
         producers.put(producerId, entry);
         if (epoch != entry.epoch()) {
             entry.newEpoch(epoch);
+            Verification verification = verifications.get(producerId);
+            if (verification != null && verification.epoch() < epoch) {
+                verifications.remove(producerId);
+            }
         }
         if (batch.isControlBatch()) {
             entry.touch(batch.maxTimestamp());
-            return;
+            return endTransaction(entry, batch);
         }
         entry.add(new ProducerEntry.BatchMetadata(batch.baseSequence(), lastSequence(batch), batch.baseOffset(),
             batch.lastOffset(), batch.maxTimestamp()));
+        if (batch.isTransactional() && entry.currentTxnFirstOffset() < 0) {
+            entry.beginTransaction(batch.baseOffset());
+            ongoing.put(batch.baseOffset(), producerId);
+            verifications.remove(producerId);
+        }
+        return Optional.empty();
+    }
+
+    private Optional<CompletedTxn> endTransaction(ProducerEntry entry, RecordBatch batch) {
+        Iterator<BatchRecord> records = batch.records(1 << 20);
+        if (!records.hasNext()) {
+            return Optional.empty();
+        }
+        EndTransactionMarker marker;
+        try {
+            marker = EndTransactionMarker.fromRecord(records.next());
+        } catch (CorruptRecordException e) {
+            // A control record of another kind (or a newer one): it ends nothing.
+            return Optional.empty();
+        }
+        long markerOffset = batch.baseOffset();
+        long first = entry.currentTxnFirstOffset();
+        if (first >= 0) {
+            ongoing.remove(first);
+        } else {
+            first = markerOffset;
+        }
+        entry.endTransaction(marker.coordinatorEpoch());
+        verifications.remove(entry.producerId());
+        unreplicated.put(first, markerOffset);
+        return Optional.of(new CompletedTxn(entry.producerId(), first, markerOffset,
+            marker.type() == ControlRecordType.ABORT));
+    }
+
+    /**
+     * The transaction index entry of {@code txn}, just ended by {@link #update}: its last stable
+     * offset is the first offset of the earliest transaction still open, else the one after the marker.
+     */
+    public AbortedTxn abortedTxn(CompletedTxn txn) {
+        long lastStable = ongoing.isEmpty() ? txn.lastOffset() + 1 : ongoing.firstKey();
+        return new AbortedTxn(txn.producerId(), txn.firstOffset(), txn.lastOffset(), lastStable);
+    }
+
+    /**
+     * The first offset of the earliest transaction still open, or ended by a marker not yet below
+     * the high watermark; empty when there is none. The last stable offset is the lower of this
+     * and the high watermark.
+     */
+    public OptionalLong firstUnstableOffset() {
+        long first = Long.MAX_VALUE;
+        if (!ongoing.isEmpty()) {
+            first = ongoing.firstKey();
+        }
+        if (!unreplicated.isEmpty()) {
+            first = Math.min(first, unreplicated.firstKey());
+        }
+        return first == Long.MAX_VALUE ? OptionalLong.empty() : OptionalLong.of(first);
+    }
+
+    /** The high watermark reached {@code highWatermark}: transactions whose marker is below it are settled. */
+    public void onHighWatermark(long highWatermark) {
+        unreplicated.values().removeIf(markerOffset -> markerOffset < highWatermark);
+    }
+
+    /** The open transactions, by first offset, with their producer ids. */
+    public Map<Long, Long> openTransactions() {
+        return Collections.unmodifiableMap(ongoing);
     }
 
     /** Makes room for one more producer: drops the least recently written one without an open transaction. */
@@ -171,8 +365,8 @@ public final class ProducerStateManager {
     }
 
     /** Rebuilds state from a batch read back from the log (recovery). */
-    public void replay(RecordBatch batch) {
-        update(batch);
+    public Optional<CompletedTxn> replay(RecordBatch batch) {
+        return update(batch);
     }
 
     /** Forgets producers whose last write is older than {@code expirationMs} before {@code nowMs}. */
@@ -199,6 +393,9 @@ public final class ProducerStateManager {
 
     public void clear() {
         producers.clear();
+        ongoing.clear();
+        unreplicated.clear();
+        verifications.clear();
     }
 
     /**
@@ -245,7 +442,7 @@ public final class ProducerStateManager {
      *     empty (and no state) if no snapshot could be used
      */
     public OptionalLong loadSnapshot(Path dir, long logEndOffset) throws IOException {
-        producers.clear();
+        clear();
         List<Long> offsets = ProducerSnapshotFile.list(dir);
         for (int i = offsets.size() - 1; i >= 0; i--) {
             long offset = offsets.get(i);
@@ -260,11 +457,14 @@ public final class ProducerStateManager {
                     producers.remove(entry.producerId());
                     evictForNewProducer();
                     producers.put(entry.producerId(), entry);
+                    if (entry.currentTxnFirstOffset() >= 0) {
+                        ongoing.put(entry.currentTxnFirstOffset(), entry.producerId());
+                    }
                 }
                 return OptionalLong.of(offset);
             } catch (ProducerSnapshotFile.CorruptSnapshotException e) {
                 log.warn("Ignoring producer-state snapshot {}: {}", file, e.getMessage());
-                producers.clear();
+                clear();
                 Files.deleteIfExists(file);
             }
         }
