@@ -82,7 +82,7 @@ class OffsetExpiryTest {
     }
 
     private long committed(String group, int partition) throws Exception {
-        return coordinator.fetchOffsets(group, null, -1, List.of(new GroupCoordinator.PartitionKey("t", partition)))
+        return coordinator.fetchOffsets(group, null, -1, List.of(new GroupCoordinator.PartitionKey("t", partition)), false)
             .get().offsets().get(0).offset();
     }
 
