@@ -40,6 +40,7 @@ import dev.sluice.broker.handler.ListGroupsHandler;
 import dev.sluice.broker.handler.OffsetCommitHandler;
 import dev.sluice.broker.handler.OffsetDeleteHandler;
 import dev.sluice.broker.handler.OffsetFetchHandler;
+import dev.sluice.broker.handler.TxnOffsetCommitHandler;
 import dev.sluice.broker.handler.SyncGroupHandler;
 import dev.sluice.broker.handler.ApiHandler;
 import dev.sluice.broker.handler.CreatePartitionsHandler;
@@ -416,6 +417,7 @@ public final class SluiceBroker implements AutoCloseable {
                 new LeaveGroupHandler(groups),
                 new OffsetCommitHandler(groups, view),
                 new OffsetFetchHandler(groups, view),
+                new TxnOffsetCommitHandler(groups, view),
                 new OffsetDeleteHandler(groups, view),
                 new DescribeGroupsHandler(groups),
                 new ListGroupsHandler(groups),

@@ -7,10 +7,14 @@ import dev.sluice.wire.codec.MalformedDataException;
 import dev.sluice.wire.codec.UnsupportedVersionException;
 import dev.sluice.wire.compress.CompressionType;
 import dev.sluice.wire.message.ErrorCode;
+import dev.sluice.storage.producer.AppendOrigin;
 import dev.sluice.wire.record.BatchRecord;
+import dev.sluice.wire.record.ControlRecordType;
+import dev.sluice.wire.record.EndTransactionMarker;
 import dev.sluice.wire.record.MemoryRecords;
 import dev.sluice.wire.record.RecordBatch;
 import dev.sluice.wire.record.RecordBatchBuilder;
+import java.nio.ByteBuffer;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -29,6 +33,7 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,6 +53,13 @@ import org.slf4j.LoggerFactory;
  *       partition's high watermark passed it; see {@link #highWatermarkMoved}) is the state
  *       changed and the answer completed; operations and timers that arrive while a write is in flight
  *       wait until it is done, so each one sees the state every write before it made;</li>
+ *   <li>transactions: a result may be written for a transactional producer as that producer's
+ *       transactional batch ({@link CoordinatorResult#transactional}), and a marker ending the
+ *       producer's transaction is a write like any other ({@link #writeMarker}), ordered with the
+ *       partition's other writes and reported to the state machine only once committed. Loading
+ *       hands transactional records to the state machine as pending for their producer and the
+ *       markers read from the log as the ends of those transactions, in log order, so a reloaded
+ *       state machine sees the same history as the one that wrote it;</li>
  *   <li>load and unload on leadership: {@link #load} waits until the partition's log is committed
  *       to its end, then replays it into a fresh state machine, answering COORDINATOR_LOAD_IN_PROGRESS until that is done; {@link #unload} cancels
  *       the timers, fails waiting operations with NOT_COORDINATOR and drops the state. A leader
@@ -251,6 +263,23 @@ public final class CoordinatorRuntime<S extends CoordinatorStateMachine> impleme
         return shard.call(machine -> shard.write(operation.apply(machine)));
     }
 
+    /**
+     * Writes a transaction marker (WriteTxnMarkers) to {@code partition}, in order with the
+     * partition's other writes, through {@link Partition#appendMarker}. Once the marker is committed
+     * the state machine learns of it ({@link CoordinatorStateMachine#replayEndTransaction}) and the
+     * future completes. Fails with a {@link CoordinatorException}: NOT_COORDINATOR or
+     * COORDINATOR_LOAD_IN_PROGRESS when the partition does not serve, or the partition's refusal
+     * (INVALID_PRODUCER_EPOCH, TRANSACTION_COORDINATOR_FENCED, NOT_LEADER_OR_FOLLOWER...).
+     */
+    public CompletableFuture<Void> writeMarker(int partition, long producerId, short producerEpoch,
+                                               int coordinatorEpoch, boolean commit) {
+        Shard shard = shards.get(partition);
+        if (shard == null) {
+            return CompletableFuture.failedFuture(notCoordinator(partition));
+        }
+        return shard.call(machine -> shard.writeMarker(producerId, producerEpoch, coordinatorEpoch, commit));
+    }
+
     private CoordinatorException notCoordinator(int partition) {
         return new CoordinatorException(ErrorCode.NOT_COORDINATOR, topic + "-" + partition + " is not loaded here");
     }
@@ -442,8 +471,38 @@ public final class CoordinatorRuntime<S extends CoordinatorStateMachine> impleme
             for (CoordinatorRecord r : result.records()) {
                 builder.append(now, r.key(), r.value());
             }
+            if (result.isTransactional()) {
+                // No sequence: the coordinator writes for the producer, which numbers only its own batches.
+                builder.producer(result.producerId(), result.producerEpoch(), RecordBatch.NO_SEQUENCE)
+                    .transactional(true);
+                MemoryRecords records = MemoryRecords.withBatches(builder.build());
+                return submit(write, () -> partition.append(records, (short) 1, AppendOrigin.COORDINATOR, null));
+            }
+            MemoryRecords records = MemoryRecords.withBatches(builder.build());
+            return submit(write, () -> partition.append(records));
+        }
+
+        /**
+         * Writes a COMMIT or ABORT marker for {@code producerId}, in order with this partition's
+         * other writes; once it is committed the state machine is told the transaction ended.
+         */
+        CompletableFuture<Void> writeMarker(long producerId, short producerEpoch, int coordinatorEpoch,
+                                            boolean commit) {
+            S target = machine;
+            CoordinatorResult<Void> ended = new CoordinatorResult<>(List.of(), null,
+                () -> target.replayEndTransaction(producerId, commit), null);
+            PendingWrite<Void> write = new PendingWrite<>(ended);
+            if (closed) {
+                write.fail(notCoordinator(partition.index()));
+                return write.answer;
+            }
+            return submit(write, () -> partition.appendMarker(producerId, producerEpoch, coordinatorEpoch, commit));
+        }
+
+        private <T> CompletableFuture<T> submit(PendingWrite<T> write,
+                                                Supplier<CompletableFuture<Partition.AppendOutcome>> append) {
             pending.add(write);
-            partition.append(MemoryRecords.withBatches(builder.build())).whenComplete((outcome, failure) ->
+            append.get().whenComplete((outcome, failure) ->
                 executor.execute(() -> appended(write, outcome, failure)));
             return write.answer;
         }
@@ -598,15 +657,22 @@ public final class CoordinatorRuntime<S extends CoordinatorStateMachine> impleme
 
         private int replay(S target, RecordBatch batch) {
             if (batch.isControlBatch()) {
-                return 0;
+                return replayControl(target, batch);
             }
+            boolean transactional = batch.isTransactional() && batch.hasProducerId();
             int n = 0;
             Iterator<BatchRecord> it = batch.records(Integer.MAX_VALUE);
             while (it.hasNext()) {
                 BatchRecord r = it.next();
                 if (r.hasKey()) {
                     try {
-                        target.replay(r.key().duplicate(), r.hasValue() ? r.value().duplicate() : null);
+                        ByteBuffer key = r.key().duplicate();
+                        ByteBuffer value = r.hasValue() ? r.value().duplicate() : null;
+                        if (transactional) {
+                            target.replay(batch.producerId(), batch.producerEpoch(), key, value);
+                        } else {
+                            target.replay(key, value);
+                        }
                         n++;
                     } catch (MalformedDataException | UnsupportedVersionException e) {
                         log.warn("Skipping an unreadable record at offset {} of {}: {}", r.offset(), partition,
@@ -615,6 +681,28 @@ public final class CoordinatorRuntime<S extends CoordinatorStateMachine> impleme
                 }
             }
             return n;
+        }
+
+        /** A control batch: a transaction marker ends its producer's pending records; others mean nothing here. */
+        private int replayControl(S target, RecordBatch batch) {
+            if (!batch.hasProducerId()) {
+                return 0;
+            }
+            Iterator<BatchRecord> it = batch.records(Integer.MAX_VALUE);
+            if (!it.hasNext()) {
+                return 0;
+            }
+            BatchRecord r = it.next();
+            EndTransactionMarker marker;
+            try {
+                marker = EndTransactionMarker.fromRecord(r);
+            } catch (MalformedDataException e) {
+                log.warn("Skipping an unreadable control record at offset {} of {}: {}", r.offset(), partition,
+                    e.getMessage());
+                return 0;
+            }
+            target.replayEndTransaction(batch.producerId(), marker.type() == ControlRecordType.COMMIT);
+            return 1;
         }
 
         CompletableFuture<Void> unload() {

@@ -6,6 +6,13 @@ import java.nio.ByteBuffer;
  * A coordinator's state for one partition of its internal topic, hosted by a
  * {@link CoordinatorRuntime}.
  *
+ * <p>Transactions: a state machine may write records on behalf of a transactional producer
+ * ({@link CoordinatorResult#transactional}); such records only count once the producer's
+ * transaction commits. The runtime replays them with {@link #replay(long, short, ByteBuffer, ByteBuffer)},
+ * and reports the end of the producer's transaction, read from the log or written by
+ * {@link CoordinatorRuntime#writeMarker}, with {@link #replayEndTransaction}. State machines that
+ * never write transactionally need not implement either.
+ *
  * <p>Threading: not thread-safe, and need not be: the runtime calls every method, and runs every
  * operation and timer on it, on the partition's serial executor only.
  */
@@ -19,6 +26,25 @@ public interface CoordinatorStateMachine {
      * @param value null for a tombstone
      */
     void replay(ByteBuffer key, ByteBuffer value);
+
+    /**
+     * Replays one record of a transactional batch of {@code producerId} while loading, in log order
+     * with the other records: it is pending until {@link #replayEndTransaction} for that producer
+     * commits or aborts it. Unreadable records may throw as in {@link #replay(ByteBuffer, ByteBuffer)}.
+     * The default ignores it: a state machine that never writes transactionally never finds one.
+     *
+     * @param value null for a tombstone
+     */
+    default void replay(long producerId, short producerEpoch, ByteBuffer key, ByteBuffer value) {
+    }
+
+    /**
+     * The transaction of {@code producerId} ended: its pending records now count ({@code commit})
+     * or are dropped. Called in log order while loading, and once a marker written through
+     * {@link CoordinatorRuntime#writeMarker} is committed.
+     */
+    default void replayEndTransaction(long producerId, boolean commit) {
+    }
 
     /** The whole partition has been replayed; operations come next. Timers may be started here. */
     void loaded();

@@ -69,8 +69,16 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
     public record OffsetToCommit(String topic, int partition, long offset, int leaderEpoch, String metadata) {
     }
 
-    /** A committed offset; -1 with empty metadata when the group has none for the partition. */
-    public record CommittedOffset(String topic, int partition, long offset, int leaderEpoch, String metadata) {
+    /**
+     * A committed offset; -1 with empty metadata when the group has none for the partition, or
+     * when the partition answers an error (UNSTABLE_OFFSET_COMMIT while a transactional offset is
+     * pending and the fetch requires stable offsets).
+     */
+    public record CommittedOffset(String topic, int partition, long offset, int leaderEpoch, String metadata,
+                                  ErrorCode error) {
+        public CommittedOffset(String topic, int partition, long offset, int leaderEpoch, String metadata) {
+            this(topic, partition, offset, leaderEpoch, metadata, ErrorCode.NONE);
+        }
     }
 
     /** What an OffsetFetch found for one group: an error for the whole group, or its offsets. */
@@ -349,11 +357,27 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
             e -> offsets.stream().map(o -> e).toList());
     }
 
-    /** {@code wanted} null fetches every committed offset of the group. */
+    /**
+     * {@code wanted} null fetches every committed offset of the group. With {@code requireStable}
+     * (OffsetFetch v7+) partitions with pending transactional offsets answer UNSTABLE_OFFSET_COMMIT.
+     */
     public CompletableFuture<GroupOffsets> fetchOffsets(String groupId, String memberId, int memberEpoch,
-                                                        List<PartitionKey> wanted) {
-        return route(groupId, s -> s.fetchOffsets(groupId, memberId, memberEpoch, wanted),
+                                                        List<PartitionKey> wanted, boolean requireStable) {
+        return route(groupId, s -> s.fetchOffsets(groupId, memberId, memberEpoch, wanted, requireStable),
             e -> new GroupOffsets(e, List.of()));
+    }
+
+    /**
+     * TxnOffsetCommit: writes the offsets for the transactional producer; they become the group's
+     * committed offsets only when the producer's transaction commits (see
+     * {@link #completeTransaction}). Each partition's error, in order, once durable.
+     */
+    public CompletableFuture<List<ErrorCode>> commitTransactionalOffsets(String groupId, String memberId,
+                                                                         String instanceId, int generation,
+                                                                         long producerId, short producerEpoch,
+                                                                         List<OffsetToCommit> offsets) {
+        return routeWrite(groupId, s -> s.txnCommit(groupId, memberId, instanceId, generation, producerId,
+            producerEpoch, offsets), e -> offsets.stream().map(o -> e).toList());
     }
 
     public CompletableFuture<DeletedOffsets> deleteOffsets(String groupId, List<PartitionKey> partitionsToDelete) {
@@ -364,12 +388,24 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
      * WriteTxnMarkers for a {@code __consumer_offsets} partition: writes the marker through the
      * partition's shard and, on COMMIT, makes the producer's pending transactional offsets the
      * group's committed offsets (on ABORT drops them). Completes once the marker is committed, with
-     * NONE, or the error to answer for this partition (NOT_COORDINATOR when it is not loaded here).
+     * NONE, or the error to answer for this partition: NOT_LEADER_OR_FOLLOWER when its shard is not
+     * loaded here or still loading (as Kafka answers: the transaction coordinator retries that one,
+     * while it does not expect the group coordinator's own errors), else the partition's refusal
+     * (INVALID_PRODUCER_EPOCH, TRANSACTION_COORDINATOR_FENCED, KAFKA_STORAGE_ERROR...).
      */
     public CompletableFuture<ErrorCode> completeTransaction(int partition, long producerId, short producerEpoch,
                                                             int coordinatorEpoch, boolean commit) {
-        // Placeholder until transactional offset commits land on this branch.
-        return CompletableFuture.completedFuture(ErrorCode.NOT_COORDINATOR);
+        return runtime.writeMarker(partition, producerId, producerEpoch, coordinatorEpoch, commit)
+            .thenApply(v -> ErrorCode.NONE)
+            .exceptionally(failure -> CoordinatorException.of(failure).map(e -> switch (e.error()) {
+                case NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER ->
+                    ErrorCode.NOT_LEADER_OR_FOLLOWER;
+                default -> e.error();
+            }).orElseGet(() -> {
+                log.error("Cannot write a transaction marker to {}-{} for producer {}", TOPIC, partition, producerId,
+                    failure);
+                return ErrorCode.UNKNOWN_SERVER_ERROR;
+            }));
     }
 
     // ------------------------------------------------------------------ groups

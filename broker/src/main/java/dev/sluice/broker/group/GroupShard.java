@@ -62,6 +62,13 @@ import org.slf4j.LoggerFactory;
  * assignment survives a restart. When the partition is loaded here, the runtime replays it from
  * the log start into a fresh shard; compaction keeps the partition as small as the live state.
  *
+ * <p>Transactional offsets (TxnOffsetCommit, KIP-98/KIP-447) are written as the producer's
+ * transactional batch and kept pending per producer: OffsetFetch does not return them (with
+ * {@code require_stable} it answers UNSTABLE_OFFSET_COMMIT for their partitions) until the
+ * producer's COMMIT marker makes them committed offsets; an ABORT drops them. A tombstone of a
+ * partition (OffsetDelete, DeleteGroups, expiry) drops its pending offsets too, and an offset with
+ * a pending transactional one does not expire.
+ *
  * <p>Threading: not thread-safe; the runtime calls every method on the partition's executor. Only
  * {@link #groupCount} may be read from any thread.
  */
@@ -73,6 +80,13 @@ final class GroupShard implements CoordinatorStateMachine {
     private final Supplier<MetadataImage> image;
     private final Map<String, Group> groups = new HashMap<>();
     private final Map<String, Map<PartitionKey, OffsetAndMetadata>> offsets = new HashMap<>();
+    /**
+     * Offsets written for transactional producers (TxnOffsetCommit) whose transactions have not
+     * ended yet, by producer id. Few at a time: a producer has one transaction open.
+     */
+    private final Map<Long, OpenTransaction> transactions = new HashMap<>();
+    /** The offset records applied so far, in log order: {@link OffsetAndMetadata#order}. */
+    private long offsetRecords;
     private volatile int groupCount;
     private final AtomicLong rebalances;
 
@@ -81,6 +95,17 @@ final class GroupShard implements CoordinatorStateMachine {
         this.rebalances = rebalances;
         this.config = config;
         this.image = image;
+    }
+
+    /** The offsets one transactional producer wrote, pending until its transaction ends. */
+    private static final class OpenTransaction {
+        /** The newest epoch the producer wrote with: an older one is fenced. */
+        short producerEpoch;
+        final Map<String, Map<PartitionKey, OffsetAndMetadata>> offsets = new HashMap<>();
+
+        OpenTransaction(short producerEpoch) {
+            this.producerEpoch = producerEpoch;
+        }
     }
 
     /** Groups on this shard, as of the last request it handled (for a gauge); any thread. */
@@ -177,18 +202,12 @@ final class GroupShard implements CoordinatorStateMachine {
                 OffsetCommitKey k = new OffsetCommitKey(key, (short) 0);
                 PartitionKey tp = new PartitionKey(k.topic(), k.partition());
                 if (value == null) {
-                    Map<PartitionKey, OffsetAndMetadata> m = offsets.get(k.group());
-                    if (m != null) {
-                        m.remove(tp);
-                        if (m.isEmpty()) {
-                            offsets.remove(k.group());
-                        }
-                    }
+                    dropOffset(k.group(), tp);
                 } else {
                     OffsetCommitValue v = new OffsetCommitValue(value, version);
-                    offsets.computeIfAbsent(k.group(), g -> new HashMap<>()).put(tp, new OffsetAndMetadata(v.offset(),
-                        v.leaderEpoch(), v.metadata(), v.commitTimestamp(), v.expireTimestamp()));
                     groups.computeIfAbsent(k.group(), g -> new ClassicGroup(g, this));
+                    commitOffset(k.group(), tp, new OffsetAndMetadata(v.offset(), v.leaderEpoch(), v.metadata(),
+                        v.commitTimestamp(), v.expireTimestamp()));
                 }
             }
             case GroupRecords.GROUP_METADATA -> {
@@ -243,6 +262,122 @@ final class GroupShard implements CoordinatorStateMachine {
             }
             default -> log.debug("Ignoring a record of unknown key type {} in {}", type, context.partitionName());
         }
+    }
+
+    /**
+     * A record of a transactional batch: an offset the producer's transaction commits or aborts
+     * later. A tombstone is one whatever the batch, as in Kafka; other record types are not written
+     * transactionally and are ignored.
+     */
+    @Override
+    public void replay(long producerId, short producerEpoch, ByteBuffer keyBytes, ByteBuffer valueBytes) {
+        ByteReader key = new ByteReader(keyBytes.duplicate());
+        short type = GroupRecords.readPrefix(key);
+        if (type != GroupRecords.OFFSET_COMMIT_V0 && type != GroupRecords.OFFSET_COMMIT) {
+            log.debug("Ignoring a transactional record of key type {} in {}", type, context.partitionName());
+            return;
+        }
+        OffsetCommitKey k = new OffsetCommitKey(key, (short) 0);
+        PartitionKey tp = new PartitionKey(k.topic(), k.partition());
+        if (valueBytes == null) {
+            dropOffset(k.group(), tp);
+            return;
+        }
+        ByteReader value = new ByteReader(valueBytes.duplicate());
+        short version = GroupRecords.readPrefix(value);
+        OffsetCommitValue v = new OffsetCommitValue(value, version);
+        groups.computeIfAbsent(k.group(), g -> new ClassicGroup(g, this));
+        pend(producerId, producerEpoch, k.group(), Map.of(tp, new OffsetAndMetadata(v.offset(), v.leaderEpoch(),
+            v.metadata(), v.commitTimestamp(), v.expireTimestamp())));
+    }
+
+    /**
+     * The transaction of {@code producerId} ended. On COMMIT each of its offsets becomes the
+     * committed one unless a later record (a plain commit, or another transaction's offset) already
+     * committed that partition: Kafka keeps the most recent record, so the outcome does not depend
+     * on which records compaction has removed.
+     */
+    @Override
+    public void replayEndTransaction(long producerId, boolean commit) {
+        OpenTransaction open = transactions.remove(producerId);
+        if (open == null || !commit) {
+            return;
+        }
+        for (Map.Entry<String, Map<PartitionKey, OffsetAndMetadata>> e : open.offsets.entrySet()) {
+            groups.computeIfAbsent(e.getKey(), g -> new ClassicGroup(g, this));
+            Map<PartitionKey, OffsetAndMetadata> committed = offsets.computeIfAbsent(e.getKey(), g -> new HashMap<>());
+            for (Map.Entry<PartitionKey, OffsetAndMetadata> o : e.getValue().entrySet()) {
+                OffsetAndMetadata current = committed.get(o.getKey());
+                if (current == null || current.order() < o.getValue().order()) {
+                    committed.put(o.getKey(), o.getValue());
+                }
+            }
+        }
+        recount();
+    }
+
+    /** A committed offset applied: the newest record of its partition so far. */
+    private void commitOffset(String groupId, PartitionKey tp, OffsetAndMetadata o) {
+        offsets.computeIfAbsent(groupId, g -> new HashMap<>()).put(tp, o.withOrder(++offsetRecords));
+    }
+
+    /** Offsets of a transactional producer applied: pending until its transaction ends. */
+    private void pend(long producerId, short producerEpoch, String groupId, Map<PartitionKey, OffsetAndMetadata> written) {
+        OpenTransaction open = transactions.computeIfAbsent(producerId, id -> new OpenTransaction(producerEpoch));
+        open.producerEpoch = (short) Math.max(open.producerEpoch, producerEpoch);
+        Map<PartitionKey, OffsetAndMetadata> mine = open.offsets.computeIfAbsent(groupId, g -> new HashMap<>());
+        for (Map.Entry<PartitionKey, OffsetAndMetadata> o : written.entrySet()) {
+            mine.put(o.getKey(), o.getValue().withOrder(++offsetRecords));
+        }
+    }
+
+    /** A tombstone of a partition's offset: drops the committed one and every pending one. */
+    private void dropOffset(String groupId, PartitionKey tp) {
+        Map<PartitionKey, OffsetAndMetadata> m = offsets.get(groupId);
+        if (m != null) {
+            m.remove(tp);
+            if (m.isEmpty()) {
+                offsets.remove(groupId);
+            }
+        }
+        for (OpenTransaction open : transactions.values()) {
+            Map<PartitionKey, OffsetAndMetadata> pending = open.offsets.get(groupId);
+            if (pending != null) {
+                pending.remove(tp);
+                if (pending.isEmpty()) {
+                    open.offsets.remove(groupId);
+                }
+            }
+        }
+    }
+
+    /** Whether a transaction still open has an offset of {@code groupId} for {@code tp}. */
+    private boolean hasPendingOffset(String groupId, PartitionKey tp) {
+        for (OpenTransaction open : transactions.values()) {
+            if (open.offsets.getOrDefault(groupId, Map.of()).containsKey(tp)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether a transaction still open has offsets of {@code groupId}. */
+    private boolean hasPendingOffsets(String groupId) {
+        for (OpenTransaction open : transactions.values()) {
+            if (open.offsets.containsKey(groupId)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The partitions of {@code groupId} that a transaction still open has offsets for. */
+    private Set<PartitionKey> pendingPartitions(String groupId) {
+        Set<PartitionKey> out = new java.util.LinkedHashSet<>();
+        for (OpenTransaction open : transactions.values()) {
+            out.addAll(open.offsets.getOrDefault(groupId, Map.of()).keySet());
+        }
+        return out;
     }
 
     private ConsumerGroup consumerGroup(String groupId) {
@@ -362,7 +497,75 @@ final class GroupShard implements CoordinatorStateMachine {
         }
         List<ErrorCode> errors = new ArrayList<>();
         List<CoordinatorRecord> entries = new ArrayList<>();
-        Map<PartitionKey, OffsetAndMetadata> accepted = new HashMap<>();
+        Map<PartitionKey, OffsetAndMetadata> accepted =
+            accept(groupId, groupError, partitions, retentionMs, errors, entries);
+        if (entries.isEmpty()) {
+            return CoordinatorResult.answer(fill(errors, ErrorCode.NONE));
+        }
+        boolean create = createSimple;
+        return CoordinatorResult.write(entries, fill(errors, ErrorCode.NONE), () -> {
+            if (create && !groups.containsKey(groupId)) {
+                groups.put(groupId, new ClassicGroup(groupId, this));
+            }
+            accepted.forEach((tp, o) -> commitOffset(groupId, tp, o));
+        }).orOnFailure(failure -> {
+            ErrorCode e = writeError(failure);
+            return fill(errors, e == ErrorCode.UNKNOWN_SERVER_ERROR ? ErrorCode.INVALID_COMMIT_OFFSET_SIZE : e);
+        });
+    }
+
+    /**
+     * TxnOffsetCommit: writes offsets for the transactional producer {@code producerId} as its
+     * transactional batch; they stay pending until the producer's transaction ends (see
+     * {@link #replayEndTransaction}). The member is checked as for OffsetCommit when the request
+     * names one (v3+); without member and generation (v0-2, or a producer outside any group) the
+     * commit is accepted whatever the group's state, as Kafka does for transactions. A group that
+     * does not exist is created as a simple group when the generation is -1, else the answer is
+     * ILLEGAL_GENERATION. An epoch older than the producer's pending offsets here is
+     * INVALID_PRODUCER_EPOCH (the partition's producer state fences the rest once it checks
+     * coordinator writes). Each partition's error, in request order, answered once written.
+     */
+    CoordinatorResult<List<ErrorCode>> txnCommit(String groupId, String memberId, String instanceId, int generation,
+                                                 long producerId, short producerEpoch,
+                                                 List<OffsetToCommit> partitions) {
+        ErrorCode groupError = ErrorCode.NONE;
+        Group g = groups.get(groupId);
+        OpenTransaction open = transactions.get(producerId);
+        boolean anonymous = generation < 0 && (memberId == null || memberId.isEmpty()) && instanceId == null;
+        if (open != null && producerEpoch < open.producerEpoch) {
+            groupError = ErrorCode.INVALID_PRODUCER_EPOCH;
+        } else if (g == null) {
+            groupError = generation < 0 ? ErrorCode.NONE : ErrorCode.ILLEGAL_GENERATION;
+        } else if (g instanceof ClassicGroup c) {
+            if (!anonymous) {
+                groupError = c.validateCommit(memberId, instanceId, generation);
+            } else if (c.state() == ClassicGroup.State.COMPLETING_REBALANCE) {
+                groupError = ErrorCode.REBALANCE_IN_PROGRESS;
+            }
+        } else if (g instanceof ConsumerGroup cg) {
+            groupError = cg.validateMember(memberId, generation, true);
+        }
+        List<ErrorCode> errors = new ArrayList<>();
+        List<CoordinatorRecord> entries = new ArrayList<>();
+        Map<PartitionKey, OffsetAndMetadata> accepted = accept(groupId, groupError, partitions, -1, errors, entries);
+        if (entries.isEmpty()) {
+            return CoordinatorResult.answer(fill(errors, ErrorCode.NONE));
+        }
+        return CoordinatorResult.write(entries, fill(errors, ErrorCode.NONE), () -> {
+            groups.computeIfAbsent(groupId, id -> new ClassicGroup(id, this));
+            pend(producerId, producerEpoch, groupId, accepted);
+        }).transactional(producerId, producerEpoch)
+            .orOnFailure(failure -> fill(errors, txnWriteError(failure)));
+    }
+
+    /**
+     * The offsets of a commit that pass the checks, with their records added to {@code entries};
+     * {@code errors} gets each partition's error in order, null for the accepted ones.
+     */
+    private Map<PartitionKey, OffsetAndMetadata> accept(String groupId, ErrorCode groupError,
+                                                        List<OffsetToCommit> partitions, long retentionMs,
+                                                        List<ErrorCode> errors, List<CoordinatorRecord> entries) {
+        Map<PartitionKey, OffsetAndMetadata> accepted = new LinkedHashMap<>();
         long now = now();
         for (OffsetToCommit p : partitions) {
             if (groupError != ErrorCode.NONE) {
@@ -377,19 +580,17 @@ final class GroupShard implements CoordinatorStateMachine {
                 errors.add(null);
             }
         }
-        if (entries.isEmpty()) {
-            return CoordinatorResult.answer(fill(errors, ErrorCode.NONE));
-        }
-        boolean create = createSimple;
-        return CoordinatorResult.write(entries, fill(errors, ErrorCode.NONE), () -> {
-            if (create && !groups.containsKey(groupId)) {
-                groups.put(groupId, new ClassicGroup(groupId, this));
-            }
-            offsets.computeIfAbsent(groupId, k -> new HashMap<>()).putAll(accepted);
-        }).orOnFailure(failure -> {
-            ErrorCode e = writeError(failure);
-            return fill(errors, e == ErrorCode.UNKNOWN_SERVER_ERROR ? ErrorCode.INVALID_COMMIT_OFFSET_SIZE : e);
-        });
+        return accepted;
+    }
+
+    /** The error a transactional producer is told when its offsets could not be written. */
+    static ErrorCode txnWriteError(Throwable failure) {
+        return CoordinatorException.of(failure).map(e -> switch (e.error()) {
+            // The partition's producer state refused the producer: it must learn why, not retry.
+            case INVALID_PRODUCER_EPOCH, PRODUCER_FENCED, INVALID_TXN_STATE, TRANSACTION_ABORTABLE,
+                 UNKNOWN_PRODUCER_ID, INVALID_PRODUCER_ID_MAPPING -> e.error();
+            default -> writeError(failure);
+        }).orElse(ErrorCode.UNKNOWN_SERVER_ERROR);
     }
 
     private static List<ErrorCode> fill(List<ErrorCode> errors, ErrorCode forPending) {
@@ -402,10 +603,13 @@ final class GroupShard implements CoordinatorStateMachine {
 
     /**
      * Fetches committed offsets; {@code partitions} null means every offset the group has. A member
-     * id (OffsetFetch v9+) is checked against a consumer group's members.
+     * id (OffsetFetch v9+) is checked against a consumer group's members. With
+     * {@code requireStable} a partition with a pending transactional offset is answered
+     * UNSTABLE_OFFSET_COMMIT (the client retries until the transaction ends); without it the last
+     * committed offset is returned.
      */
     CompletableFuture<GroupOffsets> fetchOffsets(String groupId, String memberId, int memberEpoch,
-                                                 List<PartitionKey> partitions) {
+                                                 List<PartitionKey> partitions, boolean requireStable) {
         Group g = groups.get(groupId);
         if (memberId != null && g instanceof ConsumerGroup cg) {
             ErrorCode error = cg.validateMember(memberId, memberEpoch, false);
@@ -414,24 +618,29 @@ final class GroupShard implements CoordinatorStateMachine {
             }
         }
         Map<PartitionKey, OffsetAndMetadata> committed = offsets.getOrDefault(groupId, Map.of());
+        Set<PartitionKey> unstable = requireStable ? pendingPartitions(groupId) : Set.of();
         List<CommittedOffset> out = new ArrayList<>();
         if (partitions == null) {
             List<Map.Entry<PartitionKey, OffsetAndMetadata>> sorted = new ArrayList<>(committed.entrySet());
             sorted.sort(Map.Entry.comparingByKey(
                 Comparator.comparing(PartitionKey::topic).thenComparingInt(PartitionKey::partition)));
             for (Map.Entry<PartitionKey, OffsetAndMetadata> e : sorted) {
-                OffsetAndMetadata o = e.getValue();
-                out.add(new CommittedOffset(e.getKey().topic(), e.getKey().partition(), o.offset(), o.leaderEpoch(),
-                    o.metadata()));
+                out.add(committedOffset(e.getKey(), e.getValue(), unstable));
             }
         } else {
             for (PartitionKey tp : partitions) {
-                OffsetAndMetadata o = committed.get(tp);
-                out.add(o == null ? new CommittedOffset(tp.topic(), tp.partition(), -1, -1, "")
-                    : new CommittedOffset(tp.topic(), tp.partition(), o.offset(), o.leaderEpoch(), o.metadata()));
+                out.add(committedOffset(tp, committed.get(tp), unstable));
             }
         }
         return done(new GroupOffsets(ErrorCode.NONE, out));
+    }
+
+    private static CommittedOffset committedOffset(PartitionKey tp, OffsetAndMetadata o, Set<PartitionKey> unstable) {
+        if (unstable.contains(tp)) {
+            return new CommittedOffset(tp.topic(), tp.partition(), -1, -1, "", ErrorCode.UNSTABLE_OFFSET_COMMIT);
+        }
+        return o == null ? new CommittedOffset(tp.topic(), tp.partition(), -1, -1, "")
+            : new CommittedOffset(tp.topic(), tp.partition(), o.offset(), o.leaderEpoch(), o.metadata());
     }
 
     CoordinatorResult<DeletedOffsets> deleteOffsets(String groupId, List<PartitionKey> partitions) {
@@ -457,7 +666,7 @@ final class GroupShard implements CoordinatorStateMachine {
                 result.put(tp, ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC);
             } else {
                 result.put(tp, ErrorCode.NONE);
-                if (committed.containsKey(tp)) {
+                if (committed.containsKey(tp) || hasPendingOffset(groupId, tp)) {
                     entries.add(GroupRecords.offsetTombstone(groupId, tp.topic(), tp.partition()));
                     removed.add(tp);
                 }
@@ -469,16 +678,15 @@ final class GroupShard implements CoordinatorStateMachine {
     }
 
     private void removeOffsets(String groupId, List<PartitionKey> removed) {
-        Map<PartitionKey, OffsetAndMetadata> m = offsets.get(groupId);
-        if (m != null) {
-            removed.forEach(m::remove);
-            if (m.isEmpty()) {
-                offsets.remove(groupId);
-            }
-        }
+        removed.forEach(tp -> dropOffset(groupId, tp));
     }
 
-    /** Deletes each empty group with its offsets: NONE, GROUP_ID_NOT_FOUND or NON_EMPTY_GROUP. */
+    /**
+     * Deletes each empty group with its offsets: NONE, GROUP_ID_NOT_FOUND or NON_EMPTY_GROUP.
+     * Pending transactional offsets do not keep a group from being deleted (Kafka decides on the
+     * group's state alone); their partitions get tombstones too, which drop them, so a later
+     * COMMIT marker brings nothing back.
+     */
     CoordinatorResult<ErrorCode> deleteGroup(String groupId) {
         Group g = groups.get(groupId);
         if (g == null) {
@@ -496,7 +704,9 @@ final class GroupShard implements CoordinatorStateMachine {
 
     private List<CoordinatorRecord> deletion(Group g) {
         List<CoordinatorRecord> entries = new ArrayList<>();
-        for (PartitionKey tp : offsets.getOrDefault(g.groupId(), Map.of()).keySet()) {
+        Set<PartitionKey> tombstoned = new java.util.LinkedHashSet<>(offsets.getOrDefault(g.groupId(), Map.of()).keySet());
+        tombstoned.addAll(pendingPartitions(g.groupId()));
+        for (PartitionKey tp : tombstoned) {
             entries.add(GroupRecords.offsetTombstone(g.groupId(), tp.topic(), tp.partition()));
         }
         if (g instanceof ConsumerGroup cg) {
@@ -510,6 +720,9 @@ final class GroupShard implements CoordinatorStateMachine {
     private void forget(Group g) {
         groups.remove(g.groupId());
         offsets.remove(g.groupId());
+        for (OpenTransaction open : transactions.values()) {
+            open.offsets.remove(g.groupId());
+        }
         if (g instanceof ClassicGroup c) {
             c.cancelTimers();
         } else if (g instanceof ConsumerGroup cg) {
@@ -520,7 +733,8 @@ final class GroupShard implements CoordinatorStateMachine {
     /**
      * Drops the offsets of empty groups once {@code offsets.retention.minutes} have passed since
      * the group became empty (since the commit, for groups without members ever); a group left with
-     * neither members nor offsets is deleted.
+     * neither members nor offsets is deleted. An offset with a pending transactional one stays until
+     * that transaction ends, and a group with pending offsets is not deleted, as in Kafka.
      */
     private void expireOffsets() {
         long now = now();
@@ -539,14 +753,14 @@ final class GroupShard implements CoordinatorStateMachine {
                 long base = membership ? Math.max(g.stateTimestamp(), v.commitTimestamp()) : v.commitTimestamp();
                 boolean due = v.expireTimestamp() >= 0 ? now >= v.expireTimestamp()
                     : now - base >= config.offsetsRetentionMs();
-                if (due) {
+                if (due && !hasPendingOffset(e.getKey(), o.getKey())) {
                     gone.add(o.getKey());
                     entries.add(GroupRecords.offsetTombstone(e.getKey(), o.getKey().topic(), o.getKey().partition()));
                 }
             }
             if (!gone.isEmpty()) {
                 expired.put(e.getKey(), gone);
-                if (gone.size() == e.getValue().size() && g != null) {
+                if (gone.size() == e.getValue().size() && g != null && !hasPendingOffsets(g.groupId())) {
                     emptied.add(g);
                     if (g instanceof ConsumerGroup cg) {
                         entries.addAll(cg.tombstones());
@@ -567,7 +781,7 @@ final class GroupShard implements CoordinatorStateMachine {
                 removeOffsets(e.getKey(), e.getValue());
             }
             for (Group g : emptied) {
-                if (groups.get(g.groupId()) == g && g.isEmpty()) {
+                if (groups.get(g.groupId()) == g && g.isEmpty() && !hasPendingOffsets(g.groupId())) {
                     forget(g);
                 }
             }
@@ -626,6 +840,7 @@ final class GroupShard implements CoordinatorStateMachine {
 
     @Override
     public String toString() {
-        return groups.size() + " groups and the offsets of " + offsets.size() + " groups";
+        return groups.size() + " groups, the offsets of " + offsets.size() + " groups and " + transactions.size()
+            + " open transactions";
     }
 }

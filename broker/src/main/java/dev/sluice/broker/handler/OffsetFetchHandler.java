@@ -19,8 +19,10 @@ import java.util.concurrent.CompletableFuture;
  * OffsetFetch (key 9), v1-9: a group's committed offsets, for the listed partitions (-1 where
  * none is committed) or, with a null topic list (v2+), all of them. v8+ batches groups; v9+
  * checks the member id and epoch against a consumer group; v10 (unstable in Kafka 4.1, not
- * advertised yet) names topics by id (unknown ids are UNKNOWN_TOPIC_ID). Without transactions every committed offset is stable, so
- * {@code require_stable} never waits.
+ * advertised yet) names topics by id (unknown ids are UNKNOWN_TOPIC_ID). With {@code require_stable}
+ * (v7+) a partition whose group has a pending transactional offset for it (TxnOffsetCommit of a
+ * transaction not ended yet) answers UNSTABLE_OFFSET_COMMIT, per partition in every version, so
+ * the client retries; without it the last committed offset is returned, as Kafka does.
  */
 public final class OffsetFetchHandler extends ApiHandler<OffsetFetchRequest, OffsetFetchResponse> {
     private final GroupCoordinator coordinator;
@@ -49,7 +51,8 @@ public final class OffsetFetchHandler extends ApiHandler<OffsetFetchRequest, Off
                         wanted.add(new Wanted(t.name(), t.topicId(), t.partitionIndexes()));
                     }
                 }
-                groups.add(fetch(g.groupId(), version >= 9 ? g.memberId() : null, g.memberEpoch(), wanted, version >= 10));
+                groups.add(fetch(g.groupId(), version >= 9 ? g.memberId() : null, g.memberEpoch(), wanted, version >= 10,
+                    request.requireStable()));
             }
             return CompletableFuture.allOf(groups.toArray(new CompletableFuture<?>[0])).thenApply(v ->
                 new OffsetFetchResponse().setGroups(groups.stream().map(CompletableFuture::join).toList()));
@@ -61,7 +64,8 @@ public final class OffsetFetchHandler extends ApiHandler<OffsetFetchRequest, Off
                 wanted.add(new Wanted(t.name(), Uuid.ZERO, t.partitionIndexes()));
             }
         }
-        return fetch(request.groupId(), null, -1, wanted, false).thenApply(g -> {
+        boolean requireStable = version >= 7 && request.requireStable();
+        return fetch(request.groupId(), null, -1, wanted, false, requireStable).thenApply(g -> {
             List<OffsetFetchResponse.OffsetFetchResponseTopic> topics = new ArrayList<>();
             for (OffsetFetchResponse.OffsetFetchResponseTopics t : g.topics()) {
                 List<OffsetFetchResponse.OffsetFetchResponsePartition> partitions = new ArrayList<>();
@@ -79,7 +83,7 @@ public final class OffsetFetchHandler extends ApiHandler<OffsetFetchRequest, Off
 
     private CompletableFuture<OffsetFetchResponse.OffsetFetchResponseGroup> fetch(String groupId, String memberId,
                                                                                  int memberEpoch, List<Wanted> wanted,
-                                                                                 boolean byId) {
+                                                                                 boolean byId, boolean requireStable) {
         OffsetFetchResponse.OffsetFetchResponseGroup result = new OffsetFetchResponse.OffsetFetchResponseGroup()
             .setGroupId(groupId).setTopics(new ArrayList<>());
         if (groupId == null || groupId.isEmpty()) {
@@ -113,7 +117,7 @@ public final class OffsetFetchHandler extends ApiHandler<OffsetFetchRequest, Off
                 }
             }
         }
-        return coordinator.fetchOffsets(groupId, memberId, memberEpoch, keys).thenApply(found -> {
+        return coordinator.fetchOffsets(groupId, memberId, memberEpoch, keys, requireStable).thenApply(found -> {
             if (found.error() != ErrorCode.NONE) {
                 return result.setErrorCode(found.error().code());
             }
@@ -121,7 +125,8 @@ public final class OffsetFetchHandler extends ApiHandler<OffsetFetchRequest, Off
                 OffsetFetchResponse.OffsetFetchResponseTopics t = byName.computeIfAbsent(o.topic(), n ->
                     new OffsetFetchResponse.OffsetFetchResponseTopics().setName(n).setTopicId(byId
                         ? image.topic(n).map(TopicImage::id).orElse(Uuid.ZERO) : Uuid.ZERO).setPartitions(new ArrayList<>()));
-                t.partitions().add(partition(o.partition(), o.offset(), o.leaderEpoch(), o.metadata()));
+                t.partitions().add(partition(o.partition(), o.offset(), o.leaderEpoch(), o.metadata())
+                    .setErrorCode(o.error().code()));
             }
             result.topics().addAll(byName.values());
             return result;

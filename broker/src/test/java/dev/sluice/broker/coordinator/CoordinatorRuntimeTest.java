@@ -13,13 +13,20 @@ import dev.sluice.broker.metadata.Controller;
 import dev.sluice.broker.metadata.SingleNodeMetadata;
 import dev.sluice.wire.compress.CompressionType;
 import dev.sluice.wire.message.ErrorCode;
+import dev.sluice.wire.record.ControlRecordType;
+import dev.sluice.wire.record.EndTransactionMarker;
+import dev.sluice.wire.record.MemoryRecords;
+import dev.sluice.wire.record.RecordBatch;
+import dev.sluice.wire.record.RecordBatchBuilder;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -27,6 +34,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -53,6 +61,8 @@ class CoordinatorRuntimeTest {
         final CountDownLatch replayGate;
         final List<CompletableFuture<Long>> parked = new ArrayList<>();
         long total;
+        /** Totals written for transactional producers, by producer id, not counted until committed. */
+        final Map<Long, Long> pending = new HashMap<>();
 
         Counter(CoordinatorContext context, CountDownLatch replayGate) {
             this.context = context;
@@ -71,6 +81,19 @@ class CoordinatorRuntimeTest {
         }
 
         @Override
+        public void replay(long producerId, short producerEpoch, ByteBuffer key, ByteBuffer value) {
+            pending.put(producerId, value == null ? 0 : value.getLong());
+        }
+
+        @Override
+        public void replayEndTransaction(long producerId, boolean commit) {
+            Long written = pending.remove(producerId);
+            if (commit && written != null) {
+                total = written;
+            }
+        }
+
+        @Override
         public void loaded() {
         }
 
@@ -85,6 +108,15 @@ class CoordinatorRuntimeTest {
             ByteBuffer value = ByteBuffer.allocate(8 + padding).putLong(0, next);
             CoordinatorRecord record = new CoordinatorRecord("counter".getBytes(StandardCharsets.UTF_8), value.array());
             return CoordinatorResult.write(List.of(record), next, () -> total = next);
+        }
+
+        /** Writes {@code total + n} for a transactional producer: pending until its transaction commits. */
+        CoordinatorResult<Long> addFor(long producerId, short producerEpoch, long n) {
+            long next = total + n;
+            CoordinatorRecord record = new CoordinatorRecord("counter".getBytes(StandardCharsets.UTF_8),
+                ByteBuffer.allocate(8).putLong(0, next).array());
+            return CoordinatorResult.write(List.of(record), next, () -> pending.put(producerId, next))
+                .transactional(producerId, producerEpoch);
         }
 
         CompletableFuture<Long> park() {
@@ -340,5 +372,117 @@ class CoordinatorRuntimeTest {
 
         runtime.resigned(TOPIC, 0, 6);
         assertEquals(ErrorCode.NOT_COORDINATOR, runtime.status(0));
+    }
+
+    // ------------------------------------------------------------------ transactions
+
+    private static final short EPOCH = 3;
+
+    private static RecordBatch totalBatch(long offset, long producerId, long total) {
+        RecordBatchBuilder b = new RecordBatchBuilder(offset).partitionLeaderEpoch(1);
+        if (producerId >= 0) {
+            b.producer(producerId, EPOCH, RecordBatch.NO_SEQUENCE).transactional(true);
+        }
+        return b.append(System.currentTimeMillis(), "counter".getBytes(StandardCharsets.UTF_8),
+            ByteBuffer.allocate(8).putLong(0, total).array()).build();
+    }
+
+    private static RecordBatch marker(long offset, long producerId, boolean commit) {
+        return RecordBatchBuilder.endTransactionMarker(offset, System.currentTimeMillis(), 1, producerId, EPOCH,
+            new EndTransactionMarker(commit ? ControlRecordType.COMMIT : ControlRecordType.ABORT, 0));
+    }
+
+    /**
+     * Fills partition 0 as a follower would from a leader that wrote transactional records and
+     * markers (the coordinator's own transactional append path belongs to the partition), then makes
+     * this node its sole leader at epoch 2.
+     */
+    private Partition withTransactionsInTheLog(RecordBatch... batches) {
+        Partition p = partition(0);
+        p.applyRole(new Partition.Role(false, 2, 1, List.of(1, 2), 1)).join();
+        long end = batches[batches.length - 1].lastOffset() + 1;
+        assertTrue(p.appendAsFollower(1, MemoryRecords.withBatches(batches), end, 0).join().isPresent());
+        p.applyRole(Partition.Role.soleLeader(1, 2)).join();
+        assertEquals(end, p.logEndOffset());
+        assertEquals(end, p.highWatermark());
+        return p;
+    }
+
+    @Test
+    void loadingKeepsTransactionalRecordsPendingUntilTheirMarkerCommitsOrAbortsThem() throws Exception {
+        Partition p = withTransactionsInTheLog(
+            totalBatch(0, -1, 5),
+            totalBatch(1, 7, 8),
+            totalBatch(2, 9, 100),
+            marker(3, 7, true),
+            marker(4, 9, false),
+            totalBatch(5, 11, 42));
+        CoordinatorRuntime<Counter> runtime = runtime();
+        runtime.load(p, 2);
+        loaded(runtime, 0);
+
+        assertEquals(8, total(runtime, 0), "the committed transaction counts, the aborted one does not");
+        assertEquals(Map.of(11L, 42L), onExecutor(runtime, 0, c -> Map.copyOf(c.pending)).get(10, TimeUnit.SECONDS),
+            "the open transaction stays pending");
+    }
+
+    @Test
+    void aMarkerThePartitionRefusesChangesNothingAndLaterOperationsStillRun() throws Exception {
+        Partition p = withTransactionsInTheLog(totalBatch(0, -1, 5), totalBatch(1, 11, 42));
+        CoordinatorRuntime<Counter> runtime = runtime();
+        runtime.load(p, 2);
+        loaded(runtime, 0);
+
+        // An epoch older than the producer's: refused by the partition (by the placeholder too).
+        ErrorCode error = refusal(runtime.writeMarker(0, 11, (short) (EPOCH - 1), 0, true));
+        assertTrue(error == ErrorCode.INVALID_PRODUCER_EPOCH || error == ErrorCode.INVALID_TXN_STATE, error.name());
+        assertEquals(5, total(runtime, 0));
+        assertEquals(Map.of(11L, 42L), onExecutor(runtime, 0, c -> Map.copyOf(c.pending)).get(10, TimeUnit.SECONDS));
+        assertEquals(6, add(runtime, 1));
+        assertEquals(ErrorCode.NOT_COORDINATOR, refusal(runtime.writeMarker(1, 11, EPOCH, 0, true)));
+    }
+
+    /**
+     * The live path: needs the partition's transactional append and markers; skipped while
+     * {@link Partition} still has its placeholders (it refuses transactional batches then).
+     */
+    @Test
+    void aTransactionalWriteIsPendingUntilItsCommitMarkerAndAReloadSeesTheSame() throws Exception {
+        CoordinatorRuntime<Counter> runtime = loadedOnPartitionZero();
+        assertEquals(5, add(runtime, 5));
+        CompletableFuture<Long> written = runtime.write(0, c -> c.addFor(21, EPOCH, 10));
+        ErrorCode refused = Optional.ofNullable(catchFailure(written)).flatMap(CoordinatorException::of)
+            .map(CoordinatorException::error).orElse(ErrorCode.NONE);
+        Assumptions.assumeFalse(refused == ErrorCode.INVALID_TXN_STATE,
+            "the partition does not take transactional batches yet");
+        assertEquals(15, written.get(10, TimeUnit.SECONDS));
+        assertEquals(5, total(runtime, 0), "counted before its transaction committed");
+        CompletableFuture<Long> aborted = runtime.write(0, c -> c.addFor(22, EPOCH, 1000));
+        assertEquals(1005, aborted.get(10, TimeUnit.SECONDS));
+
+        runtime.writeMarker(0, 22, EPOCH, 0, false).get(10, TimeUnit.SECONDS);
+        runtime.writeMarker(0, 21, EPOCH, 0, true).get(10, TimeUnit.SECONDS);
+        assertEquals(15, total(runtime, 0));
+
+        List<RecordBatch> batches = new ArrayList<>();
+        partition(0).scan(0, batches::add);
+        assertEquals(5, batches.size());
+        assertTrue(batches.get(1).isTransactional() && batches.get(1).producerId() == 21);
+        assertTrue(batches.get(4).isControlBatch());
+
+        runtime.becameLeader(partition(0), 1);
+        loaded(runtime, 0);
+        assertEquals(15, total(runtime, 0), "the reloaded state differs from the one that wrote it");
+    }
+
+    private static Throwable catchFailure(CompletableFuture<?> answer) {
+        try {
+            answer.get(10, TimeUnit.SECONDS);
+            return null;
+        } catch (ExecutionException e) {
+            return e.getCause();
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
     }
 }

@@ -3,17 +3,10 @@ package dev.sluice.broker.group;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sluice.broker.config.BrokerConfig;
-import dev.sluice.broker.config.ConfigResolver;
-import dev.sluice.broker.log.Partitions;
-import dev.sluice.broker.metadata.Controller;
-import dev.sluice.broker.metadata.SingleNodeMetadata;
 import dev.sluice.wire.message.ErrorCode;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.time.InstantSource;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -31,59 +24,30 @@ class OffsetExpiryTest {
     @TempDir
     Path dir;
     private final AtomicLong now = new AtomicLong(1_000_000);
-    private SingleNodeMetadata metadata;
-    private Partitions partitions;
+    private SingleNodeGroups groups;
     private GroupCoordinator coordinator;
 
     @BeforeEach
     void start() throws Exception {
-        metadata = SingleNodeMetadata.open(dir.resolve("__cluster_metadata-0"), "expiry-cluster", 1,
-            new Controller.TopicDefaults(1, (short) 1, true));
-        BrokerConfig config = BrokerConfig.parse(Map.of("log.dirs", dir.toString()));
-        partitions = new Partitions(dir, 1, new ConfigResolver(config), 2, 86_400_000L);
-        partitions.load(metadata.view().image());
-        metadata.view().addListener(partitions);
-        GroupConfig defaults = GroupConfig.from(config);
-        GroupConfig groups = new GroupConfig(3, defaults.offsetsTopicSegmentBytes(), 0, RETENTION_MS, 50,
-            defaults.offsetMetadataMaxBytes(), defaults.minSessionTimeoutMs(), defaults.maxSessionTimeoutMs(), 0,
-            defaults.maxSize(), true, true, defaults.consumerSessionTimeoutMs(), defaults.consumerHeartbeatIntervalMs(),
-            defaults.consumerMaxSize(), defaults.assignors(), 1);
-        InstantSource clock = () -> Instant.ofEpochMilli(now.get());
-        coordinator = new GroupCoordinator(groups, metadata.view(), metadata.controller(), partitions, clock);
-        metadata.view().addListener(coordinator);
-        coordinator.start();
-        metadata.controller().createTopics(List.of(new Controller.NewTopic("t", 2, (short) 1, null, Map.of())), false)
-            .get();
+        groups = new SingleNodeGroups(dir, "expiry-cluster", RETENTION_MS, () -> Instant.ofEpochMilli(now.get()));
+        coordinator = groups.coordinator;
     }
 
     @AfterEach
     void stop() {
-        coordinator.close();
-        metadata.close();
-        partitions.close();
+        groups.close();
     }
 
-    @FunctionalInterface
-    private interface Condition {
-        boolean holds() throws Exception;
-    }
-
-    private static void await(Condition condition, String what) throws Exception {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (!condition.holds()) {
-            assertTrue(System.nanoTime() < deadline, what);
-            Thread.sleep(10);
-        }
+    private static void await(SingleNodeGroups.Condition condition, String what) throws Exception {
+        SingleNodeGroups.await(condition, what);
     }
 
     private void awaitCoordinator(String group) throws Exception {
-        assertEquals(ErrorCode.NONE, coordinator.locate(group).get().error());
-        await(() -> coordinator.status(group) == ErrorCode.NONE, "coordinator not loaded");
+        groups.awaitCoordinator(group);
     }
 
     private long committed(String group, int partition) throws Exception {
-        return coordinator.fetchOffsets(group, null, -1, List.of(new GroupCoordinator.PartitionKey("t", partition)))
-            .get().offsets().get(0).offset();
+        return groups.committed(group, partition);
     }
 
     /** A group id whose offsets live on the same coordinator shard as {@code group}'s. */

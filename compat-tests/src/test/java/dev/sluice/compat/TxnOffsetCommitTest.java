@@ -1,0 +1,131 @@
+package dev.sluice.compat;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.sluice.broker.SluiceBroker;
+import dev.sluice.broker.junit.SluiceTest;
+import java.util.List;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.message.FindCoordinatorRequestData;
+import org.apache.kafka.common.message.FindCoordinatorResponseData;
+import org.apache.kafka.common.message.InitProducerIdRequestData;
+import org.apache.kafka.common.message.InitProducerIdResponseData;
+import org.apache.kafka.common.message.OffsetCommitRequestData;
+import org.apache.kafka.common.message.OffsetCommitResponseData;
+import org.apache.kafka.common.message.OffsetFetchRequestData;
+import org.apache.kafka.common.message.OffsetFetchResponseData;
+import org.apache.kafka.common.message.TxnOffsetCommitRequestData;
+import org.apache.kafka.common.message.TxnOffsetCommitResponseData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.Errors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * TxnOffsetCommit in every version Kafka 4.1 serves, written and read with kafka-clients' own
+ * message classes: the checks answered before anything is written, and, once the partition takes
+ * the coordinator's transactional batches, offsets that stay pending (invisible to OffsetFetch,
+ * UNSTABLE_OFFSET_COMMIT with require_stable) until the transaction's marker.
+ */
+@SluiceTest(config = {"offsets.topic.num.partitions=1"})
+class TxnOffsetCommitTest {
+    private static final String TOPIC = "txn-offsets-topic";
+    static SluiceBroker broker;
+    private static RawKafkaConnection connection;
+
+    @BeforeAll
+    static void start() throws Exception {
+        try (Admin admin = KafkaClients.admin(broker)) {
+            admin.createTopics(List.of(new NewTopic(TOPIC, 2, (short) 1))).all().get();
+        }
+        connection = new RawKafkaConnection("localhost", broker.port());
+        FindCoordinatorResponseData found = connection.send(ApiKeys.FIND_COORDINATOR, 4,
+            new FindCoordinatorRequestData().setKeyType((byte) 0).setCoordinatorKeys(List.of("any-group")));
+        assertEquals(Errors.NONE.code(), found.coordinators().get(0).errorCode());
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        connection.close();
+    }
+
+    private static TxnOffsetCommitRequestData commit(String group, long producerId, String topic, int partition) {
+        return new TxnOffsetCommitRequestData().setTransactionalId("txn-id").setGroupId(group)
+            .setProducerId(producerId).setProducerEpoch((short) 0)
+            .setTopics(List.of(new TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic().setName(topic)
+                .setPartitions(List.of(new TxnOffsetCommitRequestData.TxnOffsetCommitRequestPartition()
+                    .setPartitionIndex(partition).setCommittedOffset(10).setCommittedMetadata("m")))));
+    }
+
+    private static short error(TxnOffsetCommitResponseData response) {
+        return response.topics().get(0).partitions().get(0).errorCode();
+    }
+
+    @Test
+    void everyVersionAnswersTheChecksMadeBeforeWriting() throws Exception {
+        for (short v = 0; v <= 5; v++) {
+            TxnOffsetCommitResponseData unknownTopic = connection.send(ApiKeys.TXN_OFFSET_COMMIT, v,
+                commit("txn-checks", 1, "no-such-topic", 0));
+            assertEquals(Errors.UNKNOWN_TOPIC_OR_PARTITION.code(), error(unknownTopic), "v" + v);
+            TxnOffsetCommitResponseData unknownPartition = connection.send(ApiKeys.TXN_OFFSET_COMMIT, v,
+                commit("txn-checks", 1, TOPIC, 7));
+            assertEquals(Errors.UNKNOWN_TOPIC_OR_PARTITION.code(), error(unknownPartition), "v" + v);
+            TxnOffsetCommitResponseData noGroup = connection.send(ApiKeys.TXN_OFFSET_COMMIT, v,
+                commit("", 1, TOPIC, 0));
+            assertEquals(Errors.INVALID_GROUP_ID.code(), error(noGroup), "v" + v);
+        }
+    }
+
+    @Test
+    void aMemberOrGenerationIsCheckedAgainstTheGroupFromVersionThree() throws Exception {
+        TxnOffsetCommitResponseData unknownGroup = connection.send(ApiKeys.TXN_OFFSET_COMMIT, 3,
+            commit("txn-no-group", 1, TOPIC, 0).setGenerationId(4).setMemberId("ghost"));
+        assertEquals(Errors.ILLEGAL_GENERATION.code(), error(unknownGroup));
+
+        OffsetCommitResponseData simple = connection.send(ApiKeys.OFFSET_COMMIT, 9, new OffsetCommitRequestData()
+            .setGroupId("txn-simple").setGenerationIdOrMemberEpoch(-1).setMemberId("")
+            .setTopics(List.of(new OffsetCommitRequestData.OffsetCommitRequestTopic().setName(TOPIC)
+                .setPartitions(List.of(new OffsetCommitRequestData.OffsetCommitRequestPartition()
+                    .setPartitionIndex(0).setCommittedOffset(3))))));
+        assertEquals(Errors.NONE.code(), simple.topics().get(0).partitions().get(0).errorCode());
+        TxnOffsetCommitResponseData unknownMember = connection.send(ApiKeys.TXN_OFFSET_COMMIT, 5,
+            commit("txn-simple", 1, TOPIC, 0).setGenerationId(1).setMemberId("ghost"));
+        assertEquals(Errors.UNKNOWN_MEMBER_ID.code(), error(unknownMember));
+    }
+
+    private static OffsetFetchResponseData.OffsetFetchResponsePartitions fetched(String group, boolean requireStable)
+            throws Exception {
+        OffsetFetchResponseData response = connection.send(ApiKeys.OFFSET_FETCH, 9, new OffsetFetchRequestData()
+            .setRequireStable(requireStable)
+            .setGroups(List.of(new OffsetFetchRequestData.OffsetFetchRequestGroup().setGroupId(group)
+                .setTopics(List.of(new OffsetFetchRequestData.OffsetFetchRequestTopics().setName(TOPIC)
+                    .setPartitionIndexes(List.of(0)))))));
+        return response.groups().get(0).topics().get(0).partitions().get(0);
+    }
+
+    /**
+     * Needs the partition's transactional append for coordinator writes: skipped while it refuses
+     * transactional batches (INVALID_TXN_STATE).
+     */
+    @Test
+    void writtenOffsetsArePendingUnstableForRequireStableAndInvisibleOtherwise() throws Exception {
+        InitProducerIdResponseData producer = connection.send(ApiKeys.INIT_PRODUCER_ID, 4,
+            new InitProducerIdRequestData().setTransactionalId(null).setTransactionTimeoutMs(60_000)
+                .setProducerId(-1).setProducerEpoch((short) -1));
+        assertEquals(Errors.NONE.code(), producer.errorCode());
+        TxnOffsetCommitResponseData written = connection.send(ApiKeys.TXN_OFFSET_COMMIT, 4,
+            commit("txn-pending", producer.producerId(), TOPIC, 0).setProducerEpoch(producer.producerEpoch()));
+        Assumptions.assumeFalse(error(written) == Errors.INVALID_TXN_STATE.code(),
+            "the partition does not take transactional batches yet");
+        assertEquals(Errors.NONE.code(), error(written));
+
+        OffsetFetchResponseData.OffsetFetchResponsePartitions stable = fetched("txn-pending", true);
+        assertEquals(Errors.UNSTABLE_OFFSET_COMMIT.code(), stable.errorCode());
+        OffsetFetchResponseData.OffsetFetchResponsePartitions committed = fetched("txn-pending", false);
+        assertEquals(Errors.NONE.code(), committed.errorCode());
+        assertEquals(-1, committed.committedOffset(), "a pending transactional offset showed as committed");
+    }
+}
