@@ -66,6 +66,11 @@ class TransactionalOffsetsTest {
         }
 
         @Override
+        public int leaderEpoch() {
+            return 0;
+        }
+
+        @Override
         public long now() {
             return now.get();
         }
