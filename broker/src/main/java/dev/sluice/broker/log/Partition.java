@@ -660,7 +660,28 @@ public final class Partition {
      * {@code upperBoundOffset} (exclusive) must be told of: those whose data may lie in that range.
      */
     public List<AbortedTxn> abortedTransactions(long fetchOffset, long upperBoundOffset) {
-        return log.collectAbortedTransactions(fetchOffset, upperBoundOffset);
+        RemoteLog r = remote;
+        long localStart = log.logStartOffset();
+        if (r == null || fetchOffset >= localStart) {
+            return log.collectAbortedTransactions(fetchOffset, upperBoundOffset);
+        }
+        // From the cold tier first (an object-store read per tiered segment, then cached), then local disk.
+        List<AbortedTxn> out = new ArrayList<>();
+        try {
+            if (r.collectAbortedTransactions(fetchOffset, upperBoundOffset, localStart, out)) {
+                return out;
+            }
+        } catch (IOException e) {
+            throw new LogStorageException("cannot read the aborted transactions of " + this + " in " + r + ": " + e, e);
+        }
+        long seen = out.isEmpty() ? -1 : out.get(out.size() - 1).lastOffset();
+        for (AbortedTxn txn : log.collectAbortedTransactions(localStart, upperBoundOffset)) {
+            // A tiered segment may overlap the local log's first one.
+            if (txn.lastOffset() > seen) {
+                out.add(txn);
+            }
+        }
+        return out;
     }
 
     /** Reads from {@code offset} up to the last stable offset with {@code readCommitted}, else the high watermark. */
