@@ -23,6 +23,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,12 +48,14 @@ import org.slf4j.LoggerFactory;
  *       sequence ranges. A batch that lost every record is dropped, unless it is a producer's last batch
  *       (see {@link #keepsProducerState}): then an empty batch with the same header fields stays,
  *       so producer state can still be rebuilt from the log.</li>
- *   <li>Control batches (transaction markers) are kept as they are. <b>Where transactions plug
- *       in</b>: {@link #buildMap} must skip records of aborted transactions (found through the
- *       transaction index) so they never count as a key's latest value; {@link #filterBatch} must
- *       drop aborted data and remove a commit or abort marker once it is past its delete horizon
- *       and no data of its transaction remains before it, as Kafka does; and the cleanable range
- *       must end at the last stable offset as well as the active segment.</li>
+ *   <li>Transactions, as Kafka cleans them. Records of aborted transactions (a transactional
+ *       batch whose producer's aborted transaction, in the transaction index, spans its offset)
+ *       never count as a key's latest value and are all removed. A COMMIT or ABORT marker stays
+ *       while any data of its transaction remains before it; once none does, the marker is
+ *       rewritten with a delete horizon {@code delete.retention.ms} ahead (as a tombstone's batch
+ *       is), and a pass after that horizon removes it. The transaction index keeps its entries
+ *       (an entry without data is harmless to a consumer). The cleanable range ends at the last
+ *       stable offset as well: an undecided transaction is never cleaned.</li>
  * </ul>
  *
  * <h2>When a log is cleaned</h2>
@@ -124,7 +127,8 @@ public final class LogCleaner implements AutoCloseable {
                              long bytesBefore, long bytesAfter) {
     }
 
-    private record Registered(CleanerCheckpoint.Entry key, PartitionLog log, Executor writer) {
+    private record Registered(CleanerCheckpoint.Entry key, PartitionLog log, Executor writer,
+                              LongSupplier lastStableOffset) {
     }
 
     private final Config config;
@@ -170,8 +174,17 @@ public final class LogCleaner implements AutoCloseable {
      * @param writer the log's single writer, on which swaps run
      */
     public void register(String topic, int partition, PartitionLog partitionLog, Executor writer) {
+        register(topic, partition, partitionLog, writer, () -> Long.MAX_VALUE);
+    }
+
+    /**
+     * {@link #register(String, int, PartitionLog, Executor)} for a log that may hold transactions:
+     * nothing at or past {@code lastStableOffset} (read at each pass, from any thread) is cleaned.
+     */
+    public void register(String topic, int partition, PartitionLog partitionLog, Executor writer,
+                         LongSupplier lastStableOffset) {
         CleanerCheckpoint.Entry key = new CleanerCheckpoint.Entry(topic, partition);
-        logs.put(key, new Registered(key, partitionLog, writer));
+        logs.put(key, new Registered(key, partitionLog, writer, lastStableOffset));
         uncleanable.remove(key);
     }
 
@@ -300,6 +313,7 @@ public final class LogCleaner implements AutoCloseable {
         // One read of the active base: a roll between reading the segments and their end would
         // count the just-rolled segment's offsets as cleaned without mapping them.
         long activeBase = partitionLog.activeBaseOffset();
+        long stable = r.lastStableOffset().getAsLong();
         List<LogSegment> inactive = partitionLog.segmentsBelow(activeBase);
         long start = partitionLog.logStartOffset();
         long recorded = firstDirty.getOrDefault(r.key(), start);
@@ -317,6 +331,10 @@ public final class LogCleaner implements AutoCloseable {
                 long next = i + 1 < inactive.size() ? inactive.get(i + 1).baseOffset() : activeBase;
                 if (next <= start) {
                     continue;
+                }
+                if (next > stable) {
+                    // Holds offsets of a transaction not decided yet (or not committed).
+                    break;
                 }
                 long lagLimit = now - logConfig.minCompactionLagMs();
                 if (logConfig.minCompactionLagMs() > 0 && segment.maxTimestampSoFar().timestamp() > lagLimit) {
@@ -348,7 +366,9 @@ public final class LogCleaner implements AutoCloseable {
 
     private PassResult clean(Registered r, Cleanable range, OffsetMap map, long now) throws IOException {
         PartitionLog partitionLog = r.log();
-        MapResult mapped = buildMap(range, map, partitionLog.config().maxDecompressedBatchBytes());
+        Transactions txns = new Transactions(partitionLog.collectAbortedTransactions(
+            range.segments().get(0).baseOffset(), range.end()));
+        MapResult mapped = buildMap(range, map, txns, partitionLog.config().maxDecompressedBatchBytes());
         long mapEnd = mapped.end();
         long bytesBefore = 0;
         long bytesAfter = 0;
@@ -367,7 +387,7 @@ public final class LogCleaner implements AutoCloseable {
                 sizes.add(range.sizes().get(i));
                 bytesBefore += range.sizes().get(i);
             }
-            Optional<LogSegment> cleaned = cleanSegments(partitionLog, olds, sizes, map, mapped, now, logConfig);
+            Optional<LogSegment> cleaned = cleanSegments(partitionLog, olds, sizes, map, mapped, txns, now, logConfig);
             if (cleaned.isEmpty() && olds.size() > 1) {
                 // The copy would end before the last segment's base offset, so after a crash its
                 // offsets could not tell which segments it replaced: clean these one by one.
@@ -434,7 +454,8 @@ public final class LogCleaner implements AutoCloseable {
      * @return the offset up to which the map is complete (the end of the cleanable range, or the
      *     first record that did not fit), and the last batch of each producer before it
      */
-    private MapResult buildMap(Cleanable range, OffsetMap map, int maxDecompressedBytes) throws IOException {
+    private MapResult buildMap(Cleanable range, OffsetMap map, Transactions txns, int maxDecompressedBytes)
+        throws IOException {
         long[] stop = {-1};
         Map<Long, Long> lastBatchOfProducer = new java.util.HashMap<>();
         for (int i = 0; i < range.segments().size() && stop[0] < 0; i++) {
@@ -446,11 +467,12 @@ public final class LogCleaner implements AutoCloseable {
                 continue;
             }
             segment.forEachBatch(range.sizes().get(i), batch -> {
-                // Transactions: skip control batches here, and also aborted transactional data.
                 if (batch.hasProducerId() && !batch.isControlBatch()) {
                     lastBatchOfProducer.put(batch.producerId(), batch.baseOffset());
                 }
-                if (stop[0] >= 0 || batch.lastOffset() < range.firstDirty() || batch.isControlBatch()) {
+                // Markers hold no key; aborted records are never a key's latest value.
+                if (stop[0] >= 0 || batch.lastOffset() < range.firstDirty() || batch.isControlBatch()
+                    || txns.aborted(batch)) {
                     return;
                 }
                 Iterator<BatchRecord> records = batch.records(maxDecompressedBytes);
@@ -486,8 +508,8 @@ public final class LogCleaner implements AutoCloseable {
      *     segment), or if the copy of several would end before the last one's base offset
      */
     private Optional<LogSegment> cleanSegments(PartitionLog partitionLog, List<LogSegment> olds, List<Integer> sizes,
-                                               OffsetMap map, MapResult mapped, long now, LogConfig logConfig)
-        throws IOException {
+                                               OffsetMap map, MapResult mapped, Transactions txns, long now,
+                                               LogConfig logConfig) throws IOException {
         Path dir = partitionLog.dir();
         long base = olds.get(0).baseOffset();
         LogSegment out = LogSegment.createWithSuffix(dir, base, logConfig, now, PartitionLog.CLEANED_SUFFIX);
@@ -497,8 +519,8 @@ public final class LogCleaner implements AutoCloseable {
         try {
             for (int i = 0; i < olds.size(); i++) {
                 olds.get(i).forEachBatch(sizes.get(i), batch -> {
-                    Optional<RecordBatch> kept = filterBatch(batch, map, mapped, now, logConfig.deleteRetentionMs(),
-                        logConfig.maxDecompressedBatchBytes());
+                    Optional<RecordBatch> kept = filterBatch(batch, map, mapped, txns, now,
+                        logConfig.deleteRetentionMs(), logConfig.maxDecompressedBatchBytes());
                     if (kept.isEmpty() || kept.get() != batch) {
                         changed[0] = true;
                     }
@@ -527,15 +549,24 @@ public final class LogCleaner implements AutoCloseable {
      * The batch as it should be after cleaning: itself when every record stays and its delete
      * horizon needs no change, a rebuilt batch with the survivors, or empty if none survive.
      */
-    private static Optional<RecordBatch> filterBatch(RecordBatch batch, OffsetMap map, MapResult mapped, long now,
-                                                     long deleteRetentionMs, int maxDecompressedBytes) {
+    private static Optional<RecordBatch> filterBatch(RecordBatch batch, OffsetMap map, MapResult mapped,
+                                                     Transactions txns, long now, long deleteRetentionMs,
+                                                     int maxDecompressedBytes) {
         long mapEnd = mapped.end();
-        if (batch.isControlBatch()) {
-            // Transactions: drop a marker here once past its delete horizon with no data of its
-            // transaction left before it.
-            return Optional.of(batch);
-        }
         boolean horizonPassed = batch.hasDeleteHorizon() && now >= batch.deleteHorizonMs().getAsLong();
+        if (batch.isControlBatch()) {
+            if (!batch.isTransactional() || txns.endedWithData(batch)) {
+                return Optional.of(batch);
+            }
+            // Nothing of its transaction is left: the marker goes too, once consumers had
+            // delete.retention.ms to read past it.
+            if (horizonPassed) {
+                return Optional.empty();
+            }
+            return Optional.of(batch.hasDeleteHorizon() ? batch
+                : withDeleteHorizon(batch, saturatedAdd(now, deleteRetentionMs), maxDecompressedBytes));
+        }
+        boolean aborted = txns.aborted(batch);
         List<BatchRecord> kept = new ArrayList<>();
         int total = 0;
         boolean keptTombstone = false;
@@ -543,7 +574,7 @@ public final class LogCleaner implements AutoCloseable {
         while (records.hasNext()) {
             BatchRecord record = records.next();
             total++;
-            if (!record.hasKey()) {
+            if (!record.hasKey() || aborted) {
                 continue;
             }
             if (record.offset() < mapEnd) {
@@ -561,6 +592,9 @@ public final class LogCleaner implements AutoCloseable {
             kept.add(record);
         }
         boolean needsHorizon = keptTombstone && !batch.hasDeleteHorizon();
+        if (!kept.isEmpty()) {
+            txns.keptData(batch);
+        }
         if (total == 0) {
             // An empty batch an earlier pass kept for its producer: kept while nothing newer of
             // that producer has been seen.
@@ -607,6 +641,67 @@ public final class LogCleaner implements AutoCloseable {
         }
         Long last = mapped.lastBatchOfProducer().get(batch.producerId());
         return last == null || last == batch.baseOffset();
+    }
+
+    /** A marker batch rewritten with a delete horizon; its one control record unchanged. */
+    private static RecordBatch withDeleteHorizon(RecordBatch marker, long horizonMs, int maxDecompressedBytes) {
+        RecordBatchBuilder builder = new RecordBatchBuilder(marker.baseOffset())
+            .partitionLeaderEpoch(marker.partitionLeaderEpoch())
+            .producer(marker.producerId(), marker.producerEpoch(), marker.baseSequence())
+            .transactional(true)
+            .control(true)
+            .retainOffsetRangeTo(marker.lastOffset())
+            .deleteHorizonMs(horizonMs);
+        Iterator<BatchRecord> records = marker.records(maxDecompressedBytes);
+        while (records.hasNext()) {
+            BatchRecord record = records.next();
+            builder.appendWithOffset(record.offset(), record.timestamp(), record.key(), record.value(),
+                record.headers());
+        }
+        return builder.build();
+    }
+
+    /**
+     * What one pass knows of transactions: the aborted ones of the cleaned range, by producer
+     * (from the transaction index), and which producers' current transactions still have data in
+     * what the pass keeps, in offset order up to the batch being filtered. A producer has one
+     * transaction open at a time, so a transactional batch belongs to the aborted transaction of
+     * its producer whose offsets span it, if any, and a marker ends its producer's current one.
+     */
+    private static final class Transactions {
+        private final Map<Long, List<AbortedTxn>> abortedByProducer = new java.util.HashMap<>();
+        private final Set<Long> withData = new HashSet<>();
+
+        Transactions(List<AbortedTxn> aborted) {
+            for (AbortedTxn txn : aborted) {
+                abortedByProducer.computeIfAbsent(txn.producerId(), id -> new ArrayList<>()).add(txn);
+            }
+        }
+
+        /** Whether {@code batch} is data of an aborted transaction. */
+        boolean aborted(RecordBatch batch) {
+            if (!batch.isTransactional() || batch.isControlBatch()) {
+                return false;
+            }
+            for (AbortedTxn txn : abortedByProducer.getOrDefault(batch.producerId(), List.of())) {
+                if (txn.firstOffset() <= batch.baseOffset() && batch.baseOffset() <= txn.lastOffset()) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /** Records of {@code batch} are kept: its transaction has data left. */
+        void keptData(RecordBatch batch) {
+            if (batch.isTransactional()) {
+                withData.add(batch.producerId());
+            }
+        }
+
+        /** {@code marker} ends its producer's transaction: whether any of its data was kept. */
+        boolean endedWithData(RecordBatch marker) {
+            return withData.remove(marker.producerId());
+        }
     }
 
     private static RecordBatch emptyCopy(RecordBatch batch) {

@@ -695,13 +695,8 @@ public final class PartitionLog implements AutoCloseable {
         List<AbortedTxn> out = new ArrayList<>();
         Long from = segments.floorKey(fetchOffset);
         for (LogSegment segment : (from == null ? segments : segments.tailMap(from, true)).values()) {
-            for (AbortedTxn txn : segment.txnIndex().entries()) {
-                if (txn.lastOffset() >= fetchOffset && txn.firstOffset() < upperBoundOffset) {
-                    out.add(txn);
-                }
-                if (txn.lastStableOffset() >= upperBoundOffset) {
-                    return out;
-                }
+            if (TransactionIndex.collect(segment.txnIndex().entries(), fetchOffset, upperBoundOffset, out)) {
+                break;
             }
         }
         return out;
@@ -950,6 +945,10 @@ public final class PartitionLog implements AutoCloseable {
      */
     public record RolledSegment(long baseOffset, long nextOffset, int size, long maxTimestamp, Path logFile,
                                 Path offsetIndexFile, Path timeIndexFile) {
+        /** Its transaction index, which exists only if an ABORT marker lies in the segment. */
+        public Path txnIndexFile() {
+            return TransactionIndex.file(logFile.getParent(), baseOffset);
+        }
     }
 
     /**

@@ -45,9 +45,9 @@ import org.slf4j.LoggerFactory;
  * thread call {@link #entries()}, which returns an immutable list published in a volatile field
  * (loaded from the file on first use), so a reader never blocks the writer nor sees a torn entry.
  */
-final class TransactionIndex {
+public final class TransactionIndex {
     private static final Logger log = LoggerFactory.getLogger(TransactionIndex.class);
-    static final String SUFFIX = ".txnindex";
+    public static final String SUFFIX = ".txnindex";
     static final int ENTRY_BYTES = 34;
     private static final short VERSION = 0;
 
@@ -92,21 +92,47 @@ final class TransactionIndex {
         if (!Files.exists(file)) {
             return List.of();
         }
-        byte[] bytes = Files.readAllBytes(file);
+        return decode(Files.readAllBytes(file), file.toString());
+    }
+
+    /** The whole entries of an index file's bytes ({@code name} says where they came from, for the log). */
+    public static List<AbortedTxn> decode(byte[] bytes, String name) {
         ByteBuffer in = ByteBuffer.wrap(bytes);
         List<AbortedTxn> out = new ArrayList<>(bytes.length / ENTRY_BYTES);
         while (in.remaining() >= ENTRY_BYTES) {
             short version = in.getShort();
             if (version != VERSION) {
-                log.warn("Ignoring {} from byte {} on: entry version {}", file, in.position() - 2, version);
+                log.warn("Ignoring {} from byte {} on: entry version {}", name, in.position() - 2, version);
                 break;
             }
             out.add(new AbortedTxn(in.getLong(), in.getLong(), in.getLong(), in.getLong()));
         }
         if (bytes.length % ENTRY_BYTES != 0) {
-            log.warn("{} ends in a torn entry ({} bytes); ignoring it", file, bytes.length % ENTRY_BYTES);
+            log.warn("{} ends in a torn entry ({} bytes); ignoring it", name, bytes.length % ENTRY_BYTES);
         }
         return List.copyOf(out);
+    }
+
+    /**
+     * Adds to {@code out} the entries of one segment's index (in order) that a read_committed fetch
+     * from {@code fetchOffset} up to {@code upperBoundOffset} must know of: marker at or after the
+     * fetch offset, first offset below the bound.
+     *
+     * @return whether the search may stop here: an entry's last stable offset reaches the bound,
+     *     so no transaction with data below it was still open at that marker, and a later segment
+     *     can hold no abort that matters
+     */
+    public static boolean collect(List<AbortedTxn> entries, long fetchOffset, long upperBoundOffset,
+                                  List<AbortedTxn> out) {
+        for (AbortedTxn txn : entries) {
+            if (txn.lastOffset() >= fetchOffset && txn.firstOffset() < upperBoundOffset) {
+                out.add(txn);
+            }
+            if (txn.lastStableOffset() >= upperBoundOffset) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The 34 bytes of one entry. */

@@ -7,7 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.storage.TestLogs.ManualClock;
 import dev.sluice.storage.TestLogs.ManualScheduler;
+import dev.sluice.storage.producer.ProducerStateManager;
 import dev.sluice.wire.record.BatchRecord;
+import dev.sluice.wire.record.ControlRecordType;
+import dev.sluice.wire.record.EndTransactionMarker;
 import dev.sluice.wire.record.MemoryRecords;
 import dev.sluice.wire.record.RecordBatch;
 import dev.sluice.wire.record.RecordBatchBuilder;
@@ -602,5 +605,99 @@ class LogCleanerTest {
         } finally {
             writer.shutdown();
         }
+    }
+    // ------------------------------------------------------------------ transactions
+
+    private final ProducerStateManager producers = new ProducerStateManager();
+
+    /** Appends one transactional record of {@code producerId}, tracked as the leader tracks it. */
+    private void appendTxn(long producerId, String key, String value) {
+        RecordBatch batch = new RecordBatchBuilder(log.logEndOffset()).producer(producerId, (short) 0, 0)
+            .transactional(true).append(clock.millis(), bytes(key), bytes(value)).build();
+        log.append(MemoryRecords.withBatches(batch));
+        log.updateProducerState(producers, batch);
+    }
+
+    private long endTxn(long producerId, boolean commit) {
+        RecordBatch marker = RecordBatchBuilder.endTransactionMarker(log.logEndOffset(), clock.millis(), 0, producerId,
+            (short) 0, new EndTransactionMarker(commit ? ControlRecordType.COMMIT : ControlRecordType.ABORT, 0));
+        log.append(MemoryRecords.withBatches(marker));
+        log.updateProducerState(producers, marker);
+        return marker.baseOffset();
+    }
+
+    /** Offsets of the control batches (transaction markers) in the log. */
+    private static List<Long> markers(PartitionLog partitionLog) {
+        List<Long> out = new ArrayList<>();
+        long offset = partitionLog.logStartOffset();
+        while (offset < partitionLog.logEndOffset()) {
+            List<RecordBatch> batches = TestLogs.batchesOf(partitionLog.read(offset, 1 << 20, Long.MAX_VALUE, true)
+                .records());
+            if (batches.isEmpty()) {
+                break;
+            }
+            for (RecordBatch batch : batches) {
+                if (batch.isControlBatch()) {
+                    out.add(batch.baseOffset());
+                }
+                offset = batch.nextOffset();
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void abortedRecordsNeverCountAsTheLatestValueAndAreRemoved() {
+        open(compacted().build());
+        appendTxn(1, "k", "committed");
+        endTxn(1, true);
+        appendTxn(2, "k", "aborted");
+        endTxn(2, false);
+        append("other", "x");
+        log.roll();
+        append("z", "z");
+        cleaner(1 << 20).cleanOnce().orElseThrow();
+        Map<Long, String> after = contents(log);
+        assertTrue(after.containsValue("k=committed"), after.toString());
+        assertFalse(after.containsValue("k=aborted"), after.toString());
+    }
+
+    @Test
+    void aMarkerGoesOnlyOnceItsTransactionHasNoDataAndItsDeleteHorizonPassed() {
+        open(compacted().deleteRetentionMs(1_000).build());
+        appendTxn(1, "k", "in-txn");
+        long emptied = endTxn(1, true);
+        appendTxn(2, "q", "kept");
+        long keeping = endTxn(2, true);
+        append("k", "later");
+        log.roll();
+        append("z", "z");
+        cleaner(1 << 20).cleanOnce().orElseThrow();
+        assertFalse(contents(log).containsValue("k=in-txn"));
+        assertEquals(List.of(emptied, keeping), markers(log), "within delete.retention.ms both markers stay");
+
+        clock.advance(1_001);
+        append("y", "y");
+        log.roll();
+        append("z", "z2");
+        cleaner.cleanOnce().orElseThrow();
+        assertEquals(List.of(keeping), markers(log), "its transaction's record is still there");
+        assertTrue(contents(log).containsValue("q=kept"));
+    }
+
+    @Test
+    void nothingFromTheFirstUndecidedTransactionOnIsCleaned() {
+        open(compacted().build());
+        append("k", "old");
+        log.roll();
+        appendTxn(1, "t", "open");
+        log.roll();
+        append("k", "new");
+        log.roll();
+        append("z", "z");
+        cleaner = new LogCleaner(dataDir, new LogCleaner.Config(0, 1 << 20, 10), clock);
+        cleaner.register("t", 0, log, Runnable::run, () -> 1);
+        cleaner.cleanOnce();
+        assertTrue(contents(log).containsValue("k=old"), "k=new lies past the last stable offset");
     }
 }

@@ -63,6 +63,14 @@ import org.slf4j.LoggerFactory;
  * <p>Producer state is snapshotted ({@code <offset>.snapshot}) whenever the log rolls and when the
  * partition closes, and rebuilt at start-up from the newest usable snapshot plus the batches after
  * it (docs/durability.md).
+ *
+ * <p>Transactions: a producer's first transactional batch here must carry the guard of a
+ * verification ({@link #startVerification}); the transaction coordinator ends it with a marker
+ * ({@link #appendMarker}), written through the same path as data. The last stable offset is the
+ * high watermark or, if lower, the first offset of the earliest transaction not yet decided by a
+ * committed marker; read_committed reads stop there, and {@link #abortedTransactions} lists what
+ * they must drop (the log's transaction indexes, and the cold tier's). A follower tracks the
+ * same, so it can lead.
  */
 public final class Partition {
     private static final Logger logger = LoggerFactory.getLogger(Partition.class);
@@ -660,7 +668,28 @@ public final class Partition {
      * {@code upperBoundOffset} (exclusive) must be told of: those whose data may lie in that range.
      */
     public List<AbortedTxn> abortedTransactions(long fetchOffset, long upperBoundOffset) {
-        return log.collectAbortedTransactions(fetchOffset, upperBoundOffset);
+        RemoteLog r = remote;
+        long localStart = log.logStartOffset();
+        if (r == null || fetchOffset >= localStart) {
+            return log.collectAbortedTransactions(fetchOffset, upperBoundOffset);
+        }
+        // From the cold tier first (an object-store read per tiered segment, then cached), then local disk.
+        List<AbortedTxn> out = new ArrayList<>();
+        try {
+            if (r.collectAbortedTransactions(fetchOffset, upperBoundOffset, localStart, out)) {
+                return out;
+            }
+        } catch (IOException e) {
+            throw new LogStorageException("cannot read the aborted transactions of " + this + " in " + r + ": " + e, e);
+        }
+        long seen = out.isEmpty() ? -1 : out.get(out.size() - 1).lastOffset();
+        for (AbortedTxn txn : log.collectAbortedTransactions(localStart, upperBoundOffset)) {
+            // A tiered segment may overlap the local log's first one.
+            if (txn.lastOffset() > seen) {
+                out.add(txn);
+            }
+        }
+        return out;
     }
 
     /** Reads from {@code offset} up to the last stable offset with {@code readCommitted}, else the high watermark. */
@@ -1325,7 +1354,8 @@ public final class Partition {
 
     /** A copy of the producer state, taken on the writer thread (DescribeProducers). */
     public CompletableFuture<List<ProducerEntry>> producers() {
-        return onWriter(() -> new ArrayList<>(producers.producers()));
+        // Copies: the entries themselves keep changing on the writer while the caller reads them.
+        return onWriter(() -> producers.producers().stream().map(ProducerEntry::copy).toList());
     }
 
     /** Forgets producers idle for longer than {@code expirationMs}. */

@@ -146,7 +146,7 @@ public final class Partitions implements MetadataListener, AutoCloseable {
     public void startLogCleaner(LogCleaner.Config config) {
         LogCleaner started = new LogCleaner(dataDir, config, clock);
         for (Partition p : partitions.values()) {
-            started.register(p.topic(), p.index(), p.log(), p.writer());
+            started.register(p.topic(), p.index(), p.log(), p.writer(), p::lastStableOffset);
         }
         cleaner = started;
         started.start();
@@ -391,7 +391,8 @@ public final class Partitions implements MetadataListener, AutoCloseable {
         attachRemote(partition);
         LogCleaner logCleaner = cleaner;
         if (logCleaner != null) {
-            logCleaner.register(partition.topic(), partition.index(), partition.log(), partition.writer());
+            logCleaner.register(partition.topic(), partition.index(), partition.log(), partition.writer(),
+                partition::lastStableOffset);
         }
         return partition;
     }

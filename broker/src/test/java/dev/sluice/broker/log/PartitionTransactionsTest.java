@@ -12,6 +12,8 @@ import dev.sluice.storage.producer.AppendOrigin;
 import dev.sluice.storage.producer.VerificationGuard;
 import dev.sluice.wire.codec.Uuid;
 import dev.sluice.wire.message.ErrorCode;
+import dev.sluice.wire.record.ControlRecordType;
+import dev.sluice.wire.record.EndTransactionMarker;
 import dev.sluice.wire.record.MemoryRecords;
 import dev.sluice.wire.record.RecordBatch;
 import dev.sluice.wire.record.RecordBatchBuilder;
@@ -162,5 +164,21 @@ class PartitionTransactionsTest {
         assertEquals(0, p.lastStableOffset());
         assertEquals(ErrorCode.NONE, p.appendMarker(1, (short) 0, 0, true).join().error());
         assertEquals(2, p.lastStableOffset());
+    }
+
+    /** A follower tracks transactions from what it copies, so its last stable offset is right when it leads. */
+    @Test
+    void aFollowerTracksTheLastStableOffsetAndAbortsFromItsLeadersBatches() {
+        Partition p = open(new Partition.Role(false, 2, 0, List.of(1, 2), 0));
+        RecordBatch data = new RecordBatchBuilder(0).partitionLeaderEpoch(0).producer(1, (short) 0, 0)
+            .transactional(true).append(System.currentTimeMillis(), null, new byte[] {1}).build();
+        RecordBatch abort = RecordBatchBuilder.endTransactionMarker(1, System.currentTimeMillis(), 0, 1, (short) 0,
+            new EndTransactionMarker(ControlRecordType.ABORT, 0));
+        p.appendAsFollower(0, MemoryRecords.withBatches(data, abort), 1, 0).join().orElseThrow();
+        assertEquals(1, p.highWatermark());
+        assertEquals(0, p.lastStableOffset(), "the marker is not committed yet");
+        p.appendAsFollower(0, MemoryRecords.EMPTY, 2, 0).join().orElseThrow();
+        assertEquals(2, p.lastStableOffset());
+        assertEquals(List.of(new AbortedTxn(1, 0, 1, 2)), p.abortedTransactions(0, 2));
     }
 }

@@ -60,6 +60,14 @@ public final class ProducerEntry {
         return List.copyOf(batches);
     }
 
+    /** An independent copy, for readers off the partition's writer. */
+    public ProducerEntry copy() {
+        ProducerEntry copy = new ProducerEntry(producerId, epoch);
+        copy.batches.addAll(batches);
+        copy.restore(coordinatorEpoch, currentTxnFirstOffset, lastTimestamp);
+        return copy;
+    }
+
     void newEpoch(short newEpoch) {
         epoch = newEpoch;
         batches.clear();

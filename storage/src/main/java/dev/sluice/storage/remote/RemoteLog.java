@@ -1,7 +1,9 @@
 package dev.sluice.storage.remote;
 
+import dev.sluice.storage.AbortedTxn;
 import dev.sluice.storage.PartitionLog;
 import dev.sluice.storage.TimestampAndOffset;
+import dev.sluice.storage.TransactionIndex;
 import dev.sluice.wire.record.RecordBatch;
 import dev.sluice.wire.record.RecordCursor;
 import dev.sluice.wire.record.MemoryRecords;
@@ -24,7 +26,8 @@ import java.util.function.Predicate;
  * ({@code <topic>-<partition>-<topic id>/}):
  * <ul>
  *   <li>{@code <base offset, 20 digits>.log}, {@code .index}, {@code .timeindex}: the segment and
- *       its indexes, byte for byte as on local disk;</li>
+ *       its indexes, byte for byte as on local disk, and its {@code .txnindex} (layout in
+ *       {@link TransactionIndex}) when it has one, i.e. when an ABORT marker lies in it;</li>
  *   <li>{@code <base>.snapshot} and {@code <base>.leader-epoch-checkpoint}: the producer-state
  *       snapshot and leader-epoch history as of the segment's end, when the caller has them;</li>
  *   <li>{@code manifest}: the {@link RemoteManifest}, rewritten after every upload and deletion.</li>
@@ -49,6 +52,13 @@ public final class RemoteLog {
     private final Map<Long, ByteBuffer> indexCache = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<Long, ByteBuffer> eldest) {
+            return size() > INDEX_CACHE_ENTRIES;
+        }
+    };
+    /** Tiered segments' aborted transactions (none for a segment without a transaction index), by base offset. */
+    private final Map<Long, List<AbortedTxn>> abortCache = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Long, List<AbortedTxn>> eldest) {
             return size() > INDEX_CACHE_ENTRIES;
         }
     };
@@ -118,6 +128,9 @@ public final class RemoteLog {
         if (Files.exists(segment.timeIndexFile())) {
             store.put(base + ".timeindex", segment.timeIndexFile());
         }
+        if (Files.exists(segment.txnIndexFile())) {
+            store.put(base + TransactionIndex.SUFFIX, segment.txnIndexFile());
+        }
         if (producerSnapshot != null && Files.exists(producerSnapshot)) {
             store.put(base + ".snapshot", producerSnapshot);
         }
@@ -144,6 +157,9 @@ public final class RemoteLog {
         publish(new RemoteManifest(start, segments));
         synchronized (indexCache) {
             indexCache.remove(segment.baseOffset());
+        }
+        synchronized (abortCache) {
+            abortCache.remove(segment.baseOffset());
         }
         deleteObjects(covered);
     }
@@ -262,14 +278,58 @@ public final class RemoteLog {
         List<String> keys = new ArrayList<>();
         for (RemoteSegment s : segments) {
             String base = prefix + name(s.baseOffset());
-            for (String suffix : List.of(".log", ".index", ".timeindex", ".snapshot", ".leader-epoch-checkpoint")) {
+            for (String suffix : List.of(".log", ".index", ".timeindex", TransactionIndex.SUFFIX, ".snapshot",
+                ".leader-epoch-checkpoint")) {
                 keys.add(base + suffix);
             }
             synchronized (indexCache) {
                 indexCache.remove(s.baseOffset());
             }
+            synchronized (abortCache) {
+                abortCache.remove(s.baseOffset());
+            }
         }
         store.delete(keys);
+    }
+
+    /**
+     * Adds to {@code out} the aborted transactions a read_committed fetch from {@code fetchOffset}
+     * up to {@code upperBoundOffset} must know of, from the tiered segments holding
+     * {@code fetchOffset} and those after it that begin below {@code localStart} (the local log
+     * covers the rest), by the rule of {@link TransactionIndex#collect}.
+     *
+     * @return whether no later segment (in this tier or on local disk) can hold more
+     */
+    public boolean collectAbortedTransactions(long fetchOffset, long upperBoundOffset, long localStart,
+                                              List<AbortedTxn> out) throws IOException {
+        RemoteManifest m = manifest;
+        for (RemoteSegment s : m.segments()) {
+            if (s.nextOffset() <= fetchOffset) {
+                continue;
+            }
+            if (s.baseOffset() >= localStart) {
+                return false;
+            }
+            if (TransactionIndex.collect(aborts(s), fetchOffset, upperBoundOffset, out)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private List<AbortedTxn> aborts(RemoteSegment segment) throws IOException {
+        synchronized (abortCache) {
+            List<AbortedTxn> cached = abortCache.get(segment.baseOffset());
+            if (cached != null) {
+                return cached;
+            }
+        }
+        String key = prefix + name(segment.baseOffset()) + TransactionIndex.SUFFIX;
+        List<AbortedTxn> loaded = store.get(key).map(bytes -> TransactionIndex.decode(bytes, key)).orElse(List.of());
+        synchronized (abortCache) {
+            abortCache.put(segment.baseOffset(), loaded);
+        }
+        return loaded;
     }
 
     /**

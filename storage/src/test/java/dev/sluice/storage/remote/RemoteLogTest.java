@@ -4,10 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sluice.storage.AbortedTxn;
 import dev.sluice.storage.PartitionLog;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -59,5 +62,44 @@ class RemoteLogTest {
         assertTrue(store.list(PREFIX).stream().noneMatch(k -> k.contains(String.format("%020d", 120))),
             "the covered segment's objects are deleted");
         assertEquals(third.manifest(), open(store).manifest());
+    }
+
+    /** Writes a segment's transaction index the way the log does: 34-byte big-endian entries. */
+    private static void txnIndex(PartitionLog.RolledSegment segment, AbortedTxn... aborted) throws IOException {
+        ByteBuffer bytes = ByteBuffer.allocate(34 * aborted.length);
+        for (AbortedTxn txn : aborted) {
+            bytes.putShort((short) 0).putLong(txn.producerId()).putLong(txn.firstOffset()).putLong(txn.lastOffset())
+                .putLong(txn.lastStableOffset());
+        }
+        Files.write(segment.txnIndexFile(), bytes.array());
+    }
+
+    @Test
+    void tieredSegmentsCarryTheirAbortedTransactionsUntilTheyAreDeleted() throws IOException {
+        ObjectStore store = new DirectoryObjectStore(dir.resolve("store"));
+        RemoteLog remote = open(store);
+        PartitionLog.RolledSegment first = segment("a", 0, 100);
+        txnIndex(first, new AbortedTxn(7, 10, 50, 60));
+        PartitionLog.RolledSegment second = segment("a", 100, 200);
+        txnIndex(second, new AbortedTxn(8, 120, 150, 151));
+        remote.upload(first, null, null);
+        remote.upload(second, null, null);
+        remote.upload(segment("a", 200, 300), null, null);
+        String none = PREFIX + String.format("%020d", 200) + ".txnindex";
+        assertFalse(store.list(PREFIX).contains(none), "a segment without aborts has no transaction index");
+
+        List<AbortedTxn> all = new ArrayList<>();
+        assertFalse(open(store).collectAbortedTransactions(0, 300, Long.MAX_VALUE, all));
+        assertEquals(List.of(new AbortedTxn(7, 10, 50, 60), new AbortedTxn(8, 120, 150, 151)), all);
+        List<AbortedTxn> some = new ArrayList<>();
+        assertTrue(remote.collectAbortedTransactions(100, 140, Long.MAX_VALUE, some),
+            "the entry's last stable offset passes the bound");
+        assertEquals(List.of(new AbortedTxn(8, 120, 150, 151)), some);
+        List<AbortedTxn> belowLocal = new ArrayList<>();
+        assertFalse(remote.collectAbortedTransactions(0, 300, 100, belowLocal), "the local log holds the rest");
+        assertEquals(List.of(new AbortedTxn(7, 10, 50, 60)), belowLocal);
+
+        remote.deleteOldest(s -> s.baseOffset() == 0);
+        assertFalse(store.list(PREFIX).contains(PREFIX + String.format("%020d", 0) + ".txnindex"));
     }
 }
