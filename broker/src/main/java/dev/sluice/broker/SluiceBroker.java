@@ -367,6 +367,7 @@ public final class SluiceBroker implements AutoCloseable {
             view.addListener(transactions);
             replicas.addLeadershipListener(transactions.leadershipListener());
             transactions.start();
+            TransactionVerifier verifier = new TransactionVerifier(transactions, peers, nodeId);
 
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             if (config.getBoolean(BrokerConfigKeys.REMOTE_LOG_STORAGE_SYSTEM_ENABLE)) {
@@ -390,8 +391,7 @@ public final class SluiceBroker implements AutoCloseable {
                 config.getInt(BrokerConfigKeys.FETCH_MAX_BYTES), topicMetrics,
                 RACK_AWARE_SELECTOR.equals(config.getString(BrokerConfigKeys.REPLICA_SELECTOR_CLASS)), quotas.leader());
             List<ApiHandler<?, ?>> handlers = new ArrayList<>(List.of(
-                new ProduceHandler(view, partitions, delayedProduces,
-                    new TransactionVerifier(transactions, peers, nodeId)),
+                new ProduceHandler(view, partitions, delayedProduces, verifier),
                 fetchHandler,
                 new ListOffsetsHandler(view, partitions, readPools),
                 new OffsetForLeaderEpochHandler(view, partitions),
@@ -417,7 +417,7 @@ public final class SluiceBroker implements AutoCloseable {
                 new LeaveGroupHandler(groups),
                 new OffsetCommitHandler(groups, view),
                 new OffsetFetchHandler(groups, view),
-                new TxnOffsetCommitHandler(groups, view),
+                new TxnOffsetCommitHandler(groups, view, verifier),
                 new OffsetDeleteHandler(groups, view),
                 new DescribeGroupsHandler(groups),
                 new ListGroupsHandler(groups),

@@ -1,6 +1,7 @@
 package dev.sluice.compat;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.broker.SluiceBroker;
 import dev.sluice.broker.junit.SluiceTest;
@@ -9,6 +10,8 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.message.FindCoordinatorRequestData;
 import org.apache.kafka.common.message.FindCoordinatorResponseData;
+import org.apache.kafka.common.message.AddOffsetsToTxnRequestData;
+import org.apache.kafka.common.message.AddOffsetsToTxnResponseData;
 import org.apache.kafka.common.message.InitProducerIdRequestData;
 import org.apache.kafka.common.message.InitProducerIdResponseData;
 import org.apache.kafka.common.message.OffsetCommitRequestData;
@@ -52,6 +55,38 @@ class TxnOffsetCommitTest {
         connection.close();
     }
 
+    /** A transactional producer with the offsets of {@code group} in its open transaction. */
+    private record Producer(String transactionalId, long producerId, short epoch) {
+    }
+
+    private static Producer openTransaction(String transactionalId, String group) throws Exception {
+        Producer producer = initProducer(transactionalId);
+        AddOffsetsToTxnResponseData added = connection.send(ApiKeys.ADD_OFFSETS_TO_TXN, 3, new AddOffsetsToTxnRequestData()
+            .setTransactionalId(transactionalId).setProducerId(producer.producerId()).setProducerEpoch(producer.epoch())
+            .setGroupId(group));
+        assertEquals(Errors.NONE.code(), added.errorCode());
+        return producer;
+    }
+
+    private static Producer initProducer(String transactionalId) throws Exception {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        InitProducerIdResponseData init;
+        do {
+            connection.send(ApiKeys.FIND_COORDINATOR, 4, new FindCoordinatorRequestData().setKeyType((byte) 1)
+                .setCoordinatorKeys(List.of(transactionalId)));
+            init = connection.send(ApiKeys.INIT_PRODUCER_ID, 4, new InitProducerIdRequestData()
+                .setTransactionalId(transactionalId).setTransactionTimeoutMs(60_000).setProducerId(-1)
+                .setProducerEpoch((short) -1));
+            assertTrue(System.nanoTime() < deadline, "InitProducerId kept failing with " + init.errorCode());
+        } while (init.errorCode() != Errors.NONE.code());
+        return new Producer(transactionalId, init.producerId(), init.producerEpoch());
+    }
+
+    private static TxnOffsetCommitRequestData commit(String group, Producer producer, String topic, int partition) {
+        return commit(group, producer.producerId(), topic, partition).setTransactionalId(producer.transactionalId())
+            .setProducerEpoch(producer.epoch());
+    }
+
     private static TxnOffsetCommitRequestData commit(String group, long producerId, String topic, int partition) {
         return new TxnOffsetCommitRequestData().setTransactionalId("txn-id").setGroupId(group)
             .setProducerId(producerId).setProducerEpoch((short) 0)
@@ -82,7 +117,8 @@ class TxnOffsetCommitTest {
     @Test
     void aMemberOrGenerationIsCheckedAgainstTheGroupFromVersionThree() throws Exception {
         TxnOffsetCommitResponseData unknownGroup = connection.send(ApiKeys.TXN_OFFSET_COMMIT, 3,
-            commit("txn-no-group", 1, TOPIC, 0).setGenerationId(4).setMemberId("ghost"));
+            commit("txn-no-group", openTransaction("txn-no-group-producer", "txn-no-group"), TOPIC, 0)
+                .setGenerationId(4).setMemberId("ghost"));
         assertEquals(Errors.ILLEGAL_GENERATION.code(), error(unknownGroup));
 
         OffsetCommitResponseData simple = connection.send(ApiKeys.OFFSET_COMMIT, 9, new OffsetCommitRequestData()
@@ -92,7 +128,8 @@ class TxnOffsetCommitTest {
                     .setPartitionIndex(0).setCommittedOffset(3))))));
         assertEquals(Errors.NONE.code(), simple.topics().get(0).partitions().get(0).errorCode());
         TxnOffsetCommitResponseData unknownMember = connection.send(ApiKeys.TXN_OFFSET_COMMIT, 5,
-            commit("txn-simple", 1, TOPIC, 0).setGenerationId(1).setMemberId("ghost"));
+            commit("txn-simple", openTransaction("txn-simple-producer", "txn-simple"), TOPIC, 0)
+                .setGenerationId(1).setMemberId("ghost"));
         assertEquals(Errors.UNKNOWN_MEMBER_ID.code(), error(unknownMember));
     }
 
@@ -106,20 +143,22 @@ class TxnOffsetCommitTest {
         return response.groups().get(0).topics().get(0).partitions().get(0);
     }
 
-    /**
-     * Needs the partition's transactional append for coordinator writes: skipped while it refuses
-     * transactional batches (INVALID_TXN_STATE).
-     */
+    @Test
+    void offsetsOfAGroupTheTransactionDidNotAddAreRefusedUntilVersionFive() throws Exception {
+        Producer producer = initProducer("txn-no-offsets-producer");
+        TxnOffsetCommitResponseData refused = connection.send(ApiKeys.TXN_OFFSET_COMMIT, 4,
+            commit("txn-no-offsets", producer, TOPIC, 0));
+        assertEquals(Errors.INVALID_TXN_STATE.code(), error(refused), "v4 needs AddOffsetsToTxn first");
+        // Transactions v2: the group coordinator has the offsets partition added for the producer.
+        TxnOffsetCommitResponseData added = connection.send(ApiKeys.TXN_OFFSET_COMMIT, 5,
+            commit("txn-no-offsets", producer, TOPIC, 0));
+        assertEquals(Errors.NONE.code(), error(added));
+    }
+
     @Test
     void writtenOffsetsArePendingUnstableForRequireStableAndInvisibleOtherwise() throws Exception {
-        InitProducerIdResponseData producer = connection.send(ApiKeys.INIT_PRODUCER_ID, 4,
-            new InitProducerIdRequestData().setTransactionalId(null).setTransactionTimeoutMs(60_000)
-                .setProducerId(-1).setProducerEpoch((short) -1));
-        assertEquals(Errors.NONE.code(), producer.errorCode());
         TxnOffsetCommitResponseData written = connection.send(ApiKeys.TXN_OFFSET_COMMIT, 4,
-            commit("txn-pending", producer.producerId(), TOPIC, 0).setProducerEpoch(producer.producerEpoch()));
-        Assumptions.assumeFalse(error(written) == Errors.INVALID_TXN_STATE.code(),
-            "the partition does not take transactional batches yet");
+            commit("txn-pending", openTransaction("txn-pending-producer", "txn-pending"), TOPIC, 0));
         assertEquals(Errors.NONE.code(), error(written));
 
         OffsetFetchResponseData.OffsetFetchResponsePartitions stable = fetched("txn-pending", true);

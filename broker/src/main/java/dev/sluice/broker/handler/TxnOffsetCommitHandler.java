@@ -4,12 +4,15 @@ import dev.sluice.broker.group.GroupCoordinator;
 import dev.sluice.broker.metadata.MetadataImage;
 import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.metadata.TopicImage;
+import dev.sluice.broker.txn.TransactionVerifier;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.ErrorCode;
 import dev.sluice.wire.message.TxnOffsetCommitRequest;
 import dev.sluice.wire.message.TxnOffsetCommitResponse;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -30,19 +33,24 @@ import java.util.concurrent.CompletableFuture;
  * The coordinator's state answers NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS or
  * COORDINATOR_NOT_AVAILABLE for every partition.
  *
- * <p>Knowingly not done: v5's implicit AddOffsetsToTxn (transactions V2, KIP-890 part 2: the group
- * coordinator would add the offsets partition to the transaction itself); clients use v5 inside a
- * transaction only once {@code transaction.version} 2 is finalized. No ACLs, so no
+ * <p>Before writing, the transaction coordinator is asked (KIP-890): up to v4 whether the group's
+ * {@code __consumer_offsets} partition is in the producer's open transaction (AddOffsetsToTxn put
+ * it there; INVALID_TXN_STATE if not); from v5 (transactions v2, where producers no longer send
+ * AddOffsetsToTxn) to add it. The coordinator's passing conditions are answered as
+ * COORDINATOR_LOAD_IN_PROGRESS, which producers retry. No ACLs, so no
  * TRANSACTIONAL_ID_AUTHORIZATION_FAILED or GROUP_AUTHORIZATION_FAILED.
  */
 public final class TxnOffsetCommitHandler extends ApiHandler<TxnOffsetCommitRequest, TxnOffsetCommitResponse> {
     private final GroupCoordinator coordinator;
     private final MetadataView view;
+    private final TransactionVerifier verifier;
 
-    public TxnOffsetCommitHandler(GroupCoordinator coordinator, MetadataView view) {
+    /** @param verifier asks the transaction coordinator about the producer's transaction; null to trust the producer */
+    public TxnOffsetCommitHandler(GroupCoordinator coordinator, MetadataView view, TransactionVerifier verifier) {
         super(ApiKey.TXN_OFFSET_COMMIT, 0, 5);
         this.coordinator = coordinator;
         this.view = view;
+        this.verifier = verifier;
     }
 
     @Override
@@ -76,12 +84,38 @@ public final class TxnOffsetCommitHandler extends ApiHandler<TxnOffsetCommitRequ
         if (offsets.isEmpty()) {
             return CompletableFuture.completedFuture(response);
         }
-        return coordinator.commitTransactionalOffsets(request.groupId(), request.memberId(), request.groupInstanceId(),
-            request.generationId(), request.producerId(), request.producerEpoch(), offsets).thenApply(errors -> {
-                for (int i = 0; i < errors.size(); i++) {
-                    pending.get(i).setErrorCode(errors.get(i).code());
-                }
-                return response;
+        return verified(context.version(), request).thenCompose(error -> {
+            if (error != ErrorCode.NONE) {
+                pending.forEach(r -> r.setErrorCode(error.code()));
+                return CompletableFuture.completedFuture(response);
+            }
+            return coordinator.commitTransactionalOffsets(request.groupId(), request.memberId(),
+                request.groupInstanceId(), request.generationId(), request.producerId(), request.producerEpoch(), offsets)
+                .thenApply(errors -> {
+                    for (int i = 0; i < errors.size(); i++) {
+                        pending.get(i).setErrorCode(errors.get(i).code());
+                    }
+                    return response;
+                });
+        });
+    }
+
+    /** NONE once the transaction coordinator holds the group's offsets partition in the producer's transaction. */
+    private CompletableFuture<ErrorCode> verified(short version, TxnOffsetCommitRequest request) {
+        boolean add = version >= 5;
+        if (verifier == null || !add && !verifier.enabled()) {
+            return CompletableFuture.completedFuture(ErrorCode.NONE);
+        }
+        int partition = coordinator.partitionFor(request.groupId());
+        return verifier.ask(request.transactionalId(), request.producerId(), request.producerEpoch(),
+            Map.of(GroupCoordinator.TOPIC, Set.of(partition)), add).thenApply(errors -> {
+                ErrorCode e = errors.get(GroupCoordinator.TOPIC).get(partition);
+                return switch (e) {
+                    case NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE, CONCURRENT_TRANSACTIONS ->
+                        ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
+                    case PRODUCER_FENCED -> version < 3 ? ErrorCode.INVALID_PRODUCER_EPOCH : e;
+                    default -> e;
+                };
             });
     }
 

@@ -40,9 +40,29 @@ public final class TransactionVerifier {
         return coordinator.config().partitionVerification();
     }
 
+    /** As {@link #ask}, with the answers a Produce response can carry. */
     public CompletableFuture<Map<String, Map<Integer, ErrorCode>>> verify(String transactionalId, long producerId,
                                                                           short epoch, Map<String, Set<Integer>> partitions,
                                                                           boolean add) {
+        return ask(transactionalId, producerId, epoch, partitions, add).thenApply(errors -> {
+            Map<String, Map<Integer, ErrorCode>> out = new HashMap<>();
+            errors.forEach((topic, byPartition) -> {
+                Map<Integer, ErrorCode> mapped = new HashMap<>();
+                byPartition.forEach((p, e) -> mapped.put(p, forProducer(e)));
+                out.put(topic, mapped);
+            });
+            return out;
+        });
+    }
+
+    /**
+     * The coordinator's answer for each of {@code partitions}: checked to be in the producer's
+     * open transaction, or with {@code add} added to it. An unreachable coordinator is
+     * COORDINATOR_NOT_AVAILABLE.
+     */
+    public CompletableFuture<Map<String, Map<Integer, ErrorCode>>> ask(String transactionalId, long producerId,
+                                                                       short epoch, Map<String, Set<Integer>> partitions,
+                                                                       boolean add) {
         int node = coordinator.coordinatorOf(transactionalId);
         CompletableFuture<Map<String, Map<Integer, ErrorCode>>> asked;
         if (node == nodeId || node < 0 && peers == null) {
@@ -53,18 +73,15 @@ public final class TransactionVerifier {
             asked = CompletableFuture.completedFuture(TransactionCoordinator.uniform(partitions,
                 ErrorCode.COORDINATOR_NOT_AVAILABLE));
         } else {
-            asked = ask(node, transactionalId, producerId, epoch, partitions, add);
+            asked = send(node, transactionalId, producerId, epoch, partitions, add);
         }
         return asked.handle((errors, failure) -> {
-            if (failure != null) {
-                return TransactionCoordinator.uniform(partitions, ErrorCode.NOT_ENOUGH_REPLICAS);
-            }
             Map<String, Map<Integer, ErrorCode>> out = new HashMap<>();
             partitions.forEach((topic, ids) -> {
                 Map<Integer, ErrorCode> byPartition = new HashMap<>();
                 for (int p : ids) {
-                    ErrorCode e = errors.getOrDefault(topic, Map.of()).getOrDefault(p, ErrorCode.INVALID_TXN_STATE);
-                    byPartition.put(p, forProducer(e));
+                    byPartition.put(p, failure != null ? ErrorCode.COORDINATOR_NOT_AVAILABLE
+                        : errors.getOrDefault(topic, Map.of()).getOrDefault(p, ErrorCode.INVALID_TXN_STATE));
                 }
                 out.put(topic, byPartition);
             });
@@ -80,7 +97,7 @@ public final class TransactionVerifier {
         };
     }
 
-    private CompletableFuture<Map<String, Map<Integer, ErrorCode>>> ask(int node, String transactionalId, long producerId,
+    private CompletableFuture<Map<String, Map<Integer, ErrorCode>>> send(int node, String transactionalId, long producerId,
                                                                         short epoch, Map<String, Set<Integer>> partitions,
                                                                         boolean add) {
         List<AddPartitionsToTxnRequest.AddPartitionsToTxnTopic> topics = new ArrayList<>();
