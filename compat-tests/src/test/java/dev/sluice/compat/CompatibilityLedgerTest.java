@@ -55,8 +55,8 @@ class CompatibilityLedgerTest {
         Map<Integer, Row> edited = new TreeMap<>(ledger);
         Row produce = edited.get(0);
         edited.put(0, new Row(0, produce.name(), produce.kafka(), "3-12"));       // a range that is not the served one
-        Row addPartitions = edited.get(24);
-        edited.put(24, new Row(24, addPartitions.name(), addPartitions.kafka(), "0-5")); // listed as served, but is not
+        Row createAcls = edited.get(30);
+        edited.put(30, new Row(30, createAcls.name(), createAcls.kafka(), "1-3"));   // listed as served, but is not
         Row fetch = edited.get(1);
         edited.put(1, new Row(1, fetch.name(), fetch.kafka(), NOT_SERVED));      // served, but listed as not
         edited.remove(3);                                                         // a broker API with no row
@@ -66,7 +66,7 @@ class CompatibilityLedgerTest {
         List<String> problems = disagreements(edited, served);
         assertEquals(7, problems.size(), String.join("\n", problems));
         assertTrue(problems.stream().anyMatch(p -> p.startsWith("Produce")), String.join("\n", problems));
-        assertTrue(problems.stream().anyMatch(p -> p.startsWith("AddPartitionsToTxn")), String.join("\n", problems));
+        assertTrue(problems.stream().anyMatch(p -> p.startsWith("CreateAcls")), String.join("\n", problems));
         assertTrue(problems.stream().anyMatch(p -> p.startsWith("Fetch")), String.join("\n", problems));
         assertTrue(problems.stream().anyMatch(p -> p.startsWith("Metadata")), String.join("\n", problems));
         assertTrue(problems.stream().anyMatch(p -> p.startsWith("key 7")), String.join("\n", problems));

@@ -67,10 +67,10 @@ class GroupProtocolErrorsTest {
     }
 
     @Test
-    void findCoordinatorRefusesTransactionAndUnknownKeyTypes() throws Exception {
+    void findCoordinatorRefusesEmptyTransactionalIdsAndUnknownKeyTypes() throws Exception {
         FindCoordinatorResponseData txn = connection.send(ApiKeys.FIND_COORDINATOR, 4,
-            new FindCoordinatorRequestData().setKeyType((byte) 1).setCoordinatorKeys(List.of("txn")));
-        assertEquals(Errors.UNSUPPORTED_VERSION.code(), txn.coordinators().get(0).errorCode());
+            new FindCoordinatorRequestData().setKeyType((byte) 1).setCoordinatorKeys(List.of("")));
+        assertEquals(Errors.INVALID_REQUEST.code(), txn.coordinators().get(0).errorCode());
         FindCoordinatorResponseData share = connection.send(ApiKeys.FIND_COORDINATOR, 6,
             new FindCoordinatorRequestData().setKeyType((byte) 2).setCoordinatorKeys(List.of("share")));
         assertEquals(Errors.INVALID_REQUEST.code(), share.coordinators().get(0).errorCode());

@@ -3,13 +3,12 @@ package dev.sluice.broker.group;
 import dev.sluice.broker.coordinator.CoordinatorException;
 import dev.sluice.broker.coordinator.CoordinatorResult;
 import dev.sluice.broker.coordinator.CoordinatorRuntime;
+import dev.sluice.broker.coordinator.CoordinatorTopic;
 import dev.sluice.broker.log.Partitions;
 import dev.sluice.broker.metadata.Controller;
 import dev.sluice.broker.metadata.MetadataImage;
 import dev.sluice.broker.metadata.MetadataListener;
 import dev.sluice.broker.metadata.MetadataView;
-import dev.sluice.broker.metadata.PartitionImage;
-import dev.sluice.broker.metadata.TopicImage;
 import dev.sluice.broker.replica.LeadershipListener;
 import dev.sluice.wire.compress.CompressionType;
 import dev.sluice.wire.message.ConsumerGroupDescribeResponse;
@@ -32,8 +31,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.IntFunction;
@@ -58,8 +55,6 @@ import org.slf4j.LoggerFactory;
 public final class GroupCoordinator implements MetadataListener, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GroupCoordinator.class);
     public static final String TOPIC = "__consumer_offsets";
-    /** How long FindCoordinator waits for the group's partition to finish loading. */
-    static final long LOAD_WAIT_MS = 5_000;
 
     /** A committed offset's topic and partition. */
     public record PartitionKey(String topic, int partition) {
@@ -95,8 +90,7 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
     private final Partitions partitions;
     private final CoordinatorRuntime<GroupShard> runtime;
     private final AtomicLong rebalances = new AtomicLong();
-    private CompletableFuture<Void> creating;
-    private final int nodeId;
+    private final CoordinatorTopic topic;
     private volatile short offsetsReplicationFactor = 1;
 
     public GroupCoordinator(GroupConfig config, MetadataView view, Controller controller, Partitions partitions) {
@@ -110,17 +104,18 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
         this.view = view;
         this.controller = controller;
         this.partitions = partitions;
-        this.nodeId = partitions.nodeId();
         this.runtime = new CoordinatorRuntime<>("group", TOPIC, config.threads(), clock,
             CompressionType.forId(config.compressionCodec()),
             context -> new GroupShard(context, config, view::image, rebalances));
+        this.topic = new CoordinatorTopic(TOPIC, view, controller, partitions, runtime,
+            groupId -> groupId.hashCode() & 0x7fffffff, config.offsetsTopicPartitions());
         // Group writes are answered once committed, and a load waits for its log to be committed.
         partitions.addHighWatermarkListener(runtime::highWatermarkMoved);
     }
 
     /** Loads the shards of the partitions that exist now; later ones load as they appear. */
     public void start() {
-        onChange(MetadataImage.empty(view.image().clusterId()), view.image());
+        topic.start();
     }
 
     public GroupConfig config() {
@@ -137,26 +132,7 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
 
     @Override
     public void onChange(MetadataImage previous, MetadataImage next) {
-        TopicImage before = previous.topic(TOPIC).orElse(null);
-        TopicImage now = next.topic(TOPIC).orElse(null);
-        if (before != null && (now == null || !now.id().equals(before.id()))) {
-            for (PartitionImage p : before.partitions()) {
-                runtime.unload(TOPIC, p.partition(), p.leaderEpoch());
-            }
-        }
-        if (now == null) {
-            return;
-        }
-        // The runtime ignores a partition already loaded at this epoch, so every change may repeat this.
-        // Only the partitions this broker leads are loaded; in a cluster the replica manager also
-        // announces leadership (see leadershipListener), and an announcement repeated here is ignored.
-        for (PartitionImage p : now.partitions()) {
-            if (p.leader() == nodeId) {
-                partitions.get(TOPIC, p.partition()).ifPresent(partition -> runtime.load(partition, p.leaderEpoch()));
-            } else {
-                runtime.unload(TOPIC, p.partition(), p.leaderEpoch());
-            }
-        }
+        topic.onChange(previous, next);
     }
 
     /** Groups (of both protocols, and groups with offsets only) on the loaded shards. */
@@ -175,9 +151,7 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
 
     /** Kafka's placement: the group id's hash modulo the partition count of {@code __consumer_offsets}. */
     public int partitionFor(String groupId) {
-        int count = view.image().topic(TOPIC).map(t -> t.partitions().size())
-            .orElse(config.offsetsTopicPartitions());
-        return (groupId.hashCode() & 0x7fffffff) % count;
+        return topic.partitionFor(groupId);
     }
 
     /**
@@ -185,55 +159,17 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
      * {@code __consumer_offsets} yet), NOT_COORDINATOR or COORDINATOR_LOAD_IN_PROGRESS.
      */
     public ErrorCode status(String groupId) {
-        if (view.image().topic(TOPIC).isEmpty()) {
-            return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-        }
-        return runtime.status(partitionFor(groupId));
+        return topic.status(groupId);
     }
 
     /**
      * FindCoordinator: creates {@code __consumer_offsets} when it does not exist yet (as Kafka
-     * does). This broker is the coordinator once it holds the group's partition. The answer waits
-     * (up to {@link #LOAD_WAIT_MS}) for the partition's shard to load, which for a new or small
-     * partition takes milliseconds: some clients treat COORDINATOR_LOAD_IN_PROGRESS, on
-     * FindCoordinator or on the group request after it, as fatal. After the wait the answer names
-     * this broker anyway, as Kafka's does, and the group requests report the loading.
+     * does); see {@link CoordinatorTopic#locate}.
      */
-    public CompletableFuture<Located> locate(String groupId) {
-        CompletableFuture<Void> topic = view.image().topic(TOPIC).isPresent()
-            ? CompletableFuture.completedFuture(null) : createTopic();
-        return topic.handle((v, failure) -> null).thenCompose(v -> {
-            int partition = partitionFor(groupId);
-            int leader = leaderOf(partition);
-            if (leader >= 0 && leader != nodeId) {
-                // Another broker leads the group's partition: it is the coordinator, loaded or loading.
-                return CompletableFuture.completedFuture(new Located(ErrorCode.NONE, leader));
-            }
-            if (runtime.status(partition) != ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) {
-                return CompletableFuture.completedFuture(located(groupId));
-            }
-            return runtime.whenLoaded(partition).completeOnTimeout(null, LOAD_WAIT_MS, TimeUnit.MILLISECONDS)
-                .thenApply(loaded -> located(groupId));
-        });
-    }
-
-    /** Where a group's coordinator is: NONE and the coordinating broker's id, or why none is known. */
-    public record Located(ErrorCode error, int nodeId) {
-    }
-
-    /** The leader of {@code __consumer_offsets} partition {@code partition} in the image, or -1. */
-    private int leaderOf(int partition) {
-        return view.image().topic(TOPIC)
-            .filter(t -> partition < t.partitions().size())
-            .map(t -> t.partitions().get(partition).leader())
-            .orElse(-1);
-    }
-
-    private Located located(String groupId) {
-        return switch (status(groupId)) {
-            case NONE, COORDINATOR_LOAD_IN_PROGRESS -> new Located(ErrorCode.NONE, nodeId);
-            default -> new Located(ErrorCode.COORDINATOR_NOT_AVAILABLE, -1);
-        };
+    public CompletableFuture<CoordinatorTopic.Located> locate(String groupId) {
+        return topic.locate(groupId, () -> new Controller.NewTopic(TOPIC, config.offsetsTopicPartitions(),
+            offsetsReplicationFactor, null, Map.of("cleanup.policy", "compact", "compression.type", "producer",
+                "segment.bytes", Integer.toString(config.offsetsTopicSegmentBytes()))));
     }
 
     /**
@@ -243,24 +179,6 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
      */
     public void offsetsReplicationFactor(short replicationFactor) {
         this.offsetsReplicationFactor = replicationFactor;
-    }
-
-    private synchronized CompletableFuture<Void> createTopic() {
-        if (creating != null && !creating.isDone()) {
-            return creating;
-        }
-        Map<String, String> configs = Map.of("cleanup.policy", "compact", "compression.type", "producer",
-            "segment.bytes", Integer.toString(config.offsetsTopicSegmentBytes()));
-        creating = controller.createTopics(List.of(new Controller.NewTopic(TOPIC, config.offsetsTopicPartitions(),
-            offsetsReplicationFactor, null, configs)), false).thenAccept(outcomes -> {
-                Controller.TopicOutcome o = outcomes.get(0);
-                if (o.error() == ErrorCode.NONE) {
-                    log.info("Created {} with {} partitions", TOPIC, config.offsetsTopicPartitions());
-                } else if (o.error() != ErrorCode.TOPIC_ALREADY_EXISTS) {
-                    log.error("Cannot create {}: {} {}", TOPIC, o.error(), o.message());
-                }
-            });
-        return creating;
     }
 
     /** Runs {@code op} on the group's shard; {@code onError} answers when the shard does not serve. */
@@ -277,10 +195,7 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
 
     private <T> CompletableFuture<T> routed(String groupId, IntFunction<CompletableFuture<T>> submit,
                                             Function<ErrorCode, T> onError) {
-        if (view.image().topic(TOPIC).isEmpty()) {
-            return CompletableFuture.completedFuture(onError.apply(ErrorCode.COORDINATOR_NOT_AVAILABLE));
-        }
-        return answer(submit.apply(partitionFor(groupId)), onError);
+        return topic.route(groupId, submit::apply, onError);
     }
 
     /** {@code op}, then a fresh group count for the gauge. */
@@ -290,16 +205,6 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
             shard.recount();
             return result;
         };
-    }
-
-    /** Turns the runtime's refusals (not loaded here, loading) into the request's error answer. */
-    private static <T> CompletableFuture<T> answer(CompletableFuture<T> outcome, Function<ErrorCode, T> onError) {
-        return outcome.exceptionally(failure -> {
-            if (CoordinatorException.of(failure).isPresent()) {
-                return onError.apply(GroupShard.writeError(failure));
-            }
-            throw failure instanceof CompletionException c ? c : new CompletionException(failure);
-        });
     }
 
     // ------------------------------------------------------------------ classic protocol
@@ -431,7 +336,7 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
                 error = status;
             } else if (status == ErrorCode.NONE) {
                 // A partition unloaded meanwhile lists nothing, as if it had gone a moment earlier.
-                parts.add(answer(runtime.call(partition, shard -> shard.list(states, types)), e -> List.of()));
+                parts.add(CoordinatorTopic.answer(runtime.call(partition, shard -> shard.list(states, types)), e -> List.of()));
             }
         }
         ErrorCode finalError = error;

@@ -158,12 +158,7 @@ final class GroupShard implements CoordinatorStateMachine {
 
     /** The error a client is told when the write behind its request failed. */
     static ErrorCode writeError(Throwable failure) {
-        return CoordinatorException.of(failure).map(e -> switch (e.error()) {
-            case NOT_COORDINATOR, KAFKA_STORAGE_ERROR, NOT_LEADER_OR_FOLLOWER -> ErrorCode.NOT_COORDINATOR;
-            case COORDINATOR_LOAD_IN_PROGRESS -> ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
-            case MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE, INVALID_FETCH_SIZE -> ErrorCode.UNKNOWN_SERVER_ERROR;
-            default -> ErrorCode.COORDINATOR_NOT_AVAILABLE;
-        }).orElse(ErrorCode.UNKNOWN_SERVER_ERROR);
+        return CoordinatorException.clientError(failure);
     }
 
     // ------------------------------------------------------------------ loading

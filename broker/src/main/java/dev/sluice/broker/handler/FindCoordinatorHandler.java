@@ -64,7 +64,7 @@ public final class FindCoordinatorHandler extends ApiHandler<FindCoordinatorRequ
             }
             located = transactions.locate(key);
         } else if (keyType == GROUP) {
-            located = coordinator.locate(key).thenApply(l -> new Located(l.error(), l.nodeId()));
+            located = coordinator.locate(key);
         } else {
             return CompletableFuture.completedFuture(failed(key, ErrorCode.INVALID_REQUEST,
                 "coordinator key type " + keyType + " is not supported"));
