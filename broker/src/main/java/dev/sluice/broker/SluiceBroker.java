@@ -63,6 +63,7 @@ import dev.sluice.broker.handler.ListTransactionsHandler;
 import dev.sluice.broker.handler.WriteTxnMarkersHandler;
 import dev.sluice.broker.txn.ProducerIds;
 import dev.sluice.broker.txn.TransactionConfig;
+import dev.sluice.broker.txn.TransactionCounts;
 import dev.sluice.broker.txn.TransactionCoordinator;
 import dev.sluice.broker.txn.TransactionVerifier;
 import dev.sluice.broker.handler.ListOffsetsHandler;
@@ -107,6 +108,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.stream.Collectors;
@@ -444,7 +446,7 @@ public final class SluiceBroker implements AutoCloseable {
                     config.getInt(BrokerConfigKeys.BROKER_SESSION_TIMEOUT_MS));
             }
             registerGauges(registry, network, view, partitions, delayedFetches, delayedProduces, fetchHandler,
-                groups);
+                groups, transactions);
             ReplicationMetrics replication = new ReplicationMetrics(nodeId, view, partitions);
             view.addListener(replication);
             ReplicaFetchers followed = fetchers;
@@ -565,7 +567,8 @@ public final class SluiceBroker implements AutoCloseable {
     /** Broker-wide gauges, read at scrape time only; none costs anything on a request path. */
     private static void registerGauges(MeterRegistry registry, NetworkServer network, MetadataView view,
                                        Partitions partitions, DelayedFetches delayedFetches,
-                                       DelayedProduces delayedProduces, FetchHandler fetch, GroupCoordinator groups) {
+                                       DelayedProduces delayedProduces, FetchHandler fetch, GroupCoordinator groups,
+                                       TransactionCoordinator transactions) {
         Gauge.builder("sluice.connections", network::connectionCount).strongReference(true)
             .description("Open client connections on all listeners").register(registry);
         FunctionCounter.builder("sluice.connections.refused", network, NetworkServer::refusedConnections)
@@ -597,6 +600,18 @@ public final class SluiceBroker implements AutoCloseable {
             .register(registry);
         FunctionCounter.builder("sluice.group.rebalances", groups, GroupCoordinator::rebalanceCount)
             .description("Rebalances: new classic group generations and new consumer (KIP-848) group epochs")
+            .register(registry);
+        Gauge.builder("sluice.transactional.ids", transactions::transactionalIdCount).strongReference(true)
+            .description("Transactional ids this broker coordinates").register(registry);
+        TransactionCounts counts = transactions.counts();
+        FunctionCounter.builder("sluice.transactions.committed", counts.committed(), AtomicLong::get)
+            .description("Transactions committed by this broker's coordinator (every COMMIT marker written)")
+            .register(registry);
+        FunctionCounter.builder("sluice.transactions.aborted", counts.aborted(), AtomicLong::get)
+            .description("Transactions aborted by this broker's coordinator, by their producers, fencing or timeout")
+            .register(registry);
+        FunctionCounter.builder("sluice.transactions.timed.out", counts.timedOut(), AtomicLong::get)
+            .description("Transactions the coordinator aborted because they stayed open past transaction.timeout.ms")
             .register(registry);
     }
 

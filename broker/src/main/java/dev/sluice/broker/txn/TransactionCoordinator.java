@@ -49,6 +49,7 @@ public final class TransactionCoordinator implements MetadataListener, AutoClose
     private final ProducerIds producerIds;
     private final CoordinatorRuntime<TransactionShard> runtime;
     private final CoordinatorTopic topic;
+    private final TransactionCounts counts = new TransactionCounts();
     private final ScheduledExecutorService scheduler;
     private final int nodeId;
     private volatile short replicationFactor = 1;
@@ -66,7 +67,7 @@ public final class TransactionCoordinator implements MetadataListener, AutoClose
         });
         TransactionMarkers markers = new TransactionMarkers(nodeId, view, local, peers, scheduler);
         this.runtime = new CoordinatorRuntime<>("transaction", TOPIC, THREADS, InstantSource.system(),
-            CompressionType.NONE, context -> new TransactionShard(context, config, markers));
+            CompressionType.NONE, context -> new TransactionShard(context, config, markers, counts));
         markers.coordinator(new TransactionMarkers.Coordinator() {
             @Override
             public boolean holds(int coordinatorPartition, int coordinatorEpoch) {
@@ -116,6 +117,11 @@ public final class TransactionCoordinator implements MetadataListener, AutoClose
     @Override
     public void onChange(MetadataImage previous, MetadataImage next) {
         topic.onChange(previous, next);
+    }
+
+    /** Transactions completed by this broker's coordinator, for metrics. */
+    public TransactionCounts counts() {
+        return counts;
     }
 
     /** Transactional ids on the loaded shards (a gauge). */

@@ -66,12 +66,14 @@ public final class TransactionShard implements CoordinatorStateMachine {
     private final TransactionConfig config;
     private final Markers markers;
     private final Map<String, TransactionMetadata> transactions = new HashMap<>();
+    private final TransactionCounts counts;
     private volatile int count;
 
-    TransactionShard(CoordinatorContext context, TransactionConfig config, Markers markers) {
+    TransactionShard(CoordinatorContext context, TransactionConfig config, Markers markers, TransactionCounts counts) {
         this.context = context;
         this.config = config;
         this.markers = markers;
+        this.counts = counts;
     }
 
     // ------------------------------------------------------------------ loading
@@ -293,7 +295,11 @@ public final class TransactionShard implements CoordinatorStateMachine {
         }
         TransactionState complete = m.state() == TransactionState.PREPARE_COMMIT
             ? TransactionState.COMPLETE_COMMIT : TransactionState.COMPLETE_ABORT;
-        return change(m.completed(complete, context.now()), true);
+        CoordinatorResult<Boolean> written = change(m.completed(complete, context.now()), true);
+        return CoordinatorResult.write(written.records(), true, () -> {
+            written.apply().run();
+            (complete == TransactionState.COMPLETE_COMMIT ? counts.committed() : counts.aborted()).incrementAndGet();
+        });
     }
 
     /** Writes {@code next} as the id's state; once committed it replaces the old and, when preparing, its markers go out. */
@@ -348,6 +354,7 @@ public final class TransactionShard implements CoordinatorStateMachine {
                 log.info("Aborting the transaction of {} (producer id {}, epoch {}) on {}: open for {} ms, longer than"
                     + " its timeout of {} ms", m.transactionalId(), m.producerId(), m.producerEpoch(),
                     context.partitionName(), now - m.startTimestamp(), m.timeoutMs());
+                counts.timedOut().incrementAndGet();
                 context.write(change(bumped(m).withState(TransactionState.PREPARE_ABORT, now), null))
                     .exceptionally(e -> {
                         log.warn("Cannot abort the timed-out transaction of {}: {}", m.transactionalId(), e.toString());

@@ -29,10 +29,11 @@ class TransactionShardTest {
 
     private final Context context = new Context();
     private final List<TransactionMetadata> markersSent = new ArrayList<>();
+    private final TransactionCounts counts = new TransactionCounts();
     private TransactionShard shard = newShard();
 
     private TransactionShard newShard() {
-        return new TransactionShard(context, CONFIG, (partition, epoch, ending) -> markersSent.add(ending));
+        return new TransactionShard(context, CONFIG, (partition, epoch, ending) -> markersSent.add(ending), counts);
     }
 
     private <T> T run(CoordinatorResult<T> result) {
@@ -69,6 +70,7 @@ class TransactionShardTest {
         assertEquals(ErrorCode.CONCURRENT_TRANSACTIONS, run(shard.endTransaction("app", 7, (short) 0, true, false)).error());
         assertTrue(run(shard.markersWritten(ending)));
         assertEquals(TransactionState.COMPLETE_COMMIT, shard.describe("app").orElseThrow().state());
+        assertEquals(1, counts.committed().get());
         assertTrue(shard.describe("app").orElseThrow().partitions().isEmpty());
         // A retried commit is answered as done; an abort of it is not allowed.
         assertEquals(ErrorCode.NONE, run(shard.endTransaction("app", 7, (short) 0, true, false)).error());
@@ -133,6 +135,8 @@ class TransactionShardTest {
         assertEquals(TransactionState.PREPARE_ABORT, markersSent.get(0).state());
         assertEquals(1, markersSent.get(0).producerEpoch());
         run(shard.markersWritten(markersSent.get(0)));
+        assertEquals(1, counts.timedOut().get());
+        assertEquals(1, counts.aborted().get());
         assertEquals(ErrorCode.PRODUCER_FENCED, run(shard.endTransaction("app", 7, (short) 0, true, false)).error());
     }
 
