@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Properties;
 import java.util.Random;
 import java.util.TreeMap;
@@ -36,7 +35,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.LongDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -72,17 +71,12 @@ class KafkaStreamsEosTest {
     @TempDir
     Path stateDirs;
 
-    private final List<AutoCloseable> toClose = new ArrayList<>();
+    @AutoClose
+    final Closer closer = new Closer();
 
-    @AfterEach
-    void stopEverything() throws Exception {
-        for (int i = toClose.size() - 1; i >= 0; i--) {
-            toClose.get(i).close();
-        }
-    }
 
     private String bootstrapServers() {
-        return Optional.ofNullable(System.getProperty("sluice.compat.bootstrap")).orElse(broker.bootstrapServers());
+        return KafkaClients.bootstrapServers(broker::bootstrapServers);
     }
 
     @Test
@@ -92,7 +86,7 @@ class KafkaStreamsEosTest {
         String input = "wc-lines-" + run;
         String output = "wc-counts-" + run;
         Admin admin = KafkaClients.admin(bootstrapServers());
-        toClose.add(admin);
+        closer.add(admin);
         admin.createTopics(List.of(new NewTopic(input, 3, (short) 1), new NewTopic(output, 3, (short) 1))).all()
             .get(30, TimeUnit.SECONDS);
 
@@ -101,7 +95,7 @@ class KafkaStreamsEosTest {
             .collect(Collectors.groupingBy(w -> w, TreeMap::new, Collectors.counting()));
         AtomicInteger fed = new AtomicInteger();
         CompletableFuture<Void> feeding = CompletableFuture.runAsync(() -> feed(input, lines, fed));
-        toClose.add(() -> feeding.cancel(true));
+        closer.add(() -> feeding.cancel(true));
 
         Path firstDir = stateDirs.resolve("first");
         JavaProcess app = startApp(applicationId, input, output, firstDir);
@@ -124,6 +118,7 @@ class KafkaStreamsEosTest {
         app = startApp(applicationId, input, output, stateDirs.resolve("second"));
         feeding.get(WAIT.toSeconds(), TimeUnit.SECONDS);
 
+        JavaProcess last = app;
         Map<String, List<Long>> counts = new TreeMap<>();
         try (KafkaConsumer<String, Long> consumer = countsConsumer()) {
             List<TopicPartition> partitions = IntStream.range(0, 3).mapToObj(p -> new TopicPartition(output, p)).toList();
@@ -131,9 +126,9 @@ class KafkaStreamsEosTest {
             consumer.seekToBeginning(partitions);
             long deadline = System.nanoTime() + WAIT.toNanos();
             while (!finalCounts(counts).equals(expected)) {
-                assertTrue(System.nanoTime() < deadline, "the output did not reach the expected counts within "
+                assertTrue(System.nanoTime() < deadline, () -> "the output did not reach the expected counts within "
                     + WAIT.toSeconds() + " s; last counts " + finalCounts(counts) + ", expected " + expected
-                    + app.describe());
+                    + last.describe());
                 for (ConsumerRecord<String, Long> r : consumer.poll(Duration.ofMillis(200))) {
                     counts.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(r.value());
                 }
@@ -180,7 +175,7 @@ class KafkaStreamsEosTest {
     private JavaProcess startApp(String applicationId, String input, String output, Path stateDir) throws Exception {
         JavaProcess app = JavaProcess.start(WordCountApp.class, bootstrapServers(), applicationId, input, output,
             stateDir.toString());
-        toClose.add(app);
+        closer.add(app);
         return app;
     }
 
@@ -199,8 +194,8 @@ class KafkaStreamsEosTest {
     private static void awaitCommittedOutput(Admin admin, String output, long count, JavaProcess app) throws Exception {
         long deadline = System.nanoTime() + WAIT.toNanos();
         while (committedOutput(admin, output) < count) {
-            assertTrue(app.isAlive(), "the word count exited" + app.describe());
-            assertTrue(System.nanoTime() < deadline, "no committed output within " + WAIT.toSeconds() + " s"
+            assertTrue(app.isAlive(), () -> "the word count exited" + app.describe());
+            assertTrue(System.nanoTime() < deadline, () -> "no committed output within " + WAIT.toSeconds() + " s"
                 + app.describe());
             Thread.sleep(100);
         }

@@ -82,7 +82,7 @@ abstract class TransactionFlows {
     abstract short replicationFactor();
 
     final String bootstrapServers() {
-        return Optional.ofNullable(System.getProperty("sluice.compat.bootstrap")).orElseGet(this::brokerBootstrapServers);
+        return KafkaClients.bootstrapServers(this::brokerBootstrapServers);
     }
 
     @AfterEach

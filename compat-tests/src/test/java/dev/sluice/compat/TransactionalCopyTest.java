@@ -31,6 +31,7 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.common.utils.Utils;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -58,18 +59,16 @@ class TransactionalCopyTest {
     @TempDir
     Path dir;
 
-    private final List<AutoCloseable> toClose = new ArrayList<>();
+    @AutoClose
+    final Closer closer = new Closer();
     private String bootstrap;
     private JavaProcess copier;
     private int copiersStarted;
 
     @AfterEach
-    void stopEverything() throws Exception {
+    void stopCopier() throws Exception {
         if (copier != null) {
             copier.close();
-        }
-        for (int i = toClose.size() - 1; i >= 0; i--) {
-            toClose.get(i).close();
         }
     }
 
@@ -92,9 +91,9 @@ class TransactionalCopyTest {
             "transaction.state.log.replication.factor=1",
             "transaction.state.log.min.isr=1"};
         BrokerProcess[] broker = {BrokerProcess.start(data, port, overrides)};
-        toClose.add(() -> broker[0].close());
+        closer.add(() -> broker[0].close());
         Admin admin = KafkaClients.admin(broker[0].bootstrapServers());
-        toClose.add(admin);
+        closer.add(admin);
         copyWhile(broker[0].bootstrapServers(), admin, (short) 1, round -> {
             broker[0].kill();
             broker[0] = BrokerProcess.start(data, port, overrides);
@@ -108,7 +107,7 @@ class TransactionalCopyTest {
             "offsets.topic.replication.factor=3",
             "transaction.state.log.replication.factor=3",
             "transaction.state.log.min.isr=2");
-        toClose.add(cluster);
+        closer.add(cluster);
         Admin admin = cluster.admin();
         String[] topics = {"input", "output"};
         copyWhile(cluster.bootstrapServers(), admin, (short) 3, round -> {
@@ -176,13 +175,13 @@ class TransactionalCopyTest {
     /** Waits until the copiers' group has committed {@code count} input offsets, replacing a copier that died. */
     private void awaitCopied(Admin admin, long count) throws Exception {
         long deadline = System.nanoTime() + WAIT.toNanos();
-        while (committedTotal(admin) < count) {
+        for (long done = committedTotal(admin); done < count; done = committedTotal(admin)) {
             if (!copier.isAlive()) {
                 copier = startCopier();
             }
-            assertTrue(System.nanoTime() < deadline, "only " + committedTotal(admin) + " of " + count
-                + " records copied after " + WAIT.toSeconds() + " s (" + copiersStarted + " copiers started)"
-                + copier.describe());
+            long copied = done;
+            assertTrue(System.nanoTime() < deadline, () -> "only " + copied + " of " + count + " records copied after "
+                + WAIT.toSeconds() + " s (" + copiersStarted + " copiers started)" + copier.describe());
             Thread.sleep(100);
         }
     }
