@@ -17,9 +17,6 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -27,7 +24,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.common.utils.Utils;
 import org.junit.jupiter.api.AfterEach;
@@ -222,38 +218,16 @@ class TransactionalCopyTest {
         return input;
     }
 
-    private static KafkaConsumer<String, String> consumer(String bootstrap, IsolationLevel isolation) {
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation.toString());
-        props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-        props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-        return new KafkaConsumer<>(props);
-    }
-
     /** Each output partition, read to its end at {@code isolation}, once no transaction is open on it. */
     private static List<List<String>> readOutput(String bootstrap, Admin admin, IsolationLevel isolation)
             throws Exception {
         List<List<String>> output = new ArrayList<>();
-        try (KafkaConsumer<String, String> consumer = consumer(bootstrap, isolation)) {
-            for (int p = 0; p < PARTITIONS; p++) {
-                TopicPartition tp = new TopicPartition("output", p);
-                ProcessCluster.poll(Duration.ofSeconds(60), "no open transaction on " + tp,
-                    () -> endOffset(admin, tp, IsolationLevel.READ_COMMITTED)
-                        == endOffset(admin, tp, IsolationLevel.READ_UNCOMMITTED));
-                consumer.assign(List.of(tp));
-                consumer.seekToBeginning(List.of(tp));
-                long end = consumer.endOffsets(List.of(tp)).get(tp);
-                List<String> values = new ArrayList<>();
-                long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-                while (consumer.position(tp) < end) {
-                    assertTrue(System.nanoTime() < deadline, "could not read " + tp + " to " + end);
-                    for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
-                        values.add(r.value());
-                    }
-                }
-                output.add(values);
-            }
+        for (int p = 0; p < PARTITIONS; p++) {
+            TopicPartition tp = new TopicPartition("output", p);
+            ProcessCluster.poll(Duration.ofSeconds(60), "no open transaction on " + tp,
+                () -> endOffset(admin, tp, IsolationLevel.READ_COMMITTED)
+                    == endOffset(admin, tp, IsolationLevel.READ_UNCOMMITTED));
+            output.add(KafkaClients.readToEnd(bootstrap, tp, isolation, Duration.ofSeconds(60)));
         }
         return output;
     }

@@ -17,15 +17,11 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
@@ -132,7 +128,8 @@ class TransactionsCommandTest {
             assertTrue(System.nanoTime() < deadline, "the LSO did not move after the abort");
             Thread.sleep(50);
         }
-        assertEquals(List.of("before-0", "before-1", "before-2", "after-0"), readCommitted(tp));
+        assertEquals(List.of("before-0", "before-1", "before-2", "after-0"), KafkaClients.readToEnd(bootstrapServers(), tp,
+            IsolationLevel.READ_COMMITTED, WAIT));
         KafkaTool.Result afterAbort = transactions("describe-producers", "--topic", topic, "--partition", "0");
         assertEquals("None", cell(afterAbort, row(afterAbort, "ProducerId", producerId), "CurrentTransactionStartOffset"),
             afterAbort.toString());
@@ -153,27 +150,5 @@ class TransactionsCommandTest {
     private static long endOffset(Admin admin, TopicPartition tp, IsolationLevel isolation) throws Exception {
         return admin.listOffsets(Map.of(tp, OffsetSpec.latest()), new ListOffsetsOptions(isolation)).all()
             .get(WAIT.toSeconds(), TimeUnit.SECONDS).get(tp).offset();
-    }
-
-    private List<String> readCommitted(TopicPartition tp) {
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-        props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-        List<String> values = new ArrayList<>();
-        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props)) {
-            consumer.assign(List.of(tp));
-            consumer.seekToBeginning(List.of(tp));
-            long end = consumer.endOffsets(List.of(tp)).get(tp);
-            long deadline = System.nanoTime() + WAIT.toNanos();
-            while (consumer.position(tp) < end) {
-                assertTrue(System.nanoTime() < deadline, "could not read " + tp + " to " + end + ": " + values);
-                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(100))) {
-                    values.add(r.value());
-                }
-            }
-        }
-        return values;
     }
 }
