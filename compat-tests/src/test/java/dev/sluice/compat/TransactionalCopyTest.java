@@ -136,6 +136,11 @@ class TransactionalCopyTest {
         }
     }
 
+    /** Each kill may cost a copier or two; more than that means the broker fails them for another reason. */
+    private static int maxCopiers() {
+        return 5 + 2 * rounds();
+    }
+
     private static int total() {
         return RECORDS_PER_ROUND * (rounds() + 1);
     }
@@ -173,6 +178,9 @@ class TransactionalCopyTest {
         long deadline = System.nanoTime() + WAIT.toNanos();
         for (long done = committedTotal(admin); done < count; done = committedTotal(admin)) {
             if (!copier.isAlive()) {
+                // A broker that fails every copier fails the test now, not after a storm of JVMs.
+                assertTrue(copiersStarted < maxCopiers(), () -> copiersStarted + " copiers died, the last one so:"
+                    + copier.describe());
                 copier = startCopier();
             }
             long copied = done;
