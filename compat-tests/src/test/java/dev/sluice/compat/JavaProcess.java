@@ -90,9 +90,9 @@ final class JavaProcess implements AutoCloseable {
             if (line.isPresent()) {
                 return line.get();
             }
-            assertTrue(process.isAlive(), name + " exited " + process.exitValue() + " before printing '" + prefix + "'"
-                + describe());
-            assertTrue(System.nanoTime() < deadline, name + " did not print '" + prefix + "' within "
+            assertTrue(process.isAlive(), () -> name + " exited " + process.exitValue() + " before printing '" + prefix
+                + "'" + describe());
+            assertTrue(System.nanoTime() < deadline, () -> name + " did not print '" + prefix + "' within "
                 + limit.toSeconds() + " s" + describe());
             Thread.sleep(50);
         }

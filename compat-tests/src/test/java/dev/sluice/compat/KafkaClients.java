@@ -1,13 +1,34 @@
 package dev.sluice.compat;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.sluice.broker.SluiceBroker;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 import java.util.Properties;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
 
 /** The official clients, pointed at a broker under test. */
 final class KafkaClients {
     private KafkaClients() {
+    }
+
+    /**
+     * The address of the broker under test: the system property {@code sluice.compat.bootstrap}
+     * where it is set (a reference Kafka, to check what a test expects), else {@code embedded}'s.
+     */
+    static String bootstrapServers(Supplier<String> embedded) {
+        return Optional.ofNullable(System.getProperty("sluice.compat.bootstrap")).orElseGet(embedded);
     }
 
     static Admin admin(SluiceBroker broker) {
@@ -18,5 +39,33 @@ final class KafkaClients {
         Properties props = new Properties();
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         return Admin.create(props);
+    }
+
+    /**
+     * The values of {@code tp} as a consumer at {@code isolation} reads them, from the partition's
+     * start to the end offset it sees when it starts (the LSO for read_committed, the high
+     * watermark otherwise), failing if that takes longer than {@code limit}.
+     */
+    static List<String> readToEnd(String bootstrapServers, TopicPartition tp, IsolationLevel isolation, Duration limit) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation.toString());
+        props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        List<String> values = new ArrayList<>();
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props)) {
+            consumer.assign(List.of(tp));
+            consumer.seekToBeginning(List.of(tp));
+            long end = consumer.endOffsets(List.of(tp)).get(tp);
+            long deadline = System.nanoTime() + limit.toNanos();
+            while (consumer.position(tp) < end) {
+                assertTrue(System.nanoTime() < deadline, () -> "could not read " + tp + " (" + isolation + ") to " + end
+                    + " within " + limit.toSeconds() + " s; read " + values);
+                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(100))) {
+                    values.add(r.value());
+                }
+            }
+        }
+        return values;
     }
 }

@@ -15,15 +15,17 @@ import org.junit.jupiter.api.BeforeAll;
  * KafkaJS's group consumer against the embedded broker. KafkaJS picks the highest request versions
  * both sides serve, from ApiVersions; KafkaJS 2.2 against Kafka 4.1 sends FindCoordinator v2,
  * SyncGroup, Heartbeat and LeaveGroup v3, OffsetFetch v4, JoinGroup and OffsetCommit v5, and
- * offers only its own assignor, {@code RoundRobinAssigner}. The program and its
+ * offers only its own assignor, {@code RoundRobinAssigner}. The programs and the
  * {@code package-lock.json} are copied to {@code target/clients/kafkajs}, where {@code npm ci}
  * installs the locked KafkaJS (again only when the lock file changes). Skipped where Node.js is not
  * installed or npm cannot reach its registry.
  */
 class KafkaJsGroupConsumerTest extends GroupConsumerCompatibility {
-    private static final List<String> FILES = List.of("package.json", "package-lock.json", "group-consumer.js");
+    private static final List<String> FILES = List.of("package.json", "package-lock.json", "group-consumer.js",
+        "transactional-producer.js");
 
-    private static Path installed() {
+    /** Where KafkaJS and the programs are installed; {@link KafkaJsTransactionsTest} runs its program from here too. */
+    static Path installed() {
         return moduleDir().resolve("target/clients/kafkajs");
     }
 

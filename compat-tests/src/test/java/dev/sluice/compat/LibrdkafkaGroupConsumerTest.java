@@ -17,8 +17,9 @@ import org.junit.jupiter.api.BeforeAll;
  */
 class LibrdkafkaGroupConsumerTest extends GroupConsumerCompatibility {
     /** Debian's packages install into the system Python, which another python3 on the PATH would not see. */
-    private static final String PYTHON = "/usr/bin/python3";
+    static final String PYTHON = "/usr/bin/python3";
 
+    /** Skips the calling test class where confluent-kafka-python is missing; {@link LibrdkafkaTransactionsTest} shares it. */
     @BeforeAll
     static void requireConfluentKafka() {
         assumeTrue(runs(PYTHON, "-c", "import confluent_kafka"),

@@ -30,7 +30,6 @@ import org.apache.kafka.clients.admin.TransactionListing;
 import org.apache.kafka.clients.admin.TransactionState;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -82,7 +81,7 @@ abstract class TransactionFlows {
     abstract short replicationFactor();
 
     final String bootstrapServers() {
-        return Optional.ofNullable(System.getProperty("sluice.compat.bootstrap")).orElseGet(this::brokerBootstrapServers);
+        return KafkaClients.bootstrapServers(this::brokerBootstrapServers);
     }
 
     @AfterEach

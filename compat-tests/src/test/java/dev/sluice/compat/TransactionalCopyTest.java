@@ -17,9 +17,6 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -27,10 +24,10 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.common.utils.Utils;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -58,18 +55,16 @@ class TransactionalCopyTest {
     @TempDir
     Path dir;
 
-    private final List<AutoCloseable> toClose = new ArrayList<>();
+    @AutoClose
+    final Closer closer = new Closer();
     private String bootstrap;
     private JavaProcess copier;
     private int copiersStarted;
 
     @AfterEach
-    void stopEverything() throws Exception {
+    void stopCopier() throws Exception {
         if (copier != null) {
             copier.close();
-        }
-        for (int i = toClose.size() - 1; i >= 0; i--) {
-            toClose.get(i).close();
         }
     }
 
@@ -92,9 +87,9 @@ class TransactionalCopyTest {
             "transaction.state.log.replication.factor=1",
             "transaction.state.log.min.isr=1"};
         BrokerProcess[] broker = {BrokerProcess.start(data, port, overrides)};
-        toClose.add(() -> broker[0].close());
+        closer.add(() -> broker[0].close());
         Admin admin = KafkaClients.admin(broker[0].bootstrapServers());
-        toClose.add(admin);
+        closer.add(admin);
         copyWhile(broker[0].bootstrapServers(), admin, (short) 1, round -> {
             broker[0].kill();
             broker[0] = BrokerProcess.start(data, port, overrides);
@@ -108,7 +103,7 @@ class TransactionalCopyTest {
             "offsets.topic.replication.factor=3",
             "transaction.state.log.replication.factor=3",
             "transaction.state.log.min.isr=2");
-        toClose.add(cluster);
+        closer.add(cluster);
         Admin admin = cluster.admin();
         String[] topics = {"input", "output"};
         copyWhile(cluster.bootstrapServers(), admin, (short) 3, round -> {
@@ -139,6 +134,11 @@ class TransactionalCopyTest {
         } catch (ExecutionException | TimeoutException e) {
             return cluster.leaderOf("__transaction_state", Utils.abs(TRANSACTIONAL_ID.hashCode()) % 50);
         }
+    }
+
+    /** Each kill may cost a copier or two; more than that means the broker fails them for another reason. */
+    private static int maxCopiers() {
+        return 5 + 2 * rounds();
     }
 
     private static int total() {
@@ -176,13 +176,16 @@ class TransactionalCopyTest {
     /** Waits until the copiers' group has committed {@code count} input offsets, replacing a copier that died. */
     private void awaitCopied(Admin admin, long count) throws Exception {
         long deadline = System.nanoTime() + WAIT.toNanos();
-        while (committedTotal(admin) < count) {
+        for (long done = committedTotal(admin); done < count; done = committedTotal(admin)) {
             if (!copier.isAlive()) {
+                // A broker that fails every copier fails the test now, not after a storm of JVMs.
+                assertTrue(copiersStarted < maxCopiers(), () -> copiersStarted + " copiers died, the last one so:"
+                    + copier.describe());
                 copier = startCopier();
             }
-            assertTrue(System.nanoTime() < deadline, "only " + committedTotal(admin) + " of " + count
-                + " records copied after " + WAIT.toSeconds() + " s (" + copiersStarted + " copiers started)"
-                + copier.describe());
+            long copied = done;
+            assertTrue(System.nanoTime() < deadline, () -> "only " + copied + " of " + count + " records copied after "
+                + WAIT.toSeconds() + " s (" + copiersStarted + " copiers started)" + copier.describe());
             Thread.sleep(100);
         }
     }
@@ -223,38 +226,16 @@ class TransactionalCopyTest {
         return input;
     }
 
-    private static KafkaConsumer<String, String> consumer(String bootstrap, IsolationLevel isolation) {
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation.toString());
-        props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-        props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-        return new KafkaConsumer<>(props);
-    }
-
     /** Each output partition, read to its end at {@code isolation}, once no transaction is open on it. */
     private static List<List<String>> readOutput(String bootstrap, Admin admin, IsolationLevel isolation)
             throws Exception {
         List<List<String>> output = new ArrayList<>();
-        try (KafkaConsumer<String, String> consumer = consumer(bootstrap, isolation)) {
-            for (int p = 0; p < PARTITIONS; p++) {
-                TopicPartition tp = new TopicPartition("output", p);
-                ProcessCluster.poll(Duration.ofSeconds(60), "no open transaction on " + tp,
-                    () -> endOffset(admin, tp, IsolationLevel.READ_COMMITTED)
-                        == endOffset(admin, tp, IsolationLevel.READ_UNCOMMITTED));
-                consumer.assign(List.of(tp));
-                consumer.seekToBeginning(List.of(tp));
-                long end = consumer.endOffsets(List.of(tp)).get(tp);
-                List<String> values = new ArrayList<>();
-                long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-                while (consumer.position(tp) < end) {
-                    assertTrue(System.nanoTime() < deadline, "could not read " + tp + " to " + end);
-                    for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
-                        values.add(r.value());
-                    }
-                }
-                output.add(values);
-            }
+        for (int p = 0; p < PARTITIONS; p++) {
+            TopicPartition tp = new TopicPartition("output", p);
+            ProcessCluster.poll(Duration.ofSeconds(60), "no open transaction on " + tp,
+                () -> endOffset(admin, tp, IsolationLevel.READ_COMMITTED)
+                    == endOffset(admin, tp, IsolationLevel.READ_UNCOMMITTED));
+            output.add(KafkaClients.readToEnd(bootstrap, tp, isolation, Duration.ofSeconds(60)));
         }
         return output;
     }
