@@ -361,7 +361,7 @@ public final class SluiceBroker implements AutoCloseable {
 
             WriteTxnMarkersHandler markers = new WriteTxnMarkersHandler(view, partitions, delayedProduces, groups);
             ProducerIds producerIds = new ProducerIds(controller);
-            InterBrokerClient peers = clusterNode == null ? null : clusterNode.peers();
+            InterBrokerClient peers = clusterNode == null ? null : clusterNode.transactionPeers();
             TransactionCoordinator transactions = new TransactionCoordinator(TransactionConfig.from(config), view,
                 controller, partitions, producerIds, markers, peers);
             opened.add(transactions);

@@ -58,6 +58,8 @@ class TransactionalCopyTest {
     @AutoClose
     final Closer closer = new Closer();
     private String bootstrap;
+    /** The brokers' warnings and errors, for a failure message. */
+    private java.util.function.Supplier<String> brokerLog = () -> "";
     private JavaProcess copier;
     private int copiersStarted;
 
@@ -88,6 +90,7 @@ class TransactionalCopyTest {
             "transaction.state.log.min.isr=1"};
         BrokerProcess[] broker = {BrokerProcess.start(data, port, overrides)};
         closer.add(() -> broker[0].close());
+        brokerLog = () -> broker[0].output();
         Admin admin = KafkaClients.admin(broker[0].bootstrapServers());
         closer.add(admin);
         copyWhile(broker[0].bootstrapServers(), admin, (short) 1, round -> {
@@ -104,6 +107,7 @@ class TransactionalCopyTest {
             "transaction.state.log.replication.factor=3",
             "transaction.state.log.min.isr=2");
         closer.add(cluster);
+        brokerLog = cluster::output;
         Admin admin = cluster.admin();
         String[] topics = {"input", "output"};
         copyWhile(cluster.bootstrapServers(), admin, (short) 3, round -> {
@@ -185,9 +189,17 @@ class TransactionalCopyTest {
             }
             long copied = done;
             assertTrue(System.nanoTime() < deadline, () -> "only " + copied + " of " + count + " records copied after "
-                + WAIT.toSeconds() + " s (" + copiersStarted + " copiers started)" + copier.describe());
+                + WAIT.toSeconds() + " s (" + copiersStarted + " copiers started)" + copier.describe()
+                + "\n--- broker warnings and errors\n" + warnings(brokerLog.get()));
             Thread.sleep(100);
         }
+    }
+
+    /** The lines of {@code log} that are warnings or errors, and the node headers, at most the last 200. */
+    private static String warnings(String log) {
+        List<String> lines = log.lines().filter(l -> l.contains(" WARN ") || l.contains(" ERROR ") || l.startsWith("---"))
+            .toList();
+        return String.join("\n", lines.subList(Math.max(0, lines.size() - 200), lines.size()));
     }
 
     /** The sum of the copiers' committed offsets over the input's partitions; 0 while no broker answers. */

@@ -47,6 +47,13 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
     private final MetadataQuorum quorum;
     private final ControllerChannel channel;
     private final InterBrokerClient peers;
+    /**
+     * Connections of their own for transaction traffic (markers, verification): a broker answers a
+     * connection's requests in order, and a WriteTxnMarkers or AddPartitionsToTxn waits for
+     * replication, which waits for the follower fetches; sharing the fetchers' connections, the
+     * wait would hold up the very fetches it waits for, as in Kafka, which also keeps them apart.
+     */
+    private final InterBrokerClient transactionPeers;
     private final String interBrokerListener;
     private final Controller controller;
     private volatile BrokerLifecycle lifecycle;
@@ -80,6 +87,7 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
                 channel.reportUnreachable(peer);
             }
         });
+        this.transactionPeers = new InterBrokerClient(InterBrokerSettings.defaults(nodeId));
     }
 
     /**
@@ -293,6 +301,11 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
         return peers;
     }
 
+    /** The inter-broker client for transaction markers and verification, on connections apart from {@link #peers}. */
+    public InterBrokerClient transactionPeers() {
+        return transactionPeers;
+    }
+
     /** This broker's epoch, -1 until registered. */
     public long brokerEpoch() {
         BrokerLifecycle l = lifecycle;
@@ -319,12 +332,16 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
         }
         for (BrokerRegistration b : next.brokers().values()) {
             if (b.id() != nodeId) {
-                b.endpoint(interBrokerListener).ifPresent(e -> peers.updateNode(b.id(), e.host(), e.port()));
+                b.endpoint(interBrokerListener).ifPresent(e -> {
+                    peers.updateNode(b.id(), e.host(), e.port());
+                    transactionPeers.updateNode(b.id(), e.host(), e.port());
+                });
             }
         }
         for (Map.Entry<Integer, BrokerRegistration> gone : previous.brokers().entrySet()) {
             if (!next.brokers().containsKey(gone.getKey())) {
                 peers.removeNode(gone.getKey());
+                transactionPeers.removeNode(gone.getKey());
             }
         }
     }
@@ -411,6 +428,7 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
         if (l != null) {
             l.close();
         }
+        transactionPeers.close();
         peers.close();
     }
 }
