@@ -12,6 +12,8 @@ import dev.sluice.broker.group.GroupCoordinator.CommittedOffset;
 import dev.sluice.broker.group.GroupCoordinator.OffsetToCommit;
 import dev.sluice.broker.group.GroupCoordinator.PartitionKey;
 import dev.sluice.broker.metadata.MetadataImage;
+import dev.sluice.wire.message.ConsumerGroupHeartbeatRequest;
+import dev.sluice.wire.message.ConsumerGroupHeartbeatResponse;
 import dev.sluice.wire.message.ErrorCode;
 import dev.sluice.wire.message.JoinGroupRequest;
 import dev.sluice.wire.message.JoinGroupResponse;
@@ -334,5 +336,22 @@ class TransactionalOffsetsTest {
         // Without member and generation (v0-2) a transactional commit is accepted even with members.
         assertEquals(List.of(ErrorCode.NONE), log.write(shard.txnCommit(GROUP, "", null, -1, OTHER_PRODUCER, EPOCH,
             one)).join());
+    }
+
+    @Test
+    void aConsumerGroupsMemberIsCheckedByItsEpochAndAStaleOneIsIllegalGeneration() {
+        ConsumerGroupHeartbeatResponse joined = shard.consumerHeartbeat(new ConsumerGroupHeartbeatRequest()
+            .setGroupId(GROUP).setMemberId("member-1").setMemberEpoch(0).setRebalanceTimeoutMs(30_000)
+            .setSubscribedTopicNames(List.of("t")).setTopicPartitions(List.of()), "client", "/127.0.0.1").join();
+        assertEquals(ErrorCode.NONE.code(), joined.errorCode());
+        int epoch = joined.memberEpoch();
+
+        List<OffsetToCommit> one = List.of(new OffsetToCommit("t", 0, 1, -1, ""));
+        assertEquals(List.of(ErrorCode.NONE), log.write(shard.txnCommit(GROUP, "member-1", null, epoch, PRODUCER,
+            EPOCH, one)).join());
+        assertEquals(List.of(ErrorCode.ILLEGAL_GENERATION), log.write(shard.txnCommit(GROUP, "member-1", null,
+            epoch - 1, PRODUCER, EPOCH, one)).join());
+        assertEquals(List.of(ErrorCode.UNKNOWN_MEMBER_ID), log.write(shard.txnCommit(GROUP, "", null, -1, PRODUCER,
+            EPOCH, one)).join(), "a consumer group with members takes no anonymous commit, as in Kafka");
     }
 }
