@@ -755,6 +755,11 @@ final class GroupShard implements CoordinatorStateMachine {
      * that transaction ends, and a group with pending offsets is not deleted, as in Kafka.
      */
     private void expireOffsets() {
+        // A simple group whose only offsets were transactional ones that aborted has no record of its
+        // own to tombstone: it goes once nothing is left of it, as Kafka's expiry pass removes it.
+        groups.values().removeIf(g -> g instanceof ClassicGroup c && !c.hasProtocolType() && c.isEmpty()
+            && !offsets.containsKey(g.groupId()) && !hasPendingOffsets(g.groupId()));
+        recount();
         long now = now();
         List<CoordinatorRecord> entries = new ArrayList<>();
         Map<String, List<PartitionKey>> expired = new HashMap<>();

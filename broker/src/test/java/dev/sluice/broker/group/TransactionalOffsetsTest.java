@@ -354,4 +354,17 @@ class TransactionalOffsetsTest {
         assertEquals(List.of(ErrorCode.UNKNOWN_MEMBER_ID), log.write(shard.txnCommit(GROUP, "", null, -1, PRODUCER,
             EPOCH, one)).join(), "a consumer group with members takes no anonymous commit, as in Kafka");
     }
+
+    @Test
+    void aSimpleGroupLeftWithNothingAfterAnAbortGoesAtTheNextExpiryPass() {
+        assertEquals(List.of(ErrorCode.NONE), txnCommit(PRODUCER, T0, 10));
+        shard.loaded();
+        log.timers.remove("expire-offsets").run();
+        assertFalse(shard.list(java.util.Set.of(), java.util.Set.of()).join().isEmpty(),
+            "a group with pending offsets went");
+
+        marker(PRODUCER, false);
+        log.timers.remove("expire-offsets").run();
+        assertTrue(shard.list(java.util.Set.of(), java.util.Set.of()).join().isEmpty(), "the emptied group stayed");
+    }
 }
