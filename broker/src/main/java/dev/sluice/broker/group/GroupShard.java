@@ -40,7 +40,9 @@ import dev.sluice.wire.message.SyncGroupResponse;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -82,9 +84,15 @@ final class GroupShard implements CoordinatorStateMachine {
     private final Map<String, Map<PartitionKey, OffsetAndMetadata>> offsets = new HashMap<>();
     /**
      * Offsets written for transactional producers (TxnOffsetCommit) whose transactions have not
-     * ended yet, by producer id. Few at a time: a producer has one transaction open.
+     * ended yet, by producer id.
      */
     private final Map<Long, OpenTransaction> transactions = new HashMap<>();
+    /**
+     * The same pending offsets indexed by group and partition: the producers with one there. Fetches,
+     * expiry and tombstones ask per group and partition, and a shard may see many producers at once
+     * (one per task of an exactly-once stream application).
+     */
+    private final Map<String, Map<PartitionKey, Set<Long>>> pendingByGroup = new HashMap<>();
     /** The offset records applied so far, in log order: {@link OffsetAndMetadata#order}. */
     private long offsetRecords;
     private volatile int groupCount;
@@ -295,7 +303,23 @@ final class GroupShard implements CoordinatorStateMachine {
     @Override
     public void replayEndTransaction(long producerId, boolean commit) {
         OpenTransaction open = transactions.remove(producerId);
-        if (open == null || !commit) {
+        if (open == null) {
+            return;
+        }
+        open.offsets.forEach((groupId, written) -> {
+            Map<PartitionKey, Set<Long>> byPartition = pendingByGroup.get(groupId);
+            for (PartitionKey tp : written.keySet()) {
+                Set<Long> producers = byPartition.get(tp);
+                producers.remove(producerId);
+                if (producers.isEmpty()) {
+                    byPartition.remove(tp);
+                }
+            }
+            if (byPartition.isEmpty()) {
+                pendingByGroup.remove(groupId);
+            }
+        });
+        if (!commit) {
             return;
         }
         for (Map.Entry<String, Map<PartitionKey, OffsetAndMetadata>> e : open.offsets.entrySet()) {
@@ -321,8 +345,10 @@ final class GroupShard implements CoordinatorStateMachine {
         OpenTransaction open = transactions.computeIfAbsent(producerId, id -> new OpenTransaction(producerEpoch));
         open.producerEpoch = (short) Math.max(open.producerEpoch, producerEpoch);
         Map<PartitionKey, OffsetAndMetadata> mine = open.offsets.computeIfAbsent(groupId, g -> new HashMap<>());
+        Map<PartitionKey, Set<Long>> byPartition = pendingByGroup.computeIfAbsent(groupId, g -> new HashMap<>());
         for (Map.Entry<PartitionKey, OffsetAndMetadata> o : written.entrySet()) {
             mine.put(o.getKey(), o.getValue().withOrder(++offsetRecords));
+            byPartition.computeIfAbsent(o.getKey(), tp -> new HashSet<>()).add(producerId);
         }
     }
 
@@ -335,44 +361,36 @@ final class GroupShard implements CoordinatorStateMachine {
                 offsets.remove(groupId);
             }
         }
-        for (OpenTransaction open : transactions.values()) {
-            Map<PartitionKey, OffsetAndMetadata> pending = open.offsets.get(groupId);
-            if (pending != null) {
-                pending.remove(tp);
-                if (pending.isEmpty()) {
-                    open.offsets.remove(groupId);
-                }
+        Map<PartitionKey, Set<Long>> byPartition = pendingByGroup.get(groupId);
+        Set<Long> producers = byPartition == null ? null : byPartition.remove(tp);
+        if (producers == null) {
+            return;
+        }
+        if (byPartition.isEmpty()) {
+            pendingByGroup.remove(groupId);
+        }
+        for (long producerId : producers) {
+            Map<PartitionKey, OffsetAndMetadata> pending = transactions.get(producerId).offsets.get(groupId);
+            pending.remove(tp);
+            if (pending.isEmpty()) {
+                transactions.get(producerId).offsets.remove(groupId);
             }
         }
     }
 
     /** Whether a transaction still open has an offset of {@code groupId} for {@code tp}. */
     private boolean hasPendingOffset(String groupId, PartitionKey tp) {
-        for (OpenTransaction open : transactions.values()) {
-            if (open.offsets.getOrDefault(groupId, Map.of()).containsKey(tp)) {
-                return true;
-            }
-        }
-        return false;
+        return pendingByGroup.getOrDefault(groupId, Map.of()).containsKey(tp);
     }
 
     /** Whether a transaction still open has offsets of {@code groupId}. */
     private boolean hasPendingOffsets(String groupId) {
-        for (OpenTransaction open : transactions.values()) {
-            if (open.offsets.containsKey(groupId)) {
-                return true;
-            }
-        }
-        return false;
+        return pendingByGroup.containsKey(groupId);
     }
 
     /** The partitions of {@code groupId} that a transaction still open has offsets for. */
     private Set<PartitionKey> pendingPartitions(String groupId) {
-        Set<PartitionKey> out = new java.util.LinkedHashSet<>();
-        for (OpenTransaction open : transactions.values()) {
-            out.addAll(open.offsets.getOrDefault(groupId, Map.of()).keySet());
-        }
-        return out;
+        return pendingByGroup.getOrDefault(groupId, Map.of()).keySet();
     }
 
     private ConsumerGroup consumerGroup(String groupId) {
@@ -699,7 +717,7 @@ final class GroupShard implements CoordinatorStateMachine {
 
     private List<CoordinatorRecord> deletion(Group g) {
         List<CoordinatorRecord> entries = new ArrayList<>();
-        Set<PartitionKey> tombstoned = new java.util.LinkedHashSet<>(offsets.getOrDefault(g.groupId(), Map.of()).keySet());
+        Set<PartitionKey> tombstoned = new LinkedHashSet<>(offsets.getOrDefault(g.groupId(), Map.of()).keySet());
         tombstoned.addAll(pendingPartitions(g.groupId()));
         for (PartitionKey tp : tombstoned) {
             entries.add(GroupRecords.offsetTombstone(g.groupId(), tp.topic(), tp.partition()));
@@ -715,8 +733,8 @@ final class GroupShard implements CoordinatorStateMachine {
     private void forget(Group g) {
         groups.remove(g.groupId());
         offsets.remove(g.groupId());
-        for (OpenTransaction open : transactions.values()) {
-            open.offsets.remove(g.groupId());
+        for (PartitionKey tp : List.copyOf(pendingPartitions(g.groupId()))) {
+            dropOffset(g.groupId(), tp);
         }
         if (g instanceof ClassicGroup c) {
             c.cancelTimers();
@@ -732,6 +750,11 @@ final class GroupShard implements CoordinatorStateMachine {
      * that transaction ends, and a group with pending offsets is not deleted, as in Kafka.
      */
     private void expireOffsets() {
+        // A simple group whose only offsets were transactional ones that aborted has no record of its
+        // own to tombstone: it goes once nothing is left of it, as Kafka's expiry pass removes it.
+        groups.values().removeIf(g -> g instanceof ClassicGroup c && !c.hasProtocolType() && c.isEmpty()
+            && !offsets.containsKey(g.groupId()) && !hasPendingOffsets(g.groupId()));
+        recount();
         long now = now();
         List<CoordinatorRecord> entries = new ArrayList<>();
         Map<String, List<PartitionKey>> expired = new HashMap<>();

@@ -12,7 +12,13 @@ import dev.sluice.broker.group.GroupCoordinator.CommittedOffset;
 import dev.sluice.broker.group.GroupCoordinator.OffsetToCommit;
 import dev.sluice.broker.group.GroupCoordinator.PartitionKey;
 import dev.sluice.broker.metadata.MetadataImage;
+import dev.sluice.wire.message.ConsumerGroupHeartbeatRequest;
+import dev.sluice.wire.message.ConsumerGroupHeartbeatResponse;
 import dev.sluice.wire.message.ErrorCode;
+import dev.sluice.wire.message.JoinGroupRequest;
+import dev.sluice.wire.message.JoinGroupResponse;
+import dev.sluice.wire.message.SyncGroupRequest;
+import dev.sluice.wire.message.SyncGroupResponse;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -291,6 +297,79 @@ class TransactionalOffsetsTest {
         marker(PRODUCER, false);
         log.timers.remove("expire-offsets").run();
         assertEquals(-1, committed(T0), "did not expire once the transaction ended");
+        assertTrue(shard.list(java.util.Set.of(), java.util.Set.of()).join().isEmpty(), "the emptied group stayed");
+    }
+
+    /** Runs the timers due (the initial rebalance delay) until {@code done} completes. */
+    private void runTimersUntil(CompletableFuture<?> done) {
+        for (int i = 0; i < 10 && !done.isDone(); i++) {
+            for (String key : List.copyOf(log.timers.keySet())) {
+                if (!key.equals("expire-offsets") && !done.isDone()) {
+                    log.timers.remove(key).run();
+                }
+            }
+        }
+        assertTrue(done.isDone(), "the rebalance did not complete");
+    }
+
+    @Test
+    void aClassicGroupsMemberIsCheckedWhenTheRequestNamesOneAndAnAnonymousCommitIsAccepted() {
+        CompletableFuture<JoinGroupResponse> joined = shard.join(new JoinGroupRequest().setGroupId(GROUP)
+            .setMemberId("").setGroupInstanceId("instance-1").setSessionTimeoutMs(30_000)
+            .setRebalanceTimeoutMs(30_000).setProtocolType("consumer").setProtocols(List.of(
+                new JoinGroupRequest.JoinGroupRequestProtocol().setName("range").setMetadata(new byte[0]))),
+            (short) 9, "client", "/127.0.0.1");
+        runTimersUntil(joined);
+        JoinGroupResponse member = joined.join();
+        assertEquals(ErrorCode.NONE.code(), member.errorCode());
+        int generation = member.generationId();
+        SyncGroupResponse synced = shard.sync(new SyncGroupRequest().setGroupId(GROUP).setMemberId(member.memberId())
+            .setGroupInstanceId("instance-1").setGenerationId(generation).setProtocolType("consumer")
+            .setProtocolName("range").setAssignments(List.of(new SyncGroupRequest.SyncGroupRequestAssignment()
+                .setMemberId(member.memberId()).setAssignment(new byte[0])))).join();
+        assertEquals(ErrorCode.NONE.code(), synced.errorCode());
+
+        List<OffsetToCommit> one = List.of(new OffsetToCommit("t", 0, 1, -1, ""));
+        assertEquals(List.of(ErrorCode.NONE), log.write(shard.txnCommit(GROUP, member.memberId(), "instance-1",
+            generation, PRODUCER, EPOCH, one)).join());
+        assertEquals(List.of(ErrorCode.ILLEGAL_GENERATION), log.write(shard.txnCommit(GROUP, member.memberId(),
+            "instance-1", generation + 1, PRODUCER, EPOCH, one)).join());
+        assertEquals(List.of(ErrorCode.FENCED_INSTANCE_ID), log.write(shard.txnCommit(GROUP, "impostor",
+            "instance-1", generation, PRODUCER, EPOCH, one)).join());
+        assertEquals(List.of(ErrorCode.UNKNOWN_MEMBER_ID), log.write(shard.txnCommit(GROUP, "impostor", null,
+            generation, PRODUCER, EPOCH, one)).join());
+        // Without member and generation (v0-2) a transactional commit is accepted even with members.
+        assertEquals(List.of(ErrorCode.NONE), log.write(shard.txnCommit(GROUP, "", null, -1, OTHER_PRODUCER, EPOCH,
+            one)).join());
+    }
+
+    @Test
+    void aConsumerGroupsMemberIsCheckedByItsEpochAndAStaleOneIsIllegalGeneration() {
+        ConsumerGroupHeartbeatResponse joined = shard.consumerHeartbeat(new ConsumerGroupHeartbeatRequest()
+            .setGroupId(GROUP).setMemberId("member-1").setMemberEpoch(0).setRebalanceTimeoutMs(30_000)
+            .setSubscribedTopicNames(List.of("t")).setTopicPartitions(List.of()), "client", "/127.0.0.1").join();
+        assertEquals(ErrorCode.NONE.code(), joined.errorCode());
+        int epoch = joined.memberEpoch();
+
+        List<OffsetToCommit> one = List.of(new OffsetToCommit("t", 0, 1, -1, ""));
+        assertEquals(List.of(ErrorCode.NONE), log.write(shard.txnCommit(GROUP, "member-1", null, epoch, PRODUCER,
+            EPOCH, one)).join());
+        assertEquals(List.of(ErrorCode.ILLEGAL_GENERATION), log.write(shard.txnCommit(GROUP, "member-1", null,
+            epoch - 1, PRODUCER, EPOCH, one)).join());
+        assertEquals(List.of(ErrorCode.UNKNOWN_MEMBER_ID), log.write(shard.txnCommit(GROUP, "", null, -1, PRODUCER,
+            EPOCH, one)).join(), "a consumer group with members takes no anonymous commit, as in Kafka");
+    }
+
+    @Test
+    void aSimpleGroupLeftWithNothingAfterAnAbortGoesAtTheNextExpiryPass() {
+        assertEquals(List.of(ErrorCode.NONE), txnCommit(PRODUCER, T0, 10));
+        shard.loaded();
+        log.timers.remove("expire-offsets").run();
+        assertFalse(shard.list(java.util.Set.of(), java.util.Set.of()).join().isEmpty(),
+            "a group with pending offsets went");
+
+        marker(PRODUCER, false);
+        log.timers.remove("expire-offsets").run();
         assertTrue(shard.list(java.util.Set.of(), java.util.Set.of()).join().isEmpty(), "the emptied group stayed");
     }
 }
