@@ -45,7 +45,7 @@ final class ApiVersionsHandler extends ApiHandler<ApiVersionsRequest, ApiVersion
         }
         ApiVersionsResponse response = new ApiVersionsResponse().setApiKeys(supported());
         if (context.version() >= 3) {
-            addFeatures(response);
+            addFeatures(response, context.version());
         }
         return CompletableFuture.completedFuture(response);
     }
@@ -59,13 +59,16 @@ final class ApiVersionsHandler extends ApiHandler<ApiVersionsRequest, ApiVersion
         return new ApiVersionsResponse().setErrorCode(ErrorCode.UNSUPPORTED_VERSION.code()).setApiKeys(supported());
     }
 
-    private void addFeatures(ApiVersionsResponse response) {
+    private void addFeatures(ApiVersionsResponse response, short version) {
         short transactionVersion = transactionVersion();
         if (transactionVersion <= 0) {
             return;
         }
+        // Clients before ApiVersions v4 (KIP-1022) refuse a supported range starting at 0 (a 3.x
+        // client's I/O thread fails on it): they are told the range from 1.
+        short min = (short) (version >= 4 ? 0 : 1);
         response.setSupportedFeatures(List.of(new ApiVersionsResponse.SupportedFeatureKey().setName(TRANSACTION_VERSION)
-                .setMinVersion((short) 0).setMaxVersion(transactionVersion)))
+                .setMinVersion(min).setMaxVersion(transactionVersion)))
             .setFinalizedFeaturesEpoch(FINALIZED_FEATURES_EPOCH)
             .setFinalizedFeatures(List.of(new ApiVersionsResponse.FinalizedFeatureKey().setName(TRANSACTION_VERSION)
                 .setMinVersionLevel(transactionVersion).setMaxVersionLevel(transactionVersion)));
