@@ -129,6 +129,8 @@ public final class BrokerConfigKeys {
     public static final String TRANSACTION_REMOVE_EXPIRED_CLEANUP_INTERVAL_MS =
         "transaction.remove.expired.transaction.cleanup.interval.ms";
     public static final String TRANSACTION_PARTITION_VERIFICATION_ENABLE = "transaction.partition.verification.enable";
+    public static final String ADD_PARTITIONS_TO_TXN_RETRY_BACKOFF_MS = "add.partitions.to.txn.retry.backoff.ms";
+    public static final String ADD_PARTITIONS_TO_TXN_RETRY_BACKOFF_MAX_MS = "add.partitions.to.txn.retry.backoff.max.ms";
     public static final String MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS = "max.incremental.fetch.session.cache.slots";
     public static final String FETCH_MAX_BYTES = "fetch.max.bytes";
     public static final String REMOTE_LOG_STORAGE_SYSTEM_ENABLE = "remote.log.storage.system.enable";
@@ -421,6 +423,10 @@ public final class BrokerConfigKeys {
             "How often transactional ids idle longer than transactional.id.expiration.ms are removed.");
         def(m, TRANSACTION_PARTITION_VERIFICATION_ENABLE, ConfigType.BOOLEAN, "true", NONE, false,
             "Whether a partition asks the coordinator before a producer's first transactional write (KIP-890).");
+        def(m, ADD_PARTITIONS_TO_TXN_RETRY_BACKOFF_MS, ConfigType.INT, "20", atLeast(1), false,
+            "First back-off before a partition asks the coordinator again while the producer's last transaction ends.");
+        def(m, ADD_PARTITIONS_TO_TXN_RETRY_BACKOFF_MAX_MS, ConfigType.INT, "100", atLeast(1), false,
+            "Longest back-off between those questions.");
         def(m, MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS, ConfigType.INT, "1000", atLeast(0), false,
             "Incremental fetch sessions the broker keeps.");
         def(m, FETCH_MAX_BYTES, ConfigType.INT, "57671680", atLeast(1024), false, "Largest fetch response the broker builds.");

@@ -15,11 +15,14 @@ import dev.sluice.broker.config.BrokerConfigKeys;
  * @param abortTimedOutIntervalMs {@code transaction.abort.timed.out.transaction.cleanup.interval.ms}
  * @param removeExpiredIntervalMs {@code transaction.remove.expired.transaction.cleanup.interval.ms}
  * @param partitionVerification {@code transaction.partition.verification.enable}
+ * @param verificationBackoffMs {@code add.partitions.to.txn.retry.backoff.ms}
+ * @param verificationBackoffMaxMs {@code add.partitions.to.txn.retry.backoff.max.ms}
  */
 public record TransactionConfig(int stateLogPartitions, short stateLogReplicationFactor, int stateLogMinIsr,
                                 int stateLogSegmentBytes, int maxTimeoutMs, long idExpirationMs,
                                 long abortTimedOutIntervalMs, long removeExpiredIntervalMs,
-                                boolean partitionVerification) {
+                                boolean partitionVerification, long verificationBackoffMs,
+                                long verificationBackoffMaxMs) {
 
     public static TransactionConfig from(BrokerConfig c) {
         return new TransactionConfig(c.getInt(BrokerConfigKeys.TRANSACTION_STATE_LOG_NUM_PARTITIONS),
@@ -30,6 +33,8 @@ public record TransactionConfig(int stateLogPartitions, short stateLogReplicatio
             c.getInt(BrokerConfigKeys.TRANSACTIONAL_ID_EXPIRATION_MS),
             c.getInt(BrokerConfigKeys.TRANSACTION_ABORT_TIMED_OUT_CLEANUP_INTERVAL_MS),
             c.getInt(BrokerConfigKeys.TRANSACTION_REMOVE_EXPIRED_CLEANUP_INTERVAL_MS),
-            c.getBoolean(BrokerConfigKeys.TRANSACTION_PARTITION_VERIFICATION_ENABLE));
+            c.getBoolean(BrokerConfigKeys.TRANSACTION_PARTITION_VERIFICATION_ENABLE),
+            c.getInt(BrokerConfigKeys.ADD_PARTITIONS_TO_TXN_RETRY_BACKOFF_MS),
+            c.getInt(BrokerConfigKeys.ADD_PARTITIONS_TO_TXN_RETRY_BACKOFF_MAX_MS));
     }
 }

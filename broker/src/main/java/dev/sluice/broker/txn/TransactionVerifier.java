@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A partition leader's question to the transaction coordinator before a producer's first
@@ -24,6 +26,9 @@ import java.util.concurrent.CompletableFuture;
  * translates them.
  */
 public final class TransactionVerifier {
+    /** How long a write waits, at most, for the producer's last transaction to finish ending. */
+    static final long RETRY_LIMIT_MS = 5_000;
+
     private final TransactionCoordinator coordinator;
     private final InterBrokerClient peers;
     private final int nodeId;
@@ -56,11 +61,42 @@ public final class TransactionVerifier {
     }
 
     /**
+     * The coordinator's answer for each of {@code partitions} ({@link #askOnce}), asked again with a
+     * growing back-off while the coordinator answers
+     * CONCURRENT_TRANSACTIONS (the producer's last transaction is still writing its markers, which
+     * takes milliseconds), as Kafka's brokers do, so the producer does not wait out its own
+     * {@code retry.backoff.ms} for it; after {@link #RETRY_LIMIT_MS} the answer goes back as it is.
+     */
+    public CompletableFuture<Map<String, Map<Integer, ErrorCode>>> ask(String transactionalId, long producerId,
+                                                                       short epoch, Map<String, Set<Integer>> partitions,
+                                                                       boolean add) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(RETRY_LIMIT_MS);
+        return askUntilSettled(transactionalId, producerId, epoch, partitions, add,
+            coordinator.config().verificationBackoffMs(), deadline);
+    }
+
+    private CompletableFuture<Map<String, Map<Integer, ErrorCode>>> askUntilSettled(
+            String transactionalId, long producerId, short epoch, Map<String, Set<Integer>> partitions, boolean add,
+            long backoffMs, long deadline) {
+        return askOnce(transactionalId, producerId, epoch, partitions, add).thenCompose(errors -> {
+            boolean concurrent = errors.values().stream()
+                .anyMatch(byPartition -> byPartition.containsValue(ErrorCode.CONCURRENT_TRANSACTIONS));
+            if (!concurrent || System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMs) > deadline) {
+                return CompletableFuture.completedFuture(errors);
+            }
+            long next = Math.min(backoffMs * 2, coordinator.config().verificationBackoffMaxMs());
+            Executor later = CompletableFuture.delayedExecutor(backoffMs, TimeUnit.MILLISECONDS);
+            return CompletableFuture.supplyAsync(() -> null, later).thenCompose(v ->
+                askUntilSettled(transactionalId, producerId, epoch, partitions, add, next, deadline));
+        });
+    }
+
+    /**
      * The coordinator's answer for each of {@code partitions}: checked to be in the producer's
      * open transaction, or with {@code add} added to it. An unreachable coordinator is
      * COORDINATOR_NOT_AVAILABLE.
      */
-    public CompletableFuture<Map<String, Map<Integer, ErrorCode>>> ask(String transactionalId, long producerId,
+    private CompletableFuture<Map<String, Map<Integer, ErrorCode>>> askOnce(String transactionalId, long producerId,
                                                                        short epoch, Map<String, Set<Integer>> partitions,
                                                                        boolean add) {
         int node = coordinator.coordinatorOf(transactionalId);

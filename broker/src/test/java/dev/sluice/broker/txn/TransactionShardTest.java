@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
  */
 class TransactionShardTest {
     private static final TransactionConfig CONFIG = new TransactionConfig(50, (short) 1, 1, 1 << 20, 900_000,
-        604_800_000L, 10_000, 3_600_000, true);
+        604_800_000L, 10_000, 3_600_000, true, 20, 100);
     private static final Map<String, Set<Integer>> TOPIC_0 = Map.of("t", Set.of(0));
 
     private final Context context = new Context();
