@@ -26,11 +26,34 @@ public final class AssignedConsumerPerformance {
     private AssignedConsumerPerformance() {
     }
 
+    /** One read of a topic: records and key+value bytes read, wall time, broker CPU (0 without a pid). */
+    record Read(long records, long bytes, double seconds, double brokerCpuSeconds) {
+        double recordsPerSecond() {
+            return records / seconds;
+        }
+
+        double mibPerSecond() {
+            return bytes / seconds / (1024 * 1024);
+        }
+    }
+
     public static void main(String[] args) throws Exception {
-        String bootstrap = args[0];
-        String topic = args[1];
-        long wanted = Long.parseLong(args[2]);
-        String pid = args.length > 3 ? args[3] : null;
+        Read r = read(args[0], args[1], Long.parseLong(args[2]), new Properties(), args.length > 3 ? args[3] : null);
+        System.out.printf("consume_assigned_records=%d%n", r.records());
+        System.out.printf("consume_assigned_recs_per_s=%.1f%n", r.recordsPerSecond());
+        System.out.printf("consume_assigned_MBps=%.2f%n", r.mibPerSecond());
+        System.out.printf("consume_assigned_wall_s=%.2f%n", r.seconds());
+        if (args.length > 3) {
+            System.out.printf("consume_assigned_broker_cpu_s=%.2f%n", r.brokerCpuSeconds());
+        }
+    }
+
+    /**
+     * Reads {@code topic} from the beginning of every partition until {@code wanted} records have
+     * arrived (or five minutes have passed), with {@code overrides} on top of the consumer settings
+     * here; {@code pid}, if not null, is the broker's, whose CPU is counted over the read.
+     */
+    static Read read(String bootstrap, String topic, long wanted, Properties overrides, String pid) throws Exception {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
@@ -39,6 +62,7 @@ public final class AssignedConsumerPerformance {
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
         props.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 52428800);
         props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 1048576);
+        props.putAll(overrides);
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props)) {
             List<TopicPartition> partitions = new ArrayList<>();
             for (PartitionInfo p : consumer.partitionsFor(topic)) {
@@ -46,7 +70,7 @@ public final class AssignedConsumerPerformance {
             }
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
-            long cpuBefore = brokerCpuTicks(pid);
+            long cpuBefore = cpuTicks(pid);
             long start = System.nanoTime();
             long records = 0;
             long bytes = 0;
@@ -58,19 +82,16 @@ public final class AssignedConsumerPerformance {
                 }
             }
             double seconds = (System.nanoTime() - start) / 1e9;
-            long cpuAfter = brokerCpuTicks(pid);
-            System.out.printf("consume_assigned_records=%d%n", records);
-            System.out.printf("consume_assigned_recs_per_s=%.1f%n", records / seconds);
-            System.out.printf("consume_assigned_MBps=%.2f%n", bytes / seconds / (1024 * 1024));
-            System.out.printf("consume_assigned_wall_s=%.2f%n", seconds);
-            if (pid != null) {
-                System.out.printf("consume_assigned_broker_cpu_s=%.2f%n", (cpuAfter - cpuBefore) / 100.0);
-            }
+            long cpuAfter = cpuTicks(pid);
+            return new Read(records, bytes, seconds, (cpuAfter - cpuBefore) / 100.0);
         }
     }
 
-    /** utime + stime of a process, in clock ticks (USER_HZ, 100 on Linux). */
-    private static long brokerCpuTicks(String pid) throws Exception {
+    /**
+     * utime + stime of a process (the broker, or the benchmark itself), in clock ticks (USER_HZ,
+     * 100 on Linux); 0 for a null pid.
+     */
+    static long cpuTicks(String pid) throws Exception {
         if (pid == null) {
             return 0;
         }

@@ -89,8 +89,8 @@ public final class GroupJoinPerformance {
                     counted.add(r);
                 }
             }
-            summarize("group_join_stable_ms", counted.stream().mapToDouble(Round::stableMs).toArray());
-            summarize("group_join_first_records_ms", counted.stream().mapToDouble(Round::firstRecordsMs).toArray());
+            Percentiles.summarize("group_join_stable_ms", counted.stream().mapToDouble(Round::stableMs).toArray());
+            Percentiles.summarize("group_join_first_records_ms", counted.stream().mapToDouble(Round::firstRecordsMs).toArray());
             admin.deleteTopics(List.of(topic)).all().get();
         }
         Machine.printLoad("machine_loadavg_1m_after");
@@ -277,14 +277,5 @@ public final class GroupJoinPerformance {
         public synchronized String toString() {
             return "held=" + held + " firstRecords=" + Arrays.toString(firstRecordsNanos) + " of " + members + " members";
         }
-    }
-
-    private static void summarize(String name, double[] values) {
-        double[] sorted = values.clone();
-        Arrays.sort(sorted);
-        int n = sorted.length;
-        double median = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-        System.out.printf("%s_median=%.1f%n%s_min=%.1f%n%s_max=%.1f%n%s_n=%d%n", name, median, name, sorted[0], name,
-            sorted[n - 1], name, n);
     }
 }

@@ -232,20 +232,9 @@ public final class OffsetCommitPerformance {
         System.out.printf("%s_commits_per_s=%.1f%n", p, commits / seconds);
         System.out.printf("%s_partition_offsets_per_s=%.1f%n", p, partitionOffsets / seconds);
         for (double q : new double[] {0.5, 0.9, 0.99, 0.999}) {
-            System.out.printf("%s_latency_ms_p%s=%.3f%n", p, trim(q * 100), percentile(all, q) / 1e6);
+            System.out.printf("%s_latency_ms_p%s=%.3f%n", p, Percentiles.label(q), Percentiles.of(all, q) / 1e6);
         }
         System.out.printf("%s_latency_ms_max=%.3f%n", p, all.length == 0 ? Double.NaN : all[all.length - 1] / 1e6);
-    }
-
-    private static String trim(double percent) {
-        return percent == Math.rint(percent) ? Long.toString((long) percent) : Double.toString(percent);
-    }
-
-    private static double percentile(long[] sorted, double q) {
-        if (sorted.length == 0) {
-            return Double.NaN;
-        }
-        return sorted[Math.min(sorted.length - 1, (int) Math.ceil(q * sorted.length) - 1)];
     }
 
     /** A growable array of longs, so a 10-second run does not box every latency. */
