@@ -14,6 +14,7 @@ import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.ErrorCode;
 import dev.sluice.wire.message.ProduceRequest;
 import dev.sluice.wire.message.ProduceResponse;
+import dev.sluice.wire.record.CorruptRecordException;
 import dev.sluice.wire.record.MemoryRecords;
 import dev.sluice.wire.record.RecordBatch;
 import java.util.ArrayList;
@@ -206,9 +207,14 @@ public final class ProduceHandler extends ApiHandler<ProduceRequest, ProduceResp
     private CompletableFuture<VerificationGuard> verified(RequestContext context, String transactionalId, String topic,
                                                           Partition partition, MemoryRecords records) {
         RecordBatch first = null;
-        for (RecordBatch batch : records.batches()) {
-            first = batch;
-            break;
+        try {
+            for (RecordBatch batch : records.batches()) {
+                first = batch;
+                break;
+            }
+        } catch (CorruptRecordException e) {
+            // Not verified: the partition's validation refuses the records with CORRUPT_MESSAGE.
+            return CompletableFuture.completedFuture(VerificationGuard.NONE);
         }
         if (first == null || !first.isTransactional() || verifier == null || !verifier.enabled()) {
             return CompletableFuture.completedFuture(VerificationGuard.NONE);
