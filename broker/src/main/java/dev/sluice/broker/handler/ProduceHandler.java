@@ -129,8 +129,8 @@ public final class ProduceHandler extends ApiHandler<ProduceRequest, ProduceResp
                 MemoryRecords records = (MemoryRecords) data.records();
                 CompletableFuture<Partition.AppendOutcome> appended = request.transactionalId() == null
                     ? partition.append(records, acks)
-                    : verified(context, request.transactionalId(), topic.name(), partition, records)
-                        .thenCompose(guard -> target.append(records, acks, AppendOrigin.CLIENT, guard));
+                    : partition.inOrder(() -> verified(context, request.transactionalId(), topic.name(), target,
+                        records).thenCompose(guard -> target.append(records, acks, AppendOrigin.CLIENT, guard)));
                 pending.add(appended.handle((outcome, failure) -> {
                     if (failure != null) {
                         Throwable cause = failure.getCause() != null ? failure.getCause() : failure;

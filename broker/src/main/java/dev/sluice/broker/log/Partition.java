@@ -81,6 +81,9 @@ public final class Partition {
     private final PartitionLog log;
     private final ProducerStateManager producers = new ProducerStateManager();
     private final SerialExecutor writer;
+    /** The last step handed to {@link #inOrder}. */
+    private final java.util.concurrent.atomic.AtomicReference<CompletableFuture<?>> orderedTail =
+        new java.util.concurrent.atomic.AtomicReference<>(CompletableFuture.completedFuture(null));
     private final InstantSource clock;
     private final AppendListener listener;
     private final HighWatermarkListener highWatermarkListener;
@@ -623,6 +626,31 @@ public final class Partition {
         }
         publishLastStable();
         return outcome;
+    }
+
+    /**
+     * Runs {@code step} once every step handed here before it has completed, and completes with
+     * its result: transactional appends go through here so that a batch waiting for its
+     * verification with the transaction coordinator is never overtaken by the next batches of the
+     * same producer (they would be out of sequence). Any thread.
+     */
+    public <T> CompletableFuture<T> inOrder(Supplier<CompletableFuture<T>> step) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        CompletableFuture<?> previous = orderedTail.getAndSet(result);
+        previous.handle((v, e) -> null).thenCompose(v -> {
+            try {
+                return step.get();
+            } catch (RuntimeException e) {
+                return CompletableFuture.<T>failedFuture(e);
+            }
+        }).whenComplete((v, e) -> {
+            if (e != null) {
+                result.completeExceptionally(e);
+            } else {
+                result.complete(v);
+            }
+        });
+        return result;
     }
 
     /**
