@@ -222,7 +222,7 @@ public final class ProduceHandler extends ApiHandler<ProduceRequest, ProduceResp
         long producerId = first.producerId();
         short epoch = first.producerEpoch();
         int index = partition.index();
-        return partition.startVerification(producerId, epoch).thenCompose(guard -> {
+        return partition.startVerification(producerId, epoch, context.version() >= 12).thenCompose(guard -> {
             if (guard == VerificationGuard.NONE) {
                 return CompletableFuture.completedFuture(guard);
             }

@@ -659,7 +659,13 @@ public final class Partition {
      * guard the partition remembers until a marker ends the producer's transaction.
      */
     public CompletableFuture<VerificationGuard> startVerification(long producerId, short producerEpoch) {
-        return onWriter(() -> producers.startVerification(producerId, producerEpoch));
+        return startVerification(producerId, producerEpoch, false);
+    }
+
+    /** As {@link #startVerification(long, short)}, for a producer bumping its epoch per transaction (v2) when {@code epochPerTransaction}. */
+    public CompletableFuture<VerificationGuard> startVerification(long producerId, short producerEpoch,
+                                                                  boolean epochPerTransaction) {
+        return onWriter(() -> producers.startVerification(producerId, producerEpoch, epochPerTransaction));
     }
 
     /**

@@ -88,8 +88,16 @@ public final class ProducerStateManager {
     private final LinkedHashMap<Long, Verification> verifications = new LinkedHashMap<>();
     private long evicted;
 
-    /** A verification handed out to a producer at an epoch. */
-    private record Verification(VerificationGuard guard, short epoch) {
+    /**
+     * A verification handed out to a producer at an epoch. {@code epochPerTransaction}: the
+     * producer bumps its epoch with every transaction (transactions v2), so the marker ending its
+     * previous transaction carries this very epoch and must not end this verification; only a
+     * newer one does.
+     */
+    private record Verification(VerificationGuard guard, short epoch, boolean epochPerTransaction) {
+        boolean endedBy(short markerEpoch) {
+            return markerEpoch > epoch || !epochPerTransaction && markerEpoch == epoch;
+        }
     }
 
     /**
@@ -163,6 +171,12 @@ public final class ProducerStateManager {
         if (origin != AppendOrigin.CLIENT) {
             return Check.NEW;
         }
+        if (batch.isTransactional() && open && entry.epoch() < epoch) {
+            // A transactions-v2 producer's next transaction while the marker of its last is still
+            // on its way here: retriable, the marker comes in milliseconds.
+            throw new ProducerStateException(ErrorCode.NOT_ENOUGH_REPLICAS, "producer " + producerId
+                + " began epoch " + epoch + " before the transaction of epoch " + entry.epoch() + " ended here");
+        }
         if (batch.isTransactional() && !open) {
             Verification verification = verifications.get(producerId);
             if (guard == VerificationGuard.NONE || verification == null || verification.guard() != guard) {
@@ -223,8 +237,17 @@ public final class ProducerStateManager {
      * marker ends the producer's transaction, a batch opens it, or a newer epoch begins.
      */
     public VerificationGuard startVerification(long producerId, short producerEpoch) {
+        return startVerification(producerId, producerEpoch, false);
+    }
+
+    /**
+     * As {@link #startVerification(long, short)}, for a producer that bumps its epoch with every
+     * transaction when {@code epochPerTransaction} (transactions v2): a transaction open here at an
+     * older epoch is its previous one, so a verification is needed all the same.
+     */
+    public VerificationGuard startVerification(long producerId, short producerEpoch, boolean epochPerTransaction) {
         ProducerEntry entry = producers.get(producerId);
-        if (entry != null && entry.currentTxnFirstOffset() >= 0) {
+        if (entry != null && entry.currentTxnFirstOffset() >= 0 && entry.epoch() >= producerEpoch) {
             return VerificationGuard.NONE;
         }
         Verification current = verifications.get(producerId);
@@ -239,7 +262,8 @@ public final class ProducerStateManager {
             oldest.next();
             oldest.remove();
         }
-        Verification created = new Verification(new VerificationGuard(producerId), producerEpoch);
+        Verification created = new Verification(new VerificationGuard(producerId), producerEpoch,
+            epochPerTransaction);
         verifications.put(producerId, created);
         return created.guard();
     }
@@ -303,7 +327,10 @@ public final class ProducerStateManager {
             first = markerOffset;
         }
         entry.endTransaction(marker.coordinatorEpoch());
-        verifications.remove(entry.producerId());
+        Verification verification = verifications.get(entry.producerId());
+        if (verification != null && verification.endedBy(batch.producerEpoch())) {
+            verifications.remove(entry.producerId());
+        }
         unreplicated.put(first, markerOffset);
         return Optional.of(new CompletedTxn(entry.producerId(), first, markerOffset,
             marker.type() == ControlRecordType.ABORT));

@@ -113,6 +113,32 @@ class ProducerStateTransactionsTest {
     }
 
     @Test
+    void aTransactionsV2ProducersNextTransactionSurvivesTheMarkerOfItsLastButNotItsOwn() {
+        // Transaction 1 at epoch 0 is open here; EndTxn bumped the epoch to 1 and the producer
+        // already writes transaction 2 while the marker (epoch 1) is on its way.
+        append(data(1, (short) 0, 0, true), state.startVerification(1, (short) 0, true));
+        VerificationGuard next = state.startVerification(1, (short) 1, true);
+        assertNotSame(VerificationGuard.NONE, next, "a transaction open at an older epoch is the previous one");
+        assertEquals(ErrorCode.NOT_ENOUGH_REPLICAS, assertThrows(ProducerStateException.class,
+            () -> state.check(data(1, (short) 1, 0, true), AppendOrigin.CLIENT, next)).error(),
+            "it must not join the previous transaction before that one's marker");
+        append(marker(1, (short) 1, 0, true), null);
+        append(data(1, (short) 1, 0, true), next);
+        assertSame(VerificationGuard.NONE, state.startVerification(1, (short) 1, true),
+            "the transaction is open at this epoch");
+        // A verification at epoch 2 taken before transaction 2's own marker (epoch 2) is ended by
+        // that marker only if the producer does not bump per transaction.
+        VerificationGuard v1Guard = state.startVerification(2, (short) 0, false);
+        append(marker(2, (short) 0, 0, false), null);
+        assertEquals(ErrorCode.INVALID_TXN_STATE, assertThrows(ProducerStateException.class,
+            () -> state.check(data(2, (short) 0, 0, true), AppendOrigin.CLIENT, v1Guard)).error());
+        VerificationGuard v2Guard = state.startVerification(3, (short) 1, true);
+        append(marker(3, (short) 2, 0, false), null);
+        assertEquals(ErrorCode.INVALID_PRODUCER_EPOCH, assertThrows(ProducerStateException.class,
+            () -> state.check(data(3, (short) 1, 0, true), AppendOrigin.CLIENT, v2Guard)).error());
+    }
+
+    @Test
     void markersAreFencedByProducerEpochAndCoordinatorEpoch() {
         append(data(1, (short) 3, 0, true), state.startVerification(1, (short) 3));
         append(marker(1, (short) 3, 5, true), null);
