@@ -1,6 +1,7 @@
 package dev.sluice.broker.group;
 
 import dev.sluice.broker.LogSafe;
+import dev.sluice.broker.coordinator.CoordinatorException;
 import dev.sluice.broker.group.records.GroupMetadataValue;
 import dev.sluice.wire.message.ErrorCode;
 import dev.sluice.wire.message.HeartbeatRequest;
@@ -319,7 +320,7 @@ final class ClassicGroup implements Group {
             scheduleSessionExpiry(member);
             shard.write(List.of(GroupRecords.classicGroup(groupId, toRecord()))).whenComplete((v, failure) -> {
                 if (failure != null) {
-                    response.complete(joinError(newId, GroupShard.writeError(failure)));
+                    response.complete(joinError(newId, CoordinatorException.clientError(failure)));
                 } else {
                     response.complete(joinResponse(member, version));
                 }
@@ -646,7 +647,7 @@ final class ClassicGroup implements Group {
                     return;
                 }
                 if (failure != null) {
-                    resetAssignments(GroupShard.writeError(failure));
+                    resetAssignments(CoordinatorException.clientError(failure));
                     prepareRebalance("the assignment could not be written");
                     return;
                 }

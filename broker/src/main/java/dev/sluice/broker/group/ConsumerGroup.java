@@ -1,6 +1,7 @@
 package dev.sluice.broker.group;
 
 import dev.sluice.broker.LogSafe;
+import dev.sluice.broker.coordinator.CoordinatorException;
 import dev.sluice.broker.coordinator.CoordinatorRecord;
 import dev.sluice.broker.group.records.ConsumerGroupCurrentMemberAssignmentValue;
 import dev.sluice.broker.group.records.ConsumerGroupMemberMetadataValue;
@@ -319,7 +320,7 @@ final class ConsumerGroup implements Group {
                                                                     ConsumerGroupHeartbeatResponse response) {
         return shard.write(records).handle((v, failure) -> {
             if (failure != null) {
-                return new ConsumerGroupHeartbeatResponse().setErrorCode(GroupShard.writeError(failure).code())
+                return new ConsumerGroupHeartbeatResponse().setErrorCode(CoordinatorException.clientError(failure).code())
                     .setErrorMessage("the group state could not be written");
             }
             return response;

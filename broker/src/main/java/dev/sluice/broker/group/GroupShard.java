@@ -164,11 +164,6 @@ final class GroupShard implements CoordinatorStateMachine {
         return context.append(entries);
     }
 
-    /** The error a client is told when the write behind its request failed. */
-    static ErrorCode writeError(Throwable failure) {
-        return CoordinatorException.clientError(failure);
-    }
-
     // ------------------------------------------------------------------ loading
 
     @Override
@@ -522,7 +517,7 @@ final class GroupShard implements CoordinatorStateMachine {
             }
             accepted.forEach((tp, o) -> commitOffset(groupId, tp, o));
         }).orOnFailure(failure -> {
-            ErrorCode e = writeError(failure);
+            ErrorCode e = CoordinatorException.clientError(failure);
             return fill(errors, e == ErrorCode.UNKNOWN_SERVER_ERROR ? ErrorCode.INVALID_COMMIT_OFFSET_SIZE : e);
         });
     }
@@ -602,7 +597,7 @@ final class GroupShard implements CoordinatorStateMachine {
             // The partition's producer state refused the producer: it must learn why, not retry.
             case INVALID_PRODUCER_EPOCH, PRODUCER_FENCED, INVALID_TXN_STATE, TRANSACTION_ABORTABLE,
                  UNKNOWN_PRODUCER_ID, INVALID_PRODUCER_ID_MAPPING -> e.error();
-            default -> writeError(failure);
+            default -> CoordinatorException.clientError(failure);
         }).orElse(ErrorCode.UNKNOWN_SERVER_ERROR);
     }
 
@@ -687,7 +682,7 @@ final class GroupShard implements CoordinatorStateMachine {
         }
         return CoordinatorResult.write(entries, new DeletedOffsets(ErrorCode.NONE, result),
             () -> removeOffsets(groupId, removed))
-            .orOnFailure(failure -> new DeletedOffsets(writeError(failure), Map.of()));
+            .orOnFailure(failure -> new DeletedOffsets(CoordinatorException.clientError(failure), Map.of()));
     }
 
     private void removeOffsets(String groupId, List<PartitionKey> removed) {
@@ -712,7 +707,7 @@ final class GroupShard implements CoordinatorStateMachine {
             if (groups.get(groupId) == g) {
                 forget(g);
             }
-        }).orOnFailure(GroupShard::writeError);
+        }).orOnFailure(CoordinatorException::clientError);
     }
 
     private List<CoordinatorRecord> deletion(Group g) {

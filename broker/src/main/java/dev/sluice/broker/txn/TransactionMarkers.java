@@ -82,6 +82,8 @@ final class TransactionMarkers implements TransactionShard.Markers {
         final TransactionMetadata ending;
         final boolean commit;
         final Set<TopicPartition> remaining;
+        /** A newer coordinator refused a marker: this one stops. */
+        volatile boolean fenced;
         int tries;
 
         Attempt(int coordinatorPartition, int coordinatorEpoch, TransactionMetadata ending, Set<TopicPartition> all) {
@@ -140,8 +142,6 @@ final class TransactionMarkers implements TransactionShard.Markers {
                 default -> log.debug("Marker of {} on {} failed with {}, will retry", ending.transactionalId(), tp, error);
             }
         }
-
-        volatile boolean fenced;
 
         private void next() {
             if (fenced) {
