@@ -25,8 +25,11 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.client.impl.ClientProtoUtils;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.proto.RaftProtos.RaftRpcRequestProto;
+import org.apache.ratis.proto.RaftProtos.ReadIndexRequestProto;
 import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
 import org.apache.ratis.proto.RaftProtos.ServerRpcProto;
 import org.apache.ratis.protocol.ClientId;
@@ -44,6 +47,7 @@ import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.ProtoUtils;
 import org.apache.ratis.util.SizeInBytes;
 import org.apache.ratis.util.TimeDuration;
 import org.slf4j.Logger;
@@ -369,6 +373,35 @@ public final class RatisMetadataLog implements MetadataQuorum {
         }
         DivisionInfo info = d.getInfo();
         return info.isLeader() && info.isLeaderReady();
+    }
+
+    /**
+     * Asks Ratis for a read index as a follower would (Raft's ReadIndex): the leader answers it only
+     * after a majority has acknowledged a round of its heartbeats sent after the call, so no newer
+     * leader had been elected when they did.
+     */
+    @Override
+    public CompletableFuture<Boolean> confirmLeadership() {
+        RaftServer s = server;
+        if (s == null || closed || !isLeader()) {
+            return CompletableFuture.completedFuture(false);
+        }
+        long callId = callIds.incrementAndGet();
+        RaftClientRequest probe = RaftClientRequest.newBuilder().setClientId(clientId).setServerId(selfId)
+            .setGroupId(group.getGroupId()).setCallId(callId).setMessage(org.apache.ratis.protocol.Message.EMPTY)
+            .setType(RaftClientRequest.readRequestType()).build();
+        ReadIndexRequestProto request = ReadIndexRequestProto.newBuilder()
+            .setServerRequest(RaftRpcRequestProto.newBuilder().setRequestorId(selfId.toByteString())
+                .setReplyId(selfId.toByteString()).setRaftGroupId(ProtoUtils.toRaftGroupIdProtoBuilder(group.getGroupId()))
+                .setCallId(callId))
+            .setClientRequest(ClientProtoUtils.toRaftClientRequestProto(probe))
+            .build();
+        try {
+            return s.readIndexAsync(request).thenApply(reply -> reply.getServerReply().getSuccess())
+                .exceptionally(failure -> false);
+        } catch (IOException | RuntimeException e) {
+            return CompletableFuture.completedFuture(false);
+        }
     }
 
     /**

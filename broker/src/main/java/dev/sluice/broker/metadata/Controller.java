@@ -860,7 +860,14 @@ public final class Controller implements AutoCloseable {
      * broker or a stale epoch gets STALE_BROKER_EPOCH.
      */
     public CompletableFuture<BrokerHeartbeatResponse> heartbeat(BrokerHeartbeatRequest request) {
-        return onBrokers(b -> b.heartbeat(request));
+        // Answered only once this node is known to have still led after the heartbeat arrived. A
+        // broker reckons its session from when it sent the last heartbeat answered; a newer
+        // controller starts every session afresh when it takes over, after that confirmation, so
+        // the broker stops acting on its leaderships before that controller may fence it.
+        return onBrokers(b -> b.heartbeat(request)).thenCompose(response -> response.errorCode() != 0
+            ? CompletableFuture.completedFuture(response)
+            : metadataLog.confirmLeadership().handle((led, failure) -> Boolean.TRUE.equals(led) ? response
+                : new BrokerHeartbeatResponse().setErrorCode(notController().error().code())));
     }
 
     /**

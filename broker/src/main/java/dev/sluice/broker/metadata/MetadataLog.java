@@ -45,6 +45,16 @@ public interface MetadataLog extends AutoCloseable {
     /** Whether this node may append now: it leads, and has applied everything committed before its term. */
     boolean isLeader();
 
+    /**
+     * Completes with whether this node still led at some moment after the call: a quorum leader
+     * that lost its majority may go on believing it leads until it notices, while the others have
+     * elected a newer one. A replicated log confirms with a majority; a log with no other member
+     * answers {@link #isLeader()}.
+     */
+    default CompletableFuture<Boolean> confirmLeadership() {
+        return CompletableFuture.completedFuture(isLeader());
+    }
+
     /** Why a batch was not written, as the error its request gets. */
     final class AppendFailure extends RuntimeException {
         private static final long serialVersionUID = 1L;
