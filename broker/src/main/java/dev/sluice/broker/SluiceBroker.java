@@ -621,6 +621,16 @@ public final class SluiceBroker implements AutoCloseable {
         return BrokerIdentity.reachableHost(first) + ":" + first.port();
     }
 
+    /** {@code host:port} of the listener named {@code listener} (as in {@code listeners}, any case). */
+    public String bootstrapServers(String listener) {
+        for (Listener l : identity.advertised()) {
+            if (l.name().equalsIgnoreCase(listener)) {
+                return BrokerIdentity.reachableHost(l) + ":" + l.port();
+            }
+        }
+        throw new IllegalArgumentException("no listener named " + listener);
+    }
+
     /** The port the first listener is bound to. */
     public int port() {
         return identity.advertised().get(0).port();

@@ -5,6 +5,7 @@ import dev.sluice.broker.metadata.BrokerIdentity;
 import dev.sluice.broker.metadata.ClusterSettings;
 import dev.sluice.broker.metadata.Controller;
 import dev.sluice.broker.metadata.MetadataView;
+import dev.sluice.broker.security.SecurityProtocol;
 import dev.sluice.wire.codec.Uuid;
 import dev.sluice.wire.message.BrokerHeartbeatRequest;
 import dev.sluice.wire.message.BrokerHeartbeatResponse;
@@ -132,7 +133,8 @@ public final class BrokerLifecycle implements AutoCloseable {
         List<BrokerRegistrationRequest.Listener> listeners = new ArrayList<>();
         for (Listener l : identity.advertised()) {
             listeners.add(new BrokerRegistrationRequest.Listener().setName(l.name())
-                .setHost(BrokerIdentity.reachableHost(l)).setPort(l.port()).setSecurityProtocol((short) 0));
+                .setHost(BrokerIdentity.reachableHost(l)).setPort(l.port())
+                .setSecurityProtocol(SecurityProtocol.forName(l.securityProtocol()).orElseThrow().id()));
         }
         BrokerRegistrationRequest request = new BrokerRegistrationRequest().setBrokerId(identity.nodeId())
             .setClusterId(clusterId).setIncarnationId(incarnationId).setListeners(listeners)

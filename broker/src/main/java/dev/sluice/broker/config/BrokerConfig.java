@@ -33,7 +33,8 @@ public final class BrokerConfig {
         Map<String, Object> values = new LinkedHashMap<>();
         Set<String> unknown = new TreeSet<>();
         for (Map.Entry<String, String> e : properties.entrySet()) {
-            if (BrokerConfigKeys.find(e.getKey()).isEmpty() && !BrokerConfigKeys.IGNORED_KAFKA_KEYS.contains(e.getKey())) {
+            if (BrokerConfigKeys.find(e.getKey()).isEmpty() && !BrokerConfigKeys.IGNORED_KAFKA_KEYS.contains(e.getKey())
+                    && !isListenerOverride(e.getKey())) {
                 unknown.add(e.getKey());
             }
         }
@@ -54,12 +55,67 @@ public final class BrokerConfig {
         listeners();
         advertisedListeners();
         for (Listener l : listeners()) {
-            if (!"PLAINTEXT".equals(l.securityProtocol())) {
+            if (!"PLAINTEXT".equals(l.securityProtocol()) && !"SSL".equals(l.securityProtocol())) {
                 throw new ConfigException(BrokerConfigKeys.LISTENERS, l.toString(),
-                    l.securityProtocol() + " listeners are not supported yet; use PLAINTEXT");
+                    l.securityProtocol() + " listeners are not supported yet; use PLAINTEXT or SSL");
             }
         }
         ClusterChecks.validateListeners(this);
+    }
+
+    /** Whether {@code key} is {@code listener.name.<listener>.[<mechanism>.]<known key>}. */
+    private static boolean isListenerOverride(String key) {
+        if (!key.startsWith(SecurityConfigKeys.LISTENER_PREFIX)) {
+            return false;
+        }
+        String rest = key.substring(SecurityConfigKeys.LISTENER_PREFIX.length());
+        for (int dot = rest.indexOf('.'); dot >= 0; dot = rest.indexOf('.', dot + 1)) {
+            if (BrokerConfigKeys.find(rest.substring(dot + 1)).isPresent()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * {@code key}'s value for one listener, parsed by its definition: {@code listener.name.<listener>.<key>}
+     * when given (listener names lower-cased, as Kafka writes them), else the key's own value or default.
+     */
+    public Object forListener(String listener, String key) {
+        return forListener(listener, null, key);
+    }
+
+    /**
+     * As {@link #forListener(String, String)}, first looking for a mechanism's own value,
+     * {@code listener.name.<listener>.<mechanism>.<key>} (mechanism lower-cased, e.g. {@code scram-sha-256}).
+     */
+    public Object forListener(String listener, String mechanism, String key) {
+        String prefix = SecurityConfigKeys.LISTENER_PREFIX + listener.toLowerCase(Locale.ROOT) + ".";
+        ConfigDef def = BrokerConfigKeys.find(key).orElseThrow(() -> new IllegalArgumentException("unknown key " + key));
+        if (mechanism != null) {
+            String own = originals.get(prefix + mechanism.toLowerCase(Locale.ROOT) + "." + key);
+            if (own != null) {
+                return def.parse(own);
+            }
+        }
+        String own = originals.get(prefix + key);
+        return own != null ? def.parse(own) : values.get(key);
+    }
+
+    /** {@link #forListener(String, String)} as text; null when the key has no value. */
+    public String listenerString(String listener, String key) {
+        Object v = forListener(listener, key);
+        return v == null ? null : v.toString();
+    }
+
+    /** {@link #forListener(String, String)} of a list key. */
+    @SuppressWarnings("unchecked")
+    public List<String> listenerList(String listener, String key) {
+        Object v = forListener(listener, key);
+        if (v instanceof String s) {
+            return Arrays.stream(s.split(",")).map(String::trim).filter(part -> !part.isEmpty()).toList();
+        }
+        return v == null ? List.of() : (List<String>) v;
     }
 
     /** Keys given that neither Sluice nor Kafka's broker configuration define. */

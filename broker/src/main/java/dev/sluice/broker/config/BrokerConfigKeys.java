@@ -249,7 +249,7 @@ public final class BrokerConfigKeys {
                 + "Set at most one of the two.");
         def(m, SECURITY_INTER_BROKER_PROTOCOL, ConfigType.STRING, "PLAINTEXT",
             oneOf("plaintext", "ssl", "sasl_plaintext", "sasl_ssl"), false,
-            "Security protocol between brokers; only PLAINTEXT is served so far.");
+            "Security protocol between brokers, when inter.broker.listener.name is not set.");
         def(m, BROKER_SESSION_TIMEOUT_MS, ConfigType.INT, "9000", atLeast(1), false,
             "Time a broker stays registered without a heartbeat reaching the controller.");
         def(m, BROKER_HEARTBEAT_INTERVAL_MS, ConfigType.INT, "2000", atLeast(1), false,
@@ -498,6 +498,7 @@ public final class BrokerConfigKeys {
         def(m, MAX_BROKER_PARTITIONS, ConfigType.INT, Integer.toString(MAX_BROKER_PARTITIONS_DEFAULT), atLeast(1), false,
             "Most partitions this broker holds, internal topics included; CreateTopics and CreatePartitions "
                 + "beyond it answer POLICY_VIOLATION.");
+        SecurityConfigKeys.define(m);
         DEFS = Collections.unmodifiableMap(m);
 
         Map<String, List<String>> synonyms = new LinkedHashMap<>();
@@ -512,7 +513,7 @@ public final class BrokerConfigKeys {
         SYNONYMS = Collections.unmodifiableMap(synonyms);
     }
 
-    private static void def(Map<String, ConfigDef> m, String name, ConfigType type, String defaultValue,
+    static void def(Map<String, ConfigDef> m, String name, ConfigType type, String defaultValue,
                             ConfigDef.Check check, boolean dynamic, String doc) {
         String withoutEffect = WITHOUT_EFFECT.get(name);
         if (withoutEffect != null) {

@@ -131,6 +131,12 @@ final class ClusterChecks {
             throw new ConfigException(SECURITY_INTER_BROKER_PROTOCOL, protocol,
                 protocol + " between brokers is not supported yet; use PLAINTEXT");
         }
+        String interBroker = config.interBrokerListenerName();
+        String interBrokerProtocol = config.securityProtocolMap().get(interBroker);
+        if (interBrokerProtocol != null && !"PLAINTEXT".equals(interBrokerProtocol)) {
+            throw new ConfigException(INTER_BROKER_LISTENER_NAME, interBroker,
+                interBrokerProtocol + " between brokers is not supported yet; name a PLAINTEXT listener");
+        }
     }
 
     private static void require(boolean condition, String message) {

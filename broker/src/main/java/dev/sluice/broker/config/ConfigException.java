@@ -5,7 +5,8 @@ public class ConfigException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     public ConfigException(String key, String value, String reason) {
-        super("invalid value '" + value + "' for configuration " + key + ": " + reason);
+        super((value == null ? "invalid configuration " : "invalid value '" + value + "' for configuration ") + key + ": "
+            + reason);
     }
 
     public ConfigException(String message) {

@@ -1,16 +1,29 @@
 package dev.sluice.broker.handler;
 
+import dev.sluice.broker.security.KafkaPrincipal;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The life of one client connection as handlers see it: work parked on the connection's behalf (a
- * fetch waiting for data) registers here to be let go when the connection closes, instead of
- * holding partitions and memory for an answer nobody will read. Thread-safe.
+ * The life of one client connection as handlers see it: who it authenticated as, and work parked
+ * on the connection's behalf (a fetch waiting for data), which registers here to be let go when
+ * the connection closes, instead of holding partitions and memory for an answer nobody will read.
+ * Thread-safe.
  */
 public final class ConnectionLifetime {
     private final Set<Runnable> onClose = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
+    private volatile KafkaPrincipal principal = KafkaPrincipal.ANONYMOUS;
+
+    /** Who the connection authenticated as; {@link KafkaPrincipal#ANONYMOUS} until it does, or when it cannot. */
+    public KafkaPrincipal principal() {
+        return principal;
+    }
+
+    /** Called by the connection when its client authenticated (TLS certificate or SASL). */
+    public void authenticated(KafkaPrincipal principal) {
+        this.principal = principal;
+    }
 
     /**
      * Runs {@code action} once when the connection closes (at once if it already has). Returns what

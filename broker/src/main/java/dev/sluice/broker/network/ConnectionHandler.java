@@ -7,10 +7,15 @@ import dev.sluice.broker.handler.RequestDispatcher.CloseConnectionException;
 import dev.sluice.storage.FileRecords;
 import dev.sluice.wire.codec.ByteWriter;
 import dev.sluice.wire.message.Frames;
+import dev.sluice.broker.security.KafkaPrincipal;
+import dev.sluice.broker.security.SslPrincipalMapper;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.DecoderException;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.IdleStateEvent;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -43,13 +48,24 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ByteBuffer> {
     private final RequestMemory memory;
     private final ConnectionLifetime lifetime = new ConnectionLifetime();
     private final ArrayDeque<Slot> pending = new ArrayDeque<>();
+    private final SslPrincipalMapper certificateNames;
     private boolean closing;
 
     ConnectionHandler(RequestDispatcher dispatcher, String listener, ConnectionTracker tracker, RequestMemory memory) {
+        this(dispatcher, listener, tracker, memory, null);
+    }
+
+    /**
+     * @param certificateNames on a TLS listener, how a client certificate's name becomes the
+     *                         connection's principal; null on a plaintext one
+     */
+    ConnectionHandler(RequestDispatcher dispatcher, String listener, ConnectionTracker tracker, RequestMemory memory,
+                      SslPrincipalMapper certificateNames) {
         this.dispatcher = dispatcher;
         this.listener = listener;
         this.tracker = tracker;
         this.memory = memory;
+        this.certificateNames = certificateNames;
     }
 
     /** A request's place in the response order. */
@@ -130,9 +146,10 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ByteBuffer> {
 
     /**
      * Writes a response: the buffer's bytes, with each spliced segment slice sent from its file
-     * (sendfile on plaintext connections) at its place.
+     * at its place: by sendfile on plaintext connections, read into a pooled buffer for TLS to
+     * encrypt on TLS ones.
      */
-    private static void write(ChannelHandlerContext ctx, Frames.SplicedFrame frame) {
+    private void write(ChannelHandlerContext ctx, Frames.SplicedFrame frame) {
         ByteBuffer buffer = frame.buffer();
         if (frame.splices().isEmpty()) {
             ctx.write(Unpooled.wrappedBuffer(buffer), ctx.voidPromise());
@@ -143,8 +160,19 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ByteBuffer> {
             if (splice.position() > from) {
                 ctx.write(Unpooled.wrappedBuffer(buffer.slice(from, splice.position() - from)), ctx.voidPromise());
             }
-            if (splice.records() instanceof FileRecords file) {
+            if (splice.records() instanceof FileRecords file && certificateNames == null) {
                 ctx.write(new SegmentRegion(file), ctx.voidPromise());
+            } else if (certificateNames != null) {
+                int size = splice.records().sizeInBytes();
+                ByteBuf copy = ctx.alloc().directBuffer(size);
+                try {
+                    splice.records().writeTo(copy.nioBuffer(0, size));
+                    copy.writerIndex(size);
+                } catch (RuntimeException e) {
+                    copy.release();
+                    throw e;
+                }
+                ctx.write(copy, ctx.voidPromise());
             } else {
                 ByteBuffer copy = ByteBuffer.allocate(splice.records().sizeInBytes());
                 splice.records().writeTo(copy);
@@ -197,6 +225,18 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ByteBuffer> {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+        if (event instanceof SslHandshakeCompletionEvent handshake) {
+            if (handshake.isSuccess()) {
+                authenticateByCertificate(ctx);
+            } else {
+                // Wrong protocol, no common cipher, an untrusted or missing client certificate.
+                rejections.warn("TLS handshake with {} on {} failed: {}", ctx.channel().remoteAddress(), listener,
+                    LogSafe.of(String.valueOf(handshake.cause().getMessage())));
+                closing = true;
+                ctx.close();
+            }
+            return;
+        }
         if (event instanceof IdleStateEvent) {
             log.debug("closing idle connection from {}", ctx.channel().remoteAddress());
             closing = true;
@@ -204,6 +244,30 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ByteBuffer> {
             return;
         }
         super.userEventTriggered(ctx, event);
+    }
+
+    /**
+     * A client that presented a certificate is the user its distinguished name maps to; one that
+     * did not (client authentication not required) stays anonymous, as in Kafka. A name no
+     * mapping rule matches closes the connection.
+     */
+    private void authenticateByCertificate(ChannelHandlerContext ctx) {
+        SslHandler tls = ctx.pipeline().get(SslHandler.class);
+        try {
+            java.security.cert.Certificate[] peer = tls.engine().getSession().getPeerCertificates();
+            if (peer.length > 0 && peer[0] instanceof java.security.cert.X509Certificate x509) {
+                String dn = x509.getSubjectX500Principal().getName();
+                java.util.Optional<String> name = certificateNames.map(dn);
+                if (name.isEmpty()) {
+                    closeWith(ctx, new CloseConnectionException("no ssl.principal.mapping.rules rule matches the client"
+                        + " certificate's name " + dn));
+                    return;
+                }
+                lifetime.authenticated(KafkaPrincipal.user(name.get()));
+            }
+        } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+            // No client certificate: anonymous.
+        }
     }
 
     @Override
@@ -215,6 +279,11 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ByteBuffer> {
             closeWith(ctx, new CloseConnectionException(cause.getCause().getMessage()));
         } else if (cause instanceof FrameDecoder.SlowFrameException) {
             closeWith(ctx, new CloseConnectionException(cause.getMessage()));
+        } else if (cause instanceof DecoderException && cause.getCause() instanceof javax.net.ssl.SSLException) {
+            // Not TLS, or TLS gone wrong: the handshake event (or this) closes it.
+            log.debug("TLS failure on the connection from {}: {}", ctx.channel().remoteAddress(), cause.getCause().toString());
+            closing = true;
+            ctx.close();
         } else if (cause instanceof IOException) {
             // The peer reset or vanished: normal for clients, not worth more than a debug line.
             log.debug("connection from {} failed: {}", ctx.channel().remoteAddress(), cause.toString());

@@ -1,6 +1,11 @@
 package dev.sluice.broker.network;
 
 import dev.sluice.broker.config.BrokerConfig;
+import dev.sluice.broker.config.SecurityConfigKeys;
+import dev.sluice.broker.security.SecurityProtocol;
+import dev.sluice.broker.security.SslPrincipalMapper;
+import dev.sluice.broker.security.TlsContexts;
+import io.netty.handler.ssl.SslContext;
 import dev.sluice.broker.config.BrokerConfigKeys;
 import dev.sluice.broker.config.Listener;
 import dev.sluice.broker.handler.RequestDispatcher;
@@ -32,7 +37,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The Kafka protocol listeners: one server socket per configured listener, served by a shared
  * group of event loops (native epoll where the platform has it). Each connection's pipeline is
- * idle timer, {@link FrameDecoder}, {@link ConnectionHandler}. The event loops only decode requests
+ * idle timer, TLS (on SSL and SASL_SSL listeners), {@link FrameDecoder}, {@link ConnectionHandler}. The event loops only decode requests
  * and encode responses: handlers run their disk and object-store work on pools of their own.
  * Request memory is bounded broker-wide by {@link RequestMemory}, connections by
  * {@link ConnectionTracker}.
@@ -131,6 +136,10 @@ public final class NetworkServer implements AutoCloseable {
         AcceptLimit acceptLimit = new AcceptLimit();
         List<Listener> bound = new ArrayList<>();
         for (Listener listener : config.brokerListeners()) {
+            SecurityProtocol protocol = SecurityProtocol.forName(listener.securityProtocol()).orElseThrow();
+            SslContext tls = protocol.tls() ? TlsContexts.server(config, listener.name()) : null;
+            SslPrincipalMapper certificateNames = protocol.tls() ? SslPrincipalMapper.parse(
+                config.listenerString(listener.name(), SecurityConfigKeys.SSL_PRINCIPAL_MAPPING_RULES)) : null;
             ServerBootstrap bootstrap = new ServerBootstrap().group(acceptors, workers).channel(channelType)
                 .handler(acceptLimit)
                 .option(ChannelOption.SO_BACKLOG, 1024)
@@ -145,9 +154,13 @@ public final class NetworkServer implements AutoCloseable {
                         if (idleMs > 0) {
                             ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, idleMs, TimeUnit.MILLISECONDS));
                         }
+                        if (tls != null) {
+                            ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
+                        }
                         ch.pipeline().addLast("gate", ReadGate.install(ch));
                         ch.pipeline().addLast("frames", new FrameDecoder(maxFrame, memory, receiveTimeoutMs));
-                        ch.pipeline().addLast("requests", new ConnectionHandler(dispatcher, listener.name(), tracker, memory));
+                        ch.pipeline().addLast("requests", new ConnectionHandler(dispatcher, listener.name(), tracker, memory,
+                            certificateNames));
                     }
                 });
             if (sendBuffer > 0) {

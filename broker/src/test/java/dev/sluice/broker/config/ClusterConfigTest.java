@@ -217,7 +217,7 @@ class ClusterConfigTest {
     @Test
     void onlyPlaintextIsServedBetweenNodes() {
         rejected(with(combined(), "listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:SSL"),
-            "SSL listeners are not supported yet; use PLAINTEXT");
+            "SSL controller listeners are not supported yet; use PLAINTEXT");
         rejected(with(brokerOnly(), "listener.security.protocol.map", "INTERNAL:PLAINTEXT,EXTERNAL:PLAINTEXT,CONTROLLER:SSL"),
             "SSL controller listeners are not supported yet; use PLAINTEXT");
         rejected(with(brokerOnly(), "listener.security.protocol.map", "INTERNAL:PLAINTEXT,EXTERNAL:PLAINTEXT"),
@@ -226,6 +226,10 @@ class ClusterConfigTest {
         rejected(with(combined(), "security.inter.broker.protocol", "SASL_SSL"),
             "SASL_SSL between brokers is not supported yet; use PLAINTEXT");
         rejected(with(combined(), "security.inter.broker.protocol", "KERBEROS"), "security.inter.broker.protocol");
+        Map<String, String> tlsBetweenBrokers = with(with(combined(), "listener.security.protocol.map",
+            "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,INTERNAL:SSL"), "inter.broker.listener.name", "INTERNAL");
+        tlsBetweenBrokers.put("listeners", tlsBetweenBrokers.get("listeners") + ",INTERNAL://localhost:9094");
+        rejected(tlsBetweenBrokers, "SSL between brokers is not supported yet; name a PLAINTEXT listener");
     }
 
     @Test
