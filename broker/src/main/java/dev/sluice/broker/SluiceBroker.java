@@ -6,6 +6,11 @@ import dev.sluice.broker.cluster.InterBrokerClient;
 import dev.sluice.broker.cluster.MetadataQuorum;
 import dev.sluice.broker.handler.AllocateProducerIdsHandler;
 import dev.sluice.broker.handler.AlterPartitionHandler;
+import dev.sluice.broker.security.sasl.ScramCredential;
+import dev.sluice.broker.handler.AlterUserScramCredentialsHandler;
+import dev.sluice.broker.handler.DescribeUserScramCredentialsHandler;
+import dev.sluice.broker.handler.SaslAuthenticateHandler;
+import dev.sluice.broker.handler.SaslHandshakeHandler;
 import dev.sluice.broker.handler.AlterPartitionReassignmentsHandler;
 import dev.sluice.broker.handler.BrokerHeartbeatHandler;
 import dev.sluice.broker.handler.BrokerRegistrationHandler;
@@ -410,6 +415,9 @@ public final class SluiceBroker implements AutoCloseable {
                 new MetadataHandler(view, controller, directory, partitions,
                     config.getBoolean(BrokerConfigKeys.AUTO_CREATE_TOPICS_ENABLE)),
                 new DescribeClusterHandler(view, directory),
+                new SaslHandshakeHandler(),
+                new SaslAuthenticateHandler(),
+                new DescribeUserScramCredentialsHandler(view),
                 new DescribeTopicPartitionsHandler(view, directory, partitions),
                 new DescribeConfigsHandler(view, nodeId, resolver),
                 new FindCoordinatorHandler(groups, transactions, directory),
@@ -436,7 +444,9 @@ public final class SluiceBroker implements AutoCloseable {
                     (short) config.getInt(BrokerConfigKeys.TRANSACTION_STATE_LOG_REPLICATION_FACTOR),
                     config.getInt(BrokerConfigKeys.TRANSACTION_STATE_LOG_MIN_ISR));
             }
-            NetworkServer network = new NetworkServer(config, dispatcher);
+            NetworkServer network = new NetworkServer(config, dispatcher, (user, mechanism) -> view.image()
+                .scramCredential(user, mechanism.type())
+                .map(c -> new ScramCredential(c.salt(), c.storedKey(), c.serverKey(), c.iterations())));
             opened.add(network);
             List<Listener> bound = network.start();
             identity.bound(bound);
@@ -524,7 +534,8 @@ public final class SluiceBroker implements AutoCloseable {
             new DeleteTopicsHandler(view, controller),
             new CreatePartitionsHandler(view, controller),
             new AlterConfigsHandler(controller),
-            new IncrementalAlterConfigsHandler(controller)));
+            new IncrementalAlterConfigsHandler(controller),
+            new AlterUserScramCredentialsHandler(controller)));
         if (quorum != null) {
             handlers.add(new DescribeQuorumHandler(quorum, voters, config.controllerListenerNames().get(0)));
             handlers.add(new ElectLeadersHandler(controller));

@@ -68,4 +68,42 @@ final class KafkaClients {
         }
         return values;
     }
+
+    /** Sends {@code values} to partition 0 of {@code topic} with a client configured by {@code client}, and waits for all. */
+    static void produce(java.util.Map<String, Object> client, String topic, List<String> values) {
+        java.util.Map<String, Object> props = new java.util.HashMap<>(client);
+        props.put(org.apache.kafka.clients.producer.ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG,
+            org.apache.kafka.common.serialization.StringSerializer.class.getName());
+        props.put(org.apache.kafka.clients.producer.ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG,
+            org.apache.kafka.common.serialization.StringSerializer.class.getName());
+        props.put(org.apache.kafka.clients.producer.ProducerConfig.LINGER_MS_CONFIG, "5");
+        try (org.apache.kafka.clients.producer.KafkaProducer<String, String> producer =
+                 new org.apache.kafka.clients.producer.KafkaProducer<>(props)) {
+            for (String value : values) {
+                producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, 0, null, value));
+            }
+            producer.flush();
+        }
+    }
+
+    /** The first {@code count} values of partition 0 of {@code topic}, read from its start within a minute (fewer if they are not there). */
+    static List<String> consume(java.util.Map<String, Object> client, String topic, int count) {
+        Properties props = new Properties();
+        props.putAll(client);
+        props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        List<String> values = new ArrayList<>();
+        TopicPartition tp = new TopicPartition(topic, 0);
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props)) {
+            consumer.assign(List.of(tp));
+            consumer.seekToBeginning(List.of(tp));
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+            while (values.size() < count && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+                    values.add(r.value());
+                }
+            }
+        }
+        return values;
+    }
 }

@@ -55,57 +55,12 @@ class KcatTest {
     }
 
     private static boolean kcatInstalled() {
-        try {
-            Process p = new ProcessBuilder("kcat", "-V").redirectErrorStream(true).start();
-            p.getInputStream().transferTo(OutputStream.nullOutputStream());
-            return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+        return Kcat.installed();
     }
 
-    /** What a kcat run printed and how it ended. */
-    private record Run(int exitCode, String out, String err) {
-        Run assertSuccess() {
-            if (exitCode != 0) {
-                fail("kcat exited " + exitCode + "\n--- stdout\n" + out + "\n--- stderr\n" + err);
-            }
-            return this;
-        }
-    }
-
-    private static CompletableFuture<String> drain(InputStream in) {
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-                in.transferTo(bytes);
-                return bytes.toString(StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        });
-    }
-
-    /** Runs kcat against the broker with {@code stdin} as its input, killing it if it outlives the deadline. */
-    private static Run kcat(String stdin, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of("kcat", "-b", broker.bootstrapServers()));
-        command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).start();
-        CompletableFuture<String> out = drain(process.getInputStream());
-        CompletableFuture<String> err = drain(process.getErrorStream());
-        try (OutputStream in = process.getOutputStream()) {
-            in.write(stdin.getBytes(StandardCharsets.UTF_8));
-        }
-        if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            process.waitFor(10, TimeUnit.SECONDS);
-            fail("kcat " + command + " did not finish within " + TIMEOUT_SECONDS + " s\n--- stdout\n"
-                + out.getNow("") + "\n--- stderr\n" + err.getNow(""));
-        }
-        return new Run(process.exitValue(), out.get(10, TimeUnit.SECONDS), err.get(10, TimeUnit.SECONDS));
+    /** Runs kcat against the broker with {@code stdin} as its input. */
+    private static Kcat.Run kcat(String stdin, String... args) throws Exception {
+        return Kcat.run(broker.bootstrapServers(), stdin, args);
     }
 
     private static List<String> lines(String text) {
@@ -133,7 +88,7 @@ class KcatTest {
         kcat(String.join("\n", lines) + "\n", produce.toArray(String[]::new)).assertSuccess();
         assertEquals(lines.size(), endOffset(topic, 0), "records in " + topic + "-0 after kcat -P");
 
-        Run consumed = kcat("", "-C", "-t", topic, "-p", "0", "-o", "beginning", "-e", "-f", "%o %k:%s\\n")
+        Kcat.Run consumed = kcat("", "-C", "-t", topic, "-p", "0", "-o", "beginning", "-e", "-f", "%o %k:%s\\n")
             .assertSuccess();
         List<String> expected = new ArrayList<>();
         for (int i = 0; i < lines.size(); i++) {
@@ -145,7 +100,7 @@ class KcatTest {
     @Test
     void metadataListsTheBrokerTopicsPartitionsAndLeaders() throws Exception {
         admin.createTopics(List.of(new NewTopic("kcat-metadata", 3, (short) 1))).all().get();
-        Run run = kcat("", "-L", "-t", "kcat-metadata").assertSuccess();
+        Kcat.Run run = kcat("", "-L", "-t", "kcat-metadata").assertSuccess();
         String out = run.out();
         assertTrue(out.contains("1 brokers:"), out);
         assertTrue(out.contains("broker " + broker.nodeId() + " at " + broker.bootstrapServers()), out);
@@ -155,7 +110,7 @@ class KcatTest {
                 + broker.nodeId() + ", isrs: " + broker.nodeId()), out);
         }
 
-        Run all = kcat("", "-L").assertSuccess();
+        Kcat.Run all = kcat("", "-L").assertSuccess();
         assertTrue(all.out().contains("topic \"kcat-metadata\""), all.out());
     }
 
@@ -187,7 +142,7 @@ class KcatTest {
         kcat("c:3\n", "-P", "-t", topic, "-p", "1", "-K:", "-z", "lz4").assertSuccess();
         assertEquals(0, endOffset(topic, 0));
         assertEquals(3, endOffset(topic, 1));
-        Run fromOffset = kcat("", "-C", "-t", topic, "-p", "1", "-o", "1", "-e", "-f", "%o %k=%s\\n").assertSuccess();
+        Kcat.Run fromOffset = kcat("", "-C", "-t", topic, "-p", "1", "-o", "1", "-e", "-f", "%o %k=%s\\n").assertSuccess();
         assertEquals(List.of("1 b=2", "2 c=3"), lines(fromOffset.out()));
     }
 }

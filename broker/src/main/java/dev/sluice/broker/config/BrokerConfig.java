@@ -55,9 +55,9 @@ public final class BrokerConfig {
         listeners();
         advertisedListeners();
         for (Listener l : listeners()) {
-            if (!"PLAINTEXT".equals(l.securityProtocol()) && !"SSL".equals(l.securityProtocol())) {
+            if (!List.of("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL").contains(l.securityProtocol())) {
                 throw new ConfigException(BrokerConfigKeys.LISTENERS, l.toString(),
-                    l.securityProtocol() + " listeners are not supported yet; use PLAINTEXT or SSL");
+                    "unknown security protocol " + l.securityProtocol());
             }
         }
         ClusterChecks.validateListeners(this);

@@ -41,6 +41,7 @@ public final class SecurityConfigKeys {
     public static final String CONNECTIONS_MAX_REAUTH_MS = "connections.max.reauth.ms";
     public static final String CONNECTION_FAILED_AUTHENTICATION_DELAY_MS = "connection.failed.authentication.delay.ms";
     public static final String SASL_OAUTHBEARER_JWKS_ENDPOINT_URL = "sasl.oauthbearer.jwks.endpoint.url";
+    public static final String SASL_OAUTHBEARER_JWKS_ENDPOINT_REFRESH_MS = "sasl.oauthbearer.jwks.endpoint.refresh.ms";
     public static final String SASL_OAUTHBEARER_EXPECTED_AUDIENCE = "sasl.oauthbearer.expected.audience";
     public static final String SASL_OAUTHBEARER_EXPECTED_ISSUER = "sasl.oauthbearer.expected.issuer";
     public static final String SASL_OAUTHBEARER_SUB_CLAIM_NAME = "sasl.oauthbearer.sub.claim.name";
@@ -103,6 +104,8 @@ public final class SecurityConfigKeys {
         BrokerConfigKeys.def(m, SASL_OAUTHBEARER_JWKS_ENDPOINT_URL, ConfigType.STRING, null, NONE, false,
             "JWKS file (file:) or URL whose keys sign OAUTHBEARER tokens; unset, tokens are accepted unsigned "
                 + "(Kafka's unsecured development mode).");
+        BrokerConfigKeys.def(m, SASL_OAUTHBEARER_JWKS_ENDPOINT_REFRESH_MS, ConfigType.LONG, "3600000", atLeast(1), false,
+            "How often the JWKS is read again, so that rotated signing keys are picked up.");
         BrokerConfigKeys.def(m, SASL_OAUTHBEARER_EXPECTED_AUDIENCE, ConfigType.LIST, "", NONE, false,
             "Audiences a signed OAUTHBEARER token must name one of; empty, any.");
         BrokerConfigKeys.def(m, SASL_OAUTHBEARER_EXPECTED_ISSUER, ConfigType.STRING, null, NONE, false,

@@ -13,6 +13,8 @@ import dev.sluice.wire.message.AlterPartitionReassignmentsRequest;
 import dev.sluice.wire.message.AlterPartitionReassignmentsResponse;
 import dev.sluice.wire.message.AlterPartitionRequest;
 import dev.sluice.wire.message.AlterPartitionResponse;
+import dev.sluice.wire.message.AlterUserScramCredentialsRequest;
+import dev.sluice.wire.message.AlterUserScramCredentialsResponse;
 import dev.sluice.wire.message.BrokerHeartbeatRequest;
 import dev.sluice.wire.message.BrokerHeartbeatResponse;
 import dev.sluice.wire.message.BrokerRegistrationRequest;
@@ -721,6 +723,36 @@ public final class Controller implements AutoCloseable {
                 }
             }
             return new TopicOutcome(name, ErrorCode.NONE, null, grown);
+        });
+    }
+
+    // ------------------------------------------------------------------ SCRAM credentials
+
+    /**
+     * Sets and deletes users' SCRAM credentials (Kafka's AlterUserScramCredentials); see
+     * {@link ScramCredentialChanges} for the checks. Every user's result carries NOT_CONTROLLER or
+     * the storage error when the change cannot be written.
+     */
+    public CompletableFuture<AlterUserScramCredentialsResponse> alterScramCredentials(
+            AlterUserScramCredentialsRequest request) {
+        return submit(() -> {
+            ScramCredentialChanges.Plan plan = ScramCredentialChanges.plan(view.image(), request);
+            AppendFailure failure = null;
+            if (!metadataLog.isLeader()) {
+                failure = notController();
+            } else if (!plan.records().isEmpty()) {
+                try {
+                    commit(plan.records());
+                } catch (AppendFailure e) {
+                    failure = e;
+                }
+            }
+            List<AlterUserScramCredentialsResponse.AlterUserScramCredentialsResult> results = new ArrayList<>();
+            for (AlterUserScramCredentialsResponse.AlterUserScramCredentialsResult r : plan.results()) {
+                results.add(failure != null && r.errorCode() == 0
+                    ? ScramCredentialChanges.result(r.user(), failure.error(), failure.getMessage()) : r);
+            }
+            return new AlterUserScramCredentialsResponse().setResults(results);
         });
     }
 

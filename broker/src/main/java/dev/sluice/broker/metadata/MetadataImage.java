@@ -18,10 +18,25 @@ import java.util.TreeMap;
  * @param brokers the registered brokers by id, sorted; empty on a single node, which registers none
  * @param nextBrokerEpoch the lowest broker epoch not yet handed out: epochs only grow over the
  *                        cluster's life, unregistrations included
+ * @param scramCredentials SCRAM credentials by user, then by mechanism type
  */
 public record MetadataImage(String clusterId, long version, Map<String, TopicImage> topicsByName,
                             Map<Uuid, TopicImage> topicsById, Map<String, Map<String, String>> brokerConfigs,
-                            long nextProducerId, Map<Integer, BrokerRegistration> brokers, long nextBrokerEpoch) {
+                            long nextProducerId, Map<Integer, BrokerRegistration> brokers, long nextBrokerEpoch,
+                            Map<String, Map<Byte, ScramCredentialImage>> scramCredentials) {
+
+    /** An image without SCRAM credentials. */
+    public MetadataImage(String clusterId, long version, Map<String, TopicImage> topicsByName,
+                         Map<Uuid, TopicImage> topicsById, Map<String, Map<String, String>> brokerConfigs,
+                         long nextProducerId, Map<Integer, BrokerRegistration> brokers, long nextBrokerEpoch) {
+        this(clusterId, version, topicsByName, topicsById, brokerConfigs, nextProducerId, brokers, nextBrokerEpoch,
+            Map.of());
+    }
+
+    /** {@code user}'s credential for SCRAM mechanism type {@code mechanism}, if one is set. */
+    public Optional<ScramCredentialImage> scramCredential(String user, byte mechanism) {
+        return Optional.ofNullable(scramCredentials.getOrDefault(user, Map.of()).get(mechanism));
+    }
 
     /** An image without brokers, as a single node has. */
     public MetadataImage(String clusterId, long version, Map<String, TopicImage> topicsByName,
@@ -65,6 +80,7 @@ public record MetadataImage(String clusterId, long version, Map<String, TopicIma
         private long nextProducerId;
         private final TreeMap<Integer, BrokerRegistration> brokers;
         private long nextBrokerEpoch;
+        private final TreeMap<String, Map<Byte, ScramCredentialImage>> scram;
 
         Builder(MetadataImage base) {
             this.clusterId = base.clusterId();
@@ -75,6 +91,25 @@ public record MetadataImage(String clusterId, long version, Map<String, TopicIma
             this.nextProducerId = base.nextProducerId();
             this.brokers = new TreeMap<>(base.brokers());
             this.nextBrokerEpoch = base.nextBrokerEpoch();
+            this.scram = new TreeMap<>(base.scramCredentials());
+        }
+
+        void putScramCredential(ScramCredentialImage credential) {
+            Map<Byte, ScramCredentialImage> byMechanism = new TreeMap<>(scram.getOrDefault(credential.user(), Map.of()));
+            byMechanism.put(credential.mechanism(), credential);
+            scram.put(credential.user(), Collections.unmodifiableMap(byMechanism));
+            version++;
+        }
+
+        void removeScramCredential(String user, byte mechanism) {
+            Map<Byte, ScramCredentialImage> byMechanism = new TreeMap<>(scram.getOrDefault(user, Map.of()));
+            byMechanism.remove(mechanism);
+            if (byMechanism.isEmpty()) {
+                scram.remove(user);
+            } else {
+                scram.put(user, Collections.unmodifiableMap(byMechanism));
+            }
+            version++;
         }
 
         Optional<BrokerRegistration> broker(int id) {
@@ -145,7 +180,8 @@ public record MetadataImage(String clusterId, long version, Map<String, TopicIma
         MetadataImage build() {
             return new MetadataImage(clusterId, version, Collections.unmodifiableMap(new TreeMap<>(byName)),
                 Map.copyOf(byId), Map.copyOf(brokerConfigs), nextProducerId,
-                Collections.unmodifiableMap(new TreeMap<>(brokers)), nextBrokerEpoch);
+                Collections.unmodifiableMap(new TreeMap<>(brokers)), nextBrokerEpoch,
+                Collections.unmodifiableMap(new TreeMap<>(scram)));
         }
     }
 }

@@ -7,8 +7,10 @@ import dev.sluice.broker.metadata.records.PartitionRecord;
 import dev.sluice.broker.metadata.records.ProducerIdsRecord;
 import dev.sluice.broker.metadata.records.RegisterBrokerRecord;
 import dev.sluice.broker.metadata.records.RemoveTopicRecord;
+import dev.sluice.broker.metadata.records.RemoveUserScramCredentialRecord;
 import dev.sluice.broker.metadata.records.TopicRecord;
 import dev.sluice.broker.metadata.records.UnregisterBrokerRecord;
+import dev.sluice.broker.metadata.records.UserScramCredentialRecord;
 import dev.sluice.wire.codec.ByteReader;
 import dev.sluice.wire.codec.ByteWriter;
 import dev.sluice.wire.codec.MalformedDataException;
@@ -26,7 +28,8 @@ import java.util.List;
  *            record*
  * record  := type int16        1 topic, 2 partition, 3 remove topic, 4 config, 5 producer ids,
  *                              6 register broker, 7 broker registration change, 8 unregister broker,
- *                              9 next broker epoch
+ *                              9 next broker epoch, 10 user SCRAM credential,
+ *                              11 remove user SCRAM credential
  *            version int16
  *            size int32        bytes of body
  *            body              the record class's own encoding at that version
@@ -115,6 +118,8 @@ public final class MetadataRecords {
             case 7 -> new BrokerRegistrationChangeRecord(in, version);
             case 8 -> new UnregisterBrokerRecord(in, version);
             case 9 -> new NextBrokerEpochRecord(in, version);
+            case 10 -> new UserScramCredentialRecord(in, version);
+            case 11 -> new RemoveUserScramCredentialRecord(in, version);
             default -> throw new MalformedDataException("unknown metadata record type " + type);
         };
     }
@@ -138,6 +143,10 @@ public final class MetadataRecords {
             return 8;
         } else if (record instanceof NextBrokerEpochRecord) {
             return 9;
+        } else if (record instanceof UserScramCredentialRecord) {
+            return 10;
+        } else if (record instanceof RemoveUserScramCredentialRecord) {
+            return 11;
         }
         throw new IllegalArgumentException("not a metadata record: " + record.getClass());
     }

@@ -7,8 +7,10 @@ import dev.sluice.broker.metadata.records.PartitionRecord;
 import dev.sluice.broker.metadata.records.ProducerIdsRecord;
 import dev.sluice.broker.metadata.records.RegisterBrokerRecord;
 import dev.sluice.broker.metadata.records.RemoveTopicRecord;
+import dev.sluice.broker.metadata.records.RemoveUserScramCredentialRecord;
 import dev.sluice.broker.metadata.records.TopicRecord;
 import dev.sluice.broker.metadata.records.UnregisterBrokerRecord;
+import dev.sluice.broker.metadata.records.UserScramCredentialRecord;
 import dev.sluice.wire.codec.Uuid;
 import dev.sluice.wire.message.Message;
 import java.util.ArrayList;
@@ -156,6 +158,11 @@ public final class MetadataView implements MetadataLog.Applier {
             }
         } else if (record instanceof NextBrokerEpochRecord n) {
             builder.nextBrokerEpoch(n.nextBrokerEpoch());
+        } else if (record instanceof UserScramCredentialRecord c) {
+            builder.putScramCredential(new ScramCredentialImage(c.name(), c.mechanism(), c.salt(), c.storedKey(),
+                c.serverKey(), c.iterations()));
+        } else if (record instanceof RemoveUserScramCredentialRecord r) {
+            builder.removeScramCredential(r.name(), r.mechanism());
         }
     }
 
@@ -172,6 +179,11 @@ public final class MetadataView implements MetadataLog.Applier {
         }
         return new RegisterBrokerRecord().setBrokerId(b.id()).setIncarnationId(b.incarnationId())
             .setBrokerEpoch(b.epoch()).setEndpoints(endpoints).setRack(b.rack().orElse(null)).setFenced(b.fenced());
+    }
+
+    static UserScramCredentialRecord scramCredentialRecord(ScramCredentialImage c) {
+        return new UserScramCredentialRecord().setName(c.user()).setMechanism(c.mechanism()).setSalt(c.salt())
+            .setStoredKey(c.storedKey()).setServerKey(c.serverKey()).setIterations(c.iterations());
     }
 
     static PartitionRecord partitionRecord(Uuid topicId, PartitionImage p) {
@@ -207,6 +219,11 @@ public final class MetadataView implements MetadataLog.Applier {
         }
         if (image.nextProducerId() > 0) {
             records.add(new ProducerIdsRecord().setNextProducerId(image.nextProducerId()));
+        }
+        for (Map<Byte, ScramCredentialImage> byMechanism : image.scramCredentials().values()) {
+            for (ScramCredentialImage c : byMechanism.values()) {
+                records.add(scramCredentialRecord(c));
+            }
         }
         for (Map.Entry<String, Map<String, String>> resource : image.brokerConfigs().entrySet()) {
             for (Map.Entry<String, String> e : resource.getValue().entrySet()) {

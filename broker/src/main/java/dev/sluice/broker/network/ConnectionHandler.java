@@ -49,23 +49,34 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ByteBuffer> {
     private final ConnectionLifetime lifetime = new ConnectionLifetime();
     private final ArrayDeque<Slot> pending = new ArrayDeque<>();
     private final SslPrincipalMapper certificateNames;
+    private final SaslAuthenticator sasl;
+    private final long failedAuthenticationDelayMs;
     private boolean closing;
+    /** Authentication failed: the connection only waits out its delay, then closes. */
+    private boolean authenticationFailed;
 
     ConnectionHandler(RequestDispatcher dispatcher, String listener, ConnectionTracker tracker, RequestMemory memory) {
-        this(dispatcher, listener, tracker, memory, null);
+        this(dispatcher, listener, tracker, memory, null, null, 0);
     }
 
     /**
      * @param certificateNames on a TLS listener, how a client certificate's name becomes the
      *                         connection's principal; null on a plaintext one
+     * @param sasl             on a SASL listener, the client's authentication; null elsewhere
+     * @param failedAuthenticationDelayMs how long a connection whose authentication failed is held
+     *                         before its error is sent and it closes
+     *                         ({@code connection.failed.authentication.delay.ms}), so that guessing
+     *                         passwords is slow
      */
     ConnectionHandler(RequestDispatcher dispatcher, String listener, ConnectionTracker tracker, RequestMemory memory,
-                      SslPrincipalMapper certificateNames) {
+                      SslPrincipalMapper certificateNames, SaslAuthenticator sasl, long failedAuthenticationDelayMs) {
         this.dispatcher = dispatcher;
         this.listener = listener;
         this.tracker = tracker;
         this.memory = memory;
         this.certificateNames = certificateNames;
+        this.sasl = sasl;
+        this.failedAuthenticationDelayMs = failedAuthenticationDelayMs;
     }
 
     /** A request's place in the response order. */
@@ -93,7 +104,7 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ByteBuffer> {
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, ByteBuffer frame) {
         Slot slot = new Slot(frame.remaining());
-        if (closing) {
+        if (closing || authenticationFailed) {
             memory.release(slot.frameBytes);
             return;
         }
@@ -101,6 +112,9 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ByteBuffer> {
         tracker.received(ctx.channel());
         if (pending.size() >= MAX_IN_FLIGHT) {
             ReadGate.of(ctx.channel()).pause(ReadGate.Reason.IN_FLIGHT);
+        }
+        if (sasl != null && !authenticate(ctx, slot, frame)) {
+            return;
         }
         CompletableFuture<Frames.SplicedFrame> result = dispatcher.dispatch(frame, ctx.channel().remoteAddress(), listener,
             lifetime);
@@ -111,6 +125,44 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ByteBuffer> {
                 ctx.executor().execute(() -> complete(ctx, slot, response, error));
             }
         });
+    }
+
+    /**
+     * Lets the SASL authenticator see {@code frame} first. Returns whether the frame is a request
+     * to dispatch; otherwise its slot is answered (or the connection closed) here.
+     */
+    private boolean authenticate(ChannelHandlerContext ctx, Slot slot, ByteBuffer frame) {
+        boolean before = sasl.authenticated();
+        SaslAuthenticator.Outcome outcome = sasl.onFrame(frame.duplicate());
+        if (outcome instanceof SaslAuthenticator.Outcome.Pass) {
+            return true;
+        }
+        if (outcome instanceof SaslAuthenticator.Outcome.Respond respond) {
+            if (!before && sasl.authenticated()) {
+                lifetime.authenticated(sasl.principal());
+                FrameDecoder frames = ctx.pipeline().get(FrameDecoder.class);
+                if (frames != null) {
+                    frames.authenticated();
+                }
+            }
+            complete(ctx, slot, new Frames.SplicedFrame(respond.frame(), java.util.List.of()), null);
+        } else if (outcome instanceof SaslAuthenticator.Outcome.Fail fail) {
+            // Logged without the exchange's bytes; the reason names the mechanism and Kafka's message.
+            rejections.warn("authentication of {} on {} failed: {}", ctx.channel().remoteAddress(), listener,
+                LogSafe.of(fail.reason()));
+            authenticationFailed = true;
+            ctx.executor().schedule(() -> {
+                if (fail.frame() != null) {
+                    complete(ctx, slot, new Frames.SplicedFrame(fail.frame(), java.util.List.of()), null);
+                }
+                closing = true;
+                dropPending();
+                ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(io.netty.channel.ChannelFutureListener.CLOSE);
+            }, failedAuthenticationDelayMs, java.util.concurrent.TimeUnit.MILLISECONDS);
+        } else if (outcome instanceof SaslAuthenticator.Outcome.Close close) {
+            closeWith(ctx, new CloseConnectionException(close.reason()));
+        }
+        return false;
     }
 
     private void complete(ChannelHandlerContext ctx, Slot slot, Frames.SplicedFrame response, Throwable error) {

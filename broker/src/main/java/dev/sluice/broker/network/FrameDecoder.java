@@ -26,6 +26,7 @@ import io.netty.util.concurrent.ScheduledFuture;
  */
 public final class FrameDecoder extends ByteToMessageDecoder {
     private final int maxFrameBytes;
+    private int unauthenticatedMaxBytes;
     private final RequestMemory memory;
     private final long receiveTimeoutMs;
     /** Size reserved for the frame being received, or -1 before its size prefix was read. */
@@ -39,9 +40,25 @@ public final class FrameDecoder extends ByteToMessageDecoder {
     private ScheduledFuture<?> deadline;
 
     FrameDecoder(int maxFrameBytes, RequestMemory memory, long receiveTimeoutMs) {
+        this(maxFrameBytes, memory, receiveTimeoutMs, -1);
+    }
+
+    /**
+     * @param unauthenticatedMaxBytes on a SASL listener, the largest frame accepted until the
+     *                                client has authenticated ({@code sasl.server.max.receive.size}),
+     *                                so that an anonymous peer cannot make the broker buffer much;
+     *                                -1 elsewhere
+     */
+    FrameDecoder(int maxFrameBytes, RequestMemory memory, long receiveTimeoutMs, int unauthenticatedMaxBytes) {
         this.maxFrameBytes = maxFrameBytes;
         this.memory = memory;
         this.receiveTimeoutMs = receiveTimeoutMs;
+        this.unauthenticatedMaxBytes = unauthenticatedMaxBytes;
+    }
+
+    /** The client has authenticated: frames up to {@code socket.request.max.bytes} are accepted from now on. */
+    void authenticated() {
+        unauthenticatedMaxBytes = -1;
     }
 
     @Override
@@ -54,7 +71,12 @@ public final class FrameDecoder extends ByteToMessageDecoder {
                 int size = in.getInt(in.readerIndex());
                 if (size < 0 || size > maxFrameBytes) {
                     in.skipBytes(in.readableBytes());
-                    throw new OversizedFrameException(size, maxFrameBytes);
+                    throw new OversizedFrameException(size, maxFrameBytes, "socket.request.max.bytes");
+                }
+                if (unauthenticatedMaxBytes >= 0 && size > unauthenticatedMaxBytes) {
+                    in.skipBytes(in.readableBytes());
+                    throw new OversizedFrameException(size, unauthenticatedMaxBytes,
+                        "sasl.server.max.receive.size, the limit before authentication");
                 }
                 if (!memory.tryReserve(size)) {
                     waitForMemory(ctx, size);
@@ -145,9 +167,9 @@ public final class FrameDecoder extends ByteToMessageDecoder {
     public static final class OversizedFrameException extends RuntimeException {
         private static final long serialVersionUID = 1L;
 
-        OversizedFrameException(int size, int max) {
+        OversizedFrameException(int size, int max, String limit) {
             super(size < 0 ? "negative frame size " + size
-                : "frame of " + size + " bytes exceeds socket.request.max.bytes (" + max + ")", null, false, false);
+                : "frame of " + size + " bytes exceeds " + limit + " (" + max + ")", null, false, false);
         }
     }
 

@@ -2,9 +2,11 @@ package dev.sluice.broker.network;
 
 import dev.sluice.broker.config.BrokerConfig;
 import dev.sluice.broker.config.SecurityConfigKeys;
+import dev.sluice.broker.security.SaslMechanisms;
 import dev.sluice.broker.security.SecurityProtocol;
 import dev.sluice.broker.security.SslPrincipalMapper;
 import dev.sluice.broker.security.TlsContexts;
+import dev.sluice.broker.security.sasl.ScramCredentials;
 import io.netty.handler.ssl.SslContext;
 import dev.sluice.broker.config.BrokerConfigKeys;
 import dev.sluice.broker.config.Listener;
@@ -37,7 +39,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The Kafka protocol listeners: one server socket per configured listener, served by a shared
  * group of event loops (native epoll where the platform has it). Each connection's pipeline is
- * idle timer, TLS (on SSL and SASL_SSL listeners), {@link FrameDecoder}, {@link ConnectionHandler}. The event loops only decode requests
+ * idle timer, TLS (on SSL and SASL_SSL listeners), {@link FrameDecoder}, {@link ConnectionHandler}
+ * (with a {@link SaslAuthenticator} on SASL listeners). The event loops only decode requests
  * and encode responses: handlers run their disk and object-store work on pools of their own.
  * Request memory is bounded broker-wide by {@link RequestMemory}, connections by
  * {@link ConnectionTracker}.
@@ -48,6 +51,7 @@ public final class NetworkServer implements AutoCloseable {
 
     private final BrokerConfig config;
     private final RequestDispatcher dispatcher;
+    private final ScramCredentials scram;
     private final ConnectionTracker tracker;
     private final RequestMemory memory;
     private final List<Channel> serverChannels = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -55,8 +59,14 @@ public final class NetworkServer implements AutoCloseable {
     private EventLoopGroup workers;
 
     public NetworkServer(BrokerConfig config, RequestDispatcher dispatcher) {
+        this(config, dispatcher, (user, mechanism) -> java.util.Optional.empty());
+    }
+
+    /** @param scram where SCRAM exchanges on SASL listeners find users' credentials */
+    public NetworkServer(BrokerConfig config, RequestDispatcher dispatcher, ScramCredentials scram) {
         this.config = config;
         this.dispatcher = dispatcher;
+        this.scram = scram;
         this.memory = new RequestMemory(config.queuedMaxRequestBytes());
         this.tracker = new ConnectionTracker(limits(config));
     }
@@ -140,6 +150,14 @@ public final class NetworkServer implements AutoCloseable {
             SslContext tls = protocol.tls() ? TlsContexts.server(config, listener.name()) : null;
             SslPrincipalMapper certificateNames = protocol.tls() ? SslPrincipalMapper.parse(
                 config.listenerString(listener.name(), SecurityConfigKeys.SSL_PRINCIPAL_MAPPING_RULES)) : null;
+            SaslMechanisms sasl = protocol.sasl() ? SaslMechanisms.forListener(config, listener.name(), scram) : null;
+            int saslMaxReceive = protocol.sasl()
+                ? ((Number) config.forListener(listener.name(), SecurityConfigKeys.SASL_SERVER_MAX_RECEIVE_SIZE)).intValue()
+                : -1;
+            long maxReauthMs = ((Number) config.forListener(listener.name(),
+                SecurityConfigKeys.CONNECTIONS_MAX_REAUTH_MS)).longValue();
+            long failedAuthenticationDelayMs = ((Number) config.forListener(listener.name(),
+                SecurityConfigKeys.CONNECTION_FAILED_AUTHENTICATION_DELAY_MS)).longValue();
             ServerBootstrap bootstrap = new ServerBootstrap().group(acceptors, workers).channel(channelType)
                 .handler(acceptLimit)
                 .option(ChannelOption.SO_BACKLOG, 1024)
@@ -158,9 +176,11 @@ public final class NetworkServer implements AutoCloseable {
                             ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
                         }
                         ch.pipeline().addLast("gate", ReadGate.install(ch));
-                        ch.pipeline().addLast("frames", new FrameDecoder(maxFrame, memory, receiveTimeoutMs));
+                        ch.pipeline().addLast("frames", new FrameDecoder(maxFrame, memory, receiveTimeoutMs, saslMaxReceive));
                         ch.pipeline().addLast("requests", new ConnectionHandler(dispatcher, listener.name(), tracker, memory,
-                            certificateNames));
+                            certificateNames, sasl == null ? null
+                                : new SaslAuthenticator(sasl, maxReauthMs, System::currentTimeMillis),
+                            failedAuthenticationDelayMs));
                     }
                 });
             if (sendBuffer > 0) {

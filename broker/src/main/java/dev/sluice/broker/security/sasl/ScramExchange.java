@@ -203,8 +203,13 @@ public final class ScramExchange extends AbstractSaslExchange {
             if (!Arrays.equals(binding, header.text().getBytes(StandardCharsets.UTF_8))) {
                 throw new MalformedTokenException("channel binding data (c=) that is not the GS2 header sent first");
             }
-            if (!attribute(attributes, 1, "r=").equals(nonce)) {
-                throw new MalformedTokenException("a nonce other than the one the server sent");
+            // RFC 5802 wants the nonce echoed exactly. Some librdkafka releases (2.0.2, which
+            // Debian ships under kcat) send their own nonce again in front of it, and Kafka's
+            // brokers have long accepted that; the nonce the server sent, which makes the
+            // exchange fresh, must still come back whole at the end, and the proof covers the
+            // nonce as sent.
+            if (!attribute(attributes, 1, "r=").endsWith(nonce)) {
+                throw new MalformedTokenException("a nonce that does not end with the one the server sent");
             }
             extensions(attributes);
             proof = base64(message.substring(proofAt + 3));
