@@ -6,6 +6,14 @@ import dev.sluice.broker.cluster.InterBrokerClient;
 import dev.sluice.broker.cluster.MetadataQuorum;
 import dev.sluice.broker.handler.AllocateProducerIdsHandler;
 import dev.sluice.broker.handler.AlterPartitionHandler;
+import dev.sluice.broker.handler.CreateAclsHandler;
+import dev.sluice.broker.handler.DeleteAclsHandler;
+import dev.sluice.broker.handler.DescribeAclsHandler;
+import dev.sluice.broker.config.SecurityConfigKeys;
+import dev.sluice.broker.security.KafkaPrincipal;
+import dev.sluice.broker.security.acl.StandardAuthorizer;
+import java.util.HashSet;
+import java.util.Set;
 import dev.sluice.broker.security.sasl.ScramCredential;
 import dev.sluice.broker.handler.AlterUserScramCredentialsHandler;
 import dev.sluice.broker.handler.DescribeUserScramCredentialsHandler;
@@ -418,6 +426,7 @@ public final class SluiceBroker implements AutoCloseable {
                 new SaslHandshakeHandler(),
                 new SaslAuthenticateHandler(),
                 new DescribeUserScramCredentialsHandler(view),
+                new DescribeAclsHandler(view, authorizerConfigured(config)),
                 new DescribeTopicPartitionsHandler(view, directory, partitions),
                 new DescribeConfigsHandler(view, nodeId, resolver),
                 new FindCoordinatorHandler(groups, transactions, directory),
@@ -437,6 +446,7 @@ public final class SluiceBroker implements AutoCloseable {
             handlers.addAll(controllerDecisions(config, voters, view, controller, resolver, quorum));
             RequestMetrics requestMetrics = new RequestMetrics(registry);
             RequestDispatcher dispatcher = new RequestDispatcher(new HandlerTable(handlers), requestMetrics);
+            dispatcher.authorizeWith(authorizer(config, view));
             if (clusterNode != null) {
                 clusterNode.wire(view, dispatcher, controllerApis(view, controller, resolver, requestMetrics));
                 groups.offsetsReplicationFactor((short) config.getInt(BrokerConfigKeys.OFFSETS_TOPIC_REPLICATION_FACTOR));
@@ -535,7 +545,9 @@ public final class SluiceBroker implements AutoCloseable {
             new CreatePartitionsHandler(view, controller),
             new AlterConfigsHandler(controller),
             new IncrementalAlterConfigsHandler(controller),
-            new AlterUserScramCredentialsHandler(controller)));
+            new AlterUserScramCredentialsHandler(controller),
+            new CreateAclsHandler(controller, authorizerConfigured(config)),
+            new DeleteAclsHandler(controller, authorizerConfigured(config))));
         if (quorum != null) {
             handlers.add(new DescribeQuorumHandler(quorum, voters, config.controllerListenerNames().get(0)));
             handlers.add(new ElectLeadersHandler(controller));
@@ -544,6 +556,39 @@ public final class SluiceBroker implements AutoCloseable {
             handlers.add(new ListPartitionReassignmentsHandler(controller));
         }
         return handlers;
+    }
+
+    static boolean authorizerConfigured(BrokerConfig config) {
+        return !config.getString(SecurityConfigKeys.AUTHORIZER_CLASS_NAME).isEmpty();
+    }
+
+    /**
+     * The authorizer {@code authorizer.class.name} asks for, kept up to date with the ACLs in the
+     * metadata log; null when none is configured (every operation allowed).
+     */
+    static StandardAuthorizer authorizer(BrokerConfig config, MetadataView view) {
+        if (!authorizerConfigured(config)) {
+            return null;
+        }
+        Set<KafkaPrincipal> superUsers = new HashSet<>();
+        for (String entry : config.getString(SecurityConfigKeys.SUPER_USERS).split(";")) {
+            if (!entry.isBlank()) {
+                try {
+                    superUsers.add(KafkaPrincipal.parse(entry.trim()));
+                } catch (IllegalArgumentException e) {
+                    throw new ConfigException(SecurityConfigKeys.SUPER_USERS, entry, e.getMessage());
+                }
+            }
+        }
+        StandardAuthorizer authorizer = new StandardAuthorizer(superUsers,
+            config.getBoolean(SecurityConfigKeys.ALLOW_EVERYONE_IF_NO_ACL_FOUND));
+        authorizer.update(view.image().acls().values());
+        view.addListener((previous, next) -> {
+            if (previous.acls() != next.acls()) {
+                authorizer.update(next.acls().values());
+            }
+        });
+        return authorizer;
     }
 
     /** What brokers send the active controller: Kafka's controller APIs, served by its own table. */

@@ -85,6 +85,7 @@ public final class SluiceController implements AutoCloseable {
             ConfigResolver resolver = new ConfigResolver(config);
             RequestDispatcher forwarded = new RequestDispatcher(new HandlerTable(
                 SluiceBroker.controllerDecisions(config, config.quorumVoters(), view, controller, resolver, quorum)), metrics);
+            forwarded.authorizeWith(SluiceBroker.authorizer(config, view));
             node.wire(view, forwarded, SluiceBroker.controllerApis(view, controller, resolver, metrics));
             MetricsEndpoint endpoint = null;
             int metricsPort = config.getInt(BrokerConfigKeys.METRICS_PORT);

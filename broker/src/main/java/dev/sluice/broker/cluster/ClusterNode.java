@@ -41,7 +41,8 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
     private static final Set<ApiKey> FORWARDED = Set.of(ApiKey.CREATE_TOPICS, ApiKey.DELETE_TOPICS,
         ApiKey.CREATE_PARTITIONS, ApiKey.ALTER_CONFIGS, ApiKey.INCREMENTAL_ALTER_CONFIGS, ApiKey.DESCRIBE_QUORUM,
         ApiKey.ELECT_LEADERS, ApiKey.UNREGISTER_BROKER, ApiKey.ALTER_PARTITION_REASSIGNMENTS,
-        ApiKey.LIST_PARTITION_REASSIGNMENTS, ApiKey.ALTER_USER_SCRAM_CREDENTIALS);
+        ApiKey.LIST_PARTITION_REASSIGNMENTS, ApiKey.ALTER_USER_SCRAM_CREDENTIALS,
+        ApiKey.CREATE_ACLS, ApiKey.DELETE_ACLS);
 
     private final int nodeId;
     private final MetadataQuorum quorum;
@@ -168,8 +169,9 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
             }
 
             @Override
-            public CompletableFuture<ByteBuffer> forward(ByteBuffer frame, String listener) {
-                return channel.forward(frame, listener);
+            public CompletableFuture<ByteBuffer> forward(ByteBuffer frame, String listener, String principal,
+                                                         String host) {
+                return channel.forward(frame, listener, principal, host);
             }
         });
         ControllerEndpoint endpoint = new ControllerEndpoint(controllerApis, brokerApis, this::suspect,

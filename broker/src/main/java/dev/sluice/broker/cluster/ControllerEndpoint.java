@@ -2,6 +2,7 @@ package dev.sluice.broker.cluster;
 
 import dev.sluice.broker.handler.ConnectionLifetime;
 import dev.sluice.broker.handler.RequestDispatcher;
+import dev.sluice.broker.security.KafkaPrincipal;
 import dev.sluice.wire.message.Frames;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -32,6 +33,24 @@ public final class ControllerEndpoint {
         this.metadataFeed = metadataFeed;
     }
 
+    private static String string(ByteBuffer in) {
+        byte[] bytes = new byte[in.getShort()];
+        in.get(bytes);
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    /** The forwarding client's address, for ACL host checks (port unknown, 0). */
+    private static java.net.SocketAddress forwardedFrom(String host) {
+        if (host.isEmpty()) {
+            return null;
+        }
+        try {
+            return new java.net.InetSocketAddress(java.net.InetAddress.getByName(host), 0);
+        } catch (java.net.UnknownHostException e) {
+            return null;
+        }
+    }
+
     public CompletableFuture<byte[]> handle(byte[] payload) {
         if (payload.length == 0) {
             return CompletableFuture.failedFuture(new IllegalArgumentException("empty controller message"));
@@ -42,11 +61,12 @@ public final class ControllerEndpoint {
             case ControllerChannel.REQUEST:
                 return bytes(controllerApis.dispatchHere(in.slice(), null, "CONTROLLER", new ConnectionLifetime()));
             case ControllerChannel.CLIENT_FRAME: {
-                int length = in.getShort();
-                byte[] name = new byte[length];
-                in.get(name);
-                return bytes(brokerApis.dispatchHere(in.slice(), null, new String(name, StandardCharsets.UTF_8),
-                    new ConnectionLifetime()));
+                String listener = string(in);
+                String principal = string(in);
+                String host = string(in);
+                ConnectionLifetime client = new ConnectionLifetime();
+                client.authenticated(KafkaPrincipal.parse(principal));
+                return bytes(brokerApis.dispatchHere(in.slice(), forwardedFrom(host), listener, client));
             }
             case ControllerChannel.UNREACHABLE:
                 unreachable.accept(in.getInt());

@@ -34,6 +34,14 @@ public final class SecurityConfigKeys {
     public static final String SSL_KEYMANAGER_ALGORITHM = "ssl.keymanager.algorithm";
     public static final String SSL_TRUSTMANAGER_ALGORITHM = "ssl.trustmanager.algorithm";
 
+    public static final String AUTHORIZER_CLASS_NAME = "authorizer.class.name";
+    public static final String SUPER_USERS = "super.users";
+    public static final String ALLOW_EVERYONE_IF_NO_ACL_FOUND = "allow.everyone.if.no.acl.found";
+    /** Kafka's KRaft authorizer; Sluice's authorizer has its semantics. */
+    public static final String STANDARD_AUTHORIZER = "org.apache.kafka.metadata.authorizer.StandardAuthorizer";
+    /** Kafka's ZooKeeper-era authorizer name, with the same ACL semantics. */
+    public static final String ACL_AUTHORIZER = "kafka.security.authorizer.AclAuthorizer";
+
     public static final String SASL_ENABLED_MECHANISMS = "sasl.enabled.mechanisms";
     public static final String SASL_MECHANISM_INTER_BROKER_PROTOCOL = "sasl.mechanism.inter.broker.protocol";
     public static final String SASL_JAAS_CONFIG = "sasl.jaas.config";
@@ -88,6 +96,14 @@ public final class SecurityConfigKeys {
         BrokerConfigKeys.def(m, SSL_TRUSTMANAGER_ALGORITHM, ConfigType.STRING, "PKIX", NONE, false,
             "Trust manager factory algorithm for trust stores.");
 
+        BrokerConfigKeys.def(m, AUTHORIZER_CLASS_NAME, ConfigType.STRING, "", oneOf("", STANDARD_AUTHORIZER.toLowerCase(
+                java.util.Locale.ROOT), ACL_AUTHORIZER.toLowerCase(java.util.Locale.ROOT)), false,
+            "The authorizer: " + STANDARD_AUTHORIZER + " (or " + ACL_AUTHORIZER + ") enforces the cluster's ACLs; "
+                + "empty allows every operation and refuses the ACL APIs with SECURITY_DISABLED.");
+        BrokerConfigKeys.def(m, SUPER_USERS, ConfigType.STRING, "", NONE, false,
+            "Principals allowed every operation whatever the ACLs say, separated by semicolons (User:admin;User:broker).");
+        BrokerConfigKeys.def(m, ALLOW_EVERYONE_IF_NO_ACL_FOUND, ConfigType.BOOLEAN, "false", NONE, false,
+            "Whether a resource no ACL names is open to everyone (otherwise only super users may use it).");
         BrokerConfigKeys.def(m, SASL_ENABLED_MECHANISMS, ConfigType.LIST, "GSSAPI", NONE, false,
             "SASL mechanisms offered on SASL listeners: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER "
                 + "(GSSAPI is not served).");

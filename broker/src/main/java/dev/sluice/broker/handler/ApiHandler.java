@@ -53,6 +53,15 @@ public abstract class ApiHandler<Q extends ApiMessage, R extends ApiMessage> {
      */
     public abstract CompletableFuture<R> handle(RequestContext context, Q request);
 
+    /**
+     * Whether this handler checks the operations Kafka's authorizer checks for its API, through
+     * {@link RequestContext#allowed}. When an authorizer is configured, a request to a handler that
+     * does not is allowed only to principals with ALTER on the cluster.
+     */
+    protected boolean authorizesItself() {
+        return false;
+    }
+
     /** A response that reports {@code error} for everything the request asked about. */
     public abstract R errorResponse(Q request, ErrorCode error);
 

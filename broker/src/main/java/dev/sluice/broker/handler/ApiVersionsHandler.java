@@ -37,6 +37,12 @@ final class ApiVersionsHandler extends ApiHandler<ApiVersionsRequest, ApiVersion
         this.table = table;
     }
 
+    /** Kafka authorizes nothing here. */
+    @Override
+    protected boolean authorizesItself() {
+        return true;
+    }
+
     @Override
     public CompletableFuture<ApiVersionsResponse> handle(RequestContext context, ApiVersionsRequest request) {
         if (context.version() >= 3 && (!SOFTWARE.matcher(request.clientSoftwareName()).matches()

@@ -1,6 +1,8 @@
 package dev.sluice.broker.handler;
 
 import dev.sluice.broker.group.GroupCoordinator;
+import dev.sluice.broker.security.acl.AclOperation;
+import dev.sluice.broker.security.acl.AclResourceType;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.ConsumerGroupHeartbeatRequest;
 import dev.sluice.wire.message.ConsumerGroupHeartbeatResponse;
@@ -23,8 +25,16 @@ public final class ConsumerGroupHeartbeatHandler
     }
 
     @Override
+    protected boolean authorizesItself() {
+        return true;
+    }
+
+    @Override
     public CompletableFuture<ConsumerGroupHeartbeatResponse> handle(RequestContext context,
                                                                    ConsumerGroupHeartbeatRequest request) {
+        if (!(context.allowed(AclOperation.READ, AclResourceType.GROUP, request.groupId()))) {
+            return CompletableFuture.completedFuture(errorResponse(request, ErrorCode.GROUP_AUTHORIZATION_FAILED));
+        }
         if (!coordinator.config().consumerEnabled()) {
             return CompletableFuture.completedFuture(errorResponse(request, ErrorCode.UNSUPPORTED_VERSION));
         }

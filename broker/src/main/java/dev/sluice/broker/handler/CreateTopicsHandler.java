@@ -6,6 +6,8 @@ import dev.sluice.broker.metadata.MetadataImage;
 import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.metadata.TopicImage;
 import dev.sluice.broker.metadata.TopicNames;
+import dev.sluice.broker.security.acl.AclOperation;
+import dev.sluice.broker.security.acl.AclResourceType;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.CreateTopicsRequest;
 import dev.sluice.wire.message.CreateTopicsResponse;
@@ -66,6 +68,11 @@ public final class CreateTopicsHandler extends ApiHandler<CreateTopicsRequest, C
     }
 
     @Override
+    protected boolean authorizesItself() {
+        return true;
+    }
+
+    @Override
     public CompletableFuture<CreateTopicsResponse> handle(RequestContext context, CreateTopicsRequest request) {
         Set<String> seen = new HashSet<>();
         Set<String> duplicates = new HashSet<>();
@@ -77,10 +84,15 @@ public final class CreateTopicsHandler extends ApiHandler<CreateTopicsRequest, C
         Map<String, CreateTopicsResponse.CreatableTopicResult> early = new HashMap<>();
         List<Controller.NewTopic> toCreate = new ArrayList<>();
         MetadataImage before = view.image();
+        boolean mayCreateAny = context.allowedOnCluster(AclOperation.CREATE);
         for (CreateTopicsRequest.CreatableTopic t : request.topics()) {
             if (duplicates.contains(t.name())) {
                 early.put(t.name(), failed(t.name(), ErrorCode.INVALID_REQUEST,
                     "topic " + t.name() + " is listed more than once in the request"));
+                continue;
+            }
+            if (!mayCreateAny && !context.allowed(AclOperation.CREATE, AclResourceType.TOPIC, t.name())) {
+                early.put(t.name(), failed(t.name(), ErrorCode.TOPIC_AUTHORIZATION_FAILED, "Authorization failed."));
                 continue;
             }
             String reserved = internalTopicsAllowed && TopicNames.isInternal(t.name()) ? null

@@ -1,6 +1,8 @@
 package dev.sluice.broker.handler;
 
 import dev.sluice.broker.group.GroupCoordinator;
+import dev.sluice.broker.security.acl.AclOperation;
+import dev.sluice.broker.security.acl.AclResourceType;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.DeleteGroupsRequest;
 import dev.sluice.wire.message.DeleteGroupsResponse;
@@ -23,11 +25,18 @@ public final class DeleteGroupsHandler extends ApiHandler<DeleteGroupsRequest, D
     }
 
     @Override
+    protected boolean authorizesItself() {
+        return true;
+    }
+
+    @Override
     public CompletableFuture<DeleteGroupsResponse> handle(RequestContext context, DeleteGroupsRequest request) {
         List<CompletableFuture<DeleteGroupsResponse.DeletableGroupResult>> results = new ArrayList<>();
         for (String groupId : request.groupsNames()) {
             if (groupId == null || groupId.isEmpty()) {
                 results.add(CompletableFuture.completedFuture(result(groupId, ErrorCode.INVALID_GROUP_ID)));
+            } else if (!context.allowed(AclOperation.DELETE, AclResourceType.GROUP, groupId)) {
+                results.add(CompletableFuture.completedFuture(result(groupId, ErrorCode.GROUP_AUTHORIZATION_FAILED)));
             } else {
                 results.add(coordinator.deleteGroup(groupId).thenApply(e -> result(groupId, e)));
             }

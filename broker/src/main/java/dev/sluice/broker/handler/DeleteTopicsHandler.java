@@ -5,6 +5,8 @@ import dev.sluice.broker.metadata.MetadataImage;
 import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.metadata.TopicImage;
 import dev.sluice.broker.metadata.TopicNames;
+import dev.sluice.broker.security.acl.AclOperation;
+import dev.sluice.broker.security.acl.AclResourceType;
 import dev.sluice.wire.codec.Uuid;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.DeleteTopicsRequest;
@@ -35,6 +37,11 @@ public final class DeleteTopicsHandler extends ApiHandler<DeleteTopicsRequest, D
     }
 
     @Override
+    protected boolean authorizesItself() {
+        return true;
+    }
+
+    @Override
     public CompletableFuture<DeleteTopicsResponse> handle(RequestContext context, DeleteTopicsRequest request) {
         List<String> names = new ArrayList<>();
         List<Uuid> ids = new ArrayList<>();
@@ -44,6 +51,11 @@ public final class DeleteTopicsHandler extends ApiHandler<DeleteTopicsRequest, D
         MetadataImage image = view.image();
         if (context.version() < 6) {
             for (String name : request.topicNames()) {
+                if (!context.allowed(AclOperation.DELETE, AclResourceType.TOPIC, name)) {
+                    invalid.add(unauthorized(name, Uuid.ZERO));
+                    position++;
+                    continue;
+                }
                 if (TopicNames.isInternal(name)) {
                     invalid.add(internal(name, Uuid.ZERO));
                     position++;
@@ -66,6 +78,11 @@ public final class DeleteTopicsHandler extends ApiHandler<DeleteTopicsRequest, D
                 }
                 String internalName = hasName ? t.name()
                     : image.topic(t.topicId()).map(TopicImage::name).orElse(null);
+                if (internalName != null && !context.allowed(AclOperation.DELETE, AclResourceType.TOPIC, internalName)) {
+                    invalid.add(unauthorized(hasName ? internalName : null, t.topicId()));
+                    position++;
+                    continue;
+                }
                 if (internalName != null && TopicNames.isInternal(internalName)) {
                     invalid.add(internal(internalName, t.topicId()));
                     position++;
@@ -94,6 +111,11 @@ public final class DeleteTopicsHandler extends ApiHandler<DeleteTopicsRequest, D
             }
             return new DeleteTopicsResponse().setResponses(results);
         });
+    }
+
+    private static DeleteTopicsResponse.DeletableTopicResult unauthorized(String name, Uuid id) {
+        return new DeleteTopicsResponse.DeletableTopicResult().setName(name).setTopicId(id)
+            .setErrorCode(ErrorCode.TOPIC_AUTHORIZATION_FAILED.code()).setErrorMessage("Authorization failed.");
     }
 
     private static DeleteTopicsResponse.DeletableTopicResult internal(String name, Uuid id) {

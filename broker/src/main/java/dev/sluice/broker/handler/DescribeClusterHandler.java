@@ -29,6 +29,12 @@ public final class DescribeClusterHandler extends ApiHandler<DescribeClusterRequ
         this.directory = directory;
     }
 
+    /** Kafka authorizes nothing here. */
+    @Override
+    protected boolean authorizesItself() {
+        return true;
+    }
+
     @Override
     public CompletableFuture<DescribeClusterResponse> handle(RequestContext context, DescribeClusterRequest request) {
         if (request.endpointType() == CONTROLLER_ENDPOINTS) {

@@ -5,6 +5,8 @@ import dev.sluice.broker.metadata.MetadataImage;
 import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.metadata.TopicImage;
 import dev.sluice.broker.metadata.TopicNames;
+import dev.sluice.broker.security.acl.AclOperation;
+import dev.sluice.broker.security.acl.AclResourceType;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.DescribeConfigsRequest;
 import dev.sluice.wire.message.DescribeConfigsResponse;
@@ -44,10 +46,23 @@ public final class DescribeConfigsHandler extends ApiHandler<DescribeConfigsRequ
     }
 
     @Override
+    protected boolean authorizesItself() {
+        return true;
+    }
+
+    @Override
     public CompletableFuture<DescribeConfigsResponse> handle(RequestContext context, DescribeConfigsRequest request) {
         MetadataImage image = view.image();
         List<DescribeConfigsResponse.DescribeConfigsResult> results = new ArrayList<>();
         for (DescribeConfigsRequest.DescribeConfigsResource resource : request.resources()) {
+            // DESCRIBE_CONFIGS on the topic, or on the cluster for brokers and their loggers.
+            boolean topic = resource.resourceType() == ConfigAlteration.TOPIC;
+            if (topic ? !context.allowed(AclOperation.DESCRIBE_CONFIGS, AclResourceType.TOPIC, resource.resourceName())
+                    : !context.allowedOnCluster(AclOperation.DESCRIBE_CONFIGS)) {
+                results.add(failed(resource, topic ? ErrorCode.TOPIC_AUTHORIZATION_FAILED
+                    : ErrorCode.CLUSTER_AUTHORIZATION_FAILED, "Authorization failed."));
+                continue;
+            }
             results.add(describe(image, resource, request.includeSynonyms(), request.includeDocumentation()));
         }
         return CompletableFuture.completedFuture(new DescribeConfigsResponse().setResults(results));

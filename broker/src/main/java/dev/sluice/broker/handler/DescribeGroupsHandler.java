@@ -1,6 +1,8 @@
 package dev.sluice.broker.handler;
 
 import dev.sluice.broker.group.GroupCoordinator;
+import dev.sluice.broker.security.acl.AclOperation;
+import dev.sluice.broker.security.acl.AclResourceType;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.DescribeGroupsRequest;
 import dev.sluice.wire.message.DescribeGroupsResponse;
@@ -24,11 +26,18 @@ public final class DescribeGroupsHandler extends ApiHandler<DescribeGroupsReques
     }
 
     @Override
+    protected boolean authorizesItself() {
+        return true;
+    }
+
+    @Override
     public CompletableFuture<DescribeGroupsResponse> handle(RequestContext context, DescribeGroupsRequest request) {
         List<CompletableFuture<DescribeGroupsResponse.DescribedGroup>> groups = new ArrayList<>();
         for (String groupId : request.groups()) {
             if (groupId == null || groupId.isEmpty()) {
                 groups.add(CompletableFuture.completedFuture(failed(groupId, ErrorCode.INVALID_GROUP_ID)));
+            } else if (!context.allowed(AclOperation.DESCRIBE, AclResourceType.GROUP, groupId)) {
+                groups.add(CompletableFuture.completedFuture(failed(groupId, ErrorCode.GROUP_AUTHORIZATION_FAILED)));
             } else {
                 groups.add(coordinator.describeGroup(groupId, context.version()).thenApply(g ->
                     g.setAuthorizedOperations(request.includeAuthorizedOperations() ? AuthorizedOperations.GROUP

@@ -6,6 +6,8 @@ import dev.sluice.broker.metadata.MetadataImage;
 import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.metadata.PartitionImage;
 import dev.sluice.broker.metadata.TopicImage;
+import dev.sluice.broker.security.acl.AclOperation;
+import dev.sluice.broker.security.acl.AclResourceType;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.DescribeTopicPartitionsRequest;
 import dev.sluice.wire.message.DescribeTopicPartitionsResponse;
@@ -37,14 +39,22 @@ public final class DescribeTopicPartitionsHandler
     }
 
     @Override
+    protected boolean authorizesItself() {
+        return true;
+    }
+
+    @Override
     public CompletableFuture<DescribeTopicPartitionsResponse> handle(RequestContext context,
                                                                       DescribeTopicPartitionsRequest request) {
         MetadataImage image = view.image();
         ReportedPartitions reported = new ReportedPartitions(brokers, partitions);
         TreeSet<String> names = new TreeSet<>();
         if (request.topics().isEmpty()) {
+            // Listing every topic leaves out those the principal may not describe.
             for (TopicImage t : image.topics()) {
-                names.add(t.name());
+                if (context.allowed(AclOperation.DESCRIBE, AclResourceType.TOPIC, t.name())) {
+                    names.add(t.name());
+                }
             }
         } else {
             for (DescribeTopicPartitionsRequest.TopicRequest t : request.topics()) {
@@ -59,6 +69,11 @@ public final class DescribeTopicPartitionsHandler
         DescribeTopicPartitionsResponse.Cursor next = null;
         for (String name : cursorTopic == null ? names : names.tailSet(cursorTopic, true)) {
             TopicImage topic = image.topic(name).orElse(null);
+            if (!context.allowed(AclOperation.DESCRIBE, AclResourceType.TOPIC, name)) {
+                topics.add(new DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponseTopic().setName(name)
+                    .setErrorCode(ErrorCode.TOPIC_AUTHORIZATION_FAILED.code()));
+                continue;
+            }
             if (topic == null) {
                 topics.add(new DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponseTopic().setName(name)
                     .setErrorCode(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION.code()));

@@ -3,11 +3,13 @@ package dev.sluice.broker.handler;
 import dev.sluice.broker.metadata.MetadataImage;
 import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.metadata.ScramCredentialImage;
+import dev.sluice.broker.security.acl.AclOperation;
+import dev.sluice.broker.security.acl.AclResourceType;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.DescribeUserScramCredentialsRequest;
-import dev.sluice.wire.message.DescribeUserScramCredentialsResponse;
 import dev.sluice.wire.message.DescribeUserScramCredentialsResponse.CredentialInfo;
 import dev.sluice.wire.message.DescribeUserScramCredentialsResponse.DescribeUserScramCredentialsResult;
+import dev.sluice.wire.message.DescribeUserScramCredentialsResponse;
 import dev.sluice.wire.message.ErrorCode;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -31,8 +33,16 @@ public final class DescribeUserScramCredentialsHandler
     }
 
     @Override
+    protected boolean authorizesItself() {
+        return true;
+    }
+
+    @Override
     public CompletableFuture<DescribeUserScramCredentialsResponse> handle(RequestContext context,
                                                                            DescribeUserScramCredentialsRequest request) {
+        if (!(context.allowedOnCluster(AclOperation.DESCRIBE))) {
+            return CompletableFuture.completedFuture(errorResponse(request, ErrorCode.CLUSTER_AUTHORIZATION_FAILED));
+        }
         MetadataImage image = view.image();
         List<DescribeUserScramCredentialsResult> results = new ArrayList<>();
         if (request.users() == null) {

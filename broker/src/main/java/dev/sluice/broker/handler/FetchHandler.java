@@ -7,10 +7,12 @@ import dev.sluice.broker.metadata.MetadataImage;
 import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.metadata.PartitionImage;
 import dev.sluice.broker.metadata.TopicImage;
-import dev.sluice.broker.replica.DelayedFetches;
-import dev.sluice.broker.replica.ReplicationQuota;
 import dev.sluice.broker.metrics.RecordCounts;
 import dev.sluice.broker.metrics.TopicMetrics;
+import dev.sluice.broker.replica.DelayedFetches;
+import dev.sluice.broker.replica.ReplicationQuota;
+import dev.sluice.broker.security.acl.AclOperation;
+import dev.sluice.broker.security.acl.AclResourceType;
 import dev.sluice.storage.AbortedTxn;
 import dev.sluice.storage.LeaderEpochCheckpoint;
 import dev.sluice.storage.LogReadResult;
@@ -134,7 +136,7 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
      * follower asking (its broker id), -1 for a consumer.
      */
     private record Plan(List<FetchSessions.Entry> entries, FetchSessions.Session session, boolean incremental,
-                        int replicaId, short version) {
+                        int replicaId, short version, java.util.function.Predicate<String> readable) {
         boolean fromFollower() {
             return replicaId >= 0;
         }
@@ -182,6 +184,27 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
     }
 
     @Override
+    protected boolean authorizesItself() {
+        return true;
+    }
+
+    /**
+     * Which topics the fetch may read, as Kafka decides: a follower's fetch needs CLUSTER_ACTION
+     * on the cluster (else every partition is TOPIC_AUTHORIZATION_FAILED), a consumer's READ on
+     * each topic.
+     */
+    private static java.util.function.Predicate<String> readable(RequestContext context, int replicaId) {
+        if (context.authorizer() == null) {
+            return topic -> true;
+        }
+        if (replicaId >= 0) {
+            boolean cluster = context.allowedOnCluster(AclOperation.CLUSTER_ACTION);
+            return topic -> cluster;
+        }
+        return topic -> context.allowed(AclOperation.READ, AclResourceType.TOPIC, topic);
+    }
+
+    @Override
     public CompletableFuture<FetchResponse> handle(RequestContext context, FetchRequest request) {
         short version = context.version();
         boolean byId = version >= 13;
@@ -212,7 +235,7 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
                     entries = new ArrayList<>(session.partitions.values());
                 }
             }
-            plan = new Plan(entries, session, false, replicaId, version);
+            plan = new Plan(entries, session, false, replicaId, version, readable(context, replicaId));
         } else {
             FetchSessions.Session session = sessions.get(sessionId);
             if (session == null) {
@@ -256,7 +279,8 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
                 }
                 session.nextEpoch = epoch == Integer.MAX_VALUE ? 1 : epoch + 1;
                 session.lastUsedMs = now;
-                plan = new Plan(new ArrayList<>(session.partitions.values()), session, true, replicaId, version);
+                plan = new Plan(new ArrayList<>(session.partitions.values()), session, true, replicaId, version,
+                    readable(context, replicaId));
             }
         }
 
@@ -412,6 +436,11 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
         for (FetchSessions.Entry e : plan.entries()) {
             FetchSessions.Key key = e.key;
             TopicImage topic = key.topic() != null ? image.topic(key.topic()).orElse(null) : image.topic(key.topicId()).orElse(null);
+            String name = topic != null ? topic.name() : key.topic();
+            if (name != null && !plan.readable().test(name)) {
+                results.add(failed(e, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
+                continue;
+            }
             if (topic == null) {
                 results.add(failed(e, key.topic() != null ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.UNKNOWN_TOPIC_ID));
                 continue;

@@ -4,6 +4,8 @@ import dev.sluice.broker.config.Listener;
 import dev.sluice.broker.coordinator.CoordinatorTopic.Located;
 import dev.sluice.broker.group.GroupCoordinator;
 import dev.sluice.broker.metadata.BrokerDirectory;
+import dev.sluice.broker.security.acl.AclOperation;
+import dev.sluice.broker.security.acl.AclResourceType;
 import dev.sluice.broker.txn.TransactionCoordinator;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.ErrorCode;
@@ -36,6 +38,11 @@ public final class FindCoordinatorHandler extends ApiHandler<FindCoordinatorRequ
     }
 
     @Override
+    protected boolean authorizesItself() {
+        return true;
+    }
+
+    @Override
     public CompletableFuture<FindCoordinatorResponse> handle(RequestContext context, FindCoordinatorRequest request) {
         List<String> keys = context.version() >= 4 ? request.coordinatorKeys() : List.of(request.key());
         List<CompletableFuture<FindCoordinatorResponse.Coordinator>> found = new ArrayList<>();
@@ -62,8 +69,16 @@ public final class FindCoordinatorHandler extends ApiHandler<FindCoordinatorRequ
                 return CompletableFuture.completedFuture(failed(key, ErrorCode.INVALID_REQUEST,
                     "a transactional id must not be empty"));
             }
+            if (!context.allowed(AclOperation.DESCRIBE, AclResourceType.TRANSACTIONAL_ID, key)) {
+                return CompletableFuture.completedFuture(failed(key, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+                    "Transactional Id authorization failed."));
+            }
             located = transactions.locate(key);
         } else if (keyType == GROUP) {
+            if (!context.allowed(AclOperation.DESCRIBE, AclResourceType.GROUP, key)) {
+                return CompletableFuture.completedFuture(failed(key, ErrorCode.GROUP_AUTHORIZATION_FAILED,
+                    "Group authorization failed."));
+            }
             located = coordinator.locate(key);
         } else {
             return CompletableFuture.completedFuture(failed(key, ErrorCode.INVALID_REQUEST,

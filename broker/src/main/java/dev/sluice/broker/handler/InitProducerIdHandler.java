@@ -1,5 +1,7 @@
 package dev.sluice.broker.handler;
 
+import dev.sluice.broker.security.acl.AclOperation;
+import dev.sluice.broker.security.acl.AclResourceType;
 import dev.sluice.broker.txn.ProducerIds;
 import dev.sluice.broker.txn.TransactionCoordinator;
 import dev.sluice.wire.message.ApiKey;
@@ -36,7 +38,16 @@ public final class InitProducerIdHandler extends ApiHandler<InitProducerIdReques
     }
 
     @Override
+    protected boolean authorizesItself() {
+        return true;
+    }
+
+    @Override
     public CompletableFuture<InitProducerIdResponse> handle(RequestContext context, InitProducerIdRequest request) {
+        if (!(request.transactionalId() == null || request.transactionalId().isEmpty() ? ProduceHandler.mayWriteIdempotently(context) : context.allowed(AclOperation.WRITE, AclResourceType.TRANSACTIONAL_ID, request.transactionalId()))) {
+            return CompletableFuture.completedFuture(errorResponse(request, request.transactionalId() == null
+                ? ErrorCode.CLUSTER_AUTHORIZATION_FAILED : ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED));
+        }
         String id = request.transactionalId();
         if (id != null) {
             if (id.isEmpty()) {

@@ -1,6 +1,8 @@
 package dev.sluice.broker.handler;
 
 import dev.sluice.broker.group.GroupCoordinator;
+import dev.sluice.broker.security.acl.AclOperation;
+import dev.sluice.broker.security.acl.AclResourceType;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.ErrorCode;
 import dev.sluice.wire.message.JoinGroupRequest;
@@ -22,7 +24,15 @@ public final class JoinGroupHandler extends ApiHandler<JoinGroupRequest, JoinGro
     }
 
     @Override
+    protected boolean authorizesItself() {
+        return true;
+    }
+
+    @Override
     public CompletableFuture<JoinGroupResponse> handle(RequestContext context, JoinGroupRequest request) {
+        if (!(context.allowed(AclOperation.READ, AclResourceType.GROUP, request.groupId()))) {
+            return CompletableFuture.completedFuture(errorResponse(request, ErrorCode.GROUP_AUTHORIZATION_FAILED));
+        }
         if (request.groupId() == null || request.groupId().isEmpty()) {
             return CompletableFuture.completedFuture(errorResponse(request, ErrorCode.INVALID_GROUP_ID));
         }

@@ -5,6 +5,8 @@ import dev.sluice.broker.log.Partition;
 import dev.sluice.broker.log.Partitions;
 import dev.sluice.broker.log.ReadPools;
 import dev.sluice.broker.metadata.MetadataView;
+import dev.sluice.broker.security.acl.AclOperation;
+import dev.sluice.broker.security.acl.AclResourceType;
 import dev.sluice.storage.LogStorageException;
 import dev.sluice.storage.TimestampAndOffset;
 import dev.sluice.wire.codec.MalformedDataException;
@@ -52,6 +54,11 @@ public final class ListOffsetsHandler extends ApiHandler<ListOffsetsRequest, Lis
     }
 
     @Override
+    protected boolean authorizesItself() {
+        return true;
+    }
+
+    @Override
     public CompletableFuture<ListOffsetsResponse> handle(RequestContext context, ListOffsetsRequest request) {
         // Searches read indexes and segments: never on the event loop.
         return CompletableFuture.supplyAsync(() -> answerAll(context, request), pools.local()).thenCompose(answered ->
@@ -85,6 +92,10 @@ public final class ListOffsetsHandler extends ApiHandler<ListOffsetsRequest, Lis
                 results.add(r);
                 if (duplicates.contains(t.name() + "-" + p.partitionIndex())) {
                     r.setErrorCode(ErrorCode.INVALID_REQUEST.code());
+                    continue;
+                }
+                if (!context.allowed(AclOperation.DESCRIBE, AclResourceType.TOPIC, t.name())) {
+                    r.setErrorCode(ErrorCode.TOPIC_AUTHORIZATION_FAILED.code());
                     continue;
                 }
                 PartitionLookup.Found found = lookup.find(t.name(), p.partitionIndex(), p.currentLeaderEpoch());

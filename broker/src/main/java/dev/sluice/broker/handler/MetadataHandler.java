@@ -9,6 +9,8 @@ import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.metadata.PartitionImage;
 import dev.sluice.broker.metadata.TopicImage;
 import dev.sluice.broker.metadata.TopicNames;
+import dev.sluice.broker.security.acl.AclOperation;
+import dev.sluice.broker.security.acl.AclResourceType;
 import dev.sluice.wire.codec.Uuid;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.ErrorCode;
@@ -59,6 +61,11 @@ public final class MetadataHandler extends ApiHandler<MetadataRequest, MetadataR
     }
 
     @Override
+    protected boolean authorizesItself() {
+        return true;
+    }
+
+    @Override
     public CompletableFuture<MetadataResponse> handle(RequestContext context, MetadataRequest request) {
         MetadataImage image = view.image();
         short version = context.version();
@@ -73,8 +80,11 @@ public final class MetadataHandler extends ApiHandler<MetadataRequest, MetadataR
         List<MetadataResponse.MetadataResponseTopic> results = new ArrayList<>();
         Set<String> toCreate = new LinkedHashSet<>();
         if (allTopics) {
+            // Topics the principal may not describe are left out, as if they did not exist.
             for (TopicImage topic : image.topics()) {
-                results.add(describe(topic, includeTopicOps, reported));
+                if (context.allowed(AclOperation.DESCRIBE, AclResourceType.TOPIC, topic.name())) {
+                    results.add(describe(topic, includeTopicOps, reported));
+                }
             }
         } else {
             boolean mayCreate = autoCreate && request.allowAutoTopicCreation();
@@ -82,9 +92,15 @@ public final class MetadataHandler extends ApiHandler<MetadataRequest, MetadataR
                 // A topic id wins: clients asking by id leave the name empty or null.
                 if (!Uuid.ZERO.equals(wanted.topicId())) {
                     Uuid id = wanted.topicId();
-                    results.add(image.topic(id).map(t -> describe(t, includeTopicOps, reported)).orElseGet(() ->
-                        new MetadataResponse.MetadataResponseTopic().setTopicId(id).setName(null)
-                            .setErrorCode(ErrorCode.UNKNOWN_TOPIC_ID.code())));
+                    TopicImage byId = image.topic(id).orElse(null);
+                    if (byId != null && !context.allowed(AclOperation.DESCRIBE, AclResourceType.TOPIC, byId.name())) {
+                        results.add(new MetadataResponse.MetadataResponseTopic().setTopicId(id).setName(null)
+                            .setErrorCode(ErrorCode.TOPIC_AUTHORIZATION_FAILED.code()));
+                        continue;
+                    }
+                    results.add(byId != null ? describe(byId, includeTopicOps, reported)
+                        : new MetadataResponse.MetadataResponseTopic().setTopicId(id).setName(null)
+                            .setErrorCode(ErrorCode.UNKNOWN_TOPIC_ID.code()));
                     continue;
                 }
                 String name = wanted.name();
@@ -93,7 +109,9 @@ public final class MetadataHandler extends ApiHandler<MetadataRequest, MetadataR
                     continue;
                 }
                 TopicImage topic = image.topic(name).orElse(null);
-                if (topic != null) {
+                if (!context.allowed(AclOperation.DESCRIBE, AclResourceType.TOPIC, name)) {
+                    results.add(error(name, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
+                } else if (topic != null) {
                     results.add(describe(topic, includeTopicOps, reported));
                 } else if (TopicNames.problem(name) != null) {
                     results.add(error(name, ErrorCode.INVALID_TOPIC_EXCEPTION));
@@ -102,6 +120,9 @@ public final class MetadataHandler extends ApiHandler<MetadataRequest, MetadataR
                     results.add(error(name, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
                 } else if (TopicNames.reservedProblem(name) != null) {
                     results.add(error(name, ErrorCode.INVALID_TOPIC_EXCEPTION));
+                } else if (mayCreate && !context.allowedOnCluster(AclOperation.CREATE)
+                        && !context.allowed(AclOperation.CREATE, AclResourceType.TOPIC, name)) {
+                    results.add(error(name, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
                 } else if (mayCreate) {
                     toCreate.add(name);
                     results.add(null);

@@ -4,6 +4,8 @@ import dev.sluice.broker.group.GroupCoordinator;
 import dev.sluice.broker.metadata.MetadataImage;
 import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.metadata.TopicImage;
+import dev.sluice.broker.security.acl.AclOperation;
+import dev.sluice.broker.security.acl.AclResourceType;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.ErrorCode;
 import dev.sluice.wire.message.OffsetCommitRequest;
@@ -33,9 +35,17 @@ public final class OffsetCommitHandler extends ApiHandler<OffsetCommitRequest, O
     }
 
     @Override
+    protected boolean authorizesItself() {
+        return true;
+    }
+
+    @Override
     public CompletableFuture<OffsetCommitResponse> handle(RequestContext context, OffsetCommitRequest request) {
         if (request.groupId() == null || request.groupId().isEmpty()) {
             return CompletableFuture.completedFuture(errorResponse(request, ErrorCode.INVALID_GROUP_ID));
+        }
+        if (!context.allowed(AclOperation.READ, AclResourceType.GROUP, request.groupId())) {
+            return CompletableFuture.completedFuture(errorResponse(request, ErrorCode.GROUP_AUTHORIZATION_FAILED));
         }
         boolean byId = context.version() >= 10;
         MetadataImage image = view.image();
@@ -49,7 +59,10 @@ public final class OffsetCommitHandler extends ApiHandler<OffsetCommitRequest, O
                 OffsetCommitResponse.OffsetCommitResponsePartition r =
                     new OffsetCommitResponse.OffsetCommitResponsePartition().setPartitionIndex(p.partitionIndex());
                 results.add(r);
-                if (topic == null) {
+                String name = topic != null ? topic.name() : byId ? null : t.name();
+                if (name != null && !context.allowed(AclOperation.READ, AclResourceType.TOPIC, name)) {
+                    r.setErrorCode(ErrorCode.TOPIC_AUTHORIZATION_FAILED.code());
+                } else if (topic == null) {
                     r.setErrorCode((byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION).code());
                 } else if (p.partitionIndex() < 0 || p.partitionIndex() >= topic.partitions().size()) {
                     r.setErrorCode(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION.code());

@@ -4,6 +4,8 @@ import dev.sluice.broker.group.GroupCoordinator;
 import dev.sluice.broker.metadata.MetadataImage;
 import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.metadata.TopicImage;
+import dev.sluice.broker.security.acl.AclOperation;
+import dev.sluice.broker.security.acl.AclResourceType;
 import dev.sluice.wire.codec.Uuid;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.ErrorCode;
@@ -39,6 +41,11 @@ public final class OffsetFetchHandler extends ApiHandler<OffsetFetchRequest, Off
     }
 
     @Override
+    protected boolean authorizesItself() {
+        return true;
+    }
+
+    @Override
     public CompletableFuture<OffsetFetchResponse> handle(RequestContext context, OffsetFetchRequest request) {
         short version = context.version();
         if (version >= 8) {
@@ -51,8 +58,8 @@ public final class OffsetFetchHandler extends ApiHandler<OffsetFetchRequest, Off
                         wanted.add(new Wanted(t.name(), t.topicId(), t.partitionIndexes()));
                     }
                 }
-                groups.add(fetch(g.groupId(), version >= 9 ? g.memberId() : null, g.memberEpoch(), wanted, version >= 10,
-                    request.requireStable()));
+                groups.add(fetch(context, g.groupId(), version >= 9 ? g.memberId() : null, g.memberEpoch(), wanted,
+                    version >= 10, request.requireStable()));
             }
             return CompletableFuture.allOf(groups.toArray(new CompletableFuture<?>[0])).thenApply(v ->
                 new OffsetFetchResponse().setGroups(groups.stream().map(CompletableFuture::join).toList()));
@@ -65,7 +72,7 @@ public final class OffsetFetchHandler extends ApiHandler<OffsetFetchRequest, Off
             }
         }
         boolean requireStable = version >= 7 && request.requireStable();
-        return fetch(request.groupId(), null, -1, wanted, false, requireStable).thenApply(g -> {
+        return fetch(context, request.groupId(), null, -1, wanted, false, requireStable).thenApply(g -> {
             List<OffsetFetchResponse.OffsetFetchResponseTopic> topics = new ArrayList<>();
             for (OffsetFetchResponse.OffsetFetchResponseTopics t : g.topics()) {
                 List<OffsetFetchResponse.OffsetFetchResponsePartition> partitions = new ArrayList<>();
@@ -81,13 +88,22 @@ public final class OffsetFetchHandler extends ApiHandler<OffsetFetchRequest, Off
         });
     }
 
-    private CompletableFuture<OffsetFetchResponse.OffsetFetchResponseGroup> fetch(String groupId, String memberId,
-                                                                                 int memberEpoch, List<Wanted> wanted,
-                                                                                 boolean byId, boolean requireStable) {
+    /**
+     * One group's offsets. As in Kafka, the group needs DESCRIBE (else GROUP_AUTHORIZATION_FAILED),
+     * each topic asked for DESCRIBE (else its partitions are TOPIC_AUTHORIZATION_FAILED), and
+     * asking for every offset leaves out topics the principal may not describe.
+     */
+    private CompletableFuture<OffsetFetchResponse.OffsetFetchResponseGroup> fetch(RequestContext context, String groupId,
+                                                                                 String memberId, int memberEpoch,
+                                                                                 List<Wanted> wanted, boolean byId,
+                                                                                 boolean requireStable) {
         OffsetFetchResponse.OffsetFetchResponseGroup result = new OffsetFetchResponse.OffsetFetchResponseGroup()
             .setGroupId(groupId).setTopics(new ArrayList<>());
         if (groupId == null || groupId.isEmpty()) {
             return CompletableFuture.completedFuture(result.setErrorCode(ErrorCode.INVALID_GROUP_ID.code()));
+        }
+        if (!context.allowed(AclOperation.DESCRIBE, AclResourceType.GROUP, groupId)) {
+            return CompletableFuture.completedFuture(result.setErrorCode(ErrorCode.GROUP_AUTHORIZATION_FAILED.code()));
         }
         MetadataImage image = view.image();
         // Topics by id that do not exist are answered here; the rest are looked up by name.
@@ -110,6 +126,15 @@ public final class OffsetFetchHandler extends ApiHandler<OffsetFetchRequest, Off
                     }
                     name = topic.name();
                 }
+                if (!context.allowed(AclOperation.DESCRIBE, AclResourceType.TOPIC, name)) {
+                    List<OffsetFetchResponse.OffsetFetchResponsePartitions> ps = new ArrayList<>();
+                    for (int p : w.partitions()) {
+                        ps.add(partition(p, -1, -1, "").setErrorCode(ErrorCode.TOPIC_AUTHORIZATION_FAILED.code()));
+                    }
+                    result.topics().add(new OffsetFetchResponse.OffsetFetchResponseTopics().setName(name)
+                        .setTopicId(byId ? w.id() : Uuid.ZERO).setPartitions(ps));
+                    continue;
+                }
                 byName.put(name, new OffsetFetchResponse.OffsetFetchResponseTopics().setName(name)
                     .setTopicId(byId ? w.id() : Uuid.ZERO).setPartitions(new ArrayList<>()));
                 for (int p : w.partitions()) {
@@ -122,6 +147,9 @@ public final class OffsetFetchHandler extends ApiHandler<OffsetFetchRequest, Off
                 return result.setErrorCode(found.error().code());
             }
             for (GroupCoordinator.CommittedOffset o : found.offsets()) {
+                if (!byName.containsKey(o.topic()) && !context.allowed(AclOperation.DESCRIBE, AclResourceType.TOPIC, o.topic())) {
+                    continue;
+                }
                 OffsetFetchResponse.OffsetFetchResponseTopics t = byName.computeIfAbsent(o.topic(), n ->
                     new OffsetFetchResponse.OffsetFetchResponseTopics().setName(n).setTopicId(byId
                         ? image.topic(n).map(TopicImage::id).orElse(Uuid.ZERO) : Uuid.ZERO).setPartitions(new ArrayList<>()));

@@ -5,6 +5,8 @@ import dev.sluice.broker.log.Partitions;
 import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.metadata.TopicImage;
 import dev.sluice.broker.replica.DelayedProduces;
+import dev.sluice.broker.security.acl.AclOperation;
+import dev.sluice.broker.security.acl.AclResourceType;
 import dev.sluice.broker.txn.TransactionVerifier;
 import dev.sluice.storage.append.AppendException;
 import dev.sluice.storage.producer.AppendOrigin;
@@ -75,6 +77,33 @@ public final class ProduceHandler extends ApiHandler<ProduceRequest, ProduceResp
     }
 
     @Override
+    protected boolean authorizesItself() {
+        return true;
+    }
+
+    /** Whether any batch carries a producer id (an idempotent or transactional producer's). */
+    private static boolean hasProducerId(ProduceRequest request) {
+        for (ProduceRequest.TopicProduceData t : request.topicData()) {
+            for (ProduceRequest.PartitionProduceData p : t.partitionData()) {
+                if (p.records() instanceof MemoryRecords records) {
+                    for (dev.sluice.wire.record.RecordBatch batch : records.batches()) {
+                        if (batch.producerId() >= 0) {
+                            return true;
+                        }
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Kafka's rule for idempotent producers: IDEMPOTENT_WRITE on the cluster, or WRITE on some topic. */
+    static boolean mayWriteIdempotently(RequestContext context) {
+        return context.allowedOnCluster(AclOperation.IDEMPOTENT_WRITE)
+            || context.allowedOnAny(AclOperation.WRITE, AclResourceType.TOPIC);
+    }
+
+    @Override
     public CompletableFuture<ProduceResponse> handle(RequestContext context, ProduceRequest request) {
         short acks = request.acks();
         boolean byId = context.version() >= 13;
@@ -83,6 +112,12 @@ public final class ProduceHandler extends ApiHandler<ProduceRequest, ProduceResp
             requestError = ErrorCode.INVALID_REQUIRED_ACKS;
         } else if (request.transactionalId() != null && request.transactionalId().isEmpty()) {
             requestError = ErrorCode.INVALID_REQUEST;
+        } else if (request.transactionalId() != null
+                && !context.allowed(AclOperation.WRITE, AclResourceType.TRANSACTIONAL_ID, request.transactionalId())) {
+            requestError = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+        } else if (context.authorizer() != null && request.transactionalId() == null && hasProducerId(request)
+                && !mayWriteIdempotently(context)) {
+            requestError = ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
         }
         List<ProduceResponse.TopicProduceResponse> topics = new ArrayList<>();
         List<CompletableFuture<?>> pending = new ArrayList<>();
@@ -102,7 +137,10 @@ public final class ProduceHandler extends ApiHandler<ProduceRequest, ProduceResp
                 ErrorCode error = requestError;
                 Partition partition = null;
                 if (error == null) {
-                    if (topic == null) {
+                    String name = topic != null ? topic.name() : byId ? null : topicData.name();
+                    if (name != null && !context.allowed(AclOperation.WRITE, AclResourceType.TOPIC, name)) {
+                        error = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+                    } else if (topic == null) {
                         error = byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
                     } else if (topic.isInternal()) {
                         // Only the coordinators write internal topics, straight to the partition.

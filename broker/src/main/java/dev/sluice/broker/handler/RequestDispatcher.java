@@ -2,6 +2,9 @@ package dev.sluice.broker.handler;
 
 import dev.sluice.broker.LogSafe;
 import dev.sluice.broker.metrics.RequestMetrics;
+import dev.sluice.broker.security.acl.AclOperation;
+import dev.sluice.broker.security.acl.AclResourceType;
+import dev.sluice.broker.security.acl.StandardAuthorizer;
 import dev.sluice.wire.codec.MalformedDataException;
 import dev.sluice.wire.codec.UnsupportedVersionException;
 import dev.sluice.wire.message.ApiKey;
@@ -38,6 +41,7 @@ public final class RequestDispatcher {
     private final HandlerTable table;
     private final RequestMetrics metrics;
     private volatile Forwarding forwarding;
+    private volatile StandardAuthorizer authorizer;
 
     /**
      * Where a cluster node sends requests that only the active controller may serve (CreateTopics
@@ -49,8 +53,11 @@ public final class RequestDispatcher {
         /** Whether requests of {@code api} go to the active controller's node now. */
         boolean forwards(ApiKey api);
 
-        /** The response frame (size prefix included) to {@code frame} (size prefix removed). */
-        CompletableFuture<ByteBuffer> forward(ByteBuffer frame, String listener);
+        /**
+         * The response frame (size prefix included) to {@code frame} (size prefix removed), sent
+         * by {@code principal} from {@code host} (which the controller authorizes it as).
+         */
+        CompletableFuture<ByteBuffer> forward(ByteBuffer frame, String listener, String principal, String host);
     }
 
     public RequestDispatcher(HandlerTable table, RequestMetrics metrics) {
@@ -60,6 +67,15 @@ public final class RequestDispatcher {
 
     public HandlerTable table() {
         return table;
+    }
+
+    /**
+     * Enforces {@code authorizer}'s decisions on every request from now on: handlers that check
+     * Kafka's operations themselves ({@link ApiHandler#authorizesItself}) do so through their
+     * {@link RequestContext}; every other API needs ALTER on the cluster. Null turns checking off.
+     */
+    public void authorizeWith(StandardAuthorizer authorizer) {
+        this.authorizer = authorizer;
     }
 
     /** Starts forwarding what {@code forwarding} names; a single node never forwards. */
@@ -123,10 +139,18 @@ public final class RequestDispatcher {
         if (!handler.servesVersion(version)) {
             return respond(api, version, header, start, frameBytes, handler.errorFor(request, ErrorCode.UNSUPPORTED_VERSION));
         }
+        RequestContext context = new RequestContext(header, api, version, client, listener, start, connection,
+            authorizer);
         if (forwarding != null && forwarding.forwards(api)) {
-            return forward(forwarding, whole, listener, api, version, header, start, frameBytes, handler, request);
+            return forward(forwarding, whole, context, api, version, header, start, frameBytes, handler, request);
         }
-        RequestContext context = new RequestContext(header, api, version, client, listener, start, connection);
+        if (authorizer != null && !handler.authorizesItself()
+                && !context.allowed(AclOperation.ALTER, AclResourceType.CLUSTER, AclResourceType.CLUSTER_NAME)) {
+            // Fail closed: an API whose handler does not check Kafka's own operations yet needs
+            // ALTER on the cluster (super users and cluster administrators).
+            return respond(api, version, header, start, frameBytes,
+                handler.errorFor(request, ErrorCode.CLUSTER_AUTHORIZATION_FAILED));
+        }
         CompletableFuture<ApiMessage> result;
         try {
             result = handler.dispatch(context, request);
@@ -154,10 +178,12 @@ public final class RequestDispatcher {
         });
     }
 
-    private CompletableFuture<Frames.SplicedFrame> forward(Forwarding forwarding, ByteBuffer frame, String listener,
-                                                           ApiKey api, short version, RequestHeader header, long start,
-                                                           int frameBytes, ApiHandler<?, ?> handler, ApiMessage request) {
-        return forwarding.forward(frame, listener).handle((response, error) -> {
+    private CompletableFuture<Frames.SplicedFrame> forward(Forwarding forwarding, ByteBuffer frame,
+                                                           RequestContext context, ApiKey api, short version,
+                                                           RequestHeader header, long start, int frameBytes,
+                                                           ApiHandler<?, ?> handler, ApiMessage request) {
+        return forwarding.forward(frame, context.listenerName(), context.principal().toString(), context.host())
+            .handle((response, error) -> {
             if (error != null) {
                 // No controller reachable now: Kafka's answer while the quorum elects one; clients retry.
                 log.debug("could not forward {} v{} to the controller: {}", api.displayName(), version, error.toString());

@@ -15,6 +15,12 @@ public final class SaslAuthenticateHandler extends ApiHandler<SaslAuthenticateRe
         super(ApiKey.SASL_AUTHENTICATE, 0, 2);
     }
 
+    /** Kafka authorizes nothing here. */
+    @Override
+    protected boolean authorizesItself() {
+        return true;
+    }
+
     @Override
     public CompletableFuture<SaslAuthenticateResponse> handle(RequestContext context, SaslAuthenticateRequest request) {
         return CompletableFuture.completedFuture(errorResponse(request, ErrorCode.ILLEGAL_SASL_STATE)

@@ -17,6 +17,12 @@ public final class SaslHandshakeHandler extends ApiHandler<SaslHandshakeRequest,
         super(ApiKey.SASL_HANDSHAKE, 0, 1);
     }
 
+    /** Kafka authorizes nothing here. */
+    @Override
+    protected boolean authorizesItself() {
+        return true;
+    }
+
     @Override
     public CompletableFuture<SaslHandshakeResponse> handle(RequestContext context, SaslHandshakeRequest request) {
         return CompletableFuture.completedFuture(errorResponse(request, ErrorCode.ILLEGAL_SASL_STATE));

@@ -1,6 +1,8 @@
 package dev.sluice.broker.handler;
 
 import dev.sluice.broker.group.GroupCoordinator;
+import dev.sluice.broker.security.acl.AclOperation;
+import dev.sluice.broker.security.acl.AclResourceType;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.ErrorCode;
 import dev.sluice.wire.message.SyncGroupRequest;
@@ -21,7 +23,15 @@ public final class SyncGroupHandler extends ApiHandler<SyncGroupRequest, SyncGro
     }
 
     @Override
+    protected boolean authorizesItself() {
+        return true;
+    }
+
+    @Override
     public CompletableFuture<SyncGroupResponse> handle(RequestContext context, SyncGroupRequest request) {
+        if (!(context.allowed(AclOperation.READ, AclResourceType.GROUP, request.groupId()))) {
+            return CompletableFuture.completedFuture(errorResponse(request, ErrorCode.GROUP_AUTHORIZATION_FAILED));
+        }
         if (request.groupId() == null || request.groupId().isEmpty()) {
             return CompletableFuture.completedFuture(errorResponse(request, ErrorCode.INVALID_GROUP_ID));
         }

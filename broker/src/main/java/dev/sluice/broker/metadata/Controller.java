@@ -5,6 +5,8 @@ import dev.sluice.broker.config.ConfigException;
 import dev.sluice.broker.config.TopicConfigKeys;
 import dev.sluice.broker.metadata.MetadataLog.AppendFailure;
 import dev.sluice.broker.metadata.records.ConfigRecord;
+import dev.sluice.broker.security.acl.AclBinding;
+import dev.sluice.broker.security.acl.AclFilter;
 import dev.sluice.broker.metadata.records.ProducerIdsRecord;
 import dev.sluice.broker.metadata.records.RemoveTopicRecord;
 import dev.sluice.broker.metadata.records.TopicRecord;
@@ -723,6 +725,58 @@ public final class Controller implements AutoCloseable {
                 }
             }
             return new TopicOutcome(name, ErrorCode.NONE, null, grown);
+        });
+    }
+
+    // ------------------------------------------------------------------ ACLs
+
+    /** What one ACL creation came to: NONE, or the error and why. */
+    public record AclOutcome(ErrorCode error, String message) {
+    }
+
+    /**
+     * Creates ACLs (Kafka's CreateAcls); see {@link AclChanges} for the checks, which refuse one
+     * creation with INVALID_REQUEST without refusing the others. When the batch cannot be written
+     * every creation that was valid gets that error.
+     */
+    public CompletableFuture<List<AclOutcome>> createAcls(List<AclBinding> creations) {
+        return submit(() -> {
+            List<AclChanges.Creation> plan = AclChanges.create(view.image(), creations);
+            AppendFailure failure = metadataLog.isLeader() ? null : notController();
+            List<Message> records = plan.stream().map(AclChanges.Creation::record).filter(r -> r != null).toList();
+            if (failure == null && !records.isEmpty()) {
+                try {
+                    commit(records);
+                } catch (AppendFailure e) {
+                    failure = e;
+                }
+            }
+            List<AclOutcome> outcomes = new ArrayList<>();
+            for (AclChanges.Creation c : plan) {
+                outcomes.add(c.problem() != null ? new AclOutcome(ErrorCode.INVALID_REQUEST, c.problem())
+                    : failure != null ? new AclOutcome(failure.error(), failure.getMessage())
+                    : new AclOutcome(ErrorCode.NONE, null));
+            }
+            return outcomes;
+        });
+    }
+
+    /**
+     * Deletes every ACL each filter matches (Kafka's DeleteAcls); completes with them per filter,
+     * or exceptionally with {@link AppendFailure} when the deletion cannot be written.
+     */
+    public CompletableFuture<List<List<AclBinding>>> deleteAcls(List<AclFilter> filters) {
+        return submit(() -> {
+            if (!metadataLog.isLeader()) {
+                throw notController();
+            }
+            List<Map<Uuid, AclBinding>> plan = AclChanges.delete(view.image(), filters);
+            List<Message> records = new ArrayList<>();
+            plan.forEach(matched -> matched.keySet().forEach(id -> records.add(AclChanges.removal(id))));
+            if (!records.isEmpty()) {
+                commit(records);
+            }
+            return plan.stream().map(matched -> (List<AclBinding>) new ArrayList<>(matched.values())).toList();
         });
     }
 

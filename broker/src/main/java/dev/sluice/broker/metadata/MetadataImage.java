@@ -1,5 +1,6 @@
 package dev.sluice.broker.metadata;
 
+import dev.sluice.broker.security.acl.AclBinding;
 import dev.sluice.wire.codec.Uuid;
 import java.util.Collection;
 import java.util.Collections;
@@ -19,18 +20,19 @@ import java.util.TreeMap;
  * @param nextBrokerEpoch the lowest broker epoch not yet handed out: epochs only grow over the
  *                        cluster's life, unregistrations included
  * @param scramCredentials SCRAM credentials by user, then by mechanism type
+ * @param acls the ACLs, by id
  */
 public record MetadataImage(String clusterId, long version, Map<String, TopicImage> topicsByName,
                             Map<Uuid, TopicImage> topicsById, Map<String, Map<String, String>> brokerConfigs,
                             long nextProducerId, Map<Integer, BrokerRegistration> brokers, long nextBrokerEpoch,
-                            Map<String, Map<Byte, ScramCredentialImage>> scramCredentials) {
+                            Map<String, Map<Byte, ScramCredentialImage>> scramCredentials, Map<Uuid, AclBinding> acls) {
 
-    /** An image without SCRAM credentials. */
+    /** An image without SCRAM credentials or ACLs. */
     public MetadataImage(String clusterId, long version, Map<String, TopicImage> topicsByName,
                          Map<Uuid, TopicImage> topicsById, Map<String, Map<String, String>> brokerConfigs,
                          long nextProducerId, Map<Integer, BrokerRegistration> brokers, long nextBrokerEpoch) {
         this(clusterId, version, topicsByName, topicsById, brokerConfigs, nextProducerId, brokers, nextBrokerEpoch,
-            Map.of());
+            Map.of(), Map.of());
     }
 
     /** {@code user}'s credential for SCRAM mechanism type {@code mechanism}, if one is set. */
@@ -81,6 +83,7 @@ public record MetadataImage(String clusterId, long version, Map<String, TopicIma
         private final TreeMap<Integer, BrokerRegistration> brokers;
         private long nextBrokerEpoch;
         private final TreeMap<String, Map<Byte, ScramCredentialImage>> scram;
+        private final Map<Uuid, AclBinding> acls;
 
         Builder(MetadataImage base) {
             this.clusterId = base.clusterId();
@@ -92,6 +95,17 @@ public record MetadataImage(String clusterId, long version, Map<String, TopicIma
             this.brokers = new TreeMap<>(base.brokers());
             this.nextBrokerEpoch = base.nextBrokerEpoch();
             this.scram = new TreeMap<>(base.scramCredentials());
+            this.acls = new java.util.LinkedHashMap<>(base.acls());
+        }
+
+        void putAcl(Uuid id, AclBinding acl) {
+            acls.put(id, acl);
+            version++;
+        }
+
+        void removeAcl(Uuid id) {
+            acls.remove(id);
+            version++;
         }
 
         void putScramCredential(ScramCredentialImage credential) {
@@ -181,7 +195,7 @@ public record MetadataImage(String clusterId, long version, Map<String, TopicIma
             return new MetadataImage(clusterId, version, Collections.unmodifiableMap(new TreeMap<>(byName)),
                 Map.copyOf(byId), Map.copyOf(brokerConfigs), nextProducerId,
                 Collections.unmodifiableMap(new TreeMap<>(brokers)), nextBrokerEpoch,
-                Collections.unmodifiableMap(new TreeMap<>(scram)));
+                Collections.unmodifiableMap(new TreeMap<>(scram)), Collections.unmodifiableMap(new java.util.LinkedHashMap<>(acls)));
         }
     }
 }

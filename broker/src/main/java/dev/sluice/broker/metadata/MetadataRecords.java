@@ -1,11 +1,13 @@
 package dev.sluice.broker.metadata;
 
+import dev.sluice.broker.metadata.records.AccessControlEntryRecord;
 import dev.sluice.broker.metadata.records.BrokerRegistrationChangeRecord;
 import dev.sluice.broker.metadata.records.ConfigRecord;
 import dev.sluice.broker.metadata.records.NextBrokerEpochRecord;
 import dev.sluice.broker.metadata.records.PartitionRecord;
 import dev.sluice.broker.metadata.records.ProducerIdsRecord;
 import dev.sluice.broker.metadata.records.RegisterBrokerRecord;
+import dev.sluice.broker.metadata.records.RemoveAccessControlEntryRecord;
 import dev.sluice.broker.metadata.records.RemoveTopicRecord;
 import dev.sluice.broker.metadata.records.RemoveUserScramCredentialRecord;
 import dev.sluice.broker.metadata.records.TopicRecord;
@@ -29,7 +31,7 @@ import java.util.List;
  * record  := type int16        1 topic, 2 partition, 3 remove topic, 4 config, 5 producer ids,
  *                              6 register broker, 7 broker registration change, 8 unregister broker,
  *                              9 next broker epoch, 10 user SCRAM credential,
- *                              11 remove user SCRAM credential
+ *                              11 remove user SCRAM credential, 12 ACL, 13 remove ACL
  *            version int16
  *            size int32        bytes of body
  *            body              the record class's own encoding at that version
@@ -120,6 +122,8 @@ public final class MetadataRecords {
             case 9 -> new NextBrokerEpochRecord(in, version);
             case 10 -> new UserScramCredentialRecord(in, version);
             case 11 -> new RemoveUserScramCredentialRecord(in, version);
+            case 12 -> new AccessControlEntryRecord(in, version);
+            case 13 -> new RemoveAccessControlEntryRecord(in, version);
             default -> throw new MalformedDataException("unknown metadata record type " + type);
         };
     }
@@ -147,6 +151,10 @@ public final class MetadataRecords {
             return 10;
         } else if (record instanceof RemoveUserScramCredentialRecord) {
             return 11;
+        } else if (record instanceof AccessControlEntryRecord) {
+            return 12;
+        } else if (record instanceof RemoveAccessControlEntryRecord) {
+            return 13;
         }
         throw new IllegalArgumentException("not a metadata record: " + record.getClass());
     }

@@ -1,16 +1,23 @@
 package dev.sluice.broker.metadata;
 
+import dev.sluice.broker.metadata.records.AccessControlEntryRecord;
 import dev.sluice.broker.metadata.records.BrokerRegistrationChangeRecord;
 import dev.sluice.broker.metadata.records.ConfigRecord;
 import dev.sluice.broker.metadata.records.NextBrokerEpochRecord;
 import dev.sluice.broker.metadata.records.PartitionRecord;
 import dev.sluice.broker.metadata.records.ProducerIdsRecord;
 import dev.sluice.broker.metadata.records.RegisterBrokerRecord;
+import dev.sluice.broker.metadata.records.RemoveAccessControlEntryRecord;
 import dev.sluice.broker.metadata.records.RemoveTopicRecord;
 import dev.sluice.broker.metadata.records.RemoveUserScramCredentialRecord;
 import dev.sluice.broker.metadata.records.TopicRecord;
 import dev.sluice.broker.metadata.records.UnregisterBrokerRecord;
 import dev.sluice.broker.metadata.records.UserScramCredentialRecord;
+import dev.sluice.broker.security.acl.AclBinding;
+import dev.sluice.broker.security.acl.AclOperation;
+import dev.sluice.broker.security.acl.AclPatternType;
+import dev.sluice.broker.security.acl.AclPermission;
+import dev.sluice.broker.security.acl.AclResourceType;
 import dev.sluice.wire.codec.Uuid;
 import dev.sluice.wire.message.Message;
 import java.util.ArrayList;
@@ -163,6 +170,10 @@ public final class MetadataView implements MetadataLog.Applier {
                 c.serverKey(), c.iterations()));
         } else if (record instanceof RemoveUserScramCredentialRecord r) {
             builder.removeScramCredential(r.name(), r.mechanism());
+        } else if (record instanceof AccessControlEntryRecord a) {
+            builder.putAcl(a.id(), aclBinding(a));
+        } else if (record instanceof RemoveAccessControlEntryRecord r) {
+            builder.removeAcl(r.id());
         }
     }
 
@@ -179,6 +190,19 @@ public final class MetadataView implements MetadataLog.Applier {
         }
         return new RegisterBrokerRecord().setBrokerId(b.id()).setIncarnationId(b.incarnationId())
             .setBrokerEpoch(b.epoch()).setEndpoints(endpoints).setRack(b.rack().orElse(null)).setFenced(b.fenced());
+    }
+
+    static AclBinding aclBinding(AccessControlEntryRecord a) {
+        return new AclBinding(AclResourceType.forCode(a.resourceType()).orElse(AclResourceType.UNKNOWN), a.resourceName(),
+            AclPatternType.forCode(a.patternType()).orElse(AclPatternType.UNKNOWN), a.principal(), a.host(),
+            AclOperation.forCode(a.operation()).orElse(AclOperation.UNKNOWN),
+            AclPermission.forCode(a.permissionType()).orElse(AclPermission.UNKNOWN));
+    }
+
+    static AccessControlEntryRecord aclRecord(Uuid id, AclBinding acl) {
+        return new AccessControlEntryRecord().setId(id).setResourceType(acl.resourceType().code())
+            .setResourceName(acl.resourceName()).setPatternType(acl.patternType().code()).setPrincipal(acl.principal())
+            .setHost(acl.host()).setOperation(acl.operation().code()).setPermissionType(acl.permission().code());
     }
 
     static UserScramCredentialRecord scramCredentialRecord(ScramCredentialImage c) {
@@ -220,6 +244,7 @@ public final class MetadataView implements MetadataLog.Applier {
         if (image.nextProducerId() > 0) {
             records.add(new ProducerIdsRecord().setNextProducerId(image.nextProducerId()));
         }
+        image.acls().forEach((id, acl) -> records.add(aclRecord(id, acl)));
         for (Map<Byte, ScramCredentialImage> byMechanism : image.scramCredentials().values()) {
             for (ScramCredentialImage c : byMechanism.values()) {
                 records.add(scramCredentialRecord(c));
