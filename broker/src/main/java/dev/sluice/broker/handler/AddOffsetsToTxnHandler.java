@@ -1,6 +1,8 @@
 package dev.sluice.broker.handler;
 
 import dev.sluice.broker.group.GroupCoordinator;
+import dev.sluice.broker.security.acl.AclOperation;
+import dev.sluice.broker.security.acl.AclResourceType;
 import dev.sluice.broker.txn.TransactionCoordinator;
 import dev.sluice.wire.message.AddOffsetsToTxnRequest;
 import dev.sluice.wire.message.AddOffsetsToTxnResponse;
@@ -26,7 +28,18 @@ public final class AddOffsetsToTxnHandler extends ApiHandler<AddOffsetsToTxnRequ
     }
 
     @Override
+    protected boolean authorizesItself() {
+        return true;
+    }
+
+    @Override
     public CompletableFuture<AddOffsetsToTxnResponse> handle(RequestContext context, AddOffsetsToTxnRequest request) {
+        if (!(context.allowed(AclOperation.WRITE, AclResourceType.TRANSACTIONAL_ID, request.transactionalId()))) {
+            return CompletableFuture.completedFuture(errorResponse(request, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED));
+        }
+        if (!(context.allowed(AclOperation.READ, AclResourceType.GROUP, request.groupId()))) {
+            return CompletableFuture.completedFuture(errorResponse(request, ErrorCode.GROUP_AUTHORIZATION_FAILED));
+        }
         if (request.groupId() == null || request.groupId().isEmpty()) {
             return CompletableFuture.completedFuture(errorResponse(request, ErrorCode.INVALID_GROUP_ID));
         }

@@ -3,6 +3,8 @@ package dev.sluice.broker.handler;
 import dev.sluice.broker.metadata.MetadataImage;
 import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.metadata.TopicImage;
+import dev.sluice.broker.security.acl.AclOperation;
+import dev.sluice.broker.security.acl.AclResourceType;
 import dev.sluice.broker.txn.TransactionCoordinator;
 import dev.sluice.wire.message.AddPartitionsToTxnRequest;
 import dev.sluice.wire.message.AddPartitionsToTxnResponse;
@@ -42,14 +44,28 @@ public final class AddPartitionsToTxnHandler extends ApiHandler<AddPartitionsToT
     }
 
     @Override
+    protected boolean authorizesItself() {
+        return true;
+    }
+
+    @Override
     public CompletableFuture<AddPartitionsToTxnResponse> handle(RequestContext context,
                                                                AddPartitionsToTxnRequest request) {
         if (context.version() < 4) {
-            return fromProducer(context.version(), request);
+            return fromProducer(context, request);
         }
+        // Brokers verifying for their partitions need CLUSTER_ACTION; anyone else WRITE on each
+        // transactional id and topic, as for a producer's own request.
+        boolean broker = context.allowedOnCluster(AclOperation.CLUSTER_ACTION);
         List<CompletableFuture<AddPartitionsToTxnResponse.AddPartitionsToTxnResult>> results = new ArrayList<>();
         for (AddPartitionsToTxnRequest.AddPartitionsToTxnTransaction t : request.transactions()) {
             Map<String, Set<Integer>> wanted = partitions(t.topics());
+            Map<String, Map<Integer, ErrorCode>> refused = broker ? null : refused(context, t.transactionalId(), wanted);
+            if (refused != null) {
+                results.add(CompletableFuture.completedFuture(new AddPartitionsToTxnResponse.AddPartitionsToTxnResult()
+                    .setTransactionalId(t.transactionalId()).setTopicResults(topicResults(refused))));
+                continue;
+            }
             CompletableFuture<Map<String, Map<Integer, ErrorCode>>> outcome = t.verifyOnly()
                 ? coordinator.verify(t.transactionalId(), t.producerId(), t.producerEpoch(), wanted)
                 : coordinator.addPartitions(t.transactionalId(), t.producerId(), t.producerEpoch(), wanted, (short) 2)
@@ -61,8 +77,40 @@ public final class AddPartitionsToTxnHandler extends ApiHandler<AddPartitionsToT
             new AddPartitionsToTxnResponse().setResultsByTransaction(results.stream().map(CompletableFuture::join).toList()));
     }
 
-    private CompletableFuture<AddPartitionsToTxnResponse> fromProducer(short version, AddPartitionsToTxnRequest request) {
+    /**
+     * The answer when {@code transactionalId} or some of the topics may not be written: every
+     * partition TRANSACTIONAL_ID_AUTHORIZATION_FAILED, or the refused topics' partitions
+     * TOPIC_AUTHORIZATION_FAILED and the others OPERATION_NOT_ATTEMPTED, as Kafka answers; null
+     * when everything is allowed.
+     */
+    private static Map<String, Map<Integer, ErrorCode>> refused(RequestContext context, String transactionalId,
+                                                                Map<String, Set<Integer>> wanted) {
+        if (!context.allowed(AclOperation.WRITE, AclResourceType.TRANSACTIONAL_ID, transactionalId)) {
+            return TransactionCoordinator.uniform(wanted, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+        }
+        Map<String, Map<Integer, ErrorCode>> errors = null;
+        for (Map.Entry<String, Set<Integer>> e : wanted.entrySet()) {
+            if (!context.allowed(AclOperation.WRITE, AclResourceType.TOPIC, e.getKey())) {
+                if (errors == null) {
+                    errors = TransactionCoordinator.uniform(wanted, ErrorCode.OPERATION_NOT_ATTEMPTED);
+                }
+                for (int p : e.getValue()) {
+                    errors.get(e.getKey()).put(p, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+                }
+            }
+        }
+        return errors;
+    }
+
+    private CompletableFuture<AddPartitionsToTxnResponse> fromProducer(RequestContext context,
+                                                                       AddPartitionsToTxnRequest request) {
+        short version = context.version();
         Map<String, Set<Integer>> wanted = partitions(request.v3AndBelowTopics());
+        Map<String, Map<Integer, ErrorCode>> refused = refused(context, request.v3AndBelowTransactionalId(), wanted);
+        if (refused != null) {
+            return CompletableFuture.completedFuture(new AddPartitionsToTxnResponse()
+                .setResultsByTopicV3AndBelow(topicResults(refused)));
+        }
         MetadataImage image = view.image();
         Map<String, Map<Integer, ErrorCode>> unknown = new HashMap<>();
         wanted.forEach((topic, ids) -> {

@@ -2,6 +2,8 @@ package dev.sluice.broker.handler;
 
 import dev.sluice.broker.log.Partition;
 import dev.sluice.broker.log.Partitions;
+import dev.sluice.broker.security.acl.AclOperation;
+import dev.sluice.broker.security.acl.AclResourceType;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.DescribeLogDirsRequest;
 import dev.sluice.wire.message.DescribeLogDirsResponse;
@@ -31,7 +33,15 @@ public final class DescribeLogDirsHandler extends ApiHandler<DescribeLogDirsRequ
     }
 
     @Override
+    protected boolean authorizesItself() {
+        return true;
+    }
+
+    @Override
     public CompletableFuture<DescribeLogDirsResponse> handle(RequestContext context, DescribeLogDirsRequest request) {
+        if (!(context.allowedOnCluster(AclOperation.DESCRIBE))) {
+            return CompletableFuture.completedFuture(errorResponse(request, ErrorCode.CLUSTER_AUTHORIZATION_FAILED));
+        }
         Set<String> wanted = null;
         if (request.topics() != null) {
             wanted = new HashSet<>();

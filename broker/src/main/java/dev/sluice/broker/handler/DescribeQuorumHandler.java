@@ -1,8 +1,10 @@
 package dev.sluice.broker.handler;
 
-import dev.sluice.broker.cluster.QuorumState;
 import dev.sluice.broker.cluster.MetadataQuorum;
+import dev.sluice.broker.cluster.QuorumState;
 import dev.sluice.broker.config.QuorumVoter;
+import dev.sluice.broker.security.acl.AclOperation;
+import dev.sluice.broker.security.acl.AclResourceType;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.DescribeQuorumRequest;
 import dev.sluice.wire.message.DescribeQuorumResponse;
@@ -36,7 +38,15 @@ public final class DescribeQuorumHandler extends ApiHandler<DescribeQuorumReques
     }
 
     @Override
+    protected boolean authorizesItself() {
+        return true;
+    }
+
+    @Override
     public CompletableFuture<DescribeQuorumResponse> handle(RequestContext context, DescribeQuorumRequest request) {
+        if (!(context.allowedOnCluster(AclOperation.DESCRIBE))) {
+            return CompletableFuture.completedFuture(errorResponse(request, ErrorCode.CLUSTER_AUTHORIZATION_FAILED));
+        }
         boolean asksForMetadata = request.topics().size() == 1 && METADATA_TOPIC.equals(request.topics().get(0).topicName())
             && request.topics().get(0).partitions().size() == 1
             && request.topics().get(0).partitions().get(0).partitionIndex() == 0;

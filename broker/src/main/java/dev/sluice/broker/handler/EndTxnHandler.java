@@ -1,5 +1,7 @@
 package dev.sluice.broker.handler;
 
+import dev.sluice.broker.security.acl.AclOperation;
+import dev.sluice.broker.security.acl.AclResourceType;
 import dev.sluice.broker.txn.TransactionCoordinator;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.EndTxnRequest;
@@ -24,7 +26,15 @@ public final class EndTxnHandler extends ApiHandler<EndTxnRequest, EndTxnRespons
     }
 
     @Override
+    protected boolean authorizesItself() {
+        return true;
+    }
+
+    @Override
     public CompletableFuture<EndTxnResponse> handle(RequestContext context, EndTxnRequest request) {
+        if (!(context.allowed(AclOperation.WRITE, AclResourceType.TRANSACTIONAL_ID, request.transactionalId()))) {
+            return CompletableFuture.completedFuture(errorResponse(request, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED));
+        }
         boolean bump = context.version() >= 5;
         return coordinator.endTransaction(request.transactionalId(), request.producerId(), request.producerEpoch(),
             request.committed(), bump).thenApply(outcome -> new EndTxnResponse()

@@ -1,6 +1,8 @@
 package dev.sluice.broker.handler;
 
 import dev.sluice.broker.metadata.Controller;
+import dev.sluice.broker.security.acl.AclOperation;
+import dev.sluice.broker.security.acl.AclResourceType;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.ErrorCode;
 import dev.sluice.wire.message.ListPartitionReassignmentsRequest;
@@ -23,8 +25,16 @@ public final class ListPartitionReassignmentsHandler
     }
 
     @Override
+    protected boolean authorizesItself() {
+        return true;
+    }
+
+    @Override
     public CompletableFuture<ListPartitionReassignmentsResponse> handle(RequestContext context,
                                                                        ListPartitionReassignmentsRequest request) {
+        if (!(context.allowedOnCluster(AclOperation.DESCRIBE))) {
+            return CompletableFuture.completedFuture(errorResponse(request, ErrorCode.CLUSTER_AUTHORIZATION_FAILED));
+        }
         return ControllerErrors.answer(controller.listPartitionReassignments(request), e -> errorResponse(request, e));
     }
 

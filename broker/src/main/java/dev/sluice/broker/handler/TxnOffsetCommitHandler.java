@@ -4,6 +4,8 @@ import dev.sluice.broker.group.GroupCoordinator;
 import dev.sluice.broker.metadata.MetadataImage;
 import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.metadata.TopicImage;
+import dev.sluice.broker.security.acl.AclOperation;
+import dev.sluice.broker.security.acl.AclResourceType;
 import dev.sluice.broker.txn.TransactionVerifier;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.ErrorCode;
@@ -54,7 +56,18 @@ public final class TxnOffsetCommitHandler extends ApiHandler<TxnOffsetCommitRequ
     }
 
     @Override
+    protected boolean authorizesItself() {
+        return true;
+    }
+
+    @Override
     public CompletableFuture<TxnOffsetCommitResponse> handle(RequestContext context, TxnOffsetCommitRequest request) {
+        if (!(context.allowed(AclOperation.WRITE, AclResourceType.TRANSACTIONAL_ID, request.transactionalId()))) {
+            return CompletableFuture.completedFuture(errorResponse(request, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED));
+        }
+        if (!(context.allowed(AclOperation.READ, AclResourceType.GROUP, request.groupId()))) {
+            return CompletableFuture.completedFuture(errorResponse(request, ErrorCode.GROUP_AUTHORIZATION_FAILED));
+        }
         if (request.groupId() == null || request.groupId().isEmpty()) {
             return CompletableFuture.completedFuture(errorResponse(request, ErrorCode.INVALID_GROUP_ID));
         }
@@ -69,7 +82,9 @@ public final class TxnOffsetCommitHandler extends ApiHandler<TxnOffsetCommitRequ
                 TxnOffsetCommitResponse.TxnOffsetCommitResponsePartition r =
                     new TxnOffsetCommitResponse.TxnOffsetCommitResponsePartition().setPartitionIndex(p.partitionIndex());
                 results.add(r);
-                if (topic == null || p.partitionIndex() < 0 || p.partitionIndex() >= topic.partitions().size()) {
+                if (!context.allowed(AclOperation.READ, AclResourceType.TOPIC, t.name())) {
+                    r.setErrorCode(ErrorCode.TOPIC_AUTHORIZATION_FAILED.code());
+                } else if (topic == null || p.partitionIndex() < 0 || p.partitionIndex() >= topic.partitions().size()) {
                     r.setErrorCode(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION.code());
                 } else {
                     pending.add(r);
