@@ -6,10 +6,13 @@ import dev.sluice.broker.cluster.InterBrokerClient;
 import dev.sluice.broker.cluster.MetadataQuorum;
 import dev.sluice.broker.handler.AllocateProducerIdsHandler;
 import dev.sluice.broker.handler.AlterPartitionHandler;
+import dev.sluice.broker.handler.AlterClientQuotasHandler;
 import dev.sluice.broker.handler.CreateAclsHandler;
+import dev.sluice.broker.handler.DescribeClientQuotasHandler;
 import dev.sluice.broker.handler.DeleteAclsHandler;
 import dev.sluice.broker.handler.DescribeAclsHandler;
 import dev.sluice.broker.config.SecurityConfigKeys;
+import dev.sluice.broker.quota.ClientQuotas;
 import dev.sluice.broker.security.KafkaPrincipal;
 import dev.sluice.broker.security.acl.StandardAuthorizer;
 import java.util.HashSet;
@@ -427,6 +430,7 @@ public final class SluiceBroker implements AutoCloseable {
                 new SaslAuthenticateHandler(),
                 new DescribeUserScramCredentialsHandler(view),
                 new DescribeAclsHandler(view, authorizerConfigured(config)),
+                new DescribeClientQuotasHandler(view),
                 new DescribeTopicPartitionsHandler(view, directory, partitions),
                 new DescribeConfigsHandler(view, nodeId, resolver),
                 new FindCoordinatorHandler(groups, transactions, directory),
@@ -447,6 +451,11 @@ public final class SluiceBroker implements AutoCloseable {
             RequestMetrics requestMetrics = new RequestMetrics(registry);
             RequestDispatcher dispatcher = new RequestDispatcher(new HandlerTable(handlers), requestMetrics);
             dispatcher.authorizeWith(authorizer(config, view));
+            ClientQuotas clientQuotas = new ClientQuotas(config.getInt(SecurityConfigKeys.QUOTA_WINDOW_NUM),
+                config.getInt(SecurityConfigKeys.QUOTA_WINDOW_SIZE_SECONDS) * 1000L, System::currentTimeMillis);
+            clientQuotas.load(view.image());
+            view.addListener(clientQuotas);
+            dispatcher.throttleWith(clientQuotas);
             if (clusterNode != null) {
                 clusterNode.wire(view, dispatcher, controllerApis(view, controller, resolver, requestMetrics));
                 groups.offsetsReplicationFactor((short) config.getInt(BrokerConfigKeys.OFFSETS_TOPIC_REPLICATION_FACTOR));
@@ -546,6 +555,7 @@ public final class SluiceBroker implements AutoCloseable {
             new AlterConfigsHandler(controller),
             new IncrementalAlterConfigsHandler(controller),
             new AlterUserScramCredentialsHandler(controller),
+            new AlterClientQuotasHandler(controller),
             new CreateAclsHandler(controller, authorizerConfigured(config)),
             new DeleteAclsHandler(controller, authorizerConfigured(config))));
         if (quorum != null) {

@@ -36,11 +36,7 @@ class ConfigCommandTest {
 
 
     private static KafkaTool.Result configs(String... args) {
-        String[] all = new String[args.length + 2];
-        all[0] = "--bootstrap-server";
-        all[1] = broker.bootstrapServers();
-        System.arraycopy(args, 0, all, 2, args.length);
-        return KafkaTool.run("kafka.admin.ConfigCommand", all);
+        return KafkaTool.against(broker.bootstrapServers(), "kafka.admin.ConfigCommand", args);
     }
 
     private static List<String> lines(String text) {

@@ -44,6 +44,15 @@ final class KafkaTool {
         }
     }
 
+    /** Runs a tool with {@code --bootstrap-server bootstrap} before {@code args}. */
+    static Result against(String bootstrap, String mainClass, String... args) {
+        String[] all = new String[args.length + 2];
+        all[0] = "--bootstrap-server";
+        all[1] = bootstrap;
+        System.arraycopy(args, 0, all, 2, args.length);
+        return run(mainClass, all);
+    }
+
     static synchronized Result run(String mainClass, String... args) {
         AtomicReference<Integer> exitCode = new AtomicReference<>();
         Exit.setExitProcedure((code, message) -> {

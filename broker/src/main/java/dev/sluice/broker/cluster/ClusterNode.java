@@ -42,7 +42,7 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
         ApiKey.CREATE_PARTITIONS, ApiKey.ALTER_CONFIGS, ApiKey.INCREMENTAL_ALTER_CONFIGS, ApiKey.DESCRIBE_QUORUM,
         ApiKey.ELECT_LEADERS, ApiKey.UNREGISTER_BROKER, ApiKey.ALTER_PARTITION_REASSIGNMENTS,
         ApiKey.LIST_PARTITION_REASSIGNMENTS, ApiKey.ALTER_USER_SCRAM_CREDENTIALS,
-        ApiKey.CREATE_ACLS, ApiKey.DELETE_ACLS);
+        ApiKey.CREATE_ACLS, ApiKey.DELETE_ACLS, ApiKey.ALTER_CLIENT_QUOTAS);
 
     private final int nodeId;
     private final MetadataQuorum quorum;

@@ -42,6 +42,9 @@ public final class SecurityConfigKeys {
     /** Kafka's ZooKeeper-era authorizer name, with the same ACL semantics. */
     public static final String ACL_AUTHORIZER = "kafka.security.authorizer.AclAuthorizer";
 
+    public static final String QUOTA_WINDOW_NUM = "quota.window.num";
+    public static final String QUOTA_WINDOW_SIZE_SECONDS = "quota.window.size.seconds";
+
     public static final String SASL_ENABLED_MECHANISMS = "sasl.enabled.mechanisms";
     public static final String SASL_MECHANISM_INTER_BROKER_PROTOCOL = "sasl.mechanism.inter.broker.protocol";
     public static final String SASL_JAAS_CONFIG = "sasl.jaas.config";
@@ -104,6 +107,10 @@ public final class SecurityConfigKeys {
             "Principals allowed every operation whatever the ACLs say, separated by semicolons (User:admin;User:broker).");
         BrokerConfigKeys.def(m, ALLOW_EVERYONE_IF_NO_ACL_FOUND, ConfigType.BOOLEAN, "false", NONE, false,
             "Whether a resource no ACL names is open to everyone (otherwise only super users may use it).");
+        BrokerConfigKeys.def(m, QUOTA_WINDOW_NUM, ConfigType.INT, "11", atLeast(1), false,
+            "Samples client quota rates are measured over.");
+        BrokerConfigKeys.def(m, QUOTA_WINDOW_SIZE_SECONDS, ConfigType.INT, "1", atLeast(1), false,
+            "Length of one client quota sample.");
         BrokerConfigKeys.def(m, SASL_ENABLED_MECHANISMS, ConfigType.LIST, "GSSAPI", NONE, false,
             "SASL mechanisms offered on SASL listeners: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER "
                 + "(GSSAPI is not served).");

@@ -14,10 +14,22 @@ public final class ConnectionLifetime {
     private final Set<Runnable> onClose = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
     private volatile KafkaPrincipal principal = KafkaPrincipal.ANONYMOUS;
+    private final java.util.concurrent.atomic.AtomicLong throttledUntilNanos = new java.util.concurrent.atomic.AtomicLong();
 
     /** Who the connection authenticated as; {@link KafkaPrincipal#ANONYMOUS} until it does, or when it cannot. */
     public KafkaPrincipal principal() {
         return principal;
+    }
+
+    /** Keeps the connection from reading requests for {@code ms} from now (a quota's throttle). */
+    public void throttleFor(long ms) {
+        long until = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(ms);
+        throttledUntilNanos.accumulateAndGet(until, Math::max);
+    }
+
+    /** Until when (System.nanoTime) the connection must not read; 0 when it is not throttled. */
+    public long throttledUntilNanos() {
+        return throttledUntilNanos.get();
     }
 
     /** Called by the connection when its client authenticated (TLS certificate or SASL). */

@@ -2,6 +2,7 @@ package dev.sluice.broker.handler;
 
 import dev.sluice.broker.LogSafe;
 import dev.sluice.broker.metrics.RequestMetrics;
+import dev.sluice.broker.quota.ClientQuotas;
 import dev.sluice.broker.security.acl.AclOperation;
 import dev.sluice.broker.security.acl.AclResourceType;
 import dev.sluice.broker.security.acl.StandardAuthorizer;
@@ -10,7 +11,10 @@ import dev.sluice.wire.codec.UnsupportedVersionException;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.ApiMessage;
 import dev.sluice.wire.message.ErrorCode;
+import dev.sluice.wire.message.FetchRequest;
+import dev.sluice.wire.message.FetchResponse;
 import dev.sluice.wire.message.Frames;
+import dev.sluice.wire.message.ProduceResponse;
 import dev.sluice.wire.message.RequestHeader;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
@@ -42,6 +46,7 @@ public final class RequestDispatcher {
     private final RequestMetrics metrics;
     private volatile Forwarding forwarding;
     private volatile StandardAuthorizer authorizer;
+    private volatile ClientQuotas quotas;
 
     /**
      * Where a cluster node sends requests that only the active controller may serve (CreateTopics
@@ -76,6 +81,35 @@ public final class RequestDispatcher {
      */
     public void authorizeWith(StandardAuthorizer authorizer) {
         this.authorizer = authorizer;
+    }
+
+    /** Throttles clients over their byte-rate quotas from now on (see {@link ClientQuotas}). */
+    public void throttleWith(ClientQuotas quotas) {
+        this.quotas = quotas;
+    }
+
+    /**
+     * Counts a produce request's bytes, or a consumer fetch's response bytes, against the
+     * client's quota; over it, the response carries the throttle time and the connection reads
+     * nothing more for that long, as Kafka does (KIP-219). Followers' fetches are not client
+     * traffic and are not counted.
+     */
+    private static void throttle(ClientQuotas quotas, RequestContext context, ApiMessage request, ApiMessage response,
+                                 int frameBytes) {
+        long throttleMs = 0;
+        if (response instanceof ProduceResponse produced) {
+            throttleMs = quotas.recordAndThrottleMs(ClientQuotas.PRODUCE, context.principal(), context.clientId(),
+                frameBytes);
+            produced.setThrottleTimeMs((int) Math.max(produced.throttleTimeMs(), throttleMs));
+        } else if (response instanceof FetchResponse fetched && request instanceof FetchRequest f
+                && f.replicaId() < 0 && (context.version() < 15 || f.replicaState().replicaId() < 0)) {
+            throttleMs = quotas.recordAndThrottleMs(ClientQuotas.FETCH, context.principal(), context.clientId(),
+                fetched.size(context.version()));
+            fetched.setThrottleTimeMs((int) Math.max(fetched.throttleTimeMs(), throttleMs));
+        }
+        if (throttleMs > 0) {
+            context.connection().throttleFor(throttleMs);
+        }
     }
 
     /** Starts forwarding what {@code forwarding} names; a single node never forwards. */
@@ -173,6 +207,10 @@ public final class RequestDispatcher {
             if (response == null) {
                 metrics.record(api, version, start, frameBytes, 0, null);
                 return null;
+            }
+            ClientQuotas q = quotas;
+            if (q != null) {
+                throttle(q, context, request, response, frameBytes);
             }
             return encode(api, version, header, start, frameBytes, response, handler, request);
         });

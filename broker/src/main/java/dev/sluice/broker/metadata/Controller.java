@@ -5,11 +5,12 @@ import dev.sluice.broker.config.ConfigException;
 import dev.sluice.broker.config.TopicConfigKeys;
 import dev.sluice.broker.metadata.MetadataLog.AppendFailure;
 import dev.sluice.broker.metadata.records.ConfigRecord;
-import dev.sluice.broker.security.acl.AclBinding;
-import dev.sluice.broker.security.acl.AclFilter;
 import dev.sluice.broker.metadata.records.ProducerIdsRecord;
 import dev.sluice.broker.metadata.records.RemoveTopicRecord;
 import dev.sluice.broker.metadata.records.TopicRecord;
+import dev.sluice.broker.quota.QuotaEntity;
+import dev.sluice.broker.security.acl.AclBinding;
+import dev.sluice.broker.security.acl.AclFilter;
 import dev.sluice.wire.codec.Uuid;
 import dev.sluice.wire.message.AlterPartitionReassignmentsRequest;
 import dev.sluice.wire.message.AlterPartitionReassignmentsResponse;
@@ -725,6 +726,63 @@ public final class Controller implements AutoCloseable {
                 }
             }
             return new TopicOutcome(name, ErrorCode.NONE, null, grown);
+        });
+    }
+
+    // ------------------------------------------------------------------ client quotas
+
+    /** One AlterClientQuotas entry: the entity and its changes (a null value removes the key). */
+    public record QuotaChange(QuotaEntity entity, Map<String, Double> values) {
+    }
+
+    /**
+     * Sets and removes client quotas (Kafka's AlterClientQuotas). Each entry is checked alone, as
+     * Kafka does: an entity of unknown or clashing types, a key the entity cannot carry, a
+     * negative value or a fraction for a byte or connection rate is INVALID_REQUEST. With
+     * {@code validateOnly} nothing is written.
+     */
+    public CompletableFuture<List<AclOutcome>> alterClientQuotas(List<QuotaChange> changes, boolean validateOnly) {
+        return submit(() -> {
+            List<AclOutcome> outcomes = new ArrayList<>();
+            List<Message> records = new ArrayList<>();
+            for (QuotaChange change : changes) {
+                String problem = change.entity().problem();
+                for (Map.Entry<String, Double> e : change.values().entrySet()) {
+                    if (problem == null) {
+                        problem = change.entity().keyProblem(e.getKey());
+                    }
+                    Double v = e.getValue();
+                    if (problem == null && v != null && (v < 0 || v.isNaN() || v.isInfinite())) {
+                        problem = "quota " + e.getKey() + " must not be negative";
+                    }
+                    if (problem == null && v != null && !e.getKey().equals("request_percentage")
+                            && !e.getKey().equals("controller_mutation_rate") && v != Math.rint(v)) {
+                        problem = "quota " + e.getKey() + " must be a whole number";
+                    }
+                }
+                if (problem != null) {
+                    outcomes.add(new AclOutcome(ErrorCode.INVALID_REQUEST, problem));
+                    continue;
+                }
+                change.values().forEach((key, value) -> records.add(MetadataView.quotaRecord(change.entity(), key, value)));
+                outcomes.add(new AclOutcome(ErrorCode.NONE, null));
+            }
+            AppendFailure failure = metadataLog.isLeader() ? null : notController();
+            if (failure == null && !validateOnly && !records.isEmpty()) {
+                try {
+                    commit(records);
+                } catch (AppendFailure e) {
+                    failure = e;
+                }
+            }
+            if (failure != null) {
+                List<AclOutcome> failed = new ArrayList<>();
+                for (AclOutcome o : outcomes) {
+                    failed.add(o.error() == ErrorCode.NONE ? new AclOutcome(failure.error(), failure.getMessage()) : o);
+                }
+                return failed;
+            }
+            return outcomes;
         });
     }
 

@@ -1,5 +1,6 @@
 package dev.sluice.broker.metadata;
 
+import dev.sluice.broker.quota.QuotaEntity;
 import dev.sluice.broker.security.acl.AclBinding;
 import dev.sluice.wire.codec.Uuid;
 import java.util.Collection;
@@ -21,18 +22,20 @@ import java.util.TreeMap;
  *                        cluster's life, unregistrations included
  * @param scramCredentials SCRAM credentials by user, then by mechanism type
  * @param acls the ACLs, by id
+ * @param clientQuotas client quotas by entity, then by key
  */
 public record MetadataImage(String clusterId, long version, Map<String, TopicImage> topicsByName,
                             Map<Uuid, TopicImage> topicsById, Map<String, Map<String, String>> brokerConfigs,
                             long nextProducerId, Map<Integer, BrokerRegistration> brokers, long nextBrokerEpoch,
-                            Map<String, Map<Byte, ScramCredentialImage>> scramCredentials, Map<Uuid, AclBinding> acls) {
+                            Map<String, Map<Byte, ScramCredentialImage>> scramCredentials, Map<Uuid, AclBinding> acls,
+                            Map<QuotaEntity, Map<String, Double>> clientQuotas) {
 
     /** An image without SCRAM credentials or ACLs. */
     public MetadataImage(String clusterId, long version, Map<String, TopicImage> topicsByName,
                          Map<Uuid, TopicImage> topicsById, Map<String, Map<String, String>> brokerConfigs,
                          long nextProducerId, Map<Integer, BrokerRegistration> brokers, long nextBrokerEpoch) {
         this(clusterId, version, topicsByName, topicsById, brokerConfigs, nextProducerId, brokers, nextBrokerEpoch,
-            Map.of(), Map.of());
+            Map.of(), Map.of(), Map.of());
     }
 
     /** {@code user}'s credential for SCRAM mechanism type {@code mechanism}, if one is set. */
@@ -84,6 +87,7 @@ public record MetadataImage(String clusterId, long version, Map<String, TopicIma
         private long nextBrokerEpoch;
         private final TreeMap<String, Map<Byte, ScramCredentialImage>> scram;
         private final Map<Uuid, AclBinding> acls;
+        private final Map<QuotaEntity, Map<String, Double>> quotas;
 
         Builder(MetadataImage base) {
             this.clusterId = base.clusterId();
@@ -96,6 +100,22 @@ public record MetadataImage(String clusterId, long version, Map<String, TopicIma
             this.nextBrokerEpoch = base.nextBrokerEpoch();
             this.scram = new TreeMap<>(base.scramCredentials());
             this.acls = new java.util.LinkedHashMap<>(base.acls());
+            this.quotas = new java.util.HashMap<>(base.clientQuotas());
+        }
+
+        void setClientQuota(QuotaEntity entity, String key, Double value) {
+            Map<String, Double> values = new TreeMap<>(quotas.getOrDefault(entity, Map.of()));
+            if (value == null) {
+                values.remove(key);
+            } else {
+                values.put(key, value);
+            }
+            if (values.isEmpty()) {
+                quotas.remove(entity);
+            } else {
+                quotas.put(entity, Collections.unmodifiableMap(values));
+            }
+            version++;
         }
 
         void putAcl(Uuid id, AclBinding acl) {
@@ -195,7 +215,8 @@ public record MetadataImage(String clusterId, long version, Map<String, TopicIma
             return new MetadataImage(clusterId, version, Collections.unmodifiableMap(new TreeMap<>(byName)),
                 Map.copyOf(byId), Map.copyOf(brokerConfigs), nextProducerId,
                 Collections.unmodifiableMap(new TreeMap<>(brokers)), nextBrokerEpoch,
-                Collections.unmodifiableMap(new TreeMap<>(scram)), Collections.unmodifiableMap(new java.util.LinkedHashMap<>(acls)));
+                Collections.unmodifiableMap(new TreeMap<>(scram)), Collections.unmodifiableMap(new java.util.LinkedHashMap<>(acls)),
+                Map.copyOf(quotas));
         }
     }
 }

@@ -2,6 +2,7 @@ package dev.sluice.broker.metadata;
 
 import dev.sluice.broker.metadata.records.AccessControlEntryRecord;
 import dev.sluice.broker.metadata.records.BrokerRegistrationChangeRecord;
+import dev.sluice.broker.metadata.records.ClientQuotaRecord;
 import dev.sluice.broker.metadata.records.ConfigRecord;
 import dev.sluice.broker.metadata.records.NextBrokerEpochRecord;
 import dev.sluice.broker.metadata.records.PartitionRecord;
@@ -31,7 +32,8 @@ import java.util.List;
  * record  := type int16        1 topic, 2 partition, 3 remove topic, 4 config, 5 producer ids,
  *                              6 register broker, 7 broker registration change, 8 unregister broker,
  *                              9 next broker epoch, 10 user SCRAM credential,
- *                              11 remove user SCRAM credential, 12 ACL, 13 remove ACL
+ *                              11 remove user SCRAM credential, 12 ACL, 13 remove ACL,
+ *                              14 client quota
  *            version int16
  *            size int32        bytes of body
  *            body              the record class's own encoding at that version
@@ -124,6 +126,7 @@ public final class MetadataRecords {
             case 11 -> new RemoveUserScramCredentialRecord(in, version);
             case 12 -> new AccessControlEntryRecord(in, version);
             case 13 -> new RemoveAccessControlEntryRecord(in, version);
+            case 14 -> new ClientQuotaRecord(in, version);
             default -> throw new MalformedDataException("unknown metadata record type " + type);
         };
     }
@@ -155,6 +158,8 @@ public final class MetadataRecords {
             return 12;
         } else if (record instanceof RemoveAccessControlEntryRecord) {
             return 13;
+        } else if (record instanceof ClientQuotaRecord) {
+            return 14;
         }
         throw new IllegalArgumentException("not a metadata record: " + record.getClass());
     }

@@ -2,6 +2,7 @@ package dev.sluice.broker.metadata;
 
 import dev.sluice.broker.metadata.records.AccessControlEntryRecord;
 import dev.sluice.broker.metadata.records.BrokerRegistrationChangeRecord;
+import dev.sluice.broker.metadata.records.ClientQuotaRecord;
 import dev.sluice.broker.metadata.records.ConfigRecord;
 import dev.sluice.broker.metadata.records.NextBrokerEpochRecord;
 import dev.sluice.broker.metadata.records.PartitionRecord;
@@ -13,6 +14,7 @@ import dev.sluice.broker.metadata.records.RemoveUserScramCredentialRecord;
 import dev.sluice.broker.metadata.records.TopicRecord;
 import dev.sluice.broker.metadata.records.UnregisterBrokerRecord;
 import dev.sluice.broker.metadata.records.UserScramCredentialRecord;
+import dev.sluice.broker.quota.QuotaEntity;
 import dev.sluice.broker.security.acl.AclBinding;
 import dev.sluice.broker.security.acl.AclOperation;
 import dev.sluice.broker.security.acl.AclPatternType;
@@ -174,6 +176,8 @@ public final class MetadataView implements MetadataLog.Applier {
             builder.putAcl(a.id(), aclBinding(a));
         } else if (record instanceof RemoveAccessControlEntryRecord r) {
             builder.removeAcl(r.id());
+        } else if (record instanceof ClientQuotaRecord q) {
+            builder.setClientQuota(quotaEntity(q), q.key(), q.remove() ? null : q.value());
         }
     }
 
@@ -190,6 +194,23 @@ public final class MetadataView implements MetadataLog.Applier {
         }
         return new RegisterBrokerRecord().setBrokerId(b.id()).setIncarnationId(b.incarnationId())
             .setBrokerEpoch(b.epoch()).setEndpoints(endpoints).setRack(b.rack().orElse(null)).setFenced(b.fenced());
+    }
+
+    static QuotaEntity quotaEntity(ClientQuotaRecord q) {
+        Map<String, String> parts = new java.util.HashMap<>();
+        for (ClientQuotaRecord.EntityData e : q.entity()) {
+            parts.put(e.entityType(), e.entityName());
+        }
+        return new QuotaEntity(parts);
+    }
+
+    /** The record that sets {@code key} of {@code entity} to {@code value}, or removes it when null. */
+    static ClientQuotaRecord quotaRecord(QuotaEntity entity, String key, Double value) {
+        List<ClientQuotaRecord.EntityData> parts = new ArrayList<>();
+        entity.parts().forEach((type, name) -> parts.add(new ClientQuotaRecord.EntityData().setEntityType(type)
+            .setEntityName(name)));
+        return new ClientQuotaRecord().setEntity(parts).setKey(key).setValue(value == null ? 0 : value)
+            .setRemove(value == null);
     }
 
     static AclBinding aclBinding(AccessControlEntryRecord a) {
@@ -245,6 +266,8 @@ public final class MetadataView implements MetadataLog.Applier {
             records.add(new ProducerIdsRecord().setNextProducerId(image.nextProducerId()));
         }
         image.acls().forEach((id, acl) -> records.add(aclRecord(id, acl)));
+        image.clientQuotas().forEach((entity, values) -> values.forEach((key, value) ->
+            records.add(quotaRecord(entity, key, value))));
         for (Map<Byte, ScramCredentialImage> byMechanism : image.scramCredentials().values()) {
             for (ScramCredentialImage c : byMechanism.values()) {
                 records.add(scramCredentialRecord(c));

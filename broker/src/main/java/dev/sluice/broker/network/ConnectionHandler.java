@@ -189,11 +189,28 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ByteBuffer> {
         }
         if (wrote) {
             ctx.flush();
+            holdWhileThrottled(ctx);
         }
         if (!closing && pending.size() < MAX_IN_FLIGHT / 2) {
             ReadGate.of(ctx.channel()).resume(ReadGate.Reason.IN_FLIGHT);
         }
         tracker.drained(ctx.channel(), pending.isEmpty());
+    }
+
+    /** Stops reading while a quota throttles this client (KIP-219: after its response is sent). */
+    private void holdWhileThrottled(ChannelHandlerContext ctx) {
+        long waitNanos = lifetime.throttledUntilNanos() - System.nanoTime();
+        if (waitNanos > 0 && !closing) {
+            ReadGate gate = ReadGate.of(ctx.channel());
+            gate.pause(ReadGate.Reason.THROTTLED);
+            ctx.executor().schedule(() -> {
+                if (lifetime.throttledUntilNanos() - System.nanoTime() <= 0) {
+                    gate.resume(ReadGate.Reason.THROTTLED);
+                } else {
+                    holdWhileThrottled(ctx);
+                }
+            }, waitNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
     }
 
     /**

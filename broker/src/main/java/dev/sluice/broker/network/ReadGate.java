@@ -29,6 +29,8 @@ final class ReadGate extends ChannelOutboundHandlerAdapter {
         MEMORY,
         /** Responses pile up unsent: the client does not read them. */
         UNWRITABLE,
+        /** The client is over a quota and waits out its throttle time. */
+        THROTTLED,
         /** The broker is stopping. */
         SHUTDOWN
     }
