@@ -179,9 +179,20 @@ class AclTest {
             assertTrue(read > 0, "bob read nothing from logs-app");
             consumer.commitSync();
         }
-        // bob may describe what he may read, and sees nothing else.
+        // bob may describe what he may read, and sees nothing else; authorized operations say
+        // what his ACLs grant.
         try (Admin admin = Admin.create(client("bob"))) {
             assertEquals(Set.of("logs-app"), admin.listTopics().names().get(30, TimeUnit.SECONDS));
+            assertEquals(Set.of(AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE), admin.describeTopics(
+                List.of("logs-app"), new org.apache.kafka.clients.admin.DescribeTopicsOptions()
+                    .includeAuthorizedOperations(true)).allTopicNames().get(30, TimeUnit.SECONDS).get("logs-app")
+                .authorizedOperations());
+            assertEquals(Set.of(), admin.describeCluster(new org.apache.kafka.clients.admin.DescribeClusterOptions()
+                .includeAuthorizedOperations(true)).authorizedOperations().get(30, TimeUnit.SECONDS));
+            assertEquals(Set.of(AclOperation.READ, AclOperation.DESCRIBE), admin.describeConsumerGroups(
+                List.of("bob-group"), new org.apache.kafka.clients.admin.DescribeConsumerGroupsOptions()
+                    .includeAuthorizedOperations(true)).describedGroups().get("bob-group").get(30, TimeUnit.SECONDS)
+                .authorizedOperations());
         }
     }
 

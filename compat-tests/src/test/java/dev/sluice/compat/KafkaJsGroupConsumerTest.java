@@ -22,7 +22,7 @@ import org.junit.jupiter.api.BeforeAll;
  */
 class KafkaJsGroupConsumerTest extends GroupConsumerCompatibility {
     private static final List<String> FILES = List.of("package.json", "package-lock.json", "group-consumer.js",
-        "transactional-producer.js");
+        "transactional-producer.js", "sasl-client.js");
 
     /** Where KafkaJS and the programs are installed; {@link KafkaJsTransactionsTest} runs its program from here too. */
     static Path installed() {

@@ -13,6 +13,7 @@ import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -214,6 +215,30 @@ class SaslTest {
     }
 
     @Test
+    void kafkaJsAuthenticatesWithPlainAndScramOverTls() throws Exception {
+        KafkaJsGroupConsumerTest.installKafkaJs();
+        try (Admin admin = admin()) {
+            admin.alterUserScramCredentials(List.of(new UserScramCredentialUpsertion("gina",
+                new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_256, 4096), "gina-secret"))).all().get(30, TimeUnit.SECONDS);
+            admin.createTopics(List.of(new NewTopic("kafkajs-sasl", 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
+        }
+        String[][] runs = {{"plain", "alice", "alice-secret", "done 5"}, {"scram-sha-256", "gina", "gina-secret", "done 10"}};
+        for (String[] run : runs) {
+            GroupConsumerCompatibility.SetupRun ok = kafkaJs(run[0], run[1], run[2]);
+            assertTrue(ok.succeeded() && ok.output().contains(run[3]), String.join(" ", run) + ":\n" + ok.output());
+        }
+        GroupConsumerCompatibility.SetupRun wrong = kafkaJs("scram-sha-256", "gina", "guess");
+        assertTrue(!wrong.succeeded() && wrong.output().contains("SASL"), wrong.output());
+    }
+
+    private static GroupConsumerCompatibility.SetupRun kafkaJs(String mechanism, String user, String password) {
+        java.nio.file.Path dir = KafkaJsGroupConsumerTest.installed();
+        return GroupConsumerCompatibility.setup(dir, Map.of(), Duration.ofSeconds(60), "node",
+            dir.resolve("sasl-client.js").toString(), broker.bootstrapServers("SASL_SSL"), certs.caPem().toString(),
+            mechanism, user, password, "kafkajs-sasl", "5");
+    }
+
+    @Test
     void unsecuredOauthBearerTokensAuthenticate() throws Exception {
         String jaas = "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required "
             + "unsecuredLoginStringClaim_sub=\"erin\";";
@@ -252,6 +277,69 @@ class SaslTest {
         // A SaslHandshake whose frame exceeds sasl.server.max.receive.size (512 KiB).
         ByteBuffer oversized = ByteBuffer.allocate(8).putInt(600 * 1024).putShort((short) 17).putShort((short) 1);
         assertClosedAfter(oversized.array());
+        try (Admin admin = admin()) {
+            assertEquals(1, admin.describeCluster().nodes().get(30, TimeUnit.SECONDS).size());
+        }
+    }
+
+    /** A request frame with a v1 header (no client id): key, version, correlation id, then {@code body}. */
+    private static byte[] frame(int apiKey, int version, int correlationId, byte[] body) {
+        ByteBuffer out = ByteBuffer.allocate(4 + 10 + body.length).putInt(10 + body.length).putShort((short) apiKey)
+            .putShort((short) version).putInt(correlationId).putShort((short) -1).put(body);
+        return out.array();
+    }
+
+    private static byte[] handshake(String mechanism) {
+        byte[] name = mechanism.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        return frame(17, 1, 1, ByteBuffer.allocate(2 + name.length).putShort((short) name.length).put(name).array());
+    }
+
+    /** Reads one response frame; its body after the correlation id. */
+    private static ByteBuffer response(java.io.DataInputStream in) throws IOException {
+        byte[] body = new byte[in.readInt()];
+        in.readFully(body);
+        return ByteBuffer.wrap(body, 4, body.length - 4).slice();
+    }
+
+    @Test
+    void hostileSaslInputEndsOnlyItsOwnConnection() throws Exception {
+        String[] address = broker.bootstrapServers("SASL_PLAINTEXT").split(":");
+        // Handshakes over and over on one connection: the second is out of turn and closes it.
+        try (Socket socket = new Socket(address[0], Integer.parseInt(address[1]))) {
+            socket.setSoTimeout(10_000);
+            java.io.DataInputStream in = new java.io.DataInputStream(socket.getInputStream());
+            socket.getOutputStream().write(handshake("PLAIN"));
+            assertEquals(0, response(in).getShort(), "the first handshake is accepted");
+            for (int i = 0; i < 50; i++) {
+                try {
+                    socket.getOutputStream().write(handshake("PLAIN"));
+                } catch (IOException closed) {
+                    break;
+                }
+            }
+            assertEquals(-1, in.read(), "a handshake out of turn was answered");
+        }
+        // Garbage where PLAIN's token belongs: SASL_AUTHENTICATION_FAILED, then the connection closes.
+        try (Socket socket = new Socket(address[0], Integer.parseInt(address[1]))) {
+            socket.setSoTimeout(10_000);
+            java.io.DataInputStream in = new java.io.DataInputStream(socket.getInputStream());
+            socket.getOutputStream().write(handshake("PLAIN"));
+            response(in);
+            byte[] garbage = new byte[300];
+            new java.util.Random(7).nextBytes(garbage);
+            socket.getOutputStream().write(frame(36, 0, 2, ByteBuffer.allocate(4 + garbage.length)
+                .putInt(garbage.length).put(garbage).array()));
+            assertEquals(58, response(in).getShort(), "SASL_AUTHENTICATION_FAILED");
+            assertEquals(-1, in.read(), "the connection stayed open after a failed authentication");
+        }
+        // An unknown mechanism: UNSUPPORTED_SASL_MECHANISM with the enabled ones, then closed.
+        try (Socket socket = new Socket(address[0], Integer.parseInt(address[1]))) {
+            socket.setSoTimeout(10_000);
+            java.io.DataInputStream in = new java.io.DataInputStream(socket.getInputStream());
+            socket.getOutputStream().write(handshake("GSSAPI"));
+            assertEquals(33, response(in).getShort(), "UNSUPPORTED_SASL_MECHANISM");
+            assertEquals(-1, in.read());
+        }
         try (Admin admin = admin()) {
             assertEquals(1, admin.describeCluster().nodes().get(30, TimeUnit.SECONDS).size());
         }

@@ -28,6 +28,11 @@ public final class AlterConfigsHandler extends ApiHandler<AlterConfigsRequest, A
     }
 
     @Override
+    protected boolean authorizesItself() {
+        return true;
+    }
+
+    @Override
     public CompletableFuture<AlterConfigsResponse> handle(RequestContext context, AlterConfigsRequest request) {
         List<ConfigAlteration> alterations = new ArrayList<>();
         for (AlterConfigsRequest.AlterConfigsResource r : request.resources()) {
@@ -39,7 +44,7 @@ public final class AlterConfigsHandler extends ApiHandler<AlterConfigsRequest, A
             alterations.add(new ConfigAlteration(r.resourceType(), r.resourceName(), changes, true, controller.nodeId(),
                 controller.clusterMode()));
         }
-        return ConfigAlteration.submitAll(controller, alterations, request.validateOnly()).thenApply(outcomes -> {
+        return ConfigAlteration.submitAll(controller, alterations, request.validateOnly(), context).thenApply(outcomes -> {
             List<AlterConfigsResponse.AlterConfigsResourceResponse> responses = new ArrayList<>();
             for (int i = 0; i < outcomes.size(); i++) {
                 AlterConfigsRequest.AlterConfigsResource r = request.resources().get(i);

@@ -1,9 +1,12 @@
 package dev.sluice.broker.handler;
 
+import dev.sluice.broker.security.acl.AclOperation;
+import dev.sluice.broker.security.acl.AclResourceType;
+
 /**
  * The {@code authorized_operations} bit sets of Metadata, DescribeCluster and friends. Bits are
- * Kafka's ACL operation codes. Without an authorizer every operation is allowed, so the sets
- * contain every operation that applies to the resource type.
+ * Kafka's ACL operation codes: of the operations that apply to the resource type, those the
+ * request's principal may do (all of them without an authorizer).
  */
 final class AuthorizedOperations {
     /** What Kafka sends when the client did not ask for authorized operations. */
@@ -38,11 +41,32 @@ final class AuthorizedOperations {
         return set;
     }
 
-    static int topic(boolean requested) {
-        return requested ? TOPIC : OMITTED;
+    /** The operations of {@code candidates} the request's principal may do on the resource. */
+    private static int allowed(RequestContext context, int candidates, AclResourceType type, String name) {
+        if (context.authorizer() == null) {
+            return candidates;
+        }
+        int set = 0;
+        for (int code = 0; code < 31; code++) {
+            if ((candidates & (1 << code)) != 0) {
+                AclOperation op = AclOperation.forCode((byte) code).orElse(AclOperation.UNKNOWN);
+                if (context.allowed(op, type, name)) {
+                    set |= 1 << code;
+                }
+            }
+        }
+        return set;
     }
 
-    static int cluster(boolean requested) {
-        return requested ? CLUSTER : OMITTED;
+    static int topic(RequestContext context, String topic, boolean requested) {
+        return requested ? allowed(context, TOPIC, AclResourceType.TOPIC, topic) : OMITTED;
+    }
+
+    static int cluster(RequestContext context, boolean requested) {
+        return requested ? allowed(context, CLUSTER, AclResourceType.CLUSTER, AclResourceType.CLUSTER_NAME) : OMITTED;
+    }
+
+    static int group(RequestContext context, String group, boolean requested) {
+        return requested ? allowed(context, GROUP, AclResourceType.GROUP, group) : OMITTED;
     }
 }

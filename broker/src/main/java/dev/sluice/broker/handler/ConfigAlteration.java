@@ -5,10 +5,12 @@ import dev.sluice.broker.config.ConfigDef;
 import dev.sluice.broker.config.ConfigException;
 import dev.sluice.broker.config.ConfigType;
 import dev.sluice.broker.config.TopicConfigKeys;
-import dev.sluice.broker.metadata.Controller;
 import dev.sluice.broker.metadata.Controller.ConfigEditRefused;
 import dev.sluice.broker.metadata.Controller.ConfigOutcome;
+import dev.sluice.broker.metadata.Controller;
 import dev.sluice.broker.metadata.TopicNames;
+import dev.sluice.broker.security.acl.AclOperation;
+import dev.sluice.broker.security.acl.AclResourceType;
 import dev.sluice.wire.message.ErrorCode;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -78,19 +80,33 @@ final class ConfigAlteration implements Controller.ConfigEdit {
     }
 
     /**
+     * Kafka's check: ALTER_CONFIGS on the topic, or on the cluster for brokers and their loggers;
+     * null when allowed.
+     */
+    ConfigOutcome refusal(RequestContext context) {
+        boolean topic = resourceType == TOPIC;
+        boolean allowed = topic ? context.allowed(AclOperation.ALTER_CONFIGS, AclResourceType.TOPIC, resourceName)
+            : context.allowedOnCluster(AclOperation.ALTER_CONFIGS);
+        return allowed ? null : new ConfigOutcome(topic ? ErrorCode.TOPIC_AUTHORIZATION_FAILED
+            : ErrorCode.CLUSTER_AUTHORIZATION_FAILED, "Authorization failed.");
+    }
+
+    /**
      * Submits the alterations of one request in order and completes with their outcomes in the
      * same order. A resource named more than once gets INVALID_REQUEST at every mention, and none
      * of them is applied, as in Kafka.
      */
     static CompletableFuture<List<ConfigOutcome>> submitAll(Controller controller, List<ConfigAlteration> alterations,
-                                                            boolean validateOnly) {
+                                                            boolean validateOnly, RequestContext context) {
         Map<String, Integer> mentions = new HashMap<>();
         for (ConfigAlteration a : alterations) {
             mentions.merge(a.resourceKey(), 1, Integer::sum);
         }
         List<CompletableFuture<ConfigOutcome>> futures = new ArrayList<>();
         for (ConfigAlteration a : alterations) {
-            futures.add(mentions.get(a.resourceKey()) > 1
+            ConfigOutcome refused = a.refusal(context);
+            futures.add(refused != null ? CompletableFuture.completedFuture(refused)
+                : mentions.get(a.resourceKey()) > 1
                 ? CompletableFuture.completedFuture(invalidRequest("a resource may appear only once in a request"))
                 : a.submit(controller, validateOnly));
         }

@@ -1,6 +1,8 @@
 package dev.sluice.broker.handler;
 
 import dev.sluice.broker.group.GroupCoordinator;
+import dev.sluice.broker.security.acl.AclOperation;
+import dev.sluice.broker.security.acl.AclResourceType;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.ConsumerGroupDescribeRequest;
 import dev.sluice.wire.message.ConsumerGroupDescribeResponse;
@@ -24,16 +26,23 @@ public final class ConsumerGroupDescribeHandler
     }
 
     @Override
+    protected boolean authorizesItself() {
+        return true;
+    }
+
+    @Override
     public CompletableFuture<ConsumerGroupDescribeResponse> handle(RequestContext context,
                                                                   ConsumerGroupDescribeRequest request) {
         List<CompletableFuture<ConsumerGroupDescribeResponse.DescribedGroup>> groups = new ArrayList<>();
         for (String groupId : request.groupIds()) {
             if (groupId == null || groupId.isEmpty()) {
                 groups.add(CompletableFuture.completedFuture(failed(groupId, ErrorCode.INVALID_GROUP_ID)));
+            } else if (!context.allowed(AclOperation.DESCRIBE, AclResourceType.GROUP, groupId)) {
+                groups.add(CompletableFuture.completedFuture(failed(groupId, ErrorCode.GROUP_AUTHORIZATION_FAILED)));
             } else {
                 groups.add(coordinator.describeConsumerGroup(groupId).thenApply(g ->
-                    g.setAuthorizedOperations(request.includeAuthorizedOperations() ? AuthorizedOperations.GROUP
-                        : AuthorizedOperations.OMITTED)));
+                    g.setAuthorizedOperations(AuthorizedOperations.group(context, groupId,
+                        request.includeAuthorizedOperations()))));
             }
         }
         return CompletableFuture.allOf(groups.toArray(new CompletableFuture<?>[0])).thenApply(v ->

@@ -4,6 +4,8 @@ import dev.sluice.broker.metadata.Controller;
 import dev.sluice.broker.metadata.MetadataImage;
 import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.metadata.TopicNames;
+import dev.sluice.broker.security.acl.AclOperation;
+import dev.sluice.broker.security.acl.AclResourceType;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.CreatePartitionsRequest;
 import dev.sluice.wire.message.CreatePartitionsResponse;
@@ -38,6 +40,11 @@ public final class CreatePartitionsHandler extends ApiHandler<CreatePartitionsRe
     }
 
     @Override
+    protected boolean authorizesItself() {
+        return true;
+    }
+
+    @Override
     public CompletableFuture<CreatePartitionsResponse> handle(RequestContext context, CreatePartitionsRequest request) {
         Set<String> seen = new HashSet<>();
         Set<String> duplicates = new HashSet<>();
@@ -60,6 +67,11 @@ public final class CreatePartitionsHandler extends ApiHandler<CreatePartitionsRe
             if (duplicates.contains(t.name())) {
                 results.add(CompletableFuture.completedFuture(result(t.name(), ErrorCode.INVALID_REQUEST,
                     "topic " + t.name() + " is listed more than once in the request")));
+                continue;
+            }
+            if (!context.allowed(AclOperation.ALTER, AclResourceType.TOPIC, t.name())) {
+                results.add(CompletableFuture.completedFuture(result(t.name(), ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+                    "Authorization failed.")));
                 continue;
             }
             if (TopicNames.isInternal(t.name())) {

@@ -3,6 +3,8 @@ package dev.sluice.broker.handler;
 import dev.sluice.broker.log.Partitions;
 import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.metadata.TopicNames;
+import dev.sluice.broker.security.acl.AclOperation;
+import dev.sluice.broker.security.acl.AclResourceType;
 import dev.sluice.storage.append.AppendException;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.DeleteRecordsRequest;
@@ -28,6 +30,11 @@ public final class DeleteRecordsHandler extends ApiHandler<DeleteRecordsRequest,
     }
 
     @Override
+    protected boolean authorizesItself() {
+        return true;
+    }
+
+    @Override
     public CompletableFuture<DeleteRecordsResponse> handle(RequestContext context, DeleteRecordsRequest request) {
         List<DeleteRecordsResponse.DeleteRecordsTopicResult> topics = new ArrayList<>();
         List<CompletableFuture<?>> pending = new ArrayList<>();
@@ -37,6 +44,10 @@ public final class DeleteRecordsHandler extends ApiHandler<DeleteRecordsRequest,
                 DeleteRecordsResponse.DeleteRecordsPartitionResult r = new DeleteRecordsResponse.DeleteRecordsPartitionResult()
                     .setPartitionIndex(p.partitionIndex()).setLowWatermark(-1);
                 results.add(r);
+                if (!context.allowed(AclOperation.DELETE, AclResourceType.TOPIC, t.name())) {
+                    r.setErrorCode(ErrorCode.TOPIC_AUTHORIZATION_FAILED.code());
+                    continue;
+                }
                 if (TopicNames.isInternal(t.name())) {
                     r.setErrorCode(ErrorCode.INVALID_TOPIC_EXCEPTION.code());
                     continue;

@@ -57,7 +57,7 @@ public final class DescribeClusterHandler extends ApiHandler<DescribeClusterRequ
             .setClusterId(view.image().clusterId())
             .setControllerId(directory.controllerId())
             .setBrokers(brokers)
-            .setClusterAuthorizedOperations(AuthorizedOperations.cluster(request.includeClusterAuthorizedOperations())));
+            .setClusterAuthorizedOperations(AuthorizedOperations.cluster(context, request.includeClusterAuthorizedOperations())));
     }
 
     @Override

@@ -40,8 +40,8 @@ public final class DescribeGroupsHandler extends ApiHandler<DescribeGroupsReques
                 groups.add(CompletableFuture.completedFuture(failed(groupId, ErrorCode.GROUP_AUTHORIZATION_FAILED)));
             } else {
                 groups.add(coordinator.describeGroup(groupId, context.version()).thenApply(g ->
-                    g.setAuthorizedOperations(request.includeAuthorizedOperations() ? AuthorizedOperations.GROUP
-                        : AuthorizedOperations.OMITTED)));
+                    g.setAuthorizedOperations(AuthorizedOperations.group(context, groupId,
+                        request.includeAuthorizedOperations()))));
             }
         }
         return CompletableFuture.allOf(groups.toArray(new CompletableFuture<?>[0])).thenApply(v ->

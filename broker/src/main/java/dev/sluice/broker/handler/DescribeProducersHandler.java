@@ -2,6 +2,8 @@ package dev.sluice.broker.handler;
 
 import dev.sluice.broker.log.Partitions;
 import dev.sluice.broker.metadata.MetadataView;
+import dev.sluice.broker.security.acl.AclOperation;
+import dev.sluice.broker.security.acl.AclResourceType;
 import dev.sluice.storage.producer.ProducerEntry;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.DescribeProducersRequest;
@@ -24,6 +26,11 @@ public final class DescribeProducersHandler extends ApiHandler<DescribeProducers
     }
 
     @Override
+    protected boolean authorizesItself() {
+        return true;
+    }
+
+    @Override
     public CompletableFuture<DescribeProducersResponse> handle(RequestContext context, DescribeProducersRequest request) {
         List<DescribeProducersResponse.TopicResponse> topics = new ArrayList<>();
         List<CompletableFuture<?>> pending = new ArrayList<>();
@@ -33,6 +40,10 @@ public final class DescribeProducersHandler extends ApiHandler<DescribeProducers
                 DescribeProducersResponse.PartitionResponse r = new DescribeProducersResponse.PartitionResponse()
                     .setPartitionIndex(index);
                 results.add(r);
+                if (!context.allowed(AclOperation.READ, AclResourceType.TOPIC, t.name())) {
+                    r.setErrorCode(ErrorCode.TOPIC_AUTHORIZATION_FAILED.code());
+                    continue;
+                }
                 PartitionLookup.Found found = lookup.find(t.name(), index, -1);
                 if (found.error() != ErrorCode.NONE) {
                     r.setErrorCode(found.error().code());

@@ -98,7 +98,7 @@ public final class DescribeTopicPartitionsHandler
             }
             topics.add(new DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponseTopic().setName(name)
                 .setTopicId(topic.id()).setIsInternal(topic.isInternal()).setPartitions(partitions)
-                .setTopicAuthorizedOperations(AuthorizedOperations.TOPIC));
+                .setTopicAuthorizedOperations(AuthorizedOperations.topic(context, name, true)));
             if (p < topic.partitions().size()) {
                 next = new DescribeTopicPartitionsResponse.Cursor().setTopicName(name).setPartitionIndex(p);
                 break;

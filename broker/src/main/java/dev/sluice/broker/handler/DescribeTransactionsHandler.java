@@ -1,5 +1,7 @@
 package dev.sluice.broker.handler;
 
+import dev.sluice.broker.security.acl.AclOperation;
+import dev.sluice.broker.security.acl.AclResourceType;
 import dev.sluice.broker.txn.TransactionCoordinator;
 import dev.sluice.broker.txn.TransactionMetadata;
 import dev.sluice.wire.message.ApiKey;
@@ -26,10 +28,19 @@ public final class DescribeTransactionsHandler
     }
 
     @Override
+    protected boolean authorizesItself() {
+        return true;
+    }
+
+    @Override
     public CompletableFuture<DescribeTransactionsResponse> handle(RequestContext context,
                                                                  DescribeTransactionsRequest request) {
         List<CompletableFuture<DescribeTransactionsResponse.TransactionState>> states = new ArrayList<>();
         for (String id : request.transactionalIds()) {
+            if (!context.allowed(AclOperation.DESCRIBE, AclResourceType.TRANSACTIONAL_ID, id)) {
+                states.add(CompletableFuture.completedFuture(failed(id, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)));
+                continue;
+            }
             states.add(coordinator.describe(id).thenApply(found -> found.getValue().map(this::described)
                 .orElseGet(() -> failed(id, found.getKey()))));
         }

@@ -33,6 +33,11 @@ public final class IncrementalAlterConfigsHandler
     }
 
     @Override
+    protected boolean authorizesItself() {
+        return true;
+    }
+
+    @Override
     public CompletableFuture<IncrementalAlterConfigsResponse> handle(RequestContext context,
                                                                      IncrementalAlterConfigsRequest request) {
         List<ConfigAlteration> alterations = new ArrayList<>();
@@ -45,7 +50,7 @@ public final class IncrementalAlterConfigsHandler
             alterations.add(new ConfigAlteration(r.resourceType(), r.resourceName(), changes, false, controller.nodeId(),
                 controller.clusterMode()));
         }
-        return ConfigAlteration.submitAll(controller, alterations, request.validateOnly()).thenApply(outcomes -> {
+        return ConfigAlteration.submitAll(controller, alterations, request.validateOnly(), context).thenApply(outcomes -> {
             List<IncrementalAlterConfigsResponse.AlterConfigsResourceResponse> responses = new ArrayList<>();
             for (int i = 0; i < outcomes.size(); i++) {
                 IncrementalAlterConfigsRequest.AlterConfigsResource r = request.resources().get(i);

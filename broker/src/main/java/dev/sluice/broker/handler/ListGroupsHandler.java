@@ -1,6 +1,8 @@
 package dev.sluice.broker.handler;
 
 import dev.sluice.broker.group.GroupCoordinator;
+import dev.sluice.broker.security.acl.AclOperation;
+import dev.sluice.broker.security.acl.AclResourceType;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.ErrorCode;
 import dev.sluice.wire.message.ListGroupsRequest;
@@ -26,11 +28,19 @@ public final class ListGroupsHandler extends ApiHandler<ListGroupsRequest, ListG
     }
 
     @Override
+    protected boolean authorizesItself() {
+        return true;
+    }
+
+    @Override
     public CompletableFuture<ListGroupsResponse> handle(RequestContext context, ListGroupsRequest request) {
         Set<String> states = lower(request.statesFilter());
         Set<String> types = lower(request.typesFilter());
+        // DESCRIBE on the cluster lists every group; otherwise only those the principal may describe.
+        boolean all = context.allowedOnCluster(AclOperation.DESCRIBE);
         return coordinator.listGroups(states, types).thenApply(result -> new ListGroupsResponse()
-            .setErrorCode(result.getKey().code()).setGroups(result.getValue()));
+            .setErrorCode(result.getKey().code()).setGroups(all ? result.getValue() : result.getValue().stream()
+                .filter(g -> context.allowed(AclOperation.DESCRIBE, AclResourceType.GROUP, g.groupId())).toList()));
     }
 
     private static Set<String> lower(List<String> values) {

@@ -2,6 +2,8 @@ package dev.sluice.broker.handler;
 
 import com.google.re2j.Pattern;
 import com.google.re2j.PatternSyntaxException;
+import dev.sluice.broker.security.acl.AclOperation;
+import dev.sluice.broker.security.acl.AclResourceType;
 import dev.sluice.broker.txn.TransactionCoordinator;
 import dev.sluice.broker.txn.TransactionMetadata;
 import dev.sluice.broker.txn.TransactionState;
@@ -33,6 +35,11 @@ public final class ListTransactionsHandler extends ApiHandler<ListTransactionsRe
     }
 
     @Override
+    protected boolean authorizesItself() {
+        return true;
+    }
+
+    @Override
     public CompletableFuture<ListTransactionsResponse> handle(RequestContext context, ListTransactionsRequest request) {
         Set<TransactionState> states = new HashSet<>();
         List<String> unknown = new ArrayList<>();
@@ -56,7 +63,9 @@ public final class ListTransactionsHandler extends ApiHandler<ListTransactionsRe
             && (producerIds.isEmpty() || producerIds.contains(m.producerId()))
             && (duration < 0 || m.state() == TransactionState.ONGOING && m.startTimestamp() >= 0
                 && now - m.startTimestamp() >= duration)
-            && (idPattern == null || idPattern.matches(m.transactionalId()));
+            && (idPattern == null || idPattern.matches(m.transactionalId()))
+            // Only transactions the principal may describe are listed, as in Kafka.
+            && context.allowed(AclOperation.DESCRIBE, AclResourceType.TRANSACTIONAL_ID, m.transactionalId());
         return coordinator.list(filter).thenApply(found -> new ListTransactionsResponse()
             .setErrorCode(found.getKey().code()).setUnknownStateFilters(unknown)
             .setTransactionStates(found.getValue().stream().map(m -> new ListTransactionsResponse.TransactionState()

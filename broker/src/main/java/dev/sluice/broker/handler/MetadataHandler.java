@@ -83,7 +83,7 @@ public final class MetadataHandler extends ApiHandler<MetadataRequest, MetadataR
             // Topics the principal may not describe are left out, as if they did not exist.
             for (TopicImage topic : image.topics()) {
                 if (context.allowed(AclOperation.DESCRIBE, AclResourceType.TOPIC, topic.name())) {
-                    results.add(describe(topic, includeTopicOps, reported));
+                    results.add(describe(context, topic, includeTopicOps, reported));
                 }
             }
         } else {
@@ -98,7 +98,7 @@ public final class MetadataHandler extends ApiHandler<MetadataRequest, MetadataR
                             .setErrorCode(ErrorCode.TOPIC_AUTHORIZATION_FAILED.code()));
                         continue;
                     }
-                    results.add(byId != null ? describe(byId, includeTopicOps, reported)
+                    results.add(byId != null ? describe(context, byId, includeTopicOps, reported)
                         : new MetadataResponse.MetadataResponseTopic().setTopicId(id).setName(null)
                             .setErrorCode(ErrorCode.UNKNOWN_TOPIC_ID.code()));
                     continue;
@@ -112,7 +112,7 @@ public final class MetadataHandler extends ApiHandler<MetadataRequest, MetadataR
                 if (!context.allowed(AclOperation.DESCRIBE, AclResourceType.TOPIC, name)) {
                     results.add(error(name, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
                 } else if (topic != null) {
-                    results.add(describe(topic, includeTopicOps, reported));
+                    results.add(describe(context, topic, includeTopicOps, reported));
                 } else if (TopicNames.problem(name) != null) {
                     results.add(error(name, ErrorCode.INVALID_TOPIC_EXCEPTION));
                 } else if (TopicNames.isInternal(name)) {
@@ -157,7 +157,7 @@ public final class MetadataHandler extends ApiHandler<MetadataRequest, MetadataR
                     i++;
                 }
                 String name = request.topics().get(i++).name();
-                filled.add(after.topic(name).map(topic -> describe(topic, includeTopicOps, reported))
+                filled.add(after.topic(name).map(topic -> describe(context, topic, includeTopicOps, reported))
                     .orElseGet(() -> error(name, outcomes.stream().filter(o -> o.name().equals(name))
                         .map(o -> o.error() == ErrorCode.TOPIC_ALREADY_EXISTS ? ErrorCode.LEADER_NOT_AVAILABLE : o.error())
                         .findFirst().orElse(outcomes.isEmpty() ? ErrorCode.LEADER_NOT_AVAILABLE
@@ -179,10 +179,11 @@ public final class MetadataHandler extends ApiHandler<MetadataRequest, MetadataR
             .setClusterId(image.clusterId())
             .setControllerId(brokers.controllerId())
             .setTopics(topics)
-            .setClusterAuthorizedOperations(AuthorizedOperations.cluster(request.includeClusterAuthorizedOperations()));
+            .setClusterAuthorizedOperations(AuthorizedOperations.cluster(context, request.includeClusterAuthorizedOperations()));
     }
 
-    private static MetadataResponse.MetadataResponseTopic describe(TopicImage topic, boolean includeOps,
+    private static MetadataResponse.MetadataResponseTopic describe(RequestContext context, TopicImage topic,
+                                                                   boolean includeOps,
                                                                    ReportedPartitions reported) {
         List<MetadataResponse.MetadataResponsePartition> partitions = new ArrayList<>();
         for (PartitionImage p : topic.partitions()) {
@@ -201,7 +202,7 @@ public final class MetadataHandler extends ApiHandler<MetadataRequest, MetadataR
             .setTopicId(topic.id())
             .setIsInternal(topic.isInternal())
             .setPartitions(partitions)
-            .setTopicAuthorizedOperations(AuthorizedOperations.topic(includeOps));
+            .setTopicAuthorizedOperations(AuthorizedOperations.topic(context, topic.name(), includeOps));
     }
 
     private static MetadataResponse.MetadataResponseTopic error(String name, ErrorCode error) {

@@ -3,6 +3,8 @@ package dev.sluice.broker.handler;
 import dev.sluice.broker.group.GroupCoordinator;
 import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.metadata.TopicImage;
+import dev.sluice.broker.security.acl.AclOperation;
+import dev.sluice.broker.security.acl.AclResourceType;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.ErrorCode;
 import dev.sluice.wire.message.OffsetDeleteRequest;
@@ -28,9 +30,17 @@ public final class OffsetDeleteHandler extends ApiHandler<OffsetDeleteRequest, O
     }
 
     @Override
+    protected boolean authorizesItself() {
+        return true;
+    }
+
+    @Override
     public CompletableFuture<OffsetDeleteResponse> handle(RequestContext context, OffsetDeleteRequest request) {
         if (request.groupId() == null || request.groupId().isEmpty()) {
             return CompletableFuture.completedFuture(errorResponse(request, ErrorCode.INVALID_GROUP_ID));
+        }
+        if (!context.allowed(AclOperation.DELETE, AclResourceType.GROUP, request.groupId())) {
+            return CompletableFuture.completedFuture(errorResponse(request, ErrorCode.GROUP_AUTHORIZATION_FAILED));
         }
         List<GroupCoordinator.PartitionKey> keys = new ArrayList<>();
         List<OffsetDeleteResponse.OffsetDeleteResponseTopic> topics = new ArrayList<>();
@@ -40,7 +50,9 @@ public final class OffsetDeleteHandler extends ApiHandler<OffsetDeleteRequest, O
             for (OffsetDeleteRequest.OffsetDeleteRequestPartition p : t.partitions()) {
                 OffsetDeleteResponse.OffsetDeleteResponsePartition r =
                     new OffsetDeleteResponse.OffsetDeleteResponsePartition().setPartitionIndex(p.partitionIndex());
-                if (topic == null || p.partitionIndex() < 0 || p.partitionIndex() >= topic.partitions().size()) {
+                if (!context.allowed(AclOperation.READ, AclResourceType.TOPIC, t.name())) {
+                    r.setErrorCode(ErrorCode.TOPIC_AUTHORIZATION_FAILED.code());
+                } else if (topic == null || p.partitionIndex() < 0 || p.partitionIndex() >= topic.partitions().size()) {
                     r.setErrorCode(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION.code());
                 } else {
                     keys.add(new GroupCoordinator.PartitionKey(t.name(), p.partitionIndex()));

@@ -2,6 +2,8 @@ package dev.sluice.broker.handler;
 
 import dev.sluice.broker.log.Partitions;
 import dev.sluice.broker.metadata.MetadataView;
+import dev.sluice.broker.security.acl.AclOperation;
+import dev.sluice.broker.security.acl.AclResourceType;
 import dev.sluice.storage.LeaderEpochCheckpoint;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.ErrorCode;
@@ -29,15 +31,29 @@ public final class OffsetForLeaderEpochHandler
     }
 
     @Override
+    protected boolean authorizesItself() {
+        return true;
+    }
+
+    @Override
     public CompletableFuture<OffsetForLeaderEpochResponse> handle(RequestContext context,
                                                                    OffsetForLeaderEpochRequest request) {
         List<OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult> topics = new ArrayList<>();
+        // Followers need CLUSTER_ACTION; consumers DESCRIBE on each topic.
+        boolean follower = request.replicaId() >= 0;
+        boolean clusterAction = follower && context.allowedOnCluster(AclOperation.CLUSTER_ACTION);
         for (OffsetForLeaderEpochRequest.OffsetForLeaderTopic t : request.topics()) {
+            boolean allowed = follower ? clusterAction
+                : context.allowed(AclOperation.DESCRIBE, AclResourceType.TOPIC, t.topic());
             List<OffsetForLeaderEpochResponse.EpochEndOffset> results = new ArrayList<>();
             for (OffsetForLeaderEpochRequest.OffsetForLeaderPartition p : t.partitions()) {
                 OffsetForLeaderEpochResponse.EpochEndOffset r = new OffsetForLeaderEpochResponse.EpochEndOffset()
                     .setPartition(p.partition()).setLeaderEpoch(-1).setEndOffset(-1);
                 results.add(r);
+                if (!allowed) {
+                    r.setErrorCode(ErrorCode.TOPIC_AUTHORIZATION_FAILED.code());
+                    continue;
+                }
                 PartitionLookup.Found found = lookup.find(t.topic(), p.partition(), p.currentLeaderEpoch(),
                     request.replicaId() >= 0);
                 if (found.error() != ErrorCode.NONE) {

@@ -4,6 +4,8 @@ import dev.sluice.broker.group.GroupCoordinator;
 import dev.sluice.broker.log.Partitions;
 import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.replica.DelayedProduces;
+import dev.sluice.broker.security.acl.AclOperation;
+import dev.sluice.broker.security.acl.AclResourceType;
 import dev.sluice.broker.txn.MarkerWriter;
 import dev.sluice.broker.txn.TopicPartition;
 import dev.sluice.wire.message.ApiKey;
@@ -51,7 +53,15 @@ public final class WriteTxnMarkersHandler extends ApiHandler<WriteTxnMarkersRequ
     }
 
     @Override
+    protected boolean authorizesItself() {
+        return true;
+    }
+
+    @Override
     public CompletableFuture<WriteTxnMarkersResponse> handle(RequestContext context, WriteTxnMarkersRequest request) {
+        if (!(context.allowedOnCluster(AclOperation.CLUSTER_ACTION))) {
+            return CompletableFuture.completedFuture(errorResponse(request, ErrorCode.CLUSTER_AUTHORIZATION_FAILED));
+        }
         List<CompletableFuture<WriteTxnMarkersResponse.WritableTxnMarkerResult>> results = new ArrayList<>();
         for (WriteTxnMarkersRequest.WritableTxnMarker m : request.markers()) {
             Set<TopicPartition> partitions = new LinkedHashSet<>();
