@@ -190,9 +190,47 @@ class TransactionalCopyTest {
             long copied = done;
             assertTrue(System.nanoTime() < deadline, () -> "only " + copied + " of " + count + " records copied after "
                 + WAIT.toSeconds() + " s (" + copiersStarted + " copiers started)" + copier.describe()
+                + "\n--- where the copy stands\n" + standing(admin)
                 + "\n--- broker warnings and errors\n" + warnings(brokerLog.get()));
             Thread.sleep(100);
         }
+    }
+
+    /**
+     * For a failure message: the group's committed input offsets against the input's end, the
+     * output's last stable and end offsets, and the copier's transaction as the coordinator
+     * describes it, so that a stall shows what it waits on. Best effort: what cannot be asked
+     * says why.
+     */
+    private static String standing(Admin admin) {
+        StringBuilder out = new StringBuilder();
+        try {
+            Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets("copiers")
+                .partitionsToOffsetAndMetadata().get(5, TimeUnit.SECONDS);
+            for (String topic : List.of("input", "output")) {
+                Map<TopicPartition, OffsetSpec> ends = new java.util.HashMap<>();
+                for (int p = 0; p < PARTITIONS; p++) {
+                    ends.put(new TopicPartition(topic, p), OffsetSpec.latest());
+                }
+                var high = admin.listOffsets(ends).all().get(5, TimeUnit.SECONDS);
+                var stable = admin.listOffsets(ends, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED)).all()
+                    .get(5, TimeUnit.SECONDS);
+                for (int p = 0; p < PARTITIONS; p++) {
+                    TopicPartition tp = new TopicPartition(topic, p);
+                    out.append(tp).append(": end ").append(high.get(tp).offset()).append(", last stable ")
+                        .append(stable.get(tp).offset());
+                    if (committed.containsKey(tp)) {
+                        out.append(", committed ").append(committed.get(tp).offset());
+                    }
+                    out.append('\n');
+                }
+            }
+            out.append(admin.describeTransactions(List.of(TRANSACTIONAL_ID)).description(TRANSACTIONAL_ID)
+                .get(5, TimeUnit.SECONDS));
+        } catch (Exception e) {
+            out.append("(could not ask: ").append(e).append(')');
+        }
+        return out.toString();
     }
 
     /** The lines of {@code log} that are warnings or errors, and the node headers, at most the last 200. */
