@@ -201,7 +201,10 @@ public final class FetchHandler extends ApiHandler<FetchRequest, FetchResponse> 
             boolean cluster = context.allowedOnCluster(AclOperation.CLUSTER_ACTION);
             return topic -> cluster;
         }
-        return topic -> context.allowed(AclOperation.READ, AclResourceType.TOPIC, topic);
+        // One decision per topic, however many of its partitions the fetch names.
+        Map<String, Boolean> decided = new java.util.concurrent.ConcurrentHashMap<>();
+        return topic -> decided.computeIfAbsent(topic,
+            t -> context.allowed(AclOperation.READ, AclResourceType.TOPIC, t));
     }
 
     @Override

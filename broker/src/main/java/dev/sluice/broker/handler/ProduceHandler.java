@@ -130,6 +130,9 @@ public final class ProduceHandler extends ApiHandler<ProduceRequest, ProduceResp
             ProduceResponse.TopicProduceResponse topicResponse = new ProduceResponse.TopicProduceResponse()
                 .setName(byId ? "" : topicData.name()).setTopicId(byId ? topicData.topicId() : Uuid.ZERO);
             List<ProduceResponse.PartitionProduceResponse> results = new ArrayList<>();
+            // Decided once per topic; a topic named by an id that does not exist has no name to check.
+            String name = topic != null ? topic.name() : byId ? null : topicData.name();
+            boolean writable = name == null || context.allowed(AclOperation.WRITE, AclResourceType.TOPIC, name);
             for (ProduceRequest.PartitionProduceData data : topicData.partitionData()) {
                 ProduceResponse.PartitionProduceResponse result = new ProduceResponse.PartitionProduceResponse()
                     .setIndex(data.index()).setBaseOffset(-1).setLogAppendTimeMs(-1).setLogStartOffset(-1);
@@ -137,8 +140,7 @@ public final class ProduceHandler extends ApiHandler<ProduceRequest, ProduceResp
                 ErrorCode error = requestError;
                 Partition partition = null;
                 if (error == null) {
-                    String name = topic != null ? topic.name() : byId ? null : topicData.name();
-                    if (name != null && !context.allowed(AclOperation.WRITE, AclResourceType.TOPIC, name)) {
+                    if (!writable) {
                         error = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
                     } else if (topic == null) {
                         error = byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;

@@ -49,6 +49,8 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ByteBuffer> {
     private final ConnectionLifetime lifetime = new ConnectionLifetime();
     private final ArrayDeque<Slot> pending = new ArrayDeque<>();
     private final SslPrincipalMapper certificateNames;
+    /** Whether the connection is encrypted: file slices cannot go to the socket directly then. */
+    private final boolean tls;
     private final SaslAuthenticator sasl;
     private final long failedAuthenticationDelayMs;
     private boolean closing;
@@ -75,6 +77,7 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ByteBuffer> {
         this.tracker = tracker;
         this.memory = memory;
         this.certificateNames = certificateNames;
+        this.tls = certificateNames != null;
         this.sasl = sasl;
         this.failedAuthenticationDelayMs = failedAuthenticationDelayMs;
     }
@@ -229,9 +232,9 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ByteBuffer> {
             if (splice.position() > from) {
                 ctx.write(Unpooled.wrappedBuffer(buffer.slice(from, splice.position() - from)), ctx.voidPromise());
             }
-            if (splice.records() instanceof FileRecords file && certificateNames == null) {
+            if (splice.records() instanceof FileRecords file && !tls) {
                 ctx.write(new SegmentRegion(file), ctx.voidPromise());
-            } else if (certificateNames != null) {
+            } else if (tls) {
                 int size = splice.records().sizeInBytes();
                 ByteBuf copy = ctx.alloc().directBuffer(size);
                 try {
