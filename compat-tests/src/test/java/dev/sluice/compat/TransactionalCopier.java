@@ -23,9 +23,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
 /**
  * A consume-transform-produce loop run as its own process by {@link TransactionalCopyTest}: it
  * copies every record of an input topic to the same partition of an output topic, one
- * transaction per poll, with the consumed offsets sent to the transaction, and aborts a share of
- * its transactions on purpose (rewinding to the group's committed offsets, as an application
- * must). A read_committed consumer in a group feeds it.
+ * transaction per poll, with the consumed offsets sent to the transaction, and aborts its first
+ * transaction and a share of the others on purpose (rewinding to the group's committed offsets,
+ * as an application must). A read_committed consumer in a group feeds it.
  *
  * <pre>
  *   TransactionalCopier BOOTSTRAP INPUT OUTPUT GROUP TRANSACTIONAL_ID ABORT_PERCENT PAUSE_MS SEED
@@ -74,7 +74,8 @@ final class TransactionalCopier {
                 }
                 try {
                     producer.sendOffsetsToTransaction(next, consumer.groupMetadata());
-                    if (random.nextInt(100) < abortPercent) {
+                    // The first is always aborted, so that every run has aborted data in the log to hide.
+                    if (aborted == 0 && committed == 0 || random.nextInt(100) < abortPercent) {
                         producer.abortTransaction();
                         aborted += records.count();
                         System.out.println("aborted " + aborted);

@@ -634,8 +634,10 @@ public final class CoordinatorRuntime<S extends CoordinatorStateMachine> impleme
                 log.error("Cannot load {} coordinator state from {}; it stays unavailable", name, partition, e);
                 return;
             }
-            fresh.loaded();
+            // Serving before the hook runs: what it starts (a transaction's markers, say) may ask
+            // for the partition's status at once. Operations asked for meanwhile queue behind it.
             loaded = true;
+            fresh.loaded();
             settled.complete(null);
             if (records > 0) {
                 log.info("Loaded {} from {} ({} records) in {} ms", fresh, partition, records,

@@ -46,7 +46,11 @@ public interface CoordinatorStateMachine {
     default void replayEndTransaction(long producerId, boolean commit) {
     }
 
-    /** The whole partition has been replayed; operations come next. Timers may be started here. */
+    /**
+     * The whole partition has been replayed; operations come next. Timers may be started here. The
+     * partition already serves: the runtime reports it loaded, and operations asked for from here
+     * on run once this returns.
+     */
     void loaded();
 
     /**

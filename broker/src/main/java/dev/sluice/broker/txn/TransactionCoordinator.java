@@ -24,8 +24,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Function;
 import java.util.function.Predicate;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The transaction coordinator: routes each transactional id to the {@link TransactionShard} of
@@ -40,7 +38,6 @@ import org.slf4j.LoggerFactory;
  * <p>Threading: the entry points may be called from any thread; each runs on its id's shard.
  */
 public final class TransactionCoordinator implements MetadataListener, AutoCloseable {
-    private static final Logger log = LoggerFactory.getLogger(TransactionCoordinator.class);
     public static final String TOPIC = "__transaction_state";
     /** Shard executors: transaction work is light (a record per request) next to a rebalance. */
     private static final int THREADS = 2;
@@ -76,13 +73,9 @@ public final class TransactionCoordinator implements MetadataListener, AutoClose
             }
 
             @Override
-            public void markersWritten(int coordinatorPartition, TransactionMetadata ending) {
-                runtime.write(coordinatorPartition, shard -> shard.markersWritten(ending)).whenComplete((done, e) -> {
-                    if (e != null) {
-                        // The partition moved: its new coordinator finds the transaction preparing and finishes it.
-                        log.debug("Cannot complete the transaction of {}: {}", ending.transactionalId(), e.toString());
-                    }
-                });
+            public CompletableFuture<?> markersWritten(int coordinatorPartition, TransactionMetadata ending) {
+                // Should the partition have moved, its new coordinator finds the transaction preparing and finishes it.
+                return runtime.write(coordinatorPartition, shard -> shard.markersWritten(ending));
             }
         });
         this.topic = new CoordinatorTopic(TOPIC, view, controller, partitions, runtime,

@@ -39,12 +39,19 @@ final class TransactionMarkers implements TransactionShard.Markers {
     private static final Logger log = LoggerFactory.getLogger(TransactionMarkers.class);
     private static final long FIRST_BACKOFF_MS = 50;
     private static final long MAX_BACKOFF_MS = 1_000;
+    /**
+     * How long a local write may take before it is tried again: a marker waits at most 30 s for
+     * its commit, and a marker to {@code __consumer_offsets} waits behind the group coordinator's
+     * writes, which have no bound of their own.
+     */
+    private static final long LOCAL_WAIT_MS = 40_000;
 
     /** The coordinator's side: whether it still holds a partition, and completing a transaction. */
     interface Coordinator {
         boolean holds(int coordinatorPartition, int coordinatorEpoch);
 
-        void markersWritten(int coordinatorPartition, TransactionMetadata ending);
+        /** Writes the transaction's completion; fails when that write failed (it is then tried again). */
+        CompletableFuture<?> markersWritten(int coordinatorPartition, TransactionMetadata ending);
     }
 
     private final int nodeId;
@@ -96,6 +103,8 @@ final class TransactionMarkers implements TransactionShard.Markers {
 
         void run() {
             if (!coordinator.holds(coordinatorPartition, coordinatorEpoch)) {
+                log.debug("Leaving the markers of {} to the next coordinator of partition {}: epoch {} is over",
+                    ending.transactionalId(), coordinatorPartition, coordinatorEpoch);
                 return;
             }
             MetadataImage image = view.image();
@@ -148,9 +157,21 @@ final class TransactionMarkers implements TransactionShard.Markers {
                 return;
             }
             if (remaining.isEmpty()) {
-                coordinator.markersWritten(coordinatorPartition, ending);
+                coordinator.markersWritten(coordinatorPartition, ending).whenComplete((done, failure) -> {
+                    if (failure != null) {
+                        // Not enough replicas, a slow disk: the transaction stays preparing until
+                        // it is written, which the next run does while this broker coordinates.
+                        log.debug("Cannot complete the transaction of {} yet, will retry: {}", ending.transactionalId(),
+                            failure.toString());
+                        later();
+                    }
+                });
                 return;
             }
+            later();
+        }
+
+        private void later() {
             long backoff = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS << Math.min(tries++, 5));
             try {
                 scheduler.schedule(this::run, backoff, TimeUnit.MILLISECONDS);
@@ -161,7 +182,8 @@ final class TransactionMarkers implements TransactionShard.Markers {
 
         private CompletableFuture<Map<TopicPartition, ErrorCode>> send(int leader, Set<TopicPartition> partitions) {
             if (leader == nodeId) {
-                return local.write(ending.producerId(), ending.producerEpoch(), coordinatorEpoch, commit, partitions);
+                return local.write(ending.producerId(), ending.producerEpoch(), coordinatorEpoch, commit, partitions)
+                    .orTimeout(LOCAL_WAIT_MS, TimeUnit.MILLISECONDS);
             }
             Map<String, List<Integer>> byTopic = new HashMap<>();
             partitions.forEach(tp -> byTopic.computeIfAbsent(tp.topic(), t -> new ArrayList<>()).add(tp.partition()));
