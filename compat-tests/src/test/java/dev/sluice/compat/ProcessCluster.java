@@ -55,16 +55,30 @@ final class ProcessCluster implements AutoCloseable {
     private final Map<Integer, Integer> controllerPorts = new TreeMap<>();
     /** Broker-only nodes added with {@link #addBroker}, with their own overrides. */
     private final Map<Integer, String[]> brokerOnly = new TreeMap<>();
+    /** The name of a second broker listener each combined node binds (see {@link #withInternalListener}), or null. */
+    private final String internalListener;
+    private final Map<Integer, Integer> internalPorts = new TreeMap<>();
     private Admin admin;
 
     /** Starts {@code size} nodes (ids 1..size) with data under {@code dir}, and waits until all are registered. */
     ProcessCluster(Path dir, int size, String... overrides) throws Exception {
-        this(dir, 0, size, LOOPBACK, overrides);
+        this(dir, 0, size, LOOPBACK, null, overrides);
+    }
+
+    /**
+     * As {@link #ProcessCluster(Path, int, String...)}, each node also binding a broker listener
+     * named {@code listener} on a port of its own ({@link #internalPort}); {@code overrides} say
+     * what it is (its protocol in {@code listener.security.protocol.map}, whether it is the
+     * inter-broker listener). The PLAINTEXT listener stays, for {@link #admin} and the helpers.
+     */
+    static ProcessCluster withInternalListener(Path dir, int size, String listener, String... overrides)
+            throws Exception {
+        return new ProcessCluster(dir, 0, size, LOOPBACK, listener, overrides);
     }
 
     /** As {@link #ProcessCluster(Path, int, String...)}, each node where {@code placement} says. */
     ProcessCluster(Path dir, int size, Placement placement, String... overrides) throws Exception {
-        this(dir, 0, size, placement, overrides);
+        this(dir, 0, size, placement, null, overrides);
     }
 
     /**
@@ -73,16 +87,20 @@ final class ProcessCluster implements AutoCloseable {
      * broker is registered.
      */
     ProcessCluster(Path dir, int controllers, int brokers, String... overrides) throws Exception {
-        this(dir, controllers, brokers, LOOPBACK, overrides);
+        this(dir, controllers, brokers, LOOPBACK, null, overrides);
     }
 
-    private ProcessCluster(Path dir, int controllers, int brokers, Placement placement, String... overrides)
-            throws Exception {
+    private ProcessCluster(Path dir, int controllers, int brokers, Placement placement, String internalListener,
+                           String... overrides) throws Exception {
         this.dir = dir;
         this.placement = placement;
         this.overrides = overrides;
+        this.internalListener = internalListener;
         for (int id = 1; id <= brokers; id++) {
             brokerPorts.put(id, BrokerProcess.freePort());
+            if (internalListener != null) {
+                internalPorts.put(id, BrokerProcess.freePort());
+            }
             if (controllers == 0) {
                 controllerPorts.put(id, BrokerProcess.freePort());
             } else {
@@ -117,8 +135,26 @@ final class ProcessCluster implements AutoCloseable {
                 placement.host(id), brokerPorts.get(id), controllers, all));
             return;
         }
+        String[] all = overrides;
+        if (internalListener != null) {
+            String host = placement.host(id);
+            all = java.util.stream.Stream.concat(java.util.Arrays.stream(overrides), java.util.stream.Stream.of(
+                "listeners=PLAINTEXT://" + host + ":" + brokerPorts.get(id) + ",CONTROLLER://" + controllers.get(id)
+                    + "," + internalListener + "://" + host + ":" + internalPorts.get(id))).toArray(String[]::new);
+        }
         nodes.put(id, BrokerProcess.startClusterNode(dir.resolve("node-" + id), id, placement.launcher(id),
-            placement.host(id), brokerPorts.get(id), controllers, overrides));
+            placement.host(id), brokerPorts.get(id), controllers, all));
+    }
+
+    /** The port of node {@code id}'s internal listener ({@link #withInternalListener}). */
+    int internalPort(int id) {
+        return internalPorts.get(id);
+    }
+
+    /** host:port of every node's internal listener, for clients that connect through it. */
+    String internalBootstrapServers() {
+        return internalPorts.keySet().stream().map(id -> placement.host(id) + ":" + internalPorts.get(id))
+            .collect(Collectors.joining(","));
     }
 
     /**

@@ -71,7 +71,8 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
      */
     private final Map<Integer, Long> unheard = new java.util.HashMap<>();
 
-    private ClusterNode(int nodeId, MetadataQuorum quorum, Controller controller, String interBrokerListener) {
+    private ClusterNode(int nodeId, MetadataQuorum quorum, Controller controller, String interBrokerListener,
+                        PeerSecurity security) {
         this.nodeId = nodeId;
         this.quorum = quorum;
         this.controller = controller;
@@ -82,13 +83,14 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
             t.setDaemon(true);
             return t;
         });
-        this.peers = new InterBrokerClient(InterBrokerSettings.defaults(nodeId), new PeerListener() {
+        InterBrokerSettings settings = InterBrokerSettings.defaults(nodeId).withSecurity(security);
+        this.peers = new InterBrokerClient(settings, new PeerListener() {
             @Override
             public void disconnected(int peer, Throwable cause) {
                 channel.reportUnreachable(peer);
             }
         });
-        this.transactionPeers = new InterBrokerClient(InterBrokerSettings.defaults(nodeId));
+        this.transactionPeers = new InterBrokerClient(settings);
     }
 
     /**
@@ -148,7 +150,9 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
      */
     public static ClusterNode create(BrokerConfig config, MetadataQuorum quorum, MetadataView view,
                                      Controller controller) {
-        ClusterNode node = new ClusterNode(config.nodeId(), quorum, controller, config.interBrokerListenerName());
+        String listener = config.interBrokerListenerName();
+        ClusterNode node = new ClusterNode(config.nodeId(), quorum, controller, listener,
+            PeerSecurity.forListener(config, listener));
         controller.forwardWhenNotLeader(node.forwarder());
         // Before the replica manager: a follower's first fetch already finds its leader's address.
         view.addListener(node);

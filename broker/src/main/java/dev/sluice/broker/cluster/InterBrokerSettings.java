@@ -15,10 +15,11 @@ import java.time.Duration;
  * @param connectTimeout      time a TCP connection may take to open
  * @param maxResponseBytes    largest response frame accepted; a larger size closes the connection
  * @param threads             event-loop threads shared by all peers' connections
+ * @param security            TLS and SASL of the connections, as the inter-broker listener wants
  */
 public record InterBrokerSettings(int nodeId, Duration requestTimeout, Duration reconnectBackoff,
                                   Duration reconnectBackoffMax, Duration connectTimeout, int maxResponseBytes,
-                                  int threads) {
+                                  int threads, PeerSecurity security) {
 
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
     public static final Duration DEFAULT_RECONNECT_BACKOFF = Duration.ofMillis(50);
@@ -34,6 +35,7 @@ public record InterBrokerSettings(int nodeId, Duration requestTimeout, Duration 
             throw new IllegalArgumentException("reconnect back-off must be between 0 and its maximum: "
                 + reconnectBackoff + ", " + reconnectBackoffMax);
         }
+        java.util.Objects.requireNonNull(security, "security");
         if (maxResponseBytes < 1 || threads < 1) {
             throw new IllegalArgumentException("maxResponseBytes and threads must be positive");
         }
@@ -42,21 +44,27 @@ public record InterBrokerSettings(int nodeId, Duration requestTimeout, Duration 
     /** Kafka's defaults, one event-loop thread. */
     public static InterBrokerSettings defaults(int nodeId) {
         return new InterBrokerSettings(nodeId, DEFAULT_REQUEST_TIMEOUT, DEFAULT_RECONNECT_BACKOFF,
-            DEFAULT_RECONNECT_BACKOFF_MAX, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, 1);
+            DEFAULT_RECONNECT_BACKOFF_MAX, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, 1, PeerSecurity.PLAINTEXT);
     }
 
     public InterBrokerSettings withRequestTimeout(Duration timeout) {
         return new InterBrokerSettings(nodeId, timeout, reconnectBackoff, reconnectBackoffMax, connectTimeout,
-            maxResponseBytes, threads);
+            maxResponseBytes, threads, security);
     }
 
     public InterBrokerSettings withReconnectBackoff(Duration backoff, Duration max) {
-        return new InterBrokerSettings(nodeId, requestTimeout, backoff, max, connectTimeout, maxResponseBytes, threads);
+        return new InterBrokerSettings(nodeId, requestTimeout, backoff, max, connectTimeout, maxResponseBytes, threads,
+            security);
     }
 
     public InterBrokerSettings withMaxResponseBytes(int bytes) {
         return new InterBrokerSettings(nodeId, requestTimeout, reconnectBackoff, reconnectBackoffMax, connectTimeout,
-            bytes, threads);
+            bytes, threads, security);
+    }
+
+    public InterBrokerSettings withSecurity(PeerSecurity peerSecurity) {
+        return new InterBrokerSettings(nodeId, requestTimeout, reconnectBackoff, reconnectBackoffMax, connectTimeout,
+            maxResponseBytes, threads, peerSecurity);
     }
 
     /** The client id every request carries. */

@@ -1,5 +1,7 @@
 package dev.sluice.broker.cluster;
 
+import dev.sluice.broker.security.sasl.SaslAuthenticationException;
+import dev.sluice.broker.security.sasl.SaslClientExchange;
 import dev.sluice.wire.codec.ByteReader;
 import dev.sluice.wire.codec.UnsupportedVersionException;
 import dev.sluice.wire.message.ApiKey;
@@ -9,6 +11,10 @@ import dev.sluice.wire.message.ApiVersionsResponse;
 import dev.sluice.wire.message.ErrorCode;
 import dev.sluice.wire.message.Frames;
 import dev.sluice.wire.message.RequestHeader;
+import dev.sluice.wire.message.SaslAuthenticateRequest;
+import dev.sluice.wire.message.SaslAuthenticateResponse;
+import dev.sluice.wire.message.SaslHandshakeRequest;
+import dev.sluice.wire.message.SaslHandshakeResponse;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -19,6 +25,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -33,19 +40,26 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one connection to one other broker: a state machine that opens it on demand, learns the
- * peer's API versions with ApiVersions, then sends requests pipelined and matches responses by
- * correlation id.
+ * The one connection to one other broker: a state machine that opens it on demand (with a TLS
+ * handshake when the inter-broker listener uses TLS), learns the peer's API versions with
+ * ApiVersions, authenticates with SaslHandshake and SaslAuthenticate when the listener uses SASL,
+ * then sends requests pipelined and matches responses by correlation id.
  *
  * <pre>
- *   IDLE ──send──▶ CONNECTING ──tcp up──▶ NEGOTIATING ──ApiVersions──▶ READY
- *     ▲                 │                      │                         │
- *     └──back-off── BACKOFF ◀──────── closed, refused, timed out ────────┘
+ *   IDLE ──send──▶ CONNECTING ──tcp (+tls) up──▶ NEGOTIATING ──ApiVersions (+SASL)──▶ READY
+ *     ▲                 │                             │                               │
+ *     └──back-off── BACKOFF ◀─────────── closed, refused, timed out ──────────────────┘
  * </pre>
+ *
+ * <p>A SASL session the peer limits (KIP-368's session lifetime) is renewed before it ends: at
+ * 85% of it, new requests wait, and once those on the wire are answered the connection is
+ * replaced by a freshly authenticated one, with no back-off and nothing failed.
  *
  * <p>Requests that arrive before READY wait in order and go out once the versions are known. When
  * the connection closes, every request sent on it and every waiting one fails with a
@@ -63,6 +77,13 @@ final class PeerConnection {
 
     private enum State { IDLE, CONNECTING, NEGOTIATING, READY, BACKOFF, CLOSED }
 
+    private static final short API_VERSIONS_VERSION =
+        (short) Math.min(ApiVersionsRequest.HIGHEST_SUPPORTED_VERSION, ApiKey.API_VERSIONS.highestVersion());
+    /** SaslHandshake v1: the tokens then travel in SaslAuthenticate requests (v0 would send them bare). */
+    private static final short SASL_HANDSHAKE_VERSION = 1;
+    /** When a SASL session the peer limits is renewed, as a share of its lifetime. */
+    private static final double RENEW_AT = 0.85;
+
     /** The versions of one API both sides speak. */
     private record VersionRange(short min, short max) {
     }
@@ -75,6 +96,7 @@ final class PeerConnection {
         final short requestedVersion;
         final long timeoutMs;
         final CompletableFuture<ApiMessage> future;
+        /** Part of setting the connection up (ApiVersions, SASL), answered to the connection itself. */
         final boolean negotiation;
         ScheduledFuture<?> timer;
         short version;
@@ -109,6 +131,11 @@ final class PeerConnection {
     private int nextCorrelationId;
     private int failures;
     private ScheduledFuture<?> reconnectTimer;
+    /** This connection's SASL exchange while it authenticates; null otherwise. */
+    private SaslClientExchange sasl;
+    /** Set once the SASL session is near its end: new requests wait for the next connection. */
+    private boolean renewing;
+    private ScheduledFuture<?> renewTimer;
 
     PeerConnection(int nodeId, String host, int port, InterBrokerSettings settings, EventLoop loop, Bootstrap bootstrap,
                    PeerListener listener) {
@@ -139,7 +166,13 @@ final class PeerConnection {
         Call call = new Call(request, version, timeoutMs, future, false);
         call.timer = loop.schedule(() -> timedOut(call), timeoutMs, TimeUnit.MILLISECONDS);
         switch (state) {
-            case READY -> dispatch(call);
+            case READY -> {
+                if (renewing) {
+                    waiting.add(call);
+                } else {
+                    dispatch(call);
+                }
+            }
             case IDLE -> {
                 waiting.add(call);
                 connect();
@@ -170,18 +203,37 @@ final class PeerConnection {
         String old = address();
         host = newHost;
         port = newPort;
+        replaceConnection(new PeerDisconnectedException(nodeId, "node " + nodeId + " moved from " + old + " to "
+            + address() + " before the response arrived", null));
+    }
+
+    /**
+     * Drops the current connection without counting a failure (its in-flight requests fail with
+     * {@code inFlightFailure}) and opens the next at once if requests wait.
+     */
+    private void replaceConnection(Throwable inFlightFailure) {
         if (channel == null) {
             return;
         }
         Channel previous = channel;
         channel = null;
         versions = Map.of();
+        endSession();
         state = State.IDLE;
-        failInFlight(new PeerDisconnectedException(nodeId, "node " + nodeId + " moved from " + old + " to " + address()
-            + " before the response arrived", null));
+        failInFlight(inFlightFailure);
         previous.close();
         if (!waiting.isEmpty()) {
             connect();
+        }
+    }
+
+    /** Forgets the SASL state of the connection that is going away. */
+    private void endSession() {
+        sasl = null;
+        renewing = false;
+        if (renewTimer != null) {
+            renewTimer.cancel(false);
+            renewTimer = null;
         }
     }
 
@@ -191,6 +243,7 @@ final class PeerConnection {
             return;
         }
         state = State.CLOSED;
+        endSession();
         if (reconnectTimer != null) {
             reconnectTimer.cancel(false);
         }
@@ -205,9 +258,21 @@ final class PeerConnection {
 
     private void connect() {
         state = State.CONNECTING;
+        PeerSecurity security = settings.security();
+        SslHandler[] tls = new SslHandler[1];
         ChannelFuture connecting = bootstrap.clone(loop).handler(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
+                if (security.tls() != null) {
+                    tls[0] = security.tls().newHandler(ch.alloc(), host, port);
+                    if (security.verifyHostname()) {
+                        SSLEngine engine = tls[0].engine();
+                        SSLParameters parameters = engine.getSSLParameters();
+                        parameters.setEndpointIdentificationAlgorithm("HTTPS");
+                        engine.setSSLParameters(parameters);
+                    }
+                    ch.pipeline().addLast(tls[0]);
+                }
                 ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(settings.maxResponseBytes(), 0, Frames.SIZE_PREFIX,
                     0, Frames.SIZE_PREFIX));
                 ch.pipeline().addLast(new ResponseReader());
@@ -217,23 +282,49 @@ final class PeerConnection {
         channel = ch;
         closeCause = null;
         connecting.addListener(f -> {
-            if (f.isSuccess() && ch == channel && state == State.CONNECTING) {
-                negotiate((short) Math.min(ApiVersionsRequest.HIGHEST_SUPPORTED_VERSION, ApiKey.API_VERSIONS.highestVersion()));
+            if (!f.isSuccess() || ch != channel || state != State.CONNECTING) {
+                return;
             }
+            if (tls[0] == null) {
+                negotiate(API_VERSIONS_VERSION);
+                return;
+            }
+            tls[0].handshakeFuture().addListener(handshake -> {
+                if (ch != channel || state != State.CONNECTING) {
+                    return;
+                }
+                if (handshake.isSuccess()) {
+                    negotiate(API_VERSIONS_VERSION);
+                } else {
+                    closeOnFailure(new IOException("TLS handshake failed: " + handshake.cause().getMessage(),
+                        handshake.cause()));
+                }
+            });
         });
         ch.closeFuture().addListener(f -> closed(ch, connecting));
     }
 
-    /** Sends ApiVersions ahead of anything else; the connection is READY once it is answered. */
+    /** Sends ApiVersions ahead of anything else; the connection is READY once it is answered (and SASL done). */
     private void negotiate(short version) {
         state = State.NEGOTIATING;
-        ApiVersionsRequest request = new ApiVersionsRequest()
-            .setClientSoftwareName("sluice-broker")
-            .setClientSoftwareVersion(softwareVersion());
-        CompletableFuture<ApiMessage> answer = new CompletableFuture<>();
-        Call call = new Call(request, version, settings.requestTimeout().toMillis(), answer, true);
+        setUp(new ApiVersionsRequest().setClientSoftwareName("sluice-broker").setClientSoftwareVersion(softwareVersion()),
+            version);
+    }
+
+    /** Sends one request of the connection's set-up; its answer comes back to {@link #setUpAnswered}. */
+    private void setUp(ApiMessage request, short version) {
+        Call call = new Call(request, version, settings.requestTimeout().toMillis(), new CompletableFuture<>(), true);
         call.timer = loop.schedule(() -> timedOut(call), call.timeoutMs, TimeUnit.MILLISECONDS);
         write(call, version);
+    }
+
+    private void setUpAnswered(Call call, ApiMessage response) {
+        switch (call.key) {
+            case API_VERSIONS -> negotiated(call, (ApiVersionsResponse) response);
+            case SASL_HANDSHAKE -> handshaken((SaslHandshakeResponse) response);
+            case SASL_AUTHENTICATE -> authenticated((SaslAuthenticateResponse) response);
+            default -> closeOnFailure(new IllegalStateException("no set-up step answers " + call.key.displayName()));
+        }
     }
 
     private void negotiated(Call call, ApiVersionsResponse response) {
@@ -268,8 +359,94 @@ final class PeerConnection {
             });
         }
         versions = ranges;
+        if (settings.security().sasl() != null) {
+            startSasl();
+            return;
+        }
+        ready(0);
+    }
+
+    // ------------------------------------------------------------------ SASL
+
+    private void startSasl() {
+        sasl = settings.security().sasl().get();
+        if (!versions.containsKey(ApiKey.SASL_HANDSHAKE) || !versions.containsKey(ApiKey.SASL_AUTHENTICATE)
+                || versions.get(ApiKey.SASL_HANDSHAKE).max() < SASL_HANDSHAKE_VERSION) {
+            closeOnFailure(new PeerDisconnectedException(nodeId, "node " + nodeId + " (" + address()
+                + ") does not speak SaslHandshake v1 and SaslAuthenticate", null));
+            return;
+        }
+        setUp(new SaslHandshakeRequest().setMechanism(sasl.mechanism()), SASL_HANDSHAKE_VERSION);
+    }
+
+    private void handshaken(SaslHandshakeResponse response) {
+        ErrorCode error = ErrorCode.forCode(response.errorCode());
+        if (error != ErrorCode.NONE) {
+            closeOnFailure(new PeerDisconnectedException(nodeId, "node " + nodeId + " (" + address() + ") refused SASL "
+                + "mechanism " + sasl.mechanism() + " with " + error + "; it offers " + response.mechanisms(), null));
+            return;
+        }
+        authenticate(sasl.first());
+    }
+
+    private void authenticate(byte[] token) {
+        setUp(new SaslAuthenticateRequest().setAuthBytes(token), versions.get(ApiKey.SASL_AUTHENTICATE).max());
+    }
+
+    private void authenticated(SaslAuthenticateResponse response) {
+        ErrorCode error = ErrorCode.forCode(response.errorCode());
+        if (error != ErrorCode.NONE) {
+            closeOnFailure(new PeerDisconnectedException(nodeId, "node " + nodeId + " (" + address() + ") refused this "
+                + "broker's " + sasl.mechanism() + " authentication: " + error
+                + (response.errorMessage() == null ? "" : " (" + response.errorMessage() + ")"), null));
+            return;
+        }
+        byte[] next;
+        try {
+            next = sasl.respond(response.authBytes());
+        } catch (SaslAuthenticationException e) {
+            closeOnFailure(new PeerDisconnectedException(nodeId, "node " + nodeId + " (" + address() + "): "
+                + e.getMessage(), null));
+            return;
+        }
+        if (next != null) {
+            authenticate(next);
+        } else if (sasl.isComplete()) {
+            sasl = null;
+            ready(response.sessionLifetimeMs());
+        } else {
+            closeOnFailure(new PeerDisconnectedException(nodeId, "node " + nodeId + " (" + address()
+                + ") ended the SASL exchange before it was complete", null));
+        }
+    }
+
+    /** At {@link #RENEW_AT} of the session: hold new requests, and replace the connection once the wire is quiet. */
+    private void renew(Channel ch) {
+        renewTimer = null;
+        if (ch != channel || state != State.READY) {
+            return;
+        }
+        renewing = true;
+        renewIfQuiet();
+    }
+
+    private void renewIfQuiet() {
+        if (renewing && inFlight.isEmpty()) {
+            log.debug("Renewing the SASL session with node {} at {}", nodeId, address());
+            replaceConnection(new IllegalStateException("no request is in flight"));
+        }
+    }
+
+    // ------------------------------------------------------------------ ready
+
+    /** The connection is set up: waiting requests go out; a session lifetime above 0 is renewed before it ends. */
+    private void ready(long sessionLifetimeMs) {
         state = State.READY;
         failures = 0;
+        if (sessionLifetimeMs > 0) {
+            Channel ch = channel;
+            renewTimer = loop.schedule(() -> renew(ch), (long) (sessionLifetimeMs * RENEW_AT), TimeUnit.MILLISECONDS);
+        }
         log.debug("Connected to node {} at {}", nodeId, address());
         listener.connected(nodeId);
         List<Call> ready = new ArrayList<>(waiting);
@@ -289,6 +466,7 @@ final class PeerConnection {
         }
         channel = null;
         versions = Map.of();
+        endSession();
         Throwable cause = closeCause != null ? closeCause
             : connecting.cause() != null ? connecting.cause()
             : new IOException("connection closed by the peer");
@@ -423,13 +601,13 @@ final class PeerConnection {
                 + " response from node " + nodeId + ": " + e.getMessage(), e));
             return;
         }
+        call.timer.cancel(false);
         if (call.negotiation) {
-            call.timer.cancel(false);
-            negotiated(call, (ApiVersionsResponse) response);
+            setUpAnswered(call, response);
             return;
         }
-        call.timer.cancel(false);
         call.future.complete(response);
+        renewIfQuiet();
     }
 
     private ApiMessage decode(Call call, ByteBuffer frame) {
@@ -473,8 +651,8 @@ final class PeerConnection {
         return switch (state) {
             case IDLE, BACKOFF -> "down, waiting to reconnect";
             case CONNECTING -> "still opening";
-            case NEGOTIATING -> "waiting for the ApiVersions answer";
-            case READY -> "up";
+            case NEGOTIATING -> "being set up (ApiVersions" + (settings.security().sasl() != null ? ", SASL)" : ")");
+            case READY -> renewing ? "renewing its SASL session" : "up";
             case CLOSED -> "closed";
         };
     }

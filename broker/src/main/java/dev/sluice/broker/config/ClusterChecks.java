@@ -12,6 +12,8 @@ import static dev.sluice.broker.config.BrokerConfigKeys.REPLICA_FETCH_WAIT_MAX_M
 import static dev.sluice.broker.config.BrokerConfigKeys.REPLICA_LAG_TIME_MAX_MS;
 import static dev.sluice.broker.config.BrokerConfigKeys.REPLICA_SOCKET_TIMEOUT_MS;
 import static dev.sluice.broker.config.BrokerConfigKeys.SECURITY_INTER_BROKER_PROTOCOL;
+import static dev.sluice.broker.config.SecurityConfigKeys.SASL_ENABLED_MECHANISMS;
+import static dev.sluice.broker.config.SecurityConfigKeys.SASL_MECHANISM_INTER_BROKER_PROTOCOL;
 
 import java.util.List;
 import java.util.Locale;
@@ -59,7 +61,7 @@ final class ClusterChecks {
         }
         Set<ProcessRole> roles = config.processRoles();
         List<String> controllerNames = config.controllerListenerNames();
-        onlyPlaintextBetweenNodes(config, controllerNames);
+        betweenNodes(config, controllerNames);
 
         Set<String> bound = config.listeners().stream().map(Listener::name).collect(Collectors.toSet());
         Set<Integer> voterIds = config.quorumVoterIds();
@@ -113,10 +115,12 @@ final class ClusterChecks {
     }
 
     /**
-     * Sluice serves PLAINTEXT only so far: the controller listener and the inter-broker protocol
-     * must be PLAINTEXT too (bound listeners are checked with the rest of the listeners).
+     * Controller listeners carry the Ratis quorum's traffic, which Sluice runs as PLAINTEXT only
+     * so far. Between brokers any protocol serves; with SASL, the broker's own mechanism
+     * ({@code sasl.mechanism.inter.broker.protocol}) must be one the inter-broker listener enables,
+     * as Kafka requires.
      */
-    private static void onlyPlaintextBetweenNodes(BrokerConfig config, List<String> controllerNames) {
+    private static void betweenNodes(BrokerConfig config, List<String> controllerNames) {
         for (String name : controllerNames) {
             String protocol = config.securityProtocolMap().get(name);
             require(protocol != null, "Controller listener with name " + name + " defined in " + CONTROLLER_LISTENER_NAMES
@@ -126,16 +130,14 @@ final class ClusterChecks {
                     protocol + " controller listeners are not supported yet; use PLAINTEXT");
             }
         }
-        String protocol = config.getString(SECURITY_INTER_BROKER_PROTOCOL).toUpperCase(Locale.ROOT);
-        if (!"PLAINTEXT".equals(protocol)) {
-            throw new ConfigException(SECURITY_INTER_BROKER_PROTOCOL, protocol,
-                protocol + " between brokers is not supported yet; use PLAINTEXT");
-        }
         String interBroker = config.interBrokerListenerName();
-        String interBrokerProtocol = config.securityProtocolMap().get(interBroker);
-        if (interBrokerProtocol != null && !"PLAINTEXT".equals(interBrokerProtocol)) {
-            throw new ConfigException(INTER_BROKER_LISTENER_NAME, interBroker,
-                interBrokerProtocol + " between brokers is not supported yet; name a PLAINTEXT listener");
+        String protocol = config.securityProtocolMap().getOrDefault(interBroker, interBroker);
+        if (protocol.startsWith("SASL_")) {
+            String mechanism = config.getString(SASL_MECHANISM_INTER_BROKER_PROTOCOL).trim().toUpperCase(Locale.ROOT);
+            List<String> enabled = config.listenerList(interBroker, SASL_ENABLED_MECHANISMS).stream()
+                .map(m -> m.trim().toUpperCase(Locale.ROOT)).toList();
+            require(enabled.contains(mechanism), SASL_MECHANISM_INTER_BROKER_PROTOCOL + " must be included in "
+                + SASL_ENABLED_MECHANISMS + " when SASL is used for inter-broker communication");
         }
     }
 

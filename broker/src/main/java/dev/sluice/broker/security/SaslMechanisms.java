@@ -2,14 +2,19 @@ package dev.sluice.broker.security;
 
 import static dev.sluice.broker.config.SecurityConfigKeys.SASL_ENABLED_MECHANISMS;
 import static dev.sluice.broker.config.SecurityConfigKeys.SASL_JAAS_CONFIG;
+import static dev.sluice.broker.config.SecurityConfigKeys.SASL_MECHANISM_INTER_BROKER_PROTOCOL;
 
 import dev.sluice.broker.config.BrokerConfig;
 import dev.sluice.broker.config.ConfigException;
 import dev.sluice.broker.security.sasl.JaasConfig;
+import dev.sluice.broker.security.sasl.OAuthBearerClient;
 import dev.sluice.broker.security.sasl.OAuthBearerExchange;
 import dev.sluice.broker.security.sasl.OAuthBearerValidator;
+import dev.sluice.broker.security.sasl.PlainClient;
 import dev.sluice.broker.security.sasl.PlainExchange;
+import dev.sluice.broker.security.sasl.SaslClientExchange;
 import dev.sluice.broker.security.sasl.SaslExchange;
+import dev.sluice.broker.security.sasl.ScramClient;
 import dev.sluice.broker.security.sasl.ScramCredentials;
 import dev.sluice.broker.security.sasl.ScramExchange;
 import dev.sluice.broker.security.sasl.ScramMechanism;
@@ -72,6 +77,40 @@ public final class SaslMechanisms {
                 + " no mechanism");
         }
         return new SaslMechanisms(enabled, exchanges);
+    }
+
+    /**
+     * How this broker authenticates to another broker's {@code listener} with {@code mechanism}
+     * ({@code sasl.mechanism.inter.broker.protocol}): the client options of the mechanism's JAAS
+     * setting for that listener, as Kafka's brokers read them: {@code username} and
+     * {@code password} for PLAIN and SCRAM, an unsecured token's claims
+     * ({@code unsecuredLoginStringClaim_sub}) for OAUTHBEARER. A new exchange per connection.
+     */
+    public static Supplier<SaslClientExchange> client(BrokerConfig config, String listener, String mechanism) {
+        String name = mechanism.trim().toUpperCase(Locale.ROOT);
+        Map<String, String> jaas = jaasOptions(config, listener, name);
+        Optional<ScramMechanism> scram = ScramMechanism.forName(name);
+        if (name.equals(PlainExchange.MECHANISM) || scram.isPresent()) {
+            String user = jaas.get("username");
+            String password = jaas.get("password");
+            if (user == null || password == null) {
+                throw new ConfigException(SASL_JAAS_CONFIG, null, "the " + name + " JAAS setting of inter-broker"
+                    + " listener " + listener + " needs username and password for this broker's own connections");
+            }
+            return scram.isPresent() ? () -> new ScramClient(scram.get(), user, password)
+                : () -> new PlainClient(user, password);
+        }
+        if (name.equals(OAuthBearerExchange.MECHANISM)) {
+            try {
+                OAuthBearerClient.fromJaasOptions(jaas, 0);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(SASL_JAAS_CONFIG, null, "the OAUTHBEARER JAAS setting of inter-broker"
+                    + " listener " + listener + " cannot make this broker's token: " + e.getMessage());
+            }
+            return () -> OAuthBearerClient.fromJaasOptions(jaas, System.currentTimeMillis());
+        }
+        throw new ConfigException(SASL_MECHANISM_INTER_BROKER_PROTOCOL, mechanism, "SASL mechanism " + name
+            + " is not served between brokers; use PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER");
     }
 
     /** The options of the mechanism's JAAS setting for the listener; empty when none is given. */

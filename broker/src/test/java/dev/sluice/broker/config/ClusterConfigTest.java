@@ -215,7 +215,7 @@ class ClusterConfigTest {
     }
 
     @Test
-    void onlyPlaintextIsServedBetweenNodes() {
+    void controllerListenersArePlaintextAndASaslInterBrokerMechanismIsEnabled() {
         rejected(with(combined(), "listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:SSL"),
             "SSL controller listeners are not supported yet; use PLAINTEXT");
         rejected(with(brokerOnly(), "listener.security.protocol.map", "INTERNAL:PLAINTEXT,EXTERNAL:PLAINTEXT,CONTROLLER:SSL"),
@@ -223,13 +223,16 @@ class ClusterConfigTest {
         rejected(with(brokerOnly(), "listener.security.protocol.map", "INTERNAL:PLAINTEXT,EXTERNAL:PLAINTEXT"),
             "Controller listener with name CONTROLLER defined in controller.listener.names not found in "
                 + "listener.security.protocol.map");
-        rejected(with(combined(), "security.inter.broker.protocol", "SASL_SSL"),
-            "SASL_SSL between brokers is not supported yet; use PLAINTEXT");
         rejected(with(combined(), "security.inter.broker.protocol", "KERBEROS"), "security.inter.broker.protocol");
-        Map<String, String> tlsBetweenBrokers = with(with(combined(), "listener.security.protocol.map",
-            "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,INTERNAL:SSL"), "inter.broker.listener.name", "INTERNAL");
-        tlsBetweenBrokers.put("listeners", tlsBetweenBrokers.get("listeners") + ",INTERNAL://localhost:9094");
-        rejected(tlsBetweenBrokers, "SSL between brokers is not supported yet; name a PLAINTEXT listener");
+        Map<String, String> saslBetweenBrokers = with(with(combined(), "listener.security.protocol.map",
+            "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,INTERNAL:SASL_SSL"), "inter.broker.listener.name", "INTERNAL");
+        saslBetweenBrokers.put("listeners", saslBetweenBrokers.get("listeners") + ",INTERNAL://localhost:9094");
+        saslBetweenBrokers.put("sasl.enabled.mechanisms", "SCRAM-SHA-512");
+        saslBetweenBrokers.put("sasl.mechanism.inter.broker.protocol", "PLAIN");
+        rejected(saslBetweenBrokers, "sasl.mechanism.inter.broker.protocol must be included in sasl.enabled.mechanisms"
+            + " when SASL is used for inter-broker communication");
+        saslBetweenBrokers.put("sasl.mechanism.inter.broker.protocol", "SCRAM-SHA-512");
+        assertEquals("INTERNAL", BrokerConfig.parse(saslBetweenBrokers).interBrokerListenerName());
     }
 
     @Test

@@ -98,6 +98,11 @@ public enum ScramMechanism {
         return new ScramCredential(salt.clone(), storedKey, serverKey, iterations);
     }
 
+    /** SaltedPassword = Hi(password, salt, iterations), which a client proves it knows. */
+    byte[] saltedPassword(String password, byte[] salt, int iterations) {
+        return hi(password.getBytes(StandardCharsets.UTF_8), salt, iterations);
+    }
+
     byte[] hmac(byte[] key, byte[] data) {
         try {
             Mac mac = Mac.getInstance(macAlgorithm);

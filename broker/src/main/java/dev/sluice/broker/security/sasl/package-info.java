@@ -1,7 +1,8 @@
 /**
- * The server side of Kafka's SASL mechanisms as pure logic: PLAIN, SCRAM-SHA-256/512 and
- * OAUTHBEARER exchanges, the validators behind OAUTHBEARER, and a parser for the JAAS text that
- * Kafka configures them with.
+ * Kafka's SASL mechanisms as pure logic: the server side of PLAIN, SCRAM-SHA-256/512 and
+ * OAUTHBEARER exchanges, the validators behind OAUTHBEARER, a parser for the JAAS text that
+ * Kafka configures them with, and the client side a broker authenticates to other brokers with
+ * ({@link dev.sluice.broker.security.sasl.SaslClientExchange}).
  *
  * <p>Nothing here touches the network or Kafka's classes: the connection layer hands each client
  * token to a {@link dev.sluice.broker.security.sasl.SaslExchange} and sends back what it returns.
