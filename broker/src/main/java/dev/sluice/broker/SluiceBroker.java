@@ -467,6 +467,7 @@ public final class SluiceBroker implements AutoCloseable {
                 .scramCredential(user, mechanism.type())
                 .map(c -> new ScramCredential(c.salt(), c.storedKey(), c.serverKey(), c.iterations())));
             opened.add(network);
+            network.throttleConnectionsWith(clientQuotas);
             List<Listener> bound = network.start();
             identity.bound(bound);
             if (clusterNode != null) {
@@ -638,7 +639,11 @@ public final class SluiceBroker implements AutoCloseable {
         Gauge.builder("sluice.connections", network::connectionCount).strongReference(true)
             .description("Open client connections on all listeners").register(registry);
         FunctionCounter.builder("sluice.connections.refused", network, NetworkServer::refusedConnections)
-            .description("Connections closed on accept: their address held max.connections.per.ip already")
+            .description("Connections closed on accept: their address held max.connections.per.ip already, or"
+                + " opened them faster than its connection_creation_rate quota")
+            .register(registry);
+        FunctionCounter.builder("sluice.connections.accept.throttled", network, NetworkServer::throttledAccepts)
+            .description("Times a listener waited before accepting more, for max.connection.creation.rate")
             .register(registry);
         Gauge.builder("sluice.request.queued.bytes", network::requestBytesInUse).strongReference(true).baseUnit("bytes")
             .description("Bytes of requests being received or served, bounded by queued.max.request.bytes")

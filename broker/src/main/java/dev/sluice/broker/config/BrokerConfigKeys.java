@@ -70,6 +70,7 @@ public final class BrokerConfigKeys {
     public static final String MAX_CONNECTIONS = "max.connections";
     public static final String MAX_CONNECTIONS_PER_IP = "max.connections.per.ip";
     public static final String MAX_CONNECTIONS_PER_IP_OVERRIDES = "max.connections.per.ip.overrides";
+    public static final String MAX_CONNECTION_CREATION_RATE = "max.connection.creation.rate";
     public static final String REQUEST_RECEIVE_TIMEOUT_MS = "sluice.request.receive.timeout.ms";
     public static final String REMOTE_LOG_READER_THREADS = "remote.log.reader.threads";
     public static final String REMOTE_LOG_READER_MAX_PENDING_TASKS = "remote.log.reader.max.pending.tasks";
@@ -310,6 +311,10 @@ public final class BrokerConfigKeys {
                 + " -1 for no bound. Unset: a quarter of the JVM's maximum heap (Kafka's default is -1).");
         def(m, MAX_CONNECTIONS, ConfigType.INT, "2147483647", atLeast(0), false,
             "Connections the broker accepts on all listeners; past it, new connections wait to be accepted.");
+        def(m, MAX_CONNECTION_CREATION_RATE, ConfigType.INT, "2147483647", atLeast(0), false,
+            "New connections per second the broker accepts on all listeners but the inter-broker one, and, as"
+                + " listener.name.<listener>.max.connection.creation.rate, on one listener; past it the listener"
+                + " waits before it accepts the next.");
         def(m, MAX_CONNECTIONS_PER_IP, ConfigType.INT, "2147483647", atLeast(0), false,
             "Connections one client address may hold; a connection past it is closed at once.");
         def(m, MAX_CONNECTIONS_PER_IP_OVERRIDES, ConfigType.STRING, "", NONE, false,

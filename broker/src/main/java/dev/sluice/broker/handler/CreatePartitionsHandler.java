@@ -86,8 +86,14 @@ public final class CreatePartitionsHandler extends ApiHandler<CreatePartitionsRe
                     assignments.add(a.brokerIds());
                 }
             }
+            int before = view.image().topic(t.name()).map(topic -> topic.partitions().size()).orElse(0);
             results.add(controller.createPartitions(t.name(), t.count(), assignments, request.validateOnly())
-                .thenApply(o -> result(t.name(), o.error(), o.message())));
+                .thenApply(o -> {
+                    if (o.error() == ErrorCode.NONE && !request.validateOnly()) {
+                        context.mutated(Math.max(0, t.count() - before));
+                    }
+                    return result(t.name(), o.error(), o.message());
+                }));
         }
         return CompletableFuture.allOf(results.toArray(new CompletableFuture<?>[0])).thenApply(v -> {
             List<CreatePartitionsResponse.CreatePartitionsTopicResult> list = new ArrayList<>();

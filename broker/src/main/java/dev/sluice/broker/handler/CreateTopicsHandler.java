@@ -134,6 +134,9 @@ public final class CreateTopicsHandler extends ApiHandler<CreateTopicsRequest, C
                     Controller.TopicOutcome o = byName.get(t.name());
                     result = o.error() == ErrorCode.NONE ? created(o.topic(), image)
                         : failed(t.name(), o.error(), o.message());
+                    if (o.error() == ErrorCode.NONE && !request.validateOnly()) {
+                        context.mutated(o.topic().partitions().size());
+                    }
                 }
                 results.add(result);
             }

@@ -101,6 +101,9 @@ public final class DeleteTopicsHandler extends ApiHandler<DeleteTopicsRequest, D
                     .setErrorCode(o.error().code()).setErrorMessage(o.message());
                 if (o.topic() != null) {
                     r.setName(o.topic().name()).setTopicId(o.topic().id());
+                    if (o.error() == ErrorCode.NONE) {
+                        context.mutated(o.topic().partitions().size());
+                    }
                 } else {
                     r.setName(names.get(i)).setTopicId(ids.get(i));
                 }

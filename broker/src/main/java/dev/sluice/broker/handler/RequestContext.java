@@ -7,19 +7,30 @@ import dev.sluice.broker.security.acl.StandardAuthorizer;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.RequestHeader;
 import java.net.SocketAddress;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * What a handler knows about a request besides its body: who sent it, on which listener, the API
  * version it must answer at, and the life of the connection it came on.
+ *
+ * @param mutations where a handler that creates or deletes partitions counts them for
+ *                  {@code controller_mutation_rate} ({@link #mutated}); null for other APIs
  */
 public record RequestContext(RequestHeader header, ApiKey apiKey, short version, SocketAddress clientAddress,
                              String listenerName, long receivedNanos, ConnectionLifetime connection,
-                             StandardAuthorizer authorizer) {
+                             StandardAuthorizer authorizer, AtomicLong mutations) {
 
     /** A request on a broker without an authorizer. */
     public RequestContext(RequestHeader header, ApiKey apiKey, short version, SocketAddress clientAddress,
                           String listenerName, long receivedNanos, ConnectionLifetime connection) {
-        this(header, apiKey, version, clientAddress, listenerName, receivedNanos, connection, null);
+        this(header, apiKey, version, clientAddress, listenerName, receivedNanos, connection, null, null);
+    }
+
+    /** Counts {@code partitions} created, added or deleted by this request against the client's mutation quota. */
+    public void mutated(long partitions) {
+        if (mutations != null) {
+            mutations.addAndGet(partitions);
+        }
     }
 
     /** Who sent the request. */

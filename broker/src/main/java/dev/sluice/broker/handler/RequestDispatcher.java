@@ -16,11 +16,15 @@ import dev.sluice.wire.message.FetchResponse;
 import dev.sluice.wire.message.Frames;
 import dev.sluice.wire.message.ProduceResponse;
 import dev.sluice.wire.message.RequestHeader;
+import dev.sluice.wire.message.ThrottledResponse;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,6 +45,16 @@ import org.slf4j.LoggerFactory;
  */
 public final class RequestDispatcher {
     private static final Logger log = LoggerFactory.getLogger(RequestDispatcher.class);
+    /**
+     * The APIs whose partition mutations count against {@code controller_mutation_rate}, with the
+     * first version at which a client over its quota is refused (THROTTLING_QUOTA_EXCEEDED) rather
+     * than throttled after the fact (KIP-599).
+     */
+    private static final Map<ApiKey, Short> STRICT_MUTATION_VERSIONS = Map.of(ApiKey.CREATE_TOPICS, (short) 6,
+        ApiKey.CREATE_PARTITIONS, (short) 3, ApiKey.DELETE_TOPICS, (short) 5);
+    /** Brokers' own requests, which client quotas never throttle. */
+    private static final Set<ApiKey> EXEMPT = Set.of(ApiKey.WRITE_TXN_MARKERS, ApiKey.ALLOCATE_PRODUCER_IDS,
+        ApiKey.BROKER_REGISTRATION, ApiKey.BROKER_HEARTBEAT, ApiKey.ALTER_PARTITION);
 
     private final HandlerTable table;
     private final RequestMetrics metrics;
@@ -83,33 +97,53 @@ public final class RequestDispatcher {
         this.authorizer = authorizer;
     }
 
-    /** Throttles clients over their byte-rate quotas from now on (see {@link ClientQuotas}). */
+    /** Throttles clients over their quotas from now on (see {@link ClientQuotas}). */
     public void throttleWith(ClientQuotas quotas) {
         this.quotas = quotas;
     }
 
     /**
-     * Counts a produce request's bytes, or a consumer fetch's response bytes, against the
-     * client's quota; over it, the response carries the throttle time and the connection reads
-     * nothing more for that long, as Kafka does (KIP-219). Followers' fetches are not client
-     * traffic and are not counted.
+     * Counts a request against the client's quotas: a produce request's bytes, a consumer fetch's
+     * response bytes, the time its handling took on this thread ({@code request_percentage}) and
+     * the partitions it created or deleted ({@code controller_mutation_rate}). Over any of them,
+     * the response carries the longest throttle time and the connection reads nothing more for
+     * that long, as Kafka does (KIP-219). Brokers' own requests (followers' fetches, transaction
+     * markers) are not client traffic and are not counted.
      */
     private static void throttle(ClientQuotas quotas, RequestContext context, ApiMessage request, ApiMessage response,
-                                 int frameBytes) {
+                                 int frameBytes, long handledMicros) {
+        if (EXEMPT.contains(context.apiKey()) || request instanceof FetchRequest f
+                && (f.replicaId() >= 0 || context.version() >= 15 && f.replicaState().replicaId() >= 0)) {
+            return;
+        }
         long throttleMs = 0;
-        if (response instanceof ProduceResponse produced) {
+        if (response instanceof ProduceResponse) {
             throttleMs = quotas.recordAndThrottleMs(ClientQuotas.PRODUCE, context.principal(), context.clientId(),
                 frameBytes);
-            produced.setThrottleTimeMs((int) Math.max(produced.throttleTimeMs(), throttleMs));
-        } else if (response instanceof FetchResponse fetched && request instanceof FetchRequest f
-                && f.replicaId() < 0 && (context.version() < 15 || f.replicaState().replicaId() < 0)) {
+        } else if (response instanceof FetchResponse fetched) {
             throttleMs = quotas.recordAndThrottleMs(ClientQuotas.FETCH, context.principal(), context.clientId(),
                 fetched.size(context.version()));
-            fetched.setThrottleTimeMs((int) Math.max(fetched.throttleTimeMs(), throttleMs));
         }
-        if (throttleMs > 0) {
-            context.connection().throttleFor(throttleMs);
+        if (context.mutations() != null) {
+            throttleMs = Math.max(throttleMs, quotas.recordAndThrottleMs(ClientQuotas.MUTATION, context.principal(),
+                context.clientId(), context.mutations().get()));
         }
+        if (quotas.hasAny(ClientQuotas.REQUEST)) {
+            throttleMs = Math.max(throttleMs, quotas.recordAndThrottleMs(ClientQuotas.REQUEST, context.principal(),
+                context.clientId(), handledMicros));
+        }
+        throttled(context, response, throttleMs);
+    }
+
+    /** Sets the response's throttle time (keeping a longer one it has) and mutes the connection that long. */
+    private static void throttled(RequestContext context, ApiMessage response, long throttleMs) {
+        if (throttleMs <= 0) {
+            return;
+        }
+        if (response instanceof ThrottledResponse r) {
+            r.setThrottleTimeMs((int) Math.max(r.throttleTimeMs(), Math.min(Integer.MAX_VALUE, throttleMs)));
+        }
+        context.connection().throttleFor(throttleMs);
     }
 
     /** Starts forwarding what {@code forwarding} names; a single node never forwards. */
@@ -173,8 +207,10 @@ public final class RequestDispatcher {
         if (!handler.servesVersion(version)) {
             return respond(api, version, header, start, frameBytes, handler.errorFor(request, ErrorCode.UNSUPPORTED_VERSION));
         }
+        ClientQuotas q = quotas;
+        boolean mutates = q != null && STRICT_MUTATION_VERSIONS.containsKey(api) && q.hasAny(ClientQuotas.MUTATION);
         RequestContext context = new RequestContext(header, api, version, client, listener, start, connection,
-            authorizer);
+            authorizer, mutates ? new AtomicLong() : null);
         if (forwarding != null && forwarding.forwards(api)) {
             return forward(forwarding, whole, context, api, version, header, start, frameBytes, handler, request);
         }
@@ -185,12 +221,23 @@ public final class RequestDispatcher {
             return respond(api, version, header, start, frameBytes,
                 handler.errorFor(request, ErrorCode.CLUSTER_AUTHORIZATION_FAILED));
         }
+        if (mutates && version >= STRICT_MUTATION_VERSIONS.get(api)) {
+            long wait = q.throttleMs(ClientQuotas.MUTATION, context.principal(), context.clientId());
+            if (wait > 0) {
+                // KIP-599's strict mode: while the client's mutation rate is over its quota, nothing is created or deleted.
+                ApiMessage refused = handler.errorFor(request, ErrorCode.THROTTLING_QUOTA_EXCEEDED);
+                throttled(context, refused, wait);
+                return respond(api, version, header, start, frameBytes, refused);
+            }
+        }
         CompletableFuture<ApiMessage> result;
+        long handling = System.nanoTime();
         try {
             result = handler.dispatch(context, request);
         } catch (RuntimeException e) {
             result = CompletableFuture.failedFuture(e);
         }
+        long handledMicros = (System.nanoTime() - handling) / 1_000;
         return result.handle((response, error) -> {
             Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
                 ? error.getCause() : error;
@@ -208,9 +255,8 @@ public final class RequestDispatcher {
                 metrics.record(api, version, start, frameBytes, 0, null);
                 return null;
             }
-            ClientQuotas q = quotas;
             if (q != null) {
-                throttle(q, context, request, response, frameBytes);
+                throttle(q, context, request, response, frameBytes, handledMicros);
             }
             return encode(api, version, header, start, frameBytes, response, handler, request);
         });

@@ -2,13 +2,13 @@ package dev.sluice.broker.network;
 
 import dev.sluice.broker.LogSafe;
 import dev.sluice.broker.handler.ConnectionLifetime;
-import dev.sluice.broker.handler.RequestDispatcher;
 import dev.sluice.broker.handler.RequestDispatcher.CloseConnectionException;
+import dev.sluice.broker.handler.RequestDispatcher;
+import dev.sluice.broker.security.KafkaPrincipal;
+import dev.sluice.broker.security.SslPrincipalMapper;
 import dev.sluice.storage.FileRecords;
 import dev.sluice.wire.codec.ByteWriter;
 import dev.sluice.wire.message.Frames;
-import dev.sluice.broker.security.KafkaPrincipal;
-import dev.sluice.broker.security.SslPrincipalMapper;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
@@ -21,6 +21,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -99,6 +100,12 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ByteBuffer> {
         if (!tracker.opened(ctx.channel())) {
             closing = true;
             ctx.close();
+            return;
+        }
+        long throttled = tracker.creationThrottleMs(ctx.channel());
+        if (throttled > 0) {
+            closing = true;
+            ctx.executor().schedule(() -> ctx.close(), throttled, TimeUnit.MILLISECONDS);
             return;
         }
         super.channelActive(ctx);

@@ -1,5 +1,6 @@
 package dev.sluice.broker.network;
 
+import dev.sluice.broker.quota.ClientQuotas;
 import io.netty.channel.Channel;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -19,7 +20,10 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code max.connections}: past it the listeners stop accepting (new connections wait in the
  *       accept backlog, as in Kafka) until one closes;</li>
  *   <li>{@code max.connections.per.ip} and {@code max.connections.per.ip.overrides}: a connection
- *       past its address's limit is closed as soon as it is accepted.</li>
+ *       past its address's limit is closed as soon as it is accepted;</li>
+ *   <li>the {@code connection_creation_rate} quota of an ip (or the default ip): a connection
+ *       that takes its address over the rate is closed once it has waited the throttle time
+ *       (KIP-612), so that a client reconnecting in a loop is slowed down.</li>
  * </ul>
  * Thread-safe: connections open and close on every event loop.
  */
@@ -74,8 +78,35 @@ final class ConnectionTracker {
     private final AtomicInteger total = new AtomicInteger();
     private final AtomicInteger refused = new AtomicInteger();
 
+    private volatile ClientQuotas quotas;
+
     ConnectionTracker(Limits limits) {
         this.limits = limits;
+    }
+
+    void throttleWith(ClientQuotas clientQuotas) {
+        this.quotas = clientQuotas;
+    }
+
+    /**
+     * Counts a connection just opened against its address's {@code connection_creation_rate};
+     * returns how long it must wait before it is closed for going over it, 0 when it may stay.
+     */
+    long creationThrottleMs(Channel channel) {
+        ClientQuotas q = quotas;
+        InetAddress address = address(channel);
+        if (q == null || address == null) {
+            return 0;
+        }
+        long wait = q.connectionThrottleMs(address);
+        if (wait > 0) {
+            refused.incrementAndGet();
+            if (refusedLogged.add(address)) {
+                log.info("closing new connections from {}: they come faster than its connection_creation_rate quota",
+                    address.getHostAddress());
+            }
+        }
+        return wait;
     }
 
     /**

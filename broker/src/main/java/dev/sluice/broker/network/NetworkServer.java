@@ -1,19 +1,19 @@
 package dev.sluice.broker.network;
 
 import dev.sluice.broker.config.BrokerConfig;
+import dev.sluice.broker.config.BrokerConfigKeys;
+import dev.sluice.broker.config.Listener;
 import dev.sluice.broker.config.SecurityConfigKeys;
+import dev.sluice.broker.handler.RequestDispatcher;
+import dev.sluice.broker.quota.ClientQuotas;
+import dev.sluice.broker.quota.WindowedRate;
 import dev.sluice.broker.security.SaslMechanisms;
 import dev.sluice.broker.security.SecurityProtocol;
 import dev.sluice.broker.security.SslPrincipalMapper;
 import dev.sluice.broker.security.TlsContexts;
 import dev.sluice.broker.security.sasl.ScramCredentials;
-import io.netty.handler.ssl.SslContext;
-import dev.sluice.broker.config.BrokerConfigKeys;
-import dev.sluice.broker.config.Listener;
-import dev.sluice.broker.handler.RequestDispatcher;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
@@ -27,6 +27,7 @@ import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
@@ -55,6 +56,10 @@ public final class NetworkServer implements AutoCloseable {
     private final ConnectionTracker tracker;
     private final RequestMemory memory;
     private final List<Channel> serverChannels = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** New connections per second over every listener but the inter-broker one. */
+    private final WindowedRate brokerRate;
+    private final double brokerBound;
+    private final java.util.concurrent.atomic.AtomicLong throttledAccepts = new java.util.concurrent.atomic.AtomicLong();
     private EventLoopGroup acceptors;
     private EventLoopGroup workers;
 
@@ -69,6 +74,8 @@ public final class NetworkServer implements AutoCloseable {
         this.scram = scram;
         this.memory = new RequestMemory(config.queuedMaxRequestBytes());
         this.tracker = new ConnectionTracker(limits(config));
+        this.brokerRate = newRate();
+        this.brokerBound = config.getInt(BrokerConfigKeys.MAX_CONNECTION_CREATION_RATE);
     }
 
     private static ConnectionTracker.Limits limits(BrokerConfig config) {
@@ -83,12 +90,26 @@ public final class NetworkServer implements AutoCloseable {
     }
 
     /**
-     * Counts connections as the listeners accept them, on the accepting thread: reaching
+     * Counts connections as one listener accepts them, on the accepting thread: reaching
      * {@code max.connections} stops every listener before it accepts another (new connections wait
-     * in the backlog, as in Kafka), and the first close below the limit resumes them.
+     * in the backlog, as in Kafka), and the first close below the limit resumes them. Past
+     * {@code max.connection.creation.rate} (the listener's own, or the broker's, which the
+     * inter-broker listener is exempt from) this listener waits until the rate is back within it
+     * before it accepts the next (KIP-612).
      */
-    @ChannelHandler.Sharable
     private final class AcceptLimit extends ChannelInboundHandlerAdapter {
+        private final WindowedRate listenerRate;
+        private final double listenerBound;
+        private final boolean countsForBroker;
+        /** Until when (System.nanoTime) this listener waits for its creation rate; 0 when it does not. */
+        private volatile long pausedUntil;
+
+        AcceptLimit(double listenerBound, boolean countsForBroker) {
+            this.listenerRate = newRate();
+            this.listenerBound = listenerBound;
+            this.countsForBroker = countsForBroker;
+        }
+
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             Channel child = (Channel) msg;
@@ -100,7 +121,26 @@ public final class NetworkServer implements AutoCloseable {
                     accepting(true);
                 }
             });
+            long now = System.currentTimeMillis();
+            long wait = listenerRate.recordAndThrottleMs(1, now, listenerBound);
+            if (countsForBroker) {
+                wait = Math.max(wait, brokerRate.recordAndThrottleMs(1, now, brokerBound));
+            }
+            if (wait > 0) {
+                Channel server = ctx.channel();
+                pausedUntil = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(wait);
+                server.config().setAutoRead(false);
+                server.eventLoop().schedule(() -> {
+                    pausedUntil = 0;
+                    server.config().setAutoRead(tracker.belowLimit());
+                }, wait, TimeUnit.MILLISECONDS);
+                throttledAccepts.incrementAndGet();
+            }
             ctx.fireChannelRead(msg);
+        }
+
+        boolean paused() {
+            return pausedUntil != 0;
         }
 
         /**
@@ -119,13 +159,33 @@ public final class NetworkServer implements AutoCloseable {
 
     private void accepting(boolean accept) {
         for (Channel server : serverChannels) {
+            AcceptLimit limit = server.pipeline().get(AcceptLimit.class);
             // Every listener shares the one accepting thread: from it the change is immediate.
             if (server.eventLoop().inEventLoop()) {
-                server.config().setAutoRead(accept && tracker.belowLimit());
+                server.config().setAutoRead(accept && tracker.belowLimit() && (limit == null || !limit.paused()));
             } else {
-                server.eventLoop().execute(() -> server.config().setAutoRead(tracker.belowLimit()));
+                server.eventLoop().execute(() -> server.config().setAutoRead(tracker.belowLimit()
+                    && (limit == null || !limit.paused())));
             }
         }
+    }
+
+    private WindowedRate newRate() {
+        return new WindowedRate(config.getInt(SecurityConfigKeys.QUOTA_WINDOW_NUM),
+            config.getInt(SecurityConfigKeys.QUOTA_WINDOW_SIZE_SECONDS) * 1000L);
+    }
+
+    /**
+     * Enforces the clients' {@code connection_creation_rate} quotas (per ip) from now on: a
+     * connection over its address's rate is closed once it has waited the throttle time.
+     */
+    public void throttleConnectionsWith(ClientQuotas quotas) {
+        tracker.throttleWith(quotas);
+    }
+
+    /** Times a listener paused accepting for {@code max.connection.creation.rate}, since start. */
+    public long throttledAccepts() {
+        return throttledAccepts.get();
     }
 
     /** Binds every listener; returns them with the ports actually bound. */
@@ -143,9 +203,12 @@ public final class NetworkServer implements AutoCloseable {
         int sendBuffer = config.getInt(BrokerConfigKeys.SOCKET_SEND_BUFFER_BYTES);
         int receiveBuffer = config.getInt(BrokerConfigKeys.SOCKET_RECEIVE_BUFFER_BYTES);
 
-        AcceptLimit acceptLimit = new AcceptLimit();
         List<Listener> bound = new ArrayList<>();
+        String interBroker = config.interBrokerListenerName();
         for (Listener listener : config.brokerListeners()) {
+            AcceptLimit acceptLimit = new AcceptLimit(
+                ((Number) config.forListener(listener.name(), BrokerConfigKeys.MAX_CONNECTION_CREATION_RATE)).doubleValue(),
+                !listener.name().equals(interBroker));
             SecurityProtocol protocol = SecurityProtocol.forName(listener.securityProtocol()).orElseThrow();
             SslContext tls = protocol.tls() ? TlsContexts.server(config, listener.name()) : null;
             SslPrincipalMapper certificateNames = protocol.tls() ? SslPrincipalMapper.parse(

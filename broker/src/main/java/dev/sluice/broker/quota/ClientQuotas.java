@@ -3,15 +3,17 @@ package dev.sluice.broker.quota;
 import dev.sluice.broker.metadata.MetadataImage;
 import dev.sluice.broker.metadata.MetadataListener;
 import dev.sluice.broker.security.KafkaPrincipal;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 
 /**
- * Kafka's client byte-rate quotas ({@code producer_byte_rate}, {@code consumer_byte_rate}) as the
- * metadata log sets them, and the throttling they cause.
+ * Kafka's client quotas as the metadata log sets them, and the throttling they cause: the byte
+ * rates ({@code producer_byte_rate}, {@code consumer_byte_rate}), the share of request-handling
+ * time ({@code request_percentage}: percent of one thread, so 200 is two threads' worth) and the
+ * rate of partition mutations ({@code controller_mutation_rate}: partitions created or deleted
+ * per second, KIP-599).
  *
  * <p>A request's quota is found in Kafka's order of precedence: user and client id, user and
  * default client id, user alone, default user and client id, default user and default client id,
@@ -28,14 +30,24 @@ import java.util.function.LongSupplier;
 public final class ClientQuotas implements MetadataListener {
     public static final String PRODUCE = "producer_byte_rate";
     public static final String FETCH = "consumer_byte_rate";
+    /** Recorded in microseconds of request-handling time. */
+    public static final String REQUEST = "request_percentage";
+    /** Per ip address: connections accepted per second. */
+    public static final String CONNECTION_CREATION = "connection_creation_rate";
+    /** Recorded in partitions created, added or deleted. */
+    public static final String MUTATION = "controller_mutation_rate";
+    /** Microseconds per second that make one percent of a thread's time. */
+    private static final double MICROS_PER_PERCENT = 10_000.0;
 
     private final int samples;
     private final long sampleMs;
     private final LongSupplier clockMs;
     private volatile Map<QuotaEntity, Map<String, Double>> quotas = Map.of();
-    private final Map<Tracked, Rate> rates = new ConcurrentHashMap<>();
+    /** The keys some entity has a quota of. */
+    private volatile java.util.Set<String> keys = java.util.Set.of();
+    private final Map<Tracked, WindowedRate> rates = new ConcurrentHashMap<>();
 
-    /** Whose bytes count together for one quota key. */
+    /** Whose amounts count together for one quota key. */
     private record Tracked(String key, String user, String clientId) {
     }
 
@@ -47,21 +59,44 @@ public final class ClientQuotas implements MetadataListener {
 
     @Override
     public void onChange(MetadataImage previous, MetadataImage next) {
-        if (previous.clientQuotas() != next.clientQuotas()) {
-            quotas = next.clientQuotas();
+        // Compared by value: an image rebuilt for another change (a topic created) keeps the rates.
+        if (!previous.clientQuotas().equals(next.clientQuotas())) {
+            set(next.clientQuotas());
             rates.clear();
         }
     }
 
     public void load(MetadataImage image) {
-        quotas = image.clientQuotas();
+        set(image.clientQuotas());
+    }
+
+    private void set(Map<QuotaEntity, Map<String, Double>> all) {
+        java.util.Set<String> present = new java.util.HashSet<>();
+        all.values().forEach(values -> present.addAll(values.keySet()));
+        quotas = all;
+        keys = java.util.Set.copyOf(present);
+    }
+
+    /** Whether some quota of {@code key} is set at all, so that measuring for it is worth the work. */
+    public boolean hasAny(String key) {
+        return keys.contains(key);
     }
 
     /**
-     * Counts {@code bytes} of {@code key} traffic for the principal and client id and returns how
-     * long the client must be throttled, 0 when it is within its quota (or has none).
+     * How long the client must wait before its {@code key} rate is back within its quota, without
+     * counting anything: 0 when it is within it (or has none). Kafka's strict check of partition
+     * mutations (KIP-599) refuses a request while this is above 0.
      */
-    public long recordAndThrottleMs(String key, KafkaPrincipal principal, String clientId, long bytes) {
+    public long throttleMs(String key, KafkaPrincipal principal, String clientId) {
+        return recordAndThrottleMs(key, principal, clientId, 0);
+    }
+
+    /**
+     * Counts {@code amount} of {@code key} (bytes, microseconds of handling or mutations) for the
+     * principal and client id and returns how long the client must be throttled, 0 when it is
+     * within its quota (or has none).
+     */
+    public long recordAndThrottleMs(String key, KafkaPrincipal principal, String clientId, long amount) {
         Map<QuotaEntity, Map<String, Double>> all = quotas;
         if (all.isEmpty()) {
             return 0;
@@ -83,14 +118,36 @@ public final class ClientQuotas implements MetadataListener {
         }
         Tracked tracked = new Tracked(key, found.parts().containsKey(QuotaEntity.USER) ? user : "",
             found.parts().containsKey(QuotaEntity.CLIENT_ID) ? client : "");
-        Rate rate = rates.computeIfAbsent(tracked, t -> new Rate(samples, sampleMs));
+        WindowedRate rate = rates.computeIfAbsent(tracked, t -> new WindowedRate(samples, sampleMs));
         long now = clockMs.getAsLong();
-        double observed = rate.record(bytes, now);
-        if (observed <= bound) {
+        double observed = rate.record(amount, now) / (REQUEST.equals(key) ? MICROS_PER_PERCENT : 1.0);
+        return rate.throttleMs(observed, bound, now);
+    }
+
+    /**
+     * Counts a new connection from {@code address} against its {@code connection_creation_rate}
+     * (the address's own quota, else the default ip quota) and returns how long it is over it: 0
+     * when it is within (or has none). Kafka closes such a connection after that long (KIP-612).
+     */
+    public long connectionThrottleMs(java.net.InetAddress address) {
+        if (!hasAny(CONNECTION_CREATION)) {
             return 0;
         }
-        double excess = bound == 0 ? samples * sampleMs : (observed - bound) / bound * rate.spanMs(now);
-        return (long) Math.min(excess, samples * sampleMs);
+        Map<QuotaEntity, Map<String, Double>> all = quotas;
+        String ip = address.getHostAddress();
+        QuotaEntity own = entity(QuotaEntity.IP, ip);
+        Map<String, Double> values = all.get(own);
+        if (values == null || values.get(CONNECTION_CREATION) == null) {
+            values = all.get(entity(QuotaEntity.IP, null));
+        }
+        Double bound = values == null ? null : values.get(CONNECTION_CREATION);
+        if (bound == null || bound < 0) {
+            return 0;
+        }
+        // Each address has its own count, under its own quota or the default one alike.
+        WindowedRate rate = rates.computeIfAbsent(new Tracked(CONNECTION_CREATION, ip, ""),
+            t -> new WindowedRate(samples, sampleMs));
+        return rate.recordAndThrottleMs(1, clockMs.getAsLong(), bound);
     }
 
     /** The entities a request of {@code user} and {@code client} may be governed by, first match wins. */
@@ -112,51 +169,5 @@ public final class ClientQuotas implements MetadataListener {
             parts.put(typeThenName[i], typeThenName[i + 1]);
         }
         return new QuotaEntity(parts);
-    }
-
-    /** Bytes per second over a sliding window of samples; the span counts as at least all but one sample. */
-    private static final class Rate {
-        private final long sampleMs;
-        private final long[] bytes;
-        private final long[] startMs;
-        private int current;
-
-        Rate(int samples, long sampleMs) {
-            this.sampleMs = sampleMs;
-            this.bytes = new long[samples];
-            this.startMs = new long[samples];
-            Arrays.fill(startMs, Long.MIN_VALUE);
-        }
-
-        /** Adds {@code n} bytes at {@code now}; returns the rate in bytes per second. */
-        synchronized double record(long n, long now) {
-            if (startMs[current] == Long.MIN_VALUE) {
-                startMs[current] = now;
-            } else if (now - startMs[current] >= sampleMs) {
-                current = (current + 1) % bytes.length;
-                bytes[current] = 0;
-                startMs[current] = now;
-            }
-            bytes[current] += n;
-            long total = 0;
-            long windowMs = bytes.length * sampleMs;
-            for (int i = 0; i < bytes.length; i++) {
-                if (startMs[i] != Long.MIN_VALUE && now - startMs[i] < windowMs) {
-                    total += bytes[i];
-                }
-            }
-            return total * 1000.0 / spanMs(now);
-        }
-
-        synchronized long spanMs(long now) {
-            long oldest = now;
-            long windowMs = bytes.length * sampleMs;
-            for (long s : startMs) {
-                if (s != Long.MIN_VALUE && now - s < windowMs) {
-                    oldest = Math.min(oldest, s);
-                }
-            }
-            return Math.max(now - oldest, (bytes.length - 1) * sampleMs) + 1;
-        }
     }
 }

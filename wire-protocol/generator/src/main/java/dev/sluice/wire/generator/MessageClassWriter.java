@@ -69,8 +69,11 @@ final class MessageClassWriter {
     private void writeClass(JavaSource src, String name, Versions versions, List<Field> fields, boolean topLevel,
                             boolean apiMessage) {
         Versions ctx = versions;
+        boolean throttled = apiMessage && schema.type().equals("response") && fields.stream()
+            .anyMatch(f -> f.name().equals("ThrottleTimeMs") && f.type() == Primitive.INT32);
         String head = topLevel
             ? "public final class " + name + " implements " + (apiMessage ? "ApiMessage" : "Message")
+                + (throttled ? ", ThrottledResponse" : "")
             : "public static final class " + name + " implements Message";
         src.open(head);
         src.line("public static final short LOWEST_SUPPORTED_VERSION = " + (ctx.isEmpty() ? 0 : ctx.lowest()) + ";");
