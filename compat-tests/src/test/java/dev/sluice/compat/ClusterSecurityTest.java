@@ -1,14 +1,23 @@
 package dev.sluice.compat;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -31,8 +40,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A three-node cluster of packaged brokers whose brokers talk to each other over SASL_SSL, as a
- * Kafka user secures a cluster: an INTERNAL listener with TLS and SCRAM-SHA-512 is the
+ * A three-node cluster of packaged brokers whose nodes talk to each other only over secured
+ * listeners, as a Kafka user secures a cluster: the controllers' metadata quorum over mutual TLS
+ * (an SSL controller listener), and an INTERNAL listener with TLS and SCRAM-SHA-512 as the
  * inter-broker listener, the brokers authenticate to it as user {@code broker} whose credential
  * lives in the cluster metadata, and replication flows over it. A
  * leader killed with -9 hands over to a follower that caught up through the secured listener.
@@ -69,7 +79,7 @@ class ClusterSecurityTest {
         TestCertificates certs = TestCertificates.create(dir);
         Path keystore = certs.keystore("broker", "CN=localhost");
         ProcessCluster cluster = ProcessCluster.withInternalListener(dir, 3, "INTERNAL",
-            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,INTERNAL:SASL_SSL",
+            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:SSL,INTERNAL:SASL_SSL",
             "inter.broker.listener.name=INTERNAL",
             "sasl.enabled.mechanisms=SCRAM-SHA-512",
             "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512",
@@ -84,6 +94,8 @@ class ClusterSecurityTest {
             "transaction.state.log.replication.factor=3",
             "transaction.state.log.min.isr=2");
         closer.add(cluster);
+        // The metadata quorum formed over mutual TLS; a client without a certificate is refused.
+        assertMutualTls(cluster.controllerAddress(1), certs, keystore);
         Admin admin = cluster.admin();
         // The brokers' own user, as kafka-configs --add-config 'SCRAM-SHA-512=[password=...]' makes it:
         // until it exists, their connections to each other are refused and they retry.
@@ -106,7 +118,14 @@ class ClusterSecurityTest {
             // min.insync.replicas=3: each write is acknowledged only once both followers fetched it over SASL_SSL.
             for (int i = 0; i < 200; i++) {
                 sent.add("record-" + i);
-                producer.send(new ProducerRecord<>("secured", 0, null, "record-" + i)).get(30, TimeUnit.SECONDS);
+                try {
+                    producer.send(new ProducerRecord<>("secured", 0, null, "record-" + i)).get(30, TimeUnit.SECONDS);
+                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                    throw new AssertionError("record " + i + " was not acknowledged; the brokers said:\n"
+                        + cluster.output().lines().filter(l -> l.contains(" WARN ") || l.contains(" ERROR ")
+                            || l.contains("PeerConnection") || l.startsWith("---")).collect(
+                                java.util.stream.Collectors.joining("\n")), e);
+                }
             }
         }
 
@@ -139,5 +158,50 @@ class ClusterSecurityTest {
         cluster.awaitBrokers(3);
         // The restarted node catches up through the secured listener and is back in the ISR.
         cluster.awaitFullIsr("secured");
+    }
+
+    /**
+     * A TLS handshake with the controller listener (ALPN h2, as gRPC speaks) succeeds with the
+     * nodes' certificate and fails without one.
+     */
+    private static void assertMutualTls(String address, TestCertificates certs, Path keystore) throws Exception {
+        String host = address.substring(0, address.lastIndexOf(':'));
+        int port = Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
+        char[] password = TestCertificates.PASSWORD.toCharArray();
+        KeyStore trust = KeyStore.getInstance("PKCS12");
+        try (InputStream in = Files.newInputStream(certs.truststore())) {
+            trust.load(in, password);
+        }
+        TrustManagerFactory trustManagers = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        trustManagers.init(trust);
+        KeyStore identity = KeyStore.getInstance("PKCS12");
+        try (InputStream in = Files.newInputStream(keystore)) {
+            identity.load(in, password);
+        }
+        KeyManagerFactory keyManagers = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        keyManagers.init(identity, password);
+
+        SSLContext withCertificate = SSLContext.getInstance("TLS");
+        withCertificate.init(keyManagers.getKeyManagers(), trustManagers.getTrustManagers(), null);
+        handshake(withCertificate, host, port);
+        SSLContext withoutCertificate = SSLContext.getInstance("TLS");
+        withoutCertificate.init(null, trustManagers.getTrustManagers(), null);
+        assertThrows(java.io.IOException.class, () -> handshake(withoutCertificate, host, port));
+    }
+
+    private static void handshake(SSLContext context, String host, int port) throws java.io.IOException {
+        try (SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket(host, port)) {
+            socket.setSoTimeout(10_000);
+            SSLParameters parameters = socket.getSSLParameters();
+            parameters.setApplicationProtocols(new String[] {"h2"});
+            socket.setSSLParameters(parameters);
+            socket.startHandshake();
+            // TLS 1.3 reports a refused client certificate only on the first read.
+            socket.getOutputStream().write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            if (socket.getInputStream().read() < 0) {
+                throw new java.io.EOFException("the controller closed the connection");
+            }
+        }
     }
 }

@@ -136,7 +136,8 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
         RatisSettings defaults = RatisSettings.defaults();
         RatisSettings settings = new RatisSettings(election, election.multipliedBy(2),
             defaults.requestTimeout().compareTo(election.multipliedBy(3)) > 0
-                ? defaults.requestTimeout() : election.multipliedBy(3), defaults.snapshotEvery());
+                ? defaults.requestTimeout() : election.multipliedBy(3), defaults.snapshotEvery(),
+            RatisSettings.tlsOf(config));
         if (!config.processRoles().contains(dev.sluice.broker.config.ProcessRole.CONTROLLER)) {
             return new MetadataObserver(config.nodeId(), voters, clusterId, settings);
         }

@@ -84,7 +84,8 @@ public final class MetadataObserver implements MetadataQuorum {
         RaftProperties properties = new RaftProperties();
         RaftClientConfigKeys.Rpc.setRequestTimeout(properties,
             TimeDuration.valueOf(settings.requestTimeout().toMillis(), TimeUnit.MILLISECONDS));
-        client = new QuorumClient(nodeId, ClientId.randomId(), group, properties, settings.requestTimeout());
+        client = new QuorumClient(nodeId, ClientId.randomId(), group, properties, settings.parameters(),
+            settings.requestTimeout());
         Thread t = new Thread(() -> fetchLoop(applier), "metadata-observer-" + nodeId);
         t.setDaemon(true);
         fetcher = t;

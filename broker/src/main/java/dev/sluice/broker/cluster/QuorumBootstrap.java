@@ -16,6 +16,7 @@ import java.util.concurrent.locks.LockSupport;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.client.api.GroupManagementApi;
+import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.RaftGroup;
@@ -77,7 +78,14 @@ public final class QuorumBootstrap {
      * at most {@link #DEFAULT_TIMEOUT}; see {@link #discover(int, List, Optional, Duration)}.
      */
     public static Quorum discover(BrokerConfig config, Optional<String> clusterId) throws IOException {
-        return discover(config.nodeId(), config.quorumBootstrapServers(), clusterId, DEFAULT_TIMEOUT);
+        return discover(config.nodeId(), config.quorumBootstrapServers(), clusterId, DEFAULT_TIMEOUT,
+            RatisSettings.parameters(RatisSettings.tlsOf(config)));
+    }
+
+    /** As {@link #discover(int, List, Optional, Duration, Parameters)} over plaintext. */
+    public static Quorum discover(int nodeId, List<HostPort> servers, Optional<String> clusterId, Duration timeout)
+            throws IOException {
+        return discover(nodeId, servers, clusterId, timeout, new Parameters());
     }
 
     /**
@@ -89,10 +97,11 @@ public final class QuorumBootstrap {
      * @param clusterId this node's cluster id if it has one (configured or formatted)
      * @throws ConfigException if the controllers run another cluster, their cluster id cannot be
      *     known, or {@code nodeId} is one of the voters
+     * @param parameters the quorum's TLS, if the controller listener has it
      * @throws IOException if no bootstrap controller answered in time
      */
-    public static Quorum discover(int nodeId, List<HostPort> servers, Optional<String> clusterId, Duration timeout)
-            throws IOException {
+    public static Quorum discover(int nodeId, List<HostPort> servers, Optional<String> clusterId, Duration timeout,
+                                  Parameters parameters) throws IOException {
         if (servers.isEmpty()) {
             throw new IllegalArgumentException("no bootstrap controllers");
         }
@@ -102,7 +111,7 @@ public final class QuorumBootstrap {
             List<String> failures = new ArrayList<>();
             for (HostPort server : servers) {
                 try {
-                    Quorum quorum = ask(server, clusterId);
+                    Quorum quorum = ask(server, clusterId, parameters);
                     check(nodeId, quorum);
                     log.info("broker {} found the metadata quorum {} of cluster {} through the bootstrap controller {}",
                         nodeId, quorum.voters(), quorum.clusterId(), server);
@@ -128,7 +137,7 @@ public final class QuorumBootstrap {
     }
 
     /** One bootstrap controller's answer: its group (the one of {@code clusterId}, if known) and voters. */
-    private static Quorum ask(HostPort server, Optional<String> clusterId) throws IOException {
+    private static Quorum ask(HostPort server, Optional<String> clusterId, Parameters parameters) throws IOException {
         // The server does not check the peer id a request is addressed to, so any id names it here.
         RaftPeerId id = RaftPeerId.valueOf("bootstrap");
         RaftGroupId wanted = clusterId.map(QuorumClient::groupId).orElse(null);
@@ -137,7 +146,7 @@ public final class QuorumBootstrap {
         RaftProperties properties = new RaftProperties();
         RaftClientConfigKeys.Rpc.setRequestTimeout(properties, CALL_TIMEOUT);
         try (RaftClient client = RaftClient.newBuilder().setClientId(ClientId.randomId()).setRaftGroup(contact)
-                .setProperties(properties).setRetryPolicy(RetryPolicies.noRetry()).build()) {
+                .setProperties(properties).setParameters(parameters).setRetryPolicy(RetryPolicies.noRetry()).build()) {
             GroupManagementApi api = client.getGroupManagementApi(id);
             List<RaftGroupId> groups = api.list().getGroupIds();
             if (groups.isEmpty()) {

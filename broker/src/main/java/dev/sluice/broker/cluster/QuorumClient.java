@@ -37,12 +37,13 @@ final class QuorumClient implements AutoCloseable {
 
     /** A client for node {@code nodeId}, which the leader learns from every request it sends. */
     QuorumClient(int nodeId, ClientId clientId, RaftGroup group, RaftProperties properties,
-                 java.time.Duration requestTimeout) {
+                 org.apache.ratis.conf.Parameters parameters, java.time.Duration requestTimeout) {
         this.nodeId = nodeId;
         this.client = RaftClient.newBuilder()
             .setClientId(clientId)
             .setRaftGroup(group)
             .setProperties(properties)
+            .setParameters(parameters)
             .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
                 (int) Math.max(1, requestTimeout.toMillis() / RETRY_SLEEP.toLong(TimeUnit.MILLISECONDS)), RETRY_SLEEP))
             .build();

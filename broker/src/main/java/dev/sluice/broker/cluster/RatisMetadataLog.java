@@ -174,6 +174,7 @@ public final class RatisMetadataLog implements MetadataQuorum {
             .setGroup(group)
             .setStateMachine(machine)
             .setProperties(properties)
+            .setParameters(settings.parameters())
             .setOption(RaftStorage.StartupOption.RECOVER)
             .build();
         try {
@@ -183,7 +184,8 @@ public final class RatisMetadataLog implements MetadataQuorum {
             machine.onApplied(feed::applied);
             // Leadership may have been notified before the division was known here.
             leadershipMayHaveChanged();
-            client = new QuorumClient(nodeId, clientId, group, properties, settings.requestTimeout());
+            client = new QuorumClient(nodeId, clientId, group, properties, settings.parameters(),
+                settings.requestTimeout());
             awaitLocalReplay();
         } catch (IOException | RuntimeException e) {
             // Leave no server bound to the port, nor a half-started member in the quorum.

@@ -1,6 +1,11 @@
 package dev.sluice.broker.cluster;
 
+import dev.sluice.broker.config.BrokerConfig;
+import dev.sluice.broker.security.TlsContexts;
 import java.time.Duration;
+import org.apache.ratis.conf.Parameters;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.grpc.GrpcTlsConfig;
 
 /**
  * Timing and snapshot settings of the metadata quorum.
@@ -12,9 +17,16 @@ import java.time.Duration;
  *     to the leader, may take; longer than the election timeout, so a call outlives a leader change
  * @param snapshotEvery committed entries after which a snapshot is taken and the log before it
  *     purged, so a restart replays at most about this many batches
+ * @param tls the TLS of the quorum's gRPC, mutual (every peer and client presents a certificate
+ *     the others trust), or null for plaintext
  */
 public record RatisSettings(Duration electionTimeoutMin, Duration electionTimeoutMax, Duration requestTimeout,
-    long snapshotEvery) {
+    long snapshotEvery, GrpcTlsConfig tls) {
+
+    public RatisSettings(Duration electionTimeoutMin, Duration electionTimeoutMax, Duration requestTimeout,
+                         long snapshotEvery) {
+        this(electionTimeoutMin, electionTimeoutMax, requestTimeout, snapshotEvery, null);
+    }
 
     public RatisSettings {
         if (electionTimeoutMin.isNegative() || electionTimeoutMin.isZero()
@@ -33,6 +45,36 @@ public record RatisSettings(Duration electionTimeoutMin, Duration electionTimeou
     }
 
     public RatisSettings withSnapshotEvery(long entries) {
-        return new RatisSettings(electionTimeoutMin, electionTimeoutMax, requestTimeout, entries);
+        return new RatisSettings(electionTimeoutMin, electionTimeoutMax, requestTimeout, entries, tls);
+    }
+
+    public RatisSettings withTls(GrpcTlsConfig quorumTls) {
+        return new RatisSettings(electionTimeoutMin, electionTimeoutMax, requestTimeout, snapshotEvery, quorumTls);
+    }
+
+    /** What Ratis' servers and clients are built with: the TLS of all their gRPC channels, if any. */
+    public Parameters parameters() {
+        return parameters(tls);
+    }
+
+    static Parameters parameters(GrpcTlsConfig tls) {
+        Parameters p = new Parameters();
+        if (tls != null) {
+            GrpcConfigKeys.TLS.setConf(p, tls);
+        }
+        return p;
+    }
+
+    /**
+     * The quorum's TLS as the controller listener sets it ({@code listener.name.<controller>.ssl.*}
+     * or the plain keys): null for a PLAINTEXT controller listener, mutual TLS for an SSL one.
+     */
+    public static GrpcTlsConfig tlsOf(BrokerConfig config) {
+        String listener = config.controllerListenerNames().isEmpty() ? null : config.controllerListenerNames().get(0);
+        if (listener == null || !"SSL".equals(config.securityProtocolMap().get(listener))) {
+            return null;
+        }
+        TlsContexts.JdkManagers managers = TlsContexts.jdkManagers(config, listener);
+        return new GrpcTlsConfig(managers.keyManager(), managers.trustManager(), true);
     }
 }

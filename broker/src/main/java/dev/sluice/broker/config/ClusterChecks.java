@@ -115,8 +115,8 @@ final class ClusterChecks {
     }
 
     /**
-     * Controller listeners carry the Ratis quorum's traffic, which Sluice runs as PLAINTEXT only
-     * so far. Between brokers any protocol serves; with SASL, the broker's own mechanism
+     * Controller listeners carry the Ratis quorum's gRPC, which is PLAINTEXT or mutual TLS (SSL):
+     * SASL does not apply to it. Between brokers any protocol serves; with SASL, the broker's own mechanism
      * ({@code sasl.mechanism.inter.broker.protocol}) must be one the inter-broker listener enables,
      * as Kafka requires.
      */
@@ -125,9 +125,10 @@ final class ClusterChecks {
             String protocol = config.securityProtocolMap().get(name);
             require(protocol != null, "Controller listener with name " + name + " defined in " + CONTROLLER_LISTENER_NAMES
                 + " not found in " + LISTENER_SECURITY_PROTOCOL_MAP);
-            if (!"PLAINTEXT".equals(protocol)) {
-                throw new ConfigException(LISTENER_SECURITY_PROTOCOL_MAP, name + ":" + protocol,
-                    protocol + " controller listeners are not supported yet; use PLAINTEXT");
+            if (!"PLAINTEXT".equals(protocol) && !"SSL".equals(protocol)) {
+                throw new ConfigException(LISTENER_SECURITY_PROTOCOL_MAP, name + ":" + protocol, protocol
+                    + " controller listeners are not supported: the metadata quorum runs over PLAINTEXT or SSL"
+                    + " (mutual TLS, each node presenting its key store's certificate)");
             }
         }
         String interBroker = config.interBrokerListenerName();

@@ -39,7 +39,10 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -175,34 +178,81 @@ public final class TlsContexts {
     }
 
     private static void trust(BrokerConfig config, String listener, SslContextBuilder builder) {
+        TrustManagerFactory factory = trustManagers(config, listener);
+        if (factory != null) {
+            builder.trustManager(factory);
+        }
+    }
+
+    /** The JDK's key and trust managers of a listener, for TLS that is not Netty's own (the Ratis quorum's gRPC). */
+    public record JdkManagers(KeyManager keyManager, TrustManager trustManager) {
+    }
+
+    /**
+     * The listener's identity and trust as JDK managers; the JVM's default trust when the listener
+     * names no trust store.
+     *
+     * @throws ConfigException when the listener has no key store, or a store cannot be read
+     */
+    public static JdkManagers jdkManagers(BrokerConfig config, String listener) {
+        Identity identity = identity(config, listener)
+            .orElseThrow(() -> new ConfigException(SSL_KEYSTORE_LOCATION, null,
+                "listener " + listener + " uses TLS and needs a key store"));
+        try {
+            KeyStore keys = KeyStore.getInstance("PKCS12");
+            keys.load(null, null);
+            char[] none = new char[0];
+            keys.setKeyEntry("identity", identity.key(), none, identity.chain());
+            KeyManagerFactory keyFactory = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            keyFactory.init(keys, none);
+            TrustManagerFactory trustFactory = trustManagers(config, listener);
+            if (trustFactory == null) {
+                trustFactory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+                trustFactory.init((KeyStore) null);
+            }
+            return new JdkManagers(keyFactory.getKeyManagers()[0], trustFactory.getTrustManagers()[0]);
+        } catch (GeneralSecurityException | IOException e) {
+            throw new ConfigException(SSL_KEYSTORE_LOCATION, null, "cannot set up TLS for listener " + listener + ": "
+                + e.getMessage());
+        }
+    }
+
+    /** The trust managers of the listener's trust store (or PEM certificates); null when it names none. */
+    private static TrustManagerFactory trustManagers(BrokerConfig config, String listener) {
         String type = config.listenerString(listener, SSL_TRUSTSTORE_TYPE).toUpperCase(Locale.ROOT);
         String location = config.listenerString(listener, SSL_TRUSTSTORE_LOCATION);
+        KeyStore store;
         if ("PEM".equals(type)) {
             String inline = config.listenerString(listener, SSL_TRUSTSTORE_CERTIFICATES);
             byte[] pem = inline != null ? inline.getBytes(StandardCharsets.US_ASCII)
                 : location != null ? read(SSL_TRUSTSTORE_LOCATION, location) : null;
-            if (pem != null) {
-                try {
-                    builder.trustManager(Pem.certificates(pem).toArray(X509Certificate[]::new));
-                } catch (GeneralSecurityException e) {
-                    throw new ConfigException(SSL_TRUSTSTORE_CERTIFICATES, null, "cannot read the trusted certificates"
-                        + " of listener " + listener + ": " + e.getMessage());
-                }
+            if (pem == null) {
+                return null;
             }
-            return;
+            try {
+                store = KeyStore.getInstance("PKCS12");
+                store.load(null, null);
+                int n = 0;
+                for (X509Certificate certificate : Pem.certificates(pem)) {
+                    store.setCertificateEntry("trusted-" + n++, certificate);
+                }
+            } catch (GeneralSecurityException | IOException e) {
+                throw new ConfigException(SSL_TRUSTSTORE_CERTIFICATES, null, "cannot read the trusted certificates"
+                    + " of listener " + listener + ": " + e.getMessage());
+            }
+        } else if (location == null) {
+            return null;
+        } else {
+            store = load(SSL_TRUSTSTORE_LOCATION, type, location, config.listenerString(listener, SSL_TRUSTSTORE_PASSWORD));
         }
-        if (location == null) {
-            return;
-        }
-        KeyStore store = load(SSL_TRUSTSTORE_LOCATION, type, location, config.listenerString(listener, SSL_TRUSTSTORE_PASSWORD));
         try {
             TrustManagerFactory factory = TrustManagerFactory.getInstance(
                 config.listenerString(listener, SSL_TRUSTMANAGER_ALGORITHM));
             factory.init(store);
-            builder.trustManager(factory);
+            return factory;
         } catch (GeneralSecurityException e) {
-            throw new ConfigException(SSL_TRUSTMANAGER_ALGORITHM, null, "cannot use the trust store " + location + ": "
-                + e.getMessage());
+            throw new ConfigException(SSL_TRUSTMANAGER_ALGORITHM, null, "cannot use the trust store of listener "
+                + listener + ": " + e.getMessage());
         }
     }
 

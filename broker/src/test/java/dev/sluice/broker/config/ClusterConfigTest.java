@@ -215,11 +215,14 @@ class ClusterConfigTest {
     }
 
     @Test
-    void controllerListenersArePlaintextAndASaslInterBrokerMechanismIsEnabled() {
-        rejected(with(combined(), "listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:SSL"),
-            "SSL controller listeners are not supported yet; use PLAINTEXT");
-        rejected(with(brokerOnly(), "listener.security.protocol.map", "INTERNAL:PLAINTEXT,EXTERNAL:PLAINTEXT,CONTROLLER:SSL"),
-            "SSL controller listeners are not supported yet; use PLAINTEXT");
+    void controllerListenersArePlaintextOrTlsAndASaslInterBrokerMechanismIsEnabled() {
+        rejected(with(combined(), "listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:SASL_SSL"),
+            "SASL_SSL controller listeners are not supported: the metadata quorum runs over PLAINTEXT or SSL");
+        rejected(with(brokerOnly(), "listener.security.protocol.map",
+            "INTERNAL:PLAINTEXT,EXTERNAL:PLAINTEXT,CONTROLLER:SASL_PLAINTEXT"),
+            "SASL_PLAINTEXT controller listeners are not supported");
+        assertEquals("SSL", BrokerConfig.parse(with(combined(), "listener.security.protocol.map",
+            "PLAINTEXT:PLAINTEXT,CONTROLLER:SSL")).securityProtocolMap().get("CONTROLLER"));
         rejected(with(brokerOnly(), "listener.security.protocol.map", "INTERNAL:PLAINTEXT,EXTERNAL:PLAINTEXT"),
             "Controller listener with name CONTROLLER defined in controller.listener.names not found in "
                 + "listener.security.protocol.map");
