@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.sluice.broker.SluiceBroker;
 import java.io.IOException;
@@ -49,6 +50,8 @@ import org.junit.jupiter.api.io.TempDir;
  * SASL_AUTHENTICATION_FAILED; a request sent before authentication closes the connection.
  */
 class SaslTest {
+    /** Debian's packages install into the system Python, which another python3 on the PATH would not see. */
+    private static final String PYTHON = "/usr/bin/python3";
     private static final String PLAIN_JAAS = "org.apache.kafka.common.security.plain.PlainLoginModule required "
         + "username=\"admin\" password=\"admin-secret\" user_admin=\"admin-secret\" user_alice=\"alice-secret\";";
 
@@ -236,6 +239,33 @@ class SaslTest {
         return GroupConsumerCompatibility.setup(dir, Map.of(), Duration.ofSeconds(60), "node",
             dir.resolve("sasl-client.js").toString(), broker.bootstrapServers("SASL_SSL"), certs.caPem().toString(),
             mechanism, user, password, "kafkajs-sasl", "5");
+    }
+
+    @Test
+    void kafkaPythonAuthenticatesWithPlainAndScramOverTls() throws Exception {
+        assumeTrue(GroupConsumerCompatibility.runs(PYTHON, "-c", "import kafka"),
+            "kafka-python not installed (Debian: python3-kafka)");
+        try (Admin admin = admin()) {
+            admin.alterUserScramCredentials(List.of(new UserScramCredentialUpsertion("hugo",
+                new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 4096), "hugo-secret"))).all().get(30, TimeUnit.SECONDS);
+            admin.createTopics(List.of(new NewTopic("python-sasl-plain", 1, (short) 1),
+                new NewTopic("python-sasl-scram", 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
+        }
+        GroupConsumerCompatibility.SetupRun plain = kafkaPython("PLAIN", "alice", "alice-secret", "python-sasl-plain");
+        assertTrue(plain.succeeded() && plain.output().contains("consumed 5"), plain.output());
+        GroupConsumerCompatibility.SetupRun scram = kafkaPython("SCRAM-SHA-512", "hugo", "hugo-secret", "python-sasl-scram");
+        assertTrue(scram.succeeded() && scram.output().contains("consumed 5"), scram.output());
+        GroupConsumerCompatibility.SetupRun wrong = kafkaPython("SCRAM-SHA-512", "hugo", "guess", "python-sasl-scram");
+        assertTrue(!wrong.succeeded() && wrong.output().contains("failed"), wrong.output());
+    }
+
+    private static GroupConsumerCompatibility.SetupRun kafkaPython(String mechanism, String user, String password,
+                                                                   String topic) {
+        java.nio.file.Path script = GroupConsumerCompatibility.moduleDir()
+            .resolve("src/test/clients/kafka-python/sasl_client.py");
+        return GroupConsumerCompatibility.setup(script.getParent(), Map.of(), Duration.ofSeconds(90), PYTHON,
+            script.toString(), broker.bootstrapServers("SASL_SSL"), certs.caPem().toString(), mechanism, user, password,
+            topic, "5");
     }
 
     @Test
