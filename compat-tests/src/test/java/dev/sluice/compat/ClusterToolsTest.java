@@ -215,6 +215,7 @@ class ClusterToolsTest {
     void configsToolAltersATopicConfigThroughAnyBrokerAndEveryBrokerDescribesIt() throws Exception {
         String topic = "tools-configs";
         topics("--create", "--topic", topic, "--partitions", "1", "--replication-factor", "3").assertSuccess();
+        cluster.awaitTopicOnEveryBroker(topic);
         KafkaTool.Result altered = tool("kafka.admin.ConfigCommand", "--entity-type", "topics", "--entity-name", topic,
             "--alter", "--add-config", "retention.ms=3600000,min.insync.replicas=2").assertSuccess();
         assertTrue(altered.out().contains("Completed updating config for topic " + topic), altered.toString());

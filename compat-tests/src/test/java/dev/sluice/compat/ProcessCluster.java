@@ -265,6 +265,35 @@ final class ProcessCluster implements AutoCloseable {
     }
 
     /** Asks {@code condition} every 50 ms until it holds, failing after {@code limit}; a request that failed counts as "not yet". */
+    /** {@link #awaitTopicOnEveryBroker(String, java.util.Collection)} for this cluster's running brokers. */
+    void awaitTopicOnEveryBroker(String topic) throws Exception {
+        List<Integer> ports = brokerPorts.entrySet().stream().filter(e -> nodes.containsKey(e.getKey())
+            && nodes.get(e.getKey()).isAlive()).map(Map.Entry::getValue).toList();
+        awaitTopicOnEveryBroker(topic, ports);
+    }
+
+    /**
+     * Waits until the broker on each of {@code ports} (localhost) describes {@code topic}. As in
+     * Kafka, a broker learns of a new topic from the metadata log some milliseconds after the
+     * controller answered CreateTopics, and Kafka's tools ask whichever broker they like: a test
+     * that creates a topic through one broker and runs a tool at once waits for this first, as
+     * Kafka's own tests do.
+     */
+    static void awaitTopicOnEveryBroker(String topic, java.util.Collection<Integer> ports) throws Exception {
+        for (int port : ports) {
+            poll(Duration.ofSeconds(30), "the broker on port " + port + " describing " + topic, () -> {
+                try (RawKafkaConnection raw = new RawKafkaConnection("localhost", port)) {
+                    org.apache.kafka.common.message.MetadataResponseData answer = raw.send(
+                        org.apache.kafka.common.protocol.ApiKeys.METADATA, 12,
+                        new org.apache.kafka.common.message.MetadataRequestData().setAllowAutoTopicCreation(false)
+                            .setTopics(List.of(new org.apache.kafka.common.message.MetadataRequestData.MetadataRequestTopic()
+                                .setName(topic))));
+                    return answer.topics().iterator().next().errorCode() == 0;
+                }
+            });
+        }
+    }
+
     static void poll(Duration limit, String what, Condition condition) throws Exception {
         long deadline = System.nanoTime() + limit.toNanos();
         while (true) {

@@ -75,6 +75,7 @@ class ReassignPartitionsToolTest {
             poll("three brokers", () -> admin.describeCluster().nodes().get(10, TimeUnit.SECONDS).size() == 3);
             admin.createTopics(List.of(new NewTopic(TOPIC, Map.of(0, List.of(1, 2), 1, List.of(2, 1)))))
                 .all().get(60, TimeUnit.SECONDS);
+            ProcessCluster.awaitTopicOnEveryBroker(TOPIC, brokerPorts.values());
             try (AckedProducer producer = new AckedProducer(bootstrap(), TOPIC)) {
                 poll("acknowledgements before the move", () -> producer.acks() >= 200);
 
