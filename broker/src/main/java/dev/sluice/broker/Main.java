@@ -2,6 +2,7 @@ package dev.sluice.broker;
 
 import dev.sluice.broker.config.BrokerConfig;
 import dev.sluice.broker.config.ConfigException;
+import dev.sluice.broker.config.DevelopmentDefaults;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -18,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * {@code java -jar sluice.jar [server.properties] [--override key=value]...}
  *
  * <p>With no arguments: a single-node broker on {@code localhost:9092} with data in
- * {@code ./sluice-data}. Overrides win over the file. SIGTERM (or Ctrl-C) answers requests in
+ * {@code ./sluice-data}, with Kafka's shipped development values ({@link DevelopmentDefaults})
+ * where no properties file is given. Overrides win over the file. SIGTERM (or Ctrl-C) answers requests in
  * flight, closes files and exits 0; a configuration or start-up error exits 1 with one line that
  * names the problem.
  */
@@ -78,6 +80,7 @@ public final class Main {
     static Map<String, String> parseArguments(String[] args) throws IOException {
         Map<String, String> props = new LinkedHashMap<>();
         Map<String, String> overrides = new LinkedHashMap<>();
+        boolean fileGiven = false;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             if (arg.equals("--override")) {
@@ -93,9 +96,10 @@ public final class Main {
             } else if (arg.startsWith("--")) {
                 throw new IllegalArgumentException("unknown option " + arg);
             } else {
-                if (!props.isEmpty()) {
+                if (fileGiven) {
                     throw new IllegalArgumentException("only one properties file may be given");
                 }
+                fileGiven = true;
                 Path file = Path.of(arg);
                 if (!Files.isRegularFile(file)) {
                     throw new IllegalArgumentException("no such properties file: " + file);
@@ -110,6 +114,9 @@ public final class Main {
             }
         }
         props.putAll(overrides);
+        if (!fileGiven) {
+            DevelopmentDefaults.applyTo(props);
+        }
         return props;
     }
 }

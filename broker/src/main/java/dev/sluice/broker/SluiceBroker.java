@@ -40,6 +40,7 @@ import java.util.function.Supplier;
 import dev.sluice.broker.config.BrokerConfigKeys;
 import dev.sluice.broker.config.ConfigException;
 import dev.sluice.broker.config.ConfigResolver;
+import dev.sluice.broker.config.DevelopmentDefaults;
 import dev.sluice.broker.config.Listener;
 import dev.sluice.broker.group.GroupConfig;
 import dev.sluice.broker.group.GroupCoordinator;
@@ -233,6 +234,7 @@ public final class SluiceBroker implements AutoCloseable {
         public SluiceBroker start() {
             Map<String, String> props = new LinkedHashMap<>(properties);
             props.putIfAbsent(BrokerConfigKeys.LISTENERS, "PLAINTEXT://localhost:0");
+            DevelopmentDefaults.applyTo(props);
             Path temp = null;
             if (dataDir != null) {
                 props.put(BrokerConfigKeys.LOG_DIRS, dataDir.toString());

@@ -1,5 +1,6 @@
 package dev.sluice.broker;
 
+import dev.sluice.broker.config.DevelopmentDefaults;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -139,6 +140,7 @@ public final class SluiceCluster implements AutoCloseable {
             shared.put("offsets.topic.replication.factor", Integer.toString(Math.min(3, brokers)));
             shared.put("default.replication.factor", Integer.toString(Math.min(3, brokers)));
             shared.putAll(config);
+            DevelopmentDefaults.applyTo(shared);
             shared.put("controller.quorum.voters", voters);
             shared.put("controller.listener.names", "CONTROLLER");
             for (int id = 1; id <= brokers; id++) {

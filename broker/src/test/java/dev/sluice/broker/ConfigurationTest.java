@@ -1,6 +1,7 @@
 package dev.sluice.broker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -76,6 +77,23 @@ class ConfigurationTest {
         assertEquals(3, config.nodeId());
         assertThrows(IllegalArgumentException.class, () -> Main.parseArguments(new String[] {"--override", "novalue"}));
         assertThrows(IllegalArgumentException.class, () -> Main.parseArguments(new String[] {dir.resolve("missing").toString()}));
+    }
+
+    @Test
+    void withoutAPropertiesFileKafkasShippedDevelopmentValuesApply(@TempDir Path dir) throws Exception {
+        String delay = "group.initial.rebalance.delay.ms";
+        assertEquals("0", Main.parseArguments(new String[0]).get(delay));
+        assertEquals("250", Main.parseArguments(new String[] {"--override", delay + "=250"}).get(delay));
+        Path file = dir.resolve("server.properties");
+        Files.writeString(file, "num.partitions=2\n");
+        Map<String, String> withFile = Main.parseArguments(new String[] {file.toString()});
+        assertFalse(withFile.containsKey(delay), "a properties file keeps Kafka's code defaults");
+        assertEquals(3000, BrokerConfig.parse(withFile).getInt(delay));
+        try (SluiceBroker embedded = SluiceBroker.builder().start();
+             SluiceBroker configured = SluiceBroker.builder().config(delay, "3000").start()) {
+            assertEquals(0, embedded.config().getInt(delay));
+            assertEquals(3000, configured.config().getInt(delay));
+        }
     }
 
     @Test
