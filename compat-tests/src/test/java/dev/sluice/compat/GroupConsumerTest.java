@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
@@ -260,6 +261,49 @@ class GroupConsumerTest {
                 admin.describeConsumerGroups(List.of(group)).all().get().get(group).members()
                     .forEach(m -> ids.add(m.groupInstanceId().orElseThrow()));
                 assertEquals(Set.of("instance-1", "instance-2"), ids);
+            } finally {
+                again.close();
+            }
+        } finally {
+            stays.close();
+            restarts.close();
+        }
+    }
+
+    @Test
+    void aConsumerGroupStaticMemberThatLeavesKeepsItsPartitionsForItsInstanceToTakeBack() throws Exception {
+        String topic = "static-848";
+        String group = "static-848-group";
+        createTopic(topic, 4);
+        Map<String, Object> props = new HashMap<>(CONSUMER_PROTOCOL);
+        props.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, "instance-848");
+        KafkaConsumer<String, String> stays = consumer(group, CONSUMER_PROTOCOL);
+        KafkaConsumer<String, String> restarts = consumer(group, props);
+        try {
+            stays.subscribe(List.of(topic));
+            restarts.subscribe(List.of(topic));
+            pollUntil(() -> stays.assignment().size() == 2 && restarts.assignment().size() == 2, "two partitions each",
+                List.of(stays, restarts));
+            Set<TopicPartition> kept = Set.copyOf(stays.assignment());
+            Set<TopicPartition> before = Set.copyOf(restarts.assignment());
+            int epoch = admin.describeConsumerGroups(List.of(group)).all().get().get(group).groupEpoch().orElseThrow();
+            // A static member leaves with epoch -2: it keeps its place and partitions for its instance.
+            restarts.close();
+            ConsumerGroupDescription away = admin.describeConsumerGroups(List.of(group)).all().get().get(group);
+            assertEquals(epoch, away.groupEpoch().orElseThrow(), "a static member's leave is no rebalance");
+            assertTrue(away.members().stream().anyMatch(m -> m.groupInstanceId().equals(Optional.of("instance-848"))
+                && m.memberEpoch().equals(Optional.of(-2))), "the departed static member keeps its place: " + away);
+            stays.poll(Duration.ofMillis(200));
+            assertEquals(kept, stays.assignment(), "the other member's assignment while the instance is away");
+            KafkaConsumer<String, String> again = consumer(group, props);
+            try {
+                again.subscribe(List.of(topic));
+                pollUntil(() -> !again.assignment().isEmpty(), "the instance has its partitions back", List.of(again));
+                assertEquals(before, again.assignment());
+                stays.poll(Duration.ofMillis(200));
+                assertEquals(kept, stays.assignment(), "the other member saw no rebalance");
+                assertEquals(epoch, admin.describeConsumerGroups(List.of(group)).all().get().get(group).groupEpoch()
+                    .orElseThrow(), "the instance took its place back without a rebalance");
             } finally {
                 again.close();
             }

@@ -38,11 +38,15 @@ import org.slf4j.LoggerFactory;
  * and once a heartbeat shows it no longer owns them it gets its new partitions, minus any that
  * another member has not released yet, which follow on a later heartbeat. A member that does not
  * heartbeat for the session timeout, or does not revoke within its rebalance timeout, is removed.
+ * A static member that leaves with epoch -2 keeps its place for the session timeout, and its
+ * instance coming back takes it over without a rebalance.
  *
  * <p>Not thread-safe: owned by its shard's executor.
  */
 final class ConsumerGroup implements Group {
     private static final Logger log = LoggerFactory.getLogger(ConsumerGroup.class);
+    /** The epoch of a static member that left and whose place is kept for its instance (KIP-848). */
+    static final int LEFT_STATIC_EPOCH = -2;
     static final byte STABLE = 0;
     static final byte UNREVOKED_PARTITIONS = 1;
     static final byte UNRELEASED_PARTITIONS = 2;
@@ -126,7 +130,7 @@ final class ConsumerGroup implements Group {
             return "Assigning";
         }
         for (Member m : members.values()) {
-            if (m.memberEpoch != assignmentEpoch || m.state != STABLE) {
+            if (m.memberEpoch != LEFT_STATIC_EPOCH && (m.memberEpoch != assignmentEpoch || m.state != STABLE)) {
                 return "Reconciling";
             }
         }
@@ -239,6 +243,9 @@ final class ConsumerGroup implements Group {
             if (m == null) {
                 return failed(ErrorCode.UNKNOWN_MEMBER_ID, "member " + memberId + " is not in group " + groupId);
             }
+            if (epoch == LEFT_STATIC_EPOCH && m.instanceId != null) {
+                return leaveStatic(m, records);
+            }
             log.info("Member {} of consumer group {} left", LogSafe.of(memberId), LogSafe.of(groupId));
             removeMember(m, records);
             bumpEpoch(records);
@@ -251,19 +258,22 @@ final class ConsumerGroup implements Group {
         boolean joined = false;
         if (epoch == 0) {
             if (member == null) {
-                if (request.instanceId() != null) {
-                    Member previous = staticMember(request.instanceId());
+                Member previous = request.instanceId() == null ? null : staticMember(request.instanceId());
+                if (previous != null && previous.memberEpoch == LEFT_STATIC_EPOCH) {
+                    member = takeOver(previous, memberId, records);
+                    joined = true;
+                } else {
                     if (previous != null) {
                         removeMember(previous, records);
                     }
+                    if (members.size() >= shard.config().consumerMaxSize()) {
+                        return failed(ErrorCode.GROUP_MAX_SIZE_REACHED, "group " + groupId + " has reached its maximum size");
+                    }
+                    member = new Member(memberId);
+                    members.put(memberId, member);
+                    changed = true;
+                    joined = true;
                 }
-                if (members.size() >= shard.config().consumerMaxSize()) {
-                    return failed(ErrorCode.GROUP_MAX_SIZE_REACHED, "group " + groupId + " has reached its maximum size");
-                }
-                member = new Member(memberId);
-                members.put(memberId, member);
-                changed = true;
-                joined = true;
             }
         } else if (member == null) {
             return failed(ErrorCode.UNKNOWN_MEMBER_ID, "member " + memberId + " is not in group " + groupId);
@@ -383,6 +393,58 @@ final class ConsumerGroup implements Group {
             }
         }
         return null;
+    }
+
+    /**
+     * KIP-848: a static member that leaves (epoch -2) keeps its place, its partitions and its
+     * target for the session timeout, so that its instance, back within that time, takes them
+     * over without a rebalance ({@link #takeOver}); nobody else gets them meanwhile. Its session
+     * timer runs from the leave.
+     */
+    private CompletableFuture<ConsumerGroupHeartbeatResponse> leaveStatic(Member m, List<CoordinatorRecord> records) {
+        log.info("Static member {} (instance {}) of consumer group {} left; its partitions wait {} ms for the instance"
+                + " to come back", LogSafe.of(m.memberId), LogSafe.of(m.instanceId), LogSafe.of(groupId),
+            shard.config().consumerSessionTimeoutMs());
+        if (m.memberEpoch != LEFT_STATIC_EPOCH) {
+            m.previousMemberEpoch = m.memberEpoch;
+            m.memberEpoch = LEFT_STATIC_EPOCH;
+            records.add(GroupRecords.currentAssignment(groupId, m.memberId, m.assignmentRecord()));
+        }
+        shard.cancel(revocationKey(m.memberId));
+        scheduleSession(m);
+        return write(records, new ConsumerGroupHeartbeatResponse().setMemberId(m.memberId)
+            .setMemberEpoch(LEFT_STATIC_EPOCH).setHeartbeatIntervalMs(shard.config().consumerHeartbeatIntervalMs()));
+    }
+
+    /**
+     * A static member's instance back under a new member id after leaving with epoch -2: the new
+     * member takes the old one's subscription, partitions, target and epoch; the group's epoch
+     * does not move, so nobody else notices.
+     */
+    private Member takeOver(Member previous, String memberId, List<CoordinatorRecord> records) {
+        Member m = new Member(memberId);
+        m.instanceId = previous.instanceId;
+        m.rackId = previous.rackId;
+        m.rebalanceTimeoutMs = previous.rebalanceTimeoutMs;
+        m.subscribedTopicNames = previous.subscribedTopicNames;
+        setRegex(m, previous.subscribedTopicRegex);
+        m.serverAssignor = previous.serverAssignor;
+        m.memberEpoch = previous.previousMemberEpoch;
+        m.previousMemberEpoch = -1;
+        m.state = previous.state;
+        m.assigned = copy(previous.assigned);
+        m.pendingRevocation = copy(previous.pendingRevocation);
+        Map<Uuid, Set<Integer>> goal = target.get(previous.memberId);
+        removeMember(previous, records);
+        members.put(memberId, m);
+        records.add(GroupRecords.member(groupId, memberId, m.metadataRecord()));
+        if (goal != null) {
+            target.put(memberId, goal);
+            records.add(GroupRecords.targetAssignment(groupId, memberId, targetValue(goal)));
+        }
+        log.info("Static member {} of consumer group {} is back as {} with its partitions",
+            LogSafe.of(m.instanceId), LogSafe.of(groupId), LogSafe.of(memberId));
+        return m;
     }
 
     private Member staticMember(String instanceId) {
@@ -544,6 +606,13 @@ final class ConsumerGroup implements Group {
             .map(Map.Entry::getKey).orElse(shard.config().assignors().get(0));
     }
 
+    private static ConsumerGroupTargetAssignmentMemberValue targetValue(Map<Uuid, Set<Integer>> assignment) {
+        List<ConsumerGroupTargetAssignmentMemberValue.TopicPartitions> tps = new ArrayList<>();
+        assignment.forEach((id, ps) -> tps.add(new ConsumerGroupTargetAssignmentMemberValue.TopicPartitions()
+            .setTopicId(id).setPartitions(new ArrayList<>(new TreeSet<>(ps)))));
+        return new ConsumerGroupTargetAssignmentMemberValue().setTopicPartitions(tps);
+    }
+
     /** Computes the target assignment for the current group epoch and records what changed. */
     private void computeTarget(List<CoordinatorRecord> records) {
         MetadataImage image = shard.image();
@@ -554,11 +623,7 @@ final class ConsumerGroup implements Group {
         Map<String, Map<Uuid, Set<Integer>>> next = ServerAssignor.assign(assignorName(), subscriptions, target);
         for (Map.Entry<String, Map<Uuid, Set<Integer>>> e : next.entrySet()) {
             if (!e.getValue().equals(target.get(e.getKey()))) {
-                List<ConsumerGroupTargetAssignmentMemberValue.TopicPartitions> tps = new ArrayList<>();
-                e.getValue().forEach((id, ps) -> tps.add(new ConsumerGroupTargetAssignmentMemberValue.TopicPartitions()
-                    .setTopicId(id).setPartitions(new ArrayList<>(new TreeSet<>(ps)))));
-                records.add(GroupRecords.targetAssignment(groupId, e.getKey(),
-                    new ConsumerGroupTargetAssignmentMemberValue().setTopicPartitions(tps)));
+                records.add(GroupRecords.targetAssignment(groupId, e.getKey(), targetValue(e.getValue())));
             }
         }
         target.clear();
