@@ -79,6 +79,8 @@ public final class RatisMetadataLog implements MetadataQuorum {
     private static final Logger log = LoggerFactory.getLogger(RatisMetadataLog.class);
     /** How long start-up may take to replay the committed entries this node holds. */
     private static final Duration REPLAY_TIMEOUT = Duration.ofMinutes(5);
+    /** How often {@link #confirmLeadership} looks again for a majority that has answered. */
+    private static final long CONFIRM_POLL_MS = 10;
 
     private final int nodeId;
     private final RaftPeerId selfId;
@@ -378,9 +380,12 @@ public final class RatisMetadataLog implements MetadataQuorum {
     }
 
     /**
-     * Asks Ratis for a read index as a follower would (Raft's ReadIndex): the leader answers it only
-     * after a majority has acknowledged a round of its heartbeats sent after the call, so no newer
-     * leader had been elected when they did.
+     * Confirms that a majority still followed this leader after the call: a read index from Ratis
+     * (Raft's ReadIndex, which also needs an entry of this term committed), then, until the
+     * request timeout, a wait for a majority of the voters (itself included) to have answered one
+     * of its appends or heartbeats since the call. The second part is needed: Ratis answers a read
+     * index at once when a majority acknowledged that commit index before, however long ago, so
+     * a leader cut off since then would still be told it leads.
      */
     @Override
     public CompletableFuture<Boolean> confirmLeadership() {
@@ -388,6 +393,37 @@ public final class RatisMetadataLog implements MetadataQuorum {
         if (s == null || closed || !isLeader()) {
             return CompletableFuture.completedFuture(false);
         }
+        long askedNanos = System.nanoTime();
+        return readIndexConfirmed(s).thenCompose(confirmed -> confirmed
+            ? majorityAnsweredSince(askedNanos, askedNanos + settings.requestTimeout().toNanos())
+            : CompletableFuture.completedFuture(false));
+    }
+
+    /** Polls the leader's view of its followers until a majority has answered since {@code sinceNanos}. */
+    private CompletableFuture<Boolean> majorityAnsweredSince(long sinceNanos, long deadlineNanos) {
+        RaftServer.Division d = division;
+        if (d == null || closed || !isLeader()) {
+            return CompletableFuture.completedFuture(false);
+        }
+        List<ServerRpcProto> followers = d.getInfo().getRoleInfoProto().getLeaderInfo().getFollowerInfoList();
+        long now = System.nanoTime();
+        int answered = 1; // this leader itself
+        for (ServerRpcProto f : followers) {
+            if (now - TimeUnit.MILLISECONDS.toNanos(f.getLastRpcElapsedTimeMs()) >= sinceNanos) {
+                answered++;
+            }
+        }
+        if (answered > group.getPeers().size() / 2) {
+            return CompletableFuture.completedFuture(true);
+        }
+        if (now - deadlineNanos > 0) {
+            return CompletableFuture.completedFuture(false);
+        }
+        return CompletableFuture.supplyAsync(() -> null, CompletableFuture.delayedExecutor(CONFIRM_POLL_MS,
+            TimeUnit.MILLISECONDS)).thenCompose(v -> majorityAnsweredSince(sinceNanos, deadlineNanos));
+    }
+
+    private CompletableFuture<Boolean> readIndexConfirmed(RaftServer s) {
         long callId = callIds.incrementAndGet();
         RaftClientRequest probe = RaftClientRequest.newBuilder().setClientId(clientId).setServerId(selfId)
             .setGroupId(group.getGroupId()).setCallId(callId).setMessage(org.apache.ratis.protocol.Message.EMPTY)
