@@ -451,7 +451,8 @@ public final class SluiceBroker implements AutoCloseable {
                 new ConsumerGroupDescribeHandler(groups)));
             handlers.addAll(controllerDecisions(config, voters, view, controller, resolver, quorum));
             RequestMetrics requestMetrics = new RequestMetrics(registry);
-            RequestDispatcher dispatcher = new RequestDispatcher(new HandlerTable(handlers), requestMetrics);
+            RequestDispatcher dispatcher = new RequestDispatcher(new HandlerTable(handlers, view, nodeId),
+                requestMetrics);
             dispatcher.authorizeWith(authorizer(config, view));
             ClientQuotas clientQuotas = new ClientQuotas(config.getInt(SecurityConfigKeys.QUOTA_WINDOW_NUM),
                 config.getInt(SecurityConfigKeys.QUOTA_WINDOW_SIZE_SECONDS) * 1000L, System::currentTimeMillis);

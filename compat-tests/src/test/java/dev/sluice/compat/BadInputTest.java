@@ -239,6 +239,26 @@ class BadInputTest {
     }
 
     @Test
+    void aClientThatMeansAnotherClusterOrNodeIsToldToRebootstrap() throws IOException {
+        try (RawConnection client = new RawConnection(broker.port())) {
+            ApiVersionsResponse right = client.roundTrip(apiVersionsRequest().setClusterId(broker.clusterId())
+                .setNodeId(broker.nodeId()), 5, ApiVersionsResponse.class);
+            assertEquals(0, right.errorCode());
+            assertTrue(right.apiKeys().size() > 10);
+            ApiVersionsResponse otherCluster = client.roundTrip(apiVersionsRequest().setClusterId("another-cluster-id0000")
+                .setNodeId(broker.nodeId()), 5, ApiVersionsResponse.class);
+            assertEquals(129, otherCluster.errorCode(), "REBOOTSTRAP_REQUIRED (KIP-1242)");
+            ApiVersionsResponse otherNode = client.roundTrip(apiVersionsRequest().setClusterId(broker.clusterId())
+                .setNodeId(broker.nodeId() + 7), 5, ApiVersionsResponse.class);
+            assertEquals(129, otherNode.errorCode(), "REBOOTSTRAP_REQUIRED (KIP-1242)");
+            ApiVersionsResponse v4 = client.roundTrip(apiVersionsRequest().setClusterId("another-cluster-id0000"), 4,
+                ApiVersionsResponse.class);
+            assertEquals(0, v4.errorCode(), "v4 cannot carry the cluster id");
+        }
+        assertOthersUnaffected();
+    }
+
+    @Test
     void apiVersionsAtAnUnknownVersionGetsAV0AnswerListingTheRanges() throws IOException {
         try (RawConnection client = new RawConnection(broker.port())) {
             ByteBuffer body = ByteBuffer.allocate(16);

@@ -68,7 +68,7 @@ class ClientQuotaTest {
     }
 
     private static KafkaTool.Result configs(String... args) {
-        return KafkaTool.against(broker.bootstrapServers(), "kafka.admin.ConfigCommand", args);
+        return KafkaTool.against(broker.bootstrapServers(), "org.apache.kafka.tools.ConfigCommand", args);
     }
 
     @Test

@@ -216,18 +216,18 @@ class ClusterToolsTest {
         String topic = "tools-configs";
         topics("--create", "--topic", topic, "--partitions", "1", "--replication-factor", "3").assertSuccess();
         cluster.awaitTopicOnEveryBroker(topic);
-        KafkaTool.Result altered = tool("kafka.admin.ConfigCommand", "--entity-type", "topics", "--entity-name", topic,
+        KafkaTool.Result altered = tool("org.apache.kafka.tools.ConfigCommand", "--entity-type", "topics", "--entity-name", topic,
             "--alter", "--add-config", "retention.ms=3600000,min.insync.replicas=2").assertSuccess();
         assertTrue(altered.out().contains("Completed updating config for topic " + topic), altered.toString());
         for (int id = 1; id <= BROKERS; id++) {
             int node = id;
             ProcessCluster.poll(Duration.ofSeconds(30), "broker " + node + " describing the new config", () -> {
-                KafkaTool.Result d = KafkaTool.run("kafka.admin.ConfigCommand", "--bootstrap-server",
+                KafkaTool.Result d = KafkaTool.run("org.apache.kafka.tools.ConfigCommand", "--bootstrap-server",
                     "localhost:" + cluster.brokerPort(node), "--entity-type", "topics", "--entity-name", topic, "--describe");
                 return d.exitCode() == 0 && d.out().contains("retention.ms=3600000") && d.out().contains("min.insync.replicas=2");
             });
         }
-        KafkaTool.Result brokers = tool("kafka.admin.ConfigCommand", "--entity-type", "brokers", "--entity-name", "2",
+        KafkaTool.Result brokers = tool("org.apache.kafka.tools.ConfigCommand", "--entity-type", "brokers", "--entity-name", "2",
             "--describe", "--all").assertSuccess();
         assertTrue(brokers.out().contains("All configs for broker 2 are:") && brokers.out().contains("node.id=2"),
             brokers.toString());

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Keeps the API ledger in {@code docs/compatibility.md} true: its rows must be exactly the APIs
- * Kafka 4.1 serves on a broker listener, its Kafka column what the pinned schemas say, and its
+ * Kafka 4.4 serves on a broker listener, its Kafka column what the pinned schemas say, and its
  * Sluice column exactly what a running broker advertises in ApiVersions.
  */
 @SluiceTest
@@ -60,7 +60,7 @@ class CompatibilityLedgerTest {
         Row fetch = edited.get(1);
         edited.put(1, new Row(1, fetch.name(), fetch.kafka(), NOT_SERVED));      // served, but listed as not
         edited.remove(3);                                                         // a broker API with no row
-        edited.put(7, new Row(7, "ControlledShutdown", "0-3", NOT_SERVED));      // a row Kafka 4.1 does not have
+        edited.put(7, new Row(7, "ControlledShutdown", "0-3", NOT_SERVED));      // a row Kafka 4.4 does not have
         edited.put(29, new Row(29, "DescribeAcl", "1-2", "1-3"));                 // wrong name and Kafka range
 
         List<String> problems = disagreements(edited, served);
@@ -90,10 +90,10 @@ class CompatibilityLedgerTest {
             String name = api != null ? api.displayName() : "key " + key;
             if (api == null || !servedByKafkaBrokers(api)) {
                 if (row != null) {
-                    problems.add("key " + key + " (" + row.name() + ") is listed, but Kafka 4.1 brokers do not serve it");
+                    problems.add("key " + key + " (" + row.name() + ") is listed, but Kafka 4.4 brokers do not serve it");
                 }
                 if (served.containsKey(key)) {
-                    problems.add(name + " is served (" + served.get(key) + ") but is not a Kafka 4.1 broker API");
+                    problems.add(name + " is served (" + served.get(key) + ") but is not a Kafka 4.4 broker API");
                 }
                 continue;
             }
@@ -106,7 +106,7 @@ class CompatibilityLedgerTest {
             }
             String kafka = kafkaVersions(api);
             if (!row.kafka().equals(kafka)) {
-                problems.add(row.name() + ": Kafka 4.1 column says " + row.kafka() + ", the schema says " + kafka);
+                problems.add(row.name() + ": Kafka 4.4 column says " + row.kafka() + ", the schema says " + kafka);
             }
             String actual = served.getOrDefault(key, NOT_SERVED);
             if (!row.sluice().equals(actual)) {
@@ -116,12 +116,12 @@ class CompatibilityLedgerTest {
         return problems;
     }
 
-    /** Whether a Kafka 4.1 broker serves {@code api} on its broker listeners. */
+    /** Whether a Kafka 4.4 broker serves {@code api} on its broker listeners. */
     static boolean servedByKafkaBrokers(ApiKey api) {
         return api.brokerListener() && api.lowestVersion() <= api.highestVersion();
     }
 
-    /** The versions Kafka 4.1 advertises: the schema's, less a latest version still marked unstable. */
+    /** The versions Kafka 4.4 advertises: the schema's, less a latest version still marked unstable. */
     static String kafkaVersions(ApiKey api) {
         int highest = api.latestVersionUnstable() ? api.highestVersion() - 1 : api.highestVersion();
         return highest < api.lowestVersion() ? "none" : range(api.lowestVersion(), highest);

@@ -36,7 +36,7 @@ class ConfigCommandTest {
 
 
     private static KafkaTool.Result configs(String... args) {
-        return KafkaTool.against(broker.bootstrapServers(), "kafka.admin.ConfigCommand", args);
+        return KafkaTool.against(broker.bootstrapServers(), "org.apache.kafka.tools.ConfigCommand", args);
     }
 
     private static List<String> lines(String text) {

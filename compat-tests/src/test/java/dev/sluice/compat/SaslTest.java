@@ -173,11 +173,11 @@ class SaslTest {
         Path commandConfig = dir.resolve("admin.properties");
         Files.writeString(commandConfig, "security.protocol=SASL_PLAINTEXT\nsasl.mechanism=PLAIN\nsasl.jaas.config="
             + plain("admin", "admin-secret") + "\n");
-        KafkaTool.run("kafka.admin.ConfigCommand", "--bootstrap-server", broker.bootstrapServers("SASL_PLAINTEXT"),
+        KafkaTool.run("org.apache.kafka.tools.ConfigCommand", "--bootstrap-server", broker.bootstrapServers("SASL_PLAINTEXT"),
             "--command-config", commandConfig.toString(), "--alter", "--add-config",
             "SCRAM-SHA-256=[iterations=4096,password=dave-secret]", "--entity-type", "users", "--entity-name", "dave")
             .assertSuccess();
-        KafkaTool.Result described = KafkaTool.run("kafka.admin.ConfigCommand", "--bootstrap-server",
+        KafkaTool.Result described = KafkaTool.run("org.apache.kafka.tools.ConfigCommand", "--bootstrap-server",
             broker.bootstrapServers("SASL_PLAINTEXT"), "--command-config", commandConfig.toString(), "--describe",
             "--entity-type", "users", "--entity-name", "dave").assertSuccess();
         assertTrue(described.out().contains("SCRAM-SHA-256=iterations=4096"), described.toString());

@@ -82,6 +82,8 @@ class TieredStorageTest {
             "earliest", admin.listOffsets(Map.of(tp, OffsetSpec.earliest())).all().get().get(tp).offset(),
             "earliestLocal", admin.listOffsets(Map.of(tp, OffsetSpec.earliestLocal())).all().get().get(tp).offset(),
             "latestTiered", admin.listOffsets(Map.of(tp, OffsetSpec.latestTiered())).all().get().get(tp).offset(),
+            "earliestPendingUpload",
+            admin.listOffsets(Map.of(tp, OffsetSpec.earliestPendingUpload())).all().get().get(tp).offset(),
             "latest", admin.listOffsets(Map.of(tp, OffsetSpec.latest())).all().get().get(tp).offset());
     }
 
@@ -165,6 +167,9 @@ class TieredStorageTest {
                 assertEquals(RECORDS, o.get("latest"));
                 assertTrue(o.get("latestTiered") >= o.get("earliestLocal") - 1, o.toString());
                 assertTrue(o.get("latestTiered") < RECORDS, o.toString());
+                // Read in separate requests: the next upload may land between two of them.
+                assertTrue(o.get("earliestPendingUpload") > 0 && o.get("earliestPendingUpload") <= RECORDS,
+                    "the first offset not yet in the store (ListOffsets v11): " + o);
                 assertTrue(objectCount() >= 10, "segments in the store: " + objectCount());
                 TopicPartition tp = new TopicPartition(TOPIC, 0);
                 assertEquals(0, admin.listOffsets(Map.of(tp, OffsetSpec.forTimestamp(0))).all().get().get(tp).offset(),

@@ -8,6 +8,7 @@ import dev.sluice.broker.junit.SluiceTest;
 import java.util.List;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.message.FindCoordinatorRequestData;
 import org.apache.kafka.common.message.FindCoordinatorResponseData;
 import org.apache.kafka.common.message.AddOffsetsToTxnRequestData;
@@ -27,7 +28,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * TxnOffsetCommit in every version Kafka 4.1 serves, written and read with kafka-clients' own
+ * TxnOffsetCommit in every version Kafka 4.4 serves, written and read with kafka-clients' own
  * message classes: the checks answered before anything is written, and, once the partition takes
  * the coordinator's transactional batches, offsets that stay pending (invisible to OffsetFetch,
  * UNSTABLE_OFFSET_COMMIT with require_stable) until the transaction's marker.
@@ -37,11 +38,13 @@ class TxnOffsetCommitTest {
     private static final String TOPIC = "txn-offsets-topic";
     static SluiceBroker broker;
     private static RawKafkaConnection connection;
+    private static Uuid topicId;
 
     @BeforeAll
     static void start() throws Exception {
         try (Admin admin = KafkaClients.admin(broker)) {
             admin.createTopics(List.of(new NewTopic(TOPIC, 2, (short) 1))).all().get();
+            topicId = admin.describeTopics(List.of(TOPIC)).allTopicNames().get().get(TOPIC).topicId();
         }
         connection = new RawKafkaConnection("localhost", broker.port());
         FindCoordinatorResponseData found = connection.send(ApiKeys.FIND_COORDINATOR, 4,
@@ -94,13 +97,19 @@ class TxnOffsetCommitTest {
                     .setPartitionIndex(partition).setCommittedOffset(10).setCommittedMetadata("m")))));
     }
 
+    /** The same commit naming its topic by id, as v6 does (KIP-1319). */
+    private static TxnOffsetCommitRequestData byId(TxnOffsetCommitRequestData request, Uuid id) {
+        request.topics().forEach(t -> t.setName("").setTopicId(id));
+        return request;
+    }
+
     private static short error(TxnOffsetCommitResponseData response) {
         return response.topics().get(0).partitions().get(0).errorCode();
     }
 
     @Test
     void everyVersionAnswersTheChecksMadeBeforeWriting() throws Exception {
-        for (short v = 0; v <= 5; v++) {
+        for (short v = 0; v <= 5; v++) { // v6 names topics by id: versionSixNamesTopicsById
             TxnOffsetCommitResponseData unknownTopic = connection.send(ApiKeys.TXN_OFFSET_COMMIT, v,
                 commit("txn-checks", 1, "no-such-topic", 0));
             assertEquals(Errors.UNKNOWN_TOPIC_OR_PARTITION.code(), error(unknownTopic), "v" + v);
@@ -117,8 +126,12 @@ class TxnOffsetCommitTest {
     void aMemberOrGenerationIsCheckedAgainstTheGroupFromVersionThree() throws Exception {
         TxnOffsetCommitResponseData unknownGroup = connection.send(ApiKeys.TXN_OFFSET_COMMIT, 3,
             commit("txn-no-group", openTransaction("txn-no-group-producer", "txn-no-group"), TOPIC, 0)
-                .setGenerationId(4).setMemberId("ghost"));
+                .setGenerationIdOrMemberEpoch(4).setMemberId("ghost"));
         assertEquals(Errors.ILLEGAL_GENERATION.code(), error(unknownGroup));
+        TxnOffsetCommitResponseData unknownGroupV6 = connection.send(ApiKeys.TXN_OFFSET_COMMIT, 6,
+            byId(commit("txn-no-group", openTransaction("txn-no-group-producer", "txn-no-group"), TOPIC, 0)
+                .setGenerationIdOrMemberEpoch(4).setMemberId("ghost"), topicId));
+        assertEquals(Errors.GROUP_ID_NOT_FOUND.code(), error(unknownGroupV6), "v6 says what it is (KIP-1319)");
 
         OffsetCommitResponseData simple = connection.send(ApiKeys.OFFSET_COMMIT, 9, new OffsetCommitRequestData()
             .setGroupId("txn-simple").setGenerationIdOrMemberEpoch(-1).setMemberId("")
@@ -128,7 +141,7 @@ class TxnOffsetCommitTest {
         assertEquals(Errors.NONE.code(), simple.topics().get(0).partitions().get(0).errorCode());
         TxnOffsetCommitResponseData unknownMember = connection.send(ApiKeys.TXN_OFFSET_COMMIT, 5,
             commit("txn-simple", openTransaction("txn-simple-producer", "txn-simple"), TOPIC, 0)
-                .setGenerationId(1).setMemberId("ghost"));
+                .setGenerationIdOrMemberEpoch(1).setMemberId("ghost"));
         assertEquals(Errors.UNKNOWN_MEMBER_ID.code(), error(unknownMember));
     }
 
@@ -140,6 +153,20 @@ class TxnOffsetCommitTest {
                 .setTopics(List.of(new OffsetFetchRequestData.OffsetFetchRequestTopics().setName(TOPIC)
                     .setPartitionIndexes(List.of(0)))))));
         return response.groups().get(0).topics().get(0).partitions().get(0);
+    }
+
+    @Test
+    void versionSixNamesTopicsById() throws Exception {
+        Producer producer = initProducer("txn-by-id-producer");
+        TxnOffsetCommitResponseData unknown = connection.send(ApiKeys.TXN_OFFSET_COMMIT, 6,
+            byId(commit("txn-by-id", producer, TOPIC, 0), Uuid.randomUuid()));
+        assertEquals(Errors.UNKNOWN_TOPIC_ID.code(), error(unknown));
+        TxnOffsetCommitResponseData written = connection.send(ApiKeys.TXN_OFFSET_COMMIT, 6,
+            byId(commit("txn-by-id", producer, TOPIC, 0), topicId));
+        assertEquals(Errors.NONE.code(), error(written));
+        assertEquals(topicId, written.topics().get(0).topicId());
+        assertEquals(Errors.UNSTABLE_OFFSET_COMMIT.code(), fetched("txn-by-id", true).errorCode(),
+            "written, pending on the producer's transaction");
     }
 
     @Test

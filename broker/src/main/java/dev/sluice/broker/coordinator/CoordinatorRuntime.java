@@ -272,12 +272,13 @@ public final class CoordinatorRuntime<S extends CoordinatorStateMachine> impleme
      * (INVALID_PRODUCER_EPOCH, TRANSACTION_COORDINATOR_FENCED, NOT_LEADER_OR_FOLLOWER...).
      */
     public CompletableFuture<Void> writeMarker(int partition, long producerId, short producerEpoch,
-                                               int coordinatorEpoch, boolean commit) {
+                                               int coordinatorEpoch, boolean commit, boolean epochPerTransaction) {
         Shard shard = shards.get(partition);
         if (shard == null) {
             return CompletableFuture.failedFuture(notCoordinator(partition));
         }
-        return shard.call(machine -> shard.writeMarker(producerId, producerEpoch, coordinatorEpoch, commit));
+        return shard.call(machine -> shard.writeMarker(producerId, producerEpoch, coordinatorEpoch, commit,
+            epochPerTransaction));
     }
 
     private CoordinatorException notCoordinator(int partition) {
@@ -487,7 +488,7 @@ public final class CoordinatorRuntime<S extends CoordinatorStateMachine> impleme
          * other writes; once it is committed the state machine is told the transaction ended.
          */
         CompletableFuture<Void> writeMarker(long producerId, short producerEpoch, int coordinatorEpoch,
-                                            boolean commit) {
+                                            boolean commit, boolean epochPerTransaction) {
             S target = machine;
             CoordinatorResult<Void> ended = new CoordinatorResult<>(List.of(), null,
                 () -> target.replayEndTransaction(producerId, commit), null);
@@ -496,7 +497,8 @@ public final class CoordinatorRuntime<S extends CoordinatorStateMachine> impleme
                 write.fail(notCoordinator(partition.index()));
                 return write.answer;
             }
-            return submit(write, () -> partition.appendMarker(producerId, producerEpoch, coordinatorEpoch, commit));
+            return submit(write, () -> partition.appendMarker(producerId, producerEpoch, coordinatorEpoch, commit,
+                epochPerTransaction));
         }
 
         private <T> CompletableFuture<T> submit(PendingWrite<T> write,

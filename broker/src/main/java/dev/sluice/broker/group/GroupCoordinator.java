@@ -299,8 +299,9 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
      * (INVALID_PRODUCER_EPOCH, TRANSACTION_COORDINATOR_FENCED, KAFKA_STORAGE_ERROR...).
      */
     public CompletableFuture<ErrorCode> completeTransaction(int partition, long producerId, short producerEpoch,
-                                                            int coordinatorEpoch, boolean commit) {
-        return runtime.writeMarker(partition, producerId, producerEpoch, coordinatorEpoch, commit)
+                                                            int coordinatorEpoch, boolean commit,
+                                                            boolean epochPerTransaction) {
+        return runtime.writeMarker(partition, producerId, producerEpoch, coordinatorEpoch, commit, epochPerTransaction)
             .thenApply(v -> ErrorCode.NONE)
             .exceptionally(failure -> CoordinatorException.of(failure).map(e -> switch (e.error()) {
                 case NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER ->

@@ -529,7 +529,8 @@ final class GroupShard implements CoordinatorStateMachine {
      * names one (v3+); without member and generation (v0-2, or a producer outside any group) the
      * commit is accepted whatever the group's state, as Kafka does for transactions. A group that
      * does not exist is created as a simple group when the generation is -1, else the answer is
-     * ILLEGAL_GENERATION. An epoch older than the producer's pending offsets here is
+     * GROUP_ID_NOT_FOUND; a consumer group member's epoch that is not its current one is
+     * STALE_MEMBER_EPOCH (the handler answers both as ILLEGAL_GENERATION before v6). An epoch older than the producer's pending offsets here is
      * INVALID_PRODUCER_EPOCH (the partition's producer state fences the rest once it checks
      * coordinator writes). Each partition's error, in request order, answered once written.
      */
@@ -543,7 +544,7 @@ final class GroupShard implements CoordinatorStateMachine {
         if (open != null && producerEpoch < open.producerEpoch) {
             groupError = ErrorCode.INVALID_PRODUCER_EPOCH;
         } else if (g == null) {
-            groupError = generation < 0 ? ErrorCode.NONE : ErrorCode.ILLEGAL_GENERATION;
+            groupError = generation < 0 ? ErrorCode.NONE : ErrorCode.GROUP_ID_NOT_FOUND;
         } else if (g instanceof ClassicGroup c) {
             if (!anonymous) {
                 groupError = c.validateCommit(memberId, instanceId, generation);
@@ -551,7 +552,7 @@ final class GroupShard implements CoordinatorStateMachine {
                 groupError = ErrorCode.REBALANCE_IN_PROGRESS;
             }
         } else if (g instanceof ConsumerGroup cg) {
-            groupError = cg.validateMember(memberId, generation, true);
+            groupError = cg.validateMember(memberId, generation, false);
         }
         List<ErrorCode> errors = new ArrayList<>();
         List<CoordinatorRecord> entries = new ArrayList<>();

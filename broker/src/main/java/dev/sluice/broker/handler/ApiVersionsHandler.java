@@ -10,12 +10,15 @@ import java.util.concurrent.CompletableFuture;
 import java.util.regex.Pattern;
 
 /**
- * ApiVersions (key 18), v0-4. Lists exactly the APIs and versions of the {@link HandlerTable}.
+ * ApiVersions (key 18), v0-5. Lists exactly the APIs and versions of the {@link HandlerTable}.
  *
  * <p>A client that opens with a version newer than this broker knows gets a v0 response with
  * UNSUPPORTED_VERSION and the supported ranges (KIP-511); the dispatcher builds that one through
  * {@link #unsupportedVersionResponse()}. From v3 the client's software name and version must be
- * well-formed, else INVALID_REQUEST.
+ * well-formed, else INVALID_REQUEST. From v5 a client may name the cluster and node it means to
+ * reach (KIP-1242): a broker of another cluster, or with another node id, answers
+ * REBOOTSTRAP_REQUIRED, so a client whose address now reaches a different broker looks up the
+ * cluster again instead of talking to the wrong one.
  *
  * <p>Feature flags (v3+) follow from the handlers too: {@code transaction.version} 2 (KIP-890's
  * transactions v2: an epoch bump per transaction, partitions added by the brokers) is supported
@@ -33,7 +36,7 @@ final class ApiVersionsHandler extends ApiHandler<ApiVersionsRequest, ApiVersion
     private final HandlerTable table;
 
     ApiVersionsHandler(HandlerTable table) {
-        super(ApiKey.API_VERSIONS, 0, 4);
+        super(ApiKey.API_VERSIONS, 0, 5);
         this.table = table;
     }
 
@@ -49,11 +52,21 @@ final class ApiVersionsHandler extends ApiHandler<ApiVersionsRequest, ApiVersion
             || !SOFTWARE.matcher(request.clientSoftwareVersion()).matches())) {
             return CompletableFuture.completedFuture(errorResponse(request, ErrorCode.INVALID_REQUEST));
         }
+        if (context.version() >= 5 && !meantForThisBroker(request)) {
+            return CompletableFuture.completedFuture(errorResponse(request, ErrorCode.REBOOTSTRAP_REQUIRED));
+        }
         ApiVersionsResponse response = new ApiVersionsResponse().setApiKeys(supported());
         if (context.version() >= 3) {
             addFeatures(response, context.version());
         }
         return CompletableFuture.completedFuture(response);
+    }
+
+    private boolean meantForThisBroker(ApiVersionsRequest request) {
+        boolean otherCluster = request.clusterId() != null && table.clusterId() != null
+            && !request.clusterId().equals(table.clusterId());
+        boolean otherNode = request.nodeId() >= 0 && table.nodeId() >= 0 && request.nodeId() != table.nodeId();
+        return !otherCluster && !otherNode;
     }
 
     @Override

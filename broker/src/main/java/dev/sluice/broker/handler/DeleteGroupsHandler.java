@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * DeleteGroups (key 42), v0-2: deletes each group that has no members, with its committed
+ * DeleteGroups (key 42), v0-3: deletes each group that has no members, with its committed
  * offsets (tombstones in {@code __consumer_offsets}); NON_EMPTY_GROUP for a group with members,
  * GROUP_ID_NOT_FOUND for an unknown one.
  */
@@ -20,7 +20,7 @@ public final class DeleteGroupsHandler extends ApiHandler<DeleteGroupsRequest, D
     private final GroupCoordinator coordinator;
 
     public DeleteGroupsHandler(GroupCoordinator coordinator) {
-        super(ApiKey.DELETE_GROUPS, 0, 2);
+        super(ApiKey.DELETE_GROUPS, 0, 3);
         this.coordinator = coordinator;
     }
 

@@ -20,7 +20,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * DescribeLogDirs (key 35), v1-4: the broker's one data directory with the size of each requested
+ * DescribeLogDirs (key 35), v1-5: the broker's one data directory with the size of each requested
  * partition (all partitions for a null topic list); from v4 the disk's total and usable bytes.
  * Partitions named but not held here are left out, as Kafka does.
  */
@@ -28,7 +28,7 @@ public final class DescribeLogDirsHandler extends ApiHandler<DescribeLogDirsRequ
     private final Partitions partitions;
 
     public DescribeLogDirsHandler(Partitions partitions) {
-        super(ApiKey.DESCRIBE_LOG_DIRS, 1, 4);
+        super(ApiKey.DESCRIBE_LOG_DIRS, 1, 5);
         this.partitions = partitions;
     }
 

@@ -1,5 +1,6 @@
 package dev.sluice.broker.handler;
 
+import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.wire.message.ApiKey;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -14,8 +15,21 @@ import java.util.Optional;
 public final class HandlerTable {
     private final ApiHandler<?, ?>[] byKey;
     private final List<ApiHandler<?, ?>> handlers;
+    private final MetadataView view;
+    private final int nodeId;
 
+    /** A table whose ApiVersions does not check the cluster and node a client means to reach. */
     public HandlerTable(List<? extends ApiHandler<?, ?>> handlers) {
+        this(handlers, null, -1);
+    }
+
+    /**
+     * A broker's table: ApiVersions v5+ answers REBOOTSTRAP_REQUIRED to a client that names
+     * another cluster or node (KIP-1242).
+     */
+    public HandlerTable(List<? extends ApiHandler<?, ?>> handlers, MetadataView view, int nodeId) {
+        this.view = view;
+        this.nodeId = nodeId;
         List<ApiHandler<?, ?>> all = new ArrayList<>(handlers);
         all.add(new ApiVersionsHandler(this));
         all.sort(Comparator.comparingInt(h -> h.apiKey().id()));
@@ -33,6 +47,16 @@ public final class HandlerTable {
     public Optional<ApiHandler<?, ?>> handler(ApiKey key) {
         int id = key.id();
         return id < byKey.length ? Optional.ofNullable(byKey[id]) : Optional.empty();
+    }
+
+    /** The cluster this broker belongs to, null when ApiVersions does not check it. */
+    String clusterId() {
+        return view == null ? null : view.image().clusterId();
+    }
+
+    /** This broker's node id, -1 when ApiVersions does not check it. */
+    int nodeId() {
+        return nodeId;
     }
 
     /** Every handler, in API key order. */

@@ -24,13 +24,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * ListOffsets (key 2), v1-10.
+ * ListOffsets (key 2), v1-11.
  *
  * <p>Special timestamps: -1 latest (the high watermark; with {@code isolation_level} 1,
  * read_committed, from v2, the last stable offset: no further than the earliest open
  * transaction), -2 earliest (log start), -3 the record with the largest timestamp
  * (v7+), -4 earliest local (v8+; the first offset on local disk), -5 latest
- * tiered (v9+; the last offset in the object store, -1 if none). A timestamp of 0 or more finds the first record at or
+ * tiered (v9+; the last offset in the object store, -1 if none), -6 earliest pending upload (v11+,
+ * KIP-1023; the first offset not yet in the object store: the log start while nothing is there,
+ * -1 for a topic that does not tier). A timestamp of 0 or more finds the first record at or
  * after it, or offset -1 when there is none. A partition listed twice is INVALID_REQUEST.
  *
  * <p>Threading: searches run on {@link ReadPools}, those that may reach the cold tier on its
@@ -43,12 +45,13 @@ public final class ListOffsetsHandler extends ApiHandler<ListOffsetsRequest, Lis
     static final long MAX_TIMESTAMP = -3;
     static final long EARLIEST_LOCAL = -4;
     static final long LATEST_TIERED = -5;
+    static final long EARLIEST_PENDING_UPLOAD = -6;
 
     private final PartitionLookup lookup;
     private final ReadPools pools;
 
     public ListOffsetsHandler(MetadataView view, Partitions partitions, ReadPools pools) {
-        super(ApiKey.LIST_OFFSETS, 1, 10);
+        super(ApiKey.LIST_OFFSETS, 1, 11);
         this.lookup = new PartitionLookup(view, partitions);
         this.pools = pools;
     }
@@ -154,6 +157,10 @@ public final class ListOffsetsHandler extends ApiHandler<ListOffsetsRequest, Lis
         } else if (timestamp == LATEST_TIERED && version >= 9) {
             long tiered = partition.lastTieredOffset();
             r.setOffset(tiered).setTimestamp(-1).setLeaderEpoch(tiered < 0 ? -1 : epoch);
+        } else if (timestamp == EARLIEST_PENDING_UPLOAD && version >= 11) {
+            long pending = partition.isTiered()
+                ? Math.max(partition.lastTieredOffset() + 1, partition.logStartOffset()) : -1;
+            r.setOffset(pending).setTimestamp(-1).setLeaderEpoch(pending < 0 ? -1 : epoch);
         } else if (timestamp < 0) {
             r.setErrorCode(ErrorCode.INVALID_REQUEST.code());
         } else {

@@ -15,11 +15,10 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * OffsetCommit (key 8), v2-9: commits offsets for a group, durably, before answering. Members
+ * OffsetCommit (key 8), v2-10: commits offsets for a group, durably, before answering. Members
  * are checked against the group (generation for classic groups, member epoch for consumer groups);
  * a commit without member and generation is allowed for a group without members (admin tools,
- * consumers with manual assignment). Topics by name (and by id for v10, still unstable in Kafka
- * 4.1 and not advertised yet); an unknown topic or
+ * consumers with manual assignment). Topics by name (by id from v10); an unknown topic or
  * partition is UNKNOWN_TOPIC_OR_PARTITION (UNKNOWN_TOPIC_ID by id), metadata longer than
  * {@code offset.metadata.max.bytes} OFFSET_METADATA_TOO_LARGE. v2-4's retention time is kept as
  * the offset's expiry time.
@@ -29,7 +28,7 @@ public final class OffsetCommitHandler extends ApiHandler<OffsetCommitRequest, O
     private final MetadataView view;
 
     public OffsetCommitHandler(GroupCoordinator coordinator, MetadataView view) {
-        super(ApiKey.OFFSET_COMMIT, 2, 9);
+        super(ApiKey.OFFSET_COMMIT, 2, 10);
         this.coordinator = coordinator;
         this.view = view;
     }

@@ -18,10 +18,9 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * OffsetFetch (key 9), v1-9: a group's committed offsets, for the listed partitions (-1 where
+ * OffsetFetch (key 9), v1-10: a group's committed offsets, for the listed partitions (-1 where
  * none is committed) or, with a null topic list (v2+), all of them. v8+ batches groups; v9+
- * checks the member id and epoch against a consumer group; v10 (unstable in Kafka 4.1, not
- * advertised yet) names topics by id (unknown ids are UNKNOWN_TOPIC_ID). With {@code require_stable}
+ * checks the member id and epoch against a consumer group; v10 names topics by id (unknown ids are UNKNOWN_TOPIC_ID). With {@code require_stable}
  * (v7+) a partition whose group has a pending transactional offset for it (TxnOffsetCommit of a
  * transaction not ended yet) answers UNSTABLE_OFFSET_COMMIT, per partition in every version, so
  * the client retries; without it the last committed offset is returned, as Kafka does.
@@ -31,7 +30,7 @@ public final class OffsetFetchHandler extends ApiHandler<OffsetFetchRequest, Off
     private final MetadataView view;
 
     public OffsetFetchHandler(GroupCoordinator coordinator, MetadataView view) {
-        super(ApiKey.OFFSET_FETCH, 1, 9);
+        super(ApiKey.OFFSET_FETCH, 1, 10);
         this.coordinator = coordinator;
         this.view = view;
     }

@@ -18,18 +18,20 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * TxnOffsetCommit (key 28), v0-5: a transactional producer commits a group's offsets as part of
+ * TxnOffsetCommit (key 28), v0-6: a transactional producer commits a group's offsets as part of
  * its transaction (KIP-98; the consumer's group metadata from v3, KIP-447). The offsets are written
  * to the group's {@code __consumer_offsets} partition as the producer's transactional batch before
  * the answer, and stay pending: OffsetFetch does not return them until the transaction coordinator's
  * COMMIT marker reaches that partition (an ABORT drops them).
  *
  * <p>Checks, as Kafka: an empty group id is INVALID_GROUP_ID; a topic or partition that does not
- * exist UNKNOWN_TOPIC_OR_PARTITION; metadata longer than {@code offset.metadata.max.bytes}
+ * exist UNKNOWN_TOPIC_OR_PARTITION (from v6 topics are named by id, KIP-1319, and an unknown id is
+ * UNKNOWN_TOPIC_ID); metadata longer than {@code offset.metadata.max.bytes}
  * OFFSET_METADATA_TOO_LARGE. With a member or generation (v3+) the member is checked as for
  * OffsetCommit (UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID, ILLEGAL_GENERATION); without them (v0-2,
  * generation -1) the commit is accepted, creating a simple group when there is none; a group that
- * does not exist with a generation is ILLEGAL_GENERATION. A producer epoch older than the one the
+ * does not exist with a generation is GROUP_ID_NOT_FOUND and a consumer group member's stale epoch
+ * STALE_MEMBER_EPOCH from v6, both ILLEGAL_GENERATION before. A producer epoch older than the one the
  * group coordinator holds pending offsets of is INVALID_PRODUCER_EPOCH, and the partition's own
  * producer-state refusals (INVALID_PRODUCER_EPOCH, PRODUCER_FENCED...) reach the client as they are.
  * The coordinator's state answers NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS or
@@ -49,7 +51,7 @@ public final class TxnOffsetCommitHandler extends ApiHandler<TxnOffsetCommitRequ
 
     /** @param verifier asks the transaction coordinator about the producer's transaction; null to trust the producer */
     public TxnOffsetCommitHandler(GroupCoordinator coordinator, MetadataView view, TransactionVerifier verifier) {
-        super(ApiKey.TXN_OFFSET_COMMIT, 0, 5);
+        super(ApiKey.TXN_OFFSET_COMMIT, 0, 6);
         this.coordinator = coordinator;
         this.view = view;
         this.verifier = verifier;
@@ -71,20 +73,24 @@ public final class TxnOffsetCommitHandler extends ApiHandler<TxnOffsetCommitRequ
         if (request.groupId() == null || request.groupId().isEmpty()) {
             return CompletableFuture.completedFuture(errorResponse(request, ErrorCode.INVALID_GROUP_ID));
         }
+        boolean byId = context.version() >= 6;
         MetadataImage image = view.image();
         List<TxnOffsetCommitResponse.TxnOffsetCommitResponseTopic> topics = new ArrayList<>();
         List<TxnOffsetCommitResponse.TxnOffsetCommitResponsePartition> pending = new ArrayList<>();
         List<GroupCoordinator.OffsetToCommit> offsets = new ArrayList<>();
         for (TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic t : request.topics()) {
-            TopicImage topic = image.topic(t.name()).orElse(null);
+            TopicImage topic = (byId ? image.topic(t.topicId()) : image.topic(t.name())).orElse(null);
+            String name = topic != null ? topic.name() : byId ? null : t.name();
             List<TxnOffsetCommitResponse.TxnOffsetCommitResponsePartition> results = new ArrayList<>();
             for (TxnOffsetCommitRequest.TxnOffsetCommitRequestPartition p : t.partitions()) {
                 TxnOffsetCommitResponse.TxnOffsetCommitResponsePartition r =
                     new TxnOffsetCommitResponse.TxnOffsetCommitResponsePartition().setPartitionIndex(p.partitionIndex());
                 results.add(r);
-                if (!context.allowed(AclOperation.READ, AclResourceType.TOPIC, t.name())) {
+                if (name != null && !context.allowed(AclOperation.READ, AclResourceType.TOPIC, name)) {
                     r.setErrorCode(ErrorCode.TOPIC_AUTHORIZATION_FAILED.code());
-                } else if (topic == null || p.partitionIndex() < 0 || p.partitionIndex() >= topic.partitions().size()) {
+                } else if (topic == null) {
+                    r.setErrorCode((byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION).code());
+                } else if (p.partitionIndex() < 0 || p.partitionIndex() >= topic.partitions().size()) {
                     r.setErrorCode(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION.code());
                 } else {
                     pending.add(r);
@@ -93,7 +99,7 @@ public final class TxnOffsetCommitHandler extends ApiHandler<TxnOffsetCommitRequ
                 }
             }
             topics.add(new TxnOffsetCommitResponse.TxnOffsetCommitResponseTopic().setName(t.name())
-                .setPartitions(results));
+                .setTopicId(t.topicId()).setPartitions(results));
         }
         TxnOffsetCommitResponse response = new TxnOffsetCommitResponse().setTopics(topics);
         if (offsets.isEmpty()) {
@@ -105,14 +111,21 @@ public final class TxnOffsetCommitHandler extends ApiHandler<TxnOffsetCommitRequ
                 return CompletableFuture.completedFuture(response);
             }
             return coordinator.commitTransactionalOffsets(request.groupId(), request.memberId(),
-                request.groupInstanceId(), request.generationId(), request.producerId(), request.producerEpoch(), offsets)
+                request.groupInstanceId(), request.generationIdOrMemberEpoch(), request.producerId(),
+                request.producerEpoch(), offsets)
                 .thenApply(errors -> {
                     for (int i = 0; i < errors.size(); i++) {
-                        pending.get(i).setErrorCode(errors.get(i).code());
+                        pending.get(i).setErrorCode(versioned(errors.get(i), context.version()).code());
                     }
                     return response;
                 });
         });
+    }
+
+    /** Before v6 (KIP-1319) a missing group and a stale member epoch were both ILLEGAL_GENERATION. */
+    private static ErrorCode versioned(ErrorCode error, short version) {
+        boolean old = version < 6 && (error == ErrorCode.GROUP_ID_NOT_FOUND || error == ErrorCode.STALE_MEMBER_EPOCH);
+        return old ? ErrorCode.ILLEGAL_GENERATION : error;
     }
 
     /** NONE once the transaction coordinator holds the group's offsets partition in the producer's transaction. */
@@ -144,7 +157,7 @@ public final class TxnOffsetCommitHandler extends ApiHandler<TxnOffsetCommitRequ
                     .setPartitionIndex(p.partitionIndex()).setErrorCode(error.code()));
             }
             topics.add(new TxnOffsetCommitResponse.TxnOffsetCommitResponseTopic().setName(t.name())
-                .setPartitions(results));
+                .setTopicId(t.topicId()).setPartitions(results));
         }
         return new TxnOffsetCommitResponse().setTopics(topics);
     }

@@ -674,9 +674,12 @@ public final class Partition {
      * the producer's, TRANSACTION_COORDINATOR_FENCED for a coordinator epoch older than the last
      * marker's, NOT_LEADER_OR_FOLLOWER on a follower. The caller waits for the high watermark to
      * pass {@link AppendOutcome#lastOffset()} before it acknowledges the marker.
+     *
+     * @param epochPerTransaction the producer bumps its epoch per transaction (transactions v2): the
+     *     marker's epoch must be newer than the producer's (see {@link ProducerStateManager#checkMarker})
      */
     public CompletableFuture<AppendOutcome> appendMarker(long producerId, short producerEpoch, int coordinatorEpoch,
-                                                         boolean commit) {
+                                                         boolean commit, boolean epochPerTransaction) {
         return onWriter(() -> {
             Role current = role;
             // As Kafka writes markers: with acks=all, so min.insync.replicas applies.
@@ -685,7 +688,7 @@ public final class Partition {
                 return refused;
             }
             try {
-                producers.checkMarker(producerId, producerEpoch, coordinatorEpoch);
+                producers.checkMarker(producerId, producerEpoch, coordinatorEpoch, epochPerTransaction);
             } catch (ProducerStateException e) {
                 return AppendOutcome.failed(e.error(), e.getMessage(), List.of());
             }

@@ -10,6 +10,11 @@ import java.util.concurrent.CompletableFuture;
  * marker committed (the high watermark past it) before its partition's answer is NONE.
  */
 public interface MarkerWriter {
+    /**
+     * @param epochPerTransaction the producer bumps its epoch with every transaction (transactions
+     *     v2): the marker's epoch must be newer than the one each partition holds
+     */
     CompletableFuture<Map<TopicPartition, ErrorCode>> write(long producerId, short producerEpoch, int coordinatorEpoch,
-                                                          boolean commit, Set<TopicPartition> partitions);
+                                                          boolean commit, boolean epochPerTransaction,
+                                                          Set<TopicPartition> partitions);
 }

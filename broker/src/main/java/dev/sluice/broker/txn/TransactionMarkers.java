@@ -182,7 +182,8 @@ final class TransactionMarkers implements TransactionShard.Markers {
 
         private CompletableFuture<Map<TopicPartition, ErrorCode>> send(int leader, Set<TopicPartition> partitions) {
             if (leader == nodeId) {
-                return local.write(ending.producerId(), ending.producerEpoch(), coordinatorEpoch, commit, partitions)
+                return local.write(ending.producerId(), ending.producerEpoch(), coordinatorEpoch, commit,
+                        ending.clientTransactionVersion() >= 2, partitions)
                     .orTimeout(LOCAL_WAIT_MS, TimeUnit.MILLISECONDS);
             }
             Map<String, List<Integer>> byTopic = new HashMap<>();
@@ -193,7 +194,7 @@ final class TransactionMarkers implements TransactionShard.Markers {
             WriteTxnMarkersRequest request = new WriteTxnMarkersRequest().setMarkers(List.of(
                 new WriteTxnMarkersRequest.WritableTxnMarker().setProducerId(ending.producerId())
                     .setProducerEpoch(ending.producerEpoch()).setTransactionResult(commit).setTopics(topics)
-                    .setCoordinatorEpoch(coordinatorEpoch)));
+                    .setCoordinatorEpoch(coordinatorEpoch).setTransactionVersion((byte) ending.clientTransactionVersion())));
             return peers.<WriteTxnMarkersResponse>send(leader, request).thenApply(response -> {
                 Map<TopicPartition, ErrorCode> out = new HashMap<>();
                 for (WriteTxnMarkersResponse.WritableTxnMarkerResult m : response.markers()) {

@@ -303,7 +303,7 @@ class InterBrokerClientTest {
         }
         assertEquals("connected " + PEER, nextEvent());
         assertTrue(nextEvent().startsWith("disconnected " + PEER));
-        assertEquals(List.of("ApiVersions v4", "Metadata v13", "Metadata v13", "Metadata v13"), peer.requests());
+        assertEquals(List.of("ApiVersions v5", "Metadata v13", "Metadata v13", "Metadata v13"), peer.requests());
         assertEquals(List.of("sluice-broker-2"), peer.clientIds().stream().distinct().toList());
     }
 
@@ -321,7 +321,7 @@ class InterBrokerClientTest {
         peer.awaitRequests(2);
 
         // The client speaks Fetch up to v18; the peer only up to v16.
-        assertEquals(List.of("ApiVersions v4", "Fetch v16"), peer.requests());
+        assertEquals(List.of("ApiVersions v5", "Fetch v16"), peer.requests());
         FetchRequest sent = (FetchRequest) peer.bodies().get(1);
         assertEquals(2, sent.replicaState().replicaId());
         assertEquals(7, sent.replicaState().replicaEpoch());

@@ -434,12 +434,12 @@ class CoordinatorRuntimeTest {
         loaded(runtime, 0);
 
         // An epoch older than the producer's: refused by the partition (by the placeholder too).
-        ErrorCode error = refusal(runtime.writeMarker(0, 11, (short) (EPOCH - 1), 0, true));
+        ErrorCode error = refusal(runtime.writeMarker(0, 11, (short) (EPOCH - 1), 0, true, false));
         assertTrue(error == ErrorCode.INVALID_PRODUCER_EPOCH || error == ErrorCode.INVALID_TXN_STATE, error.name());
         assertEquals(5, total(runtime, 0));
         assertEquals(Map.of(11L, 42L), onExecutor(runtime, 0, c -> Map.copyOf(c.pending)).get(10, TimeUnit.SECONDS));
         assertEquals(6, add(runtime, 1));
-        assertEquals(ErrorCode.NOT_COORDINATOR, refusal(runtime.writeMarker(1, 11, EPOCH, 0, true)));
+        assertEquals(ErrorCode.NOT_COORDINATOR, refusal(runtime.writeMarker(1, 11, EPOCH, 0, true, false)));
     }
 
     /**
@@ -460,8 +460,8 @@ class CoordinatorRuntimeTest {
         CompletableFuture<Long> aborted = runtime.write(0, c -> c.addFor(22, EPOCH, 1000));
         assertEquals(1005, aborted.get(10, TimeUnit.SECONDS));
 
-        runtime.writeMarker(0, 22, EPOCH, 0, false).get(10, TimeUnit.SECONDS);
-        runtime.writeMarker(0, 21, EPOCH, 0, true).get(10, TimeUnit.SECONDS);
+        runtime.writeMarker(0, 22, EPOCH, 0, false, false).get(10, TimeUnit.SECONDS);
+        runtime.writeMarker(0, 21, EPOCH, 0, true, false).get(10, TimeUnit.SECONDS);
         assertEquals(15, total(runtime, 0));
 
         List<RecordBatch> batches = new ArrayList<>();

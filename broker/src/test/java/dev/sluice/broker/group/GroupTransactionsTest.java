@@ -51,7 +51,7 @@ class GroupTransactionsTest {
     }
 
     private ErrorCode marker(long producerId, boolean commit) throws Exception {
-        return coordinator.completeTransaction(coordinator.partitionFor(GROUP), producerId, EPOCH, 0, commit).get();
+        return coordinator.completeTransaction(coordinator.partitionFor(GROUP), producerId, EPOCH, 0, commit, false).get();
     }
 
     private ErrorCode stability(int partition) throws Exception {
@@ -62,7 +62,7 @@ class GroupTransactionsTest {
     @Test
     void aMarkerForAPartitionNotServedHereIsAnsweredNotLeaderOrFollower() throws Exception {
         // __consumer_offsets has three partitions here: there is no shard for a fourth.
-        assertEquals(ErrorCode.NOT_LEADER_OR_FOLLOWER, coordinator.completeTransaction(3, PRODUCER, EPOCH, 0, true).get());
+        assertEquals(ErrorCode.NOT_LEADER_OR_FOLLOWER, coordinator.completeTransaction(3, PRODUCER, EPOCH, 0, true, false).get());
     }
 
     @Test

@@ -245,9 +245,9 @@ class TransactionalOffsetsTest {
     void groupAndMemberChecks() {
         GroupShard s = shard;
         List<OffsetToCommit> one = List.of(new OffsetToCommit("t", 0, 1, -1, ""));
-        assertEquals(List.of(ErrorCode.ILLEGAL_GENERATION),
+        assertEquals(List.of(ErrorCode.GROUP_ID_NOT_FOUND),
             log.write(s.txnCommit("no-such-group", "", null, 3, PRODUCER, EPOCH, one)).join(),
-            "an unknown group with a generation");
+            "an unknown group with a generation (ILLEGAL_GENERATION before v6)");
         assertEquals(List.of(ErrorCode.NONE), txnCommit(PRODUCER, EPOCH, -1, "", T0, 1),
             "an unknown group without a generation is a simple group");
         assertEquals(List.of(ErrorCode.UNKNOWN_MEMBER_ID), txnCommit(PRODUCER, EPOCH, 1, "someone", T0, 2));
@@ -344,7 +344,7 @@ class TransactionalOffsetsTest {
     }
 
     @Test
-    void aConsumerGroupsMemberIsCheckedByItsEpochAndAStaleOneIsIllegalGeneration() {
+    void aConsumerGroupsMemberIsCheckedByItsEpochAndAStaleOneIsStale() {
         ConsumerGroupHeartbeatResponse joined = shard.consumerHeartbeat(new ConsumerGroupHeartbeatRequest()
             .setGroupId(GROUP).setMemberId("member-1").setMemberEpoch(0).setRebalanceTimeoutMs(30_000)
             .setSubscribedTopicNames(List.of("t")).setTopicPartitions(List.of()), "client", "/127.0.0.1").join();
@@ -354,8 +354,8 @@ class TransactionalOffsetsTest {
         List<OffsetToCommit> one = List.of(new OffsetToCommit("t", 0, 1, -1, ""));
         assertEquals(List.of(ErrorCode.NONE), log.write(shard.txnCommit(GROUP, "member-1", null, epoch, PRODUCER,
             EPOCH, one)).join());
-        assertEquals(List.of(ErrorCode.ILLEGAL_GENERATION), log.write(shard.txnCommit(GROUP, "member-1", null,
-            epoch - 1, PRODUCER, EPOCH, one)).join());
+        assertEquals(List.of(ErrorCode.STALE_MEMBER_EPOCH), log.write(shard.txnCommit(GROUP, "member-1", null,
+            epoch - 1, PRODUCER, EPOCH, one)).join(), "ILLEGAL_GENERATION before v6");
         assertEquals(List.of(ErrorCode.UNKNOWN_MEMBER_ID), log.write(shard.txnCommit(GROUP, "", null, -1, PRODUCER,
             EPOCH, one)).join(), "a consumer group with members takes no anonymous commit, as in Kafka");
     }

@@ -117,7 +117,7 @@ class ReadCommittedTest {
     void readCommittedStopsAtTheLastStableOffsetAndListsTheAbortedTransactions() throws Exception {
         write(1, 0); // 0, aborted below
         write(2, 0); // 1, still open
-        partition().appendMarker(1, (short) 0, 0, false).join(); // 2
+        partition().appendMarker(1, (short) 0, 0, false, false).join(); // 2
         assertEquals(1, partition().lastStableOffset());
 
         FetchResponse.PartitionData committed = fetch(1, 1, 0).get(10, TimeUnit.SECONDS);
@@ -144,7 +144,7 @@ class ReadCommittedTest {
         Thread.sleep(100);
         assertFalse(parked.isDone(), "nothing is stable yet");
         long started = System.nanoTime();
-        partition().appendMarker(1, (short) 0, 0, true).join();
+        partition().appendMarker(1, (short) 0, 0, true, false).join();
         FetchResponse.PartitionData answer = parked.get(10, TimeUnit.SECONDS);
         assertTrue((System.nanoTime() - started) / 1_000_000 < 10_000);
         assertEquals(2, answer.lastStableOffset());

@@ -96,14 +96,14 @@ class PartitionTransactionsTest {
         assertEquals(0, p.read(0, 1 << 20, true, true).records().sizeInBytes(), "nothing is stable yet");
         assertEquals(List.of(1L, 2L, 1L), producersOf(p.read(0, 1 << 20, true, false).records()));
 
-        Partition.AppendOutcome abort = p.appendMarker(1, (short) 0, 0, false).join();
+        Partition.AppendOutcome abort = p.appendMarker(1, (short) 0, 0, false, false).join();
         assertEquals(ErrorCode.NONE, abort.error());
         assertEquals(3, abort.lastOffset());
         assertEquals(1, p.lastStableOffset(), "producer 2 is still open from offset 1");
         assertEquals(List.of(1L), producersOf(p.read(0, 1 << 20, true, true).records()));
         assertEquals(List.of(new AbortedTxn(1, 0, 3, 1)), p.abortedTransactions(0, p.lastStableOffset()));
 
-        assertEquals(ErrorCode.NONE, p.appendMarker(2, (short) 0, 0, true).join().error()); // 4
+        assertEquals(ErrorCode.NONE, p.appendMarker(2, (short) 0, 0, true, false).join().error()); // 4
         assertEquals(5, p.lastStableOffset());
         assertEquals(List.of(1L, 2L, 1L, 1L, 2L), producersOf(p.read(0, 1 << 20, true, true).records()));
         assertEquals(List.of(new AbortedTxn(1, 0, 3, 1)), p.abortedTransactions(0, 5));
@@ -115,14 +115,14 @@ class PartitionTransactionsTest {
         Partition p = open(Partition.Role.soleLeader(1, 0));
         write(p, 1, 0);
         write(p, 2, 0);
-        p.appendMarker(1, (short) 0, 0, false).join();
+        p.appendMarker(1, (short) 0, 0, false, false).join();
         p.close().join();
         partitions.remove(p);
 
         Partition reopened = open(Partition.Role.soleLeader(1, 0));
         assertEquals(1, reopened.lastStableOffset());
         assertEquals(List.of(new AbortedTxn(1, 0, 2, 1)), reopened.abortedTransactions(0, 3));
-        assertEquals(ErrorCode.NONE, reopened.appendMarker(2, (short) 0, 0, true).join().error());
+        assertEquals(ErrorCode.NONE, reopened.appendMarker(2, (short) 0, 0, true, false).join().error());
         assertEquals(4, reopened.lastStableOffset());
     }
 
@@ -130,7 +130,7 @@ class PartitionTransactionsTest {
     void aMarkerBetweenVerificationAndWriteTurnsTheWriteAway() {
         Partition p = open(Partition.Role.soleLeader(1, 0));
         VerificationGuard guard = p.startVerification(1, (short) 0).join();
-        assertEquals(ErrorCode.NONE, p.appendMarker(1, (short) 0, 0, false).join().error());
+        assertEquals(ErrorCode.NONE, p.appendMarker(1, (short) 0, 0, false, false).join().error());
         assertEquals(ErrorCode.INVALID_TXN_STATE,
             p.append(txn(1, (short) 0, 0), (short) 1, AppendOrigin.CLIENT, guard).join().error());
         assertEquals(ErrorCode.INVALID_TXN_STATE, p.append(txn(1, (short) 0, 0)).join().error(), "no guard at all");
@@ -144,13 +144,13 @@ class PartitionTransactionsTest {
         Partition p = open(Partition.Role.soleLeader(1, 0));
         VerificationGuard guard = p.startVerification(1, (short) 2).join();
         assertEquals(ErrorCode.NONE, p.append(txn(1, (short) 2, 0), (short) 1, AppendOrigin.CLIENT, guard).join().error());
-        assertEquals(ErrorCode.NONE, p.appendMarker(1, (short) 2, 5, true).join().error());
-        assertEquals(ErrorCode.INVALID_PRODUCER_EPOCH, p.appendMarker(1, (short) 1, 5, true).join().error());
-        assertEquals(ErrorCode.TRANSACTION_COORDINATOR_FENCED, p.appendMarker(1, (short) 2, 4, false).join().error());
+        assertEquals(ErrorCode.NONE, p.appendMarker(1, (short) 2, 5, true, false).join().error());
+        assertEquals(ErrorCode.INVALID_PRODUCER_EPOCH, p.appendMarker(1, (short) 1, 5, true, false).join().error());
+        assertEquals(ErrorCode.TRANSACTION_COORDINATOR_FENCED, p.appendMarker(1, (short) 2, 4, false, false).join().error());
         assertEquals(2, p.logEndOffset(), "refused markers write nothing");
 
         p.applyRole(new Partition.Role(false, 2, 1, List.of(1, 2), 1)).join();
-        assertEquals(ErrorCode.NOT_LEADER_OR_FOLLOWER, p.appendMarker(1, (short) 2, 5, true).join().error());
+        assertEquals(ErrorCode.NOT_LEADER_OR_FOLLOWER, p.appendMarker(1, (short) 2, 5, true, false).join().error());
     }
 
     @Test
@@ -162,7 +162,7 @@ class PartitionTransactionsTest {
         assertEquals(ErrorCode.NONE,
             p.append(offsets, (short) 1, AppendOrigin.COORDINATOR, VerificationGuard.NONE).join().error());
         assertEquals(0, p.lastStableOffset());
-        assertEquals(ErrorCode.NONE, p.appendMarker(1, (short) 0, 0, true).join().error());
+        assertEquals(ErrorCode.NONE, p.appendMarker(1, (short) 0, 0, true, false).join().error());
         assertEquals(2, p.lastStableOffset());
     }
 

@@ -48,6 +48,7 @@ class TransactionCoordinatorTest {
         @Override
         public CompletableFuture<Map<TopicPartition, ErrorCode>> write(long producerId, short producerEpoch,
                                                                      int coordinatorEpoch, boolean commit,
+                                                                     boolean epochPerTransaction,
                                                                      Set<TopicPartition> partitions) {
             calls.add(partitions);
             if (hang) {

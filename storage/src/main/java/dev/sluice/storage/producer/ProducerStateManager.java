@@ -210,16 +210,20 @@ public final class ProducerStateManager {
     /**
      * Checks a marker the leader is about to write for {@code producerId}.
      *
+     * @param epochPerTransaction the marker ends a transaction of a producer that bumps its epoch
+     *     with every transaction (transactions v2, KIP-1228): the coordinator bumped it for this
+     *     marker, so a marker at the producer's current epoch is a late duplicate that must not end
+     *     the transaction it has opened since
      * @throws ProducerStateException INVALID_PRODUCER_EPOCH for an epoch older than the
-     *     producer's, TRANSACTION_COORDINATOR_FENCED for a coordinator epoch older than the one
-     *     that wrote its last marker
+     *     producer's (or not newer, with {@code epochPerTransaction}), TRANSACTION_COORDINATOR_FENCED
+     *     for a coordinator epoch older than the one that wrote its last marker
      */
-    public void checkMarker(long producerId, short producerEpoch, int coordinatorEpoch) {
+    public void checkMarker(long producerId, short producerEpoch, int coordinatorEpoch, boolean epochPerTransaction) {
         ProducerEntry entry = producers.get(producerId);
         if (entry == null) {
             return;
         }
-        if (producerEpoch < entry.epoch()) {
+        if (producerEpoch < entry.epoch() || epochPerTransaction && producerEpoch == entry.epoch()) {
             throw new ProducerStateException(ErrorCode.INVALID_PRODUCER_EPOCH, "marker for producer " + producerId
                 + " with epoch " + producerEpoch + " but its current epoch is " + entry.epoch());
         }

@@ -143,12 +143,22 @@ class ProducerStateTransactionsTest {
         append(data(1, (short) 3, 0, true), state.startVerification(1, (short) 3));
         append(marker(1, (short) 3, 5, true), null);
         assertEquals(ErrorCode.INVALID_PRODUCER_EPOCH, assertThrows(ProducerStateException.class,
-            () -> state.checkMarker(1, (short) 2, 5)).error());
+            () -> state.checkMarker(1, (short) 2, 5, false)).error());
         assertEquals(ErrorCode.TRANSACTION_COORDINATOR_FENCED, assertThrows(ProducerStateException.class,
-            () -> state.checkMarker(1, (short) 3, 4)).error());
-        state.checkMarker(1, (short) 3, 5);
-        state.checkMarker(1, (short) 4, 6);
-        state.checkMarker(99, (short) 0, 0);
+            () -> state.checkMarker(1, (short) 3, 4, false)).error());
+        state.checkMarker(1, (short) 3, 5, false);
+        state.checkMarker(1, (short) 4, 6, false);
+        state.checkMarker(99, (short) 0, 0, false);
+    }
+
+    @Test
+    void aTransactionsV2MarkerMustCarryANewerEpochThanTheProducers() {
+        append(data(1, (short) 3, 0, true), state.startVerification(1, (short) 3, true));
+        assertEquals(ErrorCode.INVALID_PRODUCER_EPOCH, assertThrows(ProducerStateException.class,
+            () -> state.checkMarker(1, (short) 3, 5, true)).error(), "a late copy of the last marker (KIP-1228)");
+        state.checkMarker(1, (short) 4, 5, true);
+        state.checkMarker(1, (short) 3, 5, false);
+        state.checkMarker(99, (short) 0, 0, true);
     }
 
     @Test

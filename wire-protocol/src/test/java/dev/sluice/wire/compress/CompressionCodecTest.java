@@ -181,7 +181,7 @@ class CompressionCodecTest {
     @Test
     void idsMatchKafka() {
         for (CompressionType type : CompressionType.values()) {
-            org.apache.kafka.common.record.CompressionType kafka = org.apache.kafka.common.record.CompressionType.forId(type.id());
+            org.apache.kafka.common.record.internal.CompressionType kafka = org.apache.kafka.common.record.internal.CompressionType.forId(type.id());
             assertEquals(kafka.name, type.configName());
         }
     }

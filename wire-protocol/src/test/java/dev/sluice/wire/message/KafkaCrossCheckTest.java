@@ -102,7 +102,7 @@ class KafkaCrossCheckTest {
 
         @Override
         public Object records(byte[] bytes) {
-            return org.apache.kafka.common.record.MemoryRecords.readableRecords(ByteBuffer.wrap(bytes));
+            return org.apache.kafka.common.record.internal.MemoryRecords.readableRecords(ByteBuffer.wrap(bytes));
         }
 
         @Override
@@ -270,7 +270,7 @@ class KafkaCrossCheckTest {
     static void report() {
         if (PAIRS_CHECKED.get() > 0) {
             System.out.println("Cross-checked " + PAIRS_CHECKED.get() + " (message, version) pairs against kafka-clients "
-                + org.apache.kafka.common.utils.AppInfoParser.getVersion() + ": " + PAIRS_BY_TYPE);
+                + org.apache.kafka.common.utils.internals.AppInfoParser.getVersion() + ": " + PAIRS_BY_TYPE);
         }
     }
 }

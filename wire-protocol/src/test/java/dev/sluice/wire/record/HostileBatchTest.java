@@ -242,8 +242,8 @@ class HostileBatchTest {
         body.flip();
         Varint.write(body.remaining() + valueSize + 1, prefix);
         prefix.put(body).flip();
-        org.apache.kafka.common.utils.ByteBufferOutputStream compressed =
-            new org.apache.kafka.common.utils.ByteBufferOutputStream(1024 * 1024);
+        org.apache.kafka.common.utils.internals.ByteBufferOutputStream compressed =
+            new org.apache.kafka.common.utils.internals.ByteBufferOutputStream(1024 * 1024);
         try (java.io.OutputStream out = KafkaBatches.kafkaCompression(type).wrapForOutput(compressed, RecordBatch.MAGIC)) {
             out.write(prefix.array(), 0, prefix.limit());
             byte[] zeros = new byte[1 << 20];

@@ -12,7 +12,7 @@ import java.util.Iterator;
 import java.util.List;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.record.Record;
+import org.apache.kafka.common.record.internal.Record;
 
 /** The bridge to kafka-clients' record classes, the reference every Sluice batch is checked against. */
 final class KafkaBatches {
@@ -42,12 +42,12 @@ final class KafkaBatches {
     }
 
     /** Asserts that the same bytes read as the same batches, field by field and record by record. */
-    static void assertSameBatches(org.apache.kafka.common.record.MemoryRecords kafka, MemoryRecords sluice) {
-        Iterator<? extends org.apache.kafka.common.record.RecordBatch> kafkaBatches = kafka.batches().iterator();
+    static void assertSameBatches(org.apache.kafka.common.record.internal.MemoryRecords kafka, MemoryRecords sluice) {
+        Iterator<? extends org.apache.kafka.common.record.internal.RecordBatch> kafkaBatches = kafka.batches().iterator();
         Iterator<RecordBatch> sluiceBatches = sluice.batches().iterator();
         int count = 0;
         while (kafkaBatches.hasNext()) {
-            org.apache.kafka.common.record.RecordBatch expected = kafkaBatches.next();
+            org.apache.kafka.common.record.internal.RecordBatch expected = kafkaBatches.next();
             expected.ensureValid();
             RecordBatch actual = sluiceBatches.next();
             actual.ensureValid();
@@ -57,7 +57,7 @@ final class KafkaBatches {
         assertFalse(sluiceBatches.hasNext(), "Sluice sees more batches than Kafka's " + count);
     }
 
-    static void assertSameBatch(org.apache.kafka.common.record.RecordBatch expected, RecordBatch actual) {
+    static void assertSameBatch(org.apache.kafka.common.record.internal.RecordBatch expected, RecordBatch actual) {
         assertEquals(expected.sizeInBytes(), actual.sizeInBytes(), "size");
         assertEquals(expected.baseOffset(), actual.baseOffset(), "base offset");
         assertEquals(expected.lastOffset(), actual.lastOffset(), "last offset");
@@ -84,7 +84,7 @@ final class KafkaBatches {
         for (Record record : expected) {
             assertSameRecord(record, actualRecords.get(i), "record " + i);
             if (expected.isControlBatch()) {
-                assertEquals(org.apache.kafka.common.record.ControlRecordType.parse(record.key()).name(),
+                assertEquals(org.apache.kafka.common.record.internal.ControlRecordType.parse(record.key()).name(),
                     ControlRecordType.parseKey(actualRecords.get(i).key()).name(), "control type");
             }
             i++;

@@ -14,9 +14,9 @@ import java.util.Random;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.message.LeaderChangeMessage;
-import org.apache.kafka.common.record.MemoryRecordsBuilder;
-import org.apache.kafka.common.record.SimpleRecord;
 import org.apache.kafka.common.record.TimestampType;
+import org.apache.kafka.common.record.internal.MemoryRecordsBuilder;
+import org.apache.kafka.common.record.internal.SimpleRecord;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -24,7 +24,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 class KafkaWrittenBatchesTest {
     private static final byte MAGIC = 2;
 
-    private static MemoryRecords sluiceView(org.apache.kafka.common.record.MemoryRecords kafka) {
+    private static MemoryRecords sluiceView(org.apache.kafka.common.record.internal.MemoryRecords kafka) {
         return MemoryRecords.readableRecords(kafka.buffer());
     }
 
@@ -55,7 +55,7 @@ class KafkaWrittenBatchesTest {
     @ParameterizedTest
     @EnumSource(CompressionType.class)
     void plainRecordsWithHeadersAndNulls(CompressionType type) {
-        var kafka = org.apache.kafka.common.record.MemoryRecords.withRecords(MAGIC, 1234L, kafkaCompression(type),
+        var kafka = org.apache.kafka.common.record.internal.MemoryRecords.withRecords(MAGIC, 1234L, kafkaCompression(type),
             TimestampType.CREATE_TIME, mixedRecords(1_700_000_000_000L));
         assertSameBatches(kafka, sluiceView(kafka));
     }
@@ -63,7 +63,7 @@ class KafkaWrittenBatchesTest {
     @ParameterizedTest
     @EnumSource(CompressionType.class)
     void idempotentBatchesCarryProducerIdEpochAndSequences(CompressionType type) {
-        var kafka = org.apache.kafka.common.record.MemoryRecords.withIdempotentRecords(MAGIC, 50L,
+        var kafka = org.apache.kafka.common.record.internal.MemoryRecords.withIdempotentRecords(MAGIC, 50L,
             kafkaCompression(type), 9_001L, (short) 7, 42, 3, mixedRecords(1_000L));
         RecordBatch batch = sluiceView(kafka).batches().iterator().next();
         assertEquals(9_001L, batch.producerId());
@@ -74,7 +74,7 @@ class KafkaWrittenBatchesTest {
     @ParameterizedTest
     @EnumSource(CompressionType.class)
     void sequencesWrapPastIntMax(CompressionType type) {
-        var kafka = org.apache.kafka.common.record.MemoryRecords.withIdempotentRecords(MAGIC, 0L,
+        var kafka = org.apache.kafka.common.record.internal.MemoryRecords.withIdempotentRecords(MAGIC, 0L,
             kafkaCompression(type), 1L, (short) 0, Integer.MAX_VALUE - 2, 0, mixedRecords(1_000L));
         RecordBatch batch = sluiceView(kafka).batches().iterator().next();
         assertEquals(3, batch.lastSequence());
@@ -84,7 +84,7 @@ class KafkaWrittenBatchesTest {
     @ParameterizedTest
     @EnumSource(CompressionType.class)
     void transactionalBatches(CompressionType type) {
-        var kafka = org.apache.kafka.common.record.MemoryRecords.withTransactionalRecords(100L, kafkaCompression(type),
+        var kafka = org.apache.kafka.common.record.internal.MemoryRecords.withTransactionalRecords(100L, kafkaCompression(type),
             77L, (short) 3, 0, 12, mixedRecords(2_000L));
         RecordBatch batch = sluiceView(kafka).batches().iterator().next();
         assertTrue(batch.isTransactional());
@@ -96,7 +96,7 @@ class KafkaWrittenBatchesTest {
     @EnumSource(CompressionType.class)
     void logAppendTimeGivesEveryRecordTheAppendTime(CompressionType type) {
         ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
-        MemoryRecordsBuilder builder = org.apache.kafka.common.record.MemoryRecords.builder(buffer, MAGIC,
+        MemoryRecordsBuilder builder = org.apache.kafka.common.record.internal.MemoryRecords.builder(buffer, MAGIC,
             kafkaCompression(type), TimestampType.LOG_APPEND_TIME, 10L, 9_999_999L);
         for (SimpleRecord record : mixedRecords(5L)) {
             builder.append(record);
@@ -113,7 +113,7 @@ class KafkaWrittenBatchesTest {
     void severalBatchesBackToBackWithOffsetGaps(CompressionType type) {
         ByteBuffer buffer = ByteBuffer.allocate(256 * 1024);
         for (int b = 0; b < 4; b++) {
-            MemoryRecordsBuilder builder = org.apache.kafka.common.record.MemoryRecords.builder(buffer, MAGIC,
+            MemoryRecordsBuilder builder = org.apache.kafka.common.record.internal.MemoryRecords.builder(buffer, MAGIC,
                 kafkaCompression(type), TimestampType.CREATE_TIME, b * 100L, 0L,
                 b, (short) 1, b * 10, false, false, 5 + b);
             for (int r = 0; r < 10; r++) {
@@ -123,15 +123,15 @@ class KafkaWrittenBatchesTest {
             builder.close();
             buffer = builder.buffer();
         }
-        var kafka = org.apache.kafka.common.record.MemoryRecords.readableRecords(buffer.flip());
+        var kafka = org.apache.kafka.common.record.internal.MemoryRecords.readableRecords(buffer.flip());
         assertSameBatches(kafka, sluiceView(kafka));
     }
 
     @ParameterizedTest
-    @EnumSource(value = org.apache.kafka.common.record.ControlRecordType.class, names = {"COMMIT", "ABORT"})
-    void endTransactionMarkers(org.apache.kafka.common.record.ControlRecordType kafkaType) {
-        var kafka = org.apache.kafka.common.record.MemoryRecords.withEndTransactionMarker(500L, 1_234L, 9, 77L,
-            (short) 3, new org.apache.kafka.common.record.EndTransactionMarker(kafkaType, 42));
+    @EnumSource(value = org.apache.kafka.common.record.internal.ControlRecordType.class, names = {"COMMIT", "ABORT"})
+    void endTransactionMarkers(org.apache.kafka.common.record.internal.ControlRecordType kafkaType) {
+        var kafka = org.apache.kafka.common.record.internal.MemoryRecords.withEndTransactionMarker(500L, 1_234L, 9, 77L,
+            (short) 3, new org.apache.kafka.common.record.internal.EndTransactionMarker(kafkaType, 42));
         RecordBatch batch = sluiceView(kafka).batches().iterator().next();
         assertTrue(batch.isControlBatch());
         assertTrue(batch.isTransactional());
@@ -145,7 +145,7 @@ class KafkaWrittenBatchesTest {
     @EnumSource(CompressionType.class)
     void otherControlRecordTypesAreRecognised(CompressionType type) {
         ByteBuffer buffer = ByteBuffer.allocate(1024);
-        MemoryRecordsBuilder builder = org.apache.kafka.common.record.MemoryRecords.builder(buffer, MAGIC,
+        MemoryRecordsBuilder builder = org.apache.kafka.common.record.internal.MemoryRecords.builder(buffer, MAGIC,
             kafkaCompression(type), TimestampType.CREATE_TIME, 0L, 0L, -1L, (short) -1, -1, false, true, 3);
         builder.appendLeaderChangeMessage(1_000L, new LeaderChangeMessage().setLeaderId(1).setVoters(List.of()));
         var kafka = builder.build();

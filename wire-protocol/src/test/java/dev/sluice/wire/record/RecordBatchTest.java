@@ -104,7 +104,7 @@ class RecordBatchTest {
         assertEquals(TimestampType.LOG_APPEND_TIME, batch.timestampType());
         assertTrue(records(batch).stream().allMatch(r -> r.timestamp() == 77_777L));
 
-        var kafka = org.apache.kafka.common.record.MemoryRecords.readableRecords(batch.buffer()).batches().iterator().next();
+        var kafka = org.apache.kafka.common.record.internal.MemoryRecords.readableRecords(batch.buffer()).batches().iterator().next();
         kafka.ensureValid();
         assertEquals(77_777L, kafka.maxTimestamp());
         assertEquals(org.apache.kafka.common.record.TimestampType.LOG_APPEND_TIME, kafka.timestampType());
@@ -151,7 +151,7 @@ class RecordBatchTest {
         for (ControlRecordType type : ControlRecordType.values()) {
             if (type != ControlRecordType.UNKNOWN) {
                 assertSame(type, ControlRecordType.parseKey(type.encodeKey()));
-                assertEquals(type.name(), org.apache.kafka.common.record.ControlRecordType.parse(type.encodeKey()).name());
+                assertEquals(type.name(), org.apache.kafka.common.record.internal.ControlRecordType.parse(type.encodeKey()).name());
             }
         }
         ByteBuffer future = ByteBuffer.allocate(4).putShort((short) 3).putShort((short) 99).flip();
@@ -164,8 +164,8 @@ class RecordBatchTest {
 
     @Test
     void endTransactionMarkerValuesMatchKafkasBytes() {
-        var kafka = new org.apache.kafka.common.record.EndTransactionMarker(
-            org.apache.kafka.common.record.ControlRecordType.COMMIT, 123);
+        var kafka = new org.apache.kafka.common.record.internal.EndTransactionMarker(
+            org.apache.kafka.common.record.internal.ControlRecordType.COMMIT, 123);
         assertEquals(kafka.serializeValue(), new EndTransactionMarker(ControlRecordType.COMMIT, 123).encodeValue());
         assertThrows(IllegalArgumentException.class, () -> new EndTransactionMarker(ControlRecordType.LEADER_CHANGE, 1));
     }
@@ -218,7 +218,7 @@ class RecordBatchTest {
         assertEquals(1000, empty.maxTimestamp());
 
         // The official client reads it as the same empty batch.
-        org.apache.kafka.common.record.RecordBatch kafka = org.apache.kafka.common.record.MemoryRecords
+        org.apache.kafka.common.record.internal.RecordBatch kafka = org.apache.kafka.common.record.internal.MemoryRecords
             .readableRecords(empty.buffer().duplicate()).batches().iterator().next();
         assertTrue(kafka.isValid());
         assertEquals(10, kafka.baseOffset());

@@ -13,7 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import org.apache.kafka.common.record.Record;
+import org.apache.kafka.common.record.internal.Record;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -24,11 +24,11 @@ class SluiceWrittenBatchesTest {
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
-    private static org.apache.kafka.common.record.MemoryRecords kafkaView(RecordBatch... batches) {
-        return org.apache.kafka.common.record.MemoryRecords.readableRecords(MemoryRecords.withBatches(batches).buffer());
+    private static org.apache.kafka.common.record.internal.MemoryRecords kafkaView(RecordBatch... batches) {
+        return org.apache.kafka.common.record.internal.MemoryRecords.readableRecords(MemoryRecords.withBatches(batches).buffer());
     }
 
-    private static List<Record> kafkaRecords(org.apache.kafka.common.record.MemoryRecords kafka) {
+    private static List<Record> kafkaRecords(org.apache.kafka.common.record.internal.MemoryRecords kafka) {
         List<Record> records = new ArrayList<>();
         kafka.records().forEach(records::add);
         return records;
@@ -76,7 +76,7 @@ class SluiceWrittenBatchesTest {
             .producer(77L, (short) 3, 0).transactional(true).partitionLeaderEpoch(4), 20L).build();
         var kafka = kafkaView(idempotent, transactional);
         assertSameBatches(kafka, MemoryRecords.withBatches(idempotent, transactional));
-        var kafkaBatches = new ArrayList<org.apache.kafka.common.record.RecordBatch>();
+        var kafkaBatches = new ArrayList<org.apache.kafka.common.record.internal.RecordBatch>();
         kafka.batches().forEach(kafkaBatches::add);
         assertEquals(3, kafkaBatches.get(0).lastSequence());
         assertTrue(kafkaBatches.get(1).isTransactional());
@@ -119,7 +119,7 @@ class SluiceWrittenBatchesTest {
         var kafkaBatch = kafka.batches().iterator().next();
         assertTrue(kafkaBatch.isControlBatch());
         assertTrue(kafkaBatch.isTransactional());
-        var marker = org.apache.kafka.common.record.EndTransactionMarker.deserialize(kafkaBatch.iterator().next());
+        var marker = org.apache.kafka.common.record.internal.EndTransactionMarker.deserialize(kafkaBatch.iterator().next());
         assertEquals(type.name(), marker.controlType().name());
         assertEquals(42, marker.coordinatorEpoch());
         assertEquals(new EndTransactionMarker(type, 42), EndTransactionMarker.fromRecord(records(batch).get(0)));
