@@ -89,6 +89,7 @@ import dev.sluice.broker.handler.MetadataHandler;
 import dev.sluice.broker.handler.OffsetForLeaderEpochHandler;
 import dev.sluice.broker.handler.ProduceHandler;
 import dev.sluice.broker.handler.RequestDispatcher;
+import dev.sluice.broker.handler.UpdateFeaturesHandler;
 import dev.sluice.broker.log.LogMaintenance;
 import dev.sluice.broker.log.ReadPools;
 import dev.sluice.broker.log.Partition;
@@ -447,7 +448,7 @@ public final class SluiceBroker implements AutoCloseable {
                 new DescribeGroupsHandler(groups),
                 new ListGroupsHandler(groups),
                 new DeleteGroupsHandler(groups),
-                new ConsumerGroupHeartbeatHandler(groups),
+                new ConsumerGroupHeartbeatHandler(groups, view),
                 new ConsumerGroupDescribeHandler(groups)));
             handlers.addAll(controllerDecisions(config, voters, view, controller, resolver, quorum));
             RequestMetrics requestMetrics = new RequestMetrics(registry);
@@ -560,6 +561,7 @@ public final class SluiceBroker implements AutoCloseable {
             new IncrementalAlterConfigsHandler(controller),
             new AlterUserScramCredentialsHandler(controller),
             new AlterClientQuotasHandler(controller),
+            new UpdateFeaturesHandler(controller),
             new CreateAclsHandler(controller, authorizerConfigured(config)),
             new DeleteAclsHandler(controller, authorizerConfigured(config))));
         if (quorum != null) {

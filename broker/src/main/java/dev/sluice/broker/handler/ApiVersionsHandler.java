@@ -1,5 +1,8 @@
 package dev.sluice.broker.handler;
 
+import dev.sluice.broker.metadata.Features;
+import dev.sluice.broker.metadata.MetadataImage;
+import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.ApiVersionsRequest;
 import dev.sluice.wire.message.ApiVersionsResponse;
@@ -20,18 +23,13 @@ import java.util.regex.Pattern;
  * REBOOTSTRAP_REQUIRED, so a client whose address now reaches a different broker looks up the
  * cluster again instead of talking to the wrong one.
  *
- * <p>Feature flags (v3+) follow from the handlers too: {@code transaction.version} 2 (KIP-890's
- * transactions v2: an epoch bump per transaction, partitions added by the brokers) is supported
- * and finalized when EndTxn v5, AddPartitionsToTxn v5 and Produce v12 are served; Kafka's Java
- * client uses it then. Nothing else is advertised; the finalized features cannot be changed
- * (UpdateFeatures is not served).
+ * <p>Feature flags (v3+, KIP-584): every feature this broker knows with the levels it supports,
+ * and the levels finalized in the cluster ({@link Features}), with the metadata log offset they
+ * were read at as their epoch; clients choose transactions v2 from {@code transaction.version}.
+ * A handler table without a metadata view (a controller's own listener) lists none.
  */
 final class ApiVersionsHandler extends ApiHandler<ApiVersionsRequest, ApiVersionsResponse> {
     private static final Pattern SOFTWARE = Pattern.compile("[a-zA-Z0-9](?:[a-zA-Z0-9\\-.]*[a-zA-Z0-9])?");
-
-    private static final String TRANSACTION_VERSION = "transaction.version";
-    /** The features never change on a running broker; clients only need an epoch of 0 or more. */
-    private static final long FINALIZED_FEATURES_EPOCH = 0;
 
     private final HandlerTable table;
 
@@ -79,32 +77,32 @@ final class ApiVersionsHandler extends ApiHandler<ApiVersionsRequest, ApiVersion
     }
 
     private void addFeatures(ApiVersionsResponse response, short version) {
-        short transactionVersion = transactionVersion();
-        if (transactionVersion <= 0) {
+        MetadataView view = table.view();
+        if (view == null) {
             return;
         }
-        // Clients before ApiVersions v4 (KIP-1022) refuse a supported range starting at 0 (a 3.x
-        // client's I/O thread fails on it): they are told the range from 1.
-        short min = (short) (version >= 4 ? 0 : 1);
-        response.setSupportedFeatures(List.of(new ApiVersionsResponse.SupportedFeatureKey().setName(TRANSACTION_VERSION)
-                .setMinVersion(min).setMaxVersion(transactionVersion)))
-            .setFinalizedFeaturesEpoch(FINALIZED_FEATURES_EPOCH)
-            .setFinalizedFeatures(List.of(new ApiVersionsResponse.FinalizedFeatureKey().setName(TRANSACTION_VERSION)
-                .setMinVersionLevel(transactionVersion).setMaxVersionLevel(transactionVersion)));
-    }
-
-    /** 2 when the transaction APIs of transactions v2 are all served, 1 with those of v1, else 0. */
-    private short transactionVersion() {
-        if (maxVersion(ApiKey.END_TXN) < 0) {
-            return 0;
+        List<ApiVersionsResponse.SupportedFeatureKey> supported = new ArrayList<>();
+        for (Features.Feature f : Features.supported()) {
+            short min = f.minLevel();
+            if (min == 0 && version < 4) {
+                // Clients before ApiVersions v4 (KIP-1022) refuse a supported range starting at 0
+                // (a 3.x client's I/O thread fails on it): they are told the range from 1, and
+                // nothing of a feature supported at level 0 only.
+                if (f.maxLevel() == 0) {
+                    continue;
+                }
+                min = 1;
+            }
+            supported.add(new ApiVersionsResponse.SupportedFeatureKey().setName(f.name()).setMinVersion(min)
+                .setMaxVersion(f.maxLevel()));
         }
-        boolean v2 = maxVersion(ApiKey.END_TXN) >= 5 && maxVersion(ApiKey.ADD_PARTITIONS_TO_TXN) >= 5
-            && maxVersion(ApiKey.PRODUCE) >= 12;
-        return (short) (v2 ? 2 : 1);
-    }
-
-    private int maxVersion(ApiKey key) {
-        return table.handler(key).map(h -> (int) h.maxVersion()).orElse(-1);
+        long offset = view.appliedOffset();
+        MetadataImage image = view.image();
+        List<ApiVersionsResponse.FinalizedFeatureKey> finalized = new ArrayList<>();
+        Features.finalized(image).forEach((name, level) -> finalized.add(new ApiVersionsResponse.FinalizedFeatureKey()
+            .setName(name).setMinVersionLevel(level).setMaxVersionLevel(level)));
+        response.setSupportedFeatures(supported).setFinalizedFeaturesEpoch(Math.max(0, offset))
+            .setFinalizedFeatures(finalized);
     }
 
     private List<ApiVersionsResponse.ApiVersion> supported() {

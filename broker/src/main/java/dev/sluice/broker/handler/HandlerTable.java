@@ -18,14 +18,17 @@ public final class HandlerTable {
     private final MetadataView view;
     private final int nodeId;
 
-    /** A table whose ApiVersions does not check the cluster and node a client means to reach. */
+    /**
+     * A table whose ApiVersions lists no feature flags and does not check the cluster and node a
+     * client means to reach.
+     */
     public HandlerTable(List<? extends ApiHandler<?, ?>> handlers) {
         this(handlers, null, -1);
     }
 
     /**
-     * A broker's table: ApiVersions v5+ answers REBOOTSTRAP_REQUIRED to a client that names
-     * another cluster or node (KIP-1242).
+     * A broker's table: ApiVersions lists the cluster's feature flags from {@code view}, and from
+     * v5 answers REBOOTSTRAP_REQUIRED to a client that names another cluster or node (KIP-1242).
      */
     public HandlerTable(List<? extends ApiHandler<?, ?>> handlers, MetadataView view, int nodeId) {
         this.view = view;
@@ -47,6 +50,11 @@ public final class HandlerTable {
     public Optional<ApiHandler<?, ?>> handler(ApiKey key) {
         int id = key.id();
         return id < byKey.length ? Optional.ofNullable(byKey[id]) : Optional.empty();
+    }
+
+    /** The cluster's metadata, null when ApiVersions lists no features and checks no cluster id. */
+    MetadataView view() {
+        return view;
     }
 
     /** The cluster this broker belongs to, null when ApiVersions does not check it. */

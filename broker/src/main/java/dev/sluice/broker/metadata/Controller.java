@@ -5,6 +5,7 @@ import dev.sluice.broker.config.ConfigException;
 import dev.sluice.broker.config.TopicConfigKeys;
 import dev.sluice.broker.metadata.MetadataLog.AppendFailure;
 import dev.sluice.broker.metadata.records.ConfigRecord;
+import dev.sluice.broker.metadata.records.FeatureLevelRecord;
 import dev.sluice.broker.metadata.records.ProducerIdsRecord;
 import dev.sluice.broker.metadata.records.RemoveTopicRecord;
 import dev.sluice.broker.metadata.records.TopicRecord;
@@ -38,6 +39,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
@@ -726,6 +728,48 @@ public final class Controller implements AutoCloseable {
                 }
             }
             return new TopicOutcome(name, ErrorCode.NONE, null, grown);
+        });
+    }
+
+    // ------------------------------------------------------------------ feature flags
+
+    /** One UpdateFeatures entry: the level wanted and how it may move ({@link Features#UPGRADE}...). */
+    public record FeatureChange(short level, byte upgradeType) {
+    }
+
+    /**
+     * Finalizes feature levels in the cluster (Kafka's UpdateFeatures): all of them or none, as
+     * Kafka's controller does; the first change {@link Features#check} refuses is the answer. With
+     * {@code validateOnly} nothing is written. NOT_CONTROLLER on a node that is not the active
+     * controller.
+     */
+    public CompletableFuture<AclOutcome> updateFeatures(Map<String, FeatureChange> changes, boolean validateOnly) {
+        return submit(() -> {
+            MetadataImage image = view.image();
+            List<Message> records = new ArrayList<>();
+            for (Map.Entry<String, FeatureChange> e : changes.entrySet()) {
+                Optional<Features.Refusal> refusal = Features.check(image, e.getKey(), e.getValue().level(),
+                    e.getValue().upgradeType());
+                if (refusal.isPresent()) {
+                    return new AclOutcome(refusal.get().error(), refusal.get().message());
+                }
+                if (Features.finalizedLevel(image, e.getKey()) != e.getValue().level()) {
+                    records.add(new FeatureLevelRecord().setName(e.getKey()).setFeatureLevel(e.getValue().level()));
+                }
+            }
+            if (!metadataLog.isLeader()) {
+                AppendFailure failure = notController();
+                return new AclOutcome(failure.error(), failure.getMessage());
+            }
+            if (!validateOnly && !records.isEmpty()) {
+                try {
+                    commit(records);
+                    log.info("Finalized feature levels {}", changes);
+                } catch (AppendFailure e) {
+                    return new AclOutcome(e.error(), e.getMessage());
+                }
+            }
+            return new AclOutcome(ErrorCode.NONE, null);
         });
     }
 

@@ -23,12 +23,24 @@ import java.util.TreeMap;
  * @param scramCredentials SCRAM credentials by user, then by mechanism type
  * @param acls the ACLs, by id
  * @param clientQuotas client quotas by entity, then by key
+ * @param features the feature levels finalized in the cluster, by name; a feature not here has
+ *                 its default level (see {@link Features})
  */
 public record MetadataImage(String clusterId, long version, Map<String, TopicImage> topicsByName,
                             Map<Uuid, TopicImage> topicsById, Map<String, Map<String, String>> brokerConfigs,
                             long nextProducerId, Map<Integer, BrokerRegistration> brokers, long nextBrokerEpoch,
                             Map<String, Map<Byte, ScramCredentialImage>> scramCredentials, Map<Uuid, AclBinding> acls,
-                            Map<QuotaEntity, Map<String, Double>> clientQuotas) {
+                            Map<QuotaEntity, Map<String, Double>> clientQuotas, Map<String, Short> features) {
+
+    /** An image without finalized feature levels. */
+    public MetadataImage(String clusterId, long version, Map<String, TopicImage> topicsByName,
+                         Map<Uuid, TopicImage> topicsById, Map<String, Map<String, String>> brokerConfigs,
+                         long nextProducerId, Map<Integer, BrokerRegistration> brokers, long nextBrokerEpoch,
+                         Map<String, Map<Byte, ScramCredentialImage>> scramCredentials, Map<Uuid, AclBinding> acls,
+                         Map<QuotaEntity, Map<String, Double>> clientQuotas) {
+        this(clusterId, version, topicsByName, topicsById, brokerConfigs, nextProducerId, brokers, nextBrokerEpoch,
+            scramCredentials, acls, clientQuotas, Map.of());
+    }
 
     /** An image without SCRAM credentials or ACLs. */
     public MetadataImage(String clusterId, long version, Map<String, TopicImage> topicsByName,
@@ -88,6 +100,7 @@ public record MetadataImage(String clusterId, long version, Map<String, TopicIma
         private final TreeMap<String, Map<Byte, ScramCredentialImage>> scram;
         private final Map<Uuid, AclBinding> acls;
         private final Map<QuotaEntity, Map<String, Double>> quotas;
+        private final Map<String, Short> features;
 
         Builder(MetadataImage base) {
             this.clusterId = base.clusterId();
@@ -101,6 +114,12 @@ public record MetadataImage(String clusterId, long version, Map<String, TopicIma
             this.scram = new TreeMap<>(base.scramCredentials());
             this.acls = new java.util.LinkedHashMap<>(base.acls());
             this.quotas = new java.util.HashMap<>(base.clientQuotas());
+            this.features = new TreeMap<>(base.features());
+        }
+
+        void setFeatureLevel(String name, short level) {
+            features.put(name, level);
+            version++;
         }
 
         void setClientQuota(QuotaEntity entity, String key, Double value) {
@@ -216,7 +235,7 @@ public record MetadataImage(String clusterId, long version, Map<String, TopicIma
                 Map.copyOf(byId), Map.copyOf(brokerConfigs), nextProducerId,
                 Collections.unmodifiableMap(new TreeMap<>(brokers)), nextBrokerEpoch,
                 Collections.unmodifiableMap(new TreeMap<>(scram)), Collections.unmodifiableMap(new java.util.LinkedHashMap<>(acls)),
-                Map.copyOf(quotas));
+                Map.copyOf(quotas), Collections.unmodifiableMap(new TreeMap<>(features)));
         }
     }
 }

@@ -4,6 +4,7 @@ import dev.sluice.broker.metadata.records.AccessControlEntryRecord;
 import dev.sluice.broker.metadata.records.BrokerRegistrationChangeRecord;
 import dev.sluice.broker.metadata.records.ClientQuotaRecord;
 import dev.sluice.broker.metadata.records.ConfigRecord;
+import dev.sluice.broker.metadata.records.FeatureLevelRecord;
 import dev.sluice.broker.metadata.records.NextBrokerEpochRecord;
 import dev.sluice.broker.metadata.records.PartitionRecord;
 import dev.sluice.broker.metadata.records.ProducerIdsRecord;
@@ -33,7 +34,7 @@ import java.util.List;
  *                              6 register broker, 7 broker registration change, 8 unregister broker,
  *                              9 next broker epoch, 10 user SCRAM credential,
  *                              11 remove user SCRAM credential, 12 ACL, 13 remove ACL,
- *                              14 client quota
+ *                              14 client quota, 15 feature level
  *            version int16
  *            size int32        bytes of body
  *            body              the record class's own encoding at that version
@@ -127,6 +128,7 @@ public final class MetadataRecords {
             case 12 -> new AccessControlEntryRecord(in, version);
             case 13 -> new RemoveAccessControlEntryRecord(in, version);
             case 14 -> new ClientQuotaRecord(in, version);
+            case 15 -> new FeatureLevelRecord(in, version);
             default -> throw new MalformedDataException("unknown metadata record type " + type);
         };
     }
@@ -160,6 +162,8 @@ public final class MetadataRecords {
             return 13;
         } else if (record instanceof ClientQuotaRecord) {
             return 14;
+        } else if (record instanceof FeatureLevelRecord) {
+            return 15;
         }
         throw new IllegalArgumentException("not a metadata record: " + record.getClass());
     }

@@ -4,6 +4,7 @@ import dev.sluice.broker.metadata.records.AccessControlEntryRecord;
 import dev.sluice.broker.metadata.records.BrokerRegistrationChangeRecord;
 import dev.sluice.broker.metadata.records.ClientQuotaRecord;
 import dev.sluice.broker.metadata.records.ConfigRecord;
+import dev.sluice.broker.metadata.records.FeatureLevelRecord;
 import dev.sluice.broker.metadata.records.NextBrokerEpochRecord;
 import dev.sluice.broker.metadata.records.PartitionRecord;
 import dev.sluice.broker.metadata.records.ProducerIdsRecord;
@@ -178,6 +179,8 @@ public final class MetadataView implements MetadataLog.Applier {
             builder.removeAcl(r.id());
         } else if (record instanceof ClientQuotaRecord q) {
             builder.setClientQuota(quotaEntity(q), q.key(), q.remove() ? null : q.value());
+        } else if (record instanceof FeatureLevelRecord f) {
+            builder.setFeatureLevel(f.name(), f.featureLevel());
         }
     }
 
@@ -268,6 +271,8 @@ public final class MetadataView implements MetadataLog.Applier {
         image.acls().forEach((id, acl) -> records.add(aclRecord(id, acl)));
         image.clientQuotas().forEach((entity, values) -> values.forEach((key, value) ->
             records.add(quotaRecord(entity, key, value))));
+        image.features().forEach((name, level) ->
+            records.add(new FeatureLevelRecord().setName(name).setFeatureLevel(level)));
         for (Map<Byte, ScramCredentialImage> byMechanism : image.scramCredentials().values()) {
             for (ScramCredentialImage c : byMechanism.values()) {
                 records.add(scramCredentialRecord(c));

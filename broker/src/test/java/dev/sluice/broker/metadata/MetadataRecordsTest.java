@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.sluice.broker.metadata.records.BrokerRegistrationChangeRecord;
+import dev.sluice.broker.metadata.records.FeatureLevelRecord;
 import dev.sluice.broker.metadata.records.NextBrokerEpochRecord;
 import dev.sluice.broker.metadata.records.PartitionRecord;
 import dev.sluice.broker.metadata.records.RegisterBrokerRecord;
@@ -32,7 +33,8 @@ class MetadataRecordsTest {
                     .setName("BROKER").setHost("h").setPort(9092)))),
             new BrokerRegistrationChangeRecord().setBrokerId(4).setBrokerEpoch(7).setFenced(false),
             new UnregisterBrokerRecord().setBrokerId(4).setBrokerEpoch(7),
-            new NextBrokerEpochRecord().setNextBrokerEpoch(8));
+            new NextBrokerEpochRecord().setNextBrokerEpoch(8),
+            new FeatureLevelRecord().setName("group.version").setFeatureLevel((short) 1));
         assertEquals(batch, MetadataRecords.decode(MetadataRecords.encode(batch)));
     }
 
