@@ -271,6 +271,51 @@ class GroupConsumerTest {
     }
 
     @Test
+    void aStaticLeaderRestartingGetsItsAssignmentBackWithoutARebalance() throws Exception {
+        String topic = "static-leader-restart";
+        String group = "static-leader-restart-group";
+        createTopic(topic, 2);
+        Map<String, Object> leaderProps = new HashMap<>(classic(RangeAssignor.class));
+        leaderProps.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, "leader-instance");
+        Map<String, Object> followerProps = new HashMap<>(classic(RangeAssignor.class));
+        followerProps.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, "follower-instance");
+        KafkaConsumer<String, String> leader = consumer(group, leaderProps);
+        KafkaConsumer<String, String> follower = consumer(group, followerProps);
+        try {
+            leader.subscribe(List.of(topic));
+            pollUntil(() -> leader.assignment().size() == 2, "the first member, the leader, has both partitions",
+                List.of(leader));
+            follower.subscribe(List.of(topic));
+            pollUntil(() -> leader.assignment().size() == 1 && follower.assignment().size() == 1, "one partition each",
+                List.of(leader, follower));
+            Set<TopicPartition> before = Set.copyOf(leader.assignment());
+            int generation = follower.groupMetadata().generationId();
+            leader.close();
+            KafkaConsumer<String, String> again = consumer(group, leaderProps);
+            try {
+                again.subscribe(List.of(topic));
+                pollUntil(() -> !again.assignment().isEmpty(), "the restarted leader has its partition",
+                    List.of(again, follower));
+                assertEquals(before, again.assignment(), "JoinGroup v9 SkipAssignment (KIP-814)");
+                // Several heartbeats of the follower: a rebalance would show in them.
+                long until = System.nanoTime() + Duration.ofMillis(2_000).toNanos();
+                while (System.nanoTime() < until) {
+                    follower.poll(Duration.ofMillis(100));
+                    again.poll(Duration.ofMillis(100));
+                }
+                assertEquals(generation, follower.groupMetadata().generationId(), "no new generation");
+                assertEquals(generation, again.groupMetadata().generationId());
+                assertEquals(1, follower.assignment().size(), "the follower kept its partition");
+            } finally {
+                again.close();
+            }
+        } finally {
+            follower.close();
+            leader.close();
+        }
+    }
+
+    @Test
     void aConsumerGroupStaticMemberThatLeavesKeepsItsPartitionsForItsInstanceToTakeBack() throws Exception {
         String topic = "static-848";
         String group = "static-848-group";

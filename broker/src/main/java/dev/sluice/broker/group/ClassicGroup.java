@@ -314,15 +314,20 @@ final class ClassicGroup implements Group {
         if (wasLeader) {
             leaderId = newId;
         }
-        if (state == State.STABLE && !wasLeader && old.sameProtocols(protocols)) {
-            // The instance restarted with the same subscription: it keeps its assignment and the
-            // group carries on without a rebalance, once the new member id is recorded.
+        // The instance restarted and the group would still choose the same protocol: it keeps its
+        // assignment and the group carries on without a rebalance, once the new member id is
+        // recorded (a client whose subscription changed asks for a rebalance itself when its
+        // assignment no longer matches it). The leader too from JoinGroup v9 (KIP-814): it is told
+        // to skip the assignment, gets the members to learn their subscriptions from, and its
+        // SyncGroup returns the assignment it had.
+        boolean skipAssignment = wasLeader && version >= 9;
+        if (state == State.STABLE && (!wasLeader || skipAssignment) && selectProtocol().equals(protocolName)) {
             scheduleSessionExpiry(member);
             shard.write(List.of(GroupRecords.classicGroup(groupId, toRecord()))).whenComplete((v, failure) -> {
                 if (failure != null) {
                     response.complete(joinError(newId, CoordinatorException.clientError(failure)));
                 } else {
-                    response.complete(joinResponse(member, version));
+                    response.complete(joinResponse(member, version).setSkipAssignment(skipAssignment));
                 }
             });
             return;
