@@ -63,6 +63,7 @@ import dev.sluice.broker.handler.ApiHandler;
 import dev.sluice.broker.handler.CreatePartitionsHandler;
 import dev.sluice.broker.handler.CreateTopicsHandler;
 import dev.sluice.broker.handler.DeleteRecordsHandler;
+import dev.sluice.broker.handler.DeleteShareGroupStateHandler;
 import dev.sluice.broker.handler.DeleteTopicsHandler;
 import dev.sluice.broker.handler.DescribeClusterHandler;
 import dev.sluice.broker.handler.DescribeLogDirsHandler;
@@ -72,12 +73,14 @@ import dev.sluice.broker.handler.DescribeTopicPartitionsHandler;
 import dev.sluice.broker.handler.FetchHandler;
 import dev.sluice.broker.handler.HandlerTable;
 import dev.sluice.broker.handler.InitProducerIdHandler;
+import dev.sluice.broker.handler.InitializeShareGroupStateHandler;
 import dev.sluice.broker.handler.AddOffsetsToTxnHandler;
 import dev.sluice.broker.handler.AddPartitionsToTxnHandler;
 import dev.sluice.broker.handler.DescribeTransactionsHandler;
 import dev.sluice.broker.handler.EndTxnHandler;
 import dev.sluice.broker.handler.ListTransactionsHandler;
 import dev.sluice.broker.handler.WriteTxnMarkersHandler;
+import dev.sluice.broker.share.ShareCoordinator;
 import dev.sluice.broker.txn.ProducerIds;
 import dev.sluice.broker.txn.TransactionConfig;
 import dev.sluice.broker.txn.TransactionCounts;
@@ -88,8 +91,11 @@ import dev.sluice.broker.handler.IncrementalAlterConfigsHandler;
 import dev.sluice.broker.handler.MetadataHandler;
 import dev.sluice.broker.handler.OffsetForLeaderEpochHandler;
 import dev.sluice.broker.handler.ProduceHandler;
+import dev.sluice.broker.handler.ReadShareGroupStateHandler;
+import dev.sluice.broker.handler.ReadShareGroupStateSummaryHandler;
 import dev.sluice.broker.handler.RequestDispatcher;
 import dev.sluice.broker.handler.UpdateFeaturesHandler;
+import dev.sluice.broker.handler.WriteShareGroupStateHandler;
 import dev.sluice.broker.log.LogMaintenance;
 import dev.sluice.broker.log.ReadPools;
 import dev.sluice.broker.log.Partition;
@@ -389,6 +395,12 @@ public final class SluiceBroker implements AutoCloseable {
             replicas.addLeadershipListener(transactions.leadershipListener());
             transactions.start();
             TransactionVerifier verifier = new TransactionVerifier(transactions, peers, nodeId);
+            ShareCoordinator shares = new ShareCoordinator(ShareCoordinator.Config.from(config), view, controller,
+                partitions);
+            opened.add(shares);
+            view.addListener(shares);
+            replicas.addLeadershipListener(shares.leadershipListener());
+            shares.start();
 
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             if (config.getBoolean(BrokerConfigKeys.REMOTE_LOG_STORAGE_SYSTEM_ENABLE)) {
@@ -436,7 +448,12 @@ public final class SluiceBroker implements AutoCloseable {
                 new DescribeClientQuotasHandler(view),
                 new DescribeTopicPartitionsHandler(view, directory, partitions),
                 new DescribeConfigsHandler(view, nodeId, resolver),
-                new FindCoordinatorHandler(groups, transactions, directory),
+                new FindCoordinatorHandler(groups, transactions, shares, directory),
+                new InitializeShareGroupStateHandler(shares),
+                new ReadShareGroupStateHandler(shares),
+                new WriteShareGroupStateHandler(shares),
+                new DeleteShareGroupStateHandler(shares),
+                new ReadShareGroupStateSummaryHandler(shares),
                 new JoinGroupHandler(groups),
                 new SyncGroupHandler(groups),
                 new HeartbeatHandler(groups),
@@ -466,6 +483,7 @@ public final class SluiceBroker implements AutoCloseable {
                 transactions.stateLogReplication(
                     (short) config.getInt(BrokerConfigKeys.TRANSACTION_STATE_LOG_REPLICATION_FACTOR),
                     config.getInt(BrokerConfigKeys.TRANSACTION_STATE_LOG_MIN_ISR));
+                shares.stateTopicReplication();
             }
             NetworkServer network = new NetworkServer(config, dispatcher, (user, mechanism) -> view.image()
                 .scramCredential(user, mechanism.type())

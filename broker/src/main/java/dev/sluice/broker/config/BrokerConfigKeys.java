@@ -158,6 +158,14 @@ public final class BrokerConfigKeys {
     public static final String GROUP_CONSUMER_MAX_HEARTBEAT_INTERVAL_MS = "group.consumer.max.heartbeat.interval.ms";
     public static final String GROUP_CONSUMER_MAX_SIZE = "group.consumer.max.size";
     public static final String GROUP_CONSUMER_ASSIGNORS = "group.consumer.assignors";
+    public static final String SHARE_COORDINATOR_STATE_TOPIC_NUM_PARTITIONS = "share.coordinator.state.topic.num.partitions";
+    public static final String SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR =
+        "share.coordinator.state.topic.replication.factor";
+    public static final String SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR = "share.coordinator.state.topic.min.isr";
+    public static final String SHARE_COORDINATOR_STATE_TOPIC_SEGMENT_BYTES = "share.coordinator.state.topic.segment.bytes";
+    public static final String SHARE_COORDINATOR_SNAPSHOT_UPDATE_RECORDS_PER_SNAPSHOT =
+        "share.coordinator.snapshot.update.records.per.snapshot";
+    public static final String SHARE_COORDINATOR_THREADS = "share.coordinator.threads";
     public static final String REMOTE_LOG_MANAGER_TASK_INTERVAL_MS = "remote.log.manager.task.interval.ms";
     public static final String REMOTE_STORAGE_URI = "sluice.remote.storage.uri";
     public static final String REMOTE_STORAGE_S3_ENDPOINT = "sluice.remote.storage.s3.endpoint";
@@ -183,8 +191,6 @@ public final class BrokerConfigKeys {
      */
     public static final Set<String> IGNORED_KAFKA_KEYS = Set.of(
         "num.recovery.threads.per.data.dir",
-        "share.coordinator.state.topic.replication.factor",
-        "share.coordinator.state.topic.min.isr",
         "zookeeper.connect", "zookeeper.connection.timeout.ms", "metadata.log.dir");
 
     private static final String CLUSTER_NOT_WIRED = "not acted on yet by a Sluice cluster";
@@ -411,6 +417,19 @@ public final class BrokerConfigKeys {
             "How long an idle producer id's de-duplication state is kept.");
         def(m, TRANSACTIONAL_ID_EXPIRATION_MS, ConfigType.INT, "604800000", atLeast(1), false,
             "How long a transactional id with no transaction open is kept after its last change.");
+        // Share coordinator
+        def(m, SHARE_COORDINATOR_STATE_TOPIC_NUM_PARTITIONS, ConfigType.INT, "50", atLeast(1), false,
+            "Partitions of __share_group_state; fixed once the topic exists.");
+        def(m, SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR, ConfigType.INT, "3", atLeast(1), false,
+            "Replication factor of __share_group_state, capped at the number of brokers.");
+        def(m, SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR, ConfigType.INT, "2", atLeast(1), false,
+            "min.insync.replicas of __share_group_state (capped at its replication factor).");
+        def(m, SHARE_COORDINATOR_STATE_TOPIC_SEGMENT_BYTES, ConfigType.INT, "104857600", atLeast(1), false,
+            "Segment size of __share_group_state.");
+        def(m, SHARE_COORDINATOR_SNAPSHOT_UPDATE_RECORDS_PER_SNAPSHOT, ConfigType.INT, "500", between(0, 500), false,
+            "Updates written for a share-partition's state before the next write is a whole snapshot again.");
+        def(m, SHARE_COORDINATOR_THREADS, ConfigType.INT, "1", atLeast(1), false,
+            "Threads of the share coordinator.");
         // Transaction coordinator
         def(m, TRANSACTION_STATE_LOG_NUM_PARTITIONS, ConfigType.INT, "50", atLeast(1), false,
             "Partitions of __transaction_state; fixed once the topic exists.");

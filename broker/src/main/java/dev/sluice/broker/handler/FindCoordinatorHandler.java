@@ -6,7 +6,9 @@ import dev.sluice.broker.group.GroupCoordinator;
 import dev.sluice.broker.metadata.BrokerDirectory;
 import dev.sluice.broker.security.acl.AclOperation;
 import dev.sluice.broker.security.acl.AclResourceType;
+import dev.sluice.broker.share.ShareCoordinator;
 import dev.sluice.broker.txn.TransactionCoordinator;
+import dev.sluice.wire.codec.Uuid;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.ErrorCode;
 import dev.sluice.wire.message.FindCoordinatorRequest;
@@ -19,21 +21,26 @@ import java.util.concurrent.CompletableFuture;
  * FindCoordinator (key 10), v0-6: one key (v0-3) or a batch of keys (v4+). A group's coordinator
  * is the leader of the group's {@code __consumer_offsets} partition, a transactional id's the
  * leader of its {@code __transaction_state} partition; the first request for each kind creates
- * its topic. Share-group keys (type 2) answer INVALID_REQUEST.
+ * its topic. A share-partition's key (type 2, {@code group:topicId:partition}, v6+, brokers only:
+ * CLUSTER_ACTION) names the leader of its {@code __share_group_state} partition, the share
+ * coordinator that keeps its state.
  */
 public final class FindCoordinatorHandler extends ApiHandler<FindCoordinatorRequest, FindCoordinatorResponse> {
     private static final byte GROUP = 0;
     private static final byte TRANSACTION = 1;
+    private static final byte SHARE = 2;
 
     private final GroupCoordinator coordinator;
     private final TransactionCoordinator transactions;
+    private final ShareCoordinator shares;
     private final BrokerDirectory brokers;
 
     public FindCoordinatorHandler(GroupCoordinator coordinator, TransactionCoordinator transactions,
-                                  BrokerDirectory brokers) {
+                                  ShareCoordinator shares, BrokerDirectory brokers) {
         super(ApiKey.FIND_COORDINATOR, 0, 6);
         this.coordinator = coordinator;
         this.transactions = transactions;
+        this.shares = shares;
         this.brokers = brokers;
     }
 
@@ -80,6 +87,17 @@ public final class FindCoordinatorHandler extends ApiHandler<FindCoordinatorRequ
                     "Group authorization failed."));
             }
             located = coordinator.locate(key);
+        } else if (keyType == SHARE) {
+            String problem = context.version() < 6 ? "share coordinator keys need FindCoordinator v6"
+                : shareKeyProblem(key);
+            if (problem != null) {
+                return CompletableFuture.completedFuture(failed(key, ErrorCode.INVALID_REQUEST, problem));
+            }
+            if (!context.allowedOnCluster(AclOperation.CLUSTER_ACTION)) {
+                return CompletableFuture.completedFuture(failed(key, ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+                    "Cluster authorization failed."));
+            }
+            located = shares.locate(key);
         } else {
             return CompletableFuture.completedFuture(failed(key, ErrorCode.INVALID_REQUEST,
                 "coordinator key type " + keyType + " is not supported"));
@@ -97,6 +115,23 @@ public final class FindCoordinatorHandler extends ApiHandler<FindCoordinatorRequ
             return new FindCoordinatorResponse.Coordinator().setKey(key).setNodeId(node.id())
                 .setHost(node.host()).setPort(node.port());
         });
+    }
+
+    /** Null when {@code key} has the form {@code group:topicId:partition}, else what is wrong with it. */
+    private static String shareKeyProblem(String key) {
+        String[] parts = key == null ? new String[0] : key.split(":");
+        if (parts.length != 3 || parts[0].isEmpty()) {
+            return "a share coordinator key is group:topicId:partition";
+        }
+        try {
+            Uuid.fromString(parts[1]);
+            if (Integer.parseInt(parts[2]) < 0) {
+                return "a negative partition in share coordinator key " + key;
+            }
+        } catch (IllegalArgumentException e) {
+            return "malformed share coordinator key " + key;
+        }
+        return null;
     }
 
     private static FindCoordinatorResponse.Coordinator failed(String key, ErrorCode error, String message) {
