@@ -253,7 +253,15 @@ public final class SluiceBroker implements AutoCloseable {
                 }
                 props.put(BrokerConfigKeys.LOG_DIRS, temp.toString());
             }
-            return SluiceBroker.start(BrokerConfig.parse(props), temp);
+            try {
+                return SluiceBroker.start(BrokerConfig.parse(props), temp);
+            } catch (RuntimeException e) {
+                // The broker never owned it: a start that fails leaves no empty directory behind.
+                if (temp != null) {
+                    deleteRecursively(temp);
+                }
+                throw e;
+            }
         }
     }
 

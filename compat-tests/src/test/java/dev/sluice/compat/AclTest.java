@@ -103,7 +103,11 @@ class AclTest {
         all[2] = "--command-config";
         all[3] = config.toString();
         System.arraycopy(args, 0, all, 4, args.length);
-        return KafkaTool.run("org.apache.kafka.tools.AclCommand", all);
+        try {
+            return KafkaTool.run("org.apache.kafka.tools.AclCommand", all);
+        } finally {
+            java.nio.file.Files.deleteIfExists(config);
+        }
     }
 
     private static Throwable cause(KafkaFuture<?> future) {
