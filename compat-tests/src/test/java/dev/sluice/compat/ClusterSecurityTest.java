@@ -56,6 +56,21 @@ class ClusterSecurityTest {
     @AutoClose
     final Closer closer = new Closer();
 
+    /** Waits until the broker on {@code port} (localhost) describes a SCRAM credential of {@code user}. */
+    private static void awaitScramUser(int port, String user) throws Exception {
+        ProcessCluster.poll(Duration.ofSeconds(30), "the broker on port " + port + " knowing " + user, () -> {
+            try (RawKafkaConnection raw = new RawKafkaConnection("localhost", port)) {
+                org.apache.kafka.common.message.DescribeUserScramCredentialsResponseData answer = raw.send(
+                    org.apache.kafka.common.protocol.ApiKeys.DESCRIBE_USER_SCRAM_CREDENTIALS, 0,
+                    new org.apache.kafka.common.message.DescribeUserScramCredentialsRequestData().setUsers(List.of(
+                        new org.apache.kafka.common.message.DescribeUserScramCredentialsRequestData.UserName()
+                            .setName(user))));
+                return answer.results().size() == 1 && answer.results().get(0).errorCode() == 0
+                    && !answer.results().get(0).credentialInfos().isEmpty();
+            }
+        });
+    }
+
     private static String scram(String user, String password) {
         return "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"" + user
             + "\" password=\"" + password + "\";";
@@ -104,6 +119,11 @@ class ClusterSecurityTest {
                 BROKER_PASSWORD),
             new UserScramCredentialUpsertion("alice", new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 4096),
                 "alice-secret"))).all().get(30, TimeUnit.SECONDS);
+        // Each broker learns of the credentials from the metadata log a few milliseconds after the
+        // controller answered, as in Kafka: alice's first login may reach any of them.
+        for (int id = 1; id <= 3; id++) {
+            awaitScramUser(cluster.brokerPort(id), "alice");
+        }
         admin.createTopics(List.of(new NewTopic("secured", 1, (short) 3).configs(Map.of("min.insync.replicas", "3"))))
             .all().get(30, TimeUnit.SECONDS);
         cluster.awaitFullIsr("secured");
