@@ -506,7 +506,7 @@ public final class SluiceBroker implements AutoCloseable {
                     config.getInt(BrokerConfigKeys.BROKER_SESSION_TIMEOUT_MS));
             }
             registerGauges(registry, network, view, partitions, delayedFetches, delayedProduces, fetchHandler,
-                groups, transactions);
+                groups, transactions, shares);
             ReplicationMetrics replication = new ReplicationMetrics(nodeId, view, partitions);
             view.addListener(replication);
             ReplicaFetchers followed = fetchers;
@@ -666,7 +666,7 @@ public final class SluiceBroker implements AutoCloseable {
     private static void registerGauges(MeterRegistry registry, NetworkServer network, MetadataView view,
                                        Partitions partitions, DelayedFetches delayedFetches,
                                        DelayedProduces delayedProduces, FetchHandler fetch, GroupCoordinator groups,
-                                       TransactionCoordinator transactions) {
+                                       TransactionCoordinator transactions, ShareCoordinator shares) {
         Gauge.builder("sluice.connections", network::connectionCount).strongReference(true)
             .description("Open client connections on all listeners").register(registry);
         FunctionCounter.builder("sluice.connections.refused", network, NetworkServer::refusedConnections)
@@ -705,6 +705,8 @@ public final class SluiceBroker implements AutoCloseable {
             .register(registry);
         Gauge.builder("sluice.transactional.ids", transactions::transactionalIdCount).strongReference(true)
             .description("Transactional ids this broker coordinates").register(registry);
+        Gauge.builder("sluice.share.states", shares::stateCount).strongReference(true)
+            .description("Share-partition states this broker's share coordinator holds").register(registry);
         TransactionCounts counts = transactions.counts();
         FunctionCounter.builder("sluice.transactions.committed", counts.committed(), AtomicLong::get)
             .description("Transactions committed by this broker's coordinator (every COMMIT marker written)")

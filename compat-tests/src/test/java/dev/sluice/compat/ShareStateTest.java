@@ -121,6 +121,7 @@ class ShareStateTest {
             assertEquals(-1, summary(c, topic).startOffset());
             assertEquals(Errors.UNKNOWN_TOPIC_OR_PARTITION.code(), initialize(c, Uuid.randomUuid(), 0, 0));
             assertEquals(Errors.NONE.code(), initialize(c, topic, 0, 10));
+            assertEquals(1.0, broker.meterRegistry().get("sluice.share.states").gauge().value());
 
             assertEquals(Errors.NONE.code(), write(c, topic, 0, 1, 10, batch(10, 19, ACKNOWLEDGED, 1),
                 batch(20, 29, AVAILABLE, 1)));
