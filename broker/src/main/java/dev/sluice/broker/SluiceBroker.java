@@ -584,7 +584,7 @@ public final class SluiceBroker implements AutoCloseable {
             new DeleteTopicsHandler(view, controller),
             new CreatePartitionsHandler(view, controller),
             new AlterConfigsHandler(controller),
-            new IncrementalAlterConfigsHandler(controller),
+            new IncrementalAlterConfigsHandler(controller, config),
             new AlterUserScramCredentialsHandler(controller),
             new AlterClientQuotasHandler(controller),
             new UpdateFeaturesHandler(controller),

@@ -29,7 +29,7 @@ public final class ConfigResolver {
     /** Where a value comes from, numbered as DescribeConfigs reports it. */
     public enum Source {
         UNKNOWN(0), TOPIC_CONFIG(1), DYNAMIC_BROKER_CONFIG(2), DYNAMIC_DEFAULT_BROKER_CONFIG(3),
-        STATIC_BROKER_CONFIG(4), DEFAULT_CONFIG(5);
+        STATIC_BROKER_CONFIG(4), DEFAULT_CONFIG(5), GROUP_CONFIG(8);
 
         private final byte wireId;
 

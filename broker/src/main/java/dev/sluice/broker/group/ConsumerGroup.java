@@ -251,7 +251,7 @@ final class ConsumerGroup implements Group {
             bumpEpoch(records);
             computeTarget(records);
             return write(records, new ConsumerGroupHeartbeatResponse().setMemberId(memberId).setMemberEpoch(epoch)
-                .setHeartbeatIntervalMs(shard.config().consumerHeartbeatIntervalMs()));
+                .setHeartbeatIntervalMs(heartbeatIntervalMs()));
         }
         Member member = members.get(memberId);
         boolean changed = false;
@@ -305,7 +305,7 @@ final class ConsumerGroup implements Group {
         }
         scheduleSession(member);
         ConsumerGroupHeartbeatResponse response = new ConsumerGroupHeartbeatResponse().setMemberId(memberId)
-            .setMemberEpoch(member.memberEpoch).setHeartbeatIntervalMs(shard.config().consumerHeartbeatIntervalMs());
+            .setMemberEpoch(member.memberEpoch).setHeartbeatIntervalMs(heartbeatIntervalMs());
         if (epoch == 0 || assignmentChanged || request.topicPartitions() != null
             && !owned(request.topicPartitions()).equals(member.assigned)) {
             response.setAssignment(assignment(member.assigned));
@@ -404,7 +404,7 @@ final class ConsumerGroup implements Group {
     private CompletableFuture<ConsumerGroupHeartbeatResponse> leaveStatic(Member m, List<CoordinatorRecord> records) {
         log.info("Static member {} (instance {}) of consumer group {} left; its partitions wait {} ms for the instance"
                 + " to come back", LogSafe.of(m.memberId), LogSafe.of(m.instanceId), LogSafe.of(groupId),
-            shard.config().consumerSessionTimeoutMs());
+            sessionTimeoutMs());
         if (m.memberEpoch != LEFT_STATIC_EPOCH) {
             m.previousMemberEpoch = m.memberEpoch;
             m.memberEpoch = LEFT_STATIC_EPOCH;
@@ -413,7 +413,7 @@ final class ConsumerGroup implements Group {
         shard.cancel(revocationKey(m.memberId));
         scheduleSession(m);
         return write(records, new ConsumerGroupHeartbeatResponse().setMemberId(m.memberId)
-            .setMemberEpoch(LEFT_STATIC_EPOCH).setHeartbeatIntervalMs(shard.config().consumerHeartbeatIntervalMs()));
+            .setMemberEpoch(LEFT_STATIC_EPOCH).setHeartbeatIntervalMs(heartbeatIntervalMs()));
     }
 
     /**
@@ -731,11 +731,11 @@ final class ConsumerGroup implements Group {
 
     private void scheduleSession(Member m) {
         String memberId = m.memberId;
-        shard.schedule(sessionKey(memberId), shard.config().consumerSessionTimeoutMs(), () -> {
+        shard.schedule(sessionKey(memberId), sessionTimeoutMs(), () -> {
             Member gone = members.get(memberId);
             if (gone != null) {
                 log.info("Member {} of consumer group {} has failed (session timeout of {} ms expired); removing it",
-                    LogSafe.of(memberId), LogSafe.of(groupId), shard.config().consumerSessionTimeoutMs());
+                    LogSafe.of(memberId), LogSafe.of(groupId), sessionTimeoutMs());
                 fence(gone);
             }
         });
@@ -776,6 +776,28 @@ final class ConsumerGroup implements Group {
     // ------------------------------------------------------------------ offsets and describe
 
     /** NONE if a commit or fetch by {@code memberId} at {@code epoch} may proceed. */
+    /** {@code consumer.session.timeout.ms} of this group (a GROUP config), else the broker's. */
+    private int sessionTimeoutMs() {
+        return groupInt(GroupConfigKeys.CONSUMER_SESSION_TIMEOUT_MS, shard.config().consumerSessionTimeoutMs());
+    }
+
+    /** {@code consumer.heartbeat.interval.ms} of this group (a GROUP config), else the broker's. */
+    private int heartbeatIntervalMs() {
+        return groupInt(GroupConfigKeys.CONSUMER_HEARTBEAT_INTERVAL_MS, shard.config().consumerHeartbeatIntervalMs());
+    }
+
+    private int groupInt(String key, int brokerValue) {
+        String value = shard.image().groupConfigs(groupId).get(key);
+        if (value == null) {
+            return brokerValue;
+        }
+        try {
+            return Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            return brokerValue;
+        }
+    }
+
     ErrorCode validateMember(String memberId, int epoch, boolean staleIsIllegalGeneration) {
         if ((memberId == null || memberId.isEmpty()) && epoch < 0) {
             return members.isEmpty() ? ErrorCode.NONE : ErrorCode.UNKNOWN_MEMBER_ID;

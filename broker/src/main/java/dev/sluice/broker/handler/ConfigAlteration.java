@@ -1,10 +1,12 @@
 package dev.sluice.broker.handler;
 
+import dev.sluice.broker.config.BrokerConfig;
 import dev.sluice.broker.config.BrokerConfigKeys;
 import dev.sluice.broker.config.ConfigDef;
 import dev.sluice.broker.config.ConfigException;
 import dev.sluice.broker.config.ConfigType;
 import dev.sluice.broker.config.TopicConfigKeys;
+import dev.sluice.broker.group.GroupConfigKeys;
 import dev.sluice.broker.metadata.Controller.ConfigEditRefused;
 import dev.sluice.broker.metadata.Controller.ConfigOutcome;
 import dev.sluice.broker.metadata.Controller;
@@ -40,6 +42,7 @@ final class ConfigAlteration implements Controller.ConfigEdit {
     static final byte TOPIC = Controller.TOPIC_RESOURCE;
     static final byte BROKER = Controller.BROKER_RESOURCE;
     static final byte BROKER_LOGGER = 8;
+    static final byte GROUP = GroupConfigKeys.RESOURCE;
 
     /** IncrementalAlterConfigs operations, by their wire ids. */
     enum Operation {
@@ -60,6 +63,7 @@ final class ConfigAlteration implements Controller.ConfigEdit {
     private final boolean replaceAll;
     private final int nodeId;
     private final boolean anyBroker;
+    private BrokerConfig broker;
 
     /**
      * @param replaceAll whether the changes are the resource's complete new set of overrides
@@ -79,11 +83,21 @@ final class ConfigAlteration implements Controller.ConfigEdit {
         this.anyBroker = anyBroker;
     }
 
+    /** Accepts GROUP resources, checked against {@code broker}'s group settings (IncrementalAlterConfigs only, as in Kafka). */
+    ConfigAlteration withGroups(BrokerConfig broker) {
+        this.broker = broker;
+        return this;
+    }
+
     /**
-     * Kafka's check: ALTER_CONFIGS on the topic, or on the cluster for brokers and their loggers;
-     * null when allowed.
+     * Kafka's check: ALTER_CONFIGS on the topic or group, or on the cluster for brokers and their
+     * loggers; null when allowed.
      */
     ConfigOutcome refusal(RequestContext context) {
+        if (resourceType == GROUP) {
+            return context.allowed(AclOperation.ALTER_CONFIGS, AclResourceType.GROUP, resourceName) ? null
+                : new ConfigOutcome(ErrorCode.GROUP_AUTHORIZATION_FAILED, "Authorization failed.");
+        }
         boolean topic = resourceType == TOPIC;
         boolean allowed = topic ? context.allowed(AclOperation.ALTER_CONFIGS, AclResourceType.TOPIC, resourceName)
             : context.allowedOnCluster(AclOperation.ALTER_CONFIGS);
@@ -161,6 +175,14 @@ final class ConfigAlteration implements Controller.ConfigEdit {
                 }
                 break;
             }
+            case GROUP:
+                if (broker == null) {
+                    return invalidRequest("unknown resource type " + resourceType);
+                }
+                if (resourceName == null || resourceName.isEmpty()) {
+                    return invalidRequest("a group config resource is named by a group id, not empty");
+                }
+                break;
             case BROKER_LOGGER:
                 // Legacy AlterConfigs never took logger resources; the incremental API does in Kafka.
                 return invalidRequest(replaceAll ? "unknown resource type " + resourceType
@@ -221,6 +243,12 @@ final class ConfigAlteration implements Controller.ConfigEdit {
         }
         if (resourceType == TOPIC) {
             checkTopicValues(current, next);
+        } else if (resourceType == GROUP) {
+            try {
+                GroupConfigKeys.validate(next, broker);
+            } catch (ConfigException e) {
+                throw new ConfigEditRefused(ErrorCode.INVALID_CONFIG, e.getMessage());
+            }
         } else {
             checkBrokerValues(next);
         }
@@ -228,6 +256,9 @@ final class ConfigAlteration implements Controller.ConfigEdit {
     }
 
     private ConfigDef definition(String name) {
+        if (resourceType == GROUP) {
+            return GroupConfigKeys.find(name).orElse(null);
+        }
         return resourceType == TOPIC
             ? TopicConfigKeys.find(name).map(TopicConfigKeys.TopicKey::def).orElse(null)
             : BrokerConfigKeys.find(name).orElse(null);
@@ -315,7 +346,8 @@ final class ConfigAlteration implements Controller.ConfigEdit {
     }
 
     private String unknownKey(String name) {
-        return (resourceType == TOPIC ? "unknown topic config key: " : "unknown broker config key: ") + name;
+        return (resourceType == TOPIC ? "unknown topic config key: " : resourceType == GROUP
+            ? "unknown group config key: " : "unknown broker config key: ") + name;
     }
 
     private static ConfigOutcome invalidRequest(String message) {

@@ -1,6 +1,8 @@
 package dev.sluice.broker.handler;
 
+import dev.sluice.broker.config.ConfigDef;
 import dev.sluice.broker.config.ConfigResolver;
+import dev.sluice.broker.group.GroupConfigKeys;
 import dev.sluice.broker.metadata.MetadataImage;
 import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.metadata.TopicImage;
@@ -13,6 +15,7 @@ import dev.sluice.wire.message.DescribeConfigsResponse;
 import dev.sluice.wire.message.ErrorCode;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -24,12 +27,14 @@ import java.util.concurrent.CompletableFuture;
  * server.properties or dynamically; read-only unless Kafka lets the key change at run time;
  * password keys and keys of unknown type are sensitive and shown without a value; a key nothing
  * sets has a null value. The cluster default (empty name): only the keys set dynamically for every
- * broker. Synonyms (v1+, when asked) and their order follow {@link ConfigResolver}; type (v3+)
+ * broker. A group (Kafka's GROUP resource, any group id, existing or not): every group key with
+ * the group's own value (source GROUP_CONFIG) or the broker's for it (DEFAULT_CONFIG), as Kafka
+ * describes groups. Synonyms (v1+, when asked) and their order follow {@link ConfigResolver}; type (v3+)
  * always, documentation (v3+) when asked. {@code configuration_keys} null or empty means all.
  *
  * <p>Errors per resource: UNKNOWN_TOPIC_OR_PARTITION, INVALID_TOPIC_EXCEPTION for an illegal
  * name, INVALID_REQUEST for another broker's id, a broker name that is not an integer, and for
- * resource types Sluice does not serve. Knowingly different from Kafka: BROKER_LOGGER, GROUP and
+ * resource types Sluice does not serve. Knowingly different from Kafka: BROKER_LOGGER and
  * CLIENT_METRICS resources get INVALID_REQUEST (Kafka describes them), and an unknown resource type
  * fails only its own resource, where Kafka fails the whole request.
  */
@@ -55,7 +60,13 @@ public final class DescribeConfigsHandler extends ApiHandler<DescribeConfigsRequ
         MetadataImage image = view.image();
         List<DescribeConfigsResponse.DescribeConfigsResult> results = new ArrayList<>();
         for (DescribeConfigsRequest.DescribeConfigsResource resource : request.resources()) {
-            // DESCRIBE_CONFIGS on the topic, or on the cluster for brokers and their loggers.
+            // DESCRIBE_CONFIGS on the topic or group, or on the cluster for brokers and their loggers.
+            if (resource.resourceType() == ConfigAlteration.GROUP) {
+                results.add(context.allowed(AclOperation.DESCRIBE_CONFIGS, AclResourceType.GROUP, resource.resourceName())
+                    ? describeGroup(image, resource, request.includeDocumentation())
+                    : failed(resource, ErrorCode.GROUP_AUTHORIZATION_FAILED, "Authorization failed."));
+                continue;
+            }
             boolean topic = resource.resourceType() == ConfigAlteration.TOPIC;
             if (topic ? !context.allowed(AclOperation.DESCRIBE_CONFIGS, AclResourceType.TOPIC, resource.resourceName())
                     : !context.allowedOnCluster(AclOperation.DESCRIBE_CONFIGS)) {
@@ -110,6 +121,30 @@ public final class DescribeConfigsHandler extends ApiHandler<DescribeConfigsRequ
             if (wanted == null || wanted.isEmpty() || wanted.contains(r.name())) {
                 entries.add(entry(r, topic, synonyms, documentation));
             }
+        }
+        return new DescribeConfigsResponse.DescribeConfigsResult().setResourceType(resource.resourceType())
+            .setResourceName(name).setConfigs(entries);
+    }
+
+    private DescribeConfigsResponse.DescribeConfigsResult describeGroup(MetadataImage image,
+            DescribeConfigsRequest.DescribeConfigsResource resource, boolean documentation) {
+        String name = resource.resourceName();
+        if (name == null || name.isEmpty()) {
+            return failed(resource, ErrorCode.INVALID_REQUEST, "a group config resource is named by a group id");
+        }
+        Map<String, String> overrides = image.groupConfigs(name);
+        List<String> wanted = resource.configurationKeys();
+        List<DescribeConfigsResponse.DescribeConfigsResourceResult> entries = new ArrayList<>();
+        for (ConfigDef def : GroupConfigKeys.all()) {
+            if (wanted != null && !wanted.isEmpty() && !wanted.contains(def.name())) {
+                continue;
+            }
+            ConfigResolver.Source source = overrides.containsKey(def.name()) ? ConfigResolver.Source.GROUP_CONFIG
+                : ConfigResolver.Source.DEFAULT_CONFIG;
+            entries.add(new DescribeConfigsResponse.DescribeConfigsResourceResult().setName(def.name())
+                .setValue(GroupConfigKeys.value(def.name(), overrides, resolver.staticConfig())).setReadOnly(false)
+                .setConfigSource(source.wireId()).setIsSensitive(false).setSynonyms(List.of())
+                .setConfigType(def.type().wireId()).setDocumentation(documentation ? def.documentation() : null));
         }
         return new DescribeConfigsResponse.DescribeConfigsResult().setResourceType(resource.resourceType())
             .setResourceName(name).setConfigs(entries);

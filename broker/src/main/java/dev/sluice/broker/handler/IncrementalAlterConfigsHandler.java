@@ -1,5 +1,6 @@
 package dev.sluice.broker.handler;
 
+import dev.sluice.broker.config.BrokerConfig;
 import dev.sluice.broker.metadata.Controller;
 import dev.sluice.broker.metadata.Controller.ConfigOutcome;
 import dev.sluice.wire.message.ApiKey;
@@ -26,10 +27,13 @@ import java.util.concurrent.CompletableFuture;
 public final class IncrementalAlterConfigsHandler
         extends ApiHandler<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse> {
     private final Controller controller;
+    private final BrokerConfig broker;
 
-    public IncrementalAlterConfigsHandler(Controller controller) {
+    /** @param broker the static configuration, whose group settings bound GROUP resources' values */
+    public IncrementalAlterConfigsHandler(Controller controller, BrokerConfig broker) {
         super(ApiKey.INCREMENTAL_ALTER_CONFIGS, 0, 1);
         this.controller = controller;
+        this.broker = broker;
     }
 
     @Override
@@ -48,7 +52,7 @@ public final class IncrementalAlterConfigsHandler
                     c.configOperation(), c.value()));
             }
             alterations.add(new ConfigAlteration(r.resourceType(), r.resourceName(), changes, false, controller.nodeId(),
-                controller.clusterMode()));
+                controller.clusterMode()).withGroups(broker));
         }
         return ConfigAlteration.submitAll(controller, alterations, request.validateOnly(), context).thenApply(outcomes -> {
             List<IncrementalAlterConfigsResponse.AlterConfigsResourceResponse> responses = new ArrayList<>();

@@ -83,6 +83,8 @@ public final class Controller implements AutoCloseable {
     /** Config resource types, numbered as DescribeConfigs numbers them. */
     public static final byte TOPIC_RESOURCE = 2;
     public static final byte BROKER_RESOURCE = 4;
+    /** Kafka's GROUP config resource: a group's dynamic configs. */
+    public static final byte GROUP_RESOURCE = 32;
 
     private final int nodeId;
     private final Supplier<TopicDefaults> defaults;
@@ -991,6 +993,8 @@ public final class Controller implements AutoCloseable {
                         "topic '" + resourceName + "' does not exist");
                 }
                 current = topic.configs();
+            } else if (resourceType == GROUP_RESOURCE) {
+                current = image.groupConfigs(resourceName);
             } else {
                 current = image.brokerConfigs(resourceName);
             }

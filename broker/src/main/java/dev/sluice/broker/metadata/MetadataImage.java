@@ -25,12 +25,29 @@ import java.util.TreeMap;
  * @param clientQuotas client quotas by entity, then by key
  * @param features the feature levels finalized in the cluster, by name; a feature not here has
  *                 its default level (see {@link Features})
+ * @param groupConfigs each group's dynamic config overrides (Kafka's GROUP resource), by group id
  */
 public record MetadataImage(String clusterId, long version, Map<String, TopicImage> topicsByName,
                             Map<Uuid, TopicImage> topicsById, Map<String, Map<String, String>> brokerConfigs,
                             long nextProducerId, Map<Integer, BrokerRegistration> brokers, long nextBrokerEpoch,
                             Map<String, Map<Byte, ScramCredentialImage>> scramCredentials, Map<Uuid, AclBinding> acls,
-                            Map<QuotaEntity, Map<String, Double>> clientQuotas, Map<String, Short> features) {
+                            Map<QuotaEntity, Map<String, Double>> clientQuotas, Map<String, Short> features,
+                            Map<String, Map<String, String>> groupConfigs) {
+
+    /** An image without group configs. */
+    public MetadataImage(String clusterId, long version, Map<String, TopicImage> topicsByName,
+                         Map<Uuid, TopicImage> topicsById, Map<String, Map<String, String>> brokerConfigs,
+                         long nextProducerId, Map<Integer, BrokerRegistration> brokers, long nextBrokerEpoch,
+                         Map<String, Map<Byte, ScramCredentialImage>> scramCredentials, Map<Uuid, AclBinding> acls,
+                         Map<QuotaEntity, Map<String, Double>> clientQuotas, Map<String, Short> features) {
+        this(clusterId, version, topicsByName, topicsById, brokerConfigs, nextProducerId, brokers, nextBrokerEpoch,
+            scramCredentials, acls, clientQuotas, features, Map.of());
+    }
+
+    /** The dynamic configs of group {@code groupId}; empty when it sets none. */
+    public Map<String, String> groupConfigs(String groupId) {
+        return groupConfigs.getOrDefault(groupId, Map.of());
+    }
 
     /** An image without finalized feature levels. */
     public MetadataImage(String clusterId, long version, Map<String, TopicImage> topicsByName,
@@ -39,7 +56,7 @@ public record MetadataImage(String clusterId, long version, Map<String, TopicIma
                          Map<String, Map<Byte, ScramCredentialImage>> scramCredentials, Map<Uuid, AclBinding> acls,
                          Map<QuotaEntity, Map<String, Double>> clientQuotas) {
         this(clusterId, version, topicsByName, topicsById, brokerConfigs, nextProducerId, brokers, nextBrokerEpoch,
-            scramCredentials, acls, clientQuotas, Map.of());
+            scramCredentials, acls, clientQuotas, Map.of(), Map.of());
     }
 
     /** An image without SCRAM credentials or ACLs. */
@@ -101,6 +118,7 @@ public record MetadataImage(String clusterId, long version, Map<String, TopicIma
         private final Map<Uuid, AclBinding> acls;
         private final Map<QuotaEntity, Map<String, Double>> quotas;
         private final Map<String, Short> features;
+        private final Map<String, Map<String, String>> groupConfigs;
 
         Builder(MetadataImage base) {
             this.clusterId = base.clusterId();
@@ -115,6 +133,12 @@ public record MetadataImage(String clusterId, long version, Map<String, TopicIma
             this.acls = new java.util.LinkedHashMap<>(base.acls());
             this.quotas = new java.util.HashMap<>(base.clientQuotas());
             this.features = new TreeMap<>(base.features());
+            this.groupConfigs = new java.util.HashMap<>(base.groupConfigs());
+        }
+
+        void setGroupConfig(String groupId, String key, String value) {
+            setNested(groupConfigs, groupId, key, value);
+            version++;
         }
 
         void setFeatureLevel(String name, short level) {
@@ -123,18 +147,23 @@ public record MetadataImage(String clusterId, long version, Map<String, TopicIma
         }
 
         void setClientQuota(QuotaEntity entity, String key, Double value) {
-            Map<String, Double> values = new TreeMap<>(quotas.getOrDefault(entity, Map.of()));
-            if (value == null) {
-                values.remove(key);
-            } else {
-                values.put(key, value);
-            }
-            if (values.isEmpty()) {
-                quotas.remove(entity);
-            } else {
-                quotas.put(entity, Collections.unmodifiableMap(values));
-            }
+            setNested(quotas, entity, key, value);
             version++;
+        }
+
+        /** Sets (or with a null value removes) {@code key} in the map {@code outer} holds for {@code name}. */
+        private static <N, V> void setNested(Map<N, Map<String, V>> outer, N name, String key, V value) {
+            Map<String, V> current = new TreeMap<>(outer.getOrDefault(name, Map.of()));
+            if (value == null) {
+                current.remove(key);
+            } else {
+                current.put(key, value);
+            }
+            if (current.isEmpty()) {
+                outer.remove(name);
+            } else {
+                outer.put(name, Collections.unmodifiableMap(current));
+            }
         }
 
         void putAcl(Uuid id, AclBinding acl) {
@@ -216,17 +245,7 @@ public record MetadataImage(String clusterId, long version, Map<String, TopicIma
         }
 
         void setBrokerConfig(String resource, String key, String value) {
-            Map<String, String> current = new TreeMap<>(brokerConfigs.getOrDefault(resource, Map.of()));
-            if (value == null) {
-                current.remove(key);
-            } else {
-                current.put(key, value);
-            }
-            if (current.isEmpty()) {
-                brokerConfigs.remove(resource);
-            } else {
-                brokerConfigs.put(resource, Collections.unmodifiableMap(current));
-            }
+            setNested(brokerConfigs, resource, key, value);
             version++;
         }
 
@@ -235,7 +254,7 @@ public record MetadataImage(String clusterId, long version, Map<String, TopicIma
                 Map.copyOf(byId), Map.copyOf(brokerConfigs), nextProducerId,
                 Collections.unmodifiableMap(new TreeMap<>(brokers)), nextBrokerEpoch,
                 Collections.unmodifiableMap(new TreeMap<>(scram)), Collections.unmodifiableMap(new java.util.LinkedHashMap<>(acls)),
-                Map.copyOf(quotas), Collections.unmodifiableMap(new TreeMap<>(features)));
+                Map.copyOf(quotas), Collections.unmodifiableMap(new TreeMap<>(features)), Map.copyOf(groupConfigs));
         }
     }
 }

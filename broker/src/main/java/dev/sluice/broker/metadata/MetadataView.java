@@ -147,6 +147,8 @@ public final class MetadataView implements MetadataLog.Applier {
                     }
                     builder.putTopic(topic.withConfigs(configs));
                 });
+            } else if (c.resourceType() == Controller.GROUP_RESOURCE) {
+                builder.setGroupConfig(c.resourceName(), c.name(), c.value());
             } else {
                 builder.setBrokerConfig(c.resourceName(), c.name(), c.value());
             }
@@ -271,6 +273,9 @@ public final class MetadataView implements MetadataLog.Applier {
         image.acls().forEach((id, acl) -> records.add(aclRecord(id, acl)));
         image.clientQuotas().forEach((entity, values) -> values.forEach((key, value) ->
             records.add(quotaRecord(entity, key, value))));
+        image.groupConfigs().forEach((group, configs) -> configs.forEach((key, value) ->
+            records.add(new ConfigRecord().setResourceType(Controller.GROUP_RESOURCE).setResourceName(group)
+                .setName(key).setValue(value))));
         image.features().forEach((name, level) ->
             records.add(new FeatureLevelRecord().setName(name).setFeatureLevel(level)));
         for (Map<Byte, ScramCredentialImage> byMechanism : image.scramCredentials().values()) {
