@@ -199,10 +199,12 @@ class RawConfigRequestsTest {
                 assertTrue(retention.documentation() != null && !retention.documentation().isEmpty());
             }
             assertEquals(33, results.get(1).configs().size(), "an empty filter means every key");
-            for (int i = 2; i < 5; i++) {
+            for (int i = 2; i < 4; i++) {
                 assertEquals(Errors.INVALID_REQUEST.code(), results.get(i).errorCode(), "resource " + i + " v" + version);
                 assertTrue(results.get(i).configs().isEmpty());
             }
+            assertEquals(Errors.NONE.code(), results.get(4).errorCode(), "a GROUP resource, v" + version);
+            assertEquals(27, results.get(4).configs().size(), "every group key, v" + version);
         }
     }
 }
