@@ -22,11 +22,26 @@ final class Polling {
         until(WAIT, what, condition);
     }
 
+    /**
+     * A request that failed with an error Kafka calls retriable (a broker that has not yet learned
+     * of a topic just created through another one, a leader moving) counts as "not yet".
+     */
     static void until(Duration limit, String what, Condition condition) throws Exception {
         long deadline = System.nanoTime() + limit.toNanos();
-        while (!condition.holds()) {
+        while (!holds(condition)) {
             assertTrue(System.nanoTime() < deadline, "timed out waiting until " + what);
             Thread.sleep(20);
+        }
+    }
+
+    private static boolean holds(Condition condition) throws Exception {
+        try {
+            return condition.holds();
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof org.apache.kafka.common.errors.RetriableException) {
+                return false;
+            }
+            throw e;
         }
     }
 }
