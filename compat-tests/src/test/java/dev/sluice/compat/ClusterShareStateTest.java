@@ -45,27 +45,38 @@ class ClusterShareStateTest {
             Uuid topic = cluster.admin().describeTopics(List.of("queue")).allTopicNames().get(30, TimeUnit.SECONDS)
                 .get("queue").topicId();
             String key = GROUP + ":" + topic + ":0";
-            int coordinator = coordinator(cluster, key, -1);
+            // As a share-partition leader does: find the coordinator and ask again while it moves or loads.
+            AtomicInteger at = new AtomicInteger(-1);
+            ProcessCluster.poll(Duration.ofSeconds(60), "the state initialized and written", () -> {
+                int candidate = coordinator(cluster, key, -1);
+                try (RawKafkaConnection c = new RawKafkaConnection("localhost", cluster.brokerPort(candidate))) {
+                    InitializeShareGroupStateResponseData init = c.send(ApiKeys.INITIALIZE_SHARE_GROUP_STATE, 0,
+                        new InitializeShareGroupStateRequestData().setGroupId(GROUP).setTopics(List.of(
+                            new InitializeShareGroupStateRequestData.InitializeStateData().setTopicId(topic)
+                                .setPartitions(List.of(new InitializeShareGroupStateRequestData.PartitionData()
+                                    .setPartition(0).setStateEpoch(0).setStartOffset(5))))));
+                    if (init.results().get(0).partitions().get(0).errorCode() != Errors.NONE.code()) {
+                        return false;
+                    }
+                    WriteShareGroupStateResponseData written = c.send(ApiKeys.WRITE_SHARE_GROUP_STATE, 1,
+                        new WriteShareGroupStateRequestData().setGroupId(GROUP).setTopics(List.of(
+                            new WriteShareGroupStateRequestData.WriteStateData().setTopicId(topic).setPartitions(List.of(
+                                new WriteShareGroupStateRequestData.PartitionData().setPartition(0).setStateEpoch(0)
+                                    .setLeaderEpoch(1).setStartOffset(8).setDeliveryCompleteCount(2)
+                                    .setStateBatches(List.of(new WriteShareGroupStateRequestData.StateBatch()
+                                        .setFirstOffset(8).setLastOffset(12).setDeliveryState((byte) 2)
+                                        .setDeliveryCount((short) 1))))))));
+                    if (written.results().get(0).partitions().get(0).errorCode() != Errors.NONE.code()) {
+                        return false;
+                    }
+                    at.set(candidate);
+                    return true;
+                }
+            });
+            int coordinator = at.get();
             int statePartition = Utils.abs(key.hashCode()) % STATE_PARTITIONS;
             assertEquals(cluster.leaderOf("__share_group_state", statePartition), coordinator,
-                "FindCoordinator (key type 2) names the leader of __share_group_state-" + statePartition);
-            try (RawKafkaConnection c = new RawKafkaConnection("localhost", cluster.brokerPort(coordinator))) {
-                InitializeShareGroupStateResponseData init = c.send(ApiKeys.INITIALIZE_SHARE_GROUP_STATE, 0,
-                    new InitializeShareGroupStateRequestData().setGroupId(GROUP).setTopics(List.of(
-                        new InitializeShareGroupStateRequestData.InitializeStateData().setTopicId(topic).setPartitions(
-                            List.of(new InitializeShareGroupStateRequestData.PartitionData().setPartition(0)
-                                .setStateEpoch(0).setStartOffset(5))))));
-                assertEquals(Errors.NONE.code(), init.results().get(0).partitions().get(0).errorCode());
-                WriteShareGroupStateResponseData written = c.send(ApiKeys.WRITE_SHARE_GROUP_STATE, 1,
-                    new WriteShareGroupStateRequestData().setGroupId(GROUP).setTopics(List.of(
-                        new WriteShareGroupStateRequestData.WriteStateData().setTopicId(topic).setPartitions(List.of(
-                            new WriteShareGroupStateRequestData.PartitionData().setPartition(0).setStateEpoch(0)
-                                .setLeaderEpoch(1).setStartOffset(8).setDeliveryCompleteCount(2)
-                                .setStateBatches(List.of(new WriteShareGroupStateRequestData.StateBatch()
-                                    .setFirstOffset(8).setLastOffset(12).setDeliveryState((byte) 2)
-                                    .setDeliveryCount((short) 1))))))));
-                assertEquals(Errors.NONE.code(), written.results().get(0).partitions().get(0).errorCode());
-            }
+                "the coordinator that took the writes leads __share_group_state-" + statePartition);
             cluster.awaitFullIsr("__share_group_state");
 
             cluster.kill(coordinator);
