@@ -91,15 +91,16 @@ class GroupConfigTest {
                 // FindCoordinator creates __consumer_offsets; the join is retried until its partition serves.
                 c.send(ApiKeys.FIND_COORDINATOR, 4, new FindCoordinatorRequestData().setKeyType((byte) 0)
                     .setCoordinatorKeys(List.of(GROUP)));
-                long deadline = System.nanoTime() + 30_000_000_000L;
-                ConsumerGroupHeartbeatResponseData joined;
-                do {
-                    joined = c.send(ApiKeys.CONSUMER_GROUP_HEARTBEAT, 0, new ConsumerGroupHeartbeatRequestData()
+                java.util.concurrent.atomic.AtomicReference<ConsumerGroupHeartbeatResponseData> reply =
+                    new java.util.concurrent.atomic.AtomicReference<>();
+                ProcessCluster.poll(java.time.Duration.ofSeconds(30), "the group's coordinator serving", () -> {
+                    reply.set(c.send(ApiKeys.CONSUMER_GROUP_HEARTBEAT, 0, new ConsumerGroupHeartbeatRequestData()
                         .setGroupId(GROUP).setMemberId("member-1").setMemberEpoch(0).setRebalanceTimeoutMs(30_000)
-                        .setSubscribedTopicNames(List.of("configured-topic")).setTopicPartitions(List.of()));
-                } while (joined.errorCode() != Errors.NONE.code() && System.nanoTime() < deadline
-                    && List.of(Errors.COORDINATOR_NOT_AVAILABLE.code(), Errors.COORDINATOR_LOAD_IN_PROGRESS.code(),
-                        Errors.NOT_COORDINATOR.code()).contains(joined.errorCode()));
+                        .setSubscribedTopicNames(List.of("configured-topic")).setTopicPartitions(List.of())));
+                    return !List.of(Errors.COORDINATOR_NOT_AVAILABLE.code(), Errors.COORDINATOR_LOAD_IN_PROGRESS.code(),
+                        Errors.NOT_COORDINATOR.code()).contains(reply.get().errorCode());
+                });
+                ConsumerGroupHeartbeatResponseData joined = reply.get();
                 assertEquals(Errors.NONE.code(), joined.errorCode());
                 assertEquals(6000, joined.heartbeatIntervalMs(), "the group's own heartbeat interval");
             }

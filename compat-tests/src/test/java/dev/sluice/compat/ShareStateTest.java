@@ -172,18 +172,12 @@ class ShareStateTest {
     /** Reads at leader epoch 3 once the restarted broker has loaded the state's partition. */
     private static ReadShareGroupStateResponseData.PartitionResult readWhenLoaded(RawKafkaConnection c, Uuid topic)
             throws Exception {
-        long deadline = System.nanoTime() + 30_000_000_000L;
-        ReadShareGroupStateResponseData.PartitionResult r = read(c, topic, 3);
-        while (r.errorCode() == Errors.COORDINATOR_LOAD_IN_PROGRESS.code()
-                || r.errorCode() == Errors.NOT_COORDINATOR.code()
-                || r.errorCode() == Errors.COORDINATOR_NOT_AVAILABLE.code()) {
-            if (System.nanoTime() > deadline) {
-                break;
-            }
-            Thread.sleep(50);
-            r = read(c, topic, 3);
-        }
-        assertEquals(Errors.NONE.code(), r.errorCode(), String.valueOf(r));
-        return r;
+        java.util.concurrent.atomic.AtomicReference<ReadShareGroupStateResponseData.PartitionResult> read =
+            new java.util.concurrent.atomic.AtomicReference<>();
+        ProcessCluster.poll(java.time.Duration.ofSeconds(30), "the state's partition loaded", () -> {
+            read.set(read(c, topic, 3));
+            return read.get().errorCode() == Errors.NONE.code();
+        });
+        return read.get();
     }
 }

@@ -31,6 +31,15 @@ public final class CoordinatorTopic implements MetadataListener {
     /** How long FindCoordinator waits for a partition of this broker to finish loading. */
     static final long LOAD_WAIT_MS = 5_000;
 
+    /**
+     * Kafka's placement for transactional ids and share-partition keys: the absolute value of the
+     * key's hash, with {@code Integer.MIN_VALUE} taken as 0.
+     */
+    public static int absoluteHash(String key) {
+        int h = key.hashCode();
+        return h == Integer.MIN_VALUE ? 0 : Math.abs(h);
+    }
+
     /** Where a key's coordinator is: NONE and the coordinating broker's id, or why none is known. */
     public record Located(ErrorCode error, int nodeId) {
     }

@@ -61,7 +61,7 @@ public final class ShareCoordinator implements MetadataListener, AutoCloseable {
         this.runtime = new CoordinatorRuntime<>("share", TOPIC, config.threads(), InstantSource.system(),
             CompressionType.NONE, context -> new ShareStateShard(context, config.updatesPerSnapshot()));
         this.topic = new CoordinatorTopic(TOPIC, view, controller, partitions, runtime,
-            key -> key.hashCode() == Integer.MIN_VALUE ? 0 : Math.abs(key.hashCode()), config.statePartitions());
+            CoordinatorTopic::absoluteHash, config.statePartitions());
         partitions.addHighWatermarkListener(runtime::highWatermarkMoved);
     }
 

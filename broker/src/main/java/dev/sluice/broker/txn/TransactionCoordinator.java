@@ -79,7 +79,7 @@ public final class TransactionCoordinator implements MetadataListener, AutoClose
             }
         });
         this.topic = new CoordinatorTopic(TOPIC, view, controller, partitions, runtime,
-            id -> id.hashCode() == Integer.MIN_VALUE ? 0 : Math.abs(id.hashCode()), config.stateLogPartitions());
+            CoordinatorTopic::absoluteHash, config.stateLogPartitions());
         // Writes are answered once committed, and a load waits for its log to be committed.
         partitions.addHighWatermarkListener(runtime::highWatermarkMoved);
     }
