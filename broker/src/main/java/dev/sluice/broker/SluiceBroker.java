@@ -1,109 +1,98 @@
 package dev.sluice.broker;
 
-import dev.sluice.broker.config.BrokerConfig;
 import dev.sluice.broker.cluster.ClusterNode;
 import dev.sluice.broker.cluster.InterBrokerClient;
 import dev.sluice.broker.cluster.MetadataQuorum;
-import dev.sluice.broker.handler.AllocateProducerIdsHandler;
-import dev.sluice.broker.handler.AlterPartitionHandler;
-import dev.sluice.broker.handler.AlterClientQuotasHandler;
-import dev.sluice.broker.handler.CreateAclsHandler;
-import dev.sluice.broker.handler.DescribeClientQuotasHandler;
-import dev.sluice.broker.handler.DeleteAclsHandler;
-import dev.sluice.broker.handler.DescribeAclsHandler;
-import dev.sluice.broker.config.SecurityConfigKeys;
-import dev.sluice.broker.quota.ClientQuotas;
-import dev.sluice.broker.security.KafkaPrincipal;
-import dev.sluice.broker.security.acl.StandardAuthorizer;
-import java.util.HashSet;
-import java.util.Set;
-import dev.sluice.broker.security.sasl.ScramCredential;
-import dev.sluice.broker.handler.AlterUserScramCredentialsHandler;
-import dev.sluice.broker.handler.DescribeUserScramCredentialsHandler;
-import dev.sluice.broker.handler.SaslAuthenticateHandler;
-import dev.sluice.broker.handler.SaslHandshakeHandler;
-import dev.sluice.broker.handler.AlterPartitionReassignmentsHandler;
-import dev.sluice.broker.handler.BrokerHeartbeatHandler;
-import dev.sluice.broker.handler.BrokerRegistrationHandler;
-import dev.sluice.broker.handler.DescribeQuorumHandler;
-import dev.sluice.broker.handler.ElectLeadersHandler;
-import dev.sluice.broker.handler.ListPartitionReassignmentsHandler;
-import dev.sluice.broker.handler.UnregisterBrokerHandler;
-import dev.sluice.broker.metadata.BrokerDirectory;
-import dev.sluice.broker.metadata.BrokerRegistration;
-import dev.sluice.broker.replica.IsrChanges;
-import dev.sluice.broker.replica.ReplicaFetchers;
-import dev.sluice.broker.replica.ReplicationQuotas;
-import dev.sluice.broker.metadata.ClusterSettings;
-import dev.sluice.broker.metadata.MetadataLog;
-import java.util.function.Supplier;
+import dev.sluice.broker.config.BrokerConfig;
 import dev.sluice.broker.config.BrokerConfigKeys;
 import dev.sluice.broker.config.ConfigException;
 import dev.sluice.broker.config.ConfigResolver;
 import dev.sluice.broker.config.DevelopmentDefaults;
 import dev.sluice.broker.config.Listener;
+import dev.sluice.broker.config.SecurityConfigKeys;
 import dev.sluice.broker.group.GroupConfig;
 import dev.sluice.broker.group.GroupCoordinator;
+import dev.sluice.broker.group.ShareGroupSettings;
+import dev.sluice.broker.handler.AddOffsetsToTxnHandler;
+import dev.sluice.broker.handler.AddPartitionsToTxnHandler;
+import dev.sluice.broker.handler.AllocateProducerIdsHandler;
+import dev.sluice.broker.handler.AlterClientQuotasHandler;
 import dev.sluice.broker.handler.AlterConfigsHandler;
+import dev.sluice.broker.handler.AlterPartitionHandler;
+import dev.sluice.broker.handler.AlterPartitionReassignmentsHandler;
+import dev.sluice.broker.handler.AlterShareGroupOffsetsHandler;
+import dev.sluice.broker.handler.AlterUserScramCredentialsHandler;
+import dev.sluice.broker.handler.ApiHandler;
+import dev.sluice.broker.handler.BrokerHeartbeatHandler;
+import dev.sluice.broker.handler.BrokerRegistrationHandler;
 import dev.sluice.broker.handler.ConsumerGroupDescribeHandler;
 import dev.sluice.broker.handler.ConsumerGroupHeartbeatHandler;
+import dev.sluice.broker.handler.CreateAclsHandler;
+import dev.sluice.broker.handler.CreatePartitionsHandler;
+import dev.sluice.broker.handler.CreateTopicsHandler;
+import dev.sluice.broker.handler.DeleteAclsHandler;
 import dev.sluice.broker.handler.DeleteGroupsHandler;
+import dev.sluice.broker.handler.DeleteRecordsHandler;
+import dev.sluice.broker.handler.DeleteShareGroupOffsetsHandler;
+import dev.sluice.broker.handler.DeleteShareGroupStateHandler;
+import dev.sluice.broker.handler.DeleteTopicsHandler;
+import dev.sluice.broker.handler.DescribeAclsHandler;
+import dev.sluice.broker.handler.DescribeClientQuotasHandler;
+import dev.sluice.broker.handler.DescribeClusterHandler;
+import dev.sluice.broker.handler.DescribeConfigsHandler;
 import dev.sluice.broker.handler.DescribeGroupsHandler;
+import dev.sluice.broker.handler.DescribeLogDirsHandler;
+import dev.sluice.broker.handler.DescribeProducersHandler;
+import dev.sluice.broker.handler.DescribeQuorumHandler;
+import dev.sluice.broker.handler.DescribeShareGroupOffsetsHandler;
+import dev.sluice.broker.handler.DescribeTopicPartitionsHandler;
+import dev.sluice.broker.handler.DescribeTransactionsHandler;
+import dev.sluice.broker.handler.DescribeUserScramCredentialsHandler;
+import dev.sluice.broker.handler.ElectLeadersHandler;
+import dev.sluice.broker.handler.EndTxnHandler;
+import dev.sluice.broker.handler.FetchHandler;
 import dev.sluice.broker.handler.FindCoordinatorHandler;
+import dev.sluice.broker.handler.HandlerTable;
 import dev.sluice.broker.handler.HeartbeatHandler;
+import dev.sluice.broker.handler.IncrementalAlterConfigsHandler;
+import dev.sluice.broker.handler.InitProducerIdHandler;
+import dev.sluice.broker.handler.InitializeShareGroupStateHandler;
 import dev.sluice.broker.handler.JoinGroupHandler;
 import dev.sluice.broker.handler.LeaveGroupHandler;
 import dev.sluice.broker.handler.ListGroupsHandler;
+import dev.sluice.broker.handler.ListOffsetsHandler;
+import dev.sluice.broker.handler.ListPartitionReassignmentsHandler;
+import dev.sluice.broker.handler.ListTransactionsHandler;
+import dev.sluice.broker.handler.MetadataHandler;
 import dev.sluice.broker.handler.OffsetCommitHandler;
 import dev.sluice.broker.handler.OffsetDeleteHandler;
 import dev.sluice.broker.handler.OffsetFetchHandler;
-import dev.sluice.broker.handler.TxnOffsetCommitHandler;
-import dev.sluice.broker.handler.SyncGroupHandler;
-import dev.sluice.broker.handler.ApiHandler;
-import dev.sluice.broker.handler.CreatePartitionsHandler;
-import dev.sluice.broker.handler.CreateTopicsHandler;
-import dev.sluice.broker.handler.DeleteRecordsHandler;
-import dev.sluice.broker.handler.DeleteShareGroupStateHandler;
-import dev.sluice.broker.handler.DeleteTopicsHandler;
-import dev.sluice.broker.handler.DescribeClusterHandler;
-import dev.sluice.broker.handler.DescribeLogDirsHandler;
-import dev.sluice.broker.handler.DescribeProducersHandler;
-import dev.sluice.broker.handler.DescribeConfigsHandler;
-import dev.sluice.broker.handler.DescribeTopicPartitionsHandler;
-import dev.sluice.broker.handler.FetchHandler;
-import dev.sluice.broker.handler.HandlerTable;
-import dev.sluice.broker.handler.InitProducerIdHandler;
-import dev.sluice.broker.handler.InitializeShareGroupStateHandler;
-import dev.sluice.broker.handler.AddOffsetsToTxnHandler;
-import dev.sluice.broker.handler.AddPartitionsToTxnHandler;
-import dev.sluice.broker.handler.DescribeTransactionsHandler;
-import dev.sluice.broker.handler.EndTxnHandler;
-import dev.sluice.broker.handler.ListTransactionsHandler;
-import dev.sluice.broker.handler.WriteTxnMarkersHandler;
-import dev.sluice.broker.share.ShareCoordinator;
-import dev.sluice.broker.txn.ProducerIds;
-import dev.sluice.broker.txn.TransactionConfig;
-import dev.sluice.broker.txn.TransactionCounts;
-import dev.sluice.broker.txn.TransactionCoordinator;
-import dev.sluice.broker.txn.TransactionVerifier;
-import dev.sluice.broker.handler.ListOffsetsHandler;
-import dev.sluice.broker.handler.IncrementalAlterConfigsHandler;
-import dev.sluice.broker.handler.MetadataHandler;
 import dev.sluice.broker.handler.OffsetForLeaderEpochHandler;
 import dev.sluice.broker.handler.ProduceHandler;
 import dev.sluice.broker.handler.ReadShareGroupStateHandler;
 import dev.sluice.broker.handler.ReadShareGroupStateSummaryHandler;
 import dev.sluice.broker.handler.RequestDispatcher;
+import dev.sluice.broker.handler.SaslAuthenticateHandler;
+import dev.sluice.broker.handler.SaslHandshakeHandler;
+import dev.sluice.broker.handler.ShareAcknowledgeHandler;
+import dev.sluice.broker.handler.ShareAcknowledgements;
+import dev.sluice.broker.handler.ShareFetchHandler;
+import dev.sluice.broker.handler.ShareGroupDescribeHandler;
+import dev.sluice.broker.handler.ShareGroupHeartbeatHandler;
+import dev.sluice.broker.handler.SyncGroupHandler;
+import dev.sluice.broker.handler.TxnOffsetCommitHandler;
+import dev.sluice.broker.handler.UnregisterBrokerHandler;
 import dev.sluice.broker.handler.UpdateFeaturesHandler;
 import dev.sluice.broker.handler.WriteShareGroupStateHandler;
+import dev.sluice.broker.handler.WriteTxnMarkersHandler;
 import dev.sluice.broker.log.LogMaintenance;
-import dev.sluice.broker.log.ReadPools;
 import dev.sluice.broker.log.Partition;
 import dev.sluice.broker.log.Partitions;
-import dev.sluice.broker.replica.DelayedFetches;
-import dev.sluice.broker.replica.DelayedProduces;
-import dev.sluice.broker.replica.Replicas;
+import dev.sluice.broker.log.ReadPools;
+import dev.sluice.broker.metadata.BrokerDirectory;
 import dev.sluice.broker.metadata.BrokerIdentity;
+import dev.sluice.broker.metadata.BrokerRegistration;
+import dev.sluice.broker.metadata.ClusterSettings;
 import dev.sluice.broker.metadata.Controller;
 import dev.sluice.broker.metadata.JournalMetadataLog;
 import dev.sluice.broker.metadata.LeaderBalance;
@@ -114,6 +103,26 @@ import dev.sluice.broker.metrics.ReplicationMetrics;
 import dev.sluice.broker.metrics.RequestMetrics;
 import dev.sluice.broker.metrics.TopicMetrics;
 import dev.sluice.broker.network.NetworkServer;
+import dev.sluice.broker.quota.ClientQuotas;
+import dev.sluice.broker.replica.DelayedFetches;
+import dev.sluice.broker.replica.DelayedProduces;
+import dev.sluice.broker.replica.IsrChanges;
+import dev.sluice.broker.replica.ReplicaFetchers;
+import dev.sluice.broker.replica.Replicas;
+import dev.sluice.broker.replica.ReplicationQuotas;
+import dev.sluice.broker.security.KafkaPrincipal;
+import dev.sluice.broker.security.acl.StandardAuthorizer;
+import dev.sluice.broker.security.sasl.ScramCredential;
+import dev.sluice.broker.share.ShareCoordinator;
+import dev.sluice.broker.share.SharePartition;
+import dev.sluice.broker.share.SharePartitions;
+import dev.sluice.broker.share.SharePersister;
+import dev.sluice.broker.share.ShareSessions;
+import dev.sluice.broker.txn.ProducerIds;
+import dev.sluice.broker.txn.TransactionConfig;
+import dev.sluice.broker.txn.TransactionCoordinator;
+import dev.sluice.broker.txn.TransactionCounts;
+import dev.sluice.broker.txn.TransactionVerifier;
 import dev.sluice.storage.LogCleaner;
 import dev.sluice.storage.remote.ObjectStore;
 import dev.sluice.storage.remote.ObjectStores;
@@ -129,12 +138,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.Map;
 import java.util.OptionalInt;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -385,7 +398,17 @@ public final class SluiceBroker implements AutoCloseable {
             replicas.load(view.image());
             // After partitions: a partition a change adds is open before it takes its role.
             view.addListener(replicas);
-            GroupCoordinator groups = new GroupCoordinator(GroupConfig.from(config), view, controller, partitions);
+            InterBrokerClient peers = clusterNode == null ? null : clusterNode.transactionPeers();
+            ShareCoordinator shares = new ShareCoordinator(ShareCoordinator.Config.from(config), view, controller,
+                partitions);
+            opened.add(shares);
+            view.addListener(shares);
+            replicas.addLeadershipListener(shares.leadershipListener());
+            shares.start();
+            SharePersister sharePersister = new SharePersister(shares, peers, nodeId);
+            ShareGroupSettings shareSettings = ShareGroupSettings.from(config);
+            GroupCoordinator groups = new GroupCoordinator(GroupConfig.from(config), view, controller, partitions,
+                InstantSource.system(), shareSettings, sharePersister);
             opened.add(groups);
             // After partitions: a new __consumer_offsets partition is open before its shard loads.
             view.addListener(groups);
@@ -394,7 +417,6 @@ public final class SluiceBroker implements AutoCloseable {
 
             WriteTxnMarkersHandler markers = new WriteTxnMarkersHandler(view, partitions, delayedProduces, groups);
             ProducerIds producerIds = new ProducerIds(controller);
-            InterBrokerClient peers = clusterNode == null ? null : clusterNode.transactionPeers();
             TransactionCoordinator transactions = new TransactionCoordinator(TransactionConfig.from(config), view,
                 controller, partitions, producerIds, markers, peers);
             opened.add(transactions);
@@ -403,12 +425,11 @@ public final class SluiceBroker implements AutoCloseable {
             replicas.addLeadershipListener(transactions.leadershipListener());
             transactions.start();
             TransactionVerifier verifier = new TransactionVerifier(transactions, peers, nodeId);
-            ShareCoordinator shares = new ShareCoordinator(ShareCoordinator.Config.from(config), view, controller,
-                partitions);
-            opened.add(shares);
-            view.addListener(shares);
-            replicas.addLeadershipListener(shares.leadershipListener());
-            shares.start();
+            SharePartitions sharePartitions = new SharePartitions(sharePersister,
+                groupId -> shareGroupSettings(shareSettings, view.image().groupConfigs(groupId)));
+            opened.add(sharePartitions);
+            ShareAcknowledgements shareAcks = new ShareAcknowledgements(view, partitions, sharePartitions,
+                new ShareSessions(shareSettings.maxShareSessions()), shareSettings);
 
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             if (config.getBoolean(BrokerConfigKeys.REMOTE_LOG_STORAGE_SYSTEM_ENABLE)) {
@@ -474,7 +495,14 @@ public final class SluiceBroker implements AutoCloseable {
                 new ListGroupsHandler(groups),
                 new DeleteGroupsHandler(groups),
                 new ConsumerGroupHeartbeatHandler(groups, view),
-                new ConsumerGroupDescribeHandler(groups)));
+                new ConsumerGroupDescribeHandler(groups),
+                new ShareGroupHeartbeatHandler(groups, view),
+                new ShareGroupDescribeHandler(groups, view),
+                new ShareFetchHandler(shareAcks, delayedFetches, readPools, config.getInt(BrokerConfigKeys.FETCH_MAX_BYTES)),
+                new ShareAcknowledgeHandler(shareAcks),
+                new DescribeShareGroupOffsetsHandler(groups, view, partitions),
+                new AlterShareGroupOffsetsHandler(groups, view),
+                new DeleteShareGroupOffsetsHandler(groups, view)));
             handlers.addAll(controllerDecisions(config, voters, view, controller, resolver, quorum));
             RequestMetrics requestMetrics = new RequestMetrics(registry);
             RequestDispatcher dispatcher = new RequestDispatcher(new HandlerTable(handlers, view, nodeId),
@@ -506,7 +534,7 @@ public final class SluiceBroker implements AutoCloseable {
                     config.getInt(BrokerConfigKeys.BROKER_SESSION_TIMEOUT_MS));
             }
             registerGauges(registry, network, view, partitions, delayedFetches, delayedProduces, fetchHandler,
-                groups, transactions, shares);
+                groups, transactions, shares, shareAcks);
             ReplicationMetrics replication = new ReplicationMetrics(nodeId, view, partitions);
             view.addListener(replication);
             ReplicaFetchers followed = fetchers;
@@ -533,6 +561,16 @@ public final class SluiceBroker implements AutoCloseable {
         } catch (Exception e) {
             throw startFailure("broker", e, opened);
         }
+    }
+
+    /** A share group's leader-side settings: its GROUP configs where set, else the broker's {@code group.share.*}. */
+    private static SharePartitions.GroupSettings shareGroupSettings(ShareGroupSettings broker, Map<String, String> group) {
+        return new SharePartitions.GroupSettings(new SharePartition.Settings(
+            ShareGroupSettings.groupInt(group, "share.record.lock.duration.ms", broker.recordLockDurationMs()),
+            ShareGroupSettings.groupInt(group, "share.delivery.count.limit", broker.deliveryCountLimit()),
+            ShareGroupSettings.groupInt(group, "share.partition.max.record.locks", broker.partitionMaxRecordLocks())),
+            group.getOrDefault("share.auto.offset.reset", "latest"),
+            "read_committed".equals(group.get("share.isolation.level")));
     }
 
     /** Closes what a failed start opened, newest first, and returns the failure to throw. */
@@ -666,7 +704,8 @@ public final class SluiceBroker implements AutoCloseable {
     private static void registerGauges(MeterRegistry registry, NetworkServer network, MetadataView view,
                                        Partitions partitions, DelayedFetches delayedFetches,
                                        DelayedProduces delayedProduces, FetchHandler fetch, GroupCoordinator groups,
-                                       TransactionCoordinator transactions, ShareCoordinator shares) {
+                                       TransactionCoordinator transactions, ShareCoordinator shares,
+                                       ShareAcknowledgements shareAcks) {
         Gauge.builder("sluice.connections", network::connectionCount).strongReference(true)
             .description("Open client connections on all listeners").register(registry);
         FunctionCounter.builder("sluice.connections.refused", network, NetworkServer::refusedConnections)
@@ -707,6 +746,13 @@ public final class SluiceBroker implements AutoCloseable {
             .description("Transactional ids this broker coordinates").register(registry);
         Gauge.builder("sluice.share.states", shares::stateCount).strongReference(true)
             .description("Share-partition states this broker's share coordinator holds").register(registry);
+        Gauge.builder("sluice.share.partitions", shareAcks.shares()::size).strongReference(true)
+            .description("Share-partitions this broker leads that share groups consume now").register(registry);
+        Gauge.builder("sluice.share.acquired.records", shareAcks.shares()::acquiredRecords).strongReference(true)
+            .description("Records share group members hold acquired on this broker").register(registry);
+        Gauge.builder("sluice.share.sessions", shareAcks.sessions()::size).strongReference(true)
+            .description("Share sessions open on this broker (group.share.max.share.sessions bounds them)")
+            .register(registry);
         TransactionCounts counts = transactions.counts();
         FunctionCounter.builder("sluice.transactions.committed", counts.committed(), AtomicLong::get)
             .description("Transactions committed by this broker's coordinator (every COMMIT marker written)")

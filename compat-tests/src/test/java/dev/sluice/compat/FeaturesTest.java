@@ -70,11 +70,13 @@ class FeaturesTest {
             assertEquals(List.of("0", "2", "2"), features.get("transaction.version"), features.toString());
             assertEquals(List.of("0", "1", "1"), features.get("group.version"), features.toString());
             assertEquals(List.of("3.3-IV3", "4.4-IV2", "4.4-IV2"), features.get("metadata.version"), features.toString());
-            assertEquals("0", features.get("share.version").get(1), "share groups are not served: " + features);
+            assertEquals(List.of("0", "1", "1"), features.get("share.version"), "share groups, without dead letters: "
+                + features);
+            assertEquals("0", features.get("streams.version").get(1), "streams groups are not served: " + features);
 
-            KafkaTool.Result refused = features(broker, "upgrade", "--feature", "share.version=1");
+            KafkaTool.Result refused = features(broker, "upgrade", "--feature", "share.version=2");
             assertEquals(1, refused.exitCode(), refused.toString());
-            assertTrue(refused.out().contains("Could not upgrade share.version to 1. share.version 1 is not supported"),
+            assertTrue(refused.out().contains("Could not upgrade share.version to 2. share.version 2 is not supported"),
                 refused.toString());
             KafkaTool.Result downgraded = features(broker, "downgrade", "--feature", "group.version=0").assertSuccess();
             assertTrue(downgraded.out().contains("group.version was downgraded to 0"), downgraded.toString());

@@ -150,6 +150,27 @@ public final class BrokerConfigKeys {
     public static final String GROUP_MAX_SIZE = "group.max.size";
     public static final String GROUP_COORDINATOR_REBALANCE_PROTOCOLS = "group.coordinator.rebalance.protocols";
     public static final String GROUP_COORDINATOR_THREADS = "group.coordinator.threads";
+    public static final String GROUP_SHARE_SESSION_TIMEOUT_MS = "group.share.session.timeout.ms";
+    public static final String GROUP_SHARE_MIN_SESSION_TIMEOUT_MS = "group.share.min.session.timeout.ms";
+    public static final String GROUP_SHARE_MAX_SESSION_TIMEOUT_MS = "group.share.max.session.timeout.ms";
+    public static final String GROUP_SHARE_HEARTBEAT_INTERVAL_MS = "group.share.heartbeat.interval.ms";
+    public static final String GROUP_SHARE_MIN_HEARTBEAT_INTERVAL_MS = "group.share.min.heartbeat.interval.ms";
+    public static final String GROUP_SHARE_MAX_HEARTBEAT_INTERVAL_MS = "group.share.max.heartbeat.interval.ms";
+    public static final String GROUP_SHARE_MAX_SIZE = "group.share.max.size";
+    public static final String GROUP_SHARE_ASSIGNORS = "group.share.assignors";
+    public static final String GROUP_SHARE_ASSIGNMENT_INTERVAL_MS = "group.share.assignment.interval.ms";
+    public static final String GROUP_SHARE_MIN_ASSIGNMENT_INTERVAL_MS = "group.share.min.assignment.interval.ms";
+    public static final String GROUP_SHARE_MAX_ASSIGNMENT_INTERVAL_MS = "group.share.max.assignment.interval.ms";
+    public static final String GROUP_SHARE_DELIVERY_COUNT_LIMIT = "group.share.delivery.count.limit";
+    public static final String GROUP_SHARE_MIN_DELIVERY_COUNT_LIMIT = "group.share.min.delivery.count.limit";
+    public static final String GROUP_SHARE_MAX_DELIVERY_COUNT_LIMIT = "group.share.max.delivery.count.limit";
+    public static final String GROUP_SHARE_RECORD_LOCK_DURATION_MS = "group.share.record.lock.duration.ms";
+    public static final String GROUP_SHARE_MIN_RECORD_LOCK_DURATION_MS = "group.share.min.record.lock.duration.ms";
+    public static final String GROUP_SHARE_MAX_RECORD_LOCK_DURATION_MS = "group.share.max.record.lock.duration.ms";
+    public static final String GROUP_SHARE_PARTITION_MAX_RECORD_LOCKS = "group.share.partition.max.record.locks";
+    public static final String GROUP_SHARE_MIN_PARTITION_MAX_RECORD_LOCKS = "group.share.min.partition.max.record.locks";
+    public static final String GROUP_SHARE_MAX_PARTITION_MAX_RECORD_LOCKS = "group.share.max.partition.max.record.locks";
+    public static final String GROUP_SHARE_MAX_SHARE_SESSIONS = "group.share.max.share.sessions";
     public static final String GROUP_CONSUMER_SESSION_TIMEOUT_MS = "group.consumer.session.timeout.ms";
     public static final String GROUP_CONSUMER_MIN_SESSION_TIMEOUT_MS = "group.consumer.min.session.timeout.ms";
     public static final String GROUP_CONSUMER_MAX_SESSION_TIMEOUT_MS = "group.consumer.max.session.timeout.ms";
@@ -500,6 +521,47 @@ public final class BrokerConfigKeys {
             "Members a consumer (KIP-848) group may have.");
         def(m, GROUP_CONSUMER_ASSIGNORS, ConfigType.LIST, "uniform,range", eachOf("uniform", "range"), false,
             "Server-side assignors; the first is the default.");
+        def(m, GROUP_SHARE_SESSION_TIMEOUT_MS, ConfigType.INT, "45000", atLeast(1), false,
+            "Session timeout of share group members.");
+        def(m, GROUP_SHARE_MIN_SESSION_TIMEOUT_MS, ConfigType.INT, "45000", atLeast(1), false,
+            "Lower bound of a share group's session timeout.");
+        def(m, GROUP_SHARE_MAX_SESSION_TIMEOUT_MS, ConfigType.INT, "60000", atLeast(1), false,
+            "Upper bound of a share group's session timeout.");
+        def(m, GROUP_SHARE_HEARTBEAT_INTERVAL_MS, ConfigType.INT, "5000", atLeast(1), false,
+            "Heartbeat interval handed to share group members.");
+        def(m, GROUP_SHARE_MIN_HEARTBEAT_INTERVAL_MS, ConfigType.INT, "5000", atLeast(1), false,
+            "Lower bound of a share group's heartbeat interval.");
+        def(m, GROUP_SHARE_MAX_HEARTBEAT_INTERVAL_MS, ConfigType.INT, "15000", atLeast(1), false,
+            "Upper bound of a share group's heartbeat interval.");
+        def(m, GROUP_SHARE_MAX_SIZE, ConfigType.INT, "200", between(1, 1000), false, "Members a share group may have.");
+        def(m, GROUP_SHARE_ASSIGNORS, ConfigType.LIST, "simple", eachOf("simple"), false,
+            "Server-side assignors of share groups.");
+        def(m, GROUP_SHARE_ASSIGNMENT_INTERVAL_MS, ConfigType.INT, "1000", atLeast(0), false,
+            "The least time between two assignments of a share group.");
+        def(m, GROUP_SHARE_MIN_ASSIGNMENT_INTERVAL_MS, ConfigType.INT, "0", atLeast(0), false,
+            "Lower bound of a share group's assignment interval.");
+        def(m, GROUP_SHARE_MAX_ASSIGNMENT_INTERVAL_MS, ConfigType.INT, "15000", atLeast(0), false,
+            "Upper bound of a share group's assignment interval.");
+        def(m, GROUP_SHARE_DELIVERY_COUNT_LIMIT, ConfigType.INT, "5", between(2, 10), false,
+            "Deliveries of a record to a share group before it is archived.");
+        def(m, GROUP_SHARE_MIN_DELIVERY_COUNT_LIMIT, ConfigType.INT, "2", between(2, 10), false,
+            "Lower bound of a share group's delivery count limit.");
+        def(m, GROUP_SHARE_MAX_DELIVERY_COUNT_LIMIT, ConfigType.INT, "10", between(2, 10), false,
+            "Upper bound of a share group's delivery count limit.");
+        def(m, GROUP_SHARE_RECORD_LOCK_DURATION_MS, ConfigType.INT, "30000", atLeast(1000), false,
+            "How long a share group member holds the records it acquired.");
+        def(m, GROUP_SHARE_MIN_RECORD_LOCK_DURATION_MS, ConfigType.INT, "15000", atLeast(1000), false,
+            "Lower bound of a share group's record lock duration.");
+        def(m, GROUP_SHARE_MAX_RECORD_LOCK_DURATION_MS, ConfigType.INT, "60000", atLeast(1000), false,
+            "Upper bound of a share group's record lock duration.");
+        def(m, GROUP_SHARE_PARTITION_MAX_RECORD_LOCKS, ConfigType.INT, "2000", atLeast(100), false,
+            "Records of one share-partition that may be acquired at a time.");
+        def(m, GROUP_SHARE_MIN_PARTITION_MAX_RECORD_LOCKS, ConfigType.INT, "100", atLeast(100), false,
+            "Lower bound of a share group's record locks per partition.");
+        def(m, GROUP_SHARE_MAX_PARTITION_MAX_RECORD_LOCKS, ConfigType.INT, "4000", atLeast(100), false,
+            "Upper bound of a share group's record locks per partition.");
+        def(m, GROUP_SHARE_MAX_SHARE_SESSIONS, ConfigType.INT, "2000", atLeast(1), false,
+            "Share sessions (one per member and broker) this broker keeps.");
         def(m, REMOTE_LOG_MANAGER_TASK_INTERVAL_MS, ConfigType.LONG, "30000", atLeast(1), false,
             "How often rolled segments of tiered topics are looked for and copied to the object store.");
         // Sluice's own

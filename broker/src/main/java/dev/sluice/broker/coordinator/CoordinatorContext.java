@@ -49,4 +49,13 @@ public interface CoordinatorContext {
 
     /** Cancels the timer under {@code key}, if any: its task will not run. */
     void cancel(String key);
+
+    /**
+     * Runs {@code task} on the executor, from any thread (an answer from another component coming
+     * back to the state machine), after the writes in flight; dropped once the partition unloads.
+     * The default runs it at once, for contexts used from one thread only.
+     */
+    default void execute(Runnable task) {
+        task.run();
+    }
 }

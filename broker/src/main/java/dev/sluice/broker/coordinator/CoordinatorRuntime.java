@@ -593,6 +593,18 @@ public final class CoordinatorRuntime<S extends CoordinatorStateMachine> impleme
         }
 
         @Override
+        public void execute(Runnable task) {
+            if (closed) {
+                return;
+            }
+            executor.execute(() -> runOrHold(() -> {
+                if (loaded && !closed) {
+                    task.run();
+                }
+            }));
+        }
+
+        @Override
         public void cancel(String key) {
             Timer old = timers.remove(key);
             if (old != null) {

@@ -1,18 +1,19 @@
 package dev.sluice.broker.group;
 
 /**
- * A group a coordinator shard owns: a classic (JoinGroup/SyncGroup) group or a consumer (KIP-848)
- * group. Committed offsets are kept beside it by the shard, under the same group id.
+ * A group a coordinator shard owns: a classic (JoinGroup/SyncGroup) group, a consumer (KIP-848)
+ * group or a share group (KIP-932). Committed offsets are kept beside the first two by the shard,
+ * under the same group id; a share group's progress lives with the share coordinator instead.
  *
  * <p>Not thread-safe: owned by its shard's executor.
  */
-sealed interface Group permits ClassicGroup, ConsumerGroup {
+sealed interface Group permits ClassicGroup, ConsumerGroup, ShareGroup {
     String groupId();
 
     /** The state as ListGroups and DescribeGroups name it ("Empty", "Stable", ...). */
     String stateName();
 
-    /** "classic" or "consumer", as ListGroups names the type. */
+    /** "classic", "consumer" or "share", as ListGroups names the type. */
     String typeName();
 
     /** The protocol type ListGroups reports: "consumer" for consumers, "" for a group with offsets only. */

@@ -24,10 +24,11 @@ import java.util.Set;
  * metadata log. A key a group does not set takes the broker's value of its synonym
  * ({@code group.consumer.session.timeout.ms} for {@code consumer.session.timeout.ms}...).
  *
- * <p>Applied today: {@code consumer.session.timeout.ms} and {@code consumer.heartbeat.interval.ms}
- * for KIP-848 groups. The share and streams keys are checked and kept, ready for those groups,
- * which are not served yet; their broker bounds are Kafka's defaults until the {@code group.share.*}
- * and {@code group.streams.*} broker keys come with them.
+ * <p>Applied: {@code consumer.session.timeout.ms} and {@code consumer.heartbeat.interval.ms} for
+ * KIP-848 groups; the {@code share.*} keys for share groups, bounded by the broker's
+ * {@code group.share.min|max.*}. The streams keys are checked and kept, ready for streams groups,
+ * which are not served yet; their bounds are Kafka's defaults until the {@code group.streams.*}
+ * broker keys come with them.
  */
 public final class GroupConfigKeys {
     /** The GROUP resource type of DescribeConfigs and IncrementalAlterConfigs. */
@@ -50,22 +51,24 @@ public final class GroupConfigKeys {
         intKey("consumer.assignment.interval.ms", 1_000, 0, null, 0, 15_000,
             "The least time between two assignments of a consumer group.");
         boolKey("consumer.assignor.offload.enable", true, "Whether assignments run off the coordinator's thread.");
-        intKey("share.session.timeout.ms", 45_000, 1, null, 45_000, 60_000,
+        intKey("share.session.timeout.ms", 45_000, 1, BrokerConfigKeys.GROUP_SHARE_SESSION_TIMEOUT_MS, 45_000, 60_000,
             "How long a share group member may go without a heartbeat before it is removed.");
-        intKey("share.heartbeat.interval.ms", 5_000, 1, null, 5_000, 15_000,
+        intKey("share.heartbeat.interval.ms", 5_000, 1, BrokerConfigKeys.GROUP_SHARE_HEARTBEAT_INTERVAL_MS, 5_000, 15_000,
             "The heartbeat interval given to the members of a share group.");
-        intKey("share.record.lock.duration.ms", 30_000, 1_000, null, 15_000, 60_000,
+        intKey("share.record.lock.duration.ms", 30_000, 1_000, BrokerConfigKeys.GROUP_SHARE_RECORD_LOCK_DURATION_MS,
+            15_000, 60_000,
             "How long a share group member holds the records it acquired.");
-        intKey("share.delivery.count.limit", 5, 2, null, 2, 10,
+        intKey("share.delivery.count.limit", 5, 2, BrokerConfigKeys.GROUP_SHARE_DELIVERY_COUNT_LIMIT, 2, 10,
             "Deliveries of a record to a share group before it is archived.");
-        intKey("share.partition.max.record.locks", 2_000, 100, null, 100, 4_000,
+        intKey("share.partition.max.record.locks", 2_000, 100, BrokerConfigKeys.GROUP_SHARE_PARTITION_MAX_RECORD_LOCKS,
+            100, 4_000,
             "Records of one share-partition that may be acquired at a time.");
         stringKey("share.auto.offset.reset", "latest", null,
             "Where a share group starts in a partition: latest, earliest, or by_duration:<ISO-8601 duration>.");
         stringKey("share.isolation.level", "read_uncommitted", oneOf("read_committed", "read_uncommitted"),
             "Whether a share group receives records of transactions not committed.");
         boolKey("share.renew.acknowledge.enable", true, "Whether share group members may renew their record locks.");
-        intKey("share.assignment.interval.ms", 1_000, 0, null, 0, 15_000,
+        intKey("share.assignment.interval.ms", 1_000, 0, BrokerConfigKeys.GROUP_SHARE_ASSIGNMENT_INTERVAL_MS, 0, 15_000,
             "The least time between two assignments of a share group.");
         boolKey("share.assignor.offload.enable", true, "Whether share group assignments run off the coordinator's thread.");
         intKey("streams.session.timeout.ms", 45_000, 1, null, 45_000, 60_000,
@@ -90,6 +93,21 @@ public final class GroupConfigKeys {
         boolKey("errors.deadletterqueue.copy.record.enable", false,
             "Whether a share group's dead letters copy the record, or only describe it.");
     }
+
+    /** The broker keys bounding each share key, {@code group.share.min|max.*}. */
+    private static final Map<String, String[]> SHARE_BOUNDS = Map.of(
+        "share.session.timeout.ms", new String[] {BrokerConfigKeys.GROUP_SHARE_MIN_SESSION_TIMEOUT_MS,
+            BrokerConfigKeys.GROUP_SHARE_MAX_SESSION_TIMEOUT_MS},
+        "share.heartbeat.interval.ms", new String[] {BrokerConfigKeys.GROUP_SHARE_MIN_HEARTBEAT_INTERVAL_MS,
+            BrokerConfigKeys.GROUP_SHARE_MAX_HEARTBEAT_INTERVAL_MS},
+        "share.record.lock.duration.ms", new String[] {BrokerConfigKeys.GROUP_SHARE_MIN_RECORD_LOCK_DURATION_MS,
+            BrokerConfigKeys.GROUP_SHARE_MAX_RECORD_LOCK_DURATION_MS},
+        "share.delivery.count.limit", new String[] {BrokerConfigKeys.GROUP_SHARE_MIN_DELIVERY_COUNT_LIMIT,
+            BrokerConfigKeys.GROUP_SHARE_MAX_DELIVERY_COUNT_LIMIT},
+        "share.partition.max.record.locks", new String[] {BrokerConfigKeys.GROUP_SHARE_MIN_PARTITION_MAX_RECORD_LOCKS,
+            BrokerConfigKeys.GROUP_SHARE_MAX_PARTITION_MAX_RECORD_LOCKS},
+        "share.assignment.interval.ms", new String[] {BrokerConfigKeys.GROUP_SHARE_MIN_ASSIGNMENT_INTERVAL_MS,
+            BrokerConfigKeys.GROUP_SHARE_MAX_ASSIGNMENT_INTERVAL_MS});
 
     private GroupConfigKeys() {
     }
@@ -164,6 +182,10 @@ public final class GroupConfigKeys {
             } else if (e.getKey().equals(CONSUMER_HEARTBEAT_INTERVAL_MS)) {
                 min = broker.getInt(BrokerConfigKeys.GROUP_CONSUMER_MIN_HEARTBEAT_INTERVAL_MS);
                 max = broker.getInt(BrokerConfigKeys.GROUP_CONSUMER_MAX_HEARTBEAT_INTERVAL_MS);
+            } else if (SHARE_BOUNDS.containsKey(e.getKey())) {
+                String[] bounds = SHARE_BOUNDS.get(e.getKey());
+                min = broker.getInt(bounds[0]);
+                max = broker.getInt(bounds[1]);
             }
             if (min >= 0 && value instanceof Number n && (n.longValue() < min || n.longValue() > max)) {
                 throw new ConfigException(e.getKey(), e.getValue(), "must be in the range " + min + " to " + max

@@ -10,6 +10,10 @@ import dev.sluice.broker.metadata.MetadataImage;
 import dev.sluice.broker.metadata.MetadataListener;
 import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.replica.LeadershipListener;
+import dev.sluice.broker.share.SharePartitionKey;
+import dev.sluice.broker.share.SharePersister;
+import dev.sluice.broker.share.ShareStateOutcome;
+import dev.sluice.wire.codec.Uuid;
 import dev.sluice.wire.compress.CompressionType;
 import dev.sluice.wire.message.ConsumerGroupDescribeResponse;
 import dev.sluice.wire.message.ConsumerGroupHeartbeatRequest;
@@ -23,10 +27,15 @@ import dev.sluice.wire.message.JoinGroupResponse;
 import dev.sluice.wire.message.LeaveGroupRequest;
 import dev.sluice.wire.message.LeaveGroupResponse;
 import dev.sluice.wire.message.ListGroupsResponse;
+import dev.sluice.wire.message.ShareGroupDescribeResponse;
+import dev.sluice.wire.message.ShareGroupHeartbeatRequest;
+import dev.sluice.wire.message.ShareGroupHeartbeatResponse;
 import dev.sluice.wire.message.SyncGroupRequest;
 import dev.sluice.wire.message.SyncGroupResponse;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -80,6 +89,14 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
     public record GroupOffsets(ErrorCode error, List<CommittedOffset> offsets) {
     }
 
+    /** A share group's error, or its partitions with share-partition states: by topic id, the name and partitions. */
+    public record ShareGroupPartitions(ErrorCode error, Map<Uuid, Map.Entry<String, Set<Integer>>> partitions) {
+    }
+
+    /** A partition of a share group's topic, by topic id. */
+    public record ShareTopicPartition(Uuid topicId, int partition) {
+    }
+
     /** What OffsetDelete did: an error for the whole group, or each partition's outcome. */
     public record DeletedOffsets(ErrorCode error, Map<PartitionKey, ErrorCode> partitions) {
     }
@@ -92,6 +109,7 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
     private final AtomicLong rebalances = new AtomicLong();
     private final CoordinatorTopic topic;
     private volatile short offsetsReplicationFactor = 1;
+    private final SharePersister sharePersister;
 
     public GroupCoordinator(GroupConfig config, MetadataView view, Controller controller, Partitions partitions) {
         this(config, view, controller, partitions, InstantSource.system());
@@ -100,13 +118,20 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
     /** With a clock of the caller's: session and retention timers still run in real time. */
     public GroupCoordinator(GroupConfig config, MetadataView view, Controller controller, Partitions partitions,
                             InstantSource clock) {
+        this(config, view, controller, partitions, clock, ShareGroupSettings.DEFAULTS, null);
+    }
+
+    /** With share groups, whose share-partition states {@code sharePersister} keeps. */
+    public GroupCoordinator(GroupConfig config, MetadataView view, Controller controller, Partitions partitions,
+                            InstantSource clock, ShareGroupSettings shareSettings, SharePersister sharePersister) {
+        this.sharePersister = sharePersister;
         this.config = config;
         this.view = view;
         this.controller = controller;
         this.partitions = partitions;
         this.runtime = new CoordinatorRuntime<>("group", TOPIC, config.threads(), clock,
             CompressionType.forId(config.compressionCodec()),
-            context -> new GroupShard(context, config, view::image, rebalances));
+            context -> new GroupShard(context, config, view::image, rebalances, shareSettings, sharePersister));
         this.topic = new CoordinatorTopic(TOPIC, view, controller, partitions, runtime,
             groupId -> groupId.hashCode() & 0x7fffffff, config.offsetsTopicPartitions());
         // Group writes are answered once committed, and a load waits for its log to be committed.
@@ -253,6 +278,103 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
                 .setGroupState("").setAssignorName(""));
     }
 
+    // ------------------------------------------------------------------ share groups
+
+    public CompletableFuture<ShareGroupHeartbeatResponse> shareGroupHeartbeat(ShareGroupHeartbeatRequest request,
+                                                                          String clientId, String clientHost) {
+        String invalid = ShareGroup.invalid(request);
+        if (invalid != null) {
+            return CompletableFuture.completedFuture(new ShareGroupHeartbeatResponse()
+                .setErrorCode(ErrorCode.INVALID_REQUEST.code()).setErrorMessage(invalid).setMemberEpoch(-1));
+        }
+        return route(request.groupId(), s -> s.shareHeartbeat(request, clientId, clientHost),
+            e -> new ShareGroupHeartbeatResponse().setErrorCode(e.code()).setMemberEpoch(-1));
+    }
+
+    public CompletableFuture<ShareGroupDescribeResponse.DescribedGroup> describeShareGroup(String groupId) {
+        return route(groupId, s -> s.describeShareGroup(groupId),
+            e -> new ShareGroupDescribeResponse.DescribedGroup().setGroupId(groupId).setErrorCode(e.code())
+                .setGroupState("").setAssignorName(""));
+    }
+
+    /** Where share-partition states are kept; null when share groups have none (a coordinator built without). */
+    public SharePersister sharePersister() {
+        return sharePersister;
+    }
+
+    /** A share group's partitions with states; GROUP_ID_NOT_FOUND, or NON_EMPTY_GROUP when {@code mustBeEmpty}. */
+    public CompletableFuture<ShareGroupPartitions> shareGroupPartitions(String groupId, boolean mustBeEmpty) {
+        return route(groupId, s -> s.sharePartitions(groupId, mustBeEmpty), e -> new ShareGroupPartitions(e, Map.of()));
+    }
+
+    /**
+     * AlterShareGroupOffsets: the empty (or new) share group's partitions start anew at the given
+     * offsets: marked initializing at a new group epoch (fencing leaders holding the old states),
+     * then initialized by the share coordinator. Each partition's error, or the group's.
+     *
+     * @param offsets by topic id: the topic name and each partition's new start offset
+     */
+    public CompletableFuture<Map.Entry<ErrorCode, Map<ShareTopicPartition, ErrorCode>>>
+            alterShareGroupOffsets(String groupId, Map<Uuid, Map.Entry<String, Map<Integer, Long>>> offsets) {
+        Map<Uuid, Map.Entry<String, Set<Integer>>> partitions = new LinkedHashMap<>();
+        Map<Uuid, String> names = new HashMap<>();
+        offsets.forEach((id, e) -> {
+            partitions.put(id, Map.entry(e.getKey(), Set.copyOf(e.getValue().keySet())));
+            names.put(id, e.getKey());
+        });
+        return routeWrite(groupId, s -> s.prepareShareReset(groupId, partitions), e -> Map.entry(e, -1))
+            .thenCompose(prepared -> {
+                if (prepared.getKey() != ErrorCode.NONE) {
+                    return CompletableFuture.completedFuture(Map.entry(prepared.getKey(),
+                        Map.<ShareTopicPartition, ErrorCode>of()));
+                }
+                Map<ShareTopicPartition, CompletableFuture<ShareStateOutcome>> calls = new LinkedHashMap<>();
+                offsets.forEach((id, e) -> e.getValue().forEach((p, offset) -> calls.put(
+                    new ShareTopicPartition(id, p),
+                    sharePersister.initialize(new SharePartitionKey(groupId, id, p), prepared.getValue(), offset))));
+                return CompletableFuture.allOf(calls.values().toArray(new CompletableFuture<?>[0])).thenCompose(v -> {
+                    Map<ShareTopicPartition, ErrorCode> errors = new LinkedHashMap<>();
+                    Map<ShareTopicPartition, Boolean> ok = new LinkedHashMap<>();
+                    calls.forEach((k, f) -> {
+                        errors.put(k, f.join().error());
+                        ok.put(k, f.join().error() == ErrorCode.NONE);
+                    });
+                    return routeWrite(groupId, s -> s.finishShareReset(groupId, names, ok), e -> e)
+                        .thenApply(written -> Map.entry(written, errors));
+                });
+            });
+    }
+
+    /**
+     * DeleteShareGroupOffsets: deletes the share-partition states of {@code topics} (ids) at the
+     * share coordinator, then forgets them in the empty group. The error of each topic's deletion.
+     */
+    public CompletableFuture<Map<Uuid, ErrorCode>> deleteShareGroupOffsets(String groupId,
+                                                                          Map<Uuid, Set<Integer>> topics) {
+        Map<Uuid, List<CompletableFuture<ShareStateOutcome>>> calls = new LinkedHashMap<>();
+        topics.forEach((id, ps) -> ps.forEach(p -> calls.computeIfAbsent(id, k -> new ArrayList<>())
+            .add(sharePersister.delete(new SharePartitionKey(groupId, id, p)))));
+        List<CompletableFuture<ShareStateOutcome>> all = new ArrayList<>();
+        calls.values().forEach(all::addAll);
+        return CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0])).thenCompose(v -> {
+            Map<Uuid, ErrorCode> errors = new LinkedHashMap<>();
+            calls.forEach((id, fs) -> errors.put(id, fs.stream().map(f -> f.join().error())
+                .filter(e -> e != ErrorCode.NONE).findFirst().orElse(ErrorCode.NONE)));
+            Set<Uuid> deleted = new java.util.HashSet<>();
+            errors.forEach((id, e) -> {
+                if (e == ErrorCode.NONE) {
+                    deleted.add(id);
+                }
+            });
+            return routeWrite(groupId, s -> s.forgetShareTopics(groupId, deleted), e -> e).thenApply(written -> {
+                if (written != ErrorCode.NONE) {
+                    deleted.forEach(id -> errors.put(id, written));
+                }
+                return errors;
+            });
+        });
+    }
+
     // ------------------------------------------------------------------ offsets
 
     public CompletableFuture<List<ErrorCode>> commitOffsets(String groupId, String memberId, String instanceId,
@@ -322,8 +444,28 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
                 .setGroupState("").setProtocolType("").setProtocolData("").setMembers(List.of()));
     }
 
+    /**
+     * DeleteGroups for one group. An empty share group's share-partition states are deleted at the
+     * share coordinator first, as Kafka does; an error there is the group's answer.
+     */
     public CompletableFuture<ErrorCode> deleteGroup(String groupId) {
-        return routeWrite(groupId, s -> s.deleteGroup(groupId), e -> e);
+        return route(groupId, s -> s.shareStatesOfEmptyGroup(groupId), e -> Map.<Uuid, Set<Integer>>of())
+            .thenCompose(states -> {
+                if (states.isEmpty() || sharePersister == null) {
+                    return routeWrite(groupId, s -> s.deleteGroup(groupId), e -> e);
+                }
+                List<CompletableFuture<ShareStateOutcome>> deletions = new ArrayList<>();
+                states.forEach((id, ps) -> ps.forEach(p ->
+                    deletions.add(sharePersister.delete(new SharePartitionKey(groupId, id, p)))));
+                return CompletableFuture.allOf(deletions.toArray(new CompletableFuture<?>[0])).thenCompose(v -> {
+                    for (CompletableFuture<ShareStateOutcome> d : deletions) {
+                        if (d.join().error() != ErrorCode.NONE) {
+                            return CompletableFuture.completedFuture(d.join().error());
+                        }
+                    }
+                    return routeWrite(groupId, s -> s.deleteGroup(groupId), e -> e);
+                });
+            });
     }
 
     /** Every group on every shard passing the filters; an error if some shard is still loading. */

@@ -31,6 +31,10 @@ import java.nio.ByteBuffer;
  *   <li>3: a consumer group's epoch; 5: one of its members' subscription; 6: the epoch of its
  *       target assignment; 7: one member's target assignment; 8: one member's current assignment
  *       (KIP-848; values at version 0). Type 4 (subscription metadata) is read and ignored.</li>
+ *   <li>11: a share group's epoch; 10: one member's subscription; 12: the epoch of its target
+ *       assignment; 13: one member's target; 14: one member's current assignment; 15: which
+ *       partitions have a share-partition state (KIP-932; values at version 0, keys laid out as
+ *       types 3 and 5).</li>
  * </ul>
  */
 final class GroupRecords {
@@ -43,6 +47,12 @@ final class GroupRecords {
     static final short CONSUMER_GROUP_TARGET_ASSIGNMENT_METADATA = 6;
     static final short CONSUMER_GROUP_TARGET_ASSIGNMENT_MEMBER = 7;
     static final short CONSUMER_GROUP_CURRENT_MEMBER_ASSIGNMENT = 8;
+    static final short SHARE_GROUP_MEMBER_METADATA = 10;
+    static final short SHARE_GROUP_METADATA = 11;
+    static final short SHARE_GROUP_TARGET_ASSIGNMENT_METADATA = 12;
+    static final short SHARE_GROUP_TARGET_ASSIGNMENT_MEMBER = 13;
+    static final short SHARE_GROUP_CURRENT_MEMBER_ASSIGNMENT = 14;
+    static final short SHARE_GROUP_STATE_PARTITION_METADATA = 15;
 
     private GroupRecords() {
     }
@@ -106,6 +116,16 @@ final class GroupRecords {
 
     static CoordinatorRecord memberTombstone(short type, String group, String member) {
         return new CoordinatorRecord(memberKey(type, group, member), null);
+    }
+
+    /** A record under a group-wide key (types 3, 4, 6, 11, 12, 15); a null {@code value} is a tombstone. */
+    static CoordinatorRecord groupRecord(short type, String group, Message value) {
+        return new CoordinatorRecord(consumerGroupKey(type, group), value == null ? null : encode((short) 0, value));
+    }
+
+    /** A record under a member key (types 5, 7, 8, 10, 13, 14); a null {@code value} is a tombstone. */
+    static CoordinatorRecord memberRecord(short type, String group, String member, Message value) {
+        return new CoordinatorRecord(memberKey(type, group, member), value == null ? null : encode((short) 0, value));
     }
 
     private static byte[] consumerGroupKey(short type, String group) {

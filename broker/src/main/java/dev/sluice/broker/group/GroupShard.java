@@ -5,6 +5,13 @@ import dev.sluice.broker.coordinator.CoordinatorException;
 import dev.sluice.broker.coordinator.CoordinatorRecord;
 import dev.sluice.broker.coordinator.CoordinatorResult;
 import dev.sluice.broker.coordinator.CoordinatorStateMachine;
+import dev.sluice.broker.group.GroupCoordinator.CommittedOffset;
+import dev.sluice.broker.group.GroupCoordinator.DeletedOffsets;
+import dev.sluice.broker.group.GroupCoordinator.GroupOffsets;
+import dev.sluice.broker.group.GroupCoordinator.OffsetToCommit;
+import dev.sluice.broker.group.GroupCoordinator.PartitionKey;
+import dev.sluice.broker.group.GroupCoordinator.ShareGroupPartitions;
+import dev.sluice.broker.group.GroupCoordinator.ShareTopicPartition;
 import dev.sluice.broker.group.records.ConsumerGroupCurrentMemberAssignmentValue;
 import dev.sluice.broker.group.records.ConsumerGroupMemberMetadataKey;
 import dev.sluice.broker.group.records.ConsumerGroupMemberMetadataValue;
@@ -16,13 +23,15 @@ import dev.sluice.broker.group.records.GroupMetadataKey;
 import dev.sluice.broker.group.records.GroupMetadataValue;
 import dev.sluice.broker.group.records.OffsetCommitKey;
 import dev.sluice.broker.group.records.OffsetCommitValue;
-import dev.sluice.broker.group.GroupCoordinator.CommittedOffset;
-import dev.sluice.broker.group.GroupCoordinator.DeletedOffsets;
-import dev.sluice.broker.group.GroupCoordinator.GroupOffsets;
-import dev.sluice.broker.group.GroupCoordinator.OffsetToCommit;
-import dev.sluice.broker.group.GroupCoordinator.PartitionKey;
+import dev.sluice.broker.group.records.ShareGroupCurrentMemberAssignmentValue;
+import dev.sluice.broker.group.records.ShareGroupMemberMetadataValue;
+import dev.sluice.broker.group.records.ShareGroupMetadataValue;
+import dev.sluice.broker.group.records.ShareGroupStatePartitionMetadataValue;
+import dev.sluice.broker.group.records.ShareGroupTargetAssignmentMetadataValue;
 import dev.sluice.broker.metadata.MetadataImage;
+import dev.sluice.broker.share.SharePersister;
 import dev.sluice.wire.codec.ByteReader;
+import dev.sluice.wire.codec.Uuid;
 import dev.sluice.wire.message.ConsumerGroupDescribeResponse;
 import dev.sluice.wire.message.ConsumerGroupHeartbeatRequest;
 import dev.sluice.wire.message.ConsumerGroupHeartbeatResponse;
@@ -35,10 +44,14 @@ import dev.sluice.wire.message.JoinGroupResponse;
 import dev.sluice.wire.message.LeaveGroupRequest;
 import dev.sluice.wire.message.LeaveGroupResponse;
 import dev.sluice.wire.message.ListGroupsResponse;
+import dev.sluice.wire.message.ShareGroupDescribeResponse;
+import dev.sluice.wire.message.ShareGroupHeartbeatRequest;
+import dev.sluice.wire.message.ShareGroupHeartbeatResponse;
 import dev.sluice.wire.message.SyncGroupRequest;
 import dev.sluice.wire.message.SyncGroupResponse;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -47,7 +60,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.Comparator;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
@@ -97,8 +109,18 @@ final class GroupShard implements CoordinatorStateMachine {
     private long offsetRecords;
     private volatile int groupCount;
     private final AtomicLong rebalances;
+    private final ShareGroupSettings shareSettings;
+    /** Null where share groups cannot have share-partition states (tests of other groups). */
+    private final SharePersister sharePersister;
 
     GroupShard(CoordinatorContext context, GroupConfig config, Supplier<MetadataImage> image, AtomicLong rebalances) {
+        this(context, config, image, rebalances, ShareGroupSettings.DEFAULTS, null);
+    }
+
+    GroupShard(CoordinatorContext context, GroupConfig config, Supplier<MetadataImage> image, AtomicLong rebalances,
+               ShareGroupSettings shareSettings, SharePersister sharePersister) {
+        this.shareSettings = shareSettings;
+        this.sharePersister = sharePersister;
         this.context = context;
         this.rebalances = rebalances;
         this.config = config;
@@ -139,6 +161,19 @@ final class GroupShard implements CoordinatorStateMachine {
         return config;
     }
 
+    ShareGroupSettings shareSettings() {
+        return shareSettings;
+    }
+
+    SharePersister sharePersister() {
+        return sharePersister;
+    }
+
+    /** The share group {@code groupId}, or null. */
+    ShareGroup shareGroup(String groupId) {
+        return groups.get(groupId) instanceof ShareGroup sg ? sg : null;
+    }
+
     MetadataImage image() {
         return image.get();
     }
@@ -152,6 +187,11 @@ final class GroupShard implements CoordinatorStateMachine {
 
     void cancel(String key) {
         context.cancel(key);
+    }
+
+    /** Runs {@code task} on the shard's executor, from any thread. */
+    void execute(Runnable task) {
+        context.execute(task);
     }
 
     // ------------------------------------------------------------------ writing
@@ -173,6 +213,8 @@ final class GroupShard implements CoordinatorStateMachine {
                 c.startSessionTimers();
             } else if (g instanceof ConsumerGroup cg) {
                 cg.loaded();
+            } else if (g instanceof ShareGroup sg) {
+                sg.loaded();
             }
         }
         recount();
@@ -257,6 +299,39 @@ final class GroupShard implements CoordinatorStateMachine {
             }
             case GroupRecords.CONSUMER_GROUP_PARTITION_METADATA -> {
                 // Subscription metadata: recomputed from the cluster metadata instead.
+            }
+            case GroupRecords.SHARE_GROUP_METADATA, GroupRecords.SHARE_GROUP_TARGET_ASSIGNMENT_METADATA,
+                 GroupRecords.SHARE_GROUP_STATE_PARTITION_METADATA -> {
+                ConsumerGroupMetadataKey k = new ConsumerGroupMetadataKey(key, (short) 0);
+                if (value == null) {
+                    if (type == GroupRecords.SHARE_GROUP_METADATA && groups.get(k.groupId()) instanceof ShareGroup) {
+                        groups.remove(k.groupId());
+                    }
+                    return;
+                }
+                ShareGroup sg = replayedShareGroup(k.groupId());
+                switch (type) {
+                    case GroupRecords.SHARE_GROUP_METADATA -> sg.replayEpoch(new ShareGroupMetadataValue(value, version));
+                    case GroupRecords.SHARE_GROUP_TARGET_ASSIGNMENT_METADATA ->
+                        sg.replayTargetEpoch(new ShareGroupTargetAssignmentMetadataValue(value, version));
+                    default -> sg.replayStatePartitions(new ShareGroupStatePartitionMetadataValue(value, version));
+                }
+            }
+            case GroupRecords.SHARE_GROUP_MEMBER_METADATA, GroupRecords.SHARE_GROUP_TARGET_ASSIGNMENT_MEMBER,
+                 GroupRecords.SHARE_GROUP_CURRENT_MEMBER_ASSIGNMENT -> {
+                ConsumerGroupMemberMetadataKey k = new ConsumerGroupMemberMetadataKey(key, (short) 0);
+                if (value == null && !(groups.get(k.groupId()) instanceof ShareGroup)) {
+                    return;
+                }
+                ShareGroup sg = replayedShareGroup(k.groupId());
+                switch (type) {
+                    case GroupRecords.SHARE_GROUP_MEMBER_METADATA -> sg.replayMember(k.memberId(),
+                        value == null ? null : new ShareGroupMemberMetadataValue(value, version));
+                    case GroupRecords.SHARE_GROUP_TARGET_ASSIGNMENT_MEMBER -> sg.replayTarget(k.memberId(),
+                        value == null ? null : new ConsumerGroupTargetAssignmentMemberValue(value, version));
+                    default -> sg.replayCurrent(k.memberId(),
+                        value == null ? null : new ShareGroupCurrentMemberAssignmentValue(value, version));
+                }
             }
             default -> log.debug("Ignoring a record of unknown key type {} in {}", type, context.partitionName());
         }
@@ -388,6 +463,16 @@ final class GroupShard implements CoordinatorStateMachine {
         return pendingByGroup.getOrDefault(groupId, Map.of()).keySet();
     }
 
+    private ShareGroup replayedShareGroup(String groupId) {
+        Group g = groups.get(groupId);
+        if (g instanceof ShareGroup sg) {
+            return sg;
+        }
+        ShareGroup sg = new ShareGroup(groupId, this);
+        groups.put(groupId, sg);
+        return sg;
+    }
+
     private ConsumerGroup consumerGroup(String groupId) {
         Group g = groups.get(groupId);
         if (g instanceof ConsumerGroup cg) {
@@ -407,6 +492,9 @@ final class GroupShard implements CoordinatorStateMachine {
             return done(ClassicGroup.joinError(request.memberId(), ErrorCode.INVALID_SESSION_TIMEOUT));
         }
         Group g = groups.get(groupId);
+        if (g instanceof ShareGroup) {
+            return done(ClassicGroup.joinError(request.memberId(), ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
+        }
         if (g instanceof ConsumerGroup cg) {
             if (!cg.isEmpty()) {
                 return done(ClassicGroup.joinError(request.memberId(), ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
@@ -446,6 +534,10 @@ final class GroupShard implements CoordinatorStateMachine {
     CompletableFuture<ConsumerGroupHeartbeatResponse> consumerHeartbeat(ConsumerGroupHeartbeatRequest request,
                                                                         String clientId, String host) {
         Group g = groups.get(request.groupId());
+        if (g instanceof ShareGroup) {
+            return done(new ConsumerGroupHeartbeatResponse().setErrorCode(ErrorCode.GROUP_ID_NOT_FOUND.code())
+                .setErrorMessage("Group " + request.groupId() + " is not a consumer group.").setMemberEpoch(-1));
+        }
         if (g instanceof ClassicGroup c) {
             if (!c.isEmpty()) {
                 return done(new ConsumerGroupHeartbeatResponse().setErrorCode(ErrorCode.GROUP_ID_NOT_FOUND.code())
@@ -481,6 +573,109 @@ final class GroupShard implements CoordinatorStateMachine {
             .setGroupState("Dead").setAssignorName(""));
     }
 
+    // ------------------------------------------------------------------ share groups
+
+    CompletableFuture<ShareGroupHeartbeatResponse> shareHeartbeat(ShareGroupHeartbeatRequest request, String clientId,
+                                                                  String host) {
+        String groupId = request.groupId();
+        Group g = groups.get(groupId);
+        if (g != null && !(g instanceof ShareGroup)) {
+            return done(new ShareGroupHeartbeatResponse().setErrorCode(ErrorCode.GROUP_ID_NOT_FOUND.code())
+                .setErrorMessage("Group " + groupId + " is not a share group.").setMemberEpoch(-1));
+        }
+        if (g == null && request.memberEpoch() != 0) {
+            return done(new ShareGroupHeartbeatResponse().setErrorCode(ErrorCode.GROUP_ID_NOT_FOUND.code())
+                .setErrorMessage("Share group " + groupId + " not found.").setMemberEpoch(-1));
+        }
+        ShareGroup sg = g == null ? replayedShareGroup(groupId) : (ShareGroup) g;
+        return sg.heartbeat(request, clientId, host);
+    }
+
+    CompletableFuture<ShareGroupDescribeResponse.DescribedGroup> describeShareGroup(String groupId) {
+        Group g = groups.get(groupId);
+        if (g instanceof ShareGroup sg) {
+            return done(sg.describe(image()));
+        }
+        return done(new ShareGroupDescribeResponse.DescribedGroup().setGroupId(groupId)
+            .setErrorCode(ErrorCode.GROUP_ID_NOT_FOUND.code())
+            .setErrorMessage(g == null ? "Group " + groupId + " not found." : "Group " + groupId + " is not a share group.")
+            .setGroupState("Dead").setAssignorName(""));
+    }
+
+    /**
+     * The share-partitions whose states deleting {@code groupId} must delete first: those of an
+     * empty share group; none for any other group (the deletion itself then answers).
+     */
+    CompletableFuture<Map<Uuid, Set<Integer>>> shareStatesOfEmptyGroup(String groupId) {
+        return done(groups.get(groupId) instanceof ShareGroup sg && sg.isEmpty() ? sg.statePartitions() : Map.of());
+    }
+
+    /**
+     * What a share group's offsets APIs need: the error for the group (GROUP_ID_NOT_FOUND,
+     * NON_EMPTY_GROUP when {@code mustBeEmpty}), or its initialized partitions by topic id with
+     * their names.
+     */
+    CompletableFuture<ShareGroupPartitions> sharePartitions(String groupId, boolean mustBeEmpty) {
+        Group g = groups.get(groupId);
+        if (!(g instanceof ShareGroup sg)) {
+            return done(new ShareGroupPartitions(ErrorCode.GROUP_ID_NOT_FOUND, Map.of()));
+        }
+        if (mustBeEmpty && !sg.isEmpty()) {
+            return done(new ShareGroupPartitions(ErrorCode.NON_EMPTY_GROUP, Map.of()));
+        }
+        return done(new ShareGroupPartitions(ErrorCode.NONE, sg.initializedPartitions()));
+    }
+
+    /**
+     * AlterShareGroupOffsets, first step: the (empty, or new) share group marks the partitions
+     * initializing at a new group epoch, which fences the leaders still holding the old states;
+     * answers that epoch, or the group's error.
+     */
+    CoordinatorResult<Map.Entry<ErrorCode, Integer>> prepareShareReset(String groupId,
+            Map<Uuid, Map.Entry<String, Set<Integer>>> partitions) {
+        Group g = groups.get(groupId);
+        if (g != null && !(g instanceof ShareGroup)) {
+            return CoordinatorResult.answer(Map.entry(ErrorCode.GROUP_ID_NOT_FOUND, -1));
+        }
+        if (g != null && !g.isEmpty()) {
+            return CoordinatorResult.answer(Map.entry(ErrorCode.NON_EMPTY_GROUP, -1));
+        }
+        ShareGroup sg = g == null ? replayedShareGroup(groupId) : (ShareGroup) g;
+        List<CoordinatorRecord> records = new ArrayList<>();
+        int epoch = sg.reinitialize(partitions, records);
+        return CoordinatorResult.write(records, Map.entry(ErrorCode.NONE, epoch), () -> { })
+            .orOnFailure(failure -> Map.entry(CoordinatorException.clientError(failure), -1));
+    }
+
+    /** AlterShareGroupOffsets, last step: which partitions the share coordinator initialized. */
+    CoordinatorResult<ErrorCode> finishShareReset(String groupId, Map<Uuid, String> names,
+                                                  Map<ShareTopicPartition, Boolean> outcomes) {
+        ShareGroup sg = shareGroup(groupId);
+        if (sg == null) {
+            return CoordinatorResult.answer(ErrorCode.GROUP_ID_NOT_FOUND);
+        }
+        outcomes.forEach((k, ok) -> sg.reinitialized(k.topicId(), names.get(k.topicId()), k.partition(), ok));
+        return CoordinatorResult.write(List.of(sg.statePartitionsRecord()), ErrorCode.NONE, () -> { })
+            .orOnFailure(CoordinatorException::clientError);
+    }
+
+    /** DeleteShareGroupOffsets, last step: forgets the topics whose states the share coordinator deleted. */
+    CoordinatorResult<ErrorCode> forgetShareTopics(String groupId, Set<Uuid> topics) {
+        ShareGroup sg = shareGroup(groupId);
+        if (sg == null) {
+            return CoordinatorResult.answer(ErrorCode.GROUP_ID_NOT_FOUND);
+        }
+        if (!sg.isEmpty()) {
+            return CoordinatorResult.answer(ErrorCode.NON_EMPTY_GROUP);
+        }
+        CoordinatorRecord last = null;
+        for (Uuid topic : topics) {
+            last = sg.forgetTopic(topic);
+        }
+        return last == null ? CoordinatorResult.answer(ErrorCode.NONE)
+            : CoordinatorResult.write(List.of(last), ErrorCode.NONE, () -> { }).orOnFailure(CoordinatorException::clientError);
+    }
+
     // ------------------------------------------------------------------ offsets
 
     /**
@@ -502,6 +697,8 @@ final class GroupShard implements CoordinatorStateMachine {
             groupError = c.validateCommit(memberId, instanceId, generation);
         } else if (g instanceof ConsumerGroup cg) {
             groupError = cg.validateMember(memberId, generation, version < 9);
+        } else {
+            groupError = ErrorCode.GROUP_ID_NOT_FOUND;
         }
         List<ErrorCode> errors = new ArrayList<>();
         List<CoordinatorRecord> entries = new ArrayList<>();
@@ -553,6 +750,8 @@ final class GroupShard implements CoordinatorStateMachine {
             }
         } else if (g instanceof ConsumerGroup cg) {
             groupError = cg.validateMember(memberId, generation, false);
+        } else {
+            groupError = ErrorCode.GROUP_ID_NOT_FOUND;
         }
         List<ErrorCode> errors = new ArrayList<>();
         List<CoordinatorRecord> entries = new ArrayList<>();
@@ -620,6 +819,9 @@ final class GroupShard implements CoordinatorStateMachine {
     CompletableFuture<GroupOffsets> fetchOffsets(String groupId, String memberId, int memberEpoch,
                                                  List<PartitionKey> partitions, boolean requireStable) {
         Group g = groups.get(groupId);
+        if (g instanceof ShareGroup) {
+            return done(new GroupOffsets(ErrorCode.GROUP_ID_NOT_FOUND, List.of()));
+        }
         if (memberId != null && g instanceof ConsumerGroup cg) {
             ErrorCode error = cg.validateMember(memberId, memberEpoch, false);
             if (error != ErrorCode.NONE) {
@@ -663,8 +865,10 @@ final class GroupShard implements CoordinatorStateMachine {
                 return CoordinatorResult.answer(new DeletedOffsets(ErrorCode.NON_EMPTY_GROUP, Map.of()));
             }
             subscribed = c.subscribedTopics();
+        } else if (g instanceof ConsumerGroup cg) {
+            subscribed = cg.subscribedTopicNames();
         } else {
-            subscribed = ((ConsumerGroup) g).subscribedTopicNames();
+            return CoordinatorResult.answer(new DeletedOffsets(ErrorCode.GROUP_ID_NOT_FOUND, Map.of()));
         }
         Map<PartitionKey, ErrorCode> result = new LinkedHashMap<>();
         List<CoordinatorRecord> entries = new ArrayList<>();
@@ -720,6 +924,8 @@ final class GroupShard implements CoordinatorStateMachine {
         }
         if (g instanceof ConsumerGroup cg) {
             entries.addAll(cg.tombstones());
+        } else if (g instanceof ShareGroup sg) {
+            entries.addAll(sg.tombstones());
         } else {
             entries.add(GroupRecords.classicGroupTombstone(g.groupId()));
         }
@@ -736,6 +942,8 @@ final class GroupShard implements CoordinatorStateMachine {
             c.cancelTimers();
         } else if (g instanceof ConsumerGroup cg) {
             cg.cancelTimers();
+        } else if (g instanceof ShareGroup sg) {
+            sg.cancelTimers();
         }
     }
 

@@ -14,13 +14,15 @@ import java.util.Optional;
  * finalized has its default, the level a new cluster starts with.
  *
  * <p>Supported ranges say what Sluice serves: {@code transaction.version} 2 (transactions v2,
- * KIP-890) and {@code group.version} 1 (the KIP-848 consumer protocol); share and streams groups,
- * eligible leader replicas and a dynamic KRaft quorum are not served, so their features support
- * level 0 only. {@code metadata.version} levels are Kafka's numbering, from 3.3-IV3 (7) to 4.4-IV2
+ * KIP-890), {@code group.version} 1 (the KIP-848 consumer protocol) and {@code share.version} 1
+ * (share groups, KIP-932; level 2 adds dead-letter topics, KIP-1191, which Sluice does not have);
+ * streams groups, eligible leader replicas and a dynamic KRaft quorum are not served, so their
+ * features support level 0 only. {@code metadata.version} levels are Kafka's numbering, from 3.3-IV3 (7) to 4.4-IV2
  * (33): Sluice's metadata log has one format, so the level only answers clients and tools that ask.
  *
  * <p>Levels that gate behaviour here: {@code group.version} 0 turns the consumer protocol off
- * (ConsumerGroupHeartbeat answers UNSUPPORTED_VERSION); {@code transaction.version} is what
+ * (ConsumerGroupHeartbeat answers UNSUPPORTED_VERSION); {@code share.version} 0 turns share groups
+ * off (their APIs answer UNSUPPORTED_VERSION in the response); {@code transaction.version} is what
  * clients read from ApiVersions to choose transactions v1 or v2.
  */
 public final class Features {
@@ -50,7 +52,7 @@ public final class Features {
         new Feature(TRANSACTION_VERSION, 0, 2, 2),
         new Feature(GROUP_VERSION, 0, 1, 1),
         new Feature(ELIGIBLE_LEADER_REPLICAS_VERSION, 0, 0, 0),
-        new Feature(SHARE_VERSION, 0, 0, 0),
+        new Feature(SHARE_VERSION, 0, 1, 1),
         new Feature(STREAMS_VERSION, 0, 0, 0));
 
     private Features() {

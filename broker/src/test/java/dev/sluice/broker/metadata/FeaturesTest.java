@@ -29,8 +29,9 @@ class FeaturesTest {
         assertEquals(33, Features.finalizedLevel(NEW_CLUSTER, Features.METADATA_VERSION));
         assertEquals(0, Features.finalizedLevel(NEW_CLUSTER, "no.such.feature"));
         Map<String, Short> finalized = Features.finalized(NEW_CLUSTER);
+        assertEquals(1, Features.finalizedLevel(NEW_CLUSTER, Features.SHARE_VERSION));
         assertEquals(Map.of(Features.METADATA_VERSION, (short) 33, Features.TRANSACTION_VERSION, (short) 2,
-            Features.GROUP_VERSION, (short) 1), finalized);
+            Features.GROUP_VERSION, (short) 1, Features.SHARE_VERSION, (short) 1), finalized);
     }
 
     @Test
@@ -42,8 +43,10 @@ class FeaturesTest {
             "a lower level needs a downgrade type");
         assertEquals(ErrorCode.INVALID_UPDATE_VERSION, check(Features.TRANSACTION_VERSION, 3, Features.UPGRADE),
             "above what the brokers support");
-        assertEquals(ErrorCode.INVALID_UPDATE_VERSION, check(Features.SHARE_VERSION, 1, Features.UPGRADE),
-            "share groups are not served");
+        assertEquals(ErrorCode.INVALID_UPDATE_VERSION, check(Features.SHARE_VERSION, 2, Features.UPGRADE),
+            "share groups' dead-letter topics are not served");
+        assertEquals(ErrorCode.INVALID_UPDATE_VERSION, check(Features.STREAMS_VERSION, 1, Features.UPGRADE),
+            "streams groups are not served");
         assertEquals(ErrorCode.INVALID_UPDATE_VERSION, check("no.such.feature", 1, Features.UPGRADE));
         assertEquals(ErrorCode.INVALID_UPDATE_VERSION, check(Features.METADATA_VERSION, 30, Features.SAFE_DOWNGRADE));
         assertEquals(ErrorCode.INVALID_UPDATE_VERSION, check(Features.METADATA_VERSION, 0, Features.UNSAFE_DOWNGRADE));
@@ -57,7 +60,7 @@ class FeaturesTest {
         try (SingleNodeMetadata metadata = SingleNodeMetadata.open(dir, "c", 1, defaults)) {
             Map<String, Controller.FeatureChange> mixed = new LinkedHashMap<>();
             mixed.put(Features.GROUP_VERSION, new Controller.FeatureChange((short) 0, Features.SAFE_DOWNGRADE));
-            mixed.put(Features.SHARE_VERSION, new Controller.FeatureChange((short) 1, Features.UPGRADE));
+            mixed.put(Features.SHARE_VERSION, new Controller.FeatureChange((short) 2, Features.UPGRADE));
             Controller.AclOutcome refused = metadata.controller().updateFeatures(mixed, false).get();
             assertEquals(ErrorCode.INVALID_UPDATE_VERSION, refused.error());
             assertTrue(refused.message().contains("share.version"), refused.message());
