@@ -88,9 +88,10 @@ public final class SharePartition {
 
     /**
      * The outcome of {@link #acknowledge}: an error and nothing changed, or offsets now pending
-     * with {@code delta} to persist. {@code startOffset} is the start offset when the ack was made
-     * and {@code deliveryCompleteCount} the terminal offsets at or past it once the ack is applied,
-     * so the two agree with each other in the coordinator. {@code id} tells {@link #commit} and
+     * with {@code delta} to persist. {@code startOffset} is the start offset once the ack is
+     * applied (past the offsets at the front that are done, or that this ack completes) and
+     * {@code deliveryCompleteCount} the terminal offsets at or past it then, so the two agree with
+     * each other in the coordinator. {@code id} tells {@link #commit} and
      * {@link #rollback} which pending change this is.
      */
     public record Ack(ErrorCode error, String message, List<StateBatches.Batch> delta, long startOffset,
@@ -359,6 +360,7 @@ public final class SharePartition {
         long id = ++lastAckId;
         Delta delta = new Delta();
         int completing = 0;
+        java.util.BitSet completes = new java.util.BitSet();
         for (AckRange r : ranges) {
             for (long o = Math.max(r.firstOffset(), start); o <= r.lastOffset(); o++) {
                 int idx = index(o);
@@ -377,10 +379,21 @@ public final class SharePartition {
                 delta.add(o, target, counts[idx]);
                 if (isTerminal(target)) {
                     completing++;
+                    completes.set(idx);
                 }
             }
         }
-        return new Ack(ErrorCode.NONE, "", delta.batches(), start, terminal + completing, id);
+        // Written with the start offset this ack moves to once it is done, so the share coordinator
+        // (and kafka-share-groups --describe) does not lag a write behind.
+        long after = start;
+        while (after <= endOffset()) {
+            int idx = index(after);
+            if (!(pendingAcks[idx] == 0 && isTerminal(states[idx]) || completes.get(idx))) {
+                break;
+            }
+            after++;
+        }
+        return new Ack(ErrorCode.NONE, "", delta.batches(), after, terminal + completing - (int) (after - start), id);
     }
 
     /** Applies an ack once persisted, and moves the start offset past the done offsets at the front. */

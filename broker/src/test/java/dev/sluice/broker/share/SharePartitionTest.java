@@ -112,8 +112,8 @@ class SharePartitionTest {
         SharePartition.Ack ack = p.acknowledge("a", acks(0, 9, ACCEPT), 0);
         assertEquals(ErrorCode.NONE, ack.error());
         assertEquals(List.of(b(0, 9, ACKNOWLEDGED, 1)), ack.delta());
-        assertEquals(0, ack.startOffset());
-        assertEquals(10, ack.deliveryCompleteCount());
+        assertEquals(10, ack.startOffset(), "written with the start offset it moves to");
+        assertEquals(0, ack.deliveryCompleteCount());
         assertEquals(0, p.startOffset(), "nothing moves before the ack is persisted");
         p.commit(ack);
         assertEquals(10, p.startOffset());
@@ -333,8 +333,12 @@ class SharePartitionTest {
         assertEquals(3, p.deliveryCompleteCount());
         assertEquals(0, p.startOffset());
         SharePartition.Ack ack = p.acknowledge("a", acks(0, 1, REJECT), 0);
-        assertEquals(0, ack.startOffset());
-        assertEquals(5, ack.deliveryCompleteCount());
+        assertEquals(5, ack.startOffset(), "past 0-1 rejected now and 2-4 accepted before");
+        assertEquals(0, ack.deliveryCompleteCount());
+        SharePartition.Ack gap = p.acknowledge("a", acks(6, 6, ACCEPT), 0);
+        assertEquals(0, gap.startOffset(), "offset 5 is still acquired; 0-1 are pending, not done");
+        assertEquals(4, gap.deliveryCompleteCount(), "2-4 and 6");
+        p.rollback(gap);
         p.commit(ack);
         assertEquals(5, p.startOffset());
         assertEquals(0, p.deliveryCompleteCount());
