@@ -217,7 +217,7 @@ class GroupProtocolErrorsTest {
 
         JoinGroupResponseData classicJoin = connection.send(ApiKeys.JOIN_GROUP, 9, join("errors-848", "", 10_000));
         assertEquals(Errors.INCONSISTENT_GROUP_PROTOCOL.code(), classicJoin.errorCode(),
-            "a classic member cannot join a consumer group with members");
+            "a classic member whose subscription is not the consumer protocol cannot join a consumer group");
 
         OffsetCommitResponseData staleCommit = connection.send(ApiKeys.OFFSET_COMMIT, 9, new OffsetCommitRequestData()
             .setGroupId("errors-848").setMemberId("m1").setGenerationIdOrMemberEpoch(0)

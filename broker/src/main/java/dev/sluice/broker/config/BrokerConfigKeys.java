@@ -179,6 +179,7 @@ public final class BrokerConfigKeys {
     public static final String GROUP_CONSUMER_MAX_HEARTBEAT_INTERVAL_MS = "group.consumer.max.heartbeat.interval.ms";
     public static final String GROUP_CONSUMER_MAX_SIZE = "group.consumer.max.size";
     public static final String GROUP_CONSUMER_ASSIGNORS = "group.consumer.assignors";
+    public static final String GROUP_CONSUMER_MIGRATION_POLICY = "group.consumer.migration.policy";
     public static final String SHARE_COORDINATOR_STATE_TOPIC_NUM_PARTITIONS = "share.coordinator.state.topic.num.partitions";
     public static final String SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR =
         "share.coordinator.state.topic.replication.factor";
@@ -521,6 +522,10 @@ public final class BrokerConfigKeys {
             "Members a consumer (KIP-848) group may have.");
         def(m, GROUP_CONSUMER_ASSIGNORS, ConfigType.LIST, "uniform,range", eachOf("uniform", "range"), false,
             "Server-side assignors; the first is the default.");
+        def(m, GROUP_CONSUMER_MIGRATION_POLICY, ConfigType.STRING, "bidirectional",
+            oneOf("disabled", "upgrade", "downgrade", "bidirectional"), false,
+            "Whether a classic group with members becomes a consumer group when a KIP-848 member joins (upgrade),"
+                + " and a consumer group whose last KIP-848 member leaves becomes a classic group again (downgrade).");
         def(m, GROUP_SHARE_SESSION_TIMEOUT_MS, ConfigType.INT, "45000", atLeast(1), false,
             "Session timeout of share group members.");
         def(m, GROUP_SHARE_MIN_SESSION_TIMEOUT_MS, ConfigType.INT, "45000", atLeast(1), false,

@@ -205,6 +205,20 @@ final class ClassicGroup implements Group {
         state = members.isEmpty() ? State.EMPTY : State.STABLE;
     }
 
+    int generation() {
+        return generationId;
+    }
+
+    /**
+     * A consumer group became this classic group (its last KIP-848 member left): its members hold
+     * their partitions at the consumer group's epoch as generation, and rejoin now, as classic
+     * members do, to agree on an assignment among themselves.
+     */
+    void rebalanceAfterDowngrade() {
+        startSessionTimers();
+        prepareRebalance("the group became a classic group");
+    }
+
     /** After loading: every member gets a full session to show it is still there. */
     void startSessionTimers() {
         for (Member m : members.values()) {

@@ -1,11 +1,13 @@
 package dev.sluice.broker.group;
 
+import com.google.re2j.PatternSyntaxException;
 import dev.sluice.broker.LogSafe;
 import dev.sluice.broker.coordinator.CoordinatorException;
 import dev.sluice.broker.coordinator.CoordinatorRecord;
 import dev.sluice.broker.group.records.ConsumerGroupCurrentMemberAssignmentValue;
 import dev.sluice.broker.group.records.ConsumerGroupMemberMetadataValue;
 import dev.sluice.broker.group.records.ConsumerGroupTargetAssignmentMemberValue;
+import dev.sluice.broker.group.records.GroupMetadataValue;
 import dev.sluice.broker.metadata.MetadataImage;
 import dev.sluice.broker.metadata.TopicImage;
 import dev.sluice.wire.codec.Uuid;
@@ -13,6 +15,14 @@ import dev.sluice.wire.message.ConsumerGroupDescribeResponse;
 import dev.sluice.wire.message.ConsumerGroupHeartbeatRequest;
 import dev.sluice.wire.message.ConsumerGroupHeartbeatResponse;
 import dev.sluice.wire.message.ErrorCode;
+import dev.sluice.wire.message.HeartbeatRequest;
+import dev.sluice.wire.message.HeartbeatResponse;
+import dev.sluice.wire.message.JoinGroupRequest;
+import dev.sluice.wire.message.JoinGroupResponse;
+import dev.sluice.wire.message.LeaveGroupRequest;
+import dev.sluice.wire.message.LeaveGroupResponse;
+import dev.sluice.wire.message.SyncGroupRequest;
+import dev.sluice.wire.message.SyncGroupResponse;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -23,7 +33,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
-import com.google.re2j.PatternSyntaxException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,6 +50,9 @@ import org.slf4j.LoggerFactory;
  * A static member that leaves with epoch -2 keeps its place for the session timeout, and its
  * instance coming back takes it over without a rebalance.
  *
+ * <p>Members that joined with JoinGroup (the classic protocol, KIP-848 migration) are members like
+ * any other, with their JoinGroup protocols kept beside them: see {@link #classicJoin}.
+ *
  * <p>Not thread-safe: owned by its shard's executor.
  */
 final class ConsumerGroup implements Group {
@@ -50,6 +62,10 @@ final class ConsumerGroup implements Group {
     static final byte STABLE = 0;
     static final byte UNREVOKED_PARTITIONS = 1;
     static final byte UNRELEASED_PARTITIONS = 2;
+
+    /** A classic member's session timeout and its protocols (assignor names and subscription bytes), as it joined. */
+    record Classic(int sessionTimeoutMs, List<ClassicGroup.Protocol> protocols) {
+    }
 
     static final class Member {
         final String memberId;
@@ -68,16 +84,26 @@ final class ConsumerGroup implements Group {
         byte state = STABLE;
         Map<Uuid, Set<Integer>> assigned = new HashMap<>();
         Map<Uuid, Set<Integer>> pendingRevocation = new HashMap<>();
+        /** What a member that joined with JoinGroup (the classic protocol) joined with; null for KIP-848 members. */
+        Classic classic;
 
         Member(String memberId) {
             this.memberId = memberId;
         }
 
         ConsumerGroupMemberMetadataValue metadataRecord() {
-            return new ConsumerGroupMemberMetadataValue().setInstanceId(instanceId).setRackId(rackId)
-                .setClientId(clientId).setClientHost(clientHost).setSubscribedTopicNames(subscribedTopicNames)
-                .setSubscribedTopicRegex(subscribedTopicRegex).setRebalanceTimeoutMs(rebalanceTimeoutMs)
-                .setServerAssignor(serverAssignor);
+            ConsumerGroupMemberMetadataValue v = new ConsumerGroupMemberMetadataValue().setInstanceId(instanceId)
+                .setRackId(rackId).setClientId(clientId).setClientHost(clientHost)
+                .setSubscribedTopicNames(subscribedTopicNames).setSubscribedTopicRegex(subscribedTopicRegex)
+                .setRebalanceTimeoutMs(rebalanceTimeoutMs).setServerAssignor(serverAssignor);
+            if (classic != null) {
+                List<ConsumerGroupMemberMetadataValue.ClassicProtocol> protocols = new ArrayList<>();
+                classic.protocols().forEach(p -> protocols.add(new ConsumerGroupMemberMetadataValue.ClassicProtocol()
+                    .setName(p.name()).setMetadata(p.metadata())));
+                v.setClassicMemberMetadata(new ConsumerGroupMemberMetadataValue.ClassicMemberMetadata()
+                    .setSessionTimeoutMs(classic.sessionTimeoutMs()).setSupportedProtocols(protocols));
+            }
+            return v;
         }
 
         ConsumerGroupCurrentMemberAssignmentValue assignmentRecord() {
@@ -102,6 +128,8 @@ final class ConsumerGroup implements Group {
     private long stateTimestamp;
     private final LinkedHashMap<String, Member> members = new LinkedHashMap<>();
     private final Map<String, Map<Uuid, Set<Integer>>> target = new HashMap<>();
+    /** Classic members told to join again, whose join timer runs (their rebalance timeout). */
+    private final Set<String> awaitingJoin = new HashSet<>();
     /** Subscribed topics with their partition counts when the target was last computed. */
     private Map<Uuid, Integer> assignedTopics = Map.of();
     /** The metadata version {@link #assignedTopics} was last compared with; metadata changes rarely. */
@@ -181,6 +209,9 @@ final class ConsumerGroup implements Group {
         setRegex(m, value.subscribedTopicRegex());
         m.rebalanceTimeoutMs = value.rebalanceTimeoutMs();
         m.serverAssignor = value.serverAssignor();
+        ConsumerGroupMemberMetadataValue.ClassicMemberMetadata c = value.classicMemberMetadata();
+        m.classic = c == null ? null : new Classic(c.sessionTimeoutMs(), c.supportedProtocols().stream()
+            .map(p -> new ClassicGroup.Protocol(p.name(), p.metadata())).toList());
     }
 
     void replayTarget(String memberId, ConsumerGroupTargetAssignmentMemberValue value) {
@@ -248,8 +279,10 @@ final class ConsumerGroup implements Group {
             }
             log.info("Member {} of consumer group {} left", LogSafe.of(memberId), LogSafe.of(groupId));
             removeMember(m, records);
-            bumpEpoch(records);
-            computeTarget(records);
+            if (!shard.downgradeIfOnlyClassicMembers(this, records)) {
+                bumpEpoch(records);
+                computeTarget(records);
+            }
             return write(records, new ConsumerGroupHeartbeatResponse().setMemberId(memberId).setMemberEpoch(epoch)
                 .setHeartbeatIntervalMs(heartbeatIntervalMs()));
         }
@@ -534,6 +567,8 @@ final class ConsumerGroup implements Group {
         target.remove(m.memberId);
         shard.cancel(sessionKey(m.memberId));
         shard.cancel(revocationKey(m.memberId));
+        shard.cancel(joinKey(m.memberId));
+        awaitingJoin.remove(m.memberId);
         records.add(GroupRecords.memberTombstone(GroupRecords.CONSUMER_GROUP_CURRENT_MEMBER_ASSIGNMENT, groupId,
             m.memberId));
         records.add(GroupRecords.memberTombstone(GroupRecords.CONSUMER_GROUP_TARGET_ASSIGNMENT_MEMBER, groupId,
@@ -727,15 +762,384 @@ final class ConsumerGroup implements Group {
         return new ConsumerGroupHeartbeatResponse.Assignment().setTopicPartitions(list);
     }
 
+    // ------------------------------------------------------------------ classic members (KIP-848 migration)
+
+    /**
+     * A consumer group made from a classic group with members whose protocol type is "consumer"
+     * (a KIP-848 member joins it, {@code group.consumer.migration.policy} allowing the upgrade): each
+     * classic member becomes a member that still speaks the classic protocol, with its subscription
+     * and the partitions it holds, at the classic generation, which the group epoch and the target
+     * assignment take too; nothing moves until the new member's heartbeat bumps the epoch.
+     * {@code records} gets the group's records. Null when a member's bytes are not the consumer
+     * protocol.
+     */
+    static ConsumerGroup fromClassic(ClassicGroup classic, GroupShard shard, List<CoordinatorRecord> records) {
+        ConsumerGroup cg = new ConsumerGroup(classic.groupId(), shard);
+        MetadataImage image = shard.image();
+        int generation = classic.generation();
+        for (ClassicGroup.Member cm : classic.members().values()) {
+            byte[] metadata = cm.metadata(classic.protocolName());
+            var subscription = ConsumerProtocol.subscription(metadata);
+            if (subscription.isEmpty()) {
+                return null;
+            }
+            Member m = new Member(cm.memberId);
+            m.instanceId = cm.groupInstanceId;
+            m.clientId = cm.clientId;
+            m.clientHost = cm.clientHost;
+            m.rebalanceTimeoutMs = cm.rebalanceTimeoutMs;
+            m.rackId = subscription.get().rackId();
+            m.subscribedTopicNames = List.copyOf(new TreeSet<>(subscription.get().topics()));
+            m.classic = new Classic(cm.sessionTimeoutMs, List.copyOf(cm.protocols));
+            m.memberEpoch = generation;
+            m.previousMemberEpoch = generation;
+            m.assigned = byId(ConsumerProtocol.assignment(cm.assignment), image);
+            cg.members.put(m.memberId, m);
+            cg.target.put(m.memberId, copy(m.assigned));
+        }
+        cg.groupEpoch = generation;
+        cg.assignmentEpoch = generation;
+        cg.assignedTopics = cg.subscribedTopicPartitions(image);
+        cg.checkedImageVersion = image.version();
+        records.add(GroupRecords.consumerGroupEpoch(cg.groupId, generation));
+        for (Member m : cg.members.values()) {
+            records.add(GroupRecords.member(cg.groupId, m.memberId, m.metadataRecord()));
+            records.add(GroupRecords.targetAssignment(cg.groupId, m.memberId, targetValue(m.assigned)));
+            records.add(GroupRecords.currentAssignment(cg.groupId, m.memberId, m.assignmentRecord()));
+        }
+        records.add(GroupRecords.targetAssignmentEpoch(cg.groupId, generation));
+        cg.members.values().forEach(cg::scheduleSession);
+        return cg;
+    }
+
+    private static Map<Uuid, Set<Integer>> byId(Map<String, Set<Integer>> byName, MetadataImage image) {
+        Map<Uuid, Set<Integer>> out = new HashMap<>();
+        byName.forEach((name, ps) -> image.topic(name).ifPresent(t -> out.computeIfAbsent(t.id(), k -> new HashSet<>())
+            .addAll(ps)));
+        return out;
+    }
+
+    private static Map<String, Set<Integer>> byName(Map<Uuid, Set<Integer>> byId, MetadataImage image) {
+        Map<String, Set<Integer>> out = new HashMap<>();
+        byId.forEach((id, ps) -> image.topic(id).ifPresent(t -> out.computeIfAbsent(t.name(), k -> new HashSet<>())
+            .addAll(ps)));
+        return out;
+    }
+
+    /** Whether every member left speaks the classic protocol (and there is one): the group may become classic again. */
+    boolean onlyClassicMembers() {
+        return !members.isEmpty() && members.values().stream().allMatch(m -> m.classic != null);
+    }
+
+    /**
+     * The classic group record of this group's classic members, at the group epoch, each with its
+     * partitions as consumer-protocol assignment bytes: what the group becomes when its last KIP-848
+     * member has left. The protocol is the first one every member supports.
+     */
+    GroupMetadataValue toClassicRecord() {
+        MetadataImage image = shard.image();
+        String protocol = null;
+        for (ClassicGroup.Protocol p : members.values().iterator().next().classic.protocols()) {
+            if (members.values().stream().allMatch(m -> m.classic.protocols().stream()
+                .anyMatch(q -> q.name().equals(p.name())))) {
+                protocol = p.name();
+                break;
+            }
+        }
+        List<GroupMetadataValue.MemberMetadata> list = new ArrayList<>();
+        String leader = null;
+        for (Member m : members.values()) {
+            String chosen = protocol;
+            byte[] subscription = m.classic.protocols().stream().filter(p -> p.name().equals(chosen)).findFirst()
+                .map(ClassicGroup.Protocol::metadata).orElse(new byte[0]);
+            list.add(new GroupMetadataValue.MemberMetadata().setMemberId(m.memberId).setGroupInstanceId(m.instanceId)
+                .setClientId(m.clientId).setClientHost(m.clientHost)
+                .setRebalanceTimeout(m.rebalanceTimeoutMs > 0 ? m.rebalanceTimeoutMs : m.classic.sessionTimeoutMs())
+                .setSessionTimeout(m.classic.sessionTimeoutMs()).setSubscription(subscription)
+                .setAssignment(ConsumerProtocol.encodeAssignment(byName(m.assigned, image),
+                    ConsumerProtocol.version(subscription))));
+            if (leader == null) {
+                leader = m.memberId;
+            }
+        }
+        return new GroupMetadataValue().setProtocolType("consumer").setGeneration(groupEpoch).setProtocol(protocol)
+            .setLeader(leader).setCurrentStateTimestamp(shard.now()).setMembers(list);
+    }
+
+    /** Tombstones for every record of the group, members included (it becomes a classic group). */
+    List<CoordinatorRecord> allTombstones() {
+        List<CoordinatorRecord> records = new ArrayList<>();
+        for (String id : members.keySet()) {
+            records.add(GroupRecords.memberTombstone(GroupRecords.CONSUMER_GROUP_CURRENT_MEMBER_ASSIGNMENT, groupId, id));
+            records.add(GroupRecords.memberTombstone(GroupRecords.CONSUMER_GROUP_MEMBER_METADATA, groupId, id));
+        }
+        records.addAll(tombstones());
+        return records;
+    }
+
+    /**
+     * JoinGroup from a member speaking the classic protocol (a consumer not yet on KIP-848): it is
+     * a member of this group like any other, its subscription taken from the consumer-protocol
+     * bytes it sends, and its join is answered at once with its member epoch as the generation;
+     * SyncGroup then hands it its partitions. It gives partitions up by joining again (the
+     * partitions it still owns are in its subscription), which its heartbeats ask for with
+     * REBALANCE_IN_PROGRESS whenever the group's assignment moved on without it.
+     */
+    CompletableFuture<JoinGroupResponse> classicJoin(JoinGroupRequest request, short version, String clientId,
+                                                     String clientHost) {
+        if (!"consumer".equals(request.protocolType()) || request.protocols().isEmpty()) {
+            return done(ClassicGroup.joinError(request.memberId(), ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
+        }
+        List<ClassicGroup.Protocol> protocols = new ArrayList<>();
+        request.protocols().forEach(p -> protocols.add(new ClassicGroup.Protocol(p.name(), p.metadata())));
+        var subscription = ConsumerProtocol.subscription(protocols.get(0).metadata());
+        if (subscription.isEmpty()) {
+            return done(ClassicGroup.joinError(request.memberId(), ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
+        }
+        String memberId = request.memberId();
+        String instanceId = request.groupInstanceId();
+        List<CoordinatorRecord> records = new ArrayList<>();
+        Member member;
+        if (instanceId != null) {
+            Member existing = staticMember(instanceId);
+            if (existing != null && !memberId.isEmpty() && !memberId.equals(existing.memberId)) {
+                return done(ClassicGroup.joinError(memberId, ErrorCode.FENCED_INSTANCE_ID));
+            }
+            if (existing != null && memberId.isEmpty()) {
+                member = takeOver(existing, java.util.UUID.randomUUID().toString(), records);
+            } else if (existing != null) {
+                member = existing;
+            } else {
+                if (members.size() >= shard.config().consumerMaxSize()) {
+                    return done(ClassicGroup.joinError(memberId, ErrorCode.GROUP_MAX_SIZE_REACHED));
+                }
+                member = new Member(memberId.isEmpty() ? java.util.UUID.randomUUID().toString() : memberId);
+                members.put(member.memberId, member);
+            }
+        } else if (memberId.isEmpty()) {
+            String fresh = java.util.UUID.randomUUID().toString();
+            if (version >= 4) {
+                // As for a classic group: the member learns its id and joins again with it.
+                return done(ClassicGroup.joinError(fresh, ErrorCode.MEMBER_ID_REQUIRED));
+            }
+            if (members.size() >= shard.config().consumerMaxSize()) {
+                return done(ClassicGroup.joinError(memberId, ErrorCode.GROUP_MAX_SIZE_REACHED));
+            }
+            member = new Member(fresh);
+            members.put(fresh, member);
+        } else {
+            member = members.get(memberId);
+            if (member == null) {
+                if (members.size() >= shard.config().consumerMaxSize()) {
+                    return done(ClassicGroup.joinError(memberId, ErrorCode.GROUP_MAX_SIZE_REACHED));
+                }
+                // A member id this coordinator handed out in MEMBER_ID_REQUIRED.
+                member = new Member(memberId);
+                members.put(memberId, member);
+            }
+        }
+        member.instanceId = instanceId;
+        member.clientId = clientId;
+        member.clientHost = clientHost;
+        member.classic = new Classic(request.sessionTimeoutMs(), protocols);
+        if (request.rebalanceTimeoutMs() > 0) {
+            member.rebalanceTimeoutMs = request.rebalanceTimeoutMs();
+        }
+        String rack = subscription.get().rackId();
+        if (rack != null && !rack.equals(member.rackId)) {
+            member.rackId = rack;
+        }
+        boolean subscriptionChanged = !new TreeSet<>(subscription.get().topics()).equals(
+            new TreeSet<>(member.subscribedTopicNames)) || member.subscribedTopicRegex != null;
+        if (subscriptionChanged) {
+            member.subscribedTopicNames = List.copyOf(new TreeSet<>(subscription.get().topics()));
+            setRegex(member, null);
+        }
+        records.add(GroupRecords.member(groupId, member.memberId, member.metadataRecord()));
+        MetadataImage image = shard.image();
+        if (subscriptionChanged || image.version() != checkedImageVersion
+            && !subscribedTopicPartitions(image).equals(assignedTopics)) {
+            bumpEpoch(records);
+        }
+        checkedImageVersion = image.version();
+        if (groupEpoch > assignmentEpoch) {
+            computeTarget(records);
+        }
+        List<ConsumerGroupHeartbeatRequest.TopicPartitions> owned = new ArrayList<>();
+        Map<Uuid, Set<Integer>> ownedById = new HashMap<>();
+        for (var tp : subscription.get().ownedPartitions()) {
+            image.topic(tp.topic()).ifPresent(t -> ownedById.computeIfAbsent(t.id(), k -> new HashSet<>())
+                .addAll(tp.partitions()));
+        }
+        ownedById.forEach((id, ps) -> owned.add(new ConsumerGroupHeartbeatRequest.TopicPartitions().setTopicId(id)
+            .setPartitions(new ArrayList<>(ps))));
+        // Joining again is how a classic member gives up partitions: what it no longer lists, it
+        // has revoked (an eager member lists nothing). What it lists and must lose, it is told by the
+        // SyncGroup answer that leaves it out, and gives up before it joins once more.
+        member.assigned.keySet().retainAll(ownedById.keySet());
+        member.assigned.forEach((id, ps) -> ps.retainAll(ownedById.getOrDefault(id, Set.of())));
+        member.assigned.values().removeIf(Set::isEmpty);
+        reconcile(member, owned);
+        records.add(GroupRecords.currentAssignment(groupId, member.memberId, member.assignmentRecord()));
+        shard.cancel(joinKey(member.memberId));
+        awaitingJoin.remove(member.memberId);
+        scheduleSession(member);
+        JoinGroupResponse response = new JoinGroupResponse().setMemberId(member.memberId)
+            .setGenerationId(member.memberEpoch).setProtocolType("consumer")
+            .setProtocolName(protocols.get(0).name()).setLeader("").setMembers(new ArrayList<>());
+        String joined = member.memberId;
+        return shard.write(records).handle((v, failure) -> failure != null
+            ? ClassicGroup.joinError(joined, CoordinatorException.clientError(failure)) : response);
+    }
+
+    /** The member a classic request names, or the error to answer (UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID). */
+    private Object classicMember(String memberId, String instanceId) {
+        Member m;
+        if (instanceId != null) {
+            m = staticMember(instanceId);
+            if (m == null) {
+                return ErrorCode.UNKNOWN_MEMBER_ID;
+            }
+            if (memberId != null && !memberId.isEmpty() && !memberId.equals(m.memberId)) {
+                return ErrorCode.FENCED_INSTANCE_ID;
+            }
+        } else {
+            m = members.get(memberId);
+        }
+        if (m == null || m.classic == null) {
+            return ErrorCode.UNKNOWN_MEMBER_ID;
+        }
+        return m;
+    }
+
+    /** SyncGroup from a classic member: its partitions, as consumer-protocol assignment bytes. */
+    SyncGroupResponse classicSync(SyncGroupRequest request) {
+        Object found = classicMember(request.memberId(), request.groupInstanceId());
+        if (found instanceof ErrorCode e) {
+            return ClassicGroup.syncError(e);
+        }
+        Member m = (Member) found;
+        if (request.generationId() != m.memberEpoch) {
+            return ClassicGroup.syncError(ErrorCode.ILLEGAL_GENERATION);
+        }
+        String protocol = m.classic.protocols().get(0).name();
+        if (request.protocolType() != null && !"consumer".equals(request.protocolType())
+            || request.protocolName() != null && !protocol.equals(request.protocolName())) {
+            return ClassicGroup.syncError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+        }
+        if (m.memberEpoch < assignmentEpoch && m.state != UNREVOKED_PARTITIONS) {
+            return ClassicGroup.syncError(ErrorCode.REBALANCE_IN_PROGRESS);
+        }
+        scheduleSession(m);
+        byte[] assignment = ConsumerProtocol.encodeAssignment(byName(m.assigned, shard.image()),
+            ConsumerProtocol.version(m.classic.protocols().get(0).metadata()));
+        return new SyncGroupResponse().setProtocolType("consumer").setProtocolName(protocol).setAssignment(assignment);
+    }
+
+    /**
+     * Heartbeat from a classic member: REBALANCE_IN_PROGRESS while the group's assignment has moved
+     * on without it, or partitions meant for it have been released since it joined, so that it joins
+     * again; it has its rebalance timeout to do so.
+     */
+    HeartbeatResponse classicHeartbeat(HeartbeatRequest request) {
+        Object found = classicMember(request.memberId(), request.groupInstanceId());
+        if (found instanceof ErrorCode e) {
+            return new HeartbeatResponse().setErrorCode(e.code());
+        }
+        Member m = (Member) found;
+        if (request.generationId() != m.memberEpoch) {
+            return new HeartbeatResponse().setErrorCode(ErrorCode.ILLEGAL_GENERATION.code());
+        }
+        scheduleSession(m);
+        boolean behind = m.memberEpoch < assignmentEpoch || m.state == UNREVOKED_PARTITIONS
+            || m.state == UNRELEASED_PARTITIONS && !waitingOnOthers(m);
+        if (!behind) {
+            return new HeartbeatResponse();
+        }
+        String memberId = m.memberId;
+        if (awaitingJoin.add(memberId)) {
+            int epoch = m.memberEpoch;
+            shard.schedule(joinKey(memberId), Math.max(m.rebalanceTimeoutMs, 1), () -> {
+                awaitingJoin.remove(memberId);
+                Member late = members.get(memberId);
+                if (late != null && late.memberEpoch == epoch) {
+                    log.info("Classic member {} of consumer group {} did not join again within {} ms; removing it",
+                        LogSafe.of(memberId), LogSafe.of(groupId), late.rebalanceTimeoutMs);
+                    fence(late);
+                }
+            });
+        }
+        return new HeartbeatResponse().setErrorCode(ErrorCode.REBALANCE_IN_PROGRESS.code());
+    }
+
+    /** Whether some partition of {@code m}'s target is still held by another member. */
+    private boolean waitingOnOthers(Member m) {
+        Map<Uuid, Set<Integer>> goal = target.getOrDefault(m.memberId, Map.of());
+        for (Member other : members.values()) {
+            if (other == m) {
+                continue;
+            }
+            if (intersects(goal, other.assigned) || intersects(goal, other.pendingRevocation)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** LeaveGroup from classic members: each leaves as a KIP-848 member would. */
+    CompletableFuture<LeaveGroupResponse> classicLeave(LeaveGroupRequest request, short version) {
+        List<LeaveGroupResponse.MemberResponse> answers = new ArrayList<>();
+        List<CoordinatorRecord> records = new ArrayList<>();
+        boolean left = false;
+        List<LeaveGroupRequest.MemberIdentity> identities = version >= 3 ? request.members()
+            : List.of(new LeaveGroupRequest.MemberIdentity().setMemberId(request.memberId()));
+        for (LeaveGroupRequest.MemberIdentity id : identities) {
+            Object found = classicMember(id.memberId(), id.groupInstanceId());
+            LeaveGroupResponse.MemberResponse r = new LeaveGroupResponse.MemberResponse().setMemberId(id.memberId())
+                .setGroupInstanceId(id.groupInstanceId());
+            if (found instanceof ErrorCode e) {
+                Member consumer = id.groupInstanceId() == null ? members.get(id.memberId()) : staticMember(id.groupInstanceId());
+                if (consumer == null) {
+                    r.setErrorCode(e.code());
+                    answers.add(r);
+                    continue;
+                }
+                found = consumer;
+            }
+            Member m = (Member) found;
+            log.info("Member {} of consumer group {} left with LeaveGroup", LogSafe.of(m.memberId), LogSafe.of(groupId));
+            removeMember(m, records);
+            left = true;
+            answers.add(r);
+        }
+        if (left && !shard.downgradeIfOnlyClassicMembers(this, records)) {
+            bumpEpoch(records);
+            computeTarget(records);
+        }
+        LeaveGroupResponse response = new LeaveGroupResponse();
+        if (version >= 3) {
+            response.setMembers(answers);
+        } else if (!answers.isEmpty() && answers.get(0).errorCode() != ErrorCode.NONE.code()) {
+            response.setErrorCode(answers.get(0).errorCode());
+        }
+        return shard.write(records).handle((v, failure) -> failure != null
+            ? new LeaveGroupResponse().setErrorCode(CoordinatorException.clientError(failure).code()) : response);
+    }
+
+    private static <T> CompletableFuture<T> done(T value) {
+        return CompletableFuture.completedFuture(value);
+    }
+
     // ------------------------------------------------------------------ timers
 
     private void scheduleSession(Member m) {
         String memberId = m.memberId;
-        shard.schedule(sessionKey(memberId), sessionTimeoutMs(), () -> {
+        int timeout = m.classic != null ? m.classic.sessionTimeoutMs() : sessionTimeoutMs();
+        shard.schedule(sessionKey(memberId), timeout, () -> {
             Member gone = members.get(memberId);
             if (gone != null) {
                 log.info("Member {} of consumer group {} has failed (session timeout of {} ms expired); removing it",
-                    LogSafe.of(memberId), LogSafe.of(groupId), sessionTimeoutMs());
+                    LogSafe.of(memberId), LogSafe.of(groupId), timeout);
                 fence(gone);
             }
         });
@@ -753,8 +1157,10 @@ final class ConsumerGroup implements Group {
     private void fence(Member m) {
         List<CoordinatorRecord> records = new ArrayList<>();
         removeMember(m, records);
-        bumpEpoch(records);
-        computeTarget(records);
+        if (!shard.downgradeIfOnlyClassicMembers(this, records)) {
+            bumpEpoch(records);
+            computeTarget(records);
+        }
         shard.write(records);
     }
 
@@ -762,7 +1168,12 @@ final class ConsumerGroup implements Group {
         for (String id : members.keySet()) {
             shard.cancel(sessionKey(id));
             shard.cancel(revocationKey(id));
+            shard.cancel(joinKey(id));
         }
+    }
+
+    private String joinKey(String memberId) {
+        return "consumer-classic-join:" + groupId + ":" + memberId;
     }
 
     private String sessionKey(String memberId) {
@@ -833,7 +1244,7 @@ final class ConsumerGroup implements Group {
                 .setSubscribedTopicNames(m.subscribedTopicNames).setSubscribedTopicRegex(m.subscribedTopicRegex)
                 .setAssignment(describeAssignment(m.assigned, image))
                 .setTargetAssignment(describeAssignment(target.getOrDefault(m.memberId, Map.of()), image))
-                .setMemberType((byte) 0));
+                .setMemberType(m.classic != null ? (byte) 0 : (byte) 1));
         }
         return new ConsumerGroupDescribeResponse.DescribedGroup().setGroupId(groupId).setGroupState(stateName())
             .setGroupEpoch(groupEpoch).setAssignmentEpoch(assignmentEpoch).setAssignorName(assignorName())

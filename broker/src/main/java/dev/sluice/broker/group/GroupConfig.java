@@ -24,16 +24,27 @@ import java.util.List;
  * @param consumerMaxSize {@code group.consumer.max.size}
  * @param assignors {@code group.consumer.assignors}, the first being the default
  * @param threads {@code group.coordinator.threads}
+ * @param migrationPolicy {@code group.consumer.migration.policy}: disabled, upgrade, downgrade or bidirectional
  */
 public record GroupConfig(int offsetsTopicPartitions, int offsetsTopicSegmentBytes, int compressionCodec,
                           long offsetsRetentionMs, long offsetsRetentionCheckMs, int offsetMetadataMaxBytes,
                           int minSessionTimeoutMs, int maxSessionTimeoutMs, int initialRebalanceDelayMs, int maxSize,
                           boolean classicEnabled, boolean consumerEnabled, int consumerSessionTimeoutMs,
                           int consumerHeartbeatIntervalMs, int consumerMaxSize, List<String> assignors,
-                          int threads) {
+                          int threads, String migrationPolicy) {
 
     /** A member of a classic group that has not finished joining is dropped after this long (Kafka's value). */
     static final int NEW_MEMBER_JOIN_TIMEOUT_MS = 5 * 60 * 1000;
+
+    /** Whether a classic group with members may become a consumer group (online upgrade, KIP-848). */
+    boolean upgradeEnabled() {
+        return migrationPolicy.equals("upgrade") || migrationPolicy.equals("bidirectional");
+    }
+
+    /** Whether a consumer group left with classic members only becomes a classic group again. */
+    boolean downgradeEnabled() {
+        return migrationPolicy.equals("downgrade") || migrationPolicy.equals("bidirectional");
+    }
 
     public static GroupConfig from(BrokerConfig c) {
         List<String> protocols = c.getList(BrokerConfigKeys.GROUP_COORDINATOR_REBALANCE_PROTOCOLS);
@@ -52,6 +63,7 @@ public record GroupConfig(int offsetsTopicPartitions, int offsetsTopicSegmentByt
             c.getInt(BrokerConfigKeys.GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS),
             c.getInt(BrokerConfigKeys.GROUP_CONSUMER_MAX_SIZE),
             List.copyOf(c.getList(BrokerConfigKeys.GROUP_CONSUMER_ASSIGNORS)),
-            c.getInt(BrokerConfigKeys.GROUP_COORDINATOR_THREADS));
+            c.getInt(BrokerConfigKeys.GROUP_COORDINATOR_THREADS),
+            c.getString(BrokerConfigKeys.GROUP_CONSUMER_MIGRATION_POLICY).toLowerCase(java.util.Locale.ROOT));
     }
 }

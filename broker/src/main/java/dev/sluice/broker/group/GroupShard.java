@@ -1,5 +1,6 @@
 package dev.sluice.broker.group;
 
+import dev.sluice.broker.LogSafe;
 import dev.sluice.broker.coordinator.CoordinatorContext;
 import dev.sluice.broker.coordinator.CoordinatorException;
 import dev.sluice.broker.coordinator.CoordinatorRecord;
@@ -497,7 +498,11 @@ final class GroupShard implements CoordinatorStateMachine {
         }
         if (g instanceof ConsumerGroup cg) {
             if (!cg.isEmpty()) {
-                return done(ClassicGroup.joinError(request.memberId(), ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
+                if (config.migrationPolicy().equals("disabled")) {
+                    return done(ClassicGroup.joinError(request.memberId(), ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
+                }
+                // A consumer not yet on KIP-848 joins a group of KIP-848 members (KIP-848 migration).
+                return cg.classicJoin(request, version, clientId, host);
             }
             // An empty consumer group becomes a classic one; its committed offsets stay.
             cg.cancelTimers();
@@ -515,18 +520,55 @@ final class GroupShard implements CoordinatorStateMachine {
     }
 
     CompletableFuture<SyncGroupResponse> sync(SyncGroupRequest request) {
-        return groups.get(request.groupId()) instanceof ClassicGroup c ? c.sync(request)
-            : done(ClassicGroup.syncError(ErrorCode.UNKNOWN_MEMBER_ID));
+        Group g = groups.get(request.groupId());
+        if (g instanceof ConsumerGroup cg) {
+            return done(cg.classicSync(request));
+        }
+        return g instanceof ClassicGroup c ? c.sync(request) : done(ClassicGroup.syncError(ErrorCode.UNKNOWN_MEMBER_ID));
     }
 
     CompletableFuture<HeartbeatResponse> heartbeat(HeartbeatRequest request) {
-        return done(groups.get(request.groupId()) instanceof ClassicGroup c ? c.heartbeat(request)
+        Group g = groups.get(request.groupId());
+        if (g instanceof ConsumerGroup cg) {
+            return done(cg.classicHeartbeat(request));
+        }
+        return done(g instanceof ClassicGroup c ? c.heartbeat(request)
             : new HeartbeatResponse().setErrorCode(ErrorCode.UNKNOWN_MEMBER_ID.code()));
     }
 
     CompletableFuture<LeaveGroupResponse> leave(LeaveGroupRequest request, short version) {
-        return done(groups.get(request.groupId()) instanceof ClassicGroup c ? c.leave(request, version)
+        Group g = groups.get(request.groupId());
+        if (g instanceof ConsumerGroup cg) {
+            return cg.classicLeave(request, version);
+        }
+        return done(g instanceof ClassicGroup c ? c.leave(request, version)
             : new LeaveGroupResponse().setErrorCode(ErrorCode.UNKNOWN_MEMBER_ID.code()));
+    }
+
+    /**
+     * A consumer group whose last KIP-848 member left, with classic members still in it, becomes a
+     * classic group again ({@code group.consumer.migration.policy} downgrade or bidirectional, and no
+     * more members than {@code group.max.size}): the consumer group's records are tombstoned, the
+     * classic group's written, and the classic members rejoin. Whether it did; the caller bumps the
+     * consumer group's epoch otherwise.
+     */
+    boolean downgradeIfOnlyClassicMembers(ConsumerGroup cg, List<CoordinatorRecord> records) {
+        if (!config.downgradeEnabled() || !cg.onlyClassicMembers() || groups.get(cg.groupId()) != cg) {
+            return false;
+        }
+        GroupMetadataValue value = cg.toClassicRecord();
+        if (value.members().size() > config.maxSize() || value.protocol() == null) {
+            return false;
+        }
+        cg.cancelTimers();
+        records.addAll(cg.allTombstones());
+        records.add(GroupRecords.classicGroup(cg.groupId(), value));
+        ClassicGroup classic = new ClassicGroup(cg.groupId(), this);
+        classic.replay(value);
+        groups.put(cg.groupId(), classic);
+        classic.rebalanceAfterDowngrade();
+        log.info("Consumer group {} has only classic members left and became a classic group", LogSafe.of(cg.groupId()));
+        return true;
     }
 
     // ------------------------------------------------------------------ consumer protocol
@@ -540,9 +582,27 @@ final class GroupShard implements CoordinatorStateMachine {
         }
         if (g instanceof ClassicGroup c) {
             if (!c.isEmpty()) {
-                return done(new ConsumerGroupHeartbeatResponse().setErrorCode(ErrorCode.GROUP_ID_NOT_FOUND.code())
-                    .setErrorMessage("group " + request.groupId() + " is a classic group with members")
-                    .setMemberEpoch(-1));
+                String refusal = upgradeRefusal(c);
+                if (refusal != null) {
+                    return done(new ConsumerGroupHeartbeatResponse().setErrorCode(ErrorCode.GROUP_ID_NOT_FOUND.code())
+                        .setErrorMessage(refusal).setMemberEpoch(-1));
+                }
+                // KIP-848 migration: the classic members become members of a consumer group, still
+                // speaking their protocol, and the new member joins it.
+                List<CoordinatorRecord> records = new ArrayList<>();
+                records.add(GroupRecords.classicGroupTombstone(c.groupId()));
+                ConsumerGroup upgraded = ConsumerGroup.fromClassic(c, this, records);
+                if (upgraded == null) {
+                    return done(new ConsumerGroupHeartbeatResponse().setErrorCode(ErrorCode.GROUP_ID_NOT_FOUND.code())
+                        .setErrorMessage("Cannot upgrade classic group " + c.groupId() + " to a consumer group: a"
+                            + " member's subscription is not the consumer protocol.").setMemberEpoch(-1));
+                }
+                c.failAllPending(ErrorCode.REBALANCE_IN_PROGRESS);
+                c.cancelTimers();
+                groups.put(c.groupId(), upgraded);
+                write(records);
+                log.info("Classic group {} became a consumer group as a KIP-848 member joined", LogSafe.of(c.groupId()));
+                return upgraded.heartbeat(request, clientId, host);
             }
             if (request.memberEpoch() != 0) {
                 return done(new ConsumerGroupHeartbeatResponse().setErrorCode(ErrorCode.UNKNOWN_MEMBER_ID.code())
@@ -571,6 +631,22 @@ final class GroupShard implements CoordinatorStateMachine {
             .setErrorCode(ErrorCode.GROUP_ID_NOT_FOUND.code())
             .setErrorMessage(g == null ? "group " + groupId + " not found" : "group " + groupId + " is not a consumer group")
             .setGroupState("Dead").setAssignorName(""));
+    }
+
+    /** Why a classic group with members cannot become a consumer group now; null when it can. */
+    private String upgradeRefusal(ClassicGroup c) {
+        if (!config.upgradeEnabled()) {
+            return "Cannot upgrade classic group " + c.groupId() + " to consumer group because online upgrade is disabled.";
+        }
+        if (!"consumer".equals(c.protocolType())) {
+            return "Cannot upgrade classic group " + c.groupId()
+                + " to consumer group because the group does not use the consumer embedded protocol.";
+        }
+        if (c.members().size() > config.consumerMaxSize()) {
+            return "Cannot upgrade classic group " + c.groupId()
+                + " to consumer group because the group size exceeds the consumer group maximum size.";
+        }
+        return null;
     }
 
     // ------------------------------------------------------------------ share groups

@@ -40,7 +40,8 @@ final class SingleNodeGroups implements AutoCloseable {
         GroupConfig groups = new GroupConfig(3, defaults.offsetsTopicSegmentBytes(), 0, retentionMs, 50,
             defaults.offsetMetadataMaxBytes(), defaults.minSessionTimeoutMs(), defaults.maxSessionTimeoutMs(), 0,
             defaults.maxSize(), true, true, defaults.consumerSessionTimeoutMs(), defaults.consumerHeartbeatIntervalMs(),
-            defaults.consumerMaxSize(), defaults.assignors(), 1);
+            defaults.consumerMaxSize(), defaults.assignors(), 1,
+            defaults.migrationPolicy());
         coordinator = new GroupCoordinator(groups, metadata.view(), metadata.controller(), partitions, clock);
         metadata.view().addListener(coordinator);
         coordinator.start();

@@ -110,7 +110,8 @@ class TransactionalOffsetsTest {
         GroupConfig config = new GroupConfig(1, defaults.offsetsTopicSegmentBytes(), 0, RETENTION_MS, 50,
             defaults.offsetMetadataMaxBytes(), defaults.minSessionTimeoutMs(), defaults.maxSessionTimeoutMs(), 0,
             defaults.maxSize(), true, true, defaults.consumerSessionTimeoutMs(),
-            defaults.consumerHeartbeatIntervalMs(), defaults.consumerMaxSize(), defaults.assignors(), 1);
+            defaults.consumerHeartbeatIntervalMs(), defaults.consumerMaxSize(), defaults.assignors(), 1,
+            defaults.migrationPolicy());
         return new GroupShard(context, config, () -> MetadataImage.empty("txn-cluster"), new AtomicLong());
     }
 
