@@ -79,6 +79,9 @@ import dev.sluice.broker.handler.ShareAcknowledgements;
 import dev.sluice.broker.handler.ShareFetchHandler;
 import dev.sluice.broker.handler.ShareGroupDescribeHandler;
 import dev.sluice.broker.handler.ShareGroupHeartbeatHandler;
+import dev.sluice.broker.handler.StreamsGroupDescribeHandler;
+import dev.sluice.broker.handler.StreamsGroupHeartbeatHandler;
+import dev.sluice.broker.handler.StreamsGroupTopologyDescriptionUpdateHandler;
 import dev.sluice.broker.handler.SyncGroupHandler;
 import dev.sluice.broker.handler.TxnOffsetCommitHandler;
 import dev.sluice.broker.handler.UnregisterBrokerHandler;
@@ -502,7 +505,10 @@ public final class SluiceBroker implements AutoCloseable {
                 new ShareAcknowledgeHandler(shareAcks),
                 new DescribeShareGroupOffsetsHandler(groups, view, partitions),
                 new AlterShareGroupOffsetsHandler(groups, view),
-                new DeleteShareGroupOffsetsHandler(groups, view)));
+                new DeleteShareGroupOffsetsHandler(groups, view),
+                new StreamsGroupHeartbeatHandler(groups, view, controller),
+                new StreamsGroupDescribeHandler(groups, view),
+                new StreamsGroupTopologyDescriptionUpdateHandler(groups, view)));
             handlers.addAll(controllerDecisions(config, voters, view, controller, resolver, quorum));
             RequestMetrics requestMetrics = new RequestMetrics(registry);
             RequestDispatcher dispatcher = new RequestDispatcher(new HandlerTable(handlers, view, nodeId),

@@ -171,6 +171,17 @@ public final class BrokerConfigKeys {
     public static final String GROUP_SHARE_MIN_PARTITION_MAX_RECORD_LOCKS = "group.share.min.partition.max.record.locks";
     public static final String GROUP_SHARE_MAX_PARTITION_MAX_RECORD_LOCKS = "group.share.max.partition.max.record.locks";
     public static final String GROUP_SHARE_MAX_SHARE_SESSIONS = "group.share.max.share.sessions";
+    public static final String GROUP_STREAMS_SESSION_TIMEOUT_MS = "group.streams.session.timeout.ms";
+    public static final String GROUP_STREAMS_MIN_SESSION_TIMEOUT_MS = "group.streams.min.session.timeout.ms";
+    public static final String GROUP_STREAMS_MAX_SESSION_TIMEOUT_MS = "group.streams.max.session.timeout.ms";
+    public static final String GROUP_STREAMS_HEARTBEAT_INTERVAL_MS = "group.streams.heartbeat.interval.ms";
+    public static final String GROUP_STREAMS_MIN_HEARTBEAT_INTERVAL_MS = "group.streams.min.heartbeat.interval.ms";
+    public static final String GROUP_STREAMS_MAX_HEARTBEAT_INTERVAL_MS = "group.streams.max.heartbeat.interval.ms";
+    public static final String GROUP_STREAMS_MAX_SIZE = "group.streams.max.size";
+    public static final String GROUP_STREAMS_INITIAL_REBALANCE_DELAY_MS = "group.streams.initial.rebalance.delay.ms";
+    public static final String GROUP_STREAMS_ASSIGNMENT_INTERVAL_MS = "group.streams.assignment.interval.ms";
+    public static final String GROUP_STREAMS_NUM_STANDBY_REPLICAS = "group.streams.num.standby.replicas";
+    public static final String GROUP_STREAMS_ASSIGNORS = "group.streams.assignors";
     public static final String GROUP_CONSUMER_SESSION_TIMEOUT_MS = "group.consumer.session.timeout.ms";
     public static final String GROUP_CONSUMER_MIN_SESSION_TIMEOUT_MS = "group.consumer.min.session.timeout.ms";
     public static final String GROUP_CONSUMER_MAX_SESSION_TIMEOUT_MS = "group.consumer.max.session.timeout.ms";
@@ -504,8 +515,10 @@ public final class BrokerConfigKeys {
         def(m, GROUP_MAX_SIZE, ConfigType.INT, "2147483647", atLeast(1), false, "Members a classic group may have.");
         def(m, GROUP_COORDINATOR_THREADS, ConfigType.INT, "4", atLeast(1), false,
             "Threads of the group coordinator, apart from the partition writers' (num.io.threads).");
-        def(m, GROUP_COORDINATOR_REBALANCE_PROTOCOLS, ConfigType.LIST, "classic,consumer", eachOf("classic", "consumer", "streams", "share"),
-            false, "Rebalance protocols served: classic (JoinGroup/SyncGroup) and consumer (KIP-848); streams and share are not served yet.");
+        def(m, GROUP_COORDINATOR_REBALANCE_PROTOCOLS, ConfigType.LIST, "classic,consumer,streams",
+            eachOf("classic", "consumer", "streams", "share"), false,
+            "Rebalance protocols served: classic (JoinGroup/SyncGroup), consumer (KIP-848) and streams (KIP-1071);"
+                + " share groups are governed by the share.version feature alone, as in Kafka.");
         def(m, GROUP_CONSUMER_SESSION_TIMEOUT_MS, ConfigType.INT, "45000", atLeast(1), false,
             "Session timeout of consumer (KIP-848) group members.");
         def(m, GROUP_CONSUMER_MIN_SESSION_TIMEOUT_MS, ConfigType.INT, "45000", atLeast(1), false,
@@ -567,6 +580,28 @@ public final class BrokerConfigKeys {
             "Upper bound of a share group's record locks per partition.");
         def(m, GROUP_SHARE_MAX_SHARE_SESSIONS, ConfigType.INT, "2000", atLeast(1), false,
             "Share sessions (one per member and broker) this broker keeps.");
+        def(m, GROUP_STREAMS_SESSION_TIMEOUT_MS, ConfigType.INT, "45000", atLeast(1), false,
+            "Session timeout of streams group members.");
+        def(m, GROUP_STREAMS_MIN_SESSION_TIMEOUT_MS, ConfigType.INT, "45000", atLeast(1), false,
+            "Lower bound of a streams group's session timeout.");
+        def(m, GROUP_STREAMS_MAX_SESSION_TIMEOUT_MS, ConfigType.INT, "60000", atLeast(1), false,
+            "Upper bound of a streams group's session timeout.");
+        def(m, GROUP_STREAMS_HEARTBEAT_INTERVAL_MS, ConfigType.INT, "5000", atLeast(1), false,
+            "Heartbeat interval handed to streams group members.");
+        def(m, GROUP_STREAMS_MIN_HEARTBEAT_INTERVAL_MS, ConfigType.INT, "5000", atLeast(1), false,
+            "Lower bound of a streams group's heartbeat interval.");
+        def(m, GROUP_STREAMS_MAX_HEARTBEAT_INTERVAL_MS, ConfigType.INT, "15000", atLeast(1), false,
+            "Upper bound of a streams group's heartbeat interval.");
+        def(m, GROUP_STREAMS_MAX_SIZE, ConfigType.INT, "2147483647", atLeast(1), false,
+            "Members (stream threads) a streams group may have.");
+        def(m, GROUP_STREAMS_INITIAL_REBALANCE_DELAY_MS, ConfigType.INT, "3000", atLeast(0), false,
+            "How long the first assignment of an empty streams group waits for more members.");
+        def(m, GROUP_STREAMS_ASSIGNMENT_INTERVAL_MS, ConfigType.INT, "1000", atLeast(0), false,
+            "The least time between two assignments of a streams group.");
+        def(m, GROUP_STREAMS_NUM_STANDBY_REPLICAS, ConfigType.INT, "0", between(0, 0), false,
+            "Standby replicas of each stateful task; Sluice assigns none (0 only).");
+        def(m, GROUP_STREAMS_ASSIGNORS, ConfigType.LIST, "sticky", eachOf("sticky"), false,
+            "Server-side assignors of streams groups.");
         def(m, REMOTE_LOG_MANAGER_TASK_INTERVAL_MS, ConfigType.LONG, "30000", atLeast(1), false,
             "How often rolled segments of tiered topics are looked for and copied to the object store.");
         // Sluice's own

@@ -7,13 +7,13 @@ package dev.sluice.broker.group;
  *
  * <p>Not thread-safe: owned by its shard's executor.
  */
-sealed interface Group permits ClassicGroup, ConsumerGroup, ShareGroup {
+sealed interface Group permits ClassicGroup, ConsumerGroup, ShareGroup, StreamsGroup {
     String groupId();
 
     /** The state as ListGroups and DescribeGroups name it ("Empty", "Stable", ...). */
     String stateName();
 
-    /** "classic", "consumer" or "share", as ListGroups names the type. */
+    /** "classic", "consumer", "share" or "streams", as ListGroups names the type. */
     String typeName();
 
     /** The protocol type ListGroups reports: "consumer" for consumers, "" for a group with offsets only. */

@@ -31,7 +31,42 @@ public record GroupConfig(int offsetsTopicPartitions, int offsetsTopicSegmentByt
                           int minSessionTimeoutMs, int maxSessionTimeoutMs, int initialRebalanceDelayMs, int maxSize,
                           boolean classicEnabled, boolean consumerEnabled, int consumerSessionTimeoutMs,
                           int consumerHeartbeatIntervalMs, int consumerMaxSize, List<String> assignors,
-                          int threads, String migrationPolicy) {
+                          int threads, String migrationPolicy, Streams streams) {
+
+    /**
+     * The {@code group.streams.*} settings, and whether {@code group.coordinator.rebalance.protocols}
+     * holds {@code streams}.
+     */
+    public record Streams(boolean enabled, int sessionTimeoutMs, int heartbeatIntervalMs, int maxSize,
+                          int initialRebalanceDelayMs, int assignmentIntervalMs) {
+        static Streams from(BrokerConfig c, List<String> protocols) {
+            return new Streams(protocols.contains("streams"), c.getInt(BrokerConfigKeys.GROUP_STREAMS_SESSION_TIMEOUT_MS),
+                c.getInt(BrokerConfigKeys.GROUP_STREAMS_HEARTBEAT_INTERVAL_MS),
+                c.getInt(BrokerConfigKeys.GROUP_STREAMS_MAX_SIZE),
+                c.getInt(BrokerConfigKeys.GROUP_STREAMS_INITIAL_REBALANCE_DELAY_MS),
+                c.getInt(BrokerConfigKeys.GROUP_STREAMS_ASSIGNMENT_INTERVAL_MS));
+        }
+    }
+
+    int streamsSessionTimeoutMs() {
+        return streams.sessionTimeoutMs();
+    }
+
+    int streamsHeartbeatIntervalMs() {
+        return streams.heartbeatIntervalMs();
+    }
+
+    int streamsMaxSize() {
+        return streams.maxSize();
+    }
+
+    int streamsInitialRebalanceDelayMs() {
+        return streams.initialRebalanceDelayMs();
+    }
+
+    int streamsAssignmentIntervalMs() {
+        return streams.assignmentIntervalMs();
+    }
 
     /** A member of a classic group that has not finished joining is dropped after this long (Kafka's value). */
     static final int NEW_MEMBER_JOIN_TIMEOUT_MS = 5 * 60 * 1000;
@@ -64,6 +99,7 @@ public record GroupConfig(int offsetsTopicPartitions, int offsetsTopicSegmentByt
             c.getInt(BrokerConfigKeys.GROUP_CONSUMER_MAX_SIZE),
             List.copyOf(c.getList(BrokerConfigKeys.GROUP_CONSUMER_ASSIGNORS)),
             c.getInt(BrokerConfigKeys.GROUP_COORDINATOR_THREADS),
-            c.getString(BrokerConfigKeys.GROUP_CONSUMER_MIGRATION_POLICY).toLowerCase(java.util.Locale.ROOT));
+            c.getString(BrokerConfigKeys.GROUP_CONSUMER_MIGRATION_POLICY).toLowerCase(java.util.Locale.ROOT),
+            Streams.from(c, protocols));
     }
 }

@@ -30,6 +30,9 @@ import dev.sluice.wire.message.ListGroupsResponse;
 import dev.sluice.wire.message.ShareGroupDescribeResponse;
 import dev.sluice.wire.message.ShareGroupHeartbeatRequest;
 import dev.sluice.wire.message.ShareGroupHeartbeatResponse;
+import dev.sluice.wire.message.StreamsGroupDescribeResponse;
+import dev.sluice.wire.message.StreamsGroupHeartbeatRequest;
+import dev.sluice.wire.message.StreamsGroupHeartbeatResponse;
 import dev.sluice.wire.message.SyncGroupRequest;
 import dev.sluice.wire.message.SyncGroupResponse;
 import java.time.InstantSource;
@@ -275,6 +278,32 @@ public final class GroupCoordinator implements MetadataListener, AutoCloseable {
     public CompletableFuture<ConsumerGroupDescribeResponse.DescribedGroup> describeConsumerGroup(String groupId) {
         return route(groupId, s -> s.describeConsumerGroup(groupId),
             e -> new ConsumerGroupDescribeResponse.DescribedGroup().setGroupId(groupId).setErrorCode(e.code())
+                .setGroupState("").setAssignorName(""));
+    }
+
+    // ------------------------------------------------------------------ streams groups
+
+    /**
+     * StreamsGroupHeartbeat: the response, and the internal topics of the group's topology that do
+     * not exist yet, for the caller to create with the client's rights.
+     */
+    public CompletableFuture<Map.Entry<StreamsGroupHeartbeatResponse, List<Controller.NewTopic>>> streamsGroupHeartbeat(
+            StreamsGroupHeartbeatRequest request, String clientId, String clientHost) {
+        String invalid = StreamsGroup.invalid(request);
+        if (invalid != null) {
+            return CompletableFuture.completedFuture(Map.entry(new StreamsGroupHeartbeatResponse()
+                .setErrorCode(ErrorCode.INVALID_REQUEST.code()).setErrorMessage(invalid).setMemberEpoch(-1), List.of()));
+        }
+        return route(request.groupId(), s -> s.streamsHeartbeat(request, clientId, clientHost),
+            e -> new StreamsGroup.HeartbeatResult(new StreamsGroupHeartbeatResponse().setErrorCode(e.code())
+                .setMemberEpoch(-1), List.of()))
+            .thenApply(r -> Map.entry(r.response(), r.topicsToCreate()));
+    }
+
+    public CompletableFuture<StreamsGroupDescribeResponse.DescribedGroup> describeStreamsGroup(String groupId,
+                                                                                            boolean includeDescription) {
+        return route(groupId, s -> s.describeStreamsGroup(groupId, includeDescription),
+            e -> new StreamsGroupDescribeResponse.DescribedGroup().setGroupId(groupId).setErrorCode(e.code())
                 .setGroupState("").setAssignorName(""));
     }
 

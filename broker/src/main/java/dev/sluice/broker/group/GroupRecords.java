@@ -35,6 +35,10 @@ import java.nio.ByteBuffer;
  *       assignment; 13: one member's target; 14: one member's current assignment; 15: which
  *       partitions have a share-partition state (KIP-932; values at version 0, keys laid out as
  *       types 3 and 5).</li>
+ *   <li>17: a streams group's epoch; 19: one member's process and client; 20: the epoch of its
+ *       target assignment; 21: one member's target tasks; 22: one member's current tasks; 23: the
+ *       group's topology, written as the StreamsGroupHeartbeat request's Topology struct at version
+ *       0, whose layout is that of Kafka's topology record (KIP-1071; values at version 0).</li>
  * </ul>
  */
 final class GroupRecords {
@@ -53,6 +57,12 @@ final class GroupRecords {
     static final short SHARE_GROUP_TARGET_ASSIGNMENT_MEMBER = 13;
     static final short SHARE_GROUP_CURRENT_MEMBER_ASSIGNMENT = 14;
     static final short SHARE_GROUP_STATE_PARTITION_METADATA = 15;
+    static final short STREAMS_GROUP_METADATA = 17;
+    static final short STREAMS_GROUP_MEMBER_METADATA = 19;
+    static final short STREAMS_GROUP_TARGET_ASSIGNMENT_METADATA = 20;
+    static final short STREAMS_GROUP_TARGET_ASSIGNMENT_MEMBER = 21;
+    static final short STREAMS_GROUP_CURRENT_MEMBER_ASSIGNMENT = 22;
+    static final short STREAMS_GROUP_TOPOLOGY = 23;
 
     private GroupRecords() {
     }
@@ -126,6 +136,10 @@ final class GroupRecords {
     /** A record under a member key (types 5, 7, 8, 10, 13, 14); a null {@code value} is a tombstone. */
     static CoordinatorRecord memberRecord(short type, String group, String member, Message value) {
         return new CoordinatorRecord(memberKey(type, group, member), value == null ? null : encode((short) 0, value));
+    }
+
+    static CoordinatorRecord streamsTopology(String group, dev.sluice.wire.message.StreamsGroupHeartbeatRequest.Topology t) {
+        return groupRecord(STREAMS_GROUP_TOPOLOGY, group, t);
     }
 
     private static byte[] consumerGroupKey(short type, String group) {

@@ -29,6 +29,10 @@ import dev.sluice.broker.group.records.ShareGroupMemberMetadataValue;
 import dev.sluice.broker.group.records.ShareGroupMetadataValue;
 import dev.sluice.broker.group.records.ShareGroupStatePartitionMetadataValue;
 import dev.sluice.broker.group.records.ShareGroupTargetAssignmentMetadataValue;
+import dev.sluice.broker.group.records.StreamsGroupCurrentMemberAssignmentValue;
+import dev.sluice.broker.group.records.StreamsGroupMemberMetadataValue;
+import dev.sluice.broker.group.records.StreamsGroupMetadataValue;
+import dev.sluice.broker.group.records.StreamsGroupTargetAssignmentMemberValue;
 import dev.sluice.broker.metadata.MetadataImage;
 import dev.sluice.broker.share.SharePersister;
 import dev.sluice.wire.codec.ByteReader;
@@ -48,6 +52,9 @@ import dev.sluice.wire.message.ListGroupsResponse;
 import dev.sluice.wire.message.ShareGroupDescribeResponse;
 import dev.sluice.wire.message.ShareGroupHeartbeatRequest;
 import dev.sluice.wire.message.ShareGroupHeartbeatResponse;
+import dev.sluice.wire.message.StreamsGroupDescribeResponse;
+import dev.sluice.wire.message.StreamsGroupHeartbeatRequest;
+import dev.sluice.wire.message.StreamsGroupHeartbeatResponse;
 import dev.sluice.wire.message.SyncGroupRequest;
 import dev.sluice.wire.message.SyncGroupResponse;
 import java.nio.ByteBuffer;
@@ -216,6 +223,8 @@ final class GroupShard implements CoordinatorStateMachine {
                 cg.loaded();
             } else if (g instanceof ShareGroup sg) {
                 sg.loaded();
+            } else if (g instanceof StreamsGroup st) {
+                st.loaded();
             }
         }
         recount();
@@ -316,6 +325,39 @@ final class GroupShard implements CoordinatorStateMachine {
                     case GroupRecords.SHARE_GROUP_TARGET_ASSIGNMENT_METADATA ->
                         sg.replayTargetEpoch(new ShareGroupTargetAssignmentMetadataValue(value, version));
                     default -> sg.replayStatePartitions(new ShareGroupStatePartitionMetadataValue(value, version));
+                }
+            }
+            case GroupRecords.STREAMS_GROUP_METADATA, GroupRecords.STREAMS_GROUP_TARGET_ASSIGNMENT_METADATA,
+                 GroupRecords.STREAMS_GROUP_TOPOLOGY -> {
+                ConsumerGroupMetadataKey k = new ConsumerGroupMetadataKey(key, (short) 0);
+                if (value == null) {
+                    if (type == GroupRecords.STREAMS_GROUP_METADATA && groups.get(k.groupId()) instanceof StreamsGroup) {
+                        groups.remove(k.groupId());
+                    }
+                    return;
+                }
+                StreamsGroup st = replayedStreamsGroup(k.groupId());
+                switch (type) {
+                    case GroupRecords.STREAMS_GROUP_METADATA -> st.replayMetadata(new StreamsGroupMetadataValue(value, version));
+                    case GroupRecords.STREAMS_GROUP_TARGET_ASSIGNMENT_METADATA ->
+                        st.replayTargetEpoch(new ShareGroupTargetAssignmentMetadataValue(value, version));
+                    default -> st.replayTopology(new StreamsGroupHeartbeatRequest.Topology(value, version));
+                }
+            }
+            case GroupRecords.STREAMS_GROUP_MEMBER_METADATA, GroupRecords.STREAMS_GROUP_TARGET_ASSIGNMENT_MEMBER,
+                 GroupRecords.STREAMS_GROUP_CURRENT_MEMBER_ASSIGNMENT -> {
+                ConsumerGroupMemberMetadataKey k = new ConsumerGroupMemberMetadataKey(key, (short) 0);
+                if (value == null && !(groups.get(k.groupId()) instanceof StreamsGroup)) {
+                    return;
+                }
+                StreamsGroup st = replayedStreamsGroup(k.groupId());
+                switch (type) {
+                    case GroupRecords.STREAMS_GROUP_MEMBER_METADATA -> st.replayMember(k.memberId(),
+                        value == null ? null : new StreamsGroupMemberMetadataValue(value, version));
+                    case GroupRecords.STREAMS_GROUP_TARGET_ASSIGNMENT_MEMBER -> st.replayTarget(k.memberId(),
+                        value == null ? null : new StreamsGroupTargetAssignmentMemberValue(value, version));
+                    default -> st.replayCurrent(k.memberId(),
+                        value == null ? null : new StreamsGroupCurrentMemberAssignmentValue(value, version));
                 }
             }
             case GroupRecords.SHARE_GROUP_MEMBER_METADATA, GroupRecords.SHARE_GROUP_TARGET_ASSIGNMENT_MEMBER,
@@ -464,6 +506,16 @@ final class GroupShard implements CoordinatorStateMachine {
         return pendingByGroup.getOrDefault(groupId, Map.of()).keySet();
     }
 
+    private StreamsGroup replayedStreamsGroup(String groupId) {
+        Group g = groups.get(groupId);
+        if (g instanceof StreamsGroup st) {
+            return st;
+        }
+        StreamsGroup st = new StreamsGroup(groupId, this);
+        groups.put(groupId, st);
+        return st;
+    }
+
     private ShareGroup replayedShareGroup(String groupId) {
         Group g = groups.get(groupId);
         if (g instanceof ShareGroup sg) {
@@ -493,8 +545,15 @@ final class GroupShard implements CoordinatorStateMachine {
             return done(ClassicGroup.joinError(request.memberId(), ErrorCode.INVALID_SESSION_TIMEOUT));
         }
         Group g = groups.get(groupId);
-        if (g instanceof ShareGroup) {
+        if (g instanceof ShareGroup || g instanceof StreamsGroup st && !st.isEmpty()) {
             return done(ClassicGroup.joinError(request.memberId(), ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
+        }
+        if (g instanceof StreamsGroup st) {
+            // An empty streams group becomes a classic one; its committed offsets stay.
+            st.cancelTimers();
+            write(st.tombstones());
+            groups.remove(groupId);
+            g = null;
         }
         if (g instanceof ConsumerGroup cg) {
             if (!cg.isEmpty()) {
@@ -576,7 +635,7 @@ final class GroupShard implements CoordinatorStateMachine {
     CompletableFuture<ConsumerGroupHeartbeatResponse> consumerHeartbeat(ConsumerGroupHeartbeatRequest request,
                                                                         String clientId, String host) {
         Group g = groups.get(request.groupId());
-        if (g instanceof ShareGroup) {
+        if (g instanceof ShareGroup || g instanceof StreamsGroup) {
             return done(new ConsumerGroupHeartbeatResponse().setErrorCode(ErrorCode.GROUP_ID_NOT_FOUND.code())
                 .setErrorMessage("Group " + request.groupId() + " is not a consumer group.").setMemberEpoch(-1));
         }
@@ -647,6 +706,52 @@ final class GroupShard implements CoordinatorStateMachine {
                 + " to consumer group because the group size exceeds the consumer group maximum size.";
         }
         return null;
+    }
+
+    // ------------------------------------------------------------------ streams groups
+
+    CompletableFuture<StreamsGroup.HeartbeatResult> streamsHeartbeat(StreamsGroupHeartbeatRequest request,
+                                                                     String clientId, String host) {
+        String groupId = request.groupId();
+        Group g = groups.get(groupId);
+        if (request.memberEpoch() == -1 && !(g instanceof StreamsGroup)) {
+            return done(new StreamsGroup.HeartbeatResult(new StreamsGroupHeartbeatResponse()
+                .setErrorCode(ErrorCode.GROUP_ID_NOT_FOUND.code()).setErrorMessage("Streams group " + groupId
+                    + " not found.").setMemberEpoch(-1), List.of()));
+        }
+        if (g instanceof ClassicGroup c && c.isEmpty() && request.memberEpoch() == 0) {
+            // An empty classic group (perhaps only offsets) becomes a streams group.
+            c.cancelTimers();
+            if (c.hasProtocolType()) {
+                write(List.of(GroupRecords.classicGroupTombstone(groupId)));
+            }
+            groups.remove(groupId);
+            g = null;
+        }
+        if (g != null && !(g instanceof StreamsGroup)) {
+            return done(new StreamsGroup.HeartbeatResult(new StreamsGroupHeartbeatResponse()
+                .setErrorCode(ErrorCode.GROUP_ID_NOT_FOUND.code()).setErrorMessage("Group " + groupId
+                    + " is not a streams group.").setMemberEpoch(-1), List.of()));
+        }
+        if (g == null && request.memberEpoch() != 0) {
+            return done(new StreamsGroup.HeartbeatResult(new StreamsGroupHeartbeatResponse()
+                .setErrorCode(ErrorCode.GROUP_ID_NOT_FOUND.code()).setErrorMessage("Streams group " + groupId
+                    + " not found.").setMemberEpoch(-1), List.of()));
+        }
+        StreamsGroup st = g == null ? replayedStreamsGroup(groupId) : (StreamsGroup) g;
+        return st.heartbeat(request, clientId, host);
+    }
+
+    CompletableFuture<StreamsGroupDescribeResponse.DescribedGroup> describeStreamsGroup(String groupId,
+                                                                                     boolean includeDescription) {
+        Group g = groups.get(groupId);
+        if (g instanceof StreamsGroup st) {
+            return done(st.describe(image(), includeDescription));
+        }
+        return done(new StreamsGroupDescribeResponse.DescribedGroup().setGroupId(groupId)
+            .setErrorCode(ErrorCode.GROUP_ID_NOT_FOUND.code())
+            .setErrorMessage(g == null ? "Group " + groupId + " not found." : "Group " + groupId + " is not a streams group.")
+            .setGroupState("Dead").setAssignorName(""));
     }
 
     // ------------------------------------------------------------------ share groups
@@ -773,6 +878,8 @@ final class GroupShard implements CoordinatorStateMachine {
             groupError = c.validateCommit(memberId, instanceId, generation);
         } else if (g instanceof ConsumerGroup cg) {
             groupError = cg.validateMember(memberId, generation, version < 9);
+        } else if (g instanceof StreamsGroup st) {
+            groupError = st.validateCommit(memberId, generation, null);
         } else {
             groupError = ErrorCode.GROUP_ID_NOT_FOUND;
         }
@@ -826,6 +933,8 @@ final class GroupShard implements CoordinatorStateMachine {
             }
         } else if (g instanceof ConsumerGroup cg) {
             groupError = cg.validateMember(memberId, generation, false);
+        } else if (g instanceof StreamsGroup st) {
+            groupError = anonymous ? ErrorCode.NONE : st.validateCommit(memberId, generation, null);
         } else {
             groupError = ErrorCode.GROUP_ID_NOT_FOUND;
         }
@@ -898,6 +1007,12 @@ final class GroupShard implements CoordinatorStateMachine {
         if (g instanceof ShareGroup) {
             return done(new GroupOffsets(ErrorCode.GROUP_ID_NOT_FOUND, List.of()));
         }
+        if (memberId != null && g instanceof StreamsGroup st) {
+            ErrorCode error = st.validateFetch(memberId, memberEpoch);
+            if (error != ErrorCode.NONE) {
+                return done(new GroupOffsets(error, List.of()));
+            }
+        }
         if (memberId != null && g instanceof ConsumerGroup cg) {
             ErrorCode error = cg.validateMember(memberId, memberEpoch, false);
             if (error != ErrorCode.NONE) {
@@ -943,6 +1058,8 @@ final class GroupShard implements CoordinatorStateMachine {
             subscribed = c.subscribedTopics();
         } else if (g instanceof ConsumerGroup cg) {
             subscribed = cg.subscribedTopicNames();
+        } else if (g instanceof StreamsGroup st) {
+            subscribed = st.subscribedTopicNames();
         } else {
             return CoordinatorResult.answer(new DeletedOffsets(ErrorCode.GROUP_ID_NOT_FOUND, Map.of()));
         }
@@ -1002,6 +1119,8 @@ final class GroupShard implements CoordinatorStateMachine {
             entries.addAll(cg.tombstones());
         } else if (g instanceof ShareGroup sg) {
             entries.addAll(sg.tombstones());
+        } else if (g instanceof StreamsGroup st) {
+            entries.addAll(st.tombstones());
         } else {
             entries.add(GroupRecords.classicGroupTombstone(g.groupId()));
         }
@@ -1020,6 +1139,8 @@ final class GroupShard implements CoordinatorStateMachine {
             cg.cancelTimers();
         } else if (g instanceof ShareGroup sg) {
             sg.cancelTimers();
+        } else if (g instanceof StreamsGroup st) {
+            st.cancelTimers();
         }
     }
 

@@ -15,14 +15,15 @@ import java.util.Optional;
  *
  * <p>Supported ranges say what Sluice serves: {@code transaction.version} 2 (transactions v2,
  * KIP-890), {@code group.version} 1 (the KIP-848 consumer protocol) and {@code share.version} 1
- * (share groups, KIP-932; level 2 adds dead-letter topics, KIP-1191, which Sluice does not have);
- * streams groups, eligible leader replicas and a dynamic KRaft quorum are not served, so their
- * features support level 0 only. {@code metadata.version} levels are Kafka's numbering, from 3.3-IV3 (7) to 4.4-IV2
+ * (share groups, KIP-932; level 2 adds dead-letter topics, KIP-1191, which Sluice does not have) and
+ * {@code streams.version} 1 (streams groups, KIP-1071); eligible leader replicas and a dynamic KRaft
+ * quorum are not served, so their features support level 0 only. {@code metadata.version} levels are Kafka's numbering, from 3.3-IV3 (7) to 4.4-IV2
  * (33): Sluice's metadata log has one format, so the level only answers clients and tools that ask.
  *
  * <p>Levels that gate behaviour here: {@code group.version} 0 turns the consumer protocol off
  * (ConsumerGroupHeartbeat answers UNSUPPORTED_VERSION); {@code share.version} 0 turns share groups
- * off (their APIs answer UNSUPPORTED_VERSION in the response); {@code transaction.version} is what
+ * off (their APIs answer UNSUPPORTED_VERSION in the response), and so does {@code streams.version} 0
+ * for streams groups; {@code transaction.version} is what
  * clients read from ApiVersions to choose transactions v1 or v2.
  */
 public final class Features {
@@ -53,7 +54,7 @@ public final class Features {
         new Feature(GROUP_VERSION, 0, 1, 1),
         new Feature(ELIGIBLE_LEADER_REPLICAS_VERSION, 0, 0, 0),
         new Feature(SHARE_VERSION, 0, 1, 1),
-        new Feature(STREAMS_VERSION, 0, 0, 0));
+        new Feature(STREAMS_VERSION, 0, 1, 1));
 
     private Features() {
     }

@@ -41,7 +41,7 @@ final class SingleNodeGroups implements AutoCloseable {
             defaults.offsetMetadataMaxBytes(), defaults.minSessionTimeoutMs(), defaults.maxSessionTimeoutMs(), 0,
             defaults.maxSize(), true, true, defaults.consumerSessionTimeoutMs(), defaults.consumerHeartbeatIntervalMs(),
             defaults.consumerMaxSize(), defaults.assignors(), 1,
-            defaults.migrationPolicy());
+            defaults.migrationPolicy(), defaults.streams());
         coordinator = new GroupCoordinator(groups, metadata.view(), metadata.controller(), partitions, clock);
         metadata.view().addListener(coordinator);
         coordinator.start();

@@ -111,7 +111,7 @@ class TransactionalOffsetsTest {
             defaults.offsetMetadataMaxBytes(), defaults.minSessionTimeoutMs(), defaults.maxSessionTimeoutMs(), 0,
             defaults.maxSize(), true, true, defaults.consumerSessionTimeoutMs(),
             defaults.consumerHeartbeatIntervalMs(), defaults.consumerMaxSize(), defaults.assignors(), 1,
-            defaults.migrationPolicy());
+            defaults.migrationPolicy(), defaults.streams());
         return new GroupShard(context, config, () -> MetadataImage.empty("txn-cluster"), new AtomicLong());
     }
 

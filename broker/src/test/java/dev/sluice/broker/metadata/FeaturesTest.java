@@ -30,8 +30,10 @@ class FeaturesTest {
         assertEquals(0, Features.finalizedLevel(NEW_CLUSTER, "no.such.feature"));
         Map<String, Short> finalized = Features.finalized(NEW_CLUSTER);
         assertEquals(1, Features.finalizedLevel(NEW_CLUSTER, Features.SHARE_VERSION));
+        assertEquals(1, Features.finalizedLevel(NEW_CLUSTER, Features.STREAMS_VERSION));
         assertEquals(Map.of(Features.METADATA_VERSION, (short) 33, Features.TRANSACTION_VERSION, (short) 2,
-            Features.GROUP_VERSION, (short) 1, Features.SHARE_VERSION, (short) 1), finalized);
+            Features.GROUP_VERSION, (short) 1, Features.SHARE_VERSION, (short) 1, Features.STREAMS_VERSION, (short) 1),
+            finalized);
     }
 
     @Test
@@ -45,8 +47,8 @@ class FeaturesTest {
             "above what the brokers support");
         assertEquals(ErrorCode.INVALID_UPDATE_VERSION, check(Features.SHARE_VERSION, 2, Features.UPGRADE),
             "share groups' dead-letter topics are not served");
-        assertEquals(ErrorCode.INVALID_UPDATE_VERSION, check(Features.STREAMS_VERSION, 1, Features.UPGRADE),
-            "streams groups are not served");
+        assertEquals(ErrorCode.INVALID_UPDATE_VERSION, check(Features.STREAMS_VERSION, 2, Features.UPGRADE),
+            "no streams.version 2 exists");
         assertEquals(ErrorCode.INVALID_UPDATE_VERSION, check("no.such.feature", 1, Features.UPGRADE));
         assertEquals(ErrorCode.INVALID_UPDATE_VERSION, check(Features.METADATA_VERSION, 30, Features.SAFE_DOWNGRADE));
         assertEquals(ErrorCode.INVALID_UPDATE_VERSION, check(Features.METADATA_VERSION, 0, Features.UNSAFE_DOWNGRADE));
