@@ -233,4 +233,41 @@ class ShareGroupTest {
             held.forEach(o -> assertEquals(2, redelivered.get(o), "offset " + o + " was delivered before"));
         }
     }
+
+    @Test
+    void recordsAHungMemberHoldsGoToAnotherWhenTheirLockRunsOut() throws Exception {
+        try (SluiceBroker broker = start(); Admin admin = KafkaClients.admin(broker)) {
+            admin.createTopics(List.of(new NewTopic("locks", 1, (short) 1))).all().get();
+            groupConfig(admin, "locking", Map.of("share.auto.offset.reset", "earliest",
+                "share.record.lock.duration.ms", "2000"));
+            KafkaClients.produce(Map.of("bootstrap.servers", broker.bootstrapServers()), "locks", values(5));
+            try (KafkaShareConsumer<String, String> hung = consumer(broker, "locking", true);
+                 KafkaShareConsumer<String, String> other = consumer(broker, "locking", false)) {
+                hung.subscribe(List.of("locks"));
+                List<ConsumerRecord<String, String>> held = new ArrayList<>();
+                long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                while (held.isEmpty() && System.nanoTime() < deadline) {
+                    hung.poll(Duration.ofMillis(200)).forEach(held::add);
+                }
+                assertEquals(5, held.size(), "the first member takes all five");
+                long acquiredAt = System.nanoTime();
+                // It keeps its connection and neither acknowledges nor polls: only the lock frees the records.
+                other.subscribe(List.of("locks"));
+                Map<Long, Integer> got = new HashMap<>();
+                deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                while (got.size() < 5 && System.nanoTime() < deadline) {
+                    other.poll(Duration.ofMillis(200)).forEach(r -> got.put(r.offset(), r.deliveryCount().orElseThrow()
+                        .intValue()));
+                }
+                assertEquals(Map.of(0L, 2, 1L, 2, 2L, 2, 3L, 2, 4L, 2), got, "redelivered once the 2 s lock ran out");
+                assertTrue(System.nanoTime() - acquiredAt >= Duration.ofMillis(1900).toNanos(), "not before the lock ran out");
+                // The records are the other member's now: the first one's late acknowledgement is refused.
+                held.forEach(r -> hung.acknowledge(r, AcknowledgeType.ACCEPT));
+                Map<?, ?> result = hung.commitSync();
+                assertTrue(result.values().stream().anyMatch(o -> ((java.util.Optional<?>) o).isPresent()),
+                    "the first member's late acknowledgement is refused: " + result);
+                other.commitSync();
+            }
+        }
+    }
 }

@@ -70,6 +70,8 @@ public final class SharePartitions implements AutoCloseable {
         SharePartition sp;
         int stateEpoch;
         boolean fetching;
+        /** Log bytes per record seen in this partition's reads, to read about as much as can be acquired. */
+        double bytesPerRecord = INITIAL_BYTES_PER_RECORD;
         ScheduledFuture<?> lockTimer;
         long timerAt = Long.MAX_VALUE;
         final List<Runnable> waiters = new ArrayList<>();
@@ -84,6 +86,11 @@ public final class SharePartitions implements AutoCloseable {
             return partition;
         }
     }
+
+    /** What a record is taken to weigh before a partition's first read. */
+    private static final double INITIAL_BYTES_PER_RECORD = 1024;
+    /** The least a read asks for, so small records still come in useful amounts. */
+    private static final int MIN_READ_BYTES = 64 * 1024;
 
     private final SharePersister persister;
     private final Function<String, GroupSettings> groupSettings;
@@ -268,7 +275,11 @@ public final class SharePartitions implements AutoCloseable {
         MemoryRecords read;
         List<AbortedTxn> aborted = List.of();
         try {
-            LogReadResult result = partition.read(start, Math.max(maxBytes, 1), true, settings.readCommitted());
+            // A client asks for up to fetch.max.bytes (50 MiB by default) but takes at most maxRecords:
+            // read about as much as those records weigh here, not the whole allowance.
+            long wanted = (long) (maxRecords * e.bytesPerRecord * 1.25);
+            int readBytes = (int) Math.max(1, Math.min(maxBytes, Math.max(MIN_READ_BYTES, wanted)));
+            LogReadResult result = partition.read(start, readBytes, true, settings.readCommitted());
             read = materialize(result.records());
             if (settings.readCommitted() && read.sizeInBytes() > 0) {
                 aborted = partition.abortedTransactions(start, partition.lastStableOffset());
@@ -292,8 +303,10 @@ public final class SharePartitions implements AutoCloseable {
         }
         List<RecordBatch> batches = new ArrayList<>();
         List<SharePartition.LogBatch> offered = new ArrayList<>();
+        long readRecords = 0;
         for (RecordBatch b : read.completeBatches()) {
             batches.add(b);
+            readRecords += b.lastOffset() - b.baseOffset() + 1;
             if (!isAborted(b, aborted)) {
                 // An aborted transaction's data is left out: the share-partition archives it as a hole.
                 offered.add(new SharePartition.LogBatch(b.baseOffset(), b.lastOffset()));
@@ -303,6 +316,9 @@ public final class SharePartitions implements AutoCloseable {
         SharePartition.Release archived;
         synchronized (e) {
             e.fetching = false;
+            if (readRecords > 0) {
+                e.bytesPerRecord = 0.75 * e.bytesPerRecord + 0.25 * ((double) read.sizeInBytes() / readRecords);
+            }
             if (e.sp.nextFetchOffset() < start) {
                 // Records below the read were released meanwhile: the next fetch starts from them.
                 return Fetched.nothing();
