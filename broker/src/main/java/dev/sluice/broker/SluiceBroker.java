@@ -52,6 +52,7 @@ import dev.sluice.broker.handler.ElectLeadersHandler;
 import dev.sluice.broker.handler.EndTxnHandler;
 import dev.sluice.broker.handler.FetchHandler;
 import dev.sluice.broker.handler.FindCoordinatorHandler;
+import dev.sluice.broker.handler.GetTelemetrySubscriptionsHandler;
 import dev.sluice.broker.handler.HandlerTable;
 import dev.sluice.broker.handler.HeartbeatHandler;
 import dev.sluice.broker.handler.IncrementalAlterConfigsHandler;
@@ -59,6 +60,7 @@ import dev.sluice.broker.handler.InitProducerIdHandler;
 import dev.sluice.broker.handler.InitializeShareGroupStateHandler;
 import dev.sluice.broker.handler.JoinGroupHandler;
 import dev.sluice.broker.handler.LeaveGroupHandler;
+import dev.sluice.broker.handler.ListConfigResourcesHandler;
 import dev.sluice.broker.handler.ListGroupsHandler;
 import dev.sluice.broker.handler.ListOffsetsHandler;
 import dev.sluice.broker.handler.ListPartitionReassignmentsHandler;
@@ -69,6 +71,7 @@ import dev.sluice.broker.handler.OffsetDeleteHandler;
 import dev.sluice.broker.handler.OffsetFetchHandler;
 import dev.sluice.broker.handler.OffsetForLeaderEpochHandler;
 import dev.sluice.broker.handler.ProduceHandler;
+import dev.sluice.broker.handler.PushTelemetryHandler;
 import dev.sluice.broker.handler.ReadShareGroupStateHandler;
 import dev.sluice.broker.handler.ReadShareGroupStateSummaryHandler;
 import dev.sluice.broker.handler.RequestDispatcher;
@@ -508,7 +511,10 @@ public final class SluiceBroker implements AutoCloseable {
                 new DeleteShareGroupOffsetsHandler(groups, view),
                 new StreamsGroupHeartbeatHandler(groups, view, controller),
                 new StreamsGroupDescribeHandler(groups, view),
-                new StreamsGroupTopologyDescriptionUpdateHandler(groups, view)));
+                new StreamsGroupTopologyDescriptionUpdateHandler(groups, view),
+                new GetTelemetrySubscriptionsHandler(),
+                new PushTelemetryHandler(),
+                new ListConfigResourcesHandler(view, nodeId)));
             handlers.addAll(controllerDecisions(config, voters, view, controller, resolver, quorum));
             RequestMetrics requestMetrics = new RequestMetrics(registry);
             RequestDispatcher dispatcher = new RequestDispatcher(new HandlerTable(handlers, view, nodeId),
