@@ -11,6 +11,7 @@ import dev.sluice.broker.config.DevelopmentDefaults;
 import dev.sluice.broker.config.Listener;
 import dev.sluice.broker.config.SecurityConfigKeys;
 import dev.sluice.broker.group.GroupConfig;
+import dev.sluice.broker.group.GroupConfigKeys;
 import dev.sluice.broker.group.GroupCoordinator;
 import dev.sluice.broker.group.ShareGroupSettings;
 import dev.sluice.broker.handler.AddOffsetsToTxnHandler;
@@ -578,9 +579,9 @@ public final class SluiceBroker implements AutoCloseable {
     /** A share group's leader-side settings: its GROUP configs where set, else the broker's {@code group.share.*}. */
     private static SharePartitions.GroupSettings shareGroupSettings(ShareGroupSettings broker, Map<String, String> group) {
         return new SharePartitions.GroupSettings(new SharePartition.Settings(
-            ShareGroupSettings.groupInt(group, "share.record.lock.duration.ms", broker.recordLockDurationMs()),
-            ShareGroupSettings.groupInt(group, "share.delivery.count.limit", broker.deliveryCountLimit()),
-            ShareGroupSettings.groupInt(group, "share.partition.max.record.locks", broker.partitionMaxRecordLocks())),
+            GroupConfigKeys.intValue(group, "share.record.lock.duration.ms", broker.recordLockDurationMs()),
+            GroupConfigKeys.intValue(group, "share.delivery.count.limit", broker.deliveryCountLimit()),
+            GroupConfigKeys.intValue(group, "share.partition.max.record.locks", broker.partitionMaxRecordLocks())),
             group.getOrDefault("share.auto.offset.reset", "latest"),
             "read_committed".equals(group.get("share.isolation.level")));
     }

@@ -36,6 +36,7 @@ public final class ShareRecordHolder {
         held.forEach(o -> line.append(' ').append(o));
         System.out.println(line);
         System.out.flush();
-        Thread.sleep(Long.MAX_VALUE);
+        // Holds its records and its connection until the test kills it.
+        new java.util.concurrent.CountDownLatch(1).await();
     }
 }

@@ -93,12 +93,8 @@ class StreamsGroupTest {
         return s.metadataForLocalThreads().stream().mapToInt(t -> t.activeTasks().size()).sum();
     }
 
-    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, "not within " + WAIT.toSeconds() + " s: " + what);
-            Thread.sleep(50);
-        }
+    private static void await(String what, BooleanSupplier condition) throws Exception {
+        ProcessCluster.poll(WAIT, what, condition::getAsBoolean);
     }
 
     @Test

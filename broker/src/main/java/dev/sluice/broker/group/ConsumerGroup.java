@@ -1198,15 +1198,7 @@ final class ConsumerGroup implements Group {
     }
 
     private int groupInt(String key, int brokerValue) {
-        String value = shard.image().groupConfigs(groupId).get(key);
-        if (value == null) {
-            return brokerValue;
-        }
-        try {
-            return Integer.parseInt(value.trim());
-        } catch (NumberFormatException e) {
-            return brokerValue;
-        }
+        return GroupConfigKeys.intValue(shard.image().groupConfigs(groupId), key, brokerValue);
     }
 
     ErrorCode validateMember(String memberId, int epoch, boolean staleIsIllegalGeneration) {

@@ -131,6 +131,22 @@ public final class GroupConfigKeys {
         KEYS.put(def.name(), new Key(def, synonym, min, max));
     }
 
+    /**
+     * A group's integer config {@code key} if it sets one (and it parses), else {@code fallback}:
+     * the broker's value, which group keys fall back to.
+     */
+    public static int intValue(Map<String, String> groupConfigs, String key, int fallback) {
+        String value = groupConfigs.get(key);
+        if (value == null) {
+            return fallback;
+        }
+        try {
+            return Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            return fallback;
+        }
+    }
+
     /** Every group key, in Kafka's order. */
     public static Collection<ConfigDef> all() {
         return KEYS.values().stream().map(Key::def).toList();

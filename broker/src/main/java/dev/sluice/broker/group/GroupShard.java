@@ -879,7 +879,7 @@ final class GroupShard implements CoordinatorStateMachine {
         } else if (g instanceof ConsumerGroup cg) {
             groupError = cg.validateMember(memberId, generation, version < 9);
         } else if (g instanceof StreamsGroup st) {
-            groupError = st.validateCommit(memberId, generation, null);
+            groupError = st.validateCommit(memberId, generation);
         } else {
             groupError = ErrorCode.GROUP_ID_NOT_FOUND;
         }
@@ -934,7 +934,7 @@ final class GroupShard implements CoordinatorStateMachine {
         } else if (g instanceof ConsumerGroup cg) {
             groupError = cg.validateMember(memberId, generation, false);
         } else if (g instanceof StreamsGroup st) {
-            groupError = anonymous ? ErrorCode.NONE : st.validateCommit(memberId, generation, null);
+            groupError = anonymous ? ErrorCode.NONE : st.validateCommit(memberId, generation);
         } else {
             groupError = ErrorCode.GROUP_ID_NOT_FOUND;
         }

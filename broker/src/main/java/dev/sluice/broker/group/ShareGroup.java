@@ -302,7 +302,7 @@ final class ShareGroup implements Group {
         Map<SharePartitionKey, Long> startOffsets = new HashMap<>();
         initializeNewPartitions(image, records, toInitialize, startOffsets);
         long now = shard.now();
-        int interval = ShareGroupSettings.groupInt(image.groupConfigs(groupId), "share.assignment.interval.ms",
+        int interval = GroupConfigKeys.intValue(image.groupConfigs(groupId), "share.assignment.interval.ms",
             shard.shareSettings().assignmentIntervalMs());
         if (groupEpoch > assignmentEpoch
             && (assignmentTimestamp == 0 || interval == 0 || now - assignmentTimestamp >= interval)) {
@@ -428,7 +428,7 @@ final class ShareGroup implements Group {
 
     private void scheduleSession(Member m) {
         String memberId = m.memberId;
-        int timeout = ShareGroupSettings.groupInt(shard.image().groupConfigs(groupId), "share.session.timeout.ms",
+        int timeout = GroupConfigKeys.intValue(shard.image().groupConfigs(groupId), "share.session.timeout.ms",
             shard.shareSettings().sessionTimeoutMs());
         shard.schedule(sessionKey(memberId), timeout, () -> {
             Member gone = members.get(memberId);
@@ -449,7 +449,7 @@ final class ShareGroup implements Group {
     }
 
     private int heartbeatIntervalMs() {
-        return ShareGroupSettings.groupInt(shard.image().groupConfigs(groupId), "share.heartbeat.interval.ms",
+        return GroupConfigKeys.intValue(shard.image().groupConfigs(groupId), "share.heartbeat.interval.ms",
             shard.shareSettings().heartbeatIntervalMs());
     }
 

@@ -2,13 +2,12 @@ package dev.sluice.broker.group;
 
 import dev.sluice.broker.config.BrokerConfig;
 import dev.sluice.broker.config.BrokerConfigKeys;
-import java.util.Map;
 
 /**
  * The broker's {@code group.share.*} settings (Kafka's keys and defaults): the group
  * coordinator's side (sessions, heartbeats, size, assignment pace) and the share-partition
  * leader's (record locks, delivery limit, share sessions). A group's own config (GROUP resource,
- * {@code share.*} keys) wins over the broker's value, see {@link #groupInt}.
+ * {@code share.*} keys) wins over the broker's value, see {@link GroupConfigKeys#intValue}.
  */
 public record ShareGroupSettings(int sessionTimeoutMs, int heartbeatIntervalMs, int maxSize, int assignmentIntervalMs,
                                  int deliveryCountLimit, int recordLockDurationMs, int partitionMaxRecordLocks,
@@ -28,18 +27,5 @@ public record ShareGroupSettings(int sessionTimeoutMs, int heartbeatIntervalMs, 
             c.getInt(BrokerConfigKeys.GROUP_SHARE_RECORD_LOCK_DURATION_MS),
             c.getInt(BrokerConfigKeys.GROUP_SHARE_PARTITION_MAX_RECORD_LOCKS),
             c.getInt(BrokerConfigKeys.GROUP_SHARE_MAX_SHARE_SESSIONS));
-    }
-
-    /** A group's integer config {@code key} if it sets one, else {@code brokerValue}. */
-    public static int groupInt(Map<String, String> groupConfigs, String key, int brokerValue) {
-        String value = groupConfigs.get(key);
-        if (value == null) {
-            return brokerValue;
-        }
-        try {
-            return Integer.parseInt(value.trim());
-        } catch (NumberFormatException e) {
-            return brokerValue;
-        }
     }
 }

@@ -784,7 +784,7 @@ final class StreamsGroup implements Group {
      * before it gives tasks up); STALE_MEMBER_EPOCH or UNKNOWN_MEMBER_ID otherwise. An admin's commit
      * (no member, epoch -1) is accepted while the group has no members.
      */
-    ErrorCode validateCommit(String memberId, int epoch, Set<String> topics) {
+    ErrorCode validateCommit(String memberId, int epoch) {
         if ((memberId == null || memberId.isEmpty()) && epoch < 0) {
             return members.isEmpty() ? ErrorCode.NONE : ErrorCode.UNKNOWN_MEMBER_ID;
         }
@@ -858,7 +858,7 @@ final class StreamsGroup implements Group {
     }
 
     private int groupInt(String key, int brokerValue) {
-        return ShareGroupSettings.groupInt(shard.image().groupConfigs(groupId), key, brokerValue);
+        return GroupConfigKeys.intValue(shard.image().groupConfigs(groupId), key, brokerValue);
     }
 
     // ------------------------------------------------------------------ describe

@@ -67,10 +67,9 @@ public final class ShareAcknowledgeHandler extends ApiHandler<ShareAcknowledgeRe
             }
         }
         ShareSessions.Session session = outcome.session();
-        List<ShareSessions.TopicIdPartition> held = epoch == -1 ? sessions.snapshot(session) : List.of();
         return CompletableFuture.allOf(pending.toArray(new CompletableFuture<?>[0])).thenApply(v -> {
             if (epoch == -1) {
-                acks.released(session, held);
+                acks.released(session);
             }
             List<ShareAcknowledgeResponse.ShareAcknowledgeTopicResponse> topics = new ArrayList<>();
             results.forEach((id, ps) -> topics.add(new ShareAcknowledgeResponse.ShareAcknowledgeTopicResponse()

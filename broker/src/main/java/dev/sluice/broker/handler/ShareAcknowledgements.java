@@ -1,5 +1,6 @@
 package dev.sluice.broker.handler;
 
+import dev.sluice.broker.group.GroupConfigKeys;
 import dev.sluice.broker.group.ShareGroupSettings;
 import dev.sluice.broker.log.Partitions;
 import dev.sluice.broker.metadata.Features;
@@ -147,7 +148,7 @@ public final class ShareAcknowledgements {
      * A session closed (ShareFetch or ShareAcknowledge with epoch -1, or its connection): every
      * record the member holds in the session's partitions goes back to the group.
      */
-    void released(ShareSessions.Session session, List<ShareSessions.TopicIdPartition> partitions) {
+    void released(ShareSessions.Session session) {
         String groupId = session.key.groupId();
         String memberId = session.key.memberId();
         for (SharePartitions.Entry e : shares.ofGroup(groupId)) {
@@ -162,14 +163,14 @@ public final class ShareAcknowledgements {
     void closeWithConnection(RequestContext context, ShareSessions.Session session) {
         context.connection().whenClosed(() -> {
             if (sessions.removeIfSame(session)) {
-                released(session, sessions.snapshot(session));
+                released(session);
             }
         });
     }
 
     /** The group's {@code share.record.lock.duration.ms}, as responses tell clients. */
     int lockDurationMs(String groupId) {
-        return ShareGroupSettings.groupInt(view.image().groupConfigs(groupId), "share.record.lock.duration.ms",
+        return GroupConfigKeys.intValue(view.image().groupConfigs(groupId), "share.record.lock.duration.ms",
             settings.recordLockDurationMs());
     }
 }

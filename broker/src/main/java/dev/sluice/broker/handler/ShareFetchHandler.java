@@ -148,9 +148,8 @@ public final class ShareFetchHandler extends ApiHandler<ShareFetchRequest, Share
         });
         CompletableFuture<Void> acknowledged = CompletableFuture.allOf(acking.toArray(new CompletableFuture<?>[0]));
         if (epoch == -1) {
-            List<TopicIdPartition> held = sessions.snapshot(session);
             return acknowledged.thenApply(v -> {
-                acks.released(session, held);
+                acks.released(session);
                 return respond(request, answers, session, Set.of(), false);
             });
         }

@@ -13,11 +13,9 @@ import dev.sluice.wire.record.Records;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -196,12 +194,13 @@ public final class SharePartitions implements AutoCloseable {
             }
             // Where the group starts is written at once: a restart before the first acknowledgement
             // must not move a "latest" start past records produced meanwhile.
-            SharePartition.Release start0;
+            long resolved;
+            int complete;
             synchronized (e) {
-                start0 = new SharePartition.Release(List.of(), e.sp.startOffset(), e.sp.deliveryCompleteCount());
+                resolved = e.sp.startOffset();
+                complete = e.sp.deliveryCompleteCount();
             }
-            persister.write(e.key, e.stateEpoch, e.leaderEpoch, start0.startOffset(), start0.deliveryCompleteCount(),
-                List.of()).whenComplete((written, f) -> {
+            persister.write(e.key, e.stateEpoch, e.leaderEpoch, resolved, complete, List.of()).whenComplete((written, f) -> {
                     ErrorCode error = f != null ? ErrorCode.UNKNOWN_SERVER_ERROR : fetchError(written.error());
                     if (error != ErrorCode.NONE) {
                         entries.remove(e.key, e);
@@ -541,11 +540,6 @@ public final class SharePartitions implements AutoCloseable {
             armTimer(e);
         }
         persist(e, expired);
-    }
-
-    /** Topic ids of the share-partitions loaded here (to drop those of deleted topics). */
-    public Set<SharePartitionKey> keys() {
-        return new HashSet<>(entries.keySet());
     }
 
     @Override

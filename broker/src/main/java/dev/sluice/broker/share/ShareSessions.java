@@ -6,7 +6,6 @@ import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -145,24 +144,9 @@ public final class ShareSessions {
         return false;
     }
 
-    public synchronized Optional<Session> get(Key key) {
-        return Optional.ofNullable(sessions.get(key));
-    }
-
     /** Sessions kept (a gauge). */
     public synchronized int size() {
         return sessions.size();
     }
 
-    /** The partitions of a session, as a copy. */
-    public synchronized List<TopicIdPartition> snapshot(Session s) {
-        return new ArrayList<>(s.partitions);
-    }
-
-    /** Drops every session (share groups turned off). */
-    public synchronized List<Session> clear() {
-        List<Session> all = new ArrayList<>(sessions.values());
-        sessions.clear();
-        return all;
-    }
 }
