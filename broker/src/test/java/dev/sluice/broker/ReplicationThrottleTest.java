@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
@@ -25,6 +26,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
@@ -57,11 +59,25 @@ class ReplicationThrottleTest {
         props.put("compression.type", "none");
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props, new ByteArraySerializer(),
             new ByteArraySerializer())) {
+            List<Future<RecordMetadata>> sent = new ArrayList<>();
             for (int i = 0; i < 1000; i++) {
-                producer.send(new ProducerRecord<>(topic, 0, null, new byte[1000]));
+                sent.add(producer.send(new ProducerRecord<>(topic, 0, null, new byte[1000])));
             }
             producer.flush();
+            for (Future<RecordMetadata> f : sent) {
+                f.get(30, TimeUnit.SECONDS);
+            }
         }
+    }
+
+    /**
+     * Until both first replicas hold the whole partition: on a loaded machine a replica may join
+     * the ISR only after the records were acknowledged without it, and copy them afterwards.
+     */
+    private static void awaitInSync(SluiceCluster cluster, Admin admin, String topic) throws Exception {
+        Polling.until(topic + " in sync on brokers 1 and 2", () -> get(admin.describeTopics(List.of(topic))
+            .allTopicNames()).get(topic).partitions().get(0).isr().size() == 2
+            && logBytes(cluster, 1, topic) == logBytes(cluster, 2, topic));
     }
 
     /** Bytes of the segment files of {@code topic}'s partition 0 on {@code broker}. */
@@ -135,6 +151,8 @@ class ReplicationThrottleTest {
                 new NewTopic("fast", Map.of(0, List.of(1, 2))))).all());
             fill(cluster, "slow");
             fill(cluster, "fast");
+            awaitInSync(cluster, admin, "slow");
+            awaitInSync(cluster, admin, "fast");
             long size = logBytes(cluster, 1, "slow");
             assertTrue(size > 1_000_000, "slow holds " + size + " bytes");
             throttle(admin, "slow", true);
