@@ -29,6 +29,7 @@ import dev.sluice.broker.handler.BrokerRegistrationHandler;
 import dev.sluice.broker.handler.ConsumerGroupDescribeHandler;
 import dev.sluice.broker.handler.ConsumerGroupHeartbeatHandler;
 import dev.sluice.broker.handler.CreateAclsHandler;
+import dev.sluice.broker.handler.CreateDelegationTokenHandler;
 import dev.sluice.broker.handler.CreatePartitionsHandler;
 import dev.sluice.broker.handler.CreateTopicsHandler;
 import dev.sluice.broker.handler.DeleteAclsHandler;
@@ -41,6 +42,7 @@ import dev.sluice.broker.handler.DescribeAclsHandler;
 import dev.sluice.broker.handler.DescribeClientQuotasHandler;
 import dev.sluice.broker.handler.DescribeClusterHandler;
 import dev.sluice.broker.handler.DescribeConfigsHandler;
+import dev.sluice.broker.handler.DescribeDelegationTokenHandler;
 import dev.sluice.broker.handler.DescribeGroupsHandler;
 import dev.sluice.broker.handler.DescribeLogDirsHandler;
 import dev.sluice.broker.handler.DescribeProducersHandler;
@@ -51,6 +53,7 @@ import dev.sluice.broker.handler.DescribeTransactionsHandler;
 import dev.sluice.broker.handler.DescribeUserScramCredentialsHandler;
 import dev.sluice.broker.handler.ElectLeadersHandler;
 import dev.sluice.broker.handler.EndTxnHandler;
+import dev.sluice.broker.handler.ExpireDelegationTokenHandler;
 import dev.sluice.broker.handler.FetchHandler;
 import dev.sluice.broker.handler.FindCoordinatorHandler;
 import dev.sluice.broker.handler.GetTelemetrySubscriptionsHandler;
@@ -75,6 +78,7 @@ import dev.sluice.broker.handler.ProduceHandler;
 import dev.sluice.broker.handler.PushTelemetryHandler;
 import dev.sluice.broker.handler.ReadShareGroupStateHandler;
 import dev.sluice.broker.handler.ReadShareGroupStateSummaryHandler;
+import dev.sluice.broker.handler.RenewDelegationTokenHandler;
 import dev.sluice.broker.handler.RequestDispatcher;
 import dev.sluice.broker.handler.SaslAuthenticateHandler;
 import dev.sluice.broker.handler.SaslHandshakeHandler;
@@ -118,6 +122,7 @@ import dev.sluice.broker.replica.ReplicaFetchers;
 import dev.sluice.broker.replica.Replicas;
 import dev.sluice.broker.replica.ReplicationQuotas;
 import dev.sluice.broker.security.KafkaPrincipal;
+import dev.sluice.broker.security.TokenAuthority;
 import dev.sluice.broker.security.acl.StandardAuthorizer;
 import dev.sluice.broker.security.sasl.ScramCredential;
 import dev.sluice.broker.share.ShareCoordinator;
@@ -346,6 +351,7 @@ public final class SluiceBroker implements AutoCloseable {
                 opened.add(metadataLog);
                 metadataLog.start(view);
                 controller = new Controller(nodeId, metadataLog, view, view.listeners(), topicDefaults);
+                removeExpiredTokens(config, controller);
             }
             opened.add(controller);
             ConfigResolver resolver = new ConfigResolver(config);
@@ -480,6 +486,7 @@ public final class SluiceBroker implements AutoCloseable {
                 new SaslHandshakeHandler(),
                 new SaslAuthenticateHandler(),
                 new DescribeUserScramCredentialsHandler(view),
+                new DescribeDelegationTokenHandler(view, tokenAuthority(config, view)),
                 new DescribeAclsHandler(view, authorizerConfigured(config)),
                 new DescribeClientQuotasHandler(view),
                 new DescribeTopicPartitionsHandler(view, directory, partitions),
@@ -536,7 +543,8 @@ public final class SluiceBroker implements AutoCloseable {
             }
             NetworkServer network = new NetworkServer(config, dispatcher, (user, mechanism) -> view.image()
                 .scramCredential(user, mechanism.type())
-                .map(c -> new ScramCredential(c.salt(), c.storedKey(), c.serverKey(), c.iterations())));
+                .map(c -> new ScramCredential(c.salt(), c.storedKey(), c.serverKey(), c.iterations())),
+                tokenAuthority(config, view));
             opened.add(network);
             network.throttleConnectionsWith(clientQuotas);
             List<Listener> bound = network.start();
@@ -613,13 +621,27 @@ public final class SluiceBroker implements AutoCloseable {
 
     /** The controller of a cluster node, deciding while its quorum member leads. */
     static Controller clusterController(BrokerConfig config, MetadataQuorum quorum, MetadataView view) {
-        return new Controller(config.nodeId(), quorum, view, new ClusterSettings(
+        Controller controller = new Controller(config.nodeId(), quorum, view, new ClusterSettings(
             config.getInt(BrokerConfigKeys.BROKER_SESSION_TIMEOUT_MS),
             () -> config.getBoolean(BrokerConfigKeys.UNCLEAN_LEADER_ELECTION_ENABLE),
             config.interBrokerListenerName()), topicDefaults(config), new LeaderBalance(
             config.getBoolean(BrokerConfigKeys.AUTO_LEADER_REBALANCE_ENABLE),
             config.getInt(BrokerConfigKeys.LEADER_IMBALANCE_PER_BROKER_PERCENTAGE),
             config.getLong(BrokerConfigKeys.LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS) * 1000));
+        removeExpiredTokens(config, controller);
+        return controller;
+    }
+
+    /** Has the controller remove expired delegation tokens as {@code delegation.token.expiry.check.interval.ms} says. */
+    private static void removeExpiredTokens(BrokerConfig config, Controller controller) {
+        controller.removeExpiredTokensEvery(config.getLong(SecurityConfigKeys.DELEGATION_TOKEN_EXPIRY_CHECK_INTERVAL_MS),
+            System::currentTimeMillis);
+    }
+
+    /** This node's view of delegation tokens: the secret key of {@code delegation.token.secret.key}. */
+    static TokenAuthority tokenAuthority(BrokerConfig config, MetadataView view) {
+        return new TokenAuthority(config.getString(SecurityConfigKeys.DELEGATION_TOKEN_SECRET_KEY), view::image,
+            System::currentTimeMillis);
     }
 
     /**
@@ -641,6 +663,12 @@ public final class SluiceBroker implements AutoCloseable {
             new UpdateFeaturesHandler(controller),
             new CreateAclsHandler(controller, authorizerConfigured(config)),
             new DeleteAclsHandler(controller, authorizerConfigured(config))));
+        TokenAuthority tokens = tokenAuthority(config, view);
+        long expiryTimeMs = config.getLong(SecurityConfigKeys.DELEGATION_TOKEN_EXPIRY_TIME_MS);
+        handlers.add(new CreateDelegationTokenHandler(controller, tokens, System::currentTimeMillis,
+            config.getLong(SecurityConfigKeys.DELEGATION_TOKEN_MAX_LIFETIME_MS), expiryTimeMs));
+        handlers.add(new RenewDelegationTokenHandler(controller, tokens, System::currentTimeMillis, expiryTimeMs));
+        handlers.add(new ExpireDelegationTokenHandler(controller, tokens, System::currentTimeMillis, expiryTimeMs));
         if (quorum != null) {
             handlers.add(new DescribeQuorumHandler(quorum, voters, config.controllerListenerNames().get(0)));
             handlers.add(new ElectLeadersHandler(controller));

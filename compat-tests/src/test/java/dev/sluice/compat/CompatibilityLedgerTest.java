@@ -55,15 +55,15 @@ class CompatibilityLedgerTest {
         Map<Integer, Row> edited = new TreeMap<>(ledger);
         Row produce = edited.get(0);
         edited.put(0, new Row(0, produce.name(), produce.kafka(), "3-12"));       // a range that is not the served one
-        Row createToken = edited.get(38);
-        edited.put(38, new Row(38, createToken.name(), createToken.kafka(), "1-3")); // listed as served, but is not
+        Map<Integer, String> servedLess = new TreeMap<>(served);
+        servedLess.remove(38);                                                    // listed as served, but is not
         Row fetch = edited.get(1);
         edited.put(1, new Row(1, fetch.name(), fetch.kafka(), NOT_SERVED));      // served, but listed as not
         edited.remove(3);                                                         // a broker API with no row
         edited.put(7, new Row(7, "ControlledShutdown", "0-3", NOT_SERVED));      // a row Kafka 4.4 does not have
         edited.put(29, new Row(29, "DescribeAcl", "1-2", "1-3"));                 // wrong name and Kafka range
 
-        List<String> problems = disagreements(edited, served);
+        List<String> problems = disagreements(edited, servedLess);
         assertEquals(7, problems.size(), String.join("\n", problems));
         assertTrue(problems.stream().anyMatch(p -> p.startsWith("Produce")), String.join("\n", problems));
         assertTrue(problems.stream().anyMatch(p -> p.startsWith("CreateDelegationToken")), String.join("\n", problems));

@@ -42,7 +42,8 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
         ApiKey.CREATE_PARTITIONS, ApiKey.ALTER_CONFIGS, ApiKey.INCREMENTAL_ALTER_CONFIGS, ApiKey.DESCRIBE_QUORUM,
         ApiKey.ELECT_LEADERS, ApiKey.UNREGISTER_BROKER, ApiKey.ALTER_PARTITION_REASSIGNMENTS,
         ApiKey.LIST_PARTITION_REASSIGNMENTS, ApiKey.ALTER_USER_SCRAM_CREDENTIALS,
-        ApiKey.CREATE_ACLS, ApiKey.DELETE_ACLS, ApiKey.ALTER_CLIENT_QUOTAS);
+        ApiKey.CREATE_ACLS, ApiKey.DELETE_ACLS, ApiKey.ALTER_CLIENT_QUOTAS, ApiKey.CREATE_DELEGATION_TOKEN,
+        ApiKey.RENEW_DELEGATION_TOKEN, ApiKey.EXPIRE_DELEGATION_TOKEN);
 
     private final int nodeId;
     private final MetadataQuorum quorum;
@@ -175,8 +176,9 @@ public final class ClusterNode implements AutoCloseable, MetadataListener {
 
             @Override
             public CompletableFuture<ByteBuffer> forward(ByteBuffer frame, String listener, String principal,
-                                                         String host) {
-                return channel.forward(frame, listener, principal, host);
+                                                         String host,
+                                                         dev.sluice.broker.security.AuthenticationMethod method) {
+                return channel.forward(frame, listener, principal, host, method);
             }
         });
         ControllerEndpoint endpoint = new ControllerEndpoint(controllerApis, brokerApis, this::suspect,

@@ -1,10 +1,11 @@
 package dev.sluice.broker.cluster;
 
+import dev.sluice.broker.security.AuthenticationMethod;
 import dev.sluice.wire.codec.ByteReader;
+import dev.sluice.wire.codec.MalformedDataException;
 import dev.sluice.wire.message.ApiKey;
 import dev.sluice.wire.message.ApiMessage;
 import dev.sluice.wire.message.Frames;
-import dev.sluice.wire.codec.MalformedDataException;
 import dev.sluice.wire.message.RequestHeader;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
@@ -24,9 +25,10 @@ import org.slf4j.LoggerFactory;
  *                          → the response frame with its size prefix
  *   kind CLIENT_FRAME (1): int16 listener name length, listener name (UTF-8), int16 principal
  *                          length, the client's principal (Type:name, UTF-8), int16 host length, the
- *                          client's address (UTF-8), the client's request frame without its size
- *                          prefix → the response frame with its size prefix; the controller
- *                          authorizes the request as that principal from that address
+ *                          client's address (UTF-8), int8 how the client authenticated (the
+ *                          ordinal of {@link AuthenticationMethod}), the client's request frame
+ *                          without its size prefix → the response frame with its size prefix; the
+ *                          controller authorizes the request as that principal from that address
  *   kind UNREACHABLE  (2): int32 broker id → empty
  *   kind FETCH_METADATA (3): an observer's request for the committed metadata log
  *                          → the log after its position ({@link MetadataFeed} gives both layouts)
@@ -90,13 +92,14 @@ public final class ControllerChannel {
      * Has the active controller's node serve a client's request frame (size prefix removed) as if
      * it had come in on {@code listener}; completes with the response frame, size prefix included.
      */
-    public CompletableFuture<ByteBuffer> forward(ByteBuffer frame, String listener, String principal, String host) {
+    public CompletableFuture<ByteBuffer> forward(ByteBuffer frame, String listener, String principal, String host,
+                                                 AuthenticationMethod method) {
         byte[] name = listener.getBytes(java.nio.charset.StandardCharsets.UTF_8);
         byte[] who = principal.getBytes(java.nio.charset.StandardCharsets.UTF_8);
         byte[] from = host.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        byte[] payload = new byte[7 + name.length + who.length + from.length + frame.remaining()];
+        byte[] payload = new byte[8 + name.length + who.length + from.length + frame.remaining()];
         ByteBuffer.wrap(payload).put(CLIENT_FRAME).putShort((short) name.length).put(name).putShort((short) who.length)
-            .put(who).putShort((short) from.length).put(from).put(frame.duplicate());
+            .put(who).putShort((short) from.length).put(from).put((byte) method.ordinal()).put(frame.duplicate());
         return quorum.askLeader(payload).thenApply(ByteBuffer::wrap);
     }
 

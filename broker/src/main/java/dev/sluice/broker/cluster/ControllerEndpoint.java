@@ -2,6 +2,7 @@ package dev.sluice.broker.cluster;
 
 import dev.sluice.broker.handler.ConnectionLifetime;
 import dev.sluice.broker.handler.RequestDispatcher;
+import dev.sluice.broker.security.AuthenticationMethod;
 import dev.sluice.broker.security.KafkaPrincipal;
 import dev.sluice.wire.message.Frames;
 import java.nio.ByteBuffer;
@@ -64,8 +65,13 @@ public final class ControllerEndpoint {
                 String listener = string(in);
                 String principal = string(in);
                 String host = string(in);
+                byte method = in.get();
+                if (method < 0 || method >= AuthenticationMethod.values().length) {
+                    return CompletableFuture.failedFuture(new IllegalArgumentException(
+                        "unknown authentication method " + method + " of a forwarded request"));
+                }
                 ConnectionLifetime client = new ConnectionLifetime();
-                client.authenticated(KafkaPrincipal.parse(principal));
+                client.authenticated(KafkaPrincipal.parse(principal), AuthenticationMethod.values()[method]);
                 return bytes(brokerApis.dispatchHere(in.slice(), forwardedFrom(host), listener, client));
             }
             case ControllerChannel.UNREACHABLE:

@@ -59,6 +59,11 @@ public final class SecurityConfigKeys {
     public static final String SASL_OAUTHBEARER_SCOPE_CLAIM_NAME = "sasl.oauthbearer.scope.claim.name";
     public static final String SASL_OAUTHBEARER_CLOCK_SKEW_SECONDS = "sasl.oauthbearer.clock.skew.seconds";
 
+    public static final String DELEGATION_TOKEN_SECRET_KEY = "delegation.token.secret.key";
+    public static final String DELEGATION_TOKEN_MAX_LIFETIME_MS = "delegation.token.max.lifetime.ms";
+    public static final String DELEGATION_TOKEN_EXPIRY_TIME_MS = "delegation.token.expiry.time.ms";
+    public static final String DELEGATION_TOKEN_EXPIRY_CHECK_INTERVAL_MS = "delegation.token.expiry.check.interval.ms";
+
     static void define(Map<String, ConfigDef> m) {
         BrokerConfigKeys.def(m, SSL_KEYSTORE_TYPE, ConfigType.STRING, "JKS", oneOf("jks", "pkcs12", "pem"), false,
             "Format of the key store: JKS, PKCS12 or PEM.");
@@ -139,6 +144,15 @@ public final class SecurityConfigKeys {
             "Claim of a signed OAUTHBEARER token that lists its scopes.");
         BrokerConfigKeys.def(m, SASL_OAUTHBEARER_CLOCK_SKEW_SECONDS, ConfigType.INT, "30", atLeast(0), false,
             "Clock difference tolerated when checking a signed OAUTHBEARER token's times.");
+        BrokerConfigKeys.def(m, DELEGATION_TOKEN_SECRET_KEY, ConfigType.PASSWORD, null, NONE, false,
+            "Secret from which delegation tokens' HMACs are derived, the same on every node; unset, delegation "
+                + "tokens are disabled (their APIs answer DELEGATION_TOKEN_AUTH_DISABLED).");
+        BrokerConfigKeys.def(m, DELEGATION_TOKEN_MAX_LIFETIME_MS, ConfigType.LONG, "604800000", atLeast(1), false,
+            "Longest a delegation token may live, renewals included.");
+        BrokerConfigKeys.def(m, DELEGATION_TOKEN_EXPIRY_TIME_MS, ConfigType.LONG, "86400000", atLeast(1), false,
+            "How long a delegation token lives from its creation or a renewal that names no period.");
+        BrokerConfigKeys.def(m, DELEGATION_TOKEN_EXPIRY_CHECK_INTERVAL_MS, ConfigType.LONG, "3600000", atLeast(1), false,
+            "How often the active controller removes expired delegation tokens.");
     }
 
     private SecurityConfigKeys() {

@@ -1,5 +1,6 @@
 package dev.sluice.broker.handler;
 
+import dev.sluice.broker.security.AuthenticationMethod;
 import dev.sluice.broker.security.KafkaPrincipal;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -14,6 +15,7 @@ public final class ConnectionLifetime {
     private final Set<Runnable> onClose = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
     private volatile KafkaPrincipal principal = KafkaPrincipal.ANONYMOUS;
+    private volatile AuthenticationMethod method = AuthenticationMethod.NONE;
     private final java.util.concurrent.atomic.AtomicLong throttledUntilNanos = new java.util.concurrent.atomic.AtomicLong();
 
     /** Who the connection authenticated as; {@link KafkaPrincipal#ANONYMOUS} until it does, or when it cannot. */
@@ -32,8 +34,14 @@ public final class ConnectionLifetime {
         return throttledUntilNanos.get();
     }
 
+    /** How the client proved who it is; {@link AuthenticationMethod#NONE} for an anonymous one. */
+    public AuthenticationMethod method() {
+        return method;
+    }
+
     /** Called by the connection when its client authenticated (TLS certificate or SASL). */
-    public void authenticated(KafkaPrincipal principal) {
+    public void authenticated(KafkaPrincipal principal, AuthenticationMethod method) {
+        this.method = method;
         this.principal = principal;
     }
 

@@ -3,6 +3,7 @@ package dev.sluice.broker.handler;
 import dev.sluice.broker.LogSafe;
 import dev.sluice.broker.metrics.RequestMetrics;
 import dev.sluice.broker.quota.ClientQuotas;
+import dev.sluice.broker.security.AuthenticationMethod;
 import dev.sluice.broker.security.acl.AclOperation;
 import dev.sluice.broker.security.acl.AclResourceType;
 import dev.sluice.broker.security.acl.StandardAuthorizer;
@@ -74,9 +75,11 @@ public final class RequestDispatcher {
 
         /**
          * The response frame (size prefix included) to {@code frame} (size prefix removed), sent
-         * by {@code principal} from {@code host} (which the controller authorizes it as).
+         * by {@code principal} from {@code host} (which the controller authorizes it as), who
+         * authenticated by {@code method}.
          */
-        CompletableFuture<ByteBuffer> forward(ByteBuffer frame, String listener, String principal, String host);
+        CompletableFuture<ByteBuffer> forward(ByteBuffer frame, String listener, String principal, String host,
+                                              AuthenticationMethod method);
     }
 
     public RequestDispatcher(HandlerTable table, RequestMetrics metrics) {
@@ -266,7 +269,8 @@ public final class RequestDispatcher {
                                                            RequestContext context, ApiKey api, short version,
                                                            RequestHeader header, long start, int frameBytes,
                                                            ApiHandler<?, ?> handler, ApiMessage request) {
-        return forwarding.forward(frame, context.listenerName(), context.principal().toString(), context.host())
+        return forwarding.forward(frame, context.listenerName(), context.principal().toString(), context.host(),
+                context.connection().method())
             .handle((response, error) -> {
             if (error != null) {
                 // No controller reachable now: Kafka's answer while the quorum elects one; clients retry.

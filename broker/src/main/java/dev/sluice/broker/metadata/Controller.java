@@ -914,6 +914,84 @@ public final class Controller implements AutoCloseable {
         });
     }
 
+    // ------------------------------------------------------------------ delegation tokens
+
+    /** What a change to a delegation token came to: an error, or the token's expiry after it. */
+    public record TokenChange(ErrorCode error, String message, long expiryMs) {
+    }
+
+    /** Writes a new delegation token, made by the caller (its id, owner and times). */
+    public CompletableFuture<TokenChange> createDelegationToken(DelegationTokenImage token) {
+        return submit(() -> {
+            if (!metadataLog.isLeader()) {
+                throw notController();
+            }
+            commit(List.of(MetadataView.delegationTokenRecord(token)));
+            return new TokenChange(ErrorCode.NONE, null, token.expiryMs());
+        }).exceptionally(Controller::tokenFailure);
+    }
+
+    /**
+     * Renews {@code tokenId} on behalf of {@code principal} ({@code Type:name}) for
+     * {@code periodMs} from now, or {@code defaultPeriodMs} when negative; see
+     * {@link DelegationTokenChanges#renew}.
+     */
+    public CompletableFuture<TokenChange> renewDelegationToken(String tokenId, String principal, long periodMs,
+                                                               long defaultPeriodMs, long nowMs) {
+        return changeToken(image -> DelegationTokenChanges.renew(image, tokenId, principal, periodMs, defaultPeriodMs,
+            nowMs));
+    }
+
+    /** Expires {@code tokenId} in {@code periodMs}, or now when negative; see {@link DelegationTokenChanges#expire}. */
+    public CompletableFuture<TokenChange> expireDelegationToken(String tokenId, String principal, long periodMs,
+                                                                long nowMs) {
+        return changeToken(image -> DelegationTokenChanges.expire(image, tokenId, principal, periodMs, nowMs));
+    }
+
+    private CompletableFuture<TokenChange> changeToken(java.util.function.Function<MetadataImage,
+            DelegationTokenChanges.Plan> planner) {
+        return submit(() -> {
+            if (!metadataLog.isLeader()) {
+                throw notController();
+            }
+            DelegationTokenChanges.Plan plan = planner.apply(view.image());
+            if (!plan.records().isEmpty()) {
+                commit(plan.records());
+            }
+            return new TokenChange(plan.error(), null, plan.expiryMs());
+        }).exceptionally(Controller::tokenFailure);
+    }
+
+    private static TokenChange tokenFailure(Throwable error) {
+        Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+            ? error.getCause() : error;
+        if (cause instanceof AppendFailure failure) {
+            return new TokenChange(failure.error(), failure.getMessage(), -1);
+        }
+        throw error instanceof RuntimeException r ? r : new java.util.concurrent.CompletionException(error);
+    }
+
+    /**
+     * Removes expired delegation tokens every {@code intervalMs} while this controller is active
+     * ({@code delegation.token.expiry.check.interval.ms}), as Kafka's controller does: an expired
+     * token already fails at login; this keeps the metadata from collecting them.
+     */
+    public void removeExpiredTokensEvery(long intervalMs, java.util.function.LongSupplier clockMs) {
+        thread.scheduleWithFixedDelay(() -> {
+            try {
+                if (metadataLog.isLeader()) {
+                    List<Message> records = DelegationTokenChanges.removeExpired(view.image(), clockMs.getAsLong());
+                    if (!records.isEmpty()) {
+                        commit(records);
+                        log.info("Removed {} expired delegation token(s)", records.size());
+                    }
+                }
+            } catch (RuntimeException e) {
+                log.warn("removing expired delegation tokens failed: {}", e.toString());
+            }
+        }, intervalMs, intervalMs, TimeUnit.MILLISECONDS);
+    }
+
     // ------------------------------------------------------------------ producer ids
 
     /**

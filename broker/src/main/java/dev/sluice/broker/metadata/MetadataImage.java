@@ -26,13 +26,26 @@ import java.util.TreeMap;
  * @param features the feature levels finalized in the cluster, by name; a feature not here has
  *                 its default level (see {@link Features})
  * @param groupConfigs each group's dynamic config overrides (Kafka's GROUP resource), by group id
+ * @param delegationTokens the delegation tokens not yet expired and removed, by token id
  */
 public record MetadataImage(String clusterId, long version, Map<String, TopicImage> topicsByName,
                             Map<Uuid, TopicImage> topicsById, Map<String, Map<String, String>> brokerConfigs,
                             long nextProducerId, Map<Integer, BrokerRegistration> brokers, long nextBrokerEpoch,
                             Map<String, Map<Byte, ScramCredentialImage>> scramCredentials, Map<Uuid, AclBinding> acls,
                             Map<QuotaEntity, Map<String, Double>> clientQuotas, Map<String, Short> features,
-                            Map<String, Map<String, String>> groupConfigs) {
+                            Map<String, Map<String, String>> groupConfigs,
+                            Map<String, DelegationTokenImage> delegationTokens) {
+
+    /** An image without delegation tokens. */
+    public MetadataImage(String clusterId, long version, Map<String, TopicImage> topicsByName,
+                         Map<Uuid, TopicImage> topicsById, Map<String, Map<String, String>> brokerConfigs,
+                         long nextProducerId, Map<Integer, BrokerRegistration> brokers, long nextBrokerEpoch,
+                         Map<String, Map<Byte, ScramCredentialImage>> scramCredentials, Map<Uuid, AclBinding> acls,
+                         Map<QuotaEntity, Map<String, Double>> clientQuotas, Map<String, Short> features,
+                         Map<String, Map<String, String>> groupConfigs) {
+        this(clusterId, version, topicsByName, topicsById, brokerConfigs, nextProducerId, brokers, nextBrokerEpoch,
+            scramCredentials, acls, clientQuotas, features, groupConfigs, Map.of());
+    }
 
     /** An image without group configs. */
     public MetadataImage(String clusterId, long version, Map<String, TopicImage> topicsByName,
@@ -119,6 +132,7 @@ public record MetadataImage(String clusterId, long version, Map<String, TopicIma
         private final Map<QuotaEntity, Map<String, Double>> quotas;
         private final Map<String, Short> features;
         private final Map<String, Map<String, String>> groupConfigs;
+        private final Map<String, DelegationTokenImage> tokens;
 
         Builder(MetadataImage base) {
             this.clusterId = base.clusterId();
@@ -134,6 +148,17 @@ public record MetadataImage(String clusterId, long version, Map<String, TopicIma
             this.quotas = new java.util.HashMap<>(base.clientQuotas());
             this.features = new TreeMap<>(base.features());
             this.groupConfigs = new java.util.HashMap<>(base.groupConfigs());
+            this.tokens = new java.util.HashMap<>(base.delegationTokens());
+        }
+
+        void putDelegationToken(DelegationTokenImage token) {
+            tokens.put(token.tokenId(), token);
+            version++;
+        }
+
+        void removeDelegationToken(String tokenId) {
+            tokens.remove(tokenId);
+            version++;
         }
 
         void setGroupConfig(String groupId, String key, String value) {
@@ -254,7 +279,8 @@ public record MetadataImage(String clusterId, long version, Map<String, TopicIma
                 Map.copyOf(byId), Map.copyOf(brokerConfigs), nextProducerId,
                 Collections.unmodifiableMap(new TreeMap<>(brokers)), nextBrokerEpoch,
                 Collections.unmodifiableMap(new TreeMap<>(scram)), Collections.unmodifiableMap(new java.util.LinkedHashMap<>(acls)),
-                Map.copyOf(quotas), Collections.unmodifiableMap(new TreeMap<>(features)), Map.copyOf(groupConfigs));
+                Map.copyOf(quotas), Collections.unmodifiableMap(new TreeMap<>(features)), Map.copyOf(groupConfigs),
+                Map.copyOf(tokens));
         }
     }
 }

@@ -4,12 +4,14 @@ import dev.sluice.broker.metadata.records.AccessControlEntryRecord;
 import dev.sluice.broker.metadata.records.BrokerRegistrationChangeRecord;
 import dev.sluice.broker.metadata.records.ClientQuotaRecord;
 import dev.sluice.broker.metadata.records.ConfigRecord;
+import dev.sluice.broker.metadata.records.DelegationTokenRecord;
 import dev.sluice.broker.metadata.records.FeatureLevelRecord;
 import dev.sluice.broker.metadata.records.NextBrokerEpochRecord;
 import dev.sluice.broker.metadata.records.PartitionRecord;
 import dev.sluice.broker.metadata.records.ProducerIdsRecord;
 import dev.sluice.broker.metadata.records.RegisterBrokerRecord;
 import dev.sluice.broker.metadata.records.RemoveAccessControlEntryRecord;
+import dev.sluice.broker.metadata.records.RemoveDelegationTokenRecord;
 import dev.sluice.broker.metadata.records.RemoveTopicRecord;
 import dev.sluice.broker.metadata.records.RemoveUserScramCredentialRecord;
 import dev.sluice.broker.metadata.records.TopicRecord;
@@ -34,7 +36,8 @@ import java.util.List;
  *                              6 register broker, 7 broker registration change, 8 unregister broker,
  *                              9 next broker epoch, 10 user SCRAM credential,
  *                              11 remove user SCRAM credential, 12 ACL, 13 remove ACL,
- *                              14 client quota, 15 feature level
+ *                              14 client quota, 15 feature level, 16 delegation token,
+ *                              17 remove delegation token
  *            version int16
  *            size int32        bytes of body
  *            body              the record class's own encoding at that version
@@ -129,6 +132,8 @@ public final class MetadataRecords {
             case 13 -> new RemoveAccessControlEntryRecord(in, version);
             case 14 -> new ClientQuotaRecord(in, version);
             case 15 -> new FeatureLevelRecord(in, version);
+            case 16 -> new DelegationTokenRecord(in, version);
+            case 17 -> new RemoveDelegationTokenRecord(in, version);
             default -> throw new MalformedDataException("unknown metadata record type " + type);
         };
     }
@@ -164,6 +169,10 @@ public final class MetadataRecords {
             return 14;
         } else if (record instanceof FeatureLevelRecord) {
             return 15;
+        } else if (record instanceof DelegationTokenRecord) {
+            return 16;
+        } else if (record instanceof RemoveDelegationTokenRecord) {
+            return 17;
         }
         throw new IllegalArgumentException("not a metadata record: " + record.getClass());
     }

@@ -4,12 +4,14 @@ import dev.sluice.broker.metadata.records.AccessControlEntryRecord;
 import dev.sluice.broker.metadata.records.BrokerRegistrationChangeRecord;
 import dev.sluice.broker.metadata.records.ClientQuotaRecord;
 import dev.sluice.broker.metadata.records.ConfigRecord;
+import dev.sluice.broker.metadata.records.DelegationTokenRecord;
 import dev.sluice.broker.metadata.records.FeatureLevelRecord;
 import dev.sluice.broker.metadata.records.NextBrokerEpochRecord;
 import dev.sluice.broker.metadata.records.PartitionRecord;
 import dev.sluice.broker.metadata.records.ProducerIdsRecord;
 import dev.sluice.broker.metadata.records.RegisterBrokerRecord;
 import dev.sluice.broker.metadata.records.RemoveAccessControlEntryRecord;
+import dev.sluice.broker.metadata.records.RemoveDelegationTokenRecord;
 import dev.sluice.broker.metadata.records.RemoveTopicRecord;
 import dev.sluice.broker.metadata.records.RemoveUserScramCredentialRecord;
 import dev.sluice.broker.metadata.records.TopicRecord;
@@ -183,6 +185,11 @@ public final class MetadataView implements MetadataLog.Applier {
             builder.setClientQuota(quotaEntity(q), q.key(), q.remove() ? null : q.value());
         } else if (record instanceof FeatureLevelRecord f) {
             builder.setFeatureLevel(f.name(), f.featureLevel());
+        } else if (record instanceof DelegationTokenRecord t) {
+            builder.putDelegationToken(new DelegationTokenImage(t.tokenId(), t.owner(), t.requester(), t.renewers(),
+                t.issueTimestamp(), t.maxTimestamp(), t.expirationTimestamp()));
+        } else if (record instanceof RemoveDelegationTokenRecord r) {
+            builder.removeDelegationToken(r.tokenId());
         }
     }
 
@@ -236,6 +243,12 @@ public final class MetadataView implements MetadataLog.Applier {
             .setStoredKey(c.storedKey()).setServerKey(c.serverKey()).setIterations(c.iterations());
     }
 
+    static DelegationTokenRecord delegationTokenRecord(DelegationTokenImage t) {
+        return new DelegationTokenRecord().setTokenId(t.tokenId()).setOwner(t.owner()).setRequester(t.requester())
+            .setRenewers(new ArrayList<>(t.renewers())).setIssueTimestamp(t.issueMs()).setMaxTimestamp(t.maxMs())
+            .setExpirationTimestamp(t.expiryMs());
+    }
+
     static PartitionRecord partitionRecord(Uuid topicId, PartitionImage p) {
         return new PartitionRecord().setTopicId(topicId).setPartitionId(p.partition())
             .setReplicas(new ArrayList<>(p.replicas())).setIsr(new ArrayList<>(p.isr())).setLeader(p.leader())
@@ -283,6 +296,7 @@ public final class MetadataView implements MetadataLog.Applier {
                 records.add(scramCredentialRecord(c));
             }
         }
+        image.delegationTokens().values().forEach(t -> records.add(delegationTokenRecord(t)));
         for (Map.Entry<String, Map<String, String>> resource : image.brokerConfigs().entrySet()) {
             for (Map.Entry<String, String> e : resource.getValue().entrySet()) {
                 records.add(new ConfigRecord().setResourceType(Controller.BROKER_RESOURCE)

@@ -4,6 +4,7 @@ import dev.sluice.broker.LogSafe;
 import dev.sluice.broker.handler.ConnectionLifetime;
 import dev.sluice.broker.handler.RequestDispatcher.CloseConnectionException;
 import dev.sluice.broker.handler.RequestDispatcher;
+import dev.sluice.broker.security.AuthenticationMethod;
 import dev.sluice.broker.security.KafkaPrincipal;
 import dev.sluice.broker.security.SslPrincipalMapper;
 import dev.sluice.storage.FileRecords;
@@ -149,7 +150,7 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ByteBuffer> {
         }
         if (outcome instanceof SaslAuthenticator.Outcome.Respond respond) {
             if (!before && sasl.authenticated()) {
-                lifetime.authenticated(sasl.principal());
+                lifetime.authenticated(sasl.principal(), sasl.method());
                 FrameDecoder frames = ctx.pipeline().get(FrameDecoder.class);
                 if (frames != null) {
                     frames.authenticated();
@@ -342,7 +343,7 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ByteBuffer> {
                         + " certificate's name " + dn));
                     return;
                 }
-                lifetime.authenticated(KafkaPrincipal.user(name.get()));
+                lifetime.authenticated(KafkaPrincipal.user(name.get()), AuthenticationMethod.CERTIFICATE);
             }
         } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
             // No client certificate: anonymous.

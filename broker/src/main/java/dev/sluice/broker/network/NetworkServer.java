@@ -11,6 +11,7 @@ import dev.sluice.broker.security.SaslMechanisms;
 import dev.sluice.broker.security.SecurityProtocol;
 import dev.sluice.broker.security.SslPrincipalMapper;
 import dev.sluice.broker.security.TlsContexts;
+import dev.sluice.broker.security.sasl.DelegationTokens;
 import dev.sluice.broker.security.sasl.ScramCredentials;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -53,6 +54,7 @@ public final class NetworkServer implements AutoCloseable {
     private final BrokerConfig config;
     private final RequestDispatcher dispatcher;
     private final ScramCredentials scram;
+    private final DelegationTokens tokens;
     private final ConnectionTracker tracker;
     private final RequestMemory memory;
     private final List<Channel> serverChannels = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -64,14 +66,20 @@ public final class NetworkServer implements AutoCloseable {
     private EventLoopGroup workers;
 
     public NetworkServer(BrokerConfig config, RequestDispatcher dispatcher) {
-        this(config, dispatcher, (user, mechanism) -> java.util.Optional.empty());
+        this(config, dispatcher, (user, mechanism) -> java.util.Optional.empty(),
+            (tokenId, mechanism) -> java.util.Optional.empty());
     }
 
-    /** @param scram where SCRAM exchanges on SASL listeners find users' credentials */
-    public NetworkServer(BrokerConfig config, RequestDispatcher dispatcher, ScramCredentials scram) {
+    /**
+     * @param scram where SCRAM exchanges on SASL listeners find users' credentials
+     * @param tokens where they find delegation tokens
+     */
+    public NetworkServer(BrokerConfig config, RequestDispatcher dispatcher, ScramCredentials scram,
+                         DelegationTokens tokens) {
         this.config = config;
         this.dispatcher = dispatcher;
         this.scram = scram;
+        this.tokens = tokens;
         this.memory = new RequestMemory(config.queuedMaxRequestBytes());
         this.tracker = new ConnectionTracker(limits(config));
         this.brokerRate = newRate();
@@ -213,7 +221,7 @@ public final class NetworkServer implements AutoCloseable {
             SslContext tls = protocol.tls() ? TlsContexts.server(config, listener.name()) : null;
             SslPrincipalMapper certificateNames = protocol.tls() ? SslPrincipalMapper.parse(
                 config.listenerString(listener.name(), SecurityConfigKeys.SSL_PRINCIPAL_MAPPING_RULES)) : null;
-            SaslMechanisms sasl = protocol.sasl() ? SaslMechanisms.forListener(config, listener.name(), scram) : null;
+            SaslMechanisms sasl = protocol.sasl() ? SaslMechanisms.forListener(config, listener.name(), scram, tokens) : null;
             int saslMaxReceive = protocol.sasl()
                 ? ((Number) config.forListener(listener.name(), SecurityConfigKeys.SASL_SERVER_MAX_RECEIVE_SIZE)).intValue()
                 : -1;

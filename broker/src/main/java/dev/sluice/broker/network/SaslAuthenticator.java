@@ -1,5 +1,6 @@
 package dev.sluice.broker.network;
 
+import dev.sluice.broker.security.AuthenticationMethod;
 import dev.sluice.broker.security.KafkaPrincipal;
 import dev.sluice.broker.security.SaslMechanisms;
 import dev.sluice.broker.security.sasl.SaslAuthenticationException;
@@ -65,6 +66,7 @@ final class SaslAuthenticator {
     private SaslExchange exchange;
     private String mechanism;
     private KafkaPrincipal principal;
+    private boolean viaToken;
     /** When the current session ends (clock ms), or Long.MAX_VALUE. */
     private long sessionEndsMs = Long.MAX_VALUE;
     private boolean reauthenticating;
@@ -81,6 +83,11 @@ final class SaslAuthenticator {
 
     KafkaPrincipal principal() {
         return principal;
+    }
+
+    /** How the client authenticated: with its own credential or a delegation token. */
+    AuthenticationMethod method() {
+        return viaToken ? AuthenticationMethod.DELEGATION_TOKEN : AuthenticationMethod.SASL;
     }
 
     Outcome onFrame(ByteBuffer frame) {
@@ -228,6 +235,7 @@ final class SaslAuthenticator {
         // the session's end: its connection closes then, and it reconnects and authenticates anew.
         sessionEndsMs = ends;
         principal = authenticatedAs;
+        viaToken = exchange.viaDelegationToken();
         state = State.AUTHENTICATED;
         reauthenticating = false;
         exchange = null;

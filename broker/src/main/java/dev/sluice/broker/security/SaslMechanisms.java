@@ -6,6 +6,7 @@ import static dev.sluice.broker.config.SecurityConfigKeys.SASL_MECHANISM_INTER_B
 
 import dev.sluice.broker.config.BrokerConfig;
 import dev.sluice.broker.config.ConfigException;
+import dev.sluice.broker.security.sasl.DelegationTokens;
 import dev.sluice.broker.security.sasl.JaasConfig;
 import dev.sluice.broker.security.sasl.OAuthBearerClient;
 import dev.sluice.broker.security.sasl.OAuthBearerExchange;
@@ -32,7 +33,7 @@ import java.util.function.Supplier;
  * {@code listener.name.<listener>.<mechanism>.sasl.jaas.config}, then
  * {@code listener.name.<listener>.sasl.jaas.config}, then {@code sasl.jaas.config}. PLAIN takes
  * its users from {@code user_<name>="<password>"} options and needs them; SCRAM takes its users
- * from the cluster metadata; OAUTHBEARER validates tokens as {@link OAuthBearerValidators} says.
+ * and delegation tokens from the cluster metadata; OAUTHBEARER validates tokens as {@link OAuthBearerValidators} says.
  * GSSAPI (Kerberos) is not served: enabling it stops start-up with a message. Thread-safe: each
  * authentication gets an exchange of its own.
  */
@@ -46,7 +47,8 @@ public final class SaslMechanisms {
     }
 
     /** The mechanisms of {@code listener}; a configuration it cannot serve is a {@link ConfigException}. */
-    public static SaslMechanisms forListener(BrokerConfig config, String listener, ScramCredentials scram) {
+    public static SaslMechanisms forListener(BrokerConfig config, String listener, ScramCredentials scram,
+                                             DelegationTokens tokens) {
         List<String> enabled = new ArrayList<>();
         Map<String, Supplier<SaslExchange>> exchanges = new LinkedHashMap<>();
         for (String name : config.listenerList(listener, SASL_ENABLED_MECHANISMS)) {
@@ -62,7 +64,7 @@ public final class SaslMechanisms {
                 exchanges.put(mechanism, () -> new PlainExchange(passwords));
             } else if (scramMechanism.isPresent()) {
                 ScramMechanism m = scramMechanism.get();
-                exchanges.put(mechanism, () -> new ScramExchange(m, scram));
+                exchanges.put(mechanism, () -> new ScramExchange(m, scram, tokens));
             } else if (mechanism.equals(OAuthBearerExchange.MECHANISM)) {
                 OAuthBearerValidator validator = OAuthBearerValidators.forListener(config, listener, jaas);
                 exchanges.put(mechanism, () -> new OAuthBearerExchange(validator));

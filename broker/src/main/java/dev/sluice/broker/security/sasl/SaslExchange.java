@@ -42,4 +42,9 @@ public interface SaslExchange {
     default OptionalLong credentialExpiryMs() {
         return OptionalLong.empty();
     }
+
+    /** Whether the client authenticated with a delegation token rather than its own credential. */
+    default boolean viaDelegationToken() {
+        return false;
+    }
 }

@@ -96,6 +96,11 @@ public final class ScramExchange extends AbstractSaslExchange {
         return "true".equalsIgnoreCase(extensions.get(TOKEN_AUTH_EXTENSION));
     }
 
+    @Override
+    public boolean viaDelegationToken() {
+        return tokenAuthentication();
+    }
+
     /** The extensions of the client-first message, in the order sent; empty before it. */
     public Map<String, String> extensions() {
         return extensions;
