@@ -21,6 +21,7 @@ import dev.sluice.broker.handler.AlterClientQuotasHandler;
 import dev.sluice.broker.handler.AlterConfigsHandler;
 import dev.sluice.broker.handler.AlterPartitionHandler;
 import dev.sluice.broker.handler.AlterPartitionReassignmentsHandler;
+import dev.sluice.broker.handler.AlterReplicaLogDirsHandler;
 import dev.sluice.broker.handler.AlterShareGroupOffsetsHandler;
 import dev.sluice.broker.handler.AlterUserScramCredentialsHandler;
 import dev.sluice.broker.handler.ApiHandler;
@@ -76,6 +77,7 @@ import dev.sluice.broker.handler.OffsetFetchHandler;
 import dev.sluice.broker.handler.OffsetForLeaderEpochHandler;
 import dev.sluice.broker.handler.ProduceHandler;
 import dev.sluice.broker.handler.PushTelemetryHandler;
+import dev.sluice.broker.handler.QuorumMembership;
 import dev.sluice.broker.handler.ReadShareGroupStateHandler;
 import dev.sluice.broker.handler.ReadShareGroupStateSummaryHandler;
 import dev.sluice.broker.handler.RenewDelegationTokenHandler;
@@ -479,6 +481,7 @@ public final class SluiceBroker implements AutoCloseable {
                 new ListTransactionsHandler(transactions),
                 new DeleteRecordsHandler(view, partitions),
                 new DescribeLogDirsHandler(partitions),
+                new AlterReplicaLogDirsHandler(view, partitions),
                 new DescribeProducersHandler(view, partitions),
                 new MetadataHandler(view, controller, directory, partitions,
                     config.getBoolean(BrokerConfigKeys.AUTO_CREATE_TOPICS_ENABLE)),
@@ -647,7 +650,7 @@ public final class SluiceBroker implements AutoCloseable {
     /**
      * The client APIs whose work is a controller decision: on a cluster node that does not lead the
      * quorum they are forwarded whole to the active controller, which serves them with these
-     * handlers. {@code quorum} is null on the single node, which serves no quorum APIs.
+     * handlers. {@code quorum} is null on the single node, whose quorum is itself.
      */
     static List<ApiHandler<?, ?>> controllerDecisions(BrokerConfig config, List<dev.sluice.broker.config.QuorumVoter> voters,
                                                       MetadataView view, Controller controller, ConfigResolver resolver,
@@ -669,13 +672,17 @@ public final class SluiceBroker implements AutoCloseable {
             config.getLong(SecurityConfigKeys.DELEGATION_TOKEN_MAX_LIFETIME_MS), expiryTimeMs));
         handlers.add(new RenewDelegationTokenHandler(controller, tokens, System::currentTimeMillis, expiryTimeMs));
         handlers.add(new ExpireDelegationTokenHandler(controller, tokens, System::currentTimeMillis, expiryTimeMs));
-        if (quorum != null) {
-            handlers.add(new DescribeQuorumHandler(quorum, voters, config.controllerListenerNames().get(0)));
-            handlers.add(new ElectLeadersHandler(controller));
-            handlers.add(new UnregisterBrokerHandler(controller));
-            handlers.add(new AlterPartitionReassignmentsHandler(controller));
-            handlers.add(new ListPartitionReassignmentsHandler(controller));
-        }
+        List<String> controllerListeners = config.controllerListenerNames();
+        handlers.addAll(QuorumMembership.handlers(view, config.nodeId(),
+            voters.stream().map(dev.sluice.broker.config.QuorumVoter::nodeId).toList(),
+            controllerListeners.isEmpty() ? "CONTROLLER" : controllerListeners.get(0)));
+        handlers.add(quorum != null
+            ? new DescribeQuorumHandler(quorum, voters, config.controllerListenerNames().get(0))
+            : DescribeQuorumHandler.singleNode(view, config.nodeId()));
+        handlers.add(new ElectLeadersHandler(controller));
+        handlers.add(new UnregisterBrokerHandler(controller));
+        handlers.add(new AlterPartitionReassignmentsHandler(controller));
+        handlers.add(new ListPartitionReassignmentsHandler(controller));
         return handlers;
     }
 

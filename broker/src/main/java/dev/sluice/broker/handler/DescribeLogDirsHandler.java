@@ -62,7 +62,7 @@ public final class DescribeLogDirsHandler extends ApiHandler<DescribeLogDirsRequ
         byTopic.forEach((name, list) -> topics.add(new DescribeLogDirsResponse.DescribeLogDirsTopic().setName(name)
             .setPartitions(list)));
         DescribeLogDirsResponse.DescribeLogDirsResult dir = new DescribeLogDirsResponse.DescribeLogDirsResult()
-            .setLogDir(partitions.dataDir().toAbsolutePath().normalize().toString()).setTopics(topics)
+            .setLogDir(logDir(partitions)).setTopics(topics)
             .setTotalBytes(-1).setUsableBytes(-1);
         try {
             FileStore store = Files.getFileStore(partitions.dataDir());
@@ -71,6 +71,14 @@ public final class DescribeLogDirsHandler extends ApiHandler<DescribeLogDirsRequ
             dir.setErrorCode(ErrorCode.KAFKA_STORAGE_ERROR.code());
         }
         return CompletableFuture.completedFuture(new DescribeLogDirsResponse().setResults(new ArrayList<>(List.of(dir))));
+    }
+
+    /**
+     * The log directory as this broker names it to clients: DescribeLogDirs reports it, and
+     * AlterReplicaLogDirs accepts exactly this string (tools copy one into the other).
+     */
+    static String logDir(Partitions partitions) {
+        return partitions.dataDir().toAbsolutePath().normalize().toString();
     }
 
     @Override

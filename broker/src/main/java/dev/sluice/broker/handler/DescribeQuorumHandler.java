@@ -3,6 +3,7 @@ package dev.sluice.broker.handler;
 import dev.sluice.broker.cluster.MetadataQuorum;
 import dev.sluice.broker.cluster.QuorumState;
 import dev.sluice.broker.config.QuorumVoter;
+import dev.sluice.broker.metadata.MetadataView;
 import dev.sluice.broker.security.acl.AclOperation;
 import dev.sluice.broker.security.acl.AclResourceType;
 import dev.sluice.wire.message.ApiKey;
@@ -11,10 +12,14 @@ import dev.sluice.wire.message.DescribeQuorumResponse;
 import dev.sluice.wire.message.ErrorCode;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
- * DescribeQuorum (key 55), v0-2, on a cluster node: the metadata quorum as its leader sees it, so
+ * DescribeQuorum (key 55), v0-2: the metadata quorum as its leader sees it (on a single node, itself), so
  * that {@code kafka-metadata-quorum describe --status/--replication} works. A broker that does not
  * lead the quorum forwards the request to the one that does (only the leader tracks the voters'
  * progress). The quorum is a Ratis group: its term is reported as the leader epoch, log indexes as
@@ -26,15 +31,33 @@ public final class DescribeQuorumHandler extends ApiHandler<DescribeQuorumReques
     /** The name Kafka gives the metadata log, which tools ask for. */
     static final String METADATA_TOPIC = "__cluster_metadata";
 
-    private final MetadataQuorum quorum;
+    private final Supplier<QuorumState> quorum;
+    private final BooleanSupplier leads;
     private final List<QuorumVoter> voters;
     private final String controllerListener;
 
     public DescribeQuorumHandler(MetadataQuorum quorum, List<QuorumVoter> voters, String controllerListener) {
+        this(quorum::quorumState, quorum::isLeader, voters, controllerListener);
+    }
+
+    private DescribeQuorumHandler(Supplier<QuorumState> quorum, BooleanSupplier leads, List<QuorumVoter> voters,
+                                  String controllerListener) {
         super(ApiKey.DESCRIBE_QUORUM, 0, 2);
         this.quorum = quorum;
+        this.leads = leads;
         this.voters = List.copyOf(voters);
         this.controllerListener = controllerListener;
+    }
+
+    /**
+     * A single node's quorum: itself, the one voter and always its leader, in epoch 1, its
+     * metadata journal's last applied entry as high watermark and log end offset. It has no
+     * controller listener, so no voter endpoints are listed.
+     */
+    public static DescribeQuorumHandler singleNode(MetadataView view, int nodeId) {
+        return new DescribeQuorumHandler(() -> new QuorumState(OptionalInt.of(nodeId), 1, view.appliedOffset(),
+            List.of(new QuorumState.VoterState(nodeId, view.appliedOffset(), OptionalLong.of(0))), List.of()),
+            () -> true, List.of(), "");
     }
 
     @Override
@@ -54,8 +77,8 @@ public final class DescribeQuorumHandler extends ApiHandler<DescribeQuorumReques
             return CompletableFuture.completedFuture(errorResponse(request, ErrorCode.INVALID_REQUEST)
                 .setErrorMessage("only " + METADATA_TOPIC + "-0 has a quorum"));
         }
-        QuorumState state = quorum.quorumState();
-        if (!quorum.isLeader()) {
+        QuorumState state = quorum.get();
+        if (!leads.getAsBoolean()) {
             return CompletableFuture.completedFuture(partitionError(ErrorCode.NOT_LEADER_OR_FOLLOWER,
                 "this node does not lead the metadata quorum"));
         }

@@ -54,6 +54,10 @@ import org.slf4j.LoggerFactory;
  * registered broker on a fresh session and probes it, since it cannot know what the previous
  * active controller heard.
  *
+ * <p>A single node runs one for the administrators' partition decisions only (ElectLeaders,
+ * reassignments, UnregisterBroker), with itself as an implicit broker: it registers none, yet it
+ * is the broker every replica is on.
+ *
  * <p>Threading: not thread-safe; every method runs on the controller thread. Probes connect on
  * {@code probes} and come back to the controller thread to act.
  */
@@ -92,9 +96,27 @@ final class BrokerControl {
     /** Whether this node was the active controller when last asked; sessions are only valid while it is. */
     private boolean active;
 
+    /** The broker that counts as registered and active without a registration, or -1: a single node itself. */
+    private final int implicitBroker;
+
     BrokerControl(int nodeId, MetadataView view, ClusterSettings settings, BooleanSupplier isLeader,
                   Supplier<AppendFailure> notController, Function<List<Message>, Long> commit,
                   Executor controllerThread, Executor probes) {
+        this(nodeId, view, settings, isLeader, notController, commit, controllerThread, probes, -1);
+    }
+
+    /** A single node's: {@code nodeId} is the broker every replica is on, registered or not. */
+    static BrokerControl singleNode(int nodeId, MetadataView view, BooleanSupplier isLeader,
+                                    Supplier<AppendFailure> notController, Function<List<Message>, Long> commit,
+                                    Executor controllerThread) {
+        return new BrokerControl(nodeId, view, new ClusterSettings(ClusterSettings.DEFAULT_SESSION_TIMEOUT_MS,
+            () -> false, ""), isLeader, notController, commit, controllerThread, Runnable::run, nodeId);
+    }
+
+    private BrokerControl(int nodeId, MetadataView view, ClusterSettings settings, BooleanSupplier isLeader,
+                          Supplier<AppendFailure> notController, Function<List<Message>, Long> commit,
+                          Executor controllerThread, Executor probes, int implicitBroker) {
+        this.implicitBroker = implicitBroker;
         this.nodeId = nodeId;
         this.view = view;
         this.settings = settings;
@@ -207,6 +229,10 @@ final class BrokerControl {
         }
         MetadataImage image = view.image();
         BrokerRegistration b = image.brokers().get(brokerId);
+        if (b == null && brokerId == implicitBroker) {
+            // The running node itself: as a live Kafka broker registers again at once, it stays.
+            return response.setErrorMessage(null);
+        }
         if (b == null) {
             return response.setErrorCode(ErrorCode.BROKER_ID_NOT_REGISTERED.code())
                 .setErrorMessage("Broker ID " + brokerId + " is not currently registered");
@@ -480,7 +506,7 @@ final class BrokerControl {
             refusal = ErrorCode.INVALID_REQUEST;
             refusalMessage = "unknown election type " + request.electionType();
         }
-        IntPredicate active = r -> image.broker(r).map(BrokerRegistration::active).orElse(false);
+        IntPredicate active = active(image);
         List<Message> records = new ArrayList<>();
         Map<String, Map<Integer, PartitionImage>> elected = new HashMap<>();
         List<ElectLeadersResponse.ReplicaElectionResult> results = new ArrayList<>();
@@ -558,9 +584,9 @@ final class BrokerControl {
 
     // ------------------------------------------------------------------ reassignments
 
-    /** Whether a broker may lead: registered, unfenced and not shutting down. */
-    private static IntPredicate active(MetadataImage image) {
-        return r -> image.broker(r).map(BrokerRegistration::active).orElse(false);
+    /** Whether a broker may lead: registered, unfenced and not shutting down (or the implicit broker). */
+    private IntPredicate active(MetadataImage image) {
+        return r -> r == implicitBroker || image.broker(r).map(BrokerRegistration::active).orElse(false);
     }
 
     /**
@@ -619,7 +645,8 @@ final class BrokerControl {
                     target = p.originalReplicas();
                 } else {
                     target = rp.replicas();
-                    String invalid = Reassignments.invalidTarget(target, r -> image.brokers().containsKey(r));
+                    String invalid = Reassignments.invalidTarget(target,
+                        r -> r == implicitBroker || image.brokers().containsKey(r));
                     if (invalid == null && !request.allowReplicationFactorChange()
                         && target.size() != p.originalReplicas().size()) {
                         invalid = "the replication factor of " + t.name() + "-" + rp.partitionIndex() + " is "

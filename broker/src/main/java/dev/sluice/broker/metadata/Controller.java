@@ -111,6 +111,11 @@ public final class Controller implements AutoCloseable {
     private final ClusterSettings cluster;
     /** Broker lifecycle decisions; controller thread only. */
     private final BrokerControl brokers;
+    /**
+     * Where administrators' partition decisions are made (ElectLeaders, reassignments,
+     * UnregisterBroker): the brokers' control on a cluster, one of its own on a single node.
+     */
+    private final BrokerControl partitionDecisions;
     /** Where probes of suspected brokers wait for their TCP connects; cluster mode only. */
     private final ExecutorService probes;
     /** Automatic preferred-leader rebalancing; cluster mode only. */
@@ -205,6 +210,8 @@ public final class Controller implements AutoCloseable {
         if (cluster == null) {
             this.probes = null;
             this.brokers = null;
+            this.partitionDecisions = BrokerControl.singleNode(nodeId, view, metadataLog::isLeader, this::notController,
+                this::commit, thread);
         } else {
             AtomicInteger probeThreads = new AtomicInteger();
             this.probes = Executors.newCachedThreadPool(r -> {
@@ -214,6 +221,7 @@ public final class Controller implements AutoCloseable {
             });
             this.brokers = new BrokerControl(nodeId, view, cluster, metadataLog::isLeader, this::notController,
                 this::commit, thread, probes);
+            this.partitionDecisions = brokers;
             // Often enough that a broker is fenced soon after its session ends, rarely enough to cost nothing.
             long period = Math.max(50, Math.min(1000, cluster.sessionTimeoutMs() / 4));
             thread.scheduleWithFixedDelay(this::checkSessionsNow, 0, period, TimeUnit.MILLISECONDS);
@@ -1153,7 +1161,7 @@ public final class Controller implements AutoCloseable {
      * places away first; BROKER_ID_NOT_REGISTERED when it has none. Kafka refuses nothing else.
      */
     public CompletableFuture<UnregisterBrokerResponse> unregisterBroker(int brokerId) {
-        return onBrokers(b -> b.unregister(brokerId));
+        return submit(() -> partitionDecisions.unregister(brokerId));
     }
 
     /**
@@ -1161,7 +1169,7 @@ public final class Controller implements AutoCloseable {
      * {@link BrokerControl#electLeaders}. Authorization is the handler's.
      */
     public CompletableFuture<ElectLeadersResponse> electLeaders(ElectLeadersRequest request) {
-        return onBrokers(b -> b.electLeaders(request));
+        return submit(() -> partitionDecisions.electLeaders(request));
     }
 
     /**
@@ -1170,13 +1178,13 @@ public final class Controller implements AutoCloseable {
      */
     public CompletableFuture<AlterPartitionReassignmentsResponse> alterPartitionReassignments(
         AlterPartitionReassignmentsRequest request) {
-        return onBrokers(b -> b.alterReassignments(request));
+        return submit(() -> partitionDecisions.alterReassignments(request));
     }
 
     /** The partition reassignments in progress (Kafka's ListPartitionReassignments). */
     public CompletableFuture<ListPartitionReassignmentsResponse> listPartitionReassignments(
         ListPartitionReassignmentsRequest request) {
-        return onBrokers(b -> b.listReassignments(request));
+        return submit(() -> partitionDecisions.listReassignments(request));
     }
 
     /**
