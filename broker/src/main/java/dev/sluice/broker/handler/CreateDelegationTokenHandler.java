@@ -57,10 +57,13 @@ public final class CreateDelegationTokenHandler
                                                                     CreateDelegationTokenRequest request) {
         KafkaPrincipal requester = context.principal();
         String ownerName = request.ownerPrincipalName();
+        boolean ownerTyped = request.ownerPrincipalType() != null;
         KafkaPrincipal owner = ownerName == null || ownerName.isEmpty() ? requester
-            : new KafkaPrincipal(request.ownerPrincipalType(), ownerName);
+            : new KafkaPrincipal(ownerTyped ? request.ownerPrincipalType() : "", ownerName);
         ErrorCode refusal = null;
-        if (!context.connection().method().mayManageTokens()) {
+        if (!ownerTyped && owner != requester) {
+            refusal = ErrorCode.INVALID_REQUEST;
+        } else if (!context.connection().method().mayManageTokens()) {
             refusal = ErrorCode.DELEGATION_TOKEN_REQUEST_NOT_ALLOWED;
         } else if (!owner.equals(requester)
                 && !context.allowed(AclOperation.CREATE_TOKENS, AclResourceType.USER, owner.toString())) {
@@ -76,16 +79,18 @@ public final class CreateDelegationTokenHandler
         if (refusal == null && !tokens.enabled()) {
             refusal = ErrorCode.DELEGATION_TOKEN_AUTH_DISABLED;
         }
+        // Who asked is reported from v3 only (KIP-373).
+        KafkaPrincipal reportedRequester = context.version() >= 3 ? requester : null;
         if (refusal != null) {
-            return CompletableFuture.completedFuture(refused(refusal, owner, requester));
+            return CompletableFuture.completedFuture(refused(refusal, owner, reportedRequester));
         }
         DelegationTokenImage token = DelegationTokenImage.issued(newTokenId(), owner.toString(), requester.toString(),
             renewers, clockMs.getAsLong(), request.maxLifetimeMs(), maxLifetimeMs, expiryTimeMs);
         return controller.createDelegationToken(token).thenApply(change -> {
             if (change.error() != ErrorCode.NONE) {
-                return refused(change.error(), owner, requester);
+                return refused(change.error(), owner, reportedRequester);
             }
-            return principals(new CreateDelegationTokenResponse(), owner, requester)
+            return principals(new CreateDelegationTokenResponse(), owner, reportedRequester)
                 .setIssueTimestampMs(token.issueMs()).setExpiryTimestampMs(token.expiryMs())
                 .setMaxTimestampMs(token.maxMs()).setTokenId(token.tokenId()).setHmac(tokens.hmac(token.tokenId()));
         });
@@ -107,10 +112,14 @@ public final class CreateDelegationTokenHandler
         }
     }
 
+    /** The owner, and the requester unless null (before v3). */
     private static CreateDelegationTokenResponse principals(CreateDelegationTokenResponse response,
                                                             KafkaPrincipal owner, KafkaPrincipal requester) {
-        return response.setPrincipalType(owner.type()).setPrincipalName(owner.name())
-            .setTokenRequesterPrincipalType(requester.type()).setTokenRequesterPrincipalName(requester.name());
+        response.setPrincipalType(owner.type()).setPrincipalName(owner.name());
+        if (requester != null) {
+            response.setTokenRequesterPrincipalType(requester.type()).setTokenRequesterPrincipalName(requester.name());
+        }
+        return response;
     }
 
     private static CreateDelegationTokenResponse refused(ErrorCode error, KafkaPrincipal owner, KafkaPrincipal requester) {

@@ -63,13 +63,14 @@ public final class DescribeDelegationTokenHandler
             if (asked && (token.ownerRequesterOrRenewer(requester)
                     || context.allowed(AclOperation.DESCRIBE, AclResourceType.DELEGATION_TOKEN, token.tokenId())
                     || context.allowed(AclOperation.DESCRIBE_TOKENS, AclResourceType.USER, token.owner()))) {
-                described.add(described(token));
+                described.add(described(token, context.version() >= 3));
             }
         }
         return CompletableFuture.completedFuture(new DescribeDelegationTokenResponse().setTokens(described));
     }
 
-    private DescribedDelegationToken described(DelegationTokenImage token) {
+    /** A token as described; who requested it from v3 only (KIP-373). */
+    private DescribedDelegationToken described(DelegationTokenImage token, boolean withRequester) {
         KafkaPrincipal owner = KafkaPrincipal.parse(token.owner());
         KafkaPrincipal requester = KafkaPrincipal.parse(token.requester());
         List<DescribedDelegationTokenRenewer> renewers = new ArrayList<>();
@@ -78,8 +79,11 @@ public final class DescribeDelegationTokenHandler
             renewers.add(new DescribedDelegationTokenRenewer().setPrincipalType(renewer.type())
                 .setPrincipalName(renewer.name()));
         }
-        return new DescribedDelegationToken().setPrincipalType(owner.type()).setPrincipalName(owner.name())
-            .setTokenRequesterPrincipalType(requester.type()).setTokenRequesterPrincipalName(requester.name())
+        DescribedDelegationToken described = new DescribedDelegationToken();
+        if (withRequester) {
+            described.setTokenRequesterPrincipalType(requester.type()).setTokenRequesterPrincipalName(requester.name());
+        }
+        return described.setPrincipalType(owner.type()).setPrincipalName(owner.name())
             .setIssueTimestamp(token.issueMs()).setExpiryTimestamp(token.expiryMs()).setMaxTimestamp(token.maxMs())
             .setTokenId(token.tokenId()).setHmac(tokens.hmac(token.tokenId())).setRenewers(renewers);
     }
