@@ -1,12 +1,17 @@
 package dev.sluice.compat;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.broker.SluiceBroker;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.message.DeleteShareGroupStateRequestData;
 import org.apache.kafka.common.message.DeleteShareGroupStateResponseData;
@@ -167,6 +172,62 @@ class ShareStateTest {
             assertEquals(Errors.INVALID_REQUEST.code(), read(c, topic, 5).errorCode(), "deleted");
             assertEquals(-1, summary(c, topic).startOffset());
         }
+    }
+
+    @Test
+    void theStateTopicIsPrunedBelowTheOldestSnapshotAndQuietStatesAreWrittenAgain() throws Exception {
+        Uuid busy;
+        Uuid quiet;
+        List<String> busyBefore;
+        List<String> quietBefore;
+        long prunedTo;
+        TopicPartition state = new TopicPartition("__share_group_state", 0);
+        try (SluiceBroker broker = startPruning(); Admin admin = KafkaClients.admin(broker);
+             RawKafkaConnection c = connect(broker)) {
+            admin.createTopics(List.of(new NewTopic("busy", 1, (short) 1), new NewTopic("quiet", 1, (short) 1))).all()
+                .get();
+            Map<String, org.apache.kafka.clients.admin.TopicDescription> topics = admin.describeTopics(
+                List.of("busy", "quiet")).allTopicNames().get();
+            busy = topics.get("busy").topicId();
+            quiet = topics.get("quiet").topicId();
+            c.send(ApiKeys.FIND_COORDINATOR, 6, new FindCoordinatorRequestData().setKeyType((byte) 2)
+                .setCoordinatorKeys(List.of(GROUP + ":" + busy + ":0")));
+            ProcessCluster.poll(java.time.Duration.ofSeconds(30), "the state topic loaded",
+                () -> initialize(c, quiet, 0, 0) == Errors.NONE.code());
+            assertEquals(Errors.NONE.code(), write(c, quiet, 0, 1, -1, batch(0, 4, ACKNOWLEDGED, 1)));
+            assertEquals(Errors.NONE.code(), initialize(c, busy, 0, 0));
+            for (int i = 0; i < 30; i++) {
+                assertEquals(Errors.NONE.code(), write(c, busy, 0, 1, -1, batch(i, i, ACKNOWLEDGED, 1)));
+            }
+            long end = admin.listOffsets(Map.of(state, OffsetSpec.latest())).all().get().get(state).offset();
+            // The quiet state's snapshot is the second record; once it is written again the records
+            // before the busy state's latest snapshot go.
+            ProcessCluster.poll(java.time.Duration.ofSeconds(30), "the state topic pruned",
+                () -> admin.listOffsets(Map.of(state, OffsetSpec.earliest())).all().get().get(state).offset() > 20);
+            prunedTo = admin.listOffsets(Map.of(state, OffsetSpec.earliest())).all().get().get(state).offset();
+            assertTrue(prunedTo <= end + 1, "pruned to " + prunedTo + " of " + end);
+            busyBefore = ranges(read(c, busy, 1));
+            quietBefore = ranges(read(c, quiet, 1));
+            assertFalse(busyBefore.isEmpty());
+            assertEquals(List.of("0-4:2/1"), quietBefore);
+        }
+        try (SluiceBroker again = startPruning(); Admin admin = KafkaClients.admin(again);
+             RawKafkaConnection c = connect(again)) {
+            ReadShareGroupStateResponseData.PartitionResult busyRead = readWhenLoaded(c, busy);
+            assertEquals(busyBefore, ranges(busyRead), "rebuilt from what pruning kept");
+            assertEquals(quietBefore, ranges(read(c, quiet, 3)));
+            assertTrue(admin.listOffsets(Map.of(state, OffsetSpec.earliest())).all().get().get(state).offset()
+                >= prunedTo);
+        }
+    }
+
+    /** One state partition, pruned and its quiet states written again every few hundred milliseconds. */
+    private SluiceBroker startPruning() throws Exception {
+        return SluiceBroker.builder().dataDir(dataDir).port(0)
+            .config("share.coordinator.snapshot.update.records.per.snapshot", "3")
+            .config("share.coordinator.state.topic.num.partitions", "1")
+            .config("share.coordinator.state.topic.prune.interval.ms", "200")
+            .config("share.coordinator.cold.partition.snapshot.interval.ms", "300").start();
     }
 
     /** Reads at leader epoch 3 once the restarted broker has loaded the state's partition. */

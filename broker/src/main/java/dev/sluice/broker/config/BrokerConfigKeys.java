@@ -199,6 +199,10 @@ public final class BrokerConfigKeys {
     public static final String SHARE_COORDINATOR_SNAPSHOT_UPDATE_RECORDS_PER_SNAPSHOT =
         "share.coordinator.snapshot.update.records.per.snapshot";
     public static final String SHARE_COORDINATOR_THREADS = "share.coordinator.threads";
+    public static final String SHARE_COORDINATOR_STATE_TOPIC_PRUNE_INTERVAL_MS =
+        "share.coordinator.state.topic.prune.interval.ms";
+    public static final String SHARE_COORDINATOR_COLD_PARTITION_SNAPSHOT_INTERVAL_MS =
+        "share.coordinator.cold.partition.snapshot.interval.ms";
     public static final String REMOTE_LOG_MANAGER_TASK_INTERVAL_MS = "remote.log.manager.task.interval.ms";
     public static final String REMOTE_STORAGE_URI = "sluice.remote.storage.uri";
     public static final String REMOTE_STORAGE_S3_ENDPOINT = "sluice.remote.storage.s3.endpoint";
@@ -463,6 +467,12 @@ public final class BrokerConfigKeys {
             "Updates written for a share-partition's state before the next write is a whole snapshot again.");
         def(m, SHARE_COORDINATOR_THREADS, ConfigType.INT, "1", atLeast(1), false,
             "Threads of the share coordinator.");
+        def(m, SHARE_COORDINATOR_STATE_TOPIC_PRUNE_INTERVAL_MS, ConfigType.INT, "300000", atLeast(1), false,
+            "How often the share coordinator deletes the records of __share_group_state that no state needs: "
+                + "those below the oldest latest snapshot of the states a partition holds.");
+        def(m, SHARE_COORDINATOR_COLD_PARTITION_SNAPSHOT_INTERVAL_MS, ConfigType.INT, "300000", atLeast(1), false,
+            "How long a share-partition's state may go unwritten before the share coordinator writes it whole "
+                + "again, so that its old records can be deleted.");
         // Transaction coordinator
         def(m, TRANSACTION_STATE_LOG_NUM_PARTITIONS, ConfigType.INT, "50", atLeast(1), false,
             "Partitions of __transaction_state; fixed once the topic exists.");

@@ -58,4 +58,20 @@ public interface CoordinatorContext {
     default void execute(Runnable task) {
         task.run();
     }
+
+    /**
+     * The offset of the first record of the write being applied: valid inside the apply action of
+     * a {@link CoordinatorResult} whose records were written, -1 anywhere else.
+     */
+    default long appliedOffset() {
+        return -1;
+    }
+
+    /**
+     * Deletes the partition's records below {@code offset}, which must be committed (at most the
+     * high watermark); completes on the executor with the new log start offset, or fails.
+     */
+    default CompletableFuture<Long> deleteRecordsBefore(long offset) {
+        return CompletableFuture.failedFuture(new UnsupportedOperationException("this context deletes no records"));
+    }
 }

@@ -364,6 +364,8 @@ public final class CoordinatorRuntime<S extends CoordinatorStateMachine> impleme
         final SerialExecutor executor;
         final Map<String, Timer> timers = new HashMap<>();
         final Set<PendingWrite<?>> pending = new LinkedHashSet<>();
+        /** The base offset of the write being applied, while it is; -1 otherwise. */
+        long appliedOffset = -1;
         /** Operations and timers that arrived while {@link #pending} was not empty, in arrival order. */
         final java.util.ArrayDeque<Runnable> held = new java.util.ArrayDeque<>();
         /** Completes once loaded or unloaded, whichever comes first. */
@@ -567,8 +569,32 @@ public final class CoordinatorRuntime<S extends CoordinatorStateMachine> impleme
                     outcome.message());
                 write.fail(new CoordinatorException(outcome.error(), outcome.message()));
             } else {
-                write.succeed();
+                appliedOffset = outcome.baseOffset();
+                try {
+                    write.succeed();
+                } finally {
+                    appliedOffset = -1;
+                }
             }
+        }
+
+        @Override
+        public long appliedOffset() {
+            return appliedOffset;
+        }
+
+        @Override
+        public CompletableFuture<Long> deleteRecordsBefore(long offset) {
+            CompletableFuture<Long> done = new CompletableFuture<>();
+            partition.deleteRecordsBefore(Math.min(offset, partition.highWatermark())).whenComplete((start, failure) ->
+                executor.execute(() -> {
+                    if (failure != null) {
+                        done.completeExceptionally(failure);
+                    } else {
+                        done.complete(start);
+                    }
+                }));
+            return done;
         }
 
         // -------------------------------------------------------------- timers
@@ -687,7 +713,7 @@ public final class CoordinatorRuntime<S extends CoordinatorStateMachine> impleme
                         if (transactional) {
                             target.replay(batch.producerId(), batch.producerEpoch(), key, value);
                         } else {
-                            target.replay(key, value);
+                            target.replay(r.offset(), key, value);
                         }
                         n++;
                     } catch (MalformedDataException | UnsupportedVersionException e) {

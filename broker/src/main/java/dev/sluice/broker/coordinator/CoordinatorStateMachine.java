@@ -28,6 +28,15 @@ public interface CoordinatorStateMachine {
     void replay(ByteBuffer key, ByteBuffer value);
 
     /**
+     * As {@link #replay(ByteBuffer, ByteBuffer)}, told where the record is in the partition: for
+     * state machines that delete the records they no longer need
+     * ({@link CoordinatorContext#deleteRecordsBefore}). The default forgets the offset.
+     */
+    default void replay(long offset, ByteBuffer key, ByteBuffer value) {
+        replay(key, value);
+    }
+
+    /**
      * Replays one record of a transactional batch of {@code producerId} while loading, in log order
      * with the other records: it is pending until {@link #replayEndTransaction} for that producer
      * commits or aborts it. Unreadable records may throw as in {@link #replay(ByteBuffer, ByteBuffer)}.

@@ -26,25 +26,33 @@ import java.util.function.Function;
  * ({@code group:topicId:partition}) hashes to, as in Kafka, so FindCoordinator with key type 2
  * names the same broker Kafka's would; the topic is created on the first such lookup.
  *
- * <p>Settings are Kafka's {@code share.coordinator.*} keys. Not done yet: the topic is not pruned
- * (Kafka deletes records below every state's latest snapshot), and the states of a deleted topic
- * stay until their group deletes them.
+ * <p>Settings are Kafka's {@code share.coordinator.*} keys. The topic does not grow without bound:
+ * each partition deletes, every {@code share.coordinator.state.topic.prune.interval.ms}, the records
+ * below the oldest latest snapshot of its states, and writes whole again the states not written for
+ * {@code share.coordinator.cold.partition.snapshot.interval.ms}, so that a quiet state does not hold
+ * the records after it. Not done yet: the states of a deleted topic stay until their group deletes
+ * them.
  *
  * <p>Threading: entry points may be called from any thread; each runs on its key's shard.
  */
 public final class ShareCoordinator implements MetadataListener, AutoCloseable {
     public static final String TOPIC = "__share_group_state";
 
-    /** {@code share.coordinator.*}: the state topic's shape and how often a state is written whole. */
+    /**
+     * {@code share.coordinator.*}: the state topic's shape, how often a state is written whole, and
+     * how often the topic is pruned and quiet states written whole again.
+     */
     public record Config(int statePartitions, short replicationFactor, int minIsr, int segmentBytes,
-                         int updatesPerSnapshot, int threads) {
+                         int updatesPerSnapshot, int threads, long pruneIntervalMs, long coldSnapshotIntervalMs) {
         public static Config from(BrokerConfig c) {
             return new Config(c.getInt(BrokerConfigKeys.SHARE_COORDINATOR_STATE_TOPIC_NUM_PARTITIONS),
                 (short) c.getInt(BrokerConfigKeys.SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR),
                 c.getInt(BrokerConfigKeys.SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR),
                 c.getInt(BrokerConfigKeys.SHARE_COORDINATOR_STATE_TOPIC_SEGMENT_BYTES),
                 c.getInt(BrokerConfigKeys.SHARE_COORDINATOR_SNAPSHOT_UPDATE_RECORDS_PER_SNAPSHOT),
-                c.getInt(BrokerConfigKeys.SHARE_COORDINATOR_THREADS));
+                c.getInt(BrokerConfigKeys.SHARE_COORDINATOR_THREADS),
+                c.getInt(BrokerConfigKeys.SHARE_COORDINATOR_STATE_TOPIC_PRUNE_INTERVAL_MS),
+                c.getInt(BrokerConfigKeys.SHARE_COORDINATOR_COLD_PARTITION_SNAPSHOT_INTERVAL_MS));
         }
     }
 
@@ -59,7 +67,8 @@ public final class ShareCoordinator implements MetadataListener, AutoCloseable {
         this.config = config;
         this.view = view;
         this.runtime = new CoordinatorRuntime<>("share", TOPIC, config.threads(), InstantSource.system(),
-            CompressionType.NONE, context -> new ShareStateShard(context, config.updatesPerSnapshot()));
+            CompressionType.NONE, context -> new ShareStateShard(context, config.updatesPerSnapshot(),
+                config.pruneIntervalMs(), config.coldSnapshotIntervalMs()));
         this.topic = new CoordinatorTopic(TOPIC, view, controller, partitions, runtime,
             CoordinatorTopic::absoluteHash, config.statePartitions());
         partitions.addHighWatermarkListener(runtime::highWatermarkMoved);

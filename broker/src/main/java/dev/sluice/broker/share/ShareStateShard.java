@@ -6,9 +6,12 @@ import dev.sluice.broker.coordinator.CoordinatorResult;
 import dev.sluice.broker.coordinator.CoordinatorStateMachine;
 import dev.sluice.wire.message.ErrorCode;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The share coordinator's state for one {@code __share_group_state} partition: the state of each
@@ -21,26 +24,52 @@ import java.util.Map;
  * initialized anew since, e.g. its offsets were altered) is FENCED_STATE_EPOCH; reading or
  * writing a state never initialized is INVALID_REQUEST.
  *
+ * <p>Pruning, as Kafka's share coordinator prunes: a state is rebuilt from its latest snapshot and
+ * the updates after it, so every {@code pruneIntervalMs} the records below the oldest latest
+ * snapshot of the states held here are deleted (all of them when no state is left); a state not
+ * written for {@code coldSnapshotIntervalMs} is written whole again, so that a quiet state does
+ * not keep every later record of the partition.
+ *
  * <p>Not thread-safe: the runtime calls it on the partition's executor only.
  */
 final class ShareStateShard implements CoordinatorStateMachine {
+    private static final Logger log = LoggerFactory.getLogger(ShareStateShard.class);
+    private static final String PRUNE = "prune";
+    private static final String COLD_SNAPSHOTS = "cold-snapshots";
+
     private final CoordinatorContext context;
     private final int updatesPerSnapshot;
+    private final long pruneIntervalMs;
+    private final long coldSnapshotIntervalMs;
     private final Map<SharePartitionKey, ShareState> states = new HashMap<>();
+    /** Where each state's latest snapshot record is: the partition is kept from the least of them. */
+    private final Map<SharePartitionKey, Long> snapshotOffsets = new HashMap<>();
+    /** When each state was last written (ms); for those read from the log, when they were loaded. */
+    private final Map<SharePartitionKey, Long> writtenAt = new HashMap<>();
 
-    ShareStateShard(CoordinatorContext context, int updatesPerSnapshot) {
+    ShareStateShard(CoordinatorContext context, int updatesPerSnapshot, long pruneIntervalMs,
+                    long coldSnapshotIntervalMs) {
         this.context = context;
         this.updatesPerSnapshot = updatesPerSnapshot;
+        this.pruneIntervalMs = pruneIntervalMs;
+        this.coldSnapshotIntervalMs = coldSnapshotIntervalMs;
     }
 
     @Override
     public void replay(ByteBuffer key, ByteBuffer value) {
+        // Without its offset a snapshot pins the whole partition: nothing is pruned below it.
+        replay(0, key, value);
+    }
+
+    @Override
+    public void replay(long offset, ByteBuffer key, ByteBuffer value) {
         ShareStateRecords.Read r = ShareStateRecords.read(key, value);
         if (r.type() == ShareStateRecords.SNAPSHOT) {
             if (r.snapshot() == null) {
-                states.remove(r.key());
+                forget(r.key());
             } else {
                 states.put(r.key(), ShareStateRecords.state(r.snapshot()));
+                snapshotOffsets.put(r.key(), offset);
             }
         } else if (r.update() != null) {
             ShareState current = states.get(r.key());
@@ -54,6 +83,77 @@ final class ShareStateShard implements CoordinatorStateMachine {
 
     @Override
     public void loaded() {
+        long now = now();
+        states.keySet().forEach(k -> writtenAt.put(k, now));
+        context.schedule(PRUNE, pruneIntervalMs, this::prune);
+        context.schedule(COLD_SNAPSHOTS, coldSnapshotIntervalMs, this::snapshotColdStates);
+    }
+
+    /**
+     * Deletes the records no state needs. Timers run only while no write is in flight, so every
+     * state written so far is in the maps and committed.
+     */
+    private void prune() {
+        long keepFrom = snapshotOffsets.values().stream().mapToLong(Long::longValue).min().orElse(Long.MAX_VALUE);
+        if (keepFrom > 0) {
+            context.deleteRecordsBefore(keepFrom).whenComplete((start, failure) -> {
+                if (failure != null) {
+                    log.warn("Cannot prune {} below offset {}: {}", context.partitionName(), keepFrom, failure.toString());
+                }
+                context.schedule(PRUNE, pruneIntervalMs, this::prune);
+            });
+        } else {
+            context.schedule(PRUNE, pruneIntervalMs, this::prune);
+        }
+    }
+
+    /** Writes whole again, in one batch, the states not written for the cold-snapshot interval. */
+    private void snapshotColdStates() {
+        long now = now();
+        List<SharePartitionKey> keys = new ArrayList<>();
+        List<ShareState> snapshots = new ArrayList<>();
+        List<CoordinatorRecord> records = new ArrayList<>();
+        states.forEach((key, state) -> {
+            if (now - writtenAt.getOrDefault(key, now) >= coldSnapshotIntervalMs) {
+                ShareState next = state.merged(state.leaderEpoch(), -1, state.deliveryCompleteCount(), List.of(), true,
+                    now);
+                keys.add(key);
+                snapshots.add(next);
+                records.add(ShareStateRecords.snapshot(key, next));
+            }
+        });
+        Runnable again = () -> context.schedule(COLD_SNAPSHOTS, coldSnapshotIntervalMs, this::snapshotColdStates);
+        if (records.isEmpty()) {
+            again.run();
+            return;
+        }
+        context.write(CoordinatorResult.write(records, null, () -> {
+            long base = context.appliedOffset();
+            for (int i = 0; i < keys.size(); i++) {
+                applied(keys.get(i), snapshots.get(i), base < 0 ? -1 : base + i);
+            }
+        })).whenComplete((ignored, failure) -> {
+            if (failure != null) {
+                log.warn("Cannot write the quiet share states of {} again: {}", context.partitionName(),
+                    failure.toString());
+            }
+            again.run();
+        });
+    }
+
+    /** A written state: kept, with where its snapshot is when the write was one ({@code snapshotOffset} >= 0). */
+    private void applied(SharePartitionKey key, ShareState state, long snapshotOffset) {
+        states.put(key, state);
+        writtenAt.put(key, now());
+        if (snapshotOffset >= 0) {
+            snapshotOffsets.put(key, snapshotOffset);
+        }
+    }
+
+    private void forget(SharePartitionKey key) {
+        states.remove(key);
+        snapshotOffsets.remove(key);
+        writtenAt.remove(key);
     }
 
     @Override
@@ -73,7 +173,7 @@ final class ShareStateShard implements CoordinatorStateMachine {
                 "state epoch " + stateEpoch + " is older than the state's " + current.stateEpoch()));
         }
         ShareState next = ShareState.initialized(current, stateEpoch, startOffset, now());
-        return write(List.of(ShareStateRecords.snapshot(key, next)), key, next);
+        return write(ShareStateRecords.snapshot(key, next), true, key, next);
     }
 
     /**
@@ -109,7 +209,7 @@ final class ShareStateShard implements CoordinatorStateMachine {
             return CoordinatorResult.answer(ShareStateOutcome.ok(null));
         }
         return CoordinatorResult.write(List.of(ShareStateRecords.tombstone(key)), ShareStateOutcome.ok(null),
-            () -> states.remove(key)).orOnFailure(e -> ShareStateOutcome.failed(e.error(), e.getMessage()));
+            () -> forget(key)).orOnFailure(e -> ShareStateOutcome.failed(e.error(), e.getMessage()));
     }
 
     /** The state of {@code key} without its ranges; an unknown one reads as never started (start offset -1). */
@@ -146,11 +246,13 @@ final class ShareStateShard implements CoordinatorStateMachine {
         CoordinatorRecord record = snapshot ? ShareStateRecords.snapshot(key, next)
             : ShareStateRecords.update(key, current.snapshotEpoch(), leaderEpoch, startOffset, deliveryCompleteCount,
                 batches);
-        return write(List.of(record), key, next);
+        return write(record, snapshot, key, next);
     }
 
-    private CoordinatorResult<ShareStateOutcome> write(List<CoordinatorRecord> records, SharePartitionKey key, ShareState next) {
-        return CoordinatorResult.write(records, ShareStateOutcome.ok(next), () -> states.put(key, next))
+    private CoordinatorResult<ShareStateOutcome> write(CoordinatorRecord record, boolean snapshot, SharePartitionKey key,
+                                                       ShareState next) {
+        return CoordinatorResult.write(List.of(record), ShareStateOutcome.ok(next),
+                () -> applied(key, next, snapshot ? context.appliedOffset() : -1))
             .orOnFailure(e -> ShareStateOutcome.failed(e.error(), e.getMessage()));
     }
 
