@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -25,9 +26,12 @@ import org.apache.kafka.clients.admin.ShareGroupDescription;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaShareConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.GroupState;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -267,6 +271,53 @@ class ShareGroupTest {
                 assertTrue(result.values().stream().anyMatch(o -> ((java.util.Optional<?>) o).isPresent()),
                     "the first member's late acknowledgement is refused: " + result);
                 other.commitSync();
+            }
+        }
+    }
+
+    @Test
+    void inRecordLimitModeAMemberHoldsNoMoreThanItPollsAndTheRestOfABatchGoesToOthers() throws Exception {
+        try (SluiceBroker broker = start(); Admin admin = KafkaClients.admin(broker)) {
+            admin.createTopics(List.of(new NewTopic("bulk", 1, (short) 1))).all().get();
+            groupConfig(admin, "bulk", Map.of("share.auto.offset.reset", "earliest"));
+            // One log batch of 100 records.
+            Properties pp = new Properties();
+            pp.put("bootstrap.servers", broker.bootstrapServers());
+            pp.put("linger.ms", "60000");
+            pp.put("batch.size", "1048576");
+            try (KafkaProducer<String, String> producer = new KafkaProducer<>(pp, new StringSerializer(),
+                    new StringSerializer())) {
+                values(100).forEach(v -> producer.send(new ProducerRecord<>("bulk", v)));
+                producer.flush();
+            }
+            Properties limited = new Properties();
+            limited.put("bootstrap.servers", broker.bootstrapServers());
+            limited.put("group.id", "bulk");
+            limited.put("key.deserializer", StringDeserializer.class.getName());
+            limited.put("value.deserializer", StringDeserializer.class.getName());
+            limited.put("share.acknowledgement.mode", "explicit");
+            limited.put("share.acquire.mode", "record_limit");
+            limited.put("max.poll.records", "10");
+            try (KafkaShareConsumer<String, String> a = new KafkaShareConsumer<>(limited);
+                 KafkaShareConsumer<String, String> b = consumer(broker, "bulk", false)) {
+                a.subscribe(List.of("bulk"));
+                List<ConsumerRecord<String, String>> held = new ArrayList<>();
+                long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                while (held.isEmpty() && System.nanoTime() < deadline) {
+                    a.poll(Duration.ofMillis(200)).forEach(held::add);
+                }
+                assertEquals(10, held.size(), "max.poll.records of a batch of 100");
+                // The first member neither acknowledges nor polls again: it holds its ten only.
+                b.subscribe(List.of("bulk"));
+                Set<Long> got = new HashSet<>();
+                deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+                while (got.size() < 90 && System.nanoTime() < deadline) {
+                    b.poll(Duration.ofMillis(200)).forEach(r -> assertTrue(got.add(r.offset()), "twice: " + r));
+                }
+                assertEquals(90, got.size(), "the other 90 records of the batch, well before the 30 s lock");
+                held.forEach(r -> assertFalse(got.contains(r.offset()), "held by both: " + r));
+                held.forEach(r -> a.acknowledge(r, AcknowledgeType.ACCEPT));
+                a.commitSync();
             }
         }
     }

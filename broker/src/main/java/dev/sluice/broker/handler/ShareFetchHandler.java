@@ -36,8 +36,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * acknowledges, gives back the member's other records and closes it. MaxRecords bounds the whole
  * request (log batches are handed out whole, so a little more may come); a fetch with nothing to
  * acquire waits up to MaxWaitMs for new records or for records given back. Each acknowledgement's
- * outcome is the partition's AcknowledgeErrorCode. v2's record_limit acquire mode and renewals are
- * accepted; record_limit is served like batch_optimized (whole log batches).
+ * outcome is the partition's AcknowledgeErrorCode. v2's acquire modes: batch_optimized (0) rounds
+ * the records acquired up to whole log batches, record_limit (1) acquires at most MaxRecords in all,
+ * so that a consumer's {@code max.poll.records} bounds what it holds; renewals are served.
  *
  * <p>Not done: NodeEndpoints stay empty (the metadata does not hold other brokers' endpoints here);
  * CurrentLeader names the leader for NOT_LEADER_OR_FOLLOWER.
@@ -45,6 +46,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class ShareFetchHandler extends ApiHandler<ShareFetchRequest, ShareFetchResponse> {
     /** Fetches never park longer than this, whatever the client asks. */
     private static final long MAX_WAIT_MS = 30_000;
+    /** ShareAcquireMode: whole log batches (the default), or no more than MaxRecords. */
+    private static final byte BATCH_OPTIMIZED = 0;
+    private static final byte RECORD_LIMIT = 1;
 
     private final ShareAcknowledgements acks;
     private final DelayedFetches delayed;
@@ -85,6 +89,9 @@ public final class ShareFetchHandler extends ApiHandler<ShareFetchRequest, Share
         var refused = acks.check(context, request.groupId(), request.memberId());
         if (refused.isPresent()) {
             return done(error(refused.get().error(), refused.get().message()));
+        }
+        if (request.shareAcquireMode() != BATCH_OPTIMIZED && request.shareAcquireMode() != RECORD_LIMIT) {
+            return done(error(ErrorCode.INVALID_REQUEST, "Unknown ShareAcquireMode " + request.shareAcquireMode() + "."));
         }
         boolean renewing = version >= 2 && request.isRenewAck();
         if (renewing && (request.maxBytes() != 0 || request.minBytes() != 0 || request.maxRecords() != 0
@@ -272,7 +279,8 @@ public final class ShareFetchHandler extends ApiHandler<ShareFetchRequest, Share
                 continue;
             }
             SharePartitions.Fetched fetched = acks.shares().fetch(e.getValue(), request.memberId(), recordsLeft,
-                batchSize, (int) Math.max(1, Math.min(Integer.MAX_VALUE, bytesLeft)));
+                batchSize, request.shareAcquireMode() == RECORD_LIMIT,
+                (int) Math.max(1, Math.min(Integer.MAX_VALUE, bytesLeft)));
             if (fetched.error() != ErrorCode.NONE) {
                 a.error = fetched.error();
                 continue;

@@ -247,7 +247,8 @@ public final class SharePartition {
      * offsets in flight are delivered again, offsets past the end offset for the first time.
      *
      * <p>At most {@code maxRecords} are taken, except that new offsets are taken up to the end of
-     * the log batch holding the last one allowed, so whole batches go out; new offsets also stop at
+     * the log batch holding the last one allowed, so whole batches go out (ShareFetch's
+     * batch_optimized mode), unless {@code exact} (its record_limit mode); new offsets also stop at
      * {@code maxRecordLocks} in flight. Offsets the batches leave out (compacted away) are archived
      * and reported by {@link #takeUnpersistedChanges()}. Re-deliveries of records at or past half
      * the delivery limit are throttled: such a run is acquired alone and only a shrinking part of it,
@@ -257,6 +258,12 @@ public final class SharePartition {
      */
     public List<Acquired> acquire(String memberId, List<LogBatch> logBatches, int maxRecords, int batchSize,
                                   long nowMs) {
+        return acquire(memberId, logBatches, maxRecords, batchSize, false, nowMs);
+    }
+
+    /** As {@link #acquire(String, List, int, int, long)}; {@code exact} takes no more than {@code maxRecords}. */
+    public List<Acquired> acquire(String memberId, List<LogBatch> logBatches, int maxRecords, int batchSize,
+                                  boolean exact, long nowMs) {
         if (maxRecords <= 0 || logBatches.isEmpty()) {
             return List.of();
         }
@@ -303,7 +310,7 @@ public final class SharePartition {
                     if (newAllowed < 0) {
                         newAllowed = Math.min(budget, (long) settings.maxRecordLocks() - size);
                     }
-                    if (newTaken >= newAllowed && lastNewBatch != bi) {
+                    if (newTaken >= newAllowed && (exact || lastNewBatch != bi)) {
                         break walk;
                     }
                     extendTo(o);

@@ -245,12 +245,13 @@ public final class SharePartitions implements AutoCloseable {
     }
 
     /**
-     * Acquires up to {@code maxRecords} records of {@code e} for {@code memberId}: reads the log from
+     * Acquires up to {@code maxRecords} records of {@code e} for {@code memberId} (exactly at most,
+     * or rounded up to whole log batches unless {@code exact}): reads the log from
      * the next offset to hand out (up to the high watermark, or the last stable offset for a
      * read_committed group) and acquires what the share-partition allows. Runs the read on the
      * caller's thread.
      */
-    public Fetched fetch(Entry e, String memberId, int maxRecords, int batchSize, int maxBytes) {
+    public Fetched fetch(Entry e, String memberId, int maxRecords, int batchSize, boolean exact, int maxBytes) {
         if (maxRecords <= 0) {
             return Fetched.nothing();
         }
@@ -322,7 +323,7 @@ public final class SharePartitions implements AutoCloseable {
                 // Records below the read were released meanwhile: the next fetch starts from them.
                 return Fetched.nothing();
             }
-            acquired = e.sp.acquire(memberId, offered, maxRecords, batchSize, System.currentTimeMillis());
+            acquired = e.sp.acquire(memberId, offered, maxRecords, batchSize, exact, System.currentTimeMillis());
             archived = e.sp.takeUnpersistedChanges();
             if (!acquired.isEmpty()) {
                 armTimer(e);

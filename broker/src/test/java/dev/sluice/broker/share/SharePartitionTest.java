@@ -74,6 +74,16 @@ class SharePartitionTest {
     }
 
     @Test
+    void recordLimitModeTakesNoMoreThanMaxRecordsInsideALogBatch() {
+        SharePartition p = partition();
+        assertEquals(List.of(got(0, 6, 1)), p.acquire("a", log(0, 4, 5, 9, 10, 14), 7, 0, true, 0));
+        assertEquals(6, p.endOffset());
+        assertEquals(7, p.nextFetchOffset());
+        assertEquals(List.of(got(7, 9, 1)), p.acquire("b", log(5, 9, 10, 14), 3, 0, true, 0),
+            "the rest of the split log batch goes to the next fetch");
+    }
+
+    @Test
     void batchSizeCutsRangesOnlyAtLogBatchBoundaries() {
         SharePartition p = partition();
         assertEquals(List.of(got(0, 5, 1), got(6, 11, 1)),
