@@ -20,6 +20,7 @@ import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.StreamsGroupDescription;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -60,7 +61,15 @@ class StreamsGroupTest {
     Path dir;
 
     private KafkaStreams wordCount(SluiceBroker broker, String stateDir) {
+        return wordCount(broker, stateDir, null);
+    }
+
+    /** The word count, a static member when {@code instanceId} is set ({@code group.instance.id}). */
+    private KafkaStreams wordCount(SluiceBroker broker, String stateDir, String instanceId) {
         Properties props = new Properties();
+        if (instanceId != null) {
+            props.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, instanceId);
+        }
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, APP);
         props.put(StreamsConfig.GROUP_PROTOCOL_CONFIG, "streams");
@@ -79,6 +88,16 @@ class StreamsGroupTest {
         KafkaStreams streams = new KafkaStreams(builder.build(), props);
         streams.start();
         return streams;
+    }
+
+    /** A broker whose streams groups heartbeat every half second and assign at once. */
+    private SluiceBroker quickBroker() throws Exception {
+        return SluiceBroker.builder().dataDir(dir.resolve("data")).port(0)
+            .config("group.streams.heartbeat.interval.ms", "500")
+            .config("group.streams.min.heartbeat.interval.ms", "500")
+            .config("group.streams.initial.rebalance.delay.ms", "0")
+            .config("group.streams.assignment.interval.ms", "0")
+            .start();
     }
 
     private static void feed(SluiceBroker broker, List<String> lines) {
@@ -103,12 +122,7 @@ class StreamsGroupTest {
             .toList();
         Map<String, Long> expected = lines.stream().flatMap(l -> Arrays.stream(l.split(" ")))
             .collect(Collectors.groupingBy(w -> w, TreeMap::new, Collectors.counting()));
-        try (SluiceBroker broker = SluiceBroker.builder().dataDir(dir.resolve("data")).port(0)
-                .config("group.streams.heartbeat.interval.ms", "500")
-                .config("group.streams.min.heartbeat.interval.ms", "500")
-                .config("group.streams.initial.rebalance.delay.ms", "0")
-                .config("group.streams.assignment.interval.ms", "0")
-                .start();
+        try (SluiceBroker broker = quickBroker();
              Admin admin = KafkaClients.admin(broker)) {
             admin.createTopics(List.of(new NewTopic(INPUT, 3, (short) 1), new NewTopic(OUTPUT, 3, (short) 1))).all().get();
             Map<String, Long> counts = new ConcurrentHashMap<>();
@@ -130,7 +144,9 @@ class StreamsGroupTest {
                     read.run();
                     return counts.getOrDefault("common", 0L) == 100;
                 });
-                assertEquals(6, activeTasks(first), "all six tasks (3 partitions, 2 subtopologies) on one instance");
+                // A stream thread lists its tasks once it runs them all, which may be after it has counted:
+                // all six tasks (3 partitions, 2 subtopologies) on the one instance.
+                await("the first instance lists all six tasks", () -> activeTasks(first) == 6);
 
                 // The broker made the internal topics from the topology, partitioned like the input.
                 Map<String, TopicDescription> internal = admin.describeTopics(List.of(
@@ -172,6 +188,35 @@ class StreamsGroupTest {
             assertEquals(expected, new TreeMap<>(counts), "every word counted exactly");
             assertTrue(admin.listGroups().all().get().stream().anyMatch(g -> g.groupId().equals(APP)
                 && g.type().map(t -> t.toString().equalsIgnoreCase("streams")).orElse(false)));
+        }
+    }
+
+    @Test
+    void aStaticInstanceThatClosesTakesItsTasksBackWithoutARebalance() throws Exception {
+        try (SluiceBroker broker = quickBroker();
+             Admin admin = KafkaClients.admin(broker)) {
+            admin.createTopics(List.of(new NewTopic(INPUT, 3, (short) 1), new NewTopic(OUTPUT, 3, (short) 1))).all().get();
+            try (KafkaStreams b = wordCount(broker, "b", "instance-b")) {
+                int epoch;
+                try (KafkaStreams a = wordCount(broker, "a", "instance-a")) {
+                    await("the tasks split over both static instances", () -> activeTasks(a) == 3 && activeTasks(b) == 3);
+                    StreamsGroupDescription group = admin.describeStreamsGroups(List.of(APP)).all().get().get(APP);
+                    assertEquals(GroupState.STABLE, group.groupState(), group.toString());
+                    assertTrue(group.members().stream().allMatch(m -> m.instanceId().isPresent()), group.toString());
+                    epoch = group.groupEpoch();
+                }
+                // Closed without leaving the group: its member stays, epoch -2, its tasks wait for it.
+                StreamsGroupDescription away = admin.describeStreamsGroups(List.of(APP)).all().get().get(APP);
+                assertEquals(2, away.members().size(), away.toString());
+                assertTrue(away.members().stream().anyMatch(m -> m.memberEpoch() == -2), away.toString());
+                assertEquals(3, activeTasks(b));
+                try (KafkaStreams again = wordCount(broker, "a", "instance-a")) {
+                    await("the instance back with its tasks", () -> activeTasks(again) == 3 && activeTasks(b) == 3);
+                    StreamsGroupDescription back = admin.describeStreamsGroups(List.of(APP)).all().get().get(APP);
+                    assertEquals(epoch, back.groupEpoch(), "no rebalance: " + back);
+                    assertEquals(2, back.members().size(), back.toString());
+                }
+            }
         }
     }
 

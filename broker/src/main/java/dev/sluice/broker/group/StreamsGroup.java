@@ -48,6 +48,12 @@ import org.slf4j.LoggerFactory;
  * Standby replicas ({@code streams.num.standby.replicas}) and warm-up tasks are not assigned, as no
  * warm-up tasks are by Kafka 4.4.
  *
+ * <p>Static members ({@code group.instance.id}) are as in Kafka 4.4: one that closes leaves with
+ * epoch -2 and keeps its place and tasks for the session timeout; its instance, back under a new
+ * member id within that time, takes them over without a rebalance. An instance still held by a
+ * member that has not left is UNRELEASED_INSTANCE_ID; a request naming an instance another member
+ * id holds is FENCED_INSTANCE_ID.
+ *
  * <p>Not thread-safe: owned by its shard's executor.
  */
 final class StreamsGroup implements Group {
@@ -58,6 +64,8 @@ final class StreamsGroup implements Group {
     static final String ASSIGNOR = "sticky";
     private static final int TASK_OFFSET_INTERVAL_MS = 60_000;
     private static final long ACCEPTABLE_RECOVERY_LAG = 10_000;
+    /** The epoch of a static member that left for now and may come back (KIP-848, KIP-1071). */
+    static final int LEFT_STATIC_EPOCH = -2;
 
     /** One task: a subtopology's share of one partition of its input topics. */
     record TaskId(String subtopology, int partition) implements Comparable<TaskId> {
@@ -267,8 +275,8 @@ final class StreamsGroup implements Group {
         if (r.groupId() == null || r.groupId().isBlank()) {
             return "GroupId can't be empty.";
         }
-        if (r.instanceId() != null) {
-            return "Static membership (InstanceId) is not supported for streams groups yet.";
+        if (r.instanceId() != null && r.instanceId().isBlank()) {
+            return "InstanceId can't be empty.";
         }
         if (r.rackId() != null && r.rackId().isBlank()) {
             return "RackId can't be empty.";
@@ -285,8 +293,11 @@ final class StreamsGroup implements Group {
                 return "Topology must be non-null when (re-)joining.";
             }
         }
-        if (r.memberEpoch() < -1) {
-            return "MemberEpoch is " + r.memberEpoch() + ", but must be 0, -1 or a member's epoch.";
+        if (r.memberEpoch() == LEFT_STATIC_EPOCH && r.instanceId() == null) {
+            return "InstanceId can't be null when leaving with MemberEpoch -2: only a static member leaves so.";
+        }
+        if (r.memberEpoch() < LEFT_STATIC_EPOCH) {
+            return "MemberEpoch is " + r.memberEpoch() + ", but must be greater than or equal to -2.";
         }
         boolean anyTasks = r.activeTasks() != null || r.standbyTasks() != null || r.warmupTasks() != null;
         boolean allTasks = r.activeTasks() != null && r.standbyTasks() != null && r.warmupTasks() != null;
@@ -304,10 +315,15 @@ final class StreamsGroup implements Group {
         List<CoordinatorRecord> records = new ArrayList<>();
         String memberId = request.memberId();
         int epoch = request.memberEpoch();
-        if (epoch == -1) {
-            Member m = members.get(memberId);
-            if (m == null) {
-                return failed(ErrorCode.UNKNOWN_MEMBER_ID, "Member " + memberId + " is not in streams group " + groupId + ".");
+        String instanceId = request.instanceId();
+        if (epoch < 0) {
+            Object found = leaving(memberId, instanceId);
+            if (found instanceof HeartbeatFailure f) {
+                return failed(f.error(), f.message());
+            }
+            Member m = (Member) found;
+            if (epoch == LEFT_STATIC_EPOCH) {
+                return leaveStatic(m, records);
             }
             log.info("Member {} of streams group {} left", LogSafe.of(memberId), LogSafe.of(groupId));
             removeMember(m, records);
@@ -315,11 +331,22 @@ final class StreamsGroup implements Group {
             return write(records, new StreamsGroupHeartbeatResponse().setMemberId(memberId).setMemberEpoch(-1)
                 .setHeartbeatIntervalMs(heartbeatIntervalMs()).setStatus(new ArrayList<>()), List.of());
         }
+        if (instanceId != null && epoch != 0 && ownerOf(instanceId, memberId) instanceof HeartbeatFailure f) {
+            return failed(f.error(), f.message());
+        }
         Member member = members.get(memberId);
         boolean wasEmpty = members.isEmpty();
         boolean changed = false;
         if (epoch == 0) {
-            if (member == null) {
+            Member previous = member == null && instanceId != null ? staticMember(instanceId) : null;
+            if (previous != null && previous.memberEpoch != LEFT_STATIC_EPOCH) {
+                return failed(ErrorCode.UNRELEASED_INSTANCE_ID, "Instance " + instanceId + " is still member "
+                    + previous.memberId + " of streams group " + groupId + ", which has not left.");
+            }
+            if (previous != null) {
+                // Not a change of membership: the group's epoch stays unless the member itself changed.
+                member = takeOver(previous, memberId, records);
+            } else if (member == null) {
                 if (members.size() >= shard.config().streamsMaxSize()) {
                     return failed(ErrorCode.GROUP_MAX_SIZE_REACHED, "The streams group " + groupId
                         + " has reached its maximum size.");
@@ -447,6 +474,106 @@ final class StreamsGroup implements Group {
             .setErrorCode(error.code()).setErrorMessage(message).setMemberEpoch(-1), List.of()));
     }
 
+    /** Why a heartbeat is refused before it changes anything. */
+    private record HeartbeatFailure(ErrorCode error, String message) {
+    }
+
+    /** The member a leave (epoch -1 or -2) names: by its instance for a static member, else by id. */
+    private Object leaving(String memberId, String instanceId) {
+        if (instanceId != null) {
+            return ownerOf(instanceId, memberId);
+        }
+        Member m = members.get(memberId);
+        return m != null ? m : new HeartbeatFailure(ErrorCode.UNKNOWN_MEMBER_ID, "Member " + memberId
+            + " is not in streams group " + groupId + ".");
+    }
+
+    /**
+     * The member holding {@code instanceId}, which must be {@code memberId}: an instance nobody
+     * holds is UNKNOWN_MEMBER_ID, one another member id holds FENCED_INSTANCE_ID.
+     */
+    private Object ownerOf(String instanceId, String memberId) {
+        Member owner = staticMember(instanceId);
+        if (owner == null) {
+            return new HeartbeatFailure(ErrorCode.UNKNOWN_MEMBER_ID, "Instance " + instanceId
+                + " is not in streams group " + groupId + ".");
+        }
+        if (!owner.memberId.equals(memberId)) {
+            return new HeartbeatFailure(ErrorCode.FENCED_INSTANCE_ID, "Instance " + instanceId + " is member "
+                + owner.memberId + " of streams group " + groupId + ", not " + memberId + ".");
+        }
+        return owner;
+    }
+
+    private Member staticMember(String instanceId) {
+        for (Member m : members.values()) {
+            if (instanceId.equals(m.instanceId)) {
+                return m;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * A static member leaving for now (epoch -2, what Kafka Streams sends on close unless told to
+     * leave the group): it keeps its place and its active tasks for the session timeout, so that
+     * its instance, back within that time, takes them over without a rebalance; the tasks it was
+     * giving up are free at once.
+     */
+    private CompletableFuture<HeartbeatResult> leaveStatic(Member m, List<CoordinatorRecord> records) {
+        log.info("Static member {} (instance {}) of streams group {} left; its tasks wait {} ms for the instance to"
+                + " come back", LogSafe.of(m.memberId), LogSafe.of(m.instanceId), LogSafe.of(groupId),
+            groupInt("streams.session.timeout.ms", shard.config().streamsSessionTimeoutMs()));
+        if (m.memberEpoch != LEFT_STATIC_EPOCH) {
+            m.previousMemberEpoch = m.memberEpoch;
+            m.memberEpoch = LEFT_STATIC_EPOCH;
+        }
+        m.pendingRevocation = new TreeSet<>();
+        m.state = STABLE;
+        records.add(GroupRecords.memberRecord(GroupRecords.STREAMS_GROUP_CURRENT_MEMBER_ASSIGNMENT, groupId,
+            m.memberId, currentRecord(m)));
+        shard.cancel(revocationKey(m.memberId));
+        scheduleSession(m);
+        return write(records, new StreamsGroupHeartbeatResponse().setMemberId(m.memberId)
+            .setMemberEpoch(LEFT_STATIC_EPOCH).setHeartbeatIntervalMs(heartbeatIntervalMs())
+            .setStatus(new ArrayList<>()), List.of());
+    }
+
+    /**
+     * A static member's instance back under a new member id after leaving with epoch -2: the new
+     * member takes the old one's place, tasks, target and epoch, and the group's epoch does not
+     * move, so the other members see no rebalance.
+     */
+    private Member takeOver(Member previous, String memberId, List<CoordinatorRecord> records) {
+        Member m = new Member(memberId);
+        m.instanceId = previous.instanceId;
+        m.rackId = previous.rackId;
+        m.rebalanceTimeoutMs = previous.rebalanceTimeoutMs;
+        m.topologyEpoch = previous.topologyEpoch;
+        m.processId = previous.processId;
+        m.endpoint = previous.endpoint;
+        m.clientTags = previous.clientTags;
+        m.clientId = previous.clientId;
+        m.clientHost = previous.clientHost;
+        m.memberEpoch = previous.previousMemberEpoch;
+        m.previousMemberEpoch = -1;
+        m.state = previous.state;
+        m.active = new TreeSet<>(previous.active);
+        Set<TaskId> goal = target.get(previous.memberId);
+        removeMember(previous, records);
+        members.put(memberId, m);
+        records.add(GroupRecords.memberRecord(GroupRecords.STREAMS_GROUP_MEMBER_METADATA, groupId, memberId,
+            memberRecord(m)));
+        if (goal != null) {
+            target.put(memberId, goal);
+            records.add(GroupRecords.memberRecord(GroupRecords.STREAMS_GROUP_TARGET_ASSIGNMENT_MEMBER, groupId,
+                memberId, targetRecord(goal)));
+        }
+        log.info("Static member {} of streams group {} is back as {} with its tasks", LogSafe.of(m.instanceId),
+            LogSafe.of(groupId), LogSafe.of(memberId));
+        return m;
+    }
+
     private static StreamsGroupHeartbeatResponse.Status status(int code, String detail) {
         return new StreamsGroupHeartbeatResponse.Status().setStatusCode((byte) code).setStatusDetail(detail);
     }
@@ -462,6 +589,10 @@ final class StreamsGroup implements Group {
         if (!clientId.equals(m.clientId) || !clientHost.equals(m.clientHost)) {
             m.clientId = clientId;
             m.clientHost = clientHost;
+            changed = true;
+        }
+        if (r.instanceId() != null && !r.instanceId().equals(m.instanceId)) {
+            m.instanceId = r.instanceId();
             changed = true;
         }
         if (r.rackId() != null && !r.rackId().equals(m.rackId)) {

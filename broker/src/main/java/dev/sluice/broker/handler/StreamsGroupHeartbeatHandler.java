@@ -31,8 +31,8 @@ import org.slf4j.LoggerFactory;
  * (UNSUPPORTED_VERSION in the response), READ on the group, the topology's topic names
  * (STREAMS_INVALID_TOPOLOGY for Kafka's internal topics and invalid names), DESCRIBE on each.
  *
- * <p>Not served: static membership (an InstanceId is INVALID_REQUEST), standby and warm-up tasks,
- * source topic patterns and topology changes (INVALID_REQUEST, as in Kafka 4.4).
+ * <p>Not served: standby and warm-up tasks, source topic patterns and topology changes
+ * (INVALID_REQUEST, as in Kafka 4.4).
  */
 public final class StreamsGroupHeartbeatHandler
         extends ApiHandler<StreamsGroupHeartbeatRequest, StreamsGroupHeartbeatResponse> {
