@@ -56,7 +56,8 @@ class ClusterShutdownTest {
                     }
                     ProcessCluster.awaitAcks(producer, before + 200);
                     producer.close();
-                    assertEquals(0, producer.failures(), "the producer saw a failure: " + producer.lastFailure());
+                    assertEquals(0, producer.failures(), "the producer saw a failure: " + producer.lastFailure()
+                        + "\nwhat the remaining nodes logged:\n" + cluster.output());
                     producer.assertNothingAcknowledgedWasLost();
                 }
             }
