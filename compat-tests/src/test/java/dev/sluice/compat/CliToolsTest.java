@@ -166,7 +166,7 @@ class CliToolsTest {
             .assertSuccess();
         String out = versions.out();
         assertTrue(out.contains(broker.bootstrapServers() + " (id: " + broker.nodeId()), versions.toString());
-        assertTrue(out.contains("Produce(0): 3 to 13 [usable: 13]"), versions.toString());
+        assertTrue(out.contains("Produce(0): 0 to 13 [usable: 13]"), versions.toString());
         assertTrue(out.contains("Fetch(1): 4 to 18 [usable: 18]"), versions.toString());
         assertTrue(out.contains("ApiVersions(18): 0 to 5 [usable: 5]"), versions.toString());
         assertTrue(out.contains("Metadata(3): 0 to 13 [usable: 13]"), versions.toString());

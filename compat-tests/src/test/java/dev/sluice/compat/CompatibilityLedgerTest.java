@@ -121,10 +121,14 @@ class CompatibilityLedgerTest {
         return api.brokerListener() && api.lowestVersion() <= api.highestVersion();
     }
 
-    /** The versions Kafka 4.4 advertises: the schema's, less a latest version still marked unstable. */
+    /**
+     * The versions Kafka 4.4 advertises: the schema's, less a latest version still marked unstable;
+     * Produce from version 0, which Kafka 4 lists though it no longer serves 0-2 (KAFKA-18659).
+     */
     static String kafkaVersions(ApiKey api) {
         int highest = api.latestVersionUnstable() ? api.highestVersion() - 1 : api.highestVersion();
-        return highest < api.lowestVersion() ? "none" : range(api.lowestVersion(), highest);
+        int lowest = api == ApiKey.PRODUCE ? 0 : api.lowestVersion();
+        return highest < lowest ? "none" : range(lowest, highest);
     }
 
     static String range(int lowest, int highest) {

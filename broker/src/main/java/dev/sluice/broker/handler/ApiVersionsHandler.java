@@ -108,8 +108,13 @@ final class ApiVersionsHandler extends ApiHandler<ApiVersionsRequest, ApiVersion
     private List<ApiVersionsResponse.ApiVersion> supported() {
         List<ApiVersionsResponse.ApiVersion> list = new ArrayList<>();
         for (ApiHandler<?, ?> h : table.handlers()) {
+            // Produce is listed from version 0, as Kafka 4 lists it (KAFKA-18659): librdkafka turns
+            // features off (throttle times, and in newer releases compression) when a broker's Produce
+            // range does not start at 0. Versions 0-2 are still not served: such a request closes
+            // the connection, as on Kafka 4.
+            short min = h.apiKey() == ApiKey.PRODUCE ? 0 : h.minVersion();
             list.add(new ApiVersionsResponse.ApiVersion().setApiKey(h.apiKey().id())
-                .setMinVersion(h.minVersion()).setMaxVersion(h.maxVersion()));
+                .setMinVersion(min).setMaxVersion(h.maxVersion()));
         }
         return list;
     }
