@@ -221,6 +221,30 @@ class ShareStateTest {
         }
     }
 
+    @Test
+    void theStatesOfADeletedTopicAreDeleted() throws Exception {
+        try (SluiceBroker broker = startPruning(); Admin admin = KafkaClients.admin(broker);
+             RawKafkaConnection c = connect(broker)) {
+            admin.createTopics(List.of(new NewTopic("doomed", 1, (short) 1), new NewTopic("kept", 1, (short) 1))).all()
+                .get();
+            Map<String, org.apache.kafka.clients.admin.TopicDescription> topics = admin.describeTopics(
+                List.of("doomed", "kept")).allTopicNames().get();
+            Uuid doomed = topics.get("doomed").topicId();
+            Uuid kept = topics.get("kept").topicId();
+            c.send(ApiKeys.FIND_COORDINATOR, 6, new FindCoordinatorRequestData().setKeyType((byte) 2)
+                .setCoordinatorKeys(List.of(GROUP + ":" + doomed + ":0")));
+            ProcessCluster.poll(java.time.Duration.ofSeconds(30), "the state topic loaded",
+                () -> initialize(c, doomed, 0, 0) == Errors.NONE.code());
+            assertEquals(Errors.NONE.code(), initialize(c, kept, 0, 0));
+            assertEquals(Errors.NONE.code(), write(c, doomed, 0, 1, -1, batch(0, 4, ACKNOWLEDGED, 1)));
+            admin.deleteTopics(List.of("doomed")).all().get();
+            ProcessCluster.poll(java.time.Duration.ofSeconds(30), "the deleted topic's state deleted",
+                () -> summary(c, doomed).startOffset() == -1);
+            assertEquals(Errors.INVALID_REQUEST.code(), read(c, doomed, 1).errorCode(), "no state left");
+            assertEquals(0, summary(c, kept).startOffset(), "the other topic's state stays");
+        }
+    }
+
     /** One state partition, pruned and its quiet states written again every few hundred milliseconds. */
     private SluiceBroker startPruning() throws Exception {
         return SluiceBroker.builder().dataDir(dataDir).port(0)

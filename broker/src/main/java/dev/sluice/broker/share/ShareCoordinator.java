@@ -30,8 +30,7 @@ import java.util.function.Function;
  * each partition deletes, every {@code share.coordinator.state.topic.prune.interval.ms}, the records
  * below the oldest latest snapshot of its states, and writes whole again the states not written for
  * {@code share.coordinator.cold.partition.snapshot.interval.ms}, so that a quiet state does not hold
- * the records after it. Not done yet: the states of a deleted topic stay until their group deletes
- * them.
+ * the records after it. The states of a deleted topic are deleted at the next of those rounds.
  *
  * <p>Threading: entry points may be called from any thread; each runs on its key's shard.
  */
@@ -68,7 +67,7 @@ public final class ShareCoordinator implements MetadataListener, AutoCloseable {
         this.view = view;
         this.runtime = new CoordinatorRuntime<>("share", TOPIC, config.threads(), InstantSource.system(),
             CompressionType.NONE, context -> new ShareStateShard(context, config.updatesPerSnapshot(),
-                config.pruneIntervalMs(), config.coldSnapshotIntervalMs()));
+                config.pruneIntervalMs(), config.coldSnapshotIntervalMs(), id -> view.image().topic(id).isPresent()));
         this.topic = new CoordinatorTopic(TOPIC, view, controller, partitions, runtime,
             CoordinatorTopic::absoluteHash, config.statePartitions());
         partitions.addHighWatermarkListener(runtime::highWatermarkMoved);

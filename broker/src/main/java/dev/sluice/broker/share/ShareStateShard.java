@@ -4,6 +4,7 @@ import dev.sluice.broker.coordinator.CoordinatorContext;
 import dev.sluice.broker.coordinator.CoordinatorRecord;
 import dev.sluice.broker.coordinator.CoordinatorResult;
 import dev.sluice.broker.coordinator.CoordinatorStateMachine;
+import dev.sluice.wire.codec.Uuid;
 import dev.sluice.wire.message.ErrorCode;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -41,6 +42,7 @@ final class ShareStateShard implements CoordinatorStateMachine {
     private final int updatesPerSnapshot;
     private final long pruneIntervalMs;
     private final long coldSnapshotIntervalMs;
+    private final java.util.function.Predicate<Uuid> topicExists;
     private final Map<SharePartitionKey, ShareState> states = new HashMap<>();
     /** Where each state's latest snapshot record is: the partition is kept from the least of them. */
     private final Map<SharePartitionKey, Long> snapshotOffsets = new HashMap<>();
@@ -49,6 +51,13 @@ final class ShareStateShard implements CoordinatorStateMachine {
 
     ShareStateShard(CoordinatorContext context, int updatesPerSnapshot, long pruneIntervalMs,
                     long coldSnapshotIntervalMs) {
+        this(context, updatesPerSnapshot, pruneIntervalMs, coldSnapshotIntervalMs, topicId -> true);
+    }
+
+    /** @param topicExists whether a topic id is in the cluster metadata: states of deleted topics are dropped */
+    ShareStateShard(CoordinatorContext context, int updatesPerSnapshot, long pruneIntervalMs,
+                    long coldSnapshotIntervalMs, java.util.function.Predicate<Uuid> topicExists) {
+        this.topicExists = topicExists;
         this.context = context;
         this.updatesPerSnapshot = updatesPerSnapshot;
         this.pruneIntervalMs = pruneIntervalMs;
@@ -107,14 +116,20 @@ final class ShareStateShard implements CoordinatorStateMachine {
         }
     }
 
-    /** Writes whole again, in one batch, the states not written for the cold-snapshot interval. */
+    /**
+     * Writes whole again, in one batch, the states not written for the cold-snapshot interval, and
+     * deletes those of topics that no longer exist (a topic id is never used again).
+     */
     private void snapshotColdStates() {
         long now = now();
         List<SharePartitionKey> keys = new ArrayList<>();
         List<ShareState> snapshots = new ArrayList<>();
         List<CoordinatorRecord> records = new ArrayList<>();
+        List<SharePartitionKey> gone = new ArrayList<>();
         states.forEach((key, state) -> {
-            if (now - writtenAt.getOrDefault(key, now) >= coldSnapshotIntervalMs) {
+            if (!topicExists.test(key.topicId())) {
+                gone.add(key);
+            } else if (now - writtenAt.getOrDefault(key, now) >= coldSnapshotIntervalMs) {
                 ShareState next = state.merged(state.leaderEpoch(), -1, state.deliveryCompleteCount(), List.of(), true,
                     now);
                 keys.add(key);
@@ -122,6 +137,7 @@ final class ShareStateShard implements CoordinatorStateMachine {
                 records.add(ShareStateRecords.snapshot(key, next));
             }
         });
+        gone.forEach(key -> records.add(ShareStateRecords.tombstone(key)));
         Runnable again = () -> context.schedule(COLD_SNAPSHOTS, coldSnapshotIntervalMs, this::snapshotColdStates);
         if (records.isEmpty()) {
             again.run();
@@ -129,9 +145,11 @@ final class ShareStateShard implements CoordinatorStateMachine {
         }
         context.write(CoordinatorResult.write(records, null, () -> {
             long base = context.appliedOffset();
+            // The snapshots come first in the batch, the tombstones after them.
             for (int i = 0; i < keys.size(); i++) {
                 applied(keys.get(i), snapshots.get(i), base < 0 ? -1 : base + i);
             }
+            gone.forEach(this::forget);
         })).whenComplete((ignored, failure) -> {
             if (failure != null) {
                 log.warn("Cannot write the quiet share states of {} again: {}", context.partitionName(),
