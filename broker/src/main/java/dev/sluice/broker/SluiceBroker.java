@@ -467,6 +467,8 @@ public final class SluiceBroker implements AutoCloseable {
                 config.getInt(BrokerConfigKeys.MAX_INCREMENTAL_FETCH_SESSION_CACHE_SLOTS),
                 config.getInt(BrokerConfigKeys.FETCH_MAX_BYTES), topicMetrics,
                 RACK_AWARE_SELECTOR.equals(config.getString(BrokerConfigKeys.REPLICA_SELECTOR_CLASS)), quotas.leader());
+            // One per node: logins, describes and token changes share its derived SCRAM credentials.
+            TokenAuthority tokens = tokenAuthority(config, view);
             List<ApiHandler<?, ?>> handlers = new ArrayList<>(List.of(
                 new ProduceHandler(view, partitions, delayedProduces, verifier),
                 fetchHandler,
@@ -489,7 +491,7 @@ public final class SluiceBroker implements AutoCloseable {
                 new SaslHandshakeHandler(),
                 new SaslAuthenticateHandler(),
                 new DescribeUserScramCredentialsHandler(view),
-                new DescribeDelegationTokenHandler(view, tokenAuthority(config, view)),
+                new DescribeDelegationTokenHandler(view, tokens),
                 new DescribeAclsHandler(view, authorizerConfigured(config)),
                 new DescribeClientQuotasHandler(view),
                 new DescribeTopicPartitionsHandler(view, directory, partitions),
@@ -526,7 +528,7 @@ public final class SluiceBroker implements AutoCloseable {
                 new GetTelemetrySubscriptionsHandler(),
                 new PushTelemetryHandler(),
                 new ListConfigResourcesHandler(view, nodeId)));
-            handlers.addAll(controllerDecisions(config, voters, view, controller, resolver, quorum));
+            handlers.addAll(controllerDecisions(config, voters, view, controller, resolver, quorum, tokens));
             RequestMetrics requestMetrics = new RequestMetrics(registry);
             RequestDispatcher dispatcher = new RequestDispatcher(new HandlerTable(handlers, view, nodeId),
                 requestMetrics);
@@ -547,7 +549,7 @@ public final class SluiceBroker implements AutoCloseable {
             NetworkServer network = new NetworkServer(config, dispatcher, (user, mechanism) -> view.image()
                 .scramCredential(user, mechanism.type())
                 .map(c -> new ScramCredential(c.salt(), c.storedKey(), c.serverKey(), c.iterations())),
-                tokenAuthority(config, view));
+                tokens);
             opened.add(network);
             network.throttleConnectionsWith(clientQuotas);
             List<Listener> bound = network.start();
@@ -654,7 +656,7 @@ public final class SluiceBroker implements AutoCloseable {
      */
     static List<ApiHandler<?, ?>> controllerDecisions(BrokerConfig config, List<dev.sluice.broker.config.QuorumVoter> voters,
                                                       MetadataView view, Controller controller, ConfigResolver resolver,
-                                                      MetadataQuorum quorum) {
+                                                      MetadataQuorum quorum, TokenAuthority tokens) {
         List<ApiHandler<?, ?>> handlers = new ArrayList<>(List.of(
             new CreateTopicsHandler(view, controller, resolver),
             new DeleteTopicsHandler(view, controller),
@@ -666,7 +668,6 @@ public final class SluiceBroker implements AutoCloseable {
             new UpdateFeaturesHandler(controller),
             new CreateAclsHandler(controller, authorizerConfigured(config)),
             new DeleteAclsHandler(controller, authorizerConfigured(config))));
-        TokenAuthority tokens = tokenAuthority(config, view);
         long expiryTimeMs = config.getLong(SecurityConfigKeys.DELEGATION_TOKEN_EXPIRY_TIME_MS);
         handlers.add(new CreateDelegationTokenHandler(controller, tokens, System::currentTimeMillis,
             config.getLong(SecurityConfigKeys.DELEGATION_TOKEN_MAX_LIFETIME_MS), expiryTimeMs));

@@ -84,7 +84,8 @@ public final class SluiceController implements AutoCloseable {
             RequestMetrics metrics = new RequestMetrics(registry);
             ConfigResolver resolver = new ConfigResolver(config);
             RequestDispatcher forwarded = new RequestDispatcher(new HandlerTable(
-                SluiceBroker.controllerDecisions(config, config.quorumVoters(), view, controller, resolver, quorum)), metrics);
+                SluiceBroker.controllerDecisions(config, config.quorumVoters(), view, controller, resolver, quorum,
+                    SluiceBroker.tokenAuthority(config, view))), metrics);
             forwarded.authorizeWith(SluiceBroker.authorizer(config, view));
             node.wire(view, forwarded, SluiceBroker.controllerApis(view, controller, resolver, metrics));
             MetricsEndpoint endpoint = null;

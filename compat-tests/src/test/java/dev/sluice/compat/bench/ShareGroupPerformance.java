@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -299,6 +300,8 @@ public final class ShareGroupPerformance {
         Deliveries deliveries = new Deliveries(endOffsets);
         CyclicBarrier subscribed = new CyclicBarrier(consumers + 1);
         AtomicBoolean stop = new AtomicBoolean();
+        // Counted down when every record was delivered or a member failed: what the run waits for.
+        CountDownLatch ended = new CountDownLatch(1);
         AtomicLong firstRecordAt = new AtomicLong();
         AtomicLong firstRecordTicks = new AtomicLong();
         AtomicLong allDeliveredAt = new AtomicLong();
@@ -333,6 +336,7 @@ public final class ShareGroupPerformance {
                                 allDeliveredAt.set(System.nanoTime());
                                 allDeliveredTicks.set(cpuTicks(pids));
                                 stop.set(true);
+                                ended.countDown();
                             }
                         }
                     }
@@ -347,6 +351,7 @@ public final class ShareGroupPerformance {
                         errors.add(e);
                     }
                     stop.set(true);
+                    ended.countDown();
                     subscribed.reset();
                 }
             }, clientId);
@@ -356,11 +361,7 @@ public final class ShareGroupPerformance {
         subscribed.await();
         long subscribeAt = System.nanoTime();
         long subscribeTicks = cpuTicks(pids);
-        long deadline = subscribeAt + TimeUnit.SECONDS.toNanos(a.getInt("timeout.seconds"));
-        while (!stop.get() && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
-        boolean timedOut = !stop.get();
+        boolean timedOut = !ended.await(a.getInt("timeout.seconds"), TimeUnit.SECONDS);
         stop.set(true);
         // commitSync and close are bounded by the client's own timeouts (60 s and 30 s by default);
         // a member still busy after both is reported rather than waited for.
